@@ -1,0 +1,54 @@
+"""Where firetrace finds its data: the bundled ``rules/`` and ``samples/`` folders
+and the default registry file.
+
+In a source checkout the folders sit beside the package; in an installed wheel
+they are packaged as ``firetrace/_data/``. The registry path follows the
+CONTRACT: ``--db``, else ``FIRETRACE_DB``, else the per-user data folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _data_dir(name: str) -> Path:
+    for candidate in (_PACKAGE.parent / name, _PACKAGE / "_data" / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"firetrace data folder '{name}' is missing from the installation")
+
+
+def rules_dir() -> Path:
+    """The bundled rules folder (marking profiles, detection rules, serial knowledge)."""
+    return _data_dir("rules")
+
+
+def samples_dir() -> Path:
+    """The bundled samples folder (sample batch, sample generator)."""
+    return _data_dir("samples")
+
+
+def default_db_path() -> Path:
+    """``FIRETRACE_DB`` if set, else ``registry.db`` in the user data folder."""
+    env = os.environ.get("FIRETRACE_DB")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("firetrace", appauthor=False)) / "registry.db"
+
+
+def default_operator() -> str:
+    """``FIRETRACE_OPERATOR`` if set, else the OS user name."""
+    env = os.environ.get("FIRETRACE_OPERATOR")
+    if env:
+        return env
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "unknown"

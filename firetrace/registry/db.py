@@ -1,0 +1,193 @@
+"""Opening the registry database and keeping its schema current.
+
+The schema is a list of numbered migrations applied in order inside one
+transaction each; ``meta.schema_version`` records the last one applied, so an
+older registry file is brought up to date when it is opened. Every connection
+uses WAL (readers keep working while one writer writes), a busy timeout (a
+second writer waits, then fails with a clear message) and foreign keys.
+
+Numbering: 1 is the base schema. Later issues append their own migrations to
+``MIGRATIONS`` (never edit an applied one; add a new number).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from firetrace.errors import FiretraceError
+
+BUSY_TIMEOUT_MS = 10_000
+
+# Status-bearing event kinds, in CONTRACT vocabulary; the firearm's status is
+# derived from the latest of these (see registry.status), never stored.
+SCHEMA_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+
+CREATE TABLE parties (
+    id INTEGER PRIMARY KEY,
+    norm_name TEXT NOT NULL UNIQUE,      -- alias-folded key: 'GLOCK GmbH' and 'Glock' -> 'GLOCK'
+    name TEXT NOT NULL,                  -- first name seen, as written
+    licence TEXT,
+    country TEXT
+);
+CREATE TABLE party_names (              -- every spelling seen, for display and audit
+    name TEXT PRIMARY KEY,
+    party_id INTEGER NOT NULL REFERENCES parties(id)
+);
+
+CREATE TABLE batches (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    profile TEXT,
+    operator TEXT,
+    purpose TEXT,
+    imported_at TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    counts TEXT                           -- JSON: components/events/assemblies added
+);
+
+CREATE TABLE components (
+    id INTEGER PRIMARY KEY,
+    maker_id INTEGER NOT NULL REFERENCES parties(id),
+    kind TEXT NOT NULL,                   -- frame, receiver, barrel, slide, ...
+    control INTEGER NOT NULL DEFAULT 0,   -- 1: carries the firearm's identity
+    serial TEXT NOT NULL,                 -- as marked
+    serial_norm TEXT NOT NULL,            -- case/space/dash folded
+    serial_fold TEXT NOT NULL,            -- look-alike characters folded too
+    serial_skel TEXT NOT NULL,            -- embedded letters dropped from serial_fold
+    type TEXT,
+    model TEXT,
+    calibre TEXT,
+    country_of_manufacture TEXT,
+    year_of_manufacture INTEGER,
+    import_country TEXT,
+    import_year INTEGER,
+    batch_id INTEGER REFERENCES batches(id),
+    UNIQUE (maker_id, kind, serial_norm)
+);
+CREATE INDEX components_serial_norm ON components(serial_norm);
+CREATE INDEX components_serial_fold ON components(serial_fold);
+CREATE INDEX components_serial_skel ON components(serial_skel);
+
+-- A firearm is identified by its control component (modular weapons).
+CREATE TABLE firearms (
+    id INTEGER PRIMARY KEY,
+    control_component_id INTEGER NOT NULL UNIQUE REFERENCES components(id),
+    batch_id INTEGER REFERENCES batches(id)
+);
+
+-- Which component was installed in which firearm, from when to when.
+CREATE TABLE assemblies (
+    id INTEGER PRIMARY KEY,
+    firearm_id INTEGER NOT NULL REFERENCES firearms(id),
+    component_id INTEGER NOT NULL REFERENCES components(id),
+    installed TEXT,
+    removed TEXT,
+    batch_id INTEGER REFERENCES batches(id),
+    UNIQUE (firearm_id, component_id, installed)
+);
+CREATE INDEX assemblies_component ON assemblies(component_id);
+CREATE INDEX assemblies_firearm ON assemblies(firearm_id);
+
+-- Append-only: corrections are new events that reference the corrected one.
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    component_id INTEGER NOT NULL REFERENCES components(id),
+    firearm_id INTEGER REFERENCES firearms(id),
+    event TEXT NOT NULL,
+    event_date TEXT NOT NULL,
+    party_id INTEGER REFERENCES parties(id),
+    party_licence TEXT,
+    party_country TEXT,
+    reference TEXT,
+    notes TEXT,
+    corrects INTEGER REFERENCES events(id),
+    batch_id INTEGER REFERENCES batches(id),
+    line INTEGER,
+    row_key TEXT NOT NULL UNIQUE          -- digest of the row's content: re-import is a no-op
+);
+CREATE INDEX events_component ON events(component_id, event_date);
+CREATE INDEX events_firearm ON events(firearm_id, event_date);
+
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correcting event instead'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correcting event instead'); END;
+
+-- Hash-chained audit log (firetrace.audit).
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    purpose TEXT,
+    command TEXT NOT NULL,
+    args_digest TEXT NOT NULL,
+    record_ids TEXT NOT NULL,             -- JSON list
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    keyed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (1, SCHEMA_V1),
+]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    if "meta" not in db.table_names():
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply every migration newer than the file's version; return the new version."""
+    current = schema_version(db)
+    for number, script in sorted(MIGRATIONS):
+        if number <= current:
+            continue
+        conn = db.conn
+        # executescript commits implicitly; wrap in an explicit transaction so a
+        # failed migration leaves the file at its previous version.
+        conn.executescript(
+            "BEGIN IMMEDIATE;\n"
+            + script
+            + f"\nINSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', '{number}');"
+            + "\nCOMMIT;"
+        )
+        current = number
+    return current
+
+
+def latest_version() -> int:
+    return max(n for n, _ in MIGRATIONS)
+
+
+def open_registry(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
+    """Open (and create or migrate) the registry at ``path``."""
+    path = Path(path)
+    if not create and not path.exists():
+        raise FiretraceError(f"{path}: no registry here (import a batch first)")
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = sqlite_utils.Database(conn)
+        if schema_version(db) < latest_version():
+            migrate(db)
+    except sqlite3.DatabaseError as exc:
+        raise FiretraceError(f"{path}: cannot open registry: {exc}") from exc
+    return db

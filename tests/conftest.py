@@ -1,0 +1,50 @@
+"""Shared fixtures: an isolated registry per test and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path, monkeypatch):
+    """Each test gets its own registry file and a fixed operator."""
+    monkeypatch.setenv("FIRETRACE_DB", str(tmp_path / "registry.db"))
+    monkeypatch.setenv("FIRETRACE_OPERATOR", "tester")
+    monkeypatch.delenv("FIRETRACE_AUDIT_KEY", raising=False)
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "registry.db"
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``firetrace ARGS`` in-process; returns exit code, stdout and stderr."""
+    from firetrace.cli import main
+
+    def run(*args: str | Path) -> CliResult:
+        argv = [str(a) for a in args]
+        if len(argv) == 1 and " " in argv[0]:
+            argv = shlex.split(argv[0])
+        capsys.readouterr()
+        code = 0
+        try:
+            main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run
