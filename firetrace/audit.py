@@ -35,12 +35,18 @@ def args_digest(args: Any) -> str:
 
 def entry_hash(fields: dict[str, Any], prev_hash: str, key: bytes | None) -> str:
     """The hash of one entry: its fields in canonical JSON chained to ``prev_hash``."""
-    payload = json.dumps(
-        {k: fields[k] for k in ("ts", "operator", "purpose", "command", "args_digest",
-                                "record_ids")},
-        sort_keys=True,
-        separators=(",", ":"),
-    ).encode() + b"|" + prev_hash.encode()
+    payload = (
+        json.dumps(
+            {
+                k: fields[k]
+                for k in ("ts", "operator", "purpose", "command", "args_digest", "record_ids")
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
+        + b"|"
+        + prev_hash.encode()
+    )
     if key:
         return hmac.new(key, payload, hashlib.sha256).hexdigest()
     return hashlib.sha256(payload).hexdigest()

@@ -20,8 +20,14 @@ class InputError(FiretraceError):
     The message names the file, and where known the line and field.
     """
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
-                 field: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ):
         parts = [p for p in (path, f"line {line}" if line else None, field) if p]
         super().__init__(": ".join([*parts, message]) if parts else message)
         self.path, self.line, self.field = path, line, field

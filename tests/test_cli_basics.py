@@ -15,17 +15,19 @@ def test_version(run_cli):
 
 
 def test_python_dash_m_runs():
-    proc = subprocess.run([sys.executable, "-m", "firetrace", "--version"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "firetrace", "--version"], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"firetrace {__version__}"
 
 
 def test_start_up_does_not_import_heavy_modules():
-    code = ("import sys, firetrace.cli; "
-            "print(','.join(m for m in ('numpy','trimesh','scipy','lxml') if m in sys.modules))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys, firetrace.cli; "
+        "print(','.join(m for m in ('numpy','trimesh','scipy','lxml') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == ""
 

@@ -22,18 +22,27 @@ err_console = Console(stderr=True)
 
 DbOpt = Annotated[
     Path | None,
-    typer.Option("--db", help="Registry file (default: $FIRETRACE_DB, else user data dir).",
-                 show_default=False),
+    typer.Option(
+        "--db",
+        help="Registry file (default: $FIRETRACE_DB, else user data dir).",
+        show_default=False,
+    ),
 ]
 OperatorOpt = Annotated[
     str | None,
-    typer.Option("--operator", help="Who runs this (default: $FIRETRACE_OPERATOR, else OS user).",
-                 show_default=False),
+    typer.Option(
+        "--operator",
+        help="Who runs this (default: $FIRETRACE_OPERATOR, else OS user).",
+        show_default=False,
+    ),
 ]
 PurposeOpt = Annotated[
     str | None,
-    typer.Option("--purpose", help="Case or request reference, recorded in the audit log.",
-                 show_default=False),
+    typer.Option(
+        "--purpose",
+        help="Case or request reference, recorded in the audit log.",
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
