@@ -81,3 +81,21 @@ def append_entry(
         (*fields.values(), prev, digest, 1 if key else 0),
     )
     return digest
+
+
+def check_policy(command: str, purpose: str | None, policy_path=None) -> None:
+    """Refuse ``command`` without a purpose when ``rules/policy.toml`` requires one."""
+    import tomllib
+
+    from firetrace.errors import UsageError
+    from firetrace.paths import rules_dir
+
+    path = policy_path or rules_dir() / "policy.toml"
+    with open(path, "rb") as fh:
+        policy = tomllib.load(fh)
+    required = policy.get("purpose", {}).get("required_for", [])
+    if command in required and not (purpose and purpose.strip()):
+        raise UsageError(
+            f"policy ({path.name}) requires --purpose for '{command}': give a case or "
+            "request reference"
+        )
