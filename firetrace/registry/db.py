@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:  # sqlite-utils imports pandas when installed: keep it off the trace path
+    import sqlite_utils
 
 from firetrace.errors import FiretraceError
 
@@ -108,10 +110,11 @@ CREATE TABLE events (
     corrects INTEGER REFERENCES events(id),
     batch_id INTEGER REFERENCES batches(id),
     line INTEGER,
-    row_key TEXT NOT NULL UNIQUE          -- digest of the row's content: re-import is a no-op
+    row_key BLOB NOT NULL UNIQUE          -- digest of the row's content: re-import is a no-op
 );
 CREATE INDEX events_component ON events(component_id, event_date);
 CREATE INDEX events_firearm ON events(firearm_id, event_date);
+CREATE INDEX components_maker ON components(maker_id);
 
 CREATE TRIGGER events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correcting event instead'); END;
@@ -142,28 +145,42 @@ MIGRATIONS: list[tuple[int, str]] = [
 ]
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
-    if "meta" not in db.table_names():
+def _conn(db: sqlite_utils.Database | sqlite3.Connection) -> sqlite3.Connection:
+    return getattr(db, "conn", db)
+
+
+def schema_version(db: sqlite_utils.Database | sqlite3.Connection) -> int:
+    conn = _conn(db)
+    has_meta = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    if not has_meta:
         return 0
-    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return int(row[0]) if row else 0
 
 
-def migrate(db: sqlite_utils.Database) -> int:
+def migrate(db: sqlite_utils.Database | sqlite3.Connection) -> int:
     """Apply every migration newer than the file's version; return the new version."""
-    current = schema_version(db)
+    conn = _conn(db)
+    current = schema_version(conn)
     for number, script in sorted(MIGRATIONS):
         if number <= current:
             continue
-        conn = db.conn
         # executescript commits implicitly; wrap in an explicit transaction so a
         # failed migration leaves the file at its previous version.
-        conn.executescript(
-            "BEGIN IMMEDIATE;\n"
-            + script
-            + f"\nINSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', '{number}');"
-            + "\nCOMMIT;"
-        )
+        try:
+            conn.executescript(
+                "BEGIN IMMEDIATE;\n"
+                + script
+                + "\nINSERT OR REPLACE INTO meta(key, value) "
+                + f"VALUES ('schema_version', '{number}');"
+                + "\nCOMMIT;"
+            )
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         current = number
     return current
 
@@ -172,8 +189,13 @@ def latest_version() -> int:
     return max(n for n, _ in MIGRATIONS)
 
 
-def open_registry(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
-    """Open (and create or migrate) the registry at ``path``."""
+def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
+    """Open (and create or migrate) the registry at ``path`` as a plain connection.
+
+    Autocommit mode (``isolation_level=None``): callers manage transactions with
+    ``BEGIN IMMEDIATE`` ... ``COMMIT``. The trace path uses this directly because
+    importing sqlite-utils pulls in pandas when it is installed (slow start-up).
+    """
     path = Path(path)
     if not create and not path.exists():
         raise FiretraceError(f"{path}: no registry here (import a batch first)")
@@ -185,9 +207,15 @@ def open_registry(path: str | Path, *, create: bool = True) -> sqlite_utils.Data
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        db = sqlite_utils.Database(conn)
-        if schema_version(db) < latest_version():
-            migrate(db)
+        if schema_version(conn) < latest_version():
+            migrate(conn)
     except sqlite3.DatabaseError as exc:
         raise FiretraceError(f"{path}: cannot open registry: {exc}") from exc
-    return db
+    return conn
+
+
+def open_registry(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
+    """Open (and create or migrate) the registry at ``path`` as a sqlite-utils database."""
+    import sqlite_utils
+
+    return sqlite_utils.Database(connect(path, create=create))
