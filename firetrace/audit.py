@@ -4,6 +4,11 @@ Each entry stores time, operator, purpose, command, a digest of its arguments,
 the affected record ids, the previous entry's hash and its own hash. With
 ``FIRETRACE_AUDIT_KEY`` set the hash is an HMAC-SHA-256 under that key, so a
 person who can edit the database file still cannot rebuild a valid chain.
+This module owns writing entries (:func:`append_entry`), checking the chain
+(:func:`verify`, which names the first altered, removed or reordered entry),
+the chain's head (:func:`head`, for a case file; ``verify(expected_head=...)``
+then detects a truncated log), log queries (:func:`query_log`) and the purpose
+policy (:func:`check_policy`).
 
 Call :func:`append_entry` inside the same transaction as the change it records,
 so the entry and the change land together or not at all.
@@ -15,11 +20,20 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterable
-from datetime import UTC, datetime
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from firetrace.errors import FiretraceError, InputError, UsageError
+
 GENESIS = "0" * 64
+HASHED_FIELDS = ("ts", "operator", "purpose", "command", "args_digest", "record_ids")
+_COLUMNS = "id, ts, operator, purpose, command, args_digest, record_ids, prev_hash, hash, keyed"
+_MAX_PROBLEMS = 100
+_UNSET: Any = object()
 
 
 def _key() -> bytes | None:
@@ -37,12 +51,7 @@ def entry_hash(fields: dict[str, Any], prev_hash: str, key: bytes | None) -> str
     """The hash of one entry: its fields in canonical JSON chained to ``prev_hash``."""
     payload = (
         json.dumps(
-            {
-                k: fields[k]
-                for k in ("ts", "operator", "purpose", "command", "args_digest", "record_ids")
-            },
-            sort_keys=True,
-            separators=(",", ":"),
+            {k: fields[k] for k in HASHED_FIELDS}, sort_keys=True, separators=(",", ":")
         ).encode()
         + b"|"
         + prev_hash.encode()
@@ -62,10 +71,38 @@ def append_entry(
     record_ids: Iterable[Any] = (),
     ts: str | None = None,
 ) -> str:
-    """Append one entry through ``conn`` (a sqlite3 connection); return its hash."""
-    row = conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    """Append one entry through ``conn`` (a sqlite3 connection); return its hash.
+
+    Inside a caller's transaction the caller must hold the write lock (``BEGIN
+    IMMEDIATE``), so that no other writer can chain to the same predecessor. Outside
+    a transaction the entry is written in its own ``BEGIN IMMEDIATE`` transaction.
+    """
+    if not conn.in_transaction:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            digest = append_entry(
+                conn,
+                operator=operator,
+                purpose=purpose,
+                command=command,
+                args=args,
+                record_ids=record_ids,
+                ts=ts,
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return digest
+
+    row = conn.execute("SELECT hash, keyed FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     prev = row[0] if row else GENESIS
     key = _key()
+    if row and row[1] and not key:
+        # An unkeyed entry after keyed ones would read as a downgrade attack later.
+        raise FiretraceError(
+            "this registry's audit log is keyed (HMAC): set FIRETRACE_AUDIT_KEY to write to it"
+        )
     fields = {
         "ts": ts or datetime.now(UTC).isoformat(timespec="microseconds"),
         "operator": operator,
@@ -83,19 +120,368 @@ def append_entry(
     return digest
 
 
-def check_policy(command: str, purpose: str | None, policy_path=None) -> None:
-    """Refuse ``command`` without a purpose when ``rules/policy.toml`` requires one."""
-    import tomllib
+# --- the head -------------------------------------------------------------------
 
-    from firetrace.errors import UsageError
+
+@dataclass
+class Head:
+    """The newest entry: what a case file records to detect a truncated log later."""
+
+    id: int
+    hash: str
+    ts: str | None
+    keyed: bool
+    entries: int
+
+
+def head(conn: sqlite3.Connection) -> Head:
+    """The current head of the chain (``GENESIS`` and id 0 for an empty log)."""
+    row = conn.execute("SELECT id, hash, ts, keyed FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    count = conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+    if row is None:
+        return Head(0, GENESIS, None, False, 0)
+    return Head(row[0], row[1], row[2], bool(row[3]), count)
+
+
+def seal(conn: sqlite3.Connection, *, operator: str, purpose: str | None) -> str:
+    """Append a keyed entry that adopts an older unkeyed chain; needs the key."""
+    if not _key():
+        raise UsageError("set FIRETRACE_AUDIT_KEY to seal the audit log under a key")
+    current = head(conn)
+    return append_entry(
+        conn,
+        operator=operator,
+        purpose=purpose,
+        command="audit.seal",
+        args={"head": current.hash, "entries": current.entries},
+    )
+
+
+# --- verification ---------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """One finding of :func:`verify`: which entry, what kind, and a sentence."""
+
+    entry_id: int
+    kind: str  # altered | removed | reordered | rewritten | unkeyed | unverifiable | truncated
+    message: str
+
+
+@dataclass
+class VerifyResult:
+    entries: int
+    keyed_entries: int
+    key_set: bool
+    head: Head
+    problems: list[Problem] = field(default_factory=list)
+    expected_head_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_problem(self) -> Problem | None:
+        return min(self.problems, key=lambda p: p.entry_id) if self.problems else None
+
+    def to_json(self) -> dict[str, Any]:
+        first = self.first_problem
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "keyed_entries": self.keyed_entries,
+            "key_set": self.key_set,
+            "head": asdict(self.head),
+            "expected_head_id": self.expected_head_id,
+            "first_bad_entry": first.entry_id if first else None,
+            "problems": [asdict(p) for p in sorted(self.problems, key=lambda p: p.entry_id)],
+        }
+
+
+def _rows(conn: sqlite3.Connection) -> Iterator[tuple]:
+    yield from conn.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id")
+
+
+def _id_with_hash(conn: sqlite3.Connection, digest: str) -> int | None:
+    row = conn.execute("SELECT id FROM audit WHERE hash = ? LIMIT 1", (digest,)).fetchone()
+    return row[0] if row else None
+
+
+def verify(
+    conn: sqlite3.Connection, *, key: bytes | None = _UNSET, expected_head: str | None = None
+) -> VerifyResult:
+    """Walk the chain; report every altered, removed, reordered or unverifiable entry.
+
+    ``key`` defaults to ``FIRETRACE_AUDIT_KEY``. With a key, every keyed entry is
+    checked under it, and unkeyed entries are accepted only as a prefix that a keyed
+    entry later seals (a chain rebuilt without the key has none). Without a key,
+    keyed entries cannot be checked and the result is not ok. ``expected_head`` (a
+    hash printed earlier by :func:`head`, or a unique prefix of at least 12 hex
+    digits) must still be in the chain: otherwise the log was truncated.
+    """
+    if key is _UNSET:
+        key = _key()
+    if expected_head is not None:
+        expected_head = expected_head.strip().lower()
+        if len(expected_head) < 12 or any(c not in "0123456789abcdef" for c in expected_head):
+            raise InputError(
+                "expected head must be a hash printed by 'firetrace audit head' "
+                "(at least 12 hex digits)",
+                field="--head",
+            )
+
+    problems: list[Problem] = []
+
+    def report(entry_id: int, kind: str, message: str) -> None:
+        if len(problems) < _MAX_PROBLEMS:
+            problems.append(Problem(entry_id, kind, message))
+
+    prev_id, prev_hash = 0, GENESIS
+    entries = keyed_entries = 0
+    first_keyed_id: int | None = None
+    unverifiable: list[int] = []
+    head_found_at: int | None = 0 if expected_head and GENESIS.startswith(expected_head) else None
+    last_row = None
+    for row in _rows(conn):
+        entry_id, ts, operator, purpose, command, digest_args, record_ids = row[:7]
+        stored_prev, stored_hash, keyed = row[7], row[8], bool(row[9])
+        entries += 1
+        gap = entry_id != prev_id + 1
+        if gap:
+            missing = (
+                f"entry {prev_id + 1} is"
+                if entry_id == prev_id + 2
+                else f"entries {prev_id + 1}..{entry_id - 1} are"
+            )
+            report(prev_id + 1, "removed", f"{missing} missing (deleted from the log)")
+
+        fields = {
+            "ts": ts,
+            "operator": operator,
+            "purpose": purpose,
+            "command": command,
+            "args_digest": digest_args,
+            "record_ids": record_ids,
+        }
+        if keyed:
+            keyed_entries += 1
+            if first_keyed_id is None:
+                first_keyed_id = entry_id
+            if key is None:
+                unverifiable.append(entry_id)
+            elif not hmac.compare_digest(entry_hash(fields, stored_prev, key), stored_hash):
+                report(
+                    entry_id,
+                    "altered",
+                    f"entry {entry_id} ({command}, {ts}): its content does not match its "
+                    "HMAC (altered, or FIRETRACE_AUDIT_KEY is not the key it was written with)",
+                )
+        else:
+            if entry_hash(fields, stored_prev, None) != stored_hash:
+                report(
+                    entry_id,
+                    "altered",
+                    f"entry {entry_id} ({command}, {ts}): its content does not match its hash "
+                    "(altered)",
+                )
+            if key is not None and first_keyed_id is not None:
+                report(
+                    entry_id,
+                    "unkeyed",
+                    f"entry {entry_id} is not keyed although entry {first_keyed_id} before it "
+                    "is: written or rebuilt without FIRETRACE_AUDIT_KEY",
+                )
+
+        if stored_prev != prev_hash and not gap:
+            target = _id_with_hash(conn, stored_prev)
+            if target is not None and target != entry_id:
+                report(
+                    entry_id,
+                    "reordered",
+                    f"entry {entry_id} is out of order: it chains to entry {target}, "
+                    f"not to entry {prev_id}",
+                )
+            elif prev_id == 0:
+                report(
+                    entry_id,
+                    "removed",
+                    f"entry {entry_id} is the first entry but chains to a predecessor that is "
+                    "gone: earlier entries were removed",
+                )
+            else:
+                report(
+                    prev_id,
+                    "rewritten",
+                    f"entry {prev_id} was rewritten or replaced: entry {entry_id} chains to a "
+                    "different predecessor",
+                )
+        if expected_head and head_found_at is None and stored_hash.startswith(expected_head):
+            head_found_at = entry_id
+        prev_id, prev_hash, last_row = entry_id, stored_hash, row
+
+    current = (
+        Head(last_row[0], last_row[8], last_row[1], bool(last_row[9]), entries)
+        if last_row
+        else Head(0, GENESIS, None, False, 0)
+    )
+    if unverifiable:
+        report(
+            unverifiable[0],
+            "unverifiable",
+            f"{len(unverifiable)} entries from entry {unverifiable[0]} on are keyed (HMAC) and "
+            "cannot be verified: set FIRETRACE_AUDIT_KEY",
+        )
+    if key is not None and entries and first_keyed_id is None:
+        report(
+            1 if current.id else 0,
+            "unkeyed",
+            f"none of the {entries} entries is keyed although FIRETRACE_AUDIT_KEY is set: the "
+            "chain was rebuilt without the key, or written before it was set (if so, "
+            "'firetrace audit seal' adopts it)",
+        )
+    if expected_head and head_found_at is None:
+        report(
+            current.id + 1,
+            "truncated",
+            f"the expected head {expected_head[:16]}... is not in the log: entries after "
+            f"entry {current.id} were removed or the log was rewritten",
+        )
+    return VerifyResult(
+        entries=entries,
+        keyed_entries=keyed_entries,
+        key_set=key is not None,
+        head=current,
+        problems=problems,
+        expected_head_id=head_found_at,
+    )
+
+
+# --- queries --------------------------------------------------------------------
+
+
+def _bound(text: str, *, upper: bool, name: str) -> str:
+    """An ISO date or date-time as a UTC timestamp string comparable with ``ts``."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            if upper:  # --until 2026-01-31 includes the whole day
+                moment += timedelta(days=1)
+        else:
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+    except ValueError:
+        raise InputError(
+            f"'{text}' is not an ISO date or date-time (e.g. 2026-01-31)", field=name
+        ) from None
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _match(column: str, value: str) -> tuple[str, list]:
+    if any(c in value for c in "*?["):
+        return f" AND {column} GLOB ?", [value]
+    return f" AND {column} = ?", [value]
+
+
+def query_log(
+    conn: sqlite3.Connection,
+    *,
+    operator: str | None = None,
+    purpose: str | None = None,
+    command: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    record_id: str | int | None = None,
+    limit: int | None = None,
+    newest_first: bool = True,
+) -> list[dict[str, Any]]:
+    """Audit entries matching every filter given.
+
+    ``operator``, ``purpose`` and ``command`` match exactly, or as a glob when they
+    contain ``*``, ``?`` or ``[``. ``since``/``until`` are ISO dates (inclusive) or
+    date-times. ``record_id`` keeps entries whose affected ids include it.
+    """
+    sql, params = f"SELECT {_COLUMNS} FROM audit WHERE 1=1", []
+    for column, value in (("operator", operator), ("purpose", purpose), ("command", command)):
+        if value is not None:
+            clause, extra = _match(column, value)
+            sql += clause
+            params += extra
+    if since:
+        sql += " AND ts >= ?"
+        params.append(_bound(since, upper=False, name="--since"))
+    if until:
+        sql += " AND ts < ?" if len(until.strip()) == 10 else " AND ts <= ?"
+        params.append(_bound(until, upper=True, name="--until"))
+    if record_id is not None:
+        sql += (
+            " AND EXISTS (SELECT 1 FROM json_each(audit.record_ids) WHERE CAST(value AS TEXT) = ?)"
+        )
+        params.append(str(record_id))
+    sql += " ORDER BY id DESC" if newest_first else " ORDER BY id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    names = [c.strip() for c in _COLUMNS.split(",")]
+    entries = []
+    for row in conn.execute(sql, params):
+        entry = dict(zip(names, row, strict=True))
+        entry["keyed"] = bool(entry["keyed"])
+        entry["record_ids"] = json.loads(entry["record_ids"])
+        entries.append(entry)
+    return entries
+
+
+# --- policy ---------------------------------------------------------------------
+
+
+def default_policy_path() -> Path:
+    """``FIRETRACE_POLICY`` if set, else the bundled ``rules/policy.toml``."""
     from firetrace.paths import rules_dir
 
-    path = policy_path or rules_dir() / "policy.toml"
-    with open(path, "rb") as fh:
-        policy = tomllib.load(fh)
-    required = policy.get("purpose", {}).get("required_for", [])
-    if command in required and not (purpose and purpose.strip()):
+    env = os.environ.get("FIRETRACE_POLICY")
+    return Path(env) if env else rules_dir() / "policy.toml"
+
+
+def load_policy(path: str | Path | None = None) -> dict[str, Any]:
+    """The purpose policy as a dict; a missing or malformed file is an input error."""
+    import tomllib
+
+    path = Path(path) if path else default_policy_path()
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise InputError(f"cannot read the policy file: {exc.strerror}", path=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", path=str(path)) from None
+
+
+def check_policy(command: str, purpose: str | None, policy_path=None) -> None:
+    """Refuse ``command`` without a purpose when the policy requires one.
+
+    The policy is ``rules/policy.toml`` (or ``FIRETRACE_POLICY``). ``[purpose]
+    required_for`` lists commands that need ``--purpose``; an optional ``pattern``
+    (a regular expression) is the form every purpose must take, e.g. a case number.
+    """
+    import re
+
+    path = Path(policy_path) if policy_path else default_policy_path()
+    rules = load_policy(path).get("purpose", {})
+    required = rules.get("required_for", [])
+    given = bool(purpose and purpose.strip())
+    if command in required and not given:
         raise UsageError(
             f"policy ({path.name}) requires --purpose for '{command}': give a case or "
             "request reference"
+        )
+    pattern = rules.get("pattern")
+    if given and pattern and command in required and not re.fullmatch(pattern, purpose.strip()):
+        hint = rules.get("pattern_hint") or f"the form {pattern}"
+        raise UsageError(
+            f"policy ({path.name}): --purpose '{purpose}' for '{command}' must be {hint}"
         )
