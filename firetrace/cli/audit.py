@@ -1,9 +1,261 @@
-"""Commands of the audit area (filled in by its issue)."""
+"""Commands of the audit and integrity area: ``audit log|verify|head|seal``,
+``backup DEST`` and ``check``. Each parses options, calls one library function
+(:mod:`firetrace.audit`, :mod:`firetrace.integrity`) and renders the result;
+``--json`` prints one JSON document on stdout.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from firetrace.cli.common import (
+    DbOpt,
+    JsonOpt,
+    OperatorOpt,
+    PurposeOpt,
+    console,
+    err_console,
+    print_json,
+    settings,
+)
+
+audit_app = typer.Typer(
+    help="The tamper-evident audit log: list, verify, print the head.", no_args_is_help=True
+)
+
+HeadOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--head",
+        help="A head hash printed earlier by 'audit head': the log must still reach it "
+        "(detects removed newest entries).",
+        show_default=False,
+    ),
+]
+
+
+def _connect(ctx: typer.Context, db: Path | None, operator=None, purpose=None):
+    from firetrace.registry.db import connect
+
+    chosen = settings(ctx, db, operator, purpose)
+    return chosen, connect(chosen.db, create=False)
+
+
+def _render_problems(problems: list[str], what: str) -> None:
+    err_console.print(f"[bold red]{what}:[/] {len(problems)} problem(s)", highlight=False)
+    for line in problems:
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+@audit_app.command("log")
+def log_cmd(
+    ctx: typer.Context,
+    operator_filter: Annotated[
+        str | None,
+        typer.Option("--operator", "--by", help="Only entries by this operator (glob ok)."),
+    ] = None,
+    purpose_filter: Annotated[
+        str | None,
+        typer.Option("--purpose", "--for", help="Only entries with this purpose (glob ok)."),
+    ] = None,
+    command: Annotated[
+        str | None, typer.Option("--command", "-c", help="Only this command (glob ok).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this ISO date or date-time.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Up to this ISO date (inclusive) or time.")
+    ] = None,
+    record: Annotated[
+        str | None, typer.Option("--record", help="Only entries that touched this record id.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most N entries.")] = None,
+    reverse: Annotated[bool, typer.Option("--reverse", help="Oldest first.")] = False,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+) -> None:
+    """List audit entries, newest first, filtered by operator, purpose, command, date.
+
+    Here --operator and --purpose filter the log (listing it is not itself audited).
+    """
+    from firetrace import audit
+
+    _, conn = _connect(ctx, db)
+    entries = audit.query_log(
+        conn,
+        operator=operator_filter,
+        purpose=purpose_filter,
+        command=command,
+        since=since,
+        until=until,
+        record_id=record,
+        limit=limit,
+        newest_first=not reverse,
+    )
+    if as_json:
+        print_json({"entries": entries, "count": len(entries)})
+        return
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for column in ("id", "time (UTC)", "operator", "purpose", "command", "records", "hash"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("time (UTC)", "hash"))
+    for e in entries:
+        ids = e["record_ids"]
+        shown = ", ".join(map(str, ids[:5])) + (f" (+{len(ids) - 5})" if len(ids) > 5 else "")
+        table.add_row(
+            str(e["id"]),
+            e["ts"][:19].replace("T", " "),
+            e["operator"],
+            e["purpose"] or "",
+            e["command"],
+            shown,
+            e["hash"][:12] + ("*" if e["keyed"] else ""),
+        )
+    console.print(table)
+    err_console.print(f"{len(entries)} entries (* keyed HMAC)")
+
+
+@audit_app.command("verify")
+def verify_cmd(
+    ctx: typer.Context,
+    expected_head: HeadOpt = None,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    operator: OperatorOpt = None,
+    purpose: PurposeOpt = None,
+) -> None:
+    """Check the hash chain; exit 1 naming the first altered, removed or reordered entry."""
+    from firetrace import audit
+
+    _, conn = _connect(ctx, db, operator, purpose)
+    result = audit.verify(conn, expected_head=expected_head)
+    if as_json:
+        print_json(result.to_json())
+    elif result.ok:
+        kind = "keyed (HMAC)" if result.keyed_entries else "unkeyed (SHA-256)"
+        console.print(
+            f"audit log intact: {result.entries} entries, {kind}, head entry {result.head.id} "
+            f"{result.head.hash}",
+            highlight=False,
+        )
+    else:
+        first = result.first_problem
+        console.print(
+            f"[bold red]audit log NOT intact:[/] first bad entry {first.entry_id}: {first.message}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        for problem in sorted(result.problems, key=lambda p: p.entry_id)[1:]:
+            console.print(f"  entry {problem.entry_id}: {problem.message}", highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("head")
+def head_cmd(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    operator: OperatorOpt = None,
+    purpose: PurposeOpt = None,
+) -> None:
+    """Print the current head hash (record it in the case file; 'verify --head' checks it)."""
+    from dataclasses import asdict
+
+    from firetrace import audit
+
+    _, conn = _connect(ctx, db, operator, purpose)
+    current = audit.head(conn)
+    if as_json:
+        print_json(asdict(current))
+        return
+    typer.echo(current.hash)
+    err_console.print(
+        f"head: entry {current.id} of {current.entries}"
+        + (f", {current.ts}" if current.ts else "")
+        + (", keyed (HMAC)" if current.keyed else ""),
+        highlight=False,
+    )
+
+
+@audit_app.command("seal")
+def seal_cmd(
+    ctx: typer.Context,
+    db: DbOpt = None,
+    operator: OperatorOpt = None,
+    purpose: PurposeOpt = None,
+) -> None:
+    """Adopt an older unkeyed log under FIRETRACE_AUDIT_KEY with one keyed entry."""
+    from firetrace import audit
+
+    chosen, conn = _connect(ctx, db, operator, purpose)
+    digest = audit.seal(conn, operator=chosen.operator, purpose=chosen.purpose)
+    console.print(f"sealed: new keyed head {digest}", highlight=False)
+
+
+def backup_cmd(
+    ctx: typer.Context,
+    dest: Annotated[Path, typer.Argument(help="Backup file to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    operator: OperatorOpt = None,
+    purpose: PurposeOpt = None,
+) -> None:
+    """Copy the registry with SQLite's online backup API, then integrity-check the copy."""
+    from firetrace.integrity import backup
+
+    chosen, conn = _connect(ctx, db, operator, purpose)
+    result = backup(conn, dest, operator=chosen.operator, purpose=chosen.purpose, force=force)
+    if as_json:
+        print_json(result.to_json())
+        return
+    console.print(
+        f"backup written: {result.dest} ({result.bytes:,} bytes, integrity ok)\n"
+        f"  sha256 {result.sha256}\n  audit head {result.audit_head} "
+        f"({result.audit_entries} entries)",
+        highlight=False,
+    )
+
+
+def check_cmd(
+    ctx: typer.Context,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="PRAGMA quick_check instead of integrity_check.")
+    ] = False,
+    expected_head: HeadOpt = None,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    operator: OperatorOpt = None,
+    purpose: PurposeOpt = None,
+) -> None:
+    """Integrity check, foreign-key check, append-only triggers and audit verify; exit 1
+    on any problem."""
+    from firetrace.integrity import check
+
+    _, conn = _connect(ctx, db, operator, purpose)
+    result = check(conn, quick=quick, expected_head=expected_head)
+    if as_json:
+        print_json(result.to_json())
+    elif result.ok:
+        console.print(
+            f"registry ok: integrity, foreign keys, append-only triggers, audit log "
+            f"({result.audit.entries} entries)",
+            highlight=False,
+        )
+    else:
+        _render_problems(result.problems(), "registry check failed")
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
+    app.add_typer(audit_app, name="audit")
+    app.command("backup")(backup_cmd)
+    app.command("check")(check_cmd)

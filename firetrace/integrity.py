@@ -1,0 +1,193 @@
+"""Registry integrity: online backups and the whole-file health check.
+
+:func:`backup` copies a live registry with SQLite's online backup API (readers
+and writers may keep working), into a temporary file beside the destination that
+is renamed into place only after ``PRAGMA integrity_check`` passes on the copy,
+so a destination is never half-written. The copy is a single self-contained file
+(rollback journal, not WAL) and the backup itself is recorded in the audit log.
+:func:`check` runs ``PRAGMA integrity_check``, ``PRAGMA foreign_key_check``, the
+audit chain verification, and confirms the append-only triggers are still there
+(an attacker with file access would drop them first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from firetrace import audit
+from firetrace.errors import FiretraceError, UsageError
+
+APPEND_ONLY_TRIGGERS = (
+    "events_no_update",
+    "events_no_delete",
+    "audit_no_update",
+    "audit_no_delete",
+)
+
+
+def _integrity_errors(conn: sqlite3.Connection, *, quick: bool = False) -> list[str]:
+    pragma = "quick_check" if quick else "integrity_check"
+    rows = [r[0] for r in conn.execute(f"PRAGMA {pragma}")]
+    return [] if rows == ["ok"] else rows
+
+
+def _foreign_key_errors(conn: sqlite3.Connection) -> list[str]:
+    return [
+        f"{table} row {rowid}: no {parent} row for its foreign key #{fk}"
+        for table, rowid, parent, fk in conn.execute("PRAGMA foreign_key_check")
+    ]
+
+
+def _missing_triggers(conn: sqlite3.Connection) -> list[str]:
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    return [name for name in APPEND_ONLY_TRIGGERS if name not in present]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class BackupResult:
+    source: str
+    dest: str
+    bytes: int
+    sha256: str
+    audit_head: str
+    audit_entries: int
+    integrity: str = "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def backup(
+    conn: sqlite3.Connection,
+    dest: str | Path,
+    *,
+    operator: str,
+    purpose: str | None,
+    force: bool = False,
+) -> BackupResult:
+    """Copy the registry open on ``conn`` to ``dest``; check the copy; audit it.
+
+    Refuses an existing ``dest`` unless ``force``. Raises :class:`FiretraceError`
+    (and leaves ``dest`` untouched) when the copy fails its integrity check.
+    """
+    dest = Path(dest)
+    if dest.is_dir():
+        raise UsageError(f"{dest}: is a folder; give a file name for the backup")
+    if dest.exists() and not force:
+        raise UsageError(f"{dest}: already exists (use --force to overwrite it)")
+    if not dest.parent.is_dir():
+        raise UsageError(f"{dest.parent}: no such folder")
+    source = conn.execute("PRAGMA database_list").fetchone()[2]
+    if source and Path(source).resolve() == dest.resolve():
+        raise UsageError(f"{dest}: is the registry itself")
+
+    partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
+    try:
+        copy = sqlite3.connect(str(partial), isolation_level=None)
+        try:
+            # One step: under WAL it reads one consistent snapshot while writers
+            # carry on, where a stepwise copy would restart after each write.
+            conn.backup(copy, pages=-1)
+            # One self-contained file: no -wal/-shm companions to forget.
+            copy.execute("PRAGMA journal_mode = DELETE")
+            problems = _integrity_errors(copy) + _foreign_key_errors(copy)
+            copy_head = audit.head(copy)
+        finally:
+            copy.close()
+        if problems:
+            raise FiretraceError(
+                f"{dest}: the copy failed its integrity check ({problems[0]}); nothing was written"
+            )
+        os.replace(partial, dest)
+    except sqlite3.Error as exc:
+        raise FiretraceError(f"{dest}: backup failed: {exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
+
+    result = BackupResult(
+        source=str(source),
+        dest=str(dest),
+        bytes=dest.stat().st_size,
+        sha256=_sha256(dest),
+        audit_head=copy_head.hash,
+        audit_entries=copy_head.entries,
+    )
+    audit.append_entry(
+        conn,
+        operator=operator,
+        purpose=purpose,
+        command="backup",
+        args={"dest": str(dest.resolve()), "sha256": result.sha256, "head": result.audit_head},
+    )
+    return result
+
+
+@dataclass
+class CheckResult:
+    integrity: list[str] = field(default_factory=list)
+    foreign_keys: list[str] = field(default_factory=list)
+    missing_triggers: list[str] = field(default_factory=list)
+    audit: audit.VerifyResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.integrity
+            or self.foreign_keys
+            or self.missing_triggers
+            or (self.audit is not None and not self.audit.ok)
+        )
+
+    def problems(self) -> list[str]:
+        """Every finding as one line, most fundamental first."""
+        lines = [f"integrity: {p}" for p in self.integrity]
+        lines += [f"foreign key: {p}" for p in self.foreign_keys]
+        lines += [
+            f"append-only trigger {name} is missing (history can be rewritten)"
+            for name in self.missing_triggers
+        ]
+        if self.audit is not None:
+            lines += [
+                f"audit: {p.message}" for p in sorted(self.audit.problems, key=lambda p: p.entry_id)
+            ]
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "integrity": self.integrity or ["ok"],
+            "foreign_keys": self.foreign_keys,
+            "missing_triggers": self.missing_triggers,
+            "audit": self.audit.to_json() if self.audit else None,
+            "problems": self.problems(),
+        }
+
+
+def check(
+    conn: sqlite3.Connection, *, quick: bool = False, expected_head: str | None = None
+) -> CheckResult:
+    """Run every integrity check on the open registry; nothing is written."""
+    try:
+        result = CheckResult(
+            integrity=_integrity_errors(conn, quick=quick),
+            foreign_keys=_foreign_key_errors(conn),
+            missing_triggers=_missing_triggers(conn),
+        )
+        result.audit = audit.verify(conn, expected_head=expected_head)
+    except sqlite3.DatabaseError as exc:
+        # A damaged file can fail the pragmas themselves; that is a finding too.
+        return CheckResult(integrity=[f"database error: {exc}"])
+    return result
