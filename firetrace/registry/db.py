@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # sqlite-utils imports pandas when installed: keep it off the
     import sqlite_utils
 
 from firetrace.errors import FiretraceError
+from firetrace.serials.index import SERIAL_INDEX_V2
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -142,6 +143,7 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
 MIGRATIONS: list[tuple[int, str]] = [
     (1, SCHEMA_V1),
+    (2, SERIAL_INDEX_V2),  # serial index for fuzzy/wildcard trace and dupes (issue 3)
 ]
 
 
