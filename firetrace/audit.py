@@ -265,6 +265,7 @@ def verify(
             "args_digest": digest_args,
             "record_ids": record_ids,
         }
+        self_consistent = True
         if keyed:
             keyed_entries += 1
             if first_keyed_id is None:
@@ -272,6 +273,7 @@ def verify(
             if key is None:
                 unverifiable.append(entry_id)
             elif not hmac.compare_digest(entry_hash(fields, stored_prev, key), stored_hash):
+                self_consistent = False
                 report(
                     entry_id,
                     "altered",
@@ -280,6 +282,7 @@ def verify(
                 )
         else:
             if entry_hash(fields, stored_prev, None) != stored_hash:
+                self_consistent = False
                 report(
                     entry_id,
                     "altered",
@@ -294,7 +297,8 @@ def verify(
                     "is: written or rebuilt without FIRETRACE_AUDIT_KEY",
                 )
 
-        if stored_prev != prev_hash and not gap:
+        # An entry that fails its own hash is already named; its link says nothing more.
+        if stored_prev != prev_hash and not gap and self_consistent:
             target = _id_with_hash(conn, stored_prev)
             if target is not None and target != entry_id:
                 report(
