@@ -144,6 +144,13 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 MIGRATIONS: list[tuple[int, str]] = [
     (1, SCHEMA_V1),
     (2, SERIAL_INDEX_V2),  # serial index for fuzzy/wildcard trace and dupes (issue 3)
+    (
+        3,  # audit log queries and `audit verify --head` lookups (issue 7)
+        "CREATE INDEX IF NOT EXISTS audit_hash ON audit(hash);\n"
+        "CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts);\n"
+        "CREATE INDEX IF NOT EXISTS audit_operator ON audit(operator, ts);\n"
+        "CREATE INDEX IF NOT EXISTS audit_command ON audit(command, ts);",
+    ),
 ]
 
 
