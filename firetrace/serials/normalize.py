@@ -91,6 +91,11 @@ def _tables() -> tuple[dict[int, None], dict[int, str], bool]:
     return rules.strip_table(), rules.fold_table, rules.uppercase
 
 
+def lookalike_fold_table() -> dict[int, str]:
+    """The ``str.translate`` table folding look-alike characters."""
+    return _tables()[1]
+
+
 def normalize_serial(serial: str) -> str:
     """Case and separators folded: ``ab-12 34`` -> ``AB1234``."""
     strip, _, upper = _tables()
@@ -124,12 +129,19 @@ def skeleton_of_norm(norm: str) -> str:
     rules = load_serial_rules()
     _, fold, _ = _tables()
     if not rules.embedded_letters:
-        skel = norm.translate(fold)
+        skel = norm
     elif rules.fold_digit_lookalikes_first:
-        skel = drop_embedded_letters(norm.translate(fold))
+        # Only letters inside a digit run are judged: a look-alike of a digit becomes
+        # that digit, any other letter is dropped. Prefix letters stay letters here.
+        skel = _EMBEDDED.sub(lambda m: "".join(_digit_lookalike(ch) for ch in m.group(0)), norm)
     else:
-        skel = drop_embedded_letters(norm).translate(fold)
-    return fold_leading_zeros(skel)
+        skel = drop_embedded_letters(norm)
+    return fold_leading_zeros(skel.translate(fold))
+
+
+def _digit_lookalike(ch: str) -> str:
+    folded = ch.translate(_tables()[1])
+    return folded if folded.isdigit() else ""
 
 
 def skeleton(serial: str) -> str:
