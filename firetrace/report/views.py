@@ -1,0 +1,239 @@
+"""Three shaded orthographic views (front, side, top) of a mesh, as PNG bytes.
+
+This module owns how a flagged part is pictured in the report: the pose (the
+file's own axes, or the part's principal axes when the file's pose is skewed),
+one common millimetre scale for the three views so sizes compare across them,
+decimation of large meshes for the picture only, flat Lambert shading, dark
+outlines on silhouettes and creases, and a scale bar in every view. Nothing
+here needs a display: pictures are drawn by :mod:`.raster` and encoded by
+:mod:`.png`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from firetrace.report.annotate import draw_scale_bar
+from firetrace.report.png import encode_png
+from firetrace.report.raster import cluster_vertices, rasterise
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    name: str
+    caption: str
+    right: tuple[float, float, float]
+    up: tuple[float, float, float]
+    toward_viewer: tuple[float, float, float]
+
+
+VIEWS = (
+    ViewSpec("front", "Front (X right, Z up)", (1, 0, 0), (0, 0, 1), (0, -1, 0)),
+    ViewSpec("side", "Side (Y right, Z up)", (0, 1, 0), (0, 0, 1), (1, 0, 0)),
+    ViewSpec("top", "Top (X right, Y up)", (1, 0, 0), (0, 1, 0), (0, 0, 1)),
+)
+
+BACKGROUND = np.array([255, 255, 255], dtype=np.uint8)
+SURFACE = np.array([150, 172, 196], dtype=np.float64)
+OUTLINE = np.array([36, 44, 56], dtype=np.uint8)
+# Creases sharper than this angle between neighbouring faces are outlined.
+CREASE_COS = float(np.cos(np.radians(35.0)))
+# A pose is "skewed" when the axis-aligned box is this much bigger than the
+# principal-axes box; then the views follow the principal axes instead.
+SKEW_RATIO = 1.25
+PRINCIPAL_SAMPLE = 50_000
+DEPTH_CUE = 0.35
+
+
+@dataclass
+class RenderedView:
+    name: str
+    caption: str
+    png: bytes
+    width: int
+    height: int
+
+
+@dataclass
+class Rendering:
+    """Three views of one part, with what the card should say about them."""
+
+    views: list[RenderedView]
+    triangles: int
+    drawn_triangles: int
+    extents_mm: tuple[float, float, float]
+    scale_bar_mm: float
+    pose: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def decimated(self) -> bool:
+        return self.drawn_triangles < self.triangles
+
+
+def _principal_frame(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Rows: unit axes of the area-weighted principal directions, longest first."""
+    if len(faces) > PRINCIPAL_SAMPLE:
+        # The pose of a part is settled by a sample of its faces; a fixed seed
+        # keeps the picture identical from run to run.
+        pick = np.random.default_rng(0).choice(len(faces), PRINCIPAL_SAMPLE, replace=False)
+        faces = faces[np.sort(pick)]
+    tri = vertices[faces]
+    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    centres = tri.mean(axis=1)
+    weights = area / area.sum() if area.sum() > 0 else np.full(len(area), 1 / len(area))
+    mean = weights @ centres
+    centred = centres - mean
+    cov = (centred * weights[:, None]).T @ centred
+    _, vectors = np.linalg.eigh(cov)
+    return vectors[:, ::-1].T
+
+
+def _pose(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, str]:
+    """Vertices in the frame the views use, and a phrase saying which frame."""
+    extent = np.ptp(vertices, axis=0)
+    if len(faces) >= 4:
+        axes = _principal_frame(vertices, faces)
+        if np.linalg.det(axes) < 0:
+            axes[2] *= -1
+        rotated = vertices @ axes.T
+        principal_extent = np.ptp(rotated, axis=0)
+        if np.prod(extent) > SKEW_RATIO * np.prod(principal_extent):
+            # Longest axis across the front view, second one up, shortest in depth.
+            return rotated[:, [0, 2, 1]] * [1, -1, 1], "principal axes (the file's pose is skewed)"
+    return vertices, "the file's own axes"
+
+
+def _face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    tri = vertices[faces]
+    normal = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    length = np.linalg.norm(normal, axis=1, keepdims=True)
+    return normal / np.where(length > 0, length, 1.0)
+
+
+def _shade_view(
+    face_ids: np.ndarray, depth: np.ndarray, normals: np.ndarray, spec: ViewSpec, depth_tol: float
+) -> np.ndarray:
+    """Colour a rasterised view: Lambert shading plus outlines."""
+    right = np.asarray(spec.right, dtype=np.float64)
+    up = np.asarray(spec.up, dtype=np.float64)
+    toward = np.asarray(spec.toward_viewer, dtype=np.float64)
+    light = 0.35 * right + 0.55 * up + 1.0 * toward
+    light /= np.linalg.norm(light)
+    # |n.l| rather than max(n.l, 0): files with inconsistent winding still read well.
+    intensity = 0.28 + 0.72 * np.abs(normals @ light)
+    face_colour = np.clip(intensity[:, None] * SURFACE, 0, 255)
+
+    covered = face_ids >= 0
+    image = np.empty(face_ids.shape + (3,), dtype=np.uint8)
+    image[:] = BACKGROUND
+    # Depth cueing: farther surfaces darker, so steps and recesses seen
+    # head-on in an orthographic view still read as being at different depths.
+    cue = 1.0 - DEPTH_CUE * depth[covered]
+    image[covered] = (face_colour[face_ids[covered]] * cue[:, None]).astype(np.uint8)
+
+    safe_ids = np.where(covered, face_ids, 0)
+    pixel_normal = normals[safe_ids]
+    edge = np.zeros(face_ids.shape, dtype=bool)
+    for axis in (0, 1):
+        a = [slice(None), slice(None)]
+        b = [slice(None), slice(None)]
+        a[axis], b[axis] = slice(None, -1), slice(1, None)
+        a, b = tuple(a), tuple(b)
+        differ = face_ids[a] != face_ids[b]
+        # Winding is not trusted (and decimation can fold a face over), so a
+        # crease is judged on the unsigned angle, like the shading.
+        crease = np.abs((pixel_normal[a] * pixel_normal[b]).sum(axis=-1)) < CREASE_COS
+        jump = np.abs(depth[a] - depth[b]) > depth_tol
+        boundary = covered[a] != covered[b]
+        line = differ & (boundary | ((covered[a] & covered[b]) & (crease | jump)))
+        # Draw on the covered side of a silhouette, on the nearer side otherwise.
+        near_a = covered[a] & (~covered[b] | (depth[a] <= depth[b]))
+        edge[a] |= line & near_a
+        edge[b] |= line & ~near_a
+    image[edge] = OUTLINE
+    return image
+
+
+def render_views(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    *,
+    mm_per_unit: float = 1.0,
+    width: int = 400,
+    height: int = 320,
+    max_triangles: int = 200_000,
+) -> Rendering:
+    """Draw the front, side and top views of a mesh into PNG images.
+
+    ``mm_per_unit`` converts the file's units to millimetres (25.4 for inches).
+    Meshes with more than ``max_triangles`` faces are decimated for the picture
+    only; the returned :class:`Rendering` says so.
+    """
+    vertices = np.asarray(vertices, dtype=np.float64) * mm_per_unit
+    faces = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
+    if len(faces) == 0 or len(vertices) == 0:
+        raise ValueError("the mesh has no triangles to draw")
+    if not np.isfinite(vertices).all():
+        finite = np.isfinite(vertices).all(axis=1)
+        faces = faces[finite[faces].all(axis=1)]
+        if len(faces) == 0:
+            raise ValueError("the mesh has no triangles with finite coordinates")
+    used = np.zeros(len(vertices), dtype=bool)
+    used[faces] = True
+    if not used.all():  # unreferenced vertices must not widen the picture
+        new_index = np.cumsum(used) - 1
+        vertices, faces = vertices[used], new_index[faces]
+    notes: list[str] = []
+
+    posed, pose = _pose(vertices, faces)
+    posed = posed - (posed.min(axis=0) + posed.max(axis=0)) / 2
+    extent = np.ptp(posed, axis=0)
+    bar_room = 26
+    margin = 12
+    spans = [(extent[0], extent[2]), (extent[1], extent[2]), (extent[0], extent[1])]
+    fits = [
+        min((width - 2 * margin) / max(w, 1e-9), (height - 2 * margin - bar_room) / max(h, 1e-9))
+        for w, h in spans
+    ]
+    px_per_mm = float(min(fits))
+
+    triangles = len(faces)
+    if triangles > max_triangles:
+        # A grid cell of about a pixel keeps everything the picture can show.
+        cell = 1.0 / px_per_mm
+        posed, faces = cluster_vertices(posed, faces, cell)
+        while len(faces) > max_triangles:
+            cell *= 1.5
+            posed, faces = cluster_vertices(posed, faces, cell)
+        notes.append(
+            f"Pictures drawn from a decimated copy ({triangles:,} \u2192 {len(faces):,} "
+            "triangles); findings and measurements use the full mesh."
+        )
+    normals = _face_normals(posed, faces)
+    centre_px = np.array([width / 2, (height - bar_room) / 2])
+
+    views: list[RenderedView] = []
+    bar_mm = 0.0
+    for spec in VIEWS:
+        right = posed @ np.asarray(spec.right, float)
+        up = posed @ np.asarray(spec.up, float)
+        toward = posed @ np.asarray(spec.toward_viewer, float)
+        xy = np.stack([centre_px[0] + right * px_per_mm, centre_px[1] - up * px_per_mm], axis=1)
+        face_ids, depth = rasterise(xy, -toward, faces, width, height)
+        span = float(np.ptp(toward)) or 1.0
+        # Depth jumps bigger than ~3 px (in model units) are outlined.
+        image = _shade_view(face_ids, depth, normals, spec, depth_tol=3.0 / px_per_mm / span)
+        bar_mm = draw_scale_bar(image, px_per_mm)
+        views.append(RenderedView(spec.name, spec.caption, encode_png(image), width, height))
+    return Rendering(
+        views=views,
+        triangles=triangles,
+        drawn_triangles=len(faces),
+        extents_mm=(float(extent[0]), float(extent[1]), float(extent[2])),
+        scale_bar_mm=bar_mm,
+        pose=pose,
+        notes=notes,
+    )
