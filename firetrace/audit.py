@@ -78,7 +78,13 @@ def append_entry(
     a transaction the entry is written in its own ``BEGIN IMMEDIATE`` transaction.
     """
     if not conn.in_transaction:
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise FiretraceError(
+                f"the registry is busy ({exc}): another writer held it past the busy "
+                "timeout; try again"
+            ) from exc
         try:
             digest = append_entry(
                 conn,

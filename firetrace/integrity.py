@@ -70,18 +70,12 @@ class BackupResult:
         return dict(self.__dict__)
 
 
-def backup(
-    conn: sqlite3.Connection,
-    dest: str | Path,
-    *,
-    operator: str,
-    purpose: str | None,
-    force: bool = False,
-) -> BackupResult:
-    """Copy the registry open on ``conn`` to ``dest``; check the copy; audit it.
+def copy_registry(conn: sqlite3.Connection, dest: str | Path, *, force: bool = False) -> dict:
+    """Copy the registry open on ``conn`` to ``dest`` and integrity-check the copy.
 
     Refuses an existing ``dest`` unless ``force``. Raises :class:`FiretraceError`
-    (and leaves ``dest`` untouched) when the copy fails its integrity check.
+    (and leaves ``dest`` untouched) when the copy fails its integrity check. Returns
+    the source path and the copy's audit head. Writes nothing to the source.
     """
     dest = Path(dest)
     if dest.is_dir():
@@ -116,15 +110,30 @@ def backup(
         raise FiretraceError(f"{dest}: backup failed: {exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
+    return {"source": str(source), "head": copy_head}
 
+
+def backup(
+    conn: sqlite3.Connection,
+    dest: str | Path,
+    *,
+    operator: str,
+    purpose: str | None,
+    force: bool = False,
+) -> BackupResult:
+    """:func:`copy_registry`, then an audit entry (who, why, which file, its digest)."""
+    dest = Path(dest)
+    copied = copy_registry(conn, dest, force=force)
     result = BackupResult(
-        source=str(source),
+        source=copied["source"],
         dest=str(dest),
         bytes=dest.stat().st_size,
         sha256=_sha256(dest),
-        audit_head=copy_head.hash,
-        audit_entries=copy_head.entries,
+        audit_head=copied["head"].hash,
+        audit_entries=copied["head"].entries,
     )
+    # Recorded after the copy (it waits for any writer), so the copy holds the log
+    # up to just before its own backup entry.
     audit.append_entry(
         conn,
         operator=operator,
