@@ -1,0 +1,69 @@
+"""The per-file analysis the scan injects: an object with ``sniff`` (which design
+format a stream holds, by content) and ``analyse`` (the inspection record). The
+default, :class:`EngineAnalyser`, wires in the inspection engine
+(:mod:`firetrace.detect`) and the reference library (:mod:`firetrace.refs`); it is
+picklable and loads rules and references lazily, once per worker process.
+Tests and other tools may pass any object with the same two methods.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+
+class Analyser(Protocol):
+    def sniff(self, fh: BinaryIO, size: int, name: str | None) -> str | None: ...
+
+    def analyse(self, fh: BinaryIO, *, name: str, size: int, fmt: str | None) -> dict: ...
+
+
+class EngineAnalyser:
+    """The inspection engine with the detection rules and (if a registry exists)
+    the reference library's matcher."""
+
+    def __init__(self, rules_dir: str | Path | None = None, db_path: str | Path | None = None):
+        self.rules_dir = str(rules_dir) if rules_dir else None
+        self.db_path = str(db_path) if db_path else None
+        self._rules: Any = None
+        self._matcher: Any = None
+        self._loaded = False
+
+    def __getstate__(self) -> dict:
+        return {"rules_dir": self.rules_dir, "db_path": self.db_path}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["rules_dir"], state["db_path"])
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        from firetrace.detect.rules import load_rules
+
+        self._rules = load_rules(self.rules_dir)
+        self._matcher = None
+        if self.db_path and Path(self.db_path).is_file():
+            try:
+                from firetrace.refs.library import load_matcher
+            except ImportError:  # reference library not installed in this build
+                load_matcher = None
+            if load_matcher is not None:
+                self._matcher = load_matcher(self.db_path)
+        self._loaded = True
+
+    def rules_digest(self) -> str | None:
+        self._load()
+        return getattr(self._rules, "digest", None)
+
+    def sniff(self, fh: BinaryIO, size: int, name: str | None) -> str | None:
+        from firetrace.detect.sniff import sniff_format
+
+        return sniff_format(fh, size, name)
+
+    def analyse(self, fh: BinaryIO, *, name: str, size: int, fmt: str | None) -> dict:
+        from firetrace.detect.engine import inspect_stream
+
+        self._load()
+        return inspect_stream(
+            fh, name=name, size=size, fmt=fmt, rules=self._rules, matcher=self._matcher
+        )

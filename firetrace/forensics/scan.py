@@ -1,0 +1,269 @@
+"""Scan orchestration: walk the evidence roots, hand each top-level file (a unit)
+to a worker, and inside a unit sniff every file by content, hash and analyse the
+design-file candidates, and open containers (archives, disk images) to the depth
+limit. Results come back one unit at a time, so a caller can write records as
+they arrive, resume after an interruption, and keep memory flat however large
+the tree. Per-file analysis is injected (:class:`~firetrace.forensics.analysis.Analyser`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from firetrace.forensics.archives import BombRefused, container_kind, iter_members
+from firetrace.forensics.entries import Entry, Tally
+from firetrace.forensics.folders import Unit, walk_roots
+from firetrace.forensics.hashing import hash_stream
+from firetrace.forensics.limits import ScanLimits
+from firetrace.forensics.readonly import PrivateStaging, open_readonly
+
+VERDICT_RANK = {"clear": 0, "review": 1, "high": 2, "error": -1}
+FLAGGED = ("review", "high")
+
+
+@dataclass
+class UnitResult:
+    """Everything one top-level file produced."""
+
+    unit: str
+    size: int
+    mtime_ns: int
+    records: list[dict] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+    images: list[dict] = field(default_factory=list)  # hashes of disk images met
+
+
+class UnitScanner:
+    """Scans one top-level evidence file, recursing into the containers it holds."""
+
+    def __init__(self, analyser, limits: ScanLimits):
+        self.analyser = analyser
+        self.limits = limits
+
+    def scan_unit(self, unit: Unit) -> UnitResult:
+        result = UnitResult(unit.display, unit.size, unit.mtime_ns)
+        staging = PrivateStaging()
+
+        def opener() -> BinaryIO:
+            return open_readonly(unit.os_path, follow_symlinks=True)
+
+        entry = Entry((unit.display,), unit.size, opener, mtime=unit.mtime_ns / 1e9)
+        try:
+            self._visit(entry, 0, result, staging, seekable=True)
+        finally:
+            staging.cleanup()
+        return result
+
+    # -- one file at any depth ------------------------------------------------
+
+    def _visit(
+        self, entry: Entry, depth: int, out: UnitResult, staging: PrivateStaging, *, seekable: bool
+    ) -> None:
+        tally = out.tally
+        tally.count("files")
+        try:
+            if seekable:
+                with entry.opener() as fh:
+                    self._classify_open(entry, fh, depth, out, staging)
+                return
+            head = entry.head(self.limits.sniff_bytes)
+            fmt = self._sniff(io.BytesIO(head), entry, head_only=len(head) < entry.size)
+            kind = None if fmt else container_kind(head, entry.size)
+            if fmt is None and kind is None:
+                tally.count("other")
+                return
+            with entry.opener() as fh:
+                self._classify_open(entry, fh, depth, out, staging)
+        except BombRefused as exc:
+            tally.count("refused")
+            tally.event("refused", entry.path, str(exc))
+        except PermissionError as exc:
+            tally.count("errors")
+            tally.event("error", entry.path, f"permission denied: {exc.strerror or exc}")
+        except OSError as exc:
+            tally.count("errors")
+            tally.event("error", entry.path, f"cannot read: {exc.strerror or exc}")
+
+    def _sniff(self, fh: BinaryIO, entry: Entry, head_only: bool = False) -> str | None:
+        try:
+            fmt = self.analyser.sniff(fh, entry.size, entry.name)
+        except Exception:  # a sniffer must never stop a scan
+            fmt = None
+        return fmt
+
+    def _classify_open(
+        self, entry: Entry, fh: BinaryIO, depth: int, out: UnitResult, staging: PrivateStaging
+    ) -> None:
+        head = fh.read(self.limits.sniff_bytes)
+        fh.seek(0)
+        fmt = self._sniff(fh, entry)
+        if fmt is not None:
+            out.records.append(self._analyse(entry, fh, fmt))
+            out.tally.count("candidates")
+            return
+        kind = container_kind(head, entry.size)
+        if kind is None:
+            out.tally.count("other")
+            return
+        if depth >= self.limits.max_depth:
+            out.tally.count("depth_limited")
+            reason = f"{kind} not opened: nesting deeper than {self.limits.max_depth}"
+            out.tally.event("skipped", entry.path, reason)
+            return
+        fh.seek(0)
+        if kind in ("disk", "ewf"):
+            self._open_image(kind, entry, fh, depth, out, staging)
+            return
+        out.tally.count("archives")
+        for member in iter_members(
+            kind, fh, entry.size, entry.layers, self.limits, out.tally, staging
+        ):
+            self._visit(member, depth + 1, out, staging, seekable=False)
+
+    def _open_image(
+        self, kind: str, entry: Entry, fh: BinaryIO, depth: int, out: UnitResult, staging
+    ) -> None:
+        from firetrace.forensics.diskimage import ewf_segments, iter_image_files, open_ewf
+
+        digests, _ = hash_stream(fh)
+        fh.seek(0)
+        info = {"path": entry.path, "kind": kind, "size": entry.size, **digests}
+        media, media_size, handle = fh, entry.size, None
+        if kind == "ewf":
+            segments = ewf_segments(entry.path) if len(entry.layers) == 1 else None
+            try:
+                media, media_size, handle = open_ewf(fh, segments)
+            except Exception as exc:  # libewf reports corrupt images as generic errors
+                out.tally.count("errors")
+                out.tally.event("error", entry.path, f"unreadable E01 image: {exc}")
+                return
+            info["media_size"] = media_size
+        out.images.append(info)
+        try:
+            for file_entry in iter_image_files(media, media_size, entry.layers, out.tally):
+                self._visit(file_entry, depth + 1, out, staging, seekable=True)
+        finally:
+            if handle is not None:
+                handle.close()
+
+    def _analyse(self, entry: Entry, fh: BinaryIO, fmt: str) -> dict:
+        fh.seek(0)
+        digests, size = hash_stream(fh)
+        fh.seek(0)
+        try:
+            result = self.analyser.analyse(fh, name=entry.name, size=size, fmt=fmt)
+        except Exception as exc:  # the engine promises not to raise; never trust it blindly
+            result = {"format": fmt, "verdict": "error", "error": f"analysis failed: {exc}"}
+        return build_record(entry, digests, size, fmt, result)
+
+
+def build_record(entry: Entry, digests: dict, size: int, fmt: str | None, result: dict) -> dict:
+    """The CONTRACT scan record plus sha1, deleted, inode, features, units, metadata."""
+    record = {
+        "path": entry.path,
+        "sha256": digests["sha256"],
+        "md5": digests["md5"],
+        "sha1": digests["sha1"],
+        "size": size,
+        "format": result.get("format") or fmt,
+        "verdict": result.get("verdict") or ("error" if result.get("error") else "clear"),
+        "score": float(result.get("score") or 0.0),
+        "findings": list(result.get("findings") or []),
+        "reference_matches": list(result.get("reference_matches") or []),
+        "error": result.get("error"),
+        "deleted": bool(entry.deleted),
+        "inode": entry.inode,
+        "features": result.get("features") or {},
+        "units": result.get("units"),
+        "metadata": result.get("metadata") or {},
+        "hashset": None,
+    }
+    return record
+
+
+# -- process pool -------------------------------------------------------------
+
+_worker_scanner: UnitScanner | None = None
+
+
+def _init_worker(analyser, limits: ScanLimits) -> None:
+    global _worker_scanner
+    _worker_scanner = UnitScanner(analyser, limits)
+
+
+def _scan_in_worker(unit: Unit) -> UnitResult:
+    assert _worker_scanner is not None
+    return _worker_scanner.scan_unit(unit)
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def scan_units(
+    units: Iterable[Unit],
+    analyser,
+    limits: ScanLimits,
+    *,
+    workers: int = 1,
+) -> Iterator[UnitResult]:
+    """Scan units, in this process (``workers <= 1``) or in a pool; yields as they finish.
+
+    At most a few units per worker are in flight, so memory stays flat.
+    """
+    if workers <= 1:
+        scanner = UnitScanner(analyser, limits)
+        for unit in units:
+            yield scanner.scan_unit(unit)
+        return
+    import multiprocessing
+
+    # forkserver: workers never inherit the parent's threads (rich's refresh thread).
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    in_flight: dict[Future, Unit] = {}
+    units_iter = iter(units)
+    exhausted = False
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(analyser, limits)
+    ) as pool:
+        try:
+            while True:
+                while not exhausted and len(in_flight) < workers * 4:
+                    unit = next(units_iter, None)
+                    if unit is None:
+                        exhausted = True
+                        break
+                    in_flight[pool.submit(_scan_in_worker, unit)] = unit
+                if not in_flight:
+                    break
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    unit = in_flight.pop(future)
+                    try:
+                        yield future.result()
+                    except Exception as exc:  # a worker bug must not lose the other units
+                        failed = UnitResult(unit.display, unit.size, unit.mtime_ns)
+                        failed.tally.count("errors")
+                        failed.tally.event("error", unit.display, f"worker failed: {exc!r}")
+                        yield failed
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def walk(roots: list[str], tally: Tally, skip: Callable[[Unit], bool] | None = None):
+    """The units under the roots, minus those ``skip`` says are finished (resume)."""
+    for unit in walk_roots(roots, tally):
+        if skip is not None and skip(unit):
+            tally.count("resumed_skipped")
+            continue
+        yield unit

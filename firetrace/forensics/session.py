@@ -1,0 +1,273 @@
+"""One scan run from start to finish, as the command line drives it: load limits,
+hash set and analyser; walk the roots (skipping units finished by an earlier run
+when resuming); scan in parallel; stamp hash-set matches; write JSONL, CSV and
+CASE; and write the run manifest (tool version, rules digest, operator, purpose,
+evidence roots with image hashes, start and end times, counts by format and
+verdict, every error and refusal) beside the JSONL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from firetrace import __version__
+from firetrace.errors import InputError, UsageError
+from firetrace.forensics.entries import Tally, display_name
+from firetrace.forensics.limits import ScanLimits, load_limits
+from firetrace.forensics.scan import FLAGGED, VERDICT_RANK, default_workers, scan_units, walk
+from firetrace.forensics.writers import (
+    CsvWriter,
+    JsonlWriter,
+    load_resume,
+    manifest_path,
+    write_json,
+)
+
+VERDICTS = ("clear", "review", "high")
+
+
+@dataclass
+class ScanOptions:
+    roots: list[str]
+    jsonl: Path | None = None
+    csv: Path | None = None
+    case: Path | None = None
+    min_verdict: str = "clear"
+    workers: int | None = None
+    max_depth: int | None = None
+    hashset: Path | None = None
+    resume: Path | None = None
+    rules_dir: Path | None = None
+    db_path: Path | None = None
+    operator: str | None = None
+    purpose: str | None = None
+
+
+@dataclass
+class ScanSummary:
+    manifest: dict
+    flagged: list[dict] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.flagged else 0
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def passes(record: dict, min_verdict: str) -> bool:
+    """Records at or above ``min_verdict``; error records always pass (never silent)."""
+    verdict = record.get("verdict")
+    return verdict == "error" or VERDICT_RANK.get(verdict, 0) >= VERDICT_RANK[min_verdict]
+
+
+def run_scan(
+    options: ScanOptions,
+    *,
+    analyser=None,
+    limits: ScanLimits | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScanSummary:
+    """Run a scan; returns the manifest and the flagged records, best score first."""
+    if options.min_verdict not in VERDICTS:
+        raise UsageError(f"--min-verdict must be one of {', '.join(VERDICTS)}")
+    if not options.roots:
+        raise UsageError("scan needs at least one evidence path")
+    for root in options.roots:
+        if not os.path.lexists(root):
+            raise InputError("evidence path not found", path=display_name(root))
+    jsonl = options.jsonl
+    if options.resume is not None:
+        if jsonl is not None and Path(jsonl).resolve() != Path(options.resume).resolve():
+            raise UsageError("--resume continues the JSONL it names; give --jsonl the same file")
+        jsonl = options.resume
+    limits = limits or load_limits(options.rules_dir, max_depth=options.max_depth)
+    if analyser is None:
+        from firetrace.forensics.analysis import EngineAnalyser
+
+        analyser = EngineAnalyser(options.rules_dir, options.db_path)
+    hashset = None
+    if options.hashset is not None:
+        from firetrace.forensics.hashset import load_hashset
+
+        hashset = load_hashset(options.hashset)
+    workers = options.workers or default_workers()
+
+    done: set[str] = set()
+    previous: list[dict] = []
+    if options.resume is not None:
+        done, previous = load_resume(options.resume)
+
+    started = _now()
+    tally = Tally()
+    by_format: Counter = Counter()
+    by_verdict: Counter = Counter()
+    known: Counter = Counter()
+    flagged: list[dict] = []
+    kept: list[dict] = []  # for the CASE export, which needs the whole graph at once
+    images: list[dict] = []
+    bytes_done = files_done = 0
+
+    def take(record: dict) -> bool:
+        by_format[record.get("format") or "unknown"] += 1
+        by_verdict[record.get("verdict") or "unknown"] += 1
+        if record.get("hashset"):
+            known[record["hashset"]] += 1
+        if not passes(record, options.min_verdict):
+            return False
+        if record.get("verdict") in FLAGGED:
+            flagged.append(record)
+        if options.case is not None:
+            kept.append(record)
+        return True
+
+    jsonl_writer = JsonlWriter(jsonl, append=options.resume is not None) if jsonl else None
+    csv_writer = CsvWriter(options.csv) if options.csv else None
+    interrupted = False
+    try:
+        for record in previous:
+            if take(record) and csv_writer:
+                csv_writer.write(record)
+        units = walk(options.roots, tally, skip=(lambda u: u.display in done) if done else None)
+        for result in scan_units(units, analyser, limits, workers=workers):
+            tally.merge(result.tally)
+            images.extend(result.images)
+            written = []
+            for record in result.records:
+                if hashset is not None:
+                    record["hashset"] = hashset.lookup(record)
+                if take(record):
+                    written.append(record)
+                    if csv_writer:
+                        csv_writer.write(record)
+            if jsonl_writer:
+                jsonl_writer.write_unit(result.unit, result.size, result.mtime_ns, written)
+            files_done += 1
+            bytes_done += result.size
+            if progress is not None:
+                progress(files_done, bytes_done)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        for writer in (jsonl_writer, csv_writer):
+            if writer is not None:
+                writer.close()
+        manifest = _manifest(
+            options,
+            jsonl=jsonl,
+            analyser=analyser,
+            limits=limits,
+            workers=workers,
+            started=started,
+            tally=tally,
+            images=images,
+            by_format=by_format,
+            by_verdict=by_verdict,
+            known=known,
+            hashset=hashset,
+            resumed=(len(done), len(previous)) if options.resume is not None else None,
+            interrupted=interrupted,
+        )
+        if jsonl is not None:
+            write_json(manifest_path(jsonl), manifest)
+    if options.case is not None:
+        from firetrace.forensics.case import write_case
+
+        write_case(options.case, kept, manifest)
+    flagged.sort(key=lambda r: (-float(r.get("score") or 0), r["path"]))
+    return ScanSummary(manifest, flagged)
+
+
+def _manifest(
+    options: ScanOptions,
+    *,
+    jsonl,
+    analyser,
+    limits,
+    workers,
+    started,
+    tally,
+    images,
+    by_format,
+    by_verdict,
+    known,
+    hashset,
+    resumed,
+    interrupted,
+) -> dict:
+    digest = None
+    describe = getattr(analyser, "rules_digest", None)
+    if describe is not None:
+        try:
+            digest = describe()
+        except Exception as exc:  # a broken rules folder is reported, not hidden
+            digest = f"unavailable: {exc}"
+    image_by_path = {image["path"]: image for image in images}
+    roots = []
+    for root in options.roots:
+        shown = display_name(root)
+        entry: dict = {"path": shown, "absolute": display_name(os.path.abspath(root))}
+        if os.path.isdir(root):
+            entry["type"] = "folder"
+        elif os.path.isfile(root):
+            entry["type"] = "file"
+            entry["size"] = os.path.getsize(root)
+            if shown in image_by_path:
+                image = image_by_path[shown]
+                entry.update(type="disk_image", image_kind=image["kind"])
+                entry.update({k: image[k] for k in ("md5", "sha1", "sha256")})
+        else:
+            entry["type"] = "other"
+        roots.append(entry)
+    counts = dict(sorted(tally.counts.items()))
+    events = tally.events
+    document = {
+        "tool": "firetrace",
+        "version": __version__,
+        "command": "scan",
+        "rules_digest": digest,
+        "operator": options.operator,
+        "purpose": options.purpose,
+        "host": platform.node(),
+        "started": started,
+        "ended": _now(),
+        "interrupted": interrupted,
+        "roots": roots,
+        "disk_images": images,
+        "options": {
+            "min_verdict": options.min_verdict,
+            "workers": workers,
+            "rules_dir": str(options.rules_dir) if options.rules_dir else None,
+            "limits": limits.as_dict(),
+            "hashset": (
+                {"path": hashset.source, "entries": len(hashset)} if hashset is not None else None
+            ),
+        },
+        "outputs": {
+            "jsonl": str(jsonl) if jsonl else None,
+            "csv": str(options.csv) if options.csv else None,
+            "case": str(options.case) if options.case else None,
+        },
+        "counts": {
+            **counts,
+            "by_format": dict(sorted(by_format.items())),
+            "by_verdict": dict(sorted(by_verdict.items())),
+            "hashset_matches": dict(sorted(known.items())),
+        },
+        "errors": [e for e in events if e["kind"] == "error"],
+        "refused": [e for e in events if e["kind"] == "refused"],
+        "skipped": [e for e in events if e["kind"] == "skipped"],
+        "warnings": [e for e in events if e["kind"] == "warning"],
+    }
+    if resumed is not None:
+        document["resumed"] = {"units_already_done": resumed[0], "records_carried": resumed[1]}
+    return document

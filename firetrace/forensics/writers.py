@@ -1,0 +1,185 @@
+"""Writers of scan results: JSON Lines (one record per line, a unit's records in
+one write so an interrupted scan leaves whole units), a progress journal beside
+it that makes ``--resume`` exact, CSV (spreadsheet-safe: cells that a spreadsheet
+would run as a formula are quoted with a leading apostrophe) and the resume
+reader that recovers finished units from an earlier JSONL.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import TextIO
+
+from firetrace.errors import InputError
+from firetrace.forensics.entries import LAYER_SEPARATOR
+
+CSV_COLUMNS = (
+    "path",
+    "sha256",
+    "md5",
+    "sha1",
+    "size",
+    "format",
+    "verdict",
+    "score",
+    "deleted",
+    "inode",
+    "hashset",
+    "reference_matches",
+    "findings",
+    "error",
+)
+
+
+def manifest_path(jsonl: str | Path) -> Path:
+    """``OUT.jsonl`` -> ``OUT.manifest.json`` in the same folder."""
+    jsonl = Path(jsonl)
+    return jsonl.with_name(jsonl.stem + ".manifest.json")
+
+
+def journal_path(jsonl: str | Path) -> Path:
+    """``OUT.jsonl`` -> ``OUT.progress.jsonl``: one line per finished top-level file."""
+    jsonl = Path(jsonl)
+    return jsonl.with_name(jsonl.stem + ".progress.jsonl")
+
+
+def unit_of(path: str) -> str:
+    """The top-level evidence file a record path belongs to."""
+    return path.split(LAYER_SEPARATOR, 1)[0]
+
+
+def dumps(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+class JsonlWriter:
+    """Records as JSON Lines, plus the progress journal used by ``--resume``."""
+
+    def __init__(self, path: str | Path, *, append: bool = False):
+        self.path = Path(path)
+        mode = "a" if append else "w"
+        self._fh = open(self.path, mode, encoding="utf-8", errors="backslashreplace")
+        self._journal = open(
+            journal_path(self.path), mode, encoding="utf-8", errors="backslashreplace"
+        )
+
+    def write_unit(self, unit: str, size: int, mtime_ns: int, records: list[dict]) -> None:
+        if records:
+            self._fh.write("".join(dumps(r) + "\n" for r in records))
+            self._fh.flush()
+        self._journal.write(dumps({"unit": unit, "size": size, "mtime_ns": mtime_ns}) + "\n")
+        self._journal.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+        self._journal.close()
+
+
+class CsvWriter:
+    """Records as CSV, one row per record, nested fields flattened to text."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._fh = open(self.path, "w", encoding="utf-8", newline="", errors="backslashreplace")
+        self._csv = csv.writer(self._fh)
+        self._csv.writerow(CSV_COLUMNS)
+
+    def write(self, record: dict) -> None:
+        self._csv.writerow([_cell(column, record.get(column)) for column in CSV_COLUMNS])
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _cell(column: str, value) -> str:
+    if value is None:
+        return ""
+    if column == "findings":
+        value = "; ".join(
+            f"{f.get('rule')} ({f.get('weight')}): {f.get('detail', '')}" for f in value
+        )
+    elif column == "reference_matches":
+        value = "; ".join(f"{m.get('label')} {m.get('match')} {m.get('similarity')}" for m in value)
+    elif isinstance(value, bool):
+        value = "true" if value else "false"
+    text = str(value)
+    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        text = "'" + text  # spreadsheet formula injection from evidence names
+    return text
+
+
+def load_resume(path: str | Path) -> tuple[set[str], list[dict]]:
+    """Finished units and their records from an earlier run's JSONL (and journal).
+
+    A torn last line (the run was killed mid-write) is dropped, and so are the
+    other records of that unit, which is then scanned again; the JSONL is
+    rewritten without them so the resumed run appends whole units only.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("resume file not found", path=str(path))
+    records: list[dict] = []
+    torn_unit: str | None = None
+    with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+        lines = fh.read().split("\n")
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or "path" not in record:
+                raise ValueError("not a scan record")
+        except ValueError:
+            if number >= len(lines) - 1:
+                torn_unit = _path_prefix(line)
+                break
+            raise InputError("not a scan record", path=str(path), line=number) from None
+        records.append(record)
+    done = {unit_of(r["path"]) for r in records}
+    journal = journal_path(path)
+    if journal.is_file():
+        with open(journal, encoding="utf-8", errors="surrogateescape") as fh:
+            for line in fh:
+                try:
+                    done.add(json.loads(line)["unit"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # a torn journal line: that unit is simply redone
+    if torn_unit is not None:
+        done.discard(torn_unit)
+        records = [r for r in records if unit_of(r["path"]) != torn_unit]
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write("".join(dumps(r) + "\n" for r in records))
+        os.replace(tmp, path)
+    return done, records
+
+
+def _path_prefix(torn_line: str) -> str | None:
+    """The unit named at the start of a torn record line, if it got that far."""
+    marker = '{"path":"'
+    if not torn_line.startswith(marker):
+        return None
+    rest = torn_line[len(marker) :]
+    end = rest.find('"')
+    raw = rest if end < 0 else rest[:end]
+    return unit_of(raw) if end >= 0 else None
+
+
+def write_json(path: str | Path, document: dict) -> None:
+    with open(path, "w", encoding="utf-8", errors="backslashreplace") as fh:
+        json.dump(document, fh, indent=2, ensure_ascii=False, default=str)
+        fh.write("\n")
+
+
+__all__ = [
+    "CsvWriter",
+    "JsonlWriter",
+    "TextIO",
+    "load_resume",
+    "manifest_path",
+    "journal_path",
+    "write_json",
+]
