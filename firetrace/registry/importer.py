@@ -1,0 +1,523 @@
+"""Batch import: stream a record batch, validate every row, and store it all or
+nothing.
+
+Rows are read one at a time (:mod:`.readers`), checked (:mod:`.validate`) and
+written in chunks into a TEMP staging table, all inside ONE write transaction.
+Set-based ``INSERT ... SELECT`` statements then create parties, components
+(identity = maker, kind, normalised serial), one firearm per control component,
+events (``INSERT OR IGNORE`` on a content digest, so overlapping batches do not
+duplicate them) and assemblies. Any invalid row rolls the whole transaction
+back; a process killed mid-import leaves the registry as it was, because
+SQLite never commits half a transaction. Memory stays flat as the batch grows:
+nothing per row is kept in Python beyond the current chunk.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from firetrace.errors import FiretraceError
+from firetrace.registry.readers import open_batch
+from firetrace.registry.validate import (
+    COLUMNS,
+    STAGING_COLUMNS,
+    RowValidator,
+    load_profile,
+    load_vocabulary,
+)
+
+CHUNK_ROWS = 20_000
+# Bad rows kept in memory for display; all of them go to the --errors file.
+MAX_ERRORS_KEPT = 1_000
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class RowError:
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.reason}"
+
+
+@dataclass
+class ImportResult:
+    source: str
+    sha256: str
+    status: str  # imported | already_imported | rejected | valid (dry run)
+    rows: int = 0
+    batch_id: int | None = None
+    profile: str = ""
+    format: str = ""
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "rejected"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["errors"] = [str(e) for e in self.errors]
+        out["errors_truncated"] = self.error_count > len(self.errors)
+        return out
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: object) -> str:
+    """Spreadsheet-safe text: a leading ``=``, ``+``, ``-`` or ``@`` cannot start a formula."""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+class _ErrorSink:
+    """Collects bad rows: the first few in memory, all of them in the --errors CSV."""
+
+    def __init__(self, errors_path: Path | None):
+        self.kept: list[RowError] = []
+        self.count = 0
+        self._fh = open(errors_path, "w", newline="", encoding="utf-8") if errors_path else None
+        self._writer = csv.writer(self._fh) if self._fh else None
+        if self._writer:
+            self._writer.writerow(["line", "field", "reason"])
+
+    def add(self, line: int, field_name: str, reason: str) -> None:
+        self.count += 1
+        if len(self.kept) < MAX_ERRORS_KEPT:
+            self.kept.append(RowError(line, field_name, reason))
+        if self._writer:
+            self._writer.writerow([line, neutralise_cell(field_name), neutralise_cell(reason)])
+
+    def close(self) -> None:
+        if self._fh:
+            self._fh.close()
+
+
+_STAGING_TYPES = {"line": "INTEGER", "control": "INTEGER", "year": "INTEGER"}
+_STAGING_TYPES |= {"import_year": "INTEGER", "row_key": "BLOB"}
+_STAGING_DDL = (
+    "CREATE TEMP TABLE staging ("
+    + ", ".join(f"{c} {_STAGING_TYPES.get(c, 'TEXT')}" for c in STAGING_COLUMNS)
+    + ")"
+)
+_STAGING_INSERT = (
+    f"INSERT INTO staging ({', '.join(STAGING_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(STAGING_COLUMNS))})"
+)
+
+
+def _stage_rows(
+    conn: sqlite3.Connection,
+    batch,
+    validator: RowValidator,
+    sink: _ErrorSink,
+    progress: ProgressCallback | None,
+) -> int:
+    """Validate and stage every row; return the number of rows read."""
+    chunk: list[tuple] = []
+    rows = 0
+    validate = validator.validate
+    execute_many = conn.executemany
+    for line, values, problem in batch.rows:
+        rows += 1
+        if problem is not None:
+            name, _, reason = problem.partition(": ")
+            sink.add(line, name, reason)
+            continue
+        staged = validate(line, values)
+        if type(staged) is tuple:
+            if not sink.count:  # once a row is bad, only validation matters
+                chunk.append(staged)
+                if len(chunk) >= CHUNK_ROWS:
+                    execute_many(_STAGING_INSERT, chunk)
+                    chunk.clear()
+                    if progress:
+                        progress(batch.bytes_read(), batch.size)
+        else:
+            for name, reason in staged:
+                sink.add(line, name, reason)
+    if chunk and not sink.count:
+        execute_many(_STAGING_INSERT, chunk)
+    if progress:
+        progress(batch.size, batch.size)
+    return rows
+
+
+def _batch_level_checks(conn: sqlite3.Connection, profile, sink: _ErrorSink) -> None:
+    """Checks that need the whole batch: firearm keys resolve to one control component."""
+    has_keys = conn.execute(
+        "SELECT 1 FROM staging WHERE firearm_key IS NOT NULL LIMIT 1"
+    ).fetchone()
+    if has_keys:
+        conn.execute("CREATE INDEX temp.staging_key ON staging(firearm_key, control)")
+        for line, key in conn.execute(
+            "SELECT s.line, s.firearm_key FROM staging s WHERE s.firearm_key IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM staging c WHERE c.firearm_key = s.firearm_key "
+            "AND c.control = 1) ORDER BY s.line"
+        ):
+            sink.add(line, "firearm", f"key '{key}' has no control component row in this batch")
+        for line, key in conn.execute(
+            "SELECT s.line, s.firearm_key FROM staging s JOIN ("
+            "  SELECT firearm_key FROM staging WHERE control = 1 AND firearm_key IS NOT NULL"
+            "  GROUP BY firearm_key"
+            "  HAVING count(DISTINCT maker_norm || '|' || kind || '|' || serial_norm) > 1"
+            ") k ON k.firearm_key = s.firearm_key WHERE s.control = 1 ORDER BY s.line"
+        ):
+            sink.add(line, "firearm", f"key '{key}' groups more than one control component")
+    if profile.serial_unique_per_maker:
+        for line, serial, maker in conn.execute(
+            "SELECT s.line, s.serial, s.maker_name FROM staging s WHERE EXISTS ("
+            "  SELECT 1 FROM staging o WHERE o.maker_norm = s.maker_norm "
+            "  AND o.serial_norm = s.serial_norm AND o.kind <> s.kind)"
+            " OR EXISTS (SELECT 1 FROM components c JOIN parties p ON p.id = c.maker_id "
+            "  WHERE p.norm_name = s.maker_norm AND c.serial_norm = s.serial_norm "
+            "  AND c.kind <> s.kind) ORDER BY s.line"
+        ):
+            sink.add(
+                line,
+                "serial",
+                f"'{serial}' is used by {maker} on another component kind "
+                f"(profile '{profile.name}': one serial per licensee)",
+            )
+
+
+_ATTRIBUTES = (
+    "type",
+    "model",
+    "calibre",
+    "country_of_manufacture",
+    "year_of_manufacture",
+    "import_country",
+    "import_year",
+)
+_STAGED_ATTRIBUTE = {
+    "type": "type",
+    "model": "model",
+    "calibre": "calibre",
+    "country_of_manufacture": "country",
+    "year_of_manufacture": "year",
+    "import_country": "import_country",
+    "import_year": "import_year",
+}
+
+
+def _store(conn: sqlite3.Connection, batch_id: int) -> dict[str, int]:
+    """Set-based inserts from staging into the registry tables; return what was added."""
+
+    def scalar(sql: str, *params) -> int:
+        return conn.execute(sql, params).fetchone()[0] or 0
+
+    before = {
+        "parties": scalar("SELECT max(id) FROM parties"),
+        "components": scalar("SELECT max(id) FROM components"),
+        "firearms": scalar("SELECT max(id) FROM firearms"),
+        "events": scalar("SELECT max(id) FROM events"),
+    }
+    # Bare columns beside min(line) come from that row: a party is named as it was
+    # first written in the batch.
+    conn.execute(
+        "INSERT OR IGNORE INTO parties (norm_name, name) "
+        "SELECT maker_norm, maker_name FROM ("
+        "  SELECT maker_norm, maker_name, min(line) FROM staging GROUP BY maker_norm)"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO parties (norm_name, name, licence, country) "
+        "SELECT party_norm, party_name, party_licence, party_country FROM ("
+        "  SELECT party_norm, party_name, party_licence, party_country, min(line) "
+        "  FROM staging WHERE party_norm IS NOT NULL GROUP BY party_norm)"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO party_names (name, party_id) "
+        "SELECT n.name, p.id FROM (SELECT DISTINCT maker_name AS name, maker_norm AS norm "
+        "FROM staging UNION SELECT DISTINCT party_name, party_norm FROM staging "
+        "WHERE party_norm IS NOT NULL) n JOIN parties p ON p.norm_name = n.norm"
+    )
+    # A maker id per staged row makes the component joins below index seeks.
+    conn.execute("CREATE TEMP TABLE maker_ids (norm TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID")
+    conn.execute(
+        "INSERT INTO maker_ids SELECT p.norm_name, p.id FROM parties p "
+        "WHERE p.norm_name IN (SELECT DISTINCT maker_norm FROM staging)"
+    )
+    # The serial as marked comes from the component's first row (bare columns
+    # beside min(line)); attributes from any row that gives them.
+    attributes = ", ".join(_ATTRIBUTES)
+    aggregated = ", ".join(f"max(s.{_STAGED_ATTRIBUTE[a]}) AS {a}" for a in _ATTRIBUTES)
+    keep_known = ", ".join(f"{a} = coalesce(components.{a}, excluded.{a})" for a in _ATTRIBUTES)
+    conn.execute(
+        "INSERT INTO components (maker_id, kind, control, serial, serial_norm, serial_fold, "
+        f"serial_skel, {attributes}, batch_id) "
+        "SELECT maker_id, kind, control, serial, serial_norm, serial_fold, serial_skel, "
+        f"{attributes}, ? FROM ("
+        "  SELECT m.id AS maker_id, s.kind AS kind, max(s.control) AS control, "
+        "  s.serial AS serial, s.serial_norm AS serial_norm, s.serial_fold AS serial_fold, "
+        f"  s.serial_skel AS serial_skel, {aggregated}, min(s.line) "
+        "  FROM staging s JOIN maker_ids m ON m.norm = s.maker_norm "
+        "  GROUP BY m.id, s.kind, s.serial_norm"
+        ") WHERE true "
+        "ON CONFLICT (maker_id, kind, serial_norm) DO UPDATE SET "
+        f"control = max(components.control, excluded.control), {keep_known}",
+        (batch_id,),
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO firearms (control_component_id, batch_id) "
+        "SELECT c.id, ? FROM components c WHERE c.id > ? AND c.control = 1",
+        (batch_id, before["components"]),
+    )
+    conn.execute(
+        "CREATE TEMP TABLE firearm_keys (firearm_key TEXT PRIMARY KEY, firearm_id INTEGER) "
+        "WITHOUT ROWID"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO firearm_keys "
+        "SELECT k.firearm_key, f.id FROM (SELECT firearm_key, maker_norm, kind, serial_norm "
+        "  FROM staging WHERE control = 1 AND firearm_key IS NOT NULL "
+        "  GROUP BY firearm_key) k "
+        "JOIN maker_ids m ON m.norm = k.maker_norm "
+        "JOIN components c ON c.maker_id = m.id AND c.kind = k.kind "
+        "  AND c.serial_norm = k.serial_norm "
+        "JOIN firearms f ON f.control_component_id = c.id"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO events (component_id, firearm_id, event, event_date, party_id, "
+        "party_licence, party_country, reference, notes, batch_id, line, row_key) "
+        "SELECT c.id, CASE WHEN c.control = 1 THEN f.id ELSE k.firearm_id END, s.event, "
+        "s.event_date, pp.id, s.party_licence, s.party_country, s.reference, s.notes, ?, "
+        "s.line, s.row_key "
+        "FROM staging s JOIN maker_ids m ON m.norm = s.maker_norm "
+        "JOIN components c ON c.maker_id = m.id AND c.kind = s.kind "
+        "  AND c.serial_norm = s.serial_norm "
+        "LEFT JOIN firearms f ON f.control_component_id = c.id "
+        "LEFT JOIN firearm_keys k ON k.firearm_key = s.firearm_key "
+        "LEFT JOIN parties pp ON pp.norm_name = s.party_norm "
+        "ORDER BY s.line",
+        (batch_id,),
+    )
+    assemblies = _update_assemblies(conn, batch_id, before["events"])
+    return {
+        "parties": scalar("SELECT count(*) FROM parties WHERE id > ?", before["parties"]),
+        "components": scalar("SELECT count(*) FROM components WHERE id > ?", before["components"]),
+        "firearms": scalar("SELECT count(*) FROM firearms WHERE id > ?", before["firearms"]),
+        "events": scalar("SELECT count(*) FROM events WHERE id > ?", before["events"]),
+        "assemblies": assemblies,
+    }
+
+
+def _update_assemblies(conn: sqlite3.Connection, batch_id: int, events_before: int) -> int:
+    """Open and close assemblies from this batch's install/remove events.
+
+    Walks the new events of non-control components in date order, one component
+    at a time (memory stays flat). Installing a part that is still in another
+    firearm closes that assembly on the same date.
+    """
+    vocab = load_vocabulary()
+    moves = sorted(vocab.installs | vocab.removes)
+    cursor = conn.execute(
+        "SELECT e.component_id, e.firearm_id, e.event, e.event_date FROM events e "
+        "JOIN components c ON c.id = e.component_id "
+        f"WHERE e.id > ? AND c.control = 0 AND e.event IN ({', '.join('?' * len(moves))}) "
+        "ORDER BY e.component_id, e.event_date, e.id",
+        (events_before, *moves),
+    )
+    added = 0
+    current_component = None
+    open_row: list | None = None  # [assembly id or None, firearm id, installed]
+    pending_inserts: list[tuple] = []
+    pending_closes: list[tuple] = []
+
+    def flush_open() -> None:
+        if open_row is not None and open_row[0] is None:
+            pending_inserts.append((open_row[1], current_component, open_row[2], None, batch_id))
+
+    insert = (
+        "INSERT OR IGNORE INTO assemblies (firearm_id, component_id, installed, removed, batch_id) "
+        "VALUES (?, ?, ?, ?, ?)"
+    )
+
+    def write_pending() -> None:
+        nonlocal added
+        conn.executemany(insert, pending_inserts)
+        conn.executemany("UPDATE assemblies SET removed = ? WHERE id = ?", pending_closes)
+        added += len(pending_inserts)
+        pending_inserts.clear()
+        pending_closes.clear()
+
+    for component_id, firearm_id, event, event_date in cursor:
+        if component_id != current_component:
+            flush_open()
+            if len(pending_inserts) + len(pending_closes) >= CHUNK_ROWS:
+                write_pending()
+            current_component = component_id
+            existing = conn.execute(
+                "SELECT id, firearm_id, installed FROM assemblies "
+                "WHERE component_id = ? AND removed IS NULL ORDER BY installed DESC LIMIT 1",
+                (component_id,),
+            ).fetchone()
+            open_row = list(existing) if existing else None
+        if event in vocab.installs:
+            if firearm_id is None or (open_row and open_row[1] == firearm_id):
+                continue
+            if open_row:
+                _close(
+                    open_row,
+                    event_date,
+                    current_component,
+                    batch_id,
+                    pending_inserts,
+                    pending_closes,
+                )
+            open_row = [None, firearm_id, event_date]
+        elif open_row and (firearm_id is None or open_row[1] == firearm_id):
+            _close(
+                open_row, event_date, current_component, batch_id, pending_inserts, pending_closes
+            )
+            open_row = None
+    flush_open()
+    write_pending()
+    return added
+
+
+def _close(open_row, removed, component_id, batch_id, inserts, closes) -> None:
+    if open_row[0] is None:
+        inserts.append((open_row[1], component_id, open_row[2], removed, batch_id))
+    else:
+        closes.append((removed, open_row[0]))
+
+
+def import_batch(
+    conn: sqlite3.Connection,
+    path: str | Path,
+    *,
+    profile: str = "iti",
+    dry_run: bool = False,
+    errors_path: str | Path | None = None,
+    ignore_unknown: bool = False,
+    operator: str = "unknown",
+    purpose: str | None = None,
+    audit: bool = True,
+    progress: ProgressCallback | None = None,
+) -> ImportResult:
+    """Validate and import one batch file into the registry behind ``conn``.
+
+    ``conn`` is a plain sqlite3 connection in autocommit mode (or a sqlite-utils
+    Database). Raises :class:`~firetrace.errors.InputError` for a file that
+    cannot be read at all; returns a result with ``status == 'rejected'`` and
+    every bad row when rows are invalid (nothing is written then).
+    """
+    conn = getattr(conn, "conn", conn)
+    started = time.perf_counter()
+    path = Path(path)
+    marking = load_profile(profile)
+    with open_batch(path, known_columns=COLUMNS, ignore_unknown=ignore_unknown) as batch:
+        validator = RowValidator(
+            batch.columns, marking, ignore_unknown=ignore_unknown, path=str(path)
+        )
+        sha = file_sha256(path)
+        result = ImportResult(
+            source=str(path), sha256=sha, status="", profile=marking.name, format=batch.format
+        )
+        previous = conn.execute("SELECT id FROM batches WHERE sha256 = ?", (sha,)).fetchone()
+        if previous and not dry_run:
+            result.status, result.batch_id = "already_imported", previous[0]
+            result.seconds = time.perf_counter() - started
+            return result
+        sink = _ErrorSink(Path(errors_path) if errors_path else None)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DROP TABLE IF EXISTS temp.staging")
+            conn.execute("DROP TABLE IF EXISTS temp.maker_ids")
+            conn.execute("DROP TABLE IF EXISTS temp.firearm_keys")
+            conn.execute(_STAGING_DDL)
+            result.rows = _stage_rows(conn, batch, validator, sink, progress)
+            if not sink.count:
+                _batch_level_checks(conn, marking, sink)
+            result.warnings = validator.warnings.messages()
+            if sink.count:
+                result.status = "rejected"
+                conn.execute("ROLLBACK")
+            else:
+                now = datetime.now(UTC).isoformat(timespec="seconds")
+                batch_id = conn.execute(
+                    "INSERT INTO batches (source, sha256, profile, operator, purpose, "
+                    "imported_at, rows) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (path.name, sha, marking.name, operator, purpose, now, result.rows),
+                ).lastrowid
+                result.counts = _store(conn, batch_id)
+                result.counts["duplicate_events"] = result.rows - result.counts["events"]
+                from firetrace.serials.hooks import after_batch_import
+
+                result.warnings += list(after_batch_import(conn, batch_id) or [])
+                import json
+
+                conn.execute(
+                    "UPDATE batches SET counts = ? WHERE id = ?",
+                    (json.dumps(result.counts), batch_id),
+                )
+                if dry_run:
+                    result.status = "valid"
+                    conn.execute("ROLLBACK")
+                else:
+                    if audit:
+                        from firetrace.audit import append_entry
+
+                        append_entry(
+                            conn,
+                            operator=operator,
+                            purpose=purpose,
+                            command="import",
+                            args={"source": str(path), "sha256": sha, "profile": marking.name},
+                            record_ids=[f"batch:{batch_id}"],
+                        )
+                    conn.execute("COMMIT")
+                    result.status, result.batch_id = "imported", batch_id
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            sink.close()
+            for table in ("staging", "maker_ids", "firearm_keys"):
+                try:
+                    conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+                except sqlite3.Error:
+                    pass
+    result.errors = sorted(sink.kept, key=lambda e: e.line)
+    result.error_count = sink.count
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def import_file(db_path: str | Path, path: str | Path, **options: Any) -> ImportResult:
+    """Open the registry at ``db_path`` and import ``path`` (see :func:`import_batch`)."""
+    from firetrace.registry.db import connect
+
+    conn = connect(db_path)
+    try:
+        return import_batch(conn, path, **options)
+    except sqlite3.OperationalError as exc:
+        raise FiretraceError(f"{db_path}: registry busy or unwritable: {exc}") from exc
+    finally:
+        conn.close()

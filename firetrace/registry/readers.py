@@ -1,0 +1,368 @@
+"""Readers for record batches: CSV (delimiter sniffed), JSON Lines and XLSX.
+
+Each reader streams a file as ``(line, values, problem)`` triples aligned to
+the batch's header: ``values`` is a list of strings (``""`` for an empty cell)
+and ``problem`` a one-line reason when the row cannot be used (a ragged row, a
+line that is not a JSON object). Input that cannot be read at all (missing
+file, not UTF-8, no header, a line longer than :data:`MAX_LINE_BYTES`) raises
+:class:`~firetrace.errors.InputError` naming the file and line. Readers know
+nothing about column meanings; :mod:`.validate` does. Adding a format means one
+``_open_<format>`` function and an entry in :data:`READERS`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from firetrace.errors import InputError
+
+# One physical line (and one CSV field) may not exceed this: bounds memory on
+# hostile input such as a multi-gigabyte line without a newline.
+MAX_LINE_BYTES = 1 << 20
+
+RowTriple = tuple[int, list[str] | None, str | None]
+
+
+@dataclass
+class Batch:
+    """An opened batch: its header and a one-pass row iterator."""
+
+    path: Path
+    format: str
+    columns: list[str]
+    rows: Iterator[RowTriple]
+    size: int
+    _position: Callable[[], int] = field(repr=False, default=lambda: 0)
+    _close: Callable[[], None] = field(repr=False, default=lambda: None)
+
+    def bytes_read(self) -> int:
+        """How far into the file the reader is (for a progress bar)."""
+        return self._position()
+
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def detect_format(path: Path, head: bytes) -> str:
+    """``csv``, ``jsonl`` or ``xlsx``, by extension, else by content."""
+    suffix = path.suffix.lower()
+    by_suffix = {
+        ".csv": "csv",
+        ".tsv": "csv",
+        ".txt": "csv",
+        ".jsonl": "jsonl",
+        ".ndjson": "jsonl",
+        ".json": "jsonl",
+        ".xlsx": "xlsx",
+        ".xlsm": "xlsx",
+    }
+    if suffix in by_suffix:
+        return by_suffix[suffix]
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.lstrip().startswith(b"{"):
+        return "jsonl"
+    return "csv"
+
+
+def _check_text_encoding(path: Path, head: bytes) -> None:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(
+            "file is UTF-16 encoded; save it as UTF-8", path=str(path), line=1, field="encoding"
+        )
+    if b"\x00" in head:
+        raise InputError(
+            "binary content (NUL bytes): not a CSV or JSON Lines batch",
+            path=str(path),
+            line=1,
+            field="encoding",
+        )
+
+
+def _decoded_lines(fh: BinaryIO, path: Path, counter: list[int]) -> Iterator[str]:
+    """Decode UTF-8 line by line, so an encoding error can name its line."""
+    number = 0
+    readline = fh.readline
+    while True:
+        raw = readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        counter[0] += len(raw)
+        if len(raw) > MAX_LINE_BYTES:
+            raise InputError(
+                f"line longer than {MAX_LINE_BYTES} bytes; not a record batch",
+                path=str(path),
+                line=number,
+            )
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad = [number]
+            # Keep scanning (cheaply) so the message can say how widespread it is.
+            for extra in iter(lambda: readline(MAX_LINE_BYTES + 1), b""):
+                number += 1
+                try:
+                    extra.decode("utf-8")
+                except UnicodeDecodeError:
+                    bad.append(number)
+            more = f" (also {len(bad) - 1} more lines: {', '.join(map(str, bad[1:6]))}" + (
+                ", ...)" if len(bad) > 6 else ")"
+            )
+            raise InputError(
+                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+                + (more if len(bad) > 1 else "")
+                + "; save the file as UTF-8",
+                path=str(path),
+                line=bad[0],
+                field="encoding",
+            ) from None
+        if number == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        yield text
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """``,`` unless the header line holds more ``;`` or tabs (outside quotes)."""
+    outside, quoted = [], False
+    for ch in header_line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted:
+            outside.append(ch)
+    text = "".join(outside)
+    counts = {d: text.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _clean_header(names: Sequence[object], path: Path, line: int) -> list[str]:
+    columns = [str(n if n is not None else "").strip().lower() for n in names]
+    while columns and not columns[-1]:
+        columns.pop()  # trailing empty cells (spreadsheets, trailing delimiters)
+    if not columns or not any(columns):
+        raise InputError("empty header row: no column names", path=str(path), line=line)
+    for index, name in enumerate(columns, 1):
+        if not name:
+            raise InputError(
+                f"column {index} has no name", path=str(path), line=line, field="header"
+            )
+        if columns.index(name) != index - 1:
+            raise InputError(
+                f"column '{name}' appears twice", path=str(path), line=line, field=name
+            )
+    return columns
+
+
+def _open_csv(path: Path, ignore_unknown: bool) -> Batch:
+    fh = open(path, "rb")
+    head = fh.read(4096)
+    fh.seek(0)
+    _check_text_encoding(path, head)
+    counter = [0]
+    lines = _decoded_lines(fh, path, counter)
+    first = next(lines, None)
+    while first is not None and not first.strip():
+        first = next(lines, None)
+    if first is None:
+        fh.close()
+        raise InputError("empty file: no header row", path=str(path), line=1)
+    delimiter = sniff_delimiter(first)
+    csv.field_size_limit(MAX_LINE_BYTES)
+
+    def chained() -> Iterator[str]:
+        yield first
+        yield from lines
+
+    reader = csv.reader(chained(), delimiter=delimiter, strict=True)
+    try:
+        columns = _clean_header(next(reader), path, 1)
+    except csv.Error as exc:
+        fh.close()
+        raise InputError(f"unreadable header: {exc}", path=str(path), line=1) from None
+    width = len(columns)
+
+    def rows() -> Iterator[RowTriple]:
+        try:
+            for values in reader:
+                if len(values) != width:
+                    if not values or not any(v.strip() for v in values):
+                        continue  # blank line
+                    if len(values) > width and not any(v.strip() for v in values[width:]):
+                        values = values[:width]  # trailing delimiters
+                    else:
+                        yield (
+                            reader.line_num,
+                            None,
+                            f"row: has {len(values)} fields, the header has {width}",
+                        )
+                        continue
+                yield reader.line_num, values, None
+        except csv.Error as exc:
+            raise InputError(
+                f"malformed CSV ({exc}); is a quote left open?",
+                path=str(path),
+                line=reader.line_num + 1,
+            ) from None
+
+    return Batch(path, "csv", columns, rows(), path.stat().st_size, lambda: counter[0], fh.close)
+
+
+def _scalar(value: object) -> str | None:
+    """A JSON or spreadsheet cell as the text a CSV would hold; None if not a scalar."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    return None
+
+
+def _open_jsonl(path: Path, ignore_unknown: bool, known_columns: Sequence[str]) -> Batch:
+    fh = open(path, "rb")
+    head = fh.read(4096)
+    fh.seek(0)
+    _check_text_encoding(path, head)
+    if not head.strip():
+        fh.close()
+        raise InputError("empty file: no records", path=str(path), line=1)
+    counter = [0]
+    columns = list(known_columns)
+    position = {name: i for i, name in enumerate(columns)}
+
+    def rows() -> Iterator[RowTriple]:
+        for number, text in enumerate(_decoded_lines(fh, path, counter), 1):
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except ValueError as exc:
+                yield number, None, f"row: not valid JSON ({exc.msg} at column {exc.colno})"
+                continue
+            if not isinstance(obj, dict):
+                yield number, None, "row: not a JSON object"
+                continue
+            values = [""] * len(columns)
+            problem = None
+            for key, raw in obj.items():
+                name = str(key).strip().lower()
+                index = position.get(name)
+                if index is None:
+                    if not ignore_unknown:
+                        problem = f"{name}: unknown column (use --ignore-unknown to skip it)"
+                        break
+                    continue
+                text_value = _scalar(raw)
+                if text_value is None:
+                    problem = f"{name}: must be a string or number, not {type(raw).__name__}"
+                    break
+                values[index] = text_value
+            if problem:
+                yield number, None, problem
+            else:
+                yield number, values, None
+
+    return Batch(path, "jsonl", columns, rows(), path.stat().st_size, lambda: counter[0], fh.close)
+
+
+def _open_xlsx(path: Path, ignore_unknown: bool) -> Batch:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(f"not a readable XLSX workbook ({exc})", path=str(path)) from None
+    sheet = workbook.worksheets[0]
+    cells = sheet.iter_rows(values_only=True)
+    header = None
+    header_line = 0
+    for header_line, candidate in enumerate(cells, 1):  # noqa: B007
+        if candidate and any(c not in (None, "") for c in candidate):
+            header = candidate
+            break
+    if header is None:
+        workbook.close()
+        raise InputError("empty workbook: no header row in the first sheet", path=str(path), line=1)
+    columns = _clean_header(header, path, header_line)
+    width = len(columns)
+    done = [0]
+
+    def rows() -> Iterator[RowTriple]:
+        for number, raw in enumerate(cells, header_line + 1):
+            done[0] = number
+            values = [_scalar(v) for v in raw]
+            if not any(values):
+                continue
+            if len(values) > width:
+                if any(v for v in values[width:]):
+                    yield number, None, f"row: has values beyond the header's {width} columns"
+                    continue
+                values = values[:width]
+            elif len(values) < width:
+                values += [""] * (width - len(values))
+            bad = next((i for i, v in enumerate(values) if v is None), None)
+            if bad is not None:
+                yield number, None, f"{columns[bad]}: cell holds an unsupported value"
+                continue
+            yield number, values, None
+
+    size = path.stat().st_size
+    total_rows = sheet.max_row or 1
+    return Batch(
+        path,
+        "xlsx",
+        columns,
+        rows(),
+        size,
+        lambda: int(size * min(1.0, done[0] / total_rows)),
+        workbook.close,
+    )
+
+
+def open_batch(
+    path: str | Path, *, known_columns: Sequence[str], ignore_unknown: bool = False
+) -> Batch:
+    """Open a batch file for streaming; raises InputError if it cannot be read at all."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file", path=str(path))
+    if not path.is_file():
+        raise InputError("not a regular file", path=str(path))
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", path=str(path)) from None
+    if not head:
+        raise InputError("empty file: no header row", path=str(path), line=1)
+    fmt = detect_format(path, head)
+    if fmt == "xlsx":
+        return _open_xlsx(path, ignore_unknown)
+    if fmt == "jsonl":
+        return _open_jsonl(path, ignore_unknown, known_columns)
+    return _open_csv(path, ignore_unknown)

@@ -1,0 +1,45 @@
+"""A firearm's current status, derived from its events and never stored.
+
+The status is the one the latest status-bearing event (by date, then by id for
+events on the same day) of the firearm's control component puts it in; the
+event-to-status mapping is ``[status]`` in ``rules/registry.toml``. Because it
+is computed from the append-only event log, it cannot disagree with it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from firetrace.registry.validate import load_vocabulary
+
+DEFAULT_STATUS = "in_circulation"
+
+
+def status_case_sql(column: str = "event") -> str:
+    """A SQL ``CASE`` expression mapping an event column to its status (for views/reports)."""
+    mapping = load_vocabulary().status_of_event
+    arms = " ".join(f"WHEN '{event}' THEN '{status}'" for event, status in sorted(mapping.items()))
+    return f"CASE {column} {arms} END"
+
+
+def component_status(conn: sqlite3.Connection, component_id: int) -> str:
+    """Status from the latest status-bearing event of one component (an index seek)."""
+    mapping = load_vocabulary().status_of_event
+    events = sorted(mapping)
+    row = conn.execute(
+        "SELECT event FROM events WHERE component_id = ? "
+        f"AND event IN ({', '.join('?' * len(events))}) "
+        "ORDER BY event_date DESC, id DESC LIMIT 1",
+        (component_id, *events),
+    ).fetchone()
+    return mapping[row[0]] if row else DEFAULT_STATUS
+
+
+def firearm_status(conn: sqlite3.Connection, firearm_id: int) -> str:
+    """Status of a firearm: that of its control component's latest status-bearing event."""
+    row = conn.execute(
+        "SELECT control_component_id FROM firearms WHERE id = ?", (firearm_id,)
+    ).fetchone()
+    if row is None:
+        raise KeyError(f"no firearm {firearm_id}")
+    return component_status(conn, row[0])

@@ -1,0 +1,240 @@
+"""Tracing a serial: which registry components it may be, the firearm each is
+(or was last) part of, that firearm's components over time, its full event
+timeline and its derived status.
+
+Candidate search belongs to :func:`firetrace.serials.lookup.find_candidates`
+(exact and normalised today; confusable, wildcard and fuzzy slot in behind the
+same function). This module turns candidates into the CONTRACT's trace JSON and
+records the read in the audit log, since a trace reads personal data (owners).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from firetrace.registry.status import component_status
+
+_COMPONENT_SQL = (
+    "SELECT c.id, c.kind, c.control, c.serial, p.name, c.type, c.model, c.calibre, "
+    "c.country_of_manufacture, c.year_of_manufacture, c.import_country, c.import_year "
+    "FROM components c JOIN parties p ON p.id = c.maker_id WHERE c.id = ?"
+)
+_COMPONENT_FIELDS = (
+    "id",
+    "component",
+    "control",
+    "serial",
+    "manufacturer",
+    "type",
+    "model",
+    "calibre",
+    "country_of_manufacture",
+    "year_of_manufacture",
+    "import_country",
+    "import_year",
+)
+
+
+def _component(conn: sqlite3.Connection, component_id: int) -> dict[str, Any]:
+    row = conn.execute(_COMPONENT_SQL, (component_id,)).fetchone()
+    out = dict(zip(_COMPONENT_FIELDS, row, strict=True))
+    out["control"] = bool(out["control"])
+    return out
+
+
+def firearm_of(conn: sqlite3.Connection, component_id: int, control: bool) -> int | None:
+    """The firearm a component identifies, or the one it is (else was last) installed in."""
+    if control:
+        row = conn.execute(
+            "SELECT id FROM firearms WHERE control_component_id = ?", (component_id,)
+        ).fetchone()
+        return row[0] if row else None
+    row = conn.execute(
+        "SELECT firearm_id FROM assemblies WHERE component_id = ? "
+        "ORDER BY removed IS NULL DESC, coalesce(removed, installed) DESC, id DESC LIMIT 1",
+        (component_id,),
+    ).fetchone()
+    if row:
+        return row[0]
+    row = conn.execute(
+        "SELECT firearm_id FROM events WHERE component_id = ? AND firearm_id IS NOT NULL "
+        "ORDER BY event_date DESC, id DESC LIMIT 1",
+        (component_id,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _installations(conn: sqlite3.Connection, sql_where: str, value: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT a.firearm_id, a.installed, a.removed, c.kind, c.serial, p.name, "
+        "cc.serial, cc.kind "
+        "FROM assemblies a JOIN components c ON c.id = a.component_id "
+        "JOIN parties p ON p.id = c.maker_id "
+        "JOIN firearms f ON f.id = a.firearm_id "
+        "JOIN components cc ON cc.id = f.control_component_id "
+        f"WHERE {sql_where} = ? ORDER BY a.installed, a.id",
+        (value,),
+    ).fetchall()
+    return [
+        {
+            "component": kind,
+            "serial": serial,
+            "manufacturer": maker,
+            "installed": installed,
+            "removed": removed,
+            "firearm_id": firearm_id,
+            "firearm_serial": control_serial,
+            "firearm_component": control_kind,
+        }
+        for (
+            firearm_id,
+            installed,
+            removed,
+            kind,
+            serial,
+            maker,
+            control_serial,
+            control_kind,
+        ) in rows
+    ]
+
+
+def _events(
+    conn: sqlite3.Connection, component_ids: list[int], firearm_id: int | None
+) -> list[dict[str, Any]]:
+    marks = ", ".join("?" * len(component_ids))
+    sql = (
+        "SELECT e.id, e.event, e.event_date, p.name, e.party_licence, e.party_country, "
+        "e.reference, e.notes, c.kind, c.serial, e.batch_id, e.line "
+        "FROM events e JOIN components c ON c.id = e.component_id "
+        "LEFT JOIN parties p ON p.id = e.party_id "
+        f"WHERE e.component_id IN ({marks})"
+    )
+    params: list[Any] = list(component_ids)
+    if firearm_id is not None:
+        sql += " OR e.firearm_id = ?"
+        params.append(firearm_id)
+    sql += " ORDER BY e.event_date, e.id"
+    keys = (
+        "id",
+        "event",
+        "event_date",
+        "party",
+        "party_licence",
+        "party_country",
+        "reference",
+        "notes",
+        "component",
+        "serial",
+        "batch_id",
+        "line",
+    )
+    return [dict(zip(keys, row, strict=True)) for row in conn.execute(sql, params)]
+
+
+def describe_match(conn: sqlite3.Connection, candidate) -> dict[str, Any]:
+    """One trace match in CONTRACT shape (plus extra fields)."""
+    comp = _component(conn, candidate.component_id)
+    firearm_id = firearm_of(conn, comp["id"], comp["control"])
+    match: dict[str, Any] = {
+        "serial": comp["serial"],
+        "manufacturer": comp["manufacturer"],
+        "component": comp["component"],
+        "match": candidate.match,
+        "score": candidate.score,
+        "why": candidate.why,
+        "component_id": comp["id"],
+        "control": comp["control"],
+    }
+    component_ids = [comp["id"]]
+    firearm = None
+    if firearm_id is not None:
+        control_id = conn.execute(
+            "SELECT control_component_id FROM firearms WHERE id = ?", (firearm_id,)
+        ).fetchone()[0]
+        control = comp if control_id == comp["id"] else _component(conn, control_id)
+        if control_id != comp["id"]:
+            component_ids.append(control_id)
+        firearm = {
+            "id": firearm_id,
+            "type": control["type"],
+            "model": control["model"],
+            "calibre": control["calibre"],
+            "country_of_manufacture": control["country_of_manufacture"],
+            "year_of_manufacture": control["year_of_manufacture"],
+            "import_country": control["import_country"],
+            "import_year": control["import_year"],
+            "manufacturer": control["manufacturer"],
+            "control_component": {
+                "component": control["component"],
+                "serial": control["serial"],
+                "manufacturer": control["manufacturer"],
+            },
+            "components": _installations(conn, "a.firearm_id", firearm_id),
+        }
+        match["status"] = component_status(conn, control_id)
+        match["installed_now"] = comp["control"] or any(
+            c["serial"] == comp["serial"]
+            and c["component"] == comp["component"]
+            and c["removed"] is None
+            for c in firearm["components"]
+        )
+    else:
+        match["status"] = component_status(conn, comp["id"])
+    match["firearm"] = firearm
+    if not comp["control"]:
+        match["installations"] = _installations(conn, "a.component_id", comp["id"])
+    match["events"] = _events(conn, component_ids, firearm_id)
+    return match
+
+
+def trace(
+    conn: sqlite3.Connection,
+    query: str,
+    *,
+    manufacturer: str | None = None,
+    component: str | None = None,
+    limit: int = 20,
+    operator: str = "unknown",
+    purpose: str | None = None,
+    audit: bool = True,
+) -> dict[str, Any]:
+    """Trace ``query``; returns ``{"query": ..., "matches": [...]}`` per CONTRACT.
+
+    Each trace is recorded in the audit log (its own small write transaction)
+    unless ``audit`` is False (used by the benchmark to measure the log's cost).
+    """
+    from firetrace.audit import check_policy
+    from firetrace.serials.lookup import find_candidates
+
+    conn = getattr(conn, "conn", conn)
+    check_policy("trace", purpose)
+    candidates = find_candidates(
+        conn, query, manufacturer=manufacturer, component=component, limit=limit
+    )
+    matches = [describe_match(conn, candidate) for candidate in candidates]
+    if audit:
+        from firetrace.audit import append_entry
+
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            append_entry(
+                conn,
+                operator=operator,
+                purpose=purpose,
+                command="trace",
+                args={
+                    "query": query,
+                    "manufacturer": manufacturer,
+                    "component": component,
+                    "limit": limit,
+                },
+                record_ids=[m["component_id"] for m in matches],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return {"query": query, "matches": matches}

@@ -1,0 +1,526 @@
+"""Validation of batch rows against the CONTRACT columns and a marking profile.
+
+:class:`RowValidator` is built once per batch from its header and a
+:class:`Profile` (``rules/marking/<name>.toml``) and then turns each raw row
+into the tuple the importer stages (:data:`STAGING_COLUMNS`), or into a list of
+``(field, reason)`` problems. Vocabularies (component kinds, events, status
+mapping) come from ``rules/registry.toml``, calibre aliases from
+``rules/calibres.toml``, maker aliases through
+:func:`~firetrace.registry.parties.normalize_party_name`. The checks run per
+row with small caches for values that repeat (dates, countries, makers), since
+a batch can have millions of rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from firetrace.errors import InputError, UsageError
+from firetrace.paths import rules_dir
+from firetrace.registry.parties import normalize_party_name
+from firetrace.serials.normalize import serial_keys
+
+# CONTRACT batch columns, in the order the JSON Lines reader aligns them.
+COLUMNS = (
+    "manufacturer",
+    "serial",
+    "component",
+    "control",
+    "firearm",
+    "type",
+    "model",
+    "calibre",
+    "country_of_manufacture",
+    "year_of_manufacture",
+    "import_country",
+    "import_year",
+    "event",
+    "event_date",
+    "party",
+    "party_licence",
+    "party_country",
+    "reference",
+    "notes",
+)
+
+# What the importer writes into its staging table, in this order.
+STAGING_COLUMNS = (
+    "line",
+    "maker_norm",
+    "maker_name",
+    "kind",
+    "control",
+    "firearm_key",
+    "type",
+    "model",
+    "calibre",
+    "country",
+    "year",
+    "import_country",
+    "import_year",
+    "event",
+    "event_date",
+    "party_norm",
+    "party_name",
+    "party_licence",
+    "party_country",
+    "reference",
+    "notes",
+    "serial",
+    "serial_norm",
+    "serial_fold",
+    "serial_skel",
+    "row_key",
+)
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    kinds: frozenset[str]
+    control_by_default: frozenset[str]
+    default_kind: str
+    types: frozenset[str]
+    events: frozenset[str]
+    installs: frozenset[str]
+    removes: frozenset[str]
+    status_of_event: dict[str, str]
+    yes: frozenset[str]
+    no: frozenset[str]
+    earliest_year: int
+    max_length: int
+    max_length_notes: int
+
+
+@lru_cache(maxsize=2)
+def load_vocabulary(path: Path | None = None) -> Vocabulary:
+    """The registry vocabulary from ``rules/registry.toml``."""
+    with open(path or rules_dir() / "registry.toml", "rb") as fh:
+        data = tomllib.load(fh)
+    comp, events, values = data["components"], data["events"], data["values"]
+    return Vocabulary(
+        kinds=frozenset(comp["kinds"]),
+        control_by_default=frozenset(comp["control_by_default"]),
+        default_kind=comp["default_kind"],
+        types=frozenset(data["firearms"]["types"]),
+        events=frozenset(events["kinds"]),
+        installs=frozenset(events["installs"]),
+        removes=frozenset(events["removes"]),
+        status_of_event=dict(data["status"]),
+        yes=frozenset(values["yes"]),
+        no=frozenset(values["no"]),
+        earliest_year=int(values["earliest_year"]),
+        max_length=int(values["max_length"]),
+        max_length_notes=int(values["max_length_notes"]),
+    )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A marking profile: which fields a row needs and what a serial may look like."""
+
+    name: str
+    title: str
+    required: tuple[str, ...]
+    marking_events: frozenset[str]
+    marking_required: tuple[str, ...]
+    marked_components: frozenset[str]
+    encouraged: tuple[str, ...]
+    import_required: tuple[str, ...]
+    serial_min: int
+    serial_max: int
+    serial_allowed: re.Pattern
+    serial_allowed_text: str
+    reject_all_zero: bool
+    reject_letters_only: bool
+    serial_unique_per_maker: bool = False
+    source: Path = field(default=Path())
+
+
+def profile_names() -> list[str]:
+    return sorted(p.stem for p in (rules_dir() / "marking").glob("*.toml"))
+
+
+@lru_cache(maxsize=8)
+def load_profile(name: str) -> Profile:
+    """Load ``rules/marking/<name>.toml`` (or a path to a profile file)."""
+    path = Path(name) if name.endswith(".toml") else rules_dir() / "marking" / f"{name}.toml"
+    if not path.is_file():
+        raise UsageError(
+            f"unknown marking profile '{name}' (available: {', '.join(profile_names())})"
+        )
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    serial = data.get("serial", {})
+    unknown = set(data.get("required", [])) - set(COLUMNS)
+    if unknown:
+        raise UsageError(f"{path}: required names unknown columns: {', '.join(sorted(unknown))}")
+    return Profile(
+        name=data.get("name", path.stem),
+        title=data.get("title", path.stem),
+        required=tuple(data.get("required", ["manufacturer", "serial", "event", "event_date"])),
+        marking_events=frozenset(data.get("marking_events", ["manufactured", "marked"])),
+        marking_required=tuple(data.get("marking_required", [])),
+        marked_components=frozenset(data.get("marked_components", [])),
+        encouraged=tuple(data.get("encouraged", [])),
+        import_required=tuple(data.get("import_required", [])),
+        serial_min=int(serial.get("min_length", 1)),
+        serial_max=int(serial.get("max_length", 20)),
+        serial_allowed=re.compile(f"(?:{serial.get('allowed', '[0-9A-Z]')})+"),
+        serial_allowed_text=serial.get("allowed_description", serial.get("allowed", "")),
+        reject_all_zero=bool(serial.get("reject_all_zero", True)),
+        reject_letters_only=bool(serial.get("reject_letters_only", True)),
+        serial_unique_per_maker=bool(data.get("serial_unique_per_maker", False)),
+        source=path,
+    )
+
+
+def _calibre_key(text: str) -> str:
+    return re.sub(r"[\s.\-_]+", "", text.lower())
+
+
+@lru_cache(maxsize=2)
+def load_calibres(path: Path | None = None) -> dict[str, str]:
+    """Alias key -> canonical calibre, from ``rules/calibres.toml``."""
+    with open(path or rules_dir() / "calibres.toml", "rb") as fh:
+        data = tomllib.load(fh)
+    table: dict[str, str] = {}
+    for canonical, aliases in data.get("aliases", {}).items():
+        table[_calibre_key(canonical)] = canonical
+        for alias in aliases:
+            table.setdefault(_calibre_key(alias), canonical)
+    return table
+
+
+def normalize_calibre(text: str) -> tuple[str, bool]:
+    """(canonical calibre, known?) — an unknown calibre is kept as written."""
+    canonical = load_calibres().get(_calibre_key(text))
+    return (canonical, True) if canonical else (text, False)
+
+
+@lru_cache(maxsize=1)
+def country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes plus the alpha-2 codes of ISO 3166-3 historic countries."""
+    import pycountry
+
+    codes = {c.alpha_2 for c in pycountry.countries}
+    for historic in pycountry.historic_countries:
+        code = getattr(historic, "alpha_2", None)
+        if code:
+            codes.add(code)
+    # Transitional and exceptional reservations seen on older markings.
+    codes.update({"UK", "EU", "XK"})
+    return frozenset(codes)
+
+
+@dataclass
+class Warnings:
+    """Counts of things worth a look that do not reject a row."""
+
+    missing_encouraged: dict[str, int] = field(default_factory=dict)
+    unknown_calibres: dict[str, int] = field(default_factory=dict)
+
+    def messages(self) -> list[str]:
+        out = [
+            f"{count} marking rows lack the encouraged field '{name}'"
+            for name, count in sorted(self.missing_encouraged.items())
+        ]
+        if self.unknown_calibres:
+            top = sorted(self.unknown_calibres.items(), key=lambda kv: -kv[1])[:5]
+            listed = ", ".join(f"'{name}' ({n})" for name, n in top)
+            out.append(
+                f"{sum(self.unknown_calibres.values())} rows name a calibre not in "
+                f"rules/calibres.toml, kept as written: {listed}"
+            )
+        return out
+
+
+class RowValidator:
+    """Checks one batch's rows; built from the batch header."""
+
+    def __init__(
+        self,
+        columns: list[str],
+        profile: Profile,
+        *,
+        ignore_unknown: bool = False,
+        path: str = "",
+        today: date | None = None,
+    ):
+        unknown = [c for c in columns if c not in COLUMNS]
+        if unknown and not ignore_unknown:
+            raise InputError(
+                f"unknown column '{unknown[0]}'"
+                + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+                + f"; known columns: {', '.join(COLUMNS)} (or use --ignore-unknown)",
+                path=path,
+                line=1,
+                field=unknown[0],
+            )
+        missing = [c for c in profile.required if c not in columns]
+        if missing:
+            raise InputError(
+                f"required column missing (profile '{profile.name}' needs "
+                f"{', '.join(profile.required)})",
+                path=path,
+                line=1,
+                field=missing[0],
+            )
+        self.profile = profile
+        self.vocab = load_vocabulary()
+        self.countries = country_codes()
+        self.today = today or date.today()
+        self.warnings = Warnings()
+        self._index = {name: columns.index(name) for name in COLUMNS if name in columns}
+        self._dates: dict[str, object] = {}
+        self._years: dict[str, object] = {}
+        self._calibres: dict[str, tuple[str, bool]] = {}
+
+    # Small caches: values that repeat across millions of rows are checked once.
+    def _check_date(self, text: str) -> str | tuple[str]:
+        """ISO date string, or a 1-tuple holding the reason it is not one."""
+        cached = self._dates.get(text)
+        if cached is not None:
+            return cached
+        try:
+            day = date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "T " else text)
+        except ValueError:
+            result: str | tuple[str] = (f"'{text[:40]}' is not an ISO 8601 date (YYYY-MM-DD)",)
+        else:
+            if day > self.today:
+                result = (f"{day.isoformat()} is in the future",)
+            elif day.year < self.vocab.earliest_year:
+                result = (f"{day.isoformat()} is before {self.vocab.earliest_year}",)
+            else:
+                result = day.isoformat()
+        if len(self._dates) > 100_000:
+            self._dates.clear()
+        self._dates[text] = result
+        return result
+
+    def _check_year(self, text: str) -> int | tuple[str]:
+        cached = self._years.get(text)
+        if cached is not None:
+            return cached
+        if len(text) != 4 or not text.isdigit() or not text.isascii():
+            result: int | tuple[str] = (f"'{text[:40]}' is not a four-digit year",)
+        else:
+            year = int(text)
+            if year > self.today.year:
+                result = (f"{year} is in the future",)
+            elif year < self.vocab.earliest_year:
+                result = (f"{year} is before {self.vocab.earliest_year}",)
+            else:
+                result = year
+        self._years[text] = result
+        return result
+
+    def _check_serial(self, serial: str) -> tuple[str, str, str] | str:
+        keys = serial_keys(serial)
+        norm = keys[0]
+        p = self.profile
+        if not norm:
+            return "blank after removing spaces and dashes"
+        if len(norm) < p.serial_min or len(norm) > p.serial_max:
+            return (
+                f"'{serial[:40]}' has {len(norm)} characters after normalisation "
+                f"(allowed {p.serial_min}-{p.serial_max})"
+            )
+        if p.reject_all_zero and not norm.strip("0"):
+            return f"'{serial}' is all zeros"
+        if not p.serial_allowed.fullmatch(norm):
+            return f"'{serial}' has characters outside {p.serial_allowed_text}"
+        if p.reject_letters_only and norm.isalpha():
+            what = "a single letter" if len(norm) == 1 else "letters only"
+            return f"'{serial}' is {what}; a serial needs digits"
+        return keys
+
+    def validate(self, line: int, values: list[str]) -> tuple | list[tuple[str, str]]:
+        """The staging tuple for a valid row, else its ``(field, reason)`` problems."""
+        vocab, p, idx = self.vocab, self.profile, self._index
+        problems: list[tuple[str, str]] = []
+        joined = "".join(values)
+        if _CONTROL_CHARACTERS.search(joined):
+            for name, i in idx.items():
+                if _CONTROL_CHARACTERS.search(values[i]):
+                    problems.append((name, "contains a control character"))
+            return problems
+        if len(joined) > vocab.max_length:
+            for name, i in idx.items():
+                limit = vocab.max_length_notes if name == "notes" else vocab.max_length
+                if len(values[i]) > limit:
+                    problems.append((name, f"{len(values[i])} characters (at most {limit})"))
+            if problems:
+                return problems
+
+        def get(name: str) -> str:
+            i = idx.get(name)
+            return values[i].strip() if i is not None else ""
+
+        manufacturer = get("manufacturer")
+        serial = get("serial")
+        event = get("event").lower()
+        event_date = get("event_date")
+        for name, value in (
+            ("manufacturer", manufacturer),
+            ("serial", serial),
+            ("event", event),
+            ("event_date", event_date),
+        ):
+            if not value:
+                problems.append((name, "required"))
+        maker_norm = normalize_party_name(manufacturer) if manufacturer else ""
+        if manufacturer and not maker_norm:
+            problems.append(("manufacturer", f"'{manufacturer}' has no letters or digits"))
+        keys = self._check_serial(serial) if serial else None
+        if isinstance(keys, str):
+            problems.append(("serial", keys))
+        if event and event not in vocab.events:
+            problems.append(
+                ("event", f"'{event[:40]}' is not one of {', '.join(sorted(vocab.events))}")
+            )
+        day = None
+        if event_date:
+            checked = self._check_date(event_date)
+            if isinstance(checked, tuple):
+                problems.append(("event_date", checked[0]))
+            else:
+                day = checked
+
+        kind = get("component").lower() or vocab.default_kind
+        if kind not in vocab.kinds:
+            problems.append(
+                ("component", f"'{kind[:40]}' is not one of {', '.join(sorted(vocab.kinds))}")
+            )
+        control_text = get("control").lower()
+        if not control_text:
+            control = 1 if kind in vocab.control_by_default else 0
+        elif control_text in vocab.yes:
+            control = 1
+        elif control_text in vocab.no:
+            control = 0
+        else:
+            control = 0
+            problems.append(("control", f"'{control_text[:40]}' is not yes or no"))
+        ftype = get("type").lower() or None
+        if ftype and ftype not in vocab.types:
+            problems.append(
+                ("type", f"'{ftype[:40]}' is not one of {', '.join(sorted(vocab.types))}")
+            )
+
+        countries = []
+        for name in ("country_of_manufacture", "import_country", "party_country"):
+            code = get(name).upper() or None
+            if code and code not in self.countries:
+                problems.append((name, f"'{code[:40]}' is not an ISO 3166 country code"))
+            countries.append(code)
+        years = []
+        for name in ("year_of_manufacture", "import_year"):
+            text = get(name)
+            year = None
+            if text:
+                checked_year = self._check_year(text)
+                if isinstance(checked_year, tuple):
+                    problems.append((name, checked_year[0]))
+                else:
+                    year = checked_year
+            years.append(year)
+        made, imported_in = years
+        if made and day and int(day[:4]) < made:
+            problems.append(("event_date", f"{day} is before the year of manufacture {made}"))
+        if made and imported_in and imported_in < made:
+            problems.append(
+                ("import_year", f"{imported_in} is before the year of manufacture {made}")
+            )
+
+        calibre = get("calibre") or None
+        if calibre:
+            known = self._calibres.get(calibre)
+            if known is None:
+                known = normalize_calibre(calibre)
+                if len(self._calibres) < 10_000:
+                    self._calibres[calibre] = known
+            if not known[1]:
+                counts = self.warnings.unknown_calibres
+                if calibre in counts or len(counts) < 1000:
+                    counts[calibre] = counts.get(calibre, 0) + 1
+            calibre = known[0]
+
+        if event in p.marking_events and (control or kind in p.marked_components):
+            for name in p.marking_required:
+                if not get(name):
+                    problems.append((name, f"required on a {event} row by profile '{p.name}'"))
+            for name in p.encouraged:
+                if not get(name):
+                    missing = self.warnings.missing_encouraged
+                    missing[name] = missing.get(name, 0) + 1
+        if event == "imported":
+            for name in p.import_required:
+                if not get(name):
+                    problems.append((name, f"required on an imported row by profile '{p.name}'"))
+        for name in p.required:
+            if name not in ("manufacturer", "serial", "event", "event_date") and not get(name):
+                problems.append((name, f"required by profile '{p.name}'"))
+
+        if problems:
+            return problems
+        party = get("party")
+        party_norm = normalize_party_name(party) if party else None
+        model = get("model") or None
+        firearm_key = get("firearm") or None
+        party_licence = get("party_licence") or None
+        reference = get("reference") or None
+        notes = get("notes") or None
+        serial_norm = keys[0]
+        row_key = hashlib.blake2b(
+            "\x1f".join(
+                (
+                    maker_norm,
+                    kind,
+                    serial_norm,
+                    event,
+                    day,
+                    party_norm or "",
+                    party_licence or "",
+                    reference or "",
+                    notes or "",
+                    firearm_key or "",
+                )
+            ).encode(),
+            digest_size=16,
+        ).digest()
+        return (
+            line,
+            maker_norm,
+            manufacturer,
+            kind,
+            control,
+            firearm_key,
+            ftype,
+            model,
+            calibre,
+            countries[0],
+            made,
+            countries[1],
+            imported_in,
+            event,
+            day,
+            party_norm or None,
+            party or None,
+            party_licence,
+            countries[2],
+            reference,
+            notes,
+            serial,
+            serial_norm,
+            keys[1],
+            keys[2],
+            row_key,
+        )
