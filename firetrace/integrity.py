@@ -6,8 +6,9 @@ is renamed into place only after ``PRAGMA integrity_check`` passes on the copy,
 so a destination is never half-written. The copy is a single self-contained file
 (rollback journal, not WAL) and the backup itself is recorded in the audit log.
 :func:`check` runs ``PRAGMA integrity_check``, ``PRAGMA foreign_key_check``, the
-audit chain verification, and confirms the append-only triggers are still there
-(an attacker with file access would drop them first).
+audit chain verification, confirms the append-only triggers are still there
+(an attacker with file access would drop them first) and that every imported
+batch has its import entry in the audit log (which catches a truncated log).
 """
 
 from __future__ import annotations
@@ -46,6 +47,24 @@ def _foreign_key_errors(conn: sqlite3.Connection) -> list[str]:
 def _missing_triggers(conn: sqlite3.Connection) -> list[str]:
     present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     return [name for name in APPEND_ONLY_TRIGGERS if name not in present]
+
+
+def _unaudited_batches(conn: sqlite3.Connection) -> list[int]:
+    """Imported batches with no import entry in the audit log.
+
+    The importer records ``batch:N`` among an import entry's record ids in the same
+    transaction as the batch, so a batch without one means the newest audit entries
+    were removed (a truncated log) or the batch was written around the importer.
+    """
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT b.id FROM batches b WHERE NOT EXISTS ("
+            " SELECT 1 FROM audit a, json_each(a.record_ids) j"
+            " WHERE a.command = 'import' AND j.value = 'batch:' || b.id)"
+            " ORDER BY b.id"
+        )
+    ]
 
 
 def _sha256(path: Path) -> str:
@@ -149,6 +168,7 @@ class CheckResult:
     integrity: list[str] = field(default_factory=list)
     foreign_keys: list[str] = field(default_factory=list)
     missing_triggers: list[str] = field(default_factory=list)
+    unaudited_batches: list[int] = field(default_factory=list)
     audit: audit.VerifyResult | None = None
 
     @property
@@ -157,6 +177,7 @@ class CheckResult:
             self.integrity
             or self.foreign_keys
             or self.missing_triggers
+            or self.unaudited_batches
             or (self.audit is not None and not self.audit.ok)
         )
 
@@ -167,6 +188,10 @@ class CheckResult:
         lines += [
             f"append-only trigger {name} is missing (history can be rewritten)"
             for name in self.missing_triggers
+        ]
+        lines += [
+            f"batch {n} has no import entry in the audit log (truncated log?)"
+            for n in self.unaudited_batches
         ]
         if self.audit is not None:
             lines += [
@@ -180,6 +205,7 @@ class CheckResult:
             "integrity": self.integrity or ["ok"],
             "foreign_keys": self.foreign_keys,
             "missing_triggers": self.missing_triggers,
+            "unaudited_batches": self.unaudited_batches,
             "audit": self.audit.to_json() if self.audit else None,
             "problems": self.problems(),
         }
@@ -194,6 +220,7 @@ def check(
             integrity=_integrity_errors(conn, quick=quick),
             foreign_keys=_foreign_key_errors(conn),
             missing_triggers=_missing_triggers(conn),
+            unaudited_batches=_unaudited_batches(conn),
         )
         result.audit = audit.verify(conn, expected_head=expected_head)
     except sqlite3.DatabaseError as exc:

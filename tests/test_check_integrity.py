@@ -123,3 +123,17 @@ def test_damaged_pages_are_reported(db_path, run_cli):
     assert result.exit_code == 1
     assert "integrity" in result.stdout or "integrity" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_batch_without_its_import_entry_is_reported(conn, run_cli):
+    conn.execute(
+        "INSERT INTO batches (source, sha256, imported_at, rows) "
+        "VALUES ('b.csv', 'abc', '2026-01-01', 1)"
+    )
+    result = run_cli("check")
+    assert result.exit_code == 1
+    assert "batch 1 has no import entry" in result.stdout
+    audit.append_entry(
+        conn, operator="clerk", purpose=None, command="import", args={}, record_ids=["batch:1"]
+    )
+    assert run_cli("check").exit_code == 0
