@@ -1,9 +1,299 @@
-"""Commands of the registry area (filled in by its issue)."""
+"""Commands of the registry area: ``import`` a record batch, ``trace`` a serial,
+and ``demo``. Each parses options, calls one library function in
+:mod:`firetrace.registry` and renders the result with rich (or ``--json``).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.markup import escape
+
+from firetrace.cli.common import (
+    DbOpt,
+    JsonOpt,
+    OperatorOpt,
+    PurposeOpt,
+    console,
+    err_console,
+    print_json,
+    settings,
+)
+
+# Show a progress bar only for batches big enough to take a noticeable time.
+PROGRESS_MIN_BYTES = 2_000_000
+
+STATUS_STYLE = {
+    "in_circulation": "green",
+    "reported_lost": "bold yellow",
+    "reported_stolen": "bold red",
+    "seized": "bold magenta",
+    "exported": "cyan",
+    "deactivated": "dim",
+    "destroyed": "dim",
+}
+
+
+def _progress_callback(path: Path, enabled: bool):
+    """A rich progress bar on stderr, or None for small files."""
+    if not enabled or not path.is_file() or path.stat().st_size < PROGRESS_MIN_BYTES:
+        return None, None
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+    task = progress.add_task(f"importing {path.name}", total=path.stat().st_size)
+
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return progress, update
+
+
+def render_import(result) -> None:
+    """Human summary of an import result."""
+    name = escape(result.source)
+    if result.status == "already_imported":
+        console.print(f"{name}: already imported as batch {result.batch_id}; nothing changed")
+        return
+    if result.status == "rejected":
+        for error in result.errors:
+            console.print(escape(str(error)), highlight=False, soft_wrap=True)
+        more = result.error_count - len(result.errors)
+        if more > 0:
+            console.print(f"... and {more} more bad rows (use --errors FILE for all of them)")
+        err_console.print(
+            f"[bold red]{name}: batch rejected[/]: {result.error_count} problem(s) in "
+            f"{result.rows} rows; nothing was imported"
+        )
+    else:
+        counts = result.counts
+        verb = "valid, would add" if result.status == "valid" else "imported as batch"
+        head = f"{name}: {verb}" + (f" {result.batch_id}:" if result.status == "imported" else "")
+        console.print(
+            f"{head} {result.rows} rows, {counts.get('components', 0)} new components, "
+            f"{counts.get('firearms', 0)} firearms, {counts.get('events', 0)} events, "
+            f"{counts.get('assemblies', 0)} assemblies"
+            + (
+                f" ({counts['duplicate_events']} events already recorded)"
+                if counts.get("duplicate_events")
+                else ""
+            )
+            + f" in {result.seconds:.1f} s",
+            highlight=False,
+        )
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+
+
+def render_trace(document: dict[str, Any]) -> None:
+    """Rich rendering of a trace: one block per match."""
+    from rich.table import Table
+
+    matches = document["matches"]
+    if not matches:
+        console.print(f"no registry record matches {escape(document['query'])!r}")
+        return
+    for number, match in enumerate(matches, 1):
+        status = match["status"]
+        style = STATUS_STYLE.get(status, "")
+        console.rule(
+            f"[bold]{number}. {escape(match['serial'])}[/] {escape(match['manufacturer'])} "
+            f"{match['component']}  [{style}]{status.replace('_', ' ').upper()}[/]"
+        )
+        console.print(
+            f"match: {match['match']} ({match['score']:.2f}) - {escape(match['why'])}",
+            highlight=False,
+        )
+        firearm = match.get("firearm")
+        if firearm:
+            control = firearm["control_component"]
+            details = ", ".join(
+                f"{label} {escape(str(firearm[key]))}"
+                for label, key in (
+                    ("type", "type"),
+                    ("model", "model"),
+                    ("calibre", "calibre"),
+                    ("made in", "country_of_manufacture"),
+                    ("year", "year_of_manufacture"),
+                    ("import", "import_country"),
+                )
+                if firearm.get(key)
+            )
+            console.print(
+                f"firearm: {control['component']} {escape(control['serial'])} "
+                f"({escape(control['manufacturer'])}) - {details}",
+                highlight=False,
+            )
+            if firearm["components"]:
+                table = Table(title="components installed over time", title_justify="left")
+                for column in ("component", "serial", "installed", "removed"):
+                    table.add_column(column)
+                for part in firearm["components"]:
+                    table.add_row(
+                        part["component"],
+                        escape(part["serial"]),
+                        part["installed"] or "",
+                        part["removed"] or "[green]installed[/]",
+                    )
+                console.print(table)
+        else:
+            console.print("firearm: not known (the component is not linked to a firearm)")
+        if match.get("installations"):
+            table = Table(title=f"installations of {escape(match['serial'])}", title_justify="left")
+            for column in ("in firearm", "installed", "removed"):
+                table.add_column(column)
+            for spot in match["installations"]:
+                table.add_row(
+                    f"{spot['firearm_component']} {escape(spot['firearm_serial'])}",
+                    spot["installed"] or "",
+                    spot["removed"] or "[green]still installed[/]",
+                )
+            console.print(table)
+        table = Table(title="event timeline", title_justify="left")
+        for column in ("date", "event", "component", "party", "reference"):
+            table.add_column(column)
+        for event in match["events"]:
+            event_style = STATUS_STYLE.get(event["event"], "")
+            table.add_row(
+                event["event_date"],
+                f"[{event_style}]{event['event']}[/]" if event_style else event["event"],
+                f"{event['component']} {escape(event['serial'])}",
+                escape(event["party"] or ""),
+                escape(event["reference"] or ""),
+            )
+        console.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
+
+    @app.command("import")
+    def import_command(
+        ctx: typer.Context,
+        file: Annotated[Path, typer.Argument(help="Batch file: CSV, JSON Lines or XLSX.")],
+        profile: Annotated[
+            str, typer.Option("--profile", help="Marking profile from rules/marking/.")
+        ] = "iti",
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Validate only; change nothing.")
+        ] = False,
+        errors: Annotated[
+            Path | None, typer.Option("--errors", help="Write every bad row to this CSV.")
+        ] = None,
+        ignore_unknown: Annotated[
+            bool, typer.Option("--ignore-unknown", help="Skip columns not in the CONTRACT.")
+        ] = False,
+        json_out: JsonOpt = False,
+        db: DbOpt = None,
+        operator: OperatorOpt = None,
+        purpose: PurposeOpt = None,
+    ) -> None:
+        """Validate a record batch and import it, all or nothing."""
+        from firetrace.registry.importer import import_file
+
+        opts = settings(ctx, db, operator, purpose)
+        progress, update = _progress_callback(file, err_console.is_terminal)
+        try:
+            if progress:
+                progress.start()
+            result = import_file(
+                opts.db,
+                file,
+                profile=profile,
+                dry_run=dry_run,
+                errors_path=errors,
+                ignore_unknown=ignore_unknown,
+                operator=opts.operator,
+                purpose=opts.purpose,
+                progress=update,
+            )
+        finally:
+            if progress:
+                progress.stop()
+        if json_out:
+            print_json(result.to_dict())
+        else:
+            render_import(result)
+        if not result.ok:
+            raise typer.Exit(1)
+
+    @app.command("trace")
+    def trace_command(
+        ctx: typer.Context,
+        serial: Annotated[str, typer.Argument(help="Serial as read off the item.")],
+        manufacturer: Annotated[
+            str | None, typer.Option("--manufacturer", "-m", help="Only this maker (aliases ok).")
+        ] = None,
+        component: Annotated[
+            str | None, typer.Option("--component", "-c", help="Only this component kind.")
+        ] = None,
+        limit: Annotated[
+            int, typer.Option("--limit", min=1, help="At most this many matches.")
+        ] = 20,
+        json_out: JsonOpt = False,
+        db: DbOpt = None,
+        operator: OperatorOpt = None,
+        purpose: PurposeOpt = None,
+    ) -> None:
+        """Trace a serial: matching components, their firearm, history and status."""
+        from firetrace.registry.db import connect
+        from firetrace.registry.trace import trace
+
+        opts = settings(ctx, db, operator, purpose)
+        if component is not None:
+            from firetrace.errors import UsageError
+            from firetrace.registry.validate import load_vocabulary
+
+            component = component.strip().lower()
+            kinds = load_vocabulary().kinds
+            if component not in kinds:
+                raise UsageError(
+                    f"--component: '{component}' is not one of {', '.join(sorted(kinds))}"
+                )
+        conn = connect(opts.db, create=False)
+        try:
+            document = trace(
+                conn,
+                serial,
+                manufacturer=manufacturer,
+                component=component,
+                limit=limit,
+                operator=opts.operator,
+                purpose=opts.purpose,
+            )
+        finally:
+            conn.close()
+        if json_out:
+            print_json(document)
+        else:
+            render_trace(document)
+        if not document["matches"]:
+            raise typer.Exit(1)
+
+    @app.command("demo")
+    def demo_command(
+        ctx: typer.Context,
+        db: DbOpt = None,
+        operator: OperatorOpt = None,
+        purpose: PurposeOpt = None,
+    ) -> None:
+        """Build a registry from the sample batch and trace a stolen modular firearm."""
+        from firetrace.registry.demo import run_demo
+
+        top = (ctx.find_root().obj or {}) if ctx else {}
+        db_path = db or top.get("db")  # not $FIRETRACE_DB: the demo never touches a real registry
+        opts = settings(ctx, db, operator, purpose)
+        result = run_demo(db_path, operator=opts.operator)
+        console.print(f"[bold]firetrace demo[/] - registry at {escape(str(result.db_path))}")
+        render_import(result.imported)
+        console.print(f"\n[bold]$ firetrace trace {escape(result.traced['query'])}[/]")
+        render_trace(result.traced)
