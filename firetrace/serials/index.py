@@ -8,7 +8,8 @@ Schema migration 2 (registered in ``firetrace.registry.db.MIGRATIONS``) adds:
   so fuzzy trace is a handful of index seeks;
 * ``serial_suffixes``: the folded serial reversed, so a wildcard pattern with a
   literal ending (``*3456``) is a range scan like one with a literal beginning;
-* an index on ``(serial_skel, control)`` that serves the dupes blocking pass.
+* indexes on ``(serial_skel, control)`` and ``(ltrim(serial_fold, '0'), control)``
+  that serve the two dupes blocking passes as covering index scans.
 
 Triggers keep the two tables current for every insert, key change and delete
 on ``components``, whoever writes them (the importer, corrections, benchmarks'
@@ -53,6 +54,7 @@ CREATE TABLE serial_suffixes (
     PRIMARY KEY (reversed, component_id)
 ) WITHOUT ROWID;
 CREATE INDEX components_skel_control ON components(serial_skel, control);
+CREATE INDEX components_fold0_control ON components(ltrim(serial_fold, '0'), control);
 
 INSERT OR IGNORE INTO serial_deletions(variant, component_id)
     {

@@ -1,0 +1,636 @@
+"""Registry-wide duplicate detection for ``firetrace dupes``.
+
+Finds groups of registry records whose serials collide or nearly collide, one
+kind per way of colliding (CONTRACT: exact, cross_manufacturer, normalized,
+confusable, embedded_letter, transposition, edit, model_as_serial), each group
+with a one-line explanation.
+
+Nothing here compares all pairs. Key-equality kinds come from two blocking
+passes that SQLite runs as covering scans of indexed keys (``GROUP BY ... HAVING
+count(*) > 1`` on the leading-zero-folded look-alike key and on the skeleton),
+so only records that share a key with another record ever reach Python.
+Transpositions are found by hashing: a polynomial hash of each (maker, folded
+serial) changes by a closed-form amount when two adjacent characters swap, so
+every possible swap of every serial is one vectorised array operation and one
+sorted-array lookup per position (numpy, streamed from SQLite in chunks, about
+24 bytes per record in memory). The optional ``edit`` kind uses deletion
+neighbourhoods per maker, verified with rapidfuzz.
+
+By default only control components (the ones carrying a firearm's identity:
+frames, receivers) are compared, since a slide or barrel legitimately carries
+its frame's serial; ``all_components=True`` compares every component.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from firetrace.serials.normalize import (
+    fold_leading_zeros,
+    load_serial_rules,
+)
+
+KINDS = (
+    "exact",
+    "cross_manufacturer",
+    "normalized",
+    "confusable",
+    "embedded_letter",
+    "transposition",
+    "edit",
+    "model_as_serial",
+)
+DEFAULT_KINDS = tuple(k for k in KINDS if k != "edit")
+_CHUNK = 200_000
+
+
+@dataclass
+class Member:
+    id: int
+    serial: str
+    manufacturer: str
+    component: str
+    maker_id: int = 0
+    type: str | None = None
+    model: str | None = None
+    norm: str = ""
+    fold: str = ""
+    skel: str = ""
+
+    def public(self) -> dict:
+        return {
+            "id": self.id,
+            "serial": self.serial,
+            "manufacturer": self.manufacturer,
+            "component": self.component,
+        }
+
+    @property
+    def norm0(self) -> str:
+        return fold_leading_zeros(self.norm)
+
+    @property
+    def fold0(self) -> str:
+        return fold_leading_zeros(self.fold)
+
+
+@dataclass
+class DupeGroup:
+    kind: str
+    members: list[Member]
+    detail: str
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "members": [m.public() for m in self.members],
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class DupesReport:
+    groups: list[DupeGroup] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"groups": [g.as_dict() for g in self.groups], "stats": self.stats}
+
+
+class _Scope:
+    """Which components are compared: a WHERE fragment and its parameters."""
+
+    def __init__(self, all_components: bool, maker_ids: list[int] | None):
+        self.sql = "1 = 1" if all_components else "control = 1"
+        self.params: list = []
+        if all_components:
+            # Keeps the (key, control) indexes covering for the blocking scans.
+            self.sql = "control IN (0, 1)"
+        if maker_ids is not None:
+            self.sql += f" AND maker_id IN ({','.join('?' * len(maker_ids))})"
+            self.params = list(maker_ids)
+
+
+def _plain(conn):
+    return getattr(conn, "conn", conn)
+
+
+_MEMBER_SQL = (
+    "SELECT c.id, c.serial, p.name, c.kind, c.maker_id, c.type, c.model, "
+    "c.serial_norm, c.serial_fold, c.serial_skel FROM components c "
+    "JOIN parties p ON p.id = c.maker_id "
+)
+
+
+def _members(rows: Iterable[tuple]) -> list[Member]:
+    return [Member(*r) for r in rows]
+
+
+def _fold0_sql() -> str:
+    return "ltrim(serial_fold, '0')" if load_serial_rules().fold_leading_zeros else "serial_fold"
+
+
+def _blocked_members(conn: sqlite3.Connection, scope: _Scope, kinds: set[str]) -> list[Member]:
+    """Records sharing a blocking key with another record in scope."""
+    fold0 = _fold0_sql()
+    passes = []
+    if kinds & {"exact", "cross_manufacturer", "normalized", "confusable", "model_as_serial"}:
+        passes.append((fold0, "dupe_blocks_fold"))
+    if "embedded_letter" in kinds:
+        passes.append(("serial_skel", "dupe_blocks_skel"))
+    by_id: dict[int, Member] = {}
+    for expr, table in passes:
+        conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        conn.execute(f"CREATE TEMP TABLE {table} (k TEXT PRIMARY KEY)")
+        conn.execute(
+            f"INSERT INTO temp.{table}(k) SELECT {expr} AS k FROM components "
+            f"WHERE {scope.sql} GROUP BY k HAVING count(*) > 1",
+            scope.params,
+        )
+        rows = conn.execute(
+            _MEMBER_SQL
+            + f"WHERE {expr.replace('serial_', 'c.serial_')} IN (SELECT k FROM temp.{table}) "
+            + "AND "
+            + scope.sql.replace("control", "c.control").replace("maker_id", "c.maker_id"),
+            scope.params,
+        )
+        for m in _members(rows):
+            by_id[m.id] = m
+        conn.execute(f"DROP TABLE temp.{table}")
+    return list(by_id.values())
+
+
+def _group_by(members: Iterable[Member], key: Callable[[Member], object]) -> list[list[Member]]:
+    groups: dict[object, list[Member]] = defaultdict(list)
+    for m in members:
+        groups[key(m)].append(m)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _distinct(members: list[Member], key: Callable[[Member], object]) -> int:
+    return len({key(m) for m in members})
+
+
+def _listing(members: list[Member], attr: str = "serial") -> str:
+    seen: list[str] = []
+    for m in members:
+        value = getattr(m, attr)
+        if value not in seen:
+            seen.append(value)
+    return " / ".join(seen)
+
+
+def _key_groups(members: list[Member], kinds: set[str]) -> list[DupeGroup]:
+    out: list[DupeGroup] = []
+    if "exact" in kinds:
+        for g in _group_by(members, lambda m: (m.maker_id, m.serial.strip())):
+            out.append(
+                DupeGroup(
+                    "exact",
+                    g,
+                    f"serial {g[0].serial.strip()} recorded {len(g)} times for {g[0].manufacturer}",
+                )
+            )
+    if "normalized" in kinds:
+        for g in _group_by(members, lambda m: (m.maker_id, m.norm0)):
+            if _distinct(g, lambda m: m.serial.strip()) > 1:
+                out.append(
+                    DupeGroup(
+                        "normalized",
+                        g,
+                        f"{_listing(g)} equal after case, separator and leading-zero folding "
+                        f"({g[0].manufacturer})",
+                    )
+                )
+    if "confusable" in kinds:
+        for g in _group_by(members, lambda m: (m.maker_id, m.fold0)):
+            if _distinct(g, lambda m: m.norm0) > 1:
+                out.append(
+                    DupeGroup(
+                        "confusable",
+                        g,
+                        f"{_listing(g)} equal after folding look-alike characters "
+                        f"({_lookalike_note(g)}; {g[0].manufacturer})",
+                    )
+                )
+    if "embedded_letter" in kinds:
+        for g in _group_by(members, lambda m: (m.maker_id, m.skel)):
+            if _distinct(g, lambda m: m.fold0) > 1:
+                out.append(
+                    DupeGroup(
+                        "embedded_letter",
+                        g,
+                        f"{_listing(g)} equal once letters between digits are dropped "
+                        f"({g[0].manufacturer})",
+                    )
+                )
+    if "cross_manufacturer" in kinds:
+        for g in _group_by(members, lambda m: m.norm0):
+            if _distinct(g, lambda m: m.maker_id) > 1:
+                makers = _listing(g, "manufacturer")
+                out.append(
+                    DupeGroup(
+                        "cross_manufacturer",
+                        g,
+                        f"serial {g[0].norm0} used by {_distinct(g, lambda m: m.maker_id)} "
+                        f"makers: {makers}",
+                    )
+                )
+    if "model_as_serial" in kinds:
+        for g in _group_by(members, lambda m: (m.maker_id, m.norm0, m.type)):
+            if len(g) >= 3:
+                out.append(
+                    DupeGroup(
+                        "model_as_serial",
+                        g,
+                        f"serial {g[0].norm0} on {len(g)} {g[0].manufacturer} records of "
+                        f"type {g[0].type or 'unknown'}: a model number typed as a serial?",
+                    )
+                )
+    return out
+
+
+def _lookalike_note(group: list[Member]) -> str:
+    a, b = group[0].norm0, next(m.norm0 for m in group if m.norm0 != group[0].norm0)
+    if len(a) != len(b):
+        return "look-alikes and leading zeros"
+    diffs = [
+        f"{x}/{y} at position {i + 1}" for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y
+    ]
+    return ", ".join(diffs[:3])
+
+
+def _norm_sql(column: str) -> str:
+    """SQL for normalize_serial(column), so the model check is one scan in SQLite."""
+    rules = load_serial_rules()
+    expr = f"trim({column})"
+    for ch in rules.strip:
+        expr = f"replace({expr}, char({ord(ch)}), '')"
+    return f"upper({expr})" if rules.uppercase else expr
+
+
+def _model_equals_serial(conn: sqlite3.Connection, scope: _Scope) -> list[DupeGroup]:
+    rows = conn.execute(
+        _MEMBER_SQL
+        + "WHERE c.model IS NOT NULL AND c.model <> '' AND c.serial_norm = "
+        + _norm_sql("c.model")
+        + " AND "
+        + scope.sql.replace("control", "c.control").replace("maker_id", "c.maker_id"),
+        scope.params,
+    )
+    by_key: dict[tuple, list[Member]] = defaultdict(list)
+    for m in _members(rows):
+        by_key[(m.maker_id, m.norm)].append(m)
+    return [
+        DupeGroup(
+            "model_as_serial",
+            g,
+            f"serial {g[0].serial.strip()} equals the model ({g[0].manufacturer}, "
+            f"{len(g)} record{'s' * (len(g) != 1)})",
+        )
+        for g in by_key.values()
+    ]
+
+
+# --- transpositions by hashing -------------------------------------------------
+
+_HASH_BASE = 0x9E3779B97F4A7C15  # odd 64-bit multiplier (golden-ratio constant)
+
+
+def _fold_chunks(conn: sqlite3.Connection, scope: _Scope):
+    cur = conn.execute(
+        f"SELECT DISTINCT maker_id, serial_fold FROM components WHERE {scope.sql}", scope.params
+    )
+    while True:
+        rows = cur.fetchmany(_CHUNK)
+        if not rows:
+            return
+        yield rows
+
+
+def _char_matrix(folds: list[str], width: int):
+    import numpy as np
+
+    arr = np.array(folds, dtype=f"U{width}")
+    return arr.view(np.uint32).reshape(len(folds), width).astype(np.uint64)
+
+
+def _powers(width: int):
+    import numpy as np
+
+    powers = np.ones(width + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
+        for k in range(width - 1, -1, -1):
+            powers[k] = powers[k + 1] * np.uint64(_HASH_BASE)
+    return powers  # powers[k] multiplies column k; powers[width] (=1) the maker
+
+
+def _hashes(makers, chars, powers):
+    import numpy as np
+
+    width = chars.shape[1]
+    with np.errstate(over="ignore"):
+        h = np.asarray(makers, dtype=np.uint64) * powers[width]
+        h = h + (chars * powers[:width]).sum(axis=1, dtype=np.uint64)
+    return h
+
+
+def _transposition_pairs(
+    conn: sqlite3.Connection, scope: _Scope
+) -> list[tuple[int, str, str, int]]:
+    """(maker_id, fold_a, fold_b, position) for folds one adjacent swap apart."""
+    import numpy as np
+
+    (width,) = conn.execute(
+        f"SELECT coalesce(max(length(serial_fold)), 0) FROM components WHERE {scope.sql}",
+        scope.params,
+    ).fetchone()
+    if width < 2:
+        return []
+    powers = _powers(width)
+    parts = []
+    for rows in _fold_chunks(conn, scope):
+        makers = [r[0] for r in rows]
+        parts.append(_hashes(makers, _char_matrix([r[1] for r in rows], width), powers))
+    if not parts:
+        return []
+    table = np.sort(np.concatenate(parts))
+    del parts
+    pairs: list[tuple[int, str, str, int]] = []
+    for rows in _fold_chunks(conn, scope):
+        chars = _char_matrix([r[1] for r in rows], width)
+        base = _hashes([r[0] for r in rows], chars, powers)
+        for i in range(width - 1):
+            a, b = chars[:, i], chars[:, i + 1]
+            # Each unordered pair once: only swaps that put the smaller character first.
+            mask = (b != 0) & (a > b)
+            if not mask.any():
+                continue
+            with np.errstate(over="ignore"):
+                swapped = (
+                    base[mask]
+                    + (b[mask] - a[mask]) * powers[i]
+                    + (a[mask] - b[mask]) * powers[i + 1]
+                )
+            pos = np.searchsorted(table, swapped)
+            pos[pos >= len(table)] = len(table) - 1
+            hits = np.nonzero(table[pos] == swapped)[0]
+            if len(hits) == 0:
+                continue
+            rows_idx = np.nonzero(mask)[0][hits]
+            for r in rows_idx.tolist():
+                maker, fold = rows[r]
+                other = fold[:i] + fold[i + 1] + fold[i] + fold[i + 2 :]
+                pairs.append((maker, fold, other, i))
+    return pairs
+
+
+def _groups_for_fold_pairs(
+    conn: sqlite3.Connection,
+    scope: _Scope,
+    pairs: list[tuple[int, str, str, int]],
+    kind: str,
+    describe: Callable[[tuple, list[Member]], str],
+) -> list[DupeGroup]:
+    if not pairs:
+        return []
+    conn.execute("DROP TABLE IF EXISTS temp.dupe_fold_pairs")
+    conn.execute("CREATE TEMP TABLE dupe_fold_pairs (maker_id INTEGER, fold TEXT)")
+    conn.executemany(
+        "INSERT INTO temp.dupe_fold_pairs VALUES (?, ?)",
+        {(p[0], f) for p in pairs for f in (p[1], p[2])},
+    )
+    rows = conn.execute(
+        _MEMBER_SQL
+        + "JOIN temp.dupe_fold_pairs t ON t.maker_id = c.maker_id AND t.fold = c.serial_fold "
+        + "WHERE "
+        + scope.sql.replace("control", "c.control").replace("maker_id", "c.maker_id"),
+        scope.params,
+    )
+    by_fold: dict[tuple[int, str], list[Member]] = defaultdict(list)
+    for m in _members(rows):
+        by_fold[(m.maker_id, m.fold)].append(m)
+    conn.execute("DROP TABLE temp.dupe_fold_pairs")
+    out = []
+    for pair in pairs:
+        a = by_fold.get((pair[0], pair[1]), [])
+        b = by_fold.get((pair[0], pair[2]), [])
+        # A pair whose folds collapse under a stronger key is already reported there.
+        if a and b and a[0].skel != b[0].skel and a[0].fold0 != b[0].fold0:
+            members = a + b
+            out.append(DupeGroup(kind, members, describe(pair, members)))
+    return out
+
+
+def _describe_transposition(pair: tuple, members: list[Member]) -> str:
+    maker, fa, fb, i = pair
+    return f"{_listing(members)}: characters {i + 1}-{i + 2} transposed ({members[0].manufacturer})"
+
+
+# --- optional edit kind -----------------------------------------------------------
+
+
+def _edit_pairs(
+    conn: sqlite3.Connection, scope: _Scope, max_distance: int
+) -> list[tuple[int, str, str, int]]:
+    """Fold pairs (same maker) within ``max_distance`` Levenshtein edits, by deletion
+    neighbourhoods built one maker at a time (memory bounded by the largest maker)."""
+    from itertools import combinations
+
+    from rapidfuzz.distance import Levenshtein
+
+    makers = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT DISTINCT maker_id FROM components WHERE {scope.sql}", scope.params
+        )
+    ]
+    pairs: list[tuple[int, str, str, int]] = []
+    for maker in makers:
+        folds = [
+            r[0]
+            for r in conn.execute(
+                f"SELECT DISTINCT serial_fold FROM components WHERE {scope.sql} AND maker_id = ?",
+                [*scope.params, maker],
+            )
+        ]
+        neighbourhood: dict[str, list[int]] = defaultdict(list)
+        for idx, fold in enumerate(folds):
+            variants = {fold}
+            for k in range(1, max_distance + 1):
+                for drop in combinations(range(len(fold)), k):
+                    variants.add("".join(ch for j, ch in enumerate(fold) if j not in drop))
+            for v in variants:
+                neighbourhood[v].append(idx)
+        seen: set[tuple[int, int]] = set()
+        for bucket in neighbourhood.values():
+            if len(bucket) < 2:
+                continue
+            for x, y in combinations(sorted(set(bucket)), 2):
+                if (x, y) in seen:
+                    continue
+                seen.add((x, y))
+                d = Levenshtein.distance(folds[x], folds[y], score_cutoff=max_distance)
+                if d <= max_distance and not _is_transposition(folds[x], folds[y]):
+                    pairs.append((maker, folds[x], folds[y], d))
+    return pairs
+
+
+def _is_transposition(a: str, b: str) -> bool:
+    if len(a) != len(b):
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and (a[diff[1]] == b[diff[0]])
+    )
+
+
+def _describe_edit(pair: tuple, members: list[Member]) -> str:
+    d = pair[3]
+    return f"{_listing(members)}: {d} edit{'s' * (d != 1)} apart ({members[0].manufacturer})"
+
+
+# --- entry point -----------------------------------------------------------------
+
+
+def _maker_ids(conn: sqlite3.Connection, manufacturer: str) -> list[int]:
+    from firetrace.serials.lookup import _maker_ids as lookup_maker_ids
+
+    return lookup_maker_ids(conn, manufacturer)
+
+
+def find_duplicates(
+    conn: sqlite3.Connection,
+    *,
+    kinds: Iterable[str] = DEFAULT_KINDS,
+    max_distance: int = 1,
+    manufacturer: str | None = None,
+    all_components: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> DupesReport:
+    """Every duplicate group of the chosen ``kinds`` in the registry."""
+    from firetrace.errors import UsageError
+
+    conn = _plain(conn)
+    kinds = set(kinds)
+    unknown = kinds - set(KINDS)
+    if unknown:
+        raise UsageError(
+            f"--kinds: unknown kind {', '.join(sorted(unknown))} (choose from {', '.join(KINDS)})"
+        )
+    if "edit" in kinds and not 1 <= max_distance <= 3:
+        raise UsageError("--max-distance: must be 1, 2 or 3")
+    maker_ids = _maker_ids(conn, manufacturer) if manufacturer else None
+    scope = _Scope(all_components, maker_ids)
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    (records,) = conn.execute(
+        f"SELECT count(*) FROM components WHERE {scope.sql}", scope.params
+    ).fetchone()
+    groups: list[DupeGroup] = []
+    if maker_ids == []:
+        records = 0
+    else:
+        t = time.perf_counter()
+        say("blocking on folded keys")
+        blocked = _blocked_members(conn, scope, kinds)
+        groups += _key_groups(blocked, kinds)
+        if "model_as_serial" in kinds:
+            groups += _model_equals_serial(conn, scope)
+        timings["keys_s"] = round(time.perf_counter() - t, 3)
+        if "transposition" in kinds:
+            t = time.perf_counter()
+            say("hashing adjacent transpositions")
+            pairs = _transposition_pairs(conn, scope)
+            groups += _groups_for_fold_pairs(
+                conn, scope, pairs, "transposition", _describe_transposition
+            )
+            timings["transposition_s"] = round(time.perf_counter() - t, 3)
+        if "edit" in kinds:
+            t = time.perf_counter()
+            say(f"deletion neighbourhoods within {max_distance} edits")
+            pairs = _edit_pairs(conn, scope, max_distance)
+            groups += _groups_for_fold_pairs(conn, scope, pairs, "edit", _describe_edit)
+            timings["edit_s"] = round(time.perf_counter() - t, 3)
+    order = {k: i for i, k in enumerate(KINDS)}
+    for g in groups:
+        g.members.sort(key=lambda m: (m.serial, m.manufacturer, m.id))
+    groups.sort(key=lambda g: (order[g.kind], g.members[0].serial, [m.id for m in g.members]))
+    counts = {k: 0 for k in KINDS if k in kinds}
+    for g in groups:
+        counts[g.kind] += 1
+    report = DupesReport(
+        groups,
+        {
+            "records_compared": records,
+            "scope": "all components" if all_components else "control components",
+            "manufacturer": manufacturer,
+            "kinds": [k for k in KINDS if k in kinds],
+            "max_distance": max_distance if "edit" in kinds else None,
+            "groups": counts,
+            "records_in_groups": len({m.id for g in groups for m in g.members}),
+            "elapsed_s": round(time.perf_counter() - started, 3),
+            **timings,
+        },
+    )
+    return report
+
+
+def groups_touching(
+    conn: sqlite3.Connection, component_ids: list[int], *, kinds: Iterable[str] = DEFAULT_KINDS
+) -> list[DupeGroup]:
+    """Duplicate groups (key kinds and transpositions) that include any of
+    ``component_ids``: the import hook's check, by index seeks only."""
+    conn = _plain(conn)
+    kinds = set(kinds)
+    if not component_ids:
+        return []
+    ids = list(component_ids)
+    new = _members(
+        conn.execute(
+            _MEMBER_SQL + f"WHERE c.control = 1 AND c.id IN ({','.join('?' * len(ids))})", ids
+        )
+    )
+    if not new:
+        return []
+    fold0 = _fold0_sql().replace("serial_", "c.serial_")
+    related: dict[int, Member] = {m.id: m for m in new}
+    for m in new:
+        rows = conn.execute(
+            _MEMBER_SQL + f"WHERE c.control = 1 AND ({fold0} = ? OR c.serial_skel = ?)",
+            (m.fold0, m.skel),
+        )
+        for other in _members(rows):
+            related[other.id] = other
+    new_ids = {m.id for m in new}
+    groups = [
+        g for g in _key_groups(list(related.values()), kinds) if new_ids & {x.id for x in g.members}
+    ]
+    if "transposition" in kinds:
+        pairs = []
+        for m in new:
+            for i in range(len(m.fold) - 1):
+                a, b = m.fold[i], m.fold[i + 1]
+                if a == b:
+                    continue
+                other = m.fold[:i] + b + a + m.fold[i + 2 :]
+                hit = conn.execute(
+                    "SELECT 1 FROM components WHERE serial_fold = ? AND maker_id = ? "
+                    "AND control = 1 LIMIT 1",
+                    (other, m.maker_id),
+                ).fetchone()
+                if hit:
+                    pairs.append((m.maker_id, m.fold, other, i))
+        groups += _groups_for_fold_pairs(
+            conn, _Scope(False, None), pairs, "transposition", _describe_transposition
+        )
+    return groups
