@@ -1,0 +1,286 @@
+"""Geometric features of a triangle mesh, each a number an examiner can check.
+
+The mesh is first put in its own frame (the minimum-volume oriented bounding box,
+axes sorted longest first: 0 = length, 1 = width, 2 = thickness), so every figure
+is independent of how the file was posed. Measured:
+
+- topology: triangles, bodies, boundary and non-manifold edges, watertightness,
+  Euler characteristic and genus (through-holes), volume, area;
+- shape: extents, mean wall thickness (2 x volume / area, exact for plates),
+  solid fraction of the bounding box;
+- holes: the mesh is voxelised in that frame by scan-line parity (a vectorised
+  slicer: every triangle-plane crossing becomes a segment, every segment-row
+  crossing toggles the inside/outside parity); then, for each axis, empty voxels
+  enclosed within their slice are grouped into straight holes running along the
+  axis. Each hole has a diameter (equivalent circle), in-plane width and height,
+  length along the axis, L/D, a shape (``round``, ``rect``, ``other``) and whether
+  it is open at both ends (``through``).
+
+Parameters (voxel budget, shape thresholds) come from the ``[measure]`` section
+of the rules. No Python loop runs over triangles or voxels.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+DEFAULTS = {
+    "min_resolution_mm": 0.3,
+    "max_cells_per_axis": 400,
+    "max_voxels": 3_000_000,
+    "pair_chunk": 1_000_000,
+    "round_fill": [0.6, 0.9],
+    "round_max_aspect": 1.35,
+    "rect_min_fill": 0.9,
+    "min_hole_diameter_mm": 1.2,
+    "max_holes": 120,
+    "hull_sample": 20000,
+}
+
+AXIS_NAMES = ("length", "width", "thickness")
+
+
+def topology(faces: np.ndarray, n_vertices: int) -> dict[str, Any]:
+    """Edge counts, bodies, Euler characteristic and genus of a face array."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    edges = np.sort(faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
+    keys = edges[:, 0].astype(np.int64) * np.int64(n_vertices) + edges[:, 1]
+    keys.sort()
+    boundaries = np.flatnonzero(np.diff(keys)) + 1
+    counts = np.diff(np.concatenate(([0], boundaries, [len(keys)])))
+    unique_edges = len(counts)
+    used = np.unique(faces)
+    chi = int(len(used) - unique_edges + len(faces))
+    graph = coo_matrix(
+        (np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])),
+        shape=(n_vertices, n_vertices),
+    )
+    n_components, labels = connected_components(graph, directed=False)
+    bodies = int(len(np.unique(labels[used])))
+    boundary = int((counts == 1).sum())
+    nonmanifold = int((counts > 2).sum())
+    watertight = boundary == 0 and nonmanifold == 0
+    genus = (2 * bodies - chi) // 2 if watertight and (2 * bodies - chi) % 2 == 0 else None
+    return {
+        "bodies": bodies,
+        "boundary_edges": boundary,
+        "nonmanifold_edges": nonmanifold,
+        "watertight": watertight,
+        "euler_characteristic": chi,
+        "genus": genus,
+    }
+
+
+def principal_frame(vertices: np.ndarray, sample: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices in the minimum-volume oriented box frame, axes longest first.
+
+    Returns (aligned vertices with the box's minimum corner at 0, extents)."""
+    import trimesh
+
+    points = vertices
+    if len(points) > sample:
+        rng = np.random.default_rng(0)
+        points = points[rng.choice(len(points), sample, replace=False)]
+    try:
+        to_origin, extents = trimesh.bounds.oriented_bounds(points)
+        aligned = vertices @ to_origin[:3, :3].T + to_origin[:3, 3]
+    except Exception:  # flat or degenerate point sets: fall back to principal axes
+        centred = vertices - vertices.mean(axis=0)
+        _, _, axes = np.linalg.svd(centred[:: max(1, len(centred) // sample)], full_matrices=False)
+        aligned = centred @ axes.T
+    order = np.argsort(-np.ptp(aligned, axis=0))
+    aligned = aligned[:, order]
+    aligned = aligned - aligned.min(axis=0)
+    return aligned, np.ptp(aligned, axis=0)
+
+
+def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> np.ndarray:
+    """Solid occupancy of a closed surface on a grid whose voxel centres sit at
+    integer + 0.5 (triangles already in grid units). Rows whose crossings do not
+    pair up (holes in the surface) are left empty rather than smeared."""
+    n0, n1, n2 = shape
+    z = triangles[:, :, 2]
+    k_lo = np.maximum(np.floor(z.min(axis=1) - 0.5).astype(np.int64) + 1, 0)
+    k_hi = np.minimum(np.floor(z.max(axis=1) - 0.5).astype(np.int64), n2 - 1)
+    per_triangle = np.maximum(k_hi - k_lo + 1, 0)
+    total = int(per_triangle.sum())
+    counts = np.zeros(n2 * n1 * (n0 + 1), dtype=np.int32)
+    starts = np.cumsum(per_triangle) - per_triangle
+    edge_a, edge_b = np.array([0, 1, 2]), np.array([1, 2, 0])
+    for begin in range(0, total, chunk):
+        pair = np.arange(begin, min(begin + chunk, total))
+        tri_index = np.searchsorted(starts, pair, side="right") - 1
+        plane_index = k_lo[tri_index] + (pair - starts[tri_index])
+        tris = triangles[tri_index]
+        plane = plane_index + 0.5
+        above = tris[:, :, 2] >= plane[:, None]
+        crossing = above[:, edge_a] != above[:, edge_b]
+        a, b = tris[:, edge_a], tris[:, edge_b]
+        dz = b[:, :, 2] - a[:, :, 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(crossing, (plane[:, None] - a[:, :, 2]) / dz, 0.0)
+        points = a[:, :, :2] + t[:, :, None] * (b[:, :, :2] - a[:, :, :2])
+        order = np.argsort(~crossing, axis=1, kind="stable")[:, :2]
+        rows = np.arange(len(pair))
+        keep = crossing.sum(axis=1) == 2
+        p = points[rows, order[:, 0]][keep]
+        q = points[rows, order[:, 1]][keep]
+        layer = plane_index[keep]
+        y_lo = np.minimum(p[:, 1], q[:, 1])
+        y_hi = np.maximum(p[:, 1], q[:, 1])
+        j_lo = np.maximum(np.floor(y_lo - 0.5).astype(np.int64) + 1, 0)
+        j_hi = np.minimum(np.floor(y_hi - 0.5).astype(np.int64), n1 - 1)
+        per_segment = np.maximum(j_hi - j_lo + 1, 0)
+        if not per_segment.any():
+            continue
+        segment = np.repeat(np.arange(len(p)), per_segment)
+        seg_starts = np.cumsum(per_segment) - per_segment
+        row = j_lo[segment] + (np.arange(len(segment)) - seg_starts[segment])
+        yc = row + 0.5
+        ps, qs = p[segment], q[segment]
+        x = ps[:, 0] + (yc - ps[:, 1]) * (qs[:, 0] - ps[:, 0]) / (qs[:, 1] - ps[:, 1])
+        column = np.clip(np.floor(x - 0.5).astype(np.int64) + 1, 0, n0)
+        flat = (layer[segment] * n1 + row) * (n0 + 1) + column
+        counts += np.bincount(flat, minlength=len(counts)).astype(np.int32)
+    parity = np.cumsum(counts.reshape(n2, n1, n0 + 1), axis=2, dtype=np.int32) & 1
+    consistent = parity[:, :, n0] == 0
+    solid = parity[:, :, :n0].astype(bool) & consistent[:, :, None]
+    return np.ascontiguousarray(solid.transpose(2, 1, 0))
+
+
+def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]:
+    """Straight holes along each grid axis: empty voxels enclosed in their slice."""
+    from scipy import ndimage
+
+    empty = ~solid
+    holes: list[dict] = []
+    min_vox = max(1.0, params["min_hole_diameter_mm"] / resolution)
+    for axis in range(3):
+        structure = np.zeros((3, 3, 3), dtype=bool)
+        index = [slice(None)] * 3
+        index[axis] = 1
+        structure[tuple(index)] = ndimage.generate_binary_structure(2, 1)
+        labels, count = ndimage.label(empty, structure=structure)
+        if count == 0:
+            continue
+        border = np.zeros(count + 1, dtype=bool)
+        for other in range(3):
+            if other == axis:
+                continue
+            for end in (0, -1):
+                face = [slice(None)] * 3
+                face[other] = end
+                border[np.unique(labels[tuple(face)])] = True
+        enclosed = empty & ~border[labels]
+        del labels
+        components, n_components = ndimage.label(enclosed)
+        if n_components == 0:
+            continue
+        sizes = np.bincount(components.ravel(), minlength=n_components + 1)
+        for label, box in enumerate(ndimage.find_objects(components), start=1):
+            if box is None:
+                continue
+            spans = [s.stop - s.start for s in box]
+            slices = spans[axis]
+            plane = [spans[d] for d in range(3) if d != axis]
+            if slices < 2 or min(plane) < min_vox:
+                continue
+            voxels = int(sizes[label])
+            mean_area = voxels / slices
+            fill = mean_area / (plane[0] * plane[1])
+            aspect = max(plane) / min(plane)
+            if fill >= params["rect_min_fill"]:
+                shape = "rect"
+            elif params["round_fill"][0] <= fill < params["round_fill"][1] and (
+                aspect <= params["round_max_aspect"]
+            ):
+                shape = "round"
+            else:
+                shape = "other"
+            mask = components[box] == label
+            footprint = mask.any(axis=axis)
+            open_ends = 0
+            for end_index in (box[axis].start - 1, box[axis].stop):
+                if end_index < 0 or end_index >= solid.shape[axis]:
+                    open_ends += 1
+                    continue
+                cap = list(box)
+                cap[axis] = end_index
+                cap_solid = solid[tuple(cap)]
+                if cap_solid[footprint].mean() < 0.5:
+                    open_ends += 1
+            diameter = 2.0 * math.sqrt(mean_area / math.pi) * resolution
+            length = slices * resolution
+            centre = [(s.start + s.stop) / 2 * resolution for s in box]
+            holes.append(
+                {
+                    "axis": axis,
+                    "along": AXIS_NAMES[axis],
+                    "shape": shape,
+                    "diameter_mm": round(diameter, 2),
+                    "width_mm": round(min(plane) * resolution, 2),
+                    "height_mm": round(max(plane) * resolution, 2),
+                    "length_mm": round(length, 2),
+                    "length_over_diameter": round(length / diameter, 2) if diameter else None,
+                    "fill": round(fill, 3),
+                    "open_ends": open_ends,
+                    "through": open_ends == 2,
+                    "volume_mm3": round(voxels * resolution**3, 1),
+                    "centre_mm": [round(c, 1) for c in centre],
+                }
+            )
+    holes.sort(key=lambda h: -h["volume_mm3"])
+    return holes[: params["max_holes"]]
+
+
+def measure(vertices: np.ndarray, faces: np.ndarray, settings: dict | None = None) -> dict[str, Any]:
+    """All geometric features of one mesh (coordinates in millimetres)."""
+    params = dict(DEFAULTS)
+    params.update(settings or {})
+    features: dict[str, Any] = {"triangles": int(len(faces)), "vertices": int(len(vertices))}
+    features.update(topology(faces, len(vertices)))
+    aligned, extents = principal_frame(vertices, int(params["hull_sample"]))
+    tris = aligned[faces]
+    cross = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+    area = float(np.linalg.norm(cross, axis=1).sum() / 2.0)
+    signed_volume = float(np.einsum("ij,ij->i", tris[:, 0], cross).sum() / 6.0)
+    extents = [float(e) for e in extents]
+    features["extents_mm"] = [round(e, 2) for e in extents]
+    features["length_mm"], features["width_mm"], features["thickness_mm"] = (
+        round(e, 2) for e in extents
+    )
+    features["aspect"] = round(extents[0] / extents[1], 2) if extents[1] > 0 else None
+    features["area_mm2"] = round(area, 1)
+
+    longest = max(extents[0], 1e-9)
+    box_volume = max(extents[0] * max(extents[1], 1e-9) * max(extents[2], 1e-9), 1e-12)
+    resolution = max(
+        float(params["min_resolution_mm"]),
+        longest / float(params["max_cells_per_axis"]),
+        (box_volume / float(params["max_voxels"])) ** (1.0 / 3.0),
+    )
+    pad = 2
+    shape = tuple(int(math.ceil(e / resolution)) + 2 * pad for e in extents)
+    grid_tris = tris / resolution + pad
+    solid = voxelize(grid_tris, shape, int(params["pair_chunk"]))
+    voxel_volume = float(solid.sum()) * resolution**3
+    volume = abs(signed_volume) if features["watertight"] else voxel_volume
+    features["volume_mm3"] = round(volume, 1)
+    features["voxel_mm"] = round(resolution, 3)
+    features["voxel_volume_mm3"] = round(voxel_volume, 1)
+    features["solid_fraction"] = round(min(volume / box_volume, 1.0), 3)
+    features["mean_wall_mm"] = round(2.0 * volume / area, 2) if area > 0 else None
+    holes = find_holes(solid, resolution, params) if solid.any() else []
+    features["holes"] = holes
+    largest = 0.0
+    for hole in holes:
+        in_plane = [extents[d] for d in range(3) if d != hole["axis"]]
+        section = max(in_plane[0] * in_plane[1], 1e-9)
+        largest = max(largest, math.pi * (hole["diameter_mm"] / 2) ** 2 / section)
+    features["largest_cavity_fraction"] = round(min(largest, 1.0), 3)
+    return features

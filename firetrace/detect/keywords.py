@@ -1,0 +1,111 @@
+"""Keyword evidence: fuzzy matching of file names, object names and metadata
+against the curated term list in ``rules/detect/terms.toml``.
+
+Names are split into tokens (on punctuation and camelCase), look-alike digits are
+folded (``gl0ck`` -> ``glock``), and runs of up to three tokens are joined so that
+``lower-reciever`` meets the term ``lower receiver``. Short terms must match
+exactly; longer ones may differ by about one edit per five letters (rapidfuzz
+ratio). Tiers carry the context: ``strong`` terms are firearm-specific,
+``weak`` terms are ordinary mechanical words (frame, lower, trigger) that count
+only when at least two of them appear and no ``benign_context`` term (printer and
+hardware vocabulary) sits in the same name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_SPLIT = re.compile(r"[^0-9a-zA-Z]+")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case tokens of a name: ``A_Drive_FrameLower.stl`` -> a, drive, frame, lower, stl."""
+    text = _CAMEL.sub(" ", text)
+    return [t for t in _SPLIT.split(text.lower()) if t]
+
+
+def fold_lookalikes(token: str, table: dict[str, str]) -> str:
+    """Digits and symbols read as letters, but only inside tokens that have letters."""
+    if not any(ch.isalpha() for ch in token):
+        return token
+    return "".join(table.get(ch, ch) for ch in token)
+
+
+class TermMatcher:
+    """Compiled view of the ``[terms]`` tables of a rule set."""
+
+    def __init__(self, terms: dict[str, Any]):
+        settings = terms.get("settings", {})
+        self.min_ratio = float(settings.get("min_ratio", 85))
+        self.exact_below = int(settings.get("exact_below", 5))
+        self.max_window = int(settings.get("max_window", 3))
+        self.weak_min_distinct = int(settings.get("weak_min_distinct", 2))
+        self.fold = {str(k): str(v) for k, v in terms.get("lookalikes", {}).items()}
+        self.tiers: dict[str, list[tuple[str, str]]] = {}
+        for tier, terms_list in terms.items():
+            if tier in ("settings", "lookalikes") or not isinstance(terms_list, list):
+                continue
+            self.tiers[tier] = [(term, re.sub(r"[^0-9a-z]", "", term.lower())) for term in terms_list]
+
+    def _windows(self, tokens: list[str]) -> list[tuple[str, str]]:
+        out = []
+        for size in range(1, self.max_window + 1):
+            for start in range(0, len(tokens) - size + 1):
+                joined = "".join(tokens[start : start + size])
+                out.append((joined, " ".join(tokens[start : start + size])))
+        return out
+
+    def find(self, tier: str, tokens: list[str]) -> list[dict]:
+        """Terms of *tier* present in *tokens*: [{term, token, similarity}]."""
+        from rapidfuzz import fuzz
+
+        hits: dict[str, dict] = {}
+        windows = self._windows(tokens)
+        folded = self._windows([fold_lookalikes(t, self.fold) for t in tokens])
+        for term, key in self.tiers.get(tier, []):
+            if not key:
+                continue
+            for (joined, shown), (folded_joined, _) in zip(windows, folded, strict=True):
+                for candidate in {joined, folded_joined}:
+                    if len(key) < self.exact_below or len(candidate) < self.exact_below:
+                        similarity = 100.0 if candidate == key else 0.0
+                    else:
+                        if abs(len(candidate) - len(key)) > max(2, len(key) // 4):
+                            continue
+                        similarity = fuzz.ratio(candidate, key)
+                    if similarity >= self.min_ratio and similarity > hits.get(term, {}).get(
+                        "similarity", -1
+                    ):
+                        hits[term] = {"term": term, "token": shown, "similarity": round(similarity, 1)}
+        return sorted(hits.values(), key=lambda h: -h["similarity"])
+
+
+def keyword_hits(texts: list[str], terms: dict[str, Any]) -> dict[str, list[dict]]:
+    """Hits per tier over all evidence texts, with the weak-term context applied.
+
+    Each text is judged on its own (a folder name and an object name are separate
+    contexts). Returns ``{"strong": [...], "weak": [...], ...}`` where ``weak`` is
+    empty unless the context rules allow it.
+    """
+    matcher = TermMatcher(terms)
+    result: dict[str, list[dict]] = {tier: [] for tier in matcher.tiers}
+    for text in texts:
+        tokens = tokenize(text)[:64]
+        if not tokens:
+            continue
+        for tier in matcher.tiers:
+            if tier in ("weak", "benign_context"):
+                continue
+            for hit in matcher.find(tier, tokens):
+                hit["text"] = text[:120]
+                result[tier].append(hit)
+        weak = matcher.find("weak", tokens)
+        distinct = {h["term"] for h in weak}
+        benign = matcher.find("benign_context", tokens)
+        if len(distinct) >= matcher.weak_min_distinct and not benign:
+            for hit in weak:
+                hit["text"] = text[:120]
+                result.setdefault("weak", []).append(hit)
+    return result

@@ -1,0 +1,112 @@
+"""STL reader, binary and ASCII, straight into numpy arrays (no Python loop over
+triangles). Binary counts are checked against the file size before allocation;
+identical corner coordinates are merged into shared vertices so that topology
+(watertightness, genus) can be measured. The 80-byte header and ``solid`` names
+are kept as evidence.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from typing import BinaryIO
+
+from firetrace.detect.readers import LIMITS, Design, register
+from firetrace.errors import InputError
+
+_FLOAT = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)"
+_VERTEX = re.compile(rb"vertex\s+(" + _FLOAT + rb")\s+(" + _FLOAT + rb")\s+(" + _FLOAT + rb")", re.I)
+_SOLID_NAME = re.compile(rb"^\s*solid[ \t]*([^\r\n]*)", re.M | re.I)
+
+
+def merge_corners(corners):
+    """(n*3, 3) float corners -> (unique vertices, (n, 3) faces) by exact equality."""
+    import numpy as np
+
+    corners = np.ascontiguousarray(corners, dtype=np.float32)
+    # +0.0 and -0.0 are the same point but differ in bits
+    corners = corners + np.float32(0.0)
+    keys = corners.view(np.dtype((np.void, 12))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    vertices = corners[first].astype(np.float64)
+    faces = inverse.reshape(-1, 3).astype(np.int64)
+    return vertices, faces
+
+
+def _header_text(header: bytes) -> str:
+    text = header.split(b"\x00", 1)[0].decode("latin-1", "replace")
+    text = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    return text
+
+
+@register("stl")
+def read_stl(fh: BinaryIO, size: int, name: str | None) -> Design:
+    fh.seek(0)
+    head = fh.read(84)
+    is_ascii = head.lstrip().lower().startswith(b"solid")
+    if size >= 84:
+        (count,) = struct.unpack_from("<I", head, 80)
+        if 84 + 50 * count == size:
+            is_ascii = False
+        elif is_ascii:
+            pass
+        else:
+            return _binary(fh, size, head, count)
+    elif not is_ascii:
+        raise InputError(f"truncated: {size} bytes is shorter than a binary STL header (84)")
+    if is_ascii:
+        return _ascii(fh, size)
+    return _binary(fh, size, head, count)
+
+
+def _binary(fh: BinaryIO, size: int, head: bytes, count: int) -> Design:
+    import numpy as np
+
+    expected = 84 + 50 * count
+    if count > LIMITS.max_triangles:
+        raise InputError(
+            f"binary STL header claims {count:,} triangles ({expected:,} bytes) but the file has "
+            f"{size:,} bytes; refusing (limit {LIMITS.max_triangles:,})"
+        )
+    if expected > size:
+        raise InputError(
+            f"truncated: header claims {count:,} triangles ({expected:,} bytes), file has {size:,} bytes"
+        )
+    if count == 0:
+        raise InputError("binary STL with zero triangles")
+    dtype = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attr", "<u2")])
+    fh.seek(84)
+    data = fh.read(50 * count)
+    records = np.frombuffer(data, dtype=dtype, count=count)
+    vertices, faces = merge_corners(records["corners"].reshape(-1, 3))
+    design = Design(format="stl", vertices=vertices, faces=faces)
+    header = _header_text(head[:80])
+    if header:
+        design.names.append(header)
+        design.metadata["header"] = header
+    design.metadata["encoding"] = "binary"
+    if expected < size:
+        design.warnings.append(f"{size - expected} trailing bytes after the last triangle")
+    return design
+
+
+def _ascii(fh: BinaryIO, size: int) -> Design:
+    import numpy as np
+
+    if size > LIMITS.max_text_bytes:
+        raise InputError(f"ASCII STL of {size:,} bytes exceeds the {LIMITS.max_text_bytes:,} limit")
+    fh.seek(0)
+    text = fh.read()
+    numbers = _VERTEX.findall(text)
+    if not numbers:
+        raise InputError("ASCII STL without any vertex")
+    if len(numbers) % 3:
+        raise InputError(f"ASCII STL: {len(numbers)} vertices is not a multiple of three (truncated?)")
+    corners = np.array(numbers, dtype=np.float64).reshape(-1, 3)
+    vertices, faces = merge_corners(corners)
+    names = [n.decode("utf-8", "replace").strip() for n in _SOLID_NAME.findall(text)]
+    design = Design(format="stl", vertices=vertices, faces=faces, names=[n for n in names if n])
+    design.metadata["encoding"] = "ascii"
+    if b"endsolid" not in text[-4096:].lower():
+        design.warnings.append("no closing 'endsolid' (truncated?)")
+    return design

@@ -1,0 +1,150 @@
+"""OBJ, PLY, OFF, GLB and glTF through trimesh's loaders, with names gathered as
+evidence (OBJ ``o``/``g`` names, PLY comments, glTF node and mesh names) and the
+scene flattened into one mesh in world coordinates. glTF files that point at
+external buffers are refused: a stream has no folder to resolve them against, and
+following paths named inside a seized file is not something a scanner should do.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import struct
+from typing import BinaryIO
+
+from firetrace.detect.readers import LIMITS, Design, register
+from firetrace.errors import InputError
+
+_OBJ_NAME = re.compile(rb"^[ \t]*(?:o|g)[ \t]+([^\r\n]+)", re.M)
+_PLY_COMMENT = re.compile(rb"^(?:comment|obj_info)[ \t]+([^\r\n]*)", re.M)
+
+
+def _read_all(fh: BinaryIO, size: int, fmt: str) -> bytes:
+    if size > LIMITS.max_text_bytes:
+        raise InputError(f"{fmt} file of {size:,} bytes exceeds the {LIMITS.max_text_bytes:,} limit")
+    fh.seek(0)
+    return fh.read()
+
+
+def _flatten(loaded, fmt: str) -> tuple:
+    import numpy as np
+    import trimesh
+
+    if isinstance(loaded, trimesh.Scene):
+        meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)]
+    elif isinstance(loaded, trimesh.Trimesh):
+        meshes = [loaded]
+    else:
+        meshes = []
+    meshes = [m for m in meshes if len(m.faces)]
+    if not meshes:
+        raise InputError(f"{fmt} file holds no triangles")
+    vertices, faces, offset = [], [], 0
+    for mesh in meshes:
+        vertices.append(np.asarray(mesh.vertices, dtype=np.float64))
+        faces.append(np.asarray(mesh.faces, dtype=np.int64) + offset)
+        offset += len(mesh.vertices)
+    return np.concatenate(vertices), np.concatenate(faces)
+
+
+def _load(data: bytes, fmt: str, **kwargs):
+    import trimesh
+
+    return trimesh.load(io.BytesIO(data), file_type=fmt, process=True, **kwargs)
+
+
+@register("obj")
+def read_obj(fh: BinaryIO, size: int, name: str | None) -> Design:
+    data = _read_all(fh, size, "obj")
+    if not re.search(rb"^[ \t]*f[ \t]", data, re.M):
+        raise InputError("OBJ file holds no faces")
+    loaded = _load(data, "obj", skip_materials=True, group_material=False)
+    vertices, faces = _flatten(loaded, "obj")
+    names = sorted({n.decode("utf-8", "replace").strip() for n in _OBJ_NAME.findall(data)})
+    return Design(format="obj", vertices=vertices, faces=faces, names=[n for n in names if n][:200])
+
+
+@register("ply")
+def read_ply(fh: BinaryIO, size: int, name: str | None) -> Design:
+    data = _read_all(fh, size, "ply")
+    header_end = data.find(b"end_header")
+    if header_end < 0:
+        raise InputError("PLY without 'end_header' (truncated header)")
+    header = data[:header_end]
+    match = re.search(rb"element\s+face\s+(\d+)", header)
+    if not match or int(match.group(1)) == 0:
+        raise InputError("PLY file holds no faces")
+    if int(match.group(1)) > LIMITS.max_triangles:
+        raise InputError(f"PLY header claims {int(match.group(1)):,} faces; refusing")
+    loaded = _load(data, "ply")
+    vertices, faces = _flatten(loaded, "ply")
+    comments = [c.decode("utf-8", "replace").strip() for c in _PLY_COMMENT.findall(header)]
+    return Design(format="ply", vertices=vertices, faces=faces, names=[c for c in comments if c])
+
+
+@register("off")
+def read_off(fh: BinaryIO, size: int, name: str | None) -> Design:
+    data = _read_all(fh, size, "off")
+    tokens = re.sub(rb"#[^\n]*", b"", data[:4096]).split()
+    if len(tokens) >= 4 and tokens[1].isdigit() and int(tokens[2]) > LIMITS.max_triangles:
+        raise InputError(f"OFF header claims {int(tokens[2]):,} faces; refusing")
+    loaded = _load(data, "off")
+    vertices, faces = _flatten(loaded, "off")
+    return Design(format="off", vertices=vertices, faces=faces)
+
+
+def _gltf_names(document: dict) -> list[str]:
+    names: list[str] = []
+    for key in ("nodes", "meshes", "scenes"):
+        for item in document.get(key) or []:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                names.append(item["name"])
+    asset = document.get("asset") or {}
+    for key in ("generator", "copyright"):
+        if isinstance(asset, dict) and isinstance(asset.get(key), str):
+            names.append(asset[key])
+    return sorted(set(n for n in names if n.strip()))[:200]
+
+
+def _check_buffers(document: dict, fmt: str) -> None:
+    for buffer in document.get("buffers") or []:
+        uri = buffer.get("uri") if isinstance(buffer, dict) else None
+        if uri and not str(uri).startswith("data:"):
+            raise InputError(f"{fmt} refers to an external buffer '{str(uri)[:80]}' (not read)")
+    for image in document.get("images") or []:
+        if isinstance(image, dict) and image.get("uri") and not str(image["uri"]).startswith("data:"):
+            image.pop("uri", None)
+
+
+@register("glb")
+def read_glb(fh: BinaryIO, size: int, name: str | None) -> Design:
+    data = _read_all(fh, size, "glb")
+    if len(data) < 20:
+        raise InputError("truncated GLB header")
+    _magic, _version, length = struct.unpack_from("<4sII", data, 0)
+    if length > len(data):
+        raise InputError(f"truncated: GLB header claims {length:,} bytes, file has {len(data):,}")
+    chunk_length, chunk_type = struct.unpack_from("<II", data, 12)
+    if chunk_type != 0x4E4F534A or 20 + chunk_length > len(data):
+        raise InputError("GLB without a valid JSON chunk")
+    document = json.loads(data[20 : 20 + chunk_length])
+    _check_buffers({"buffers": (document.get("buffers") or [])[1:]}, "glb")
+    loaded = _load(data, "glb")
+    vertices, faces = _flatten(loaded, "glb")
+    return Design(format="glb", vertices=vertices, faces=faces, names=_gltf_names(document))
+
+
+@register("gltf")
+def read_gltf(fh: BinaryIO, size: int, name: str | None) -> Design:
+    data = _read_all(fh, size, "gltf")
+    try:
+        document = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"glTF is not valid JSON ({exc})") from exc
+    if not isinstance(document, dict):
+        raise InputError("glTF document is not a JSON object")
+    _check_buffers(document, "gltf")
+    loaded = _load(json.dumps(document).encode(), "gltf")
+    vertices, faces = _flatten(loaded, "gltf")
+    return Design(format="gltf", vertices=vertices, faces=faces, names=_gltf_names(document))

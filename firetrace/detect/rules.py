@@ -1,0 +1,262 @@
+"""The detection rule set: loading ``rules/detect/*.toml`` (plus a user folder
+given with ``--rules DIR``), and evaluating rules against measured features and
+keyword hits into findings, a score and a verdict.
+
+A rule is data, not code. Feature rules name a feature list (``holes``) or the
+scalar features (``feature = "shape"``) and give ``where`` conditions: a
+``[low, high]`` pair is a range, a list of strings a set, anything else an equal
+value; ``min_count``/``group_by`` ask for several matching items sharing a value
+(a row of parallel pin holes). Keyword rules name a term tier. Combination rules
+fire when rules they list fired. Weights combine by noisy-OR into a score; the
+``[verdict]`` thresholds turn the score into ``high``, ``review`` or ``clear``.
+
+User files are loaded after the bundled ones: a rule with an existing id replaces
+it (``enabled = false`` switches it off), term lists are extended, settings are
+overridden key by key. ``RuleSet.digest`` is the SHA-256 over every file read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from firetrace.errors import InputError
+
+
+@dataclass
+class Rule:
+    id: str
+    kind: str  # feature | keyword | combination
+    weight: float
+    detail: str
+    feature: str | None = None
+    where: dict[str, Any] = field(default_factory=dict)
+    min_count: int = 1
+    group_by: str | None = None
+    value: str | None = None
+    tier: str | None = None
+    requires: list[str] = field(default_factory=list)
+    requires_any: list[str] = field(default_factory=list)
+    min_any: int = 1
+    enabled: bool = True
+    source: str = ""
+
+
+@dataclass
+class RuleSet:
+    rules: list[Rule]
+    settings: dict[str, Any]
+    terms: dict[str, Any]
+    digest: str
+    sources: list[str]
+
+    def section(self, name: str) -> dict[str, Any]:
+        return self.settings.get(name, {})
+
+    @property
+    def high(self) -> float:
+        return float(self.section("verdict").get("high", 0.7))
+
+    @property
+    def review(self) -> float:
+        return float(self.section("verdict").get("review", 0.4))
+
+
+_RULE_KEYS = set(Rule.__dataclass_fields__) - {"source"}
+
+
+def _merge(target: dict, extra: dict) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        elif isinstance(value, list) and isinstance(target.get(key), list):
+            target[key] = target[key] + [v for v in value if v not in target[key]]
+        else:
+            target[key] = value
+
+
+def _rule_from(table: dict, source: str) -> Rule:
+    unknown = set(table) - _RULE_KEYS
+    if unknown:
+        raise InputError(f"{source}: rule {table.get('id', '?')}: unknown key(s) {sorted(unknown)}")
+    if "id" not in table:
+        raise InputError(f"{source}: a [[rule]] without an id")
+    rule_id = table["id"]
+    kind = table.get("kind") or ("combination" if ("requires" in table or "requires_any" in table)
+                                 else "keyword" if "tier" in table else "feature")
+    if kind not in ("feature", "keyword", "combination"):
+        raise InputError(f"{source}: rule {rule_id}: kind must be feature, keyword or combination")
+    try:
+        weight = float(table.get("weight", 0.0))
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{source}: rule {rule_id}: weight must be a number") from exc
+    if not 0.0 <= weight <= 1.0:
+        raise InputError(f"{source}: rule {rule_id}: weight must be between 0 and 1")
+    if kind == "feature" and not table.get("feature"):
+        raise InputError(f"{source}: rule {rule_id}: a feature rule needs 'feature'")
+    values = {k: v for k, v in table.items() if k in _RULE_KEYS}
+    values.update(kind=kind, weight=weight, detail=str(table.get("detail", rule_id)))
+    return Rule(**values, source=source)
+
+
+def load_rules(extra_dir: Path | None = None) -> RuleSet:
+    """Load the bundled detection rules, then those in *extra_dir* (if given)."""
+    from firetrace.paths import rules_dir
+
+    folders = [rules_dir() / "detect"]
+    if extra_dir is not None:
+        extra_dir = Path(extra_dir)
+        if not extra_dir.is_dir():
+            raise InputError(f"{extra_dir}: rules folder does not exist")
+        folders.append(extra_dir)
+    digest = hashlib.sha256()
+    rules: dict[str, Rule] = {}
+    settings: dict[str, Any] = {}
+    terms: dict[str, Any] = {}
+    sources: list[str] = []
+    for folder in folders:
+        for path in sorted(folder.glob("*.toml")):
+            raw = path.read_bytes()
+            digest.update(path.name.encode() + b"\0" + hashlib.sha256(raw).digest())
+            try:
+                document = tomllib.loads(raw.decode("utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise InputError(f"{path}: invalid TOML ({exc})") from exc
+            sources.append(str(path))
+            for table in document.pop("rule", []):
+                rule = _rule_from(table, str(path))
+                rules[rule.id] = rule
+            _merge(terms, document.pop("terms", {}))
+            _merge(settings, document)
+    active = [r for r in rules.values() if r.enabled]
+    known = {r.id for r in active}
+    for rule in active:
+        for needed in rule.requires + rule.requires_any:
+            if needed not in known:
+                raise InputError(f"{rule.source}: rule {rule.id}: requires unknown rule '{needed}'")
+    return RuleSet(rules=active, settings=settings, terms=terms, digest=digest.hexdigest(),
+                   sources=sources)
+
+
+def _condition_holds(actual: Any, wanted: Any) -> bool:
+    if actual is None:
+        return False
+    if isinstance(wanted, list) and len(wanted) == 2 and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in wanted
+    ):
+        try:
+            return float(wanted[0]) <= float(actual) <= float(wanted[1])
+        except (TypeError, ValueError):
+            return False
+    if isinstance(wanted, list):
+        return actual in wanted
+    return actual == wanted
+
+
+def _matches(item: dict, where: dict) -> bool:
+    return all(_condition_holds(item.get(key), wanted) for key, wanted in where.items())
+
+
+def _format(template: str, values: dict) -> str:
+    shown = {}
+    for key, value in values.items():
+        if isinstance(value, float):
+            shown[key] = f"{value:.1f}" if abs(value) < 1e6 and not math.isnan(value) else str(value)
+        else:
+            shown[key] = value
+    try:
+        return template.format_map(_Missing(shown))
+    except (ValueError, IndexError):
+        return template
+
+
+class _Missing(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _evaluate_feature(rule: Rule, features: dict) -> dict | None:
+    if rule.feature == "shape":
+        if features and _matches(features, rule.where):
+            value = features.get(rule.value) if rule.value else None
+            return {"detail": _format(rule.detail, features), "value": value}
+        return None
+    items = [i for i in features.get(rule.feature) or [] if _matches(i, rule.where)]
+    if not items:
+        return None
+    if rule.group_by:
+        groups: dict[Any, list] = {}
+        for item in items:
+            groups.setdefault(item.get(rule.group_by), []).append(item)
+        items = max(groups.values(), key=len)
+    if len(items) < rule.min_count:
+        return None
+    best = items[0]
+    values = dict(features)
+    values.update(best)
+    values["count"] = len(items)
+    value = best.get(rule.value) if rule.value else len(items)
+    return {"detail": _format(rule.detail, values), "value": value}
+
+
+def evaluate(rule_set: RuleSet, features: dict, keyword_hits: dict[str, list[dict]]) -> list[dict]:
+    """Findings for every rule that fired, in rule order (combinations last)."""
+    findings: list[dict] = []
+    fired: set[str] = set()
+    for rule in rule_set.rules:
+        result = None
+        if rule.kind == "feature":
+            result = _evaluate_feature(rule, features)
+        elif rule.kind == "keyword":
+            hits = keyword_hits.get(rule.tier or "", [])
+            if hits:
+                first = hits[0]
+                values = dict(first)
+                values["terms"] = ", ".join(sorted({h["term"] for h in hits}))
+                values["count"] = len(hits)
+                result = {"detail": _format(rule.detail, values), "value": values["terms"]}
+        if result is not None:
+            fired.add(rule.id)
+            if rule.weight > 0:
+                findings.append(_finding(rule, result))
+    for rule in rule_set.rules:
+        if rule.kind != "combination":
+            continue
+        if not all(r in fired for r in rule.requires):
+            continue
+        if rule.requires_any:
+            present = [r for r in rule.requires_any if r in fired]
+            if len(present) < rule.min_any:
+                continue
+        fired.add(rule.id)
+        if rule.weight > 0:
+            findings.append(_finding(rule, {"detail": _format(rule.detail, {}), "value": None}))
+    return findings
+
+
+def _finding(rule: Rule, result: dict) -> dict:
+    finding = {"rule": rule.id, "weight": rule.weight, "detail": result["detail"]}
+    if result.get("value") is not None:
+        finding["value"] = result["value"]
+    return finding
+
+
+def score(findings: list[dict]) -> float:
+    """Noisy-OR of the finding weights: independent pieces of evidence add up
+    without ever exceeding 1."""
+    remaining = 1.0
+    for finding in findings:
+        remaining *= 1.0 - float(finding["weight"])
+    return round(1.0 - remaining, 4)
+
+
+def verdict_for(rule_set: RuleSet, value: float) -> str:
+    if value >= rule_set.high:
+        return "high"
+    if value >= rule_set.review:
+        return "review"
+    return "clear"
