@@ -151,6 +151,24 @@ MIGRATIONS: list[tuple[int, str]] = [
         "CREATE INDEX IF NOT EXISTS audit_operator ON audit(operator, ts);\n"
         "CREATE INDEX IF NOT EXISTS audit_command ON audit(command, ts);",
     ),
+    (
+        4,  # known-design reference library: signatures, never geometry (issue 6)
+        "CREATE TABLE IF NOT EXISTS refs (\n"
+        "    id INTEGER PRIMARY KEY,\n"
+        "    label TEXT NOT NULL,\n"
+        "    geometry_hash TEXT NOT NULL,          -- firetrace.refs.canonical\n"
+        "    signature BLOB NOT NULL,              -- float32 little-endian vector\n"
+        "    signature_version INTEGER NOT NULL,\n"
+        "    size REAL NOT NULL,                   -- RMS radius, for the scale factor\n"
+        "    faces INTEGER NOT NULL,\n"
+        "    source TEXT,                          -- file name when added from a file\n"
+        "    origin TEXT NOT NULL,                 -- 'file' or 'bundle:<sha256>'\n"
+        "    added_at TEXT NOT NULL,\n"
+        "    added_by TEXT,\n"
+        "    UNIQUE (label, geometry_hash)\n"
+        ");\n"
+        "CREATE INDEX IF NOT EXISTS refs_geometry_hash ON refs(geometry_hash);",
+    ),
 ]
 
 
