@@ -1,5 +1,5 @@
 """Commands of the audit and integrity area: ``audit log|verify|head|seal``,
-``backup DEST`` and ``check``. Each parses options, calls one library function
+``backup DEST``, ``check`` and ``correct EVENT_ID``. Each parses options, calls one library function
 (:mod:`firetrace.audit`, :mod:`firetrace.integrity`) and renders the result;
 ``--json`` prints one JSON document on stdout.
 """
@@ -254,8 +254,54 @@ def check_cmd(
         raise typer.Exit(1)
 
 
+def correct_cmd(
+    ctx: typer.Context,
+    event_id: Annotated[int, typer.Argument(help="Id of the event to correct (see trace --json).")],
+    assignments: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            help="FIELD=VALUE to correct (event, event_date, party, party_licence, "
+            "party_country, reference, notes); repeat for several.",
+        ),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why, and on what authority.")],
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    operator: OperatorOpt = None,
+    purpose: PurposeOpt = None,
+) -> None:
+    """Correct an event: a new event that references it (history is never rewritten)."""
+    from firetrace.errors import UsageError
+    from firetrace.registry.corrections import correct_event
+
+    changes: dict[str, str | None] = {}
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set '{item}': expected FIELD=VALUE")
+        changes[name.strip()] = value
+    chosen, conn = _connect(ctx, db, operator, purpose)
+    result = correct_event(
+        conn,
+        event_id,
+        changes,
+        reason=reason,
+        operator=chosen.operator,
+        purpose=chosen.purpose,
+    )
+    if as_json:
+        print_json(result.to_json())
+        return
+    changed = ", ".join(f"{k}={v!r}" for k, v in result.changes.items())
+    console.print(
+        f"event {result.event_id} corrects event {result.corrects}: {changed}", highlight=False
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
     app.add_typer(audit_app, name="audit")
     app.command("backup")(backup_cmd)
     app.command("check")(check_cmd)
+    app.command("correct")(correct_cmd)
