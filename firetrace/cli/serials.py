@@ -1,9 +1,210 @@
-"""Commands of the serials area (filled in by its issue)."""
+"""Commands of the serials area: ``dupes`` finds duplicate and near-duplicate
+serials across the registry. The command parses options, checks the purpose
+policy, calls :func:`firetrace.serials.dupes.find_duplicates`, records the read
+in the audit log and renders the groups (rich table, ``--json``, ``--csv``).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.markup import escape
+
+from firetrace.cli.common import (
+    DbOpt,
+    JsonOpt,
+    OperatorOpt,
+    PurposeOpt,
+    console,
+    err_console,
+    print_json,
+    settings,
+)
+
+ALL_KINDS = (
+    "exact",
+    "cross_manufacturer",
+    "normalized",
+    "confusable",
+    "embedded_letter",
+    "transposition",
+    "edit",
+    "model_as_serial",
+)
+
+
+def _parse_kinds(kinds: str | None, max_distance: int | None) -> list[str]:
+    from firetrace.errors import UsageError
+
+    if not kinds:
+        chosen = [k for k in ALL_KINDS if k != "edit"]
+        if max_distance is not None:
+            chosen.append("edit")  # asking for a distance asks for the edit kind
+        return chosen
+    chosen = [k.strip().lower().replace("-", "_") for k in kinds.split(",") if k.strip()]
+    if "all" in chosen:
+        return list(ALL_KINDS)
+    unknown = [k for k in chosen if k not in ALL_KINDS]
+    if unknown:
+        raise UsageError(
+            f"--kinds: unknown kind '{unknown[0]}' (choose from {', '.join(ALL_KINDS)}, all)"
+        )
+    return chosen
+
+
+def _write_csv(path: Path, report) -> None:
+    import csv
+
+    from firetrace.errors import InputError
+
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(
+                ["group", "kind", "id", "serial", "manufacturer", "component", "detail"]
+            )
+            for number, group in enumerate(report.groups, 1):
+                for m in group.members:
+                    writer.writerow(
+                        [number, group.kind, m.id, m.serial, m.manufacturer, m.component,
+                         group.detail]
+                    )  # fmt: skip
+    except OSError as exc:
+        raise InputError(f"cannot write CSV: {exc.strerror}", path=str(path)) from exc
+
+
+def _render(report, show: int) -> None:
+    from rich.table import Table
+
+    stats = report.stats
+    if not report.groups:
+        console.print(
+            f"No duplicate serials among {stats['records_compared']:,} {stats['scope']}.",
+            highlight=False,
+        )
+        return
+    table = Table(title=f"{len(report.groups):,} duplicate group(s)", show_lines=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("kind", style="bold")
+    table.add_column("records")
+    table.add_column("why")
+    for number, group in enumerate(report.groups[:show], 1):
+        records = "\n".join(
+            f"{escape(m.serial)}  [dim]{escape(m.manufacturer)} {m.component} #{m.id}[/]"
+            for m in group.members
+        )
+        table.add_row(str(number), group.kind, records, escape(group.detail))
+    console.print(table)
+    if len(report.groups) > show:
+        console.print(
+            f"... {len(report.groups) - show:,} more group(s): use --json or --csv FILE",
+            highlight=False,
+        )
+    counts = ", ".join(f"{k} {n:,}" for k, n in stats["groups"].items() if n)
+    console.print(
+        f"{stats['records_compared']:,} {stats['scope']} compared in {stats['elapsed_s']} s: "
+        f"{counts}",
+        highlight=False,
+    )
+
+
+def dupes(
+    ctx: typer.Context,
+    kinds: Annotated[
+        str | None,
+        typer.Option(
+            "--kinds",
+            help="Comma-separated kinds to look for (default: all but edit; 'all' adds edit): "
+            + ", ".join(ALL_KINDS),
+            show_default=False,
+        ),
+    ] = None,
+    max_distance: Annotated[
+        int | None,
+        typer.Option(
+            "--max-distance",
+            min=1,
+            max=3,
+            help="Enable the edit kind: serials of one maker within this many edits "
+            "(noisy on sequential serials).",
+            show_default=False,
+        ),
+    ] = None,
+    manufacturer: Annotated[
+        str | None,
+        typer.Option("--manufacturer", help="Only this maker's records (any alias)."),
+    ] = None,
+    all_components: Annotated[
+        bool,
+        typer.Option(
+            "--all-components",
+            help="Compare every component, not only control components (frames, receivers); "
+            "slides and barrels often carry their frame's serial.",
+        ),
+    ] = False,
+    csv_path: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Also write one row per group member to this CSV file."),
+    ] = None,
+    show: Annotated[int, typer.Option("--show", min=0, help="Groups shown in the table.")] = 200,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    operator: OperatorOpt = None,
+    purpose: PurposeOpt = None,
+) -> None:
+    """Find duplicate and near-duplicate serials across the registry (exit 1 if any)."""
+    from firetrace.audit import append_entry, check_policy
+    from firetrace.registry.db import connect
+    from firetrace.serials.dupes import find_duplicates
+
+    chosen = settings(ctx, db, operator, purpose)
+    check_policy("dupes", chosen.purpose)
+    kind_list = _parse_kinds(kinds, max_distance)
+    conn = connect(chosen.db)
+    try:
+        with err_console.status("looking for duplicate serials", spinner="dots") as status:
+            report = find_duplicates(
+                conn,
+                kinds=kind_list,
+                max_distance=max_distance or 1,
+                manufacturer=manufacturer,
+                all_components=all_components,
+                progress=lambda msg: status.update(msg),
+            )
+        record_ids = sorted({m.id for g in report.groups for m in g.members})
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            append_entry(
+                conn,
+                operator=chosen.operator,
+                purpose=chosen.purpose,
+                command="dupes",
+                args={
+                    "kinds": kind_list,
+                    "max_distance": max_distance,
+                    "manufacturer": manufacturer,
+                    "all_components": all_components,
+                },
+                record_ids=record_ids,
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.close()
+    if csv_path is not None:
+        _write_csv(csv_path, report)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        _render(report, show)
+    if report.groups:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
+    app.command("dupes")(dupes)

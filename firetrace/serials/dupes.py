@@ -586,50 +586,64 @@ def find_duplicates(
 
 
 def groups_touching(
-    conn: sqlite3.Connection, component_ids: list[int], *, kinds: Iterable[str] = DEFAULT_KINDS
+    conn: sqlite3.Connection, component_ids: Iterable[int], *, kinds: Iterable[str] = DEFAULT_KINDS
 ) -> list[DupeGroup]:
     """Duplicate groups (key kinds and transpositions) that include any of
-    ``component_ids``: the import hook's check, by index seeks only."""
+    ``component_ids``: the import hook's check, set-based over index seeks."""
     conn = _plain(conn)
-    kinds = set(kinds)
-    if not component_ids:
+    kinds = set(kinds) - {"edit"}
+    ids = sorted(set(component_ids))
+    if not ids:
         return []
-    ids = list(component_ids)
+    conn.execute("DROP TABLE IF EXISTS temp.dupe_new_ids")
+    conn.execute("CREATE TEMP TABLE dupe_new_ids (id INTEGER PRIMARY KEY)")
+    conn.executemany("INSERT INTO temp.dupe_new_ids VALUES (?)", [(i,) for i in ids])
     new = _members(
         conn.execute(
-            _MEMBER_SQL + f"WHERE c.control = 1 AND c.id IN ({','.join('?' * len(ids))})", ids
+            _MEMBER_SQL + "WHERE c.control = 1 AND c.id IN (SELECT id FROM temp.dupe_new_ids)"
         )
     )
+    conn.execute("DROP TABLE temp.dupe_new_ids")
     if not new:
         return []
+    conn.execute("DROP TABLE IF EXISTS temp.dupe_new_keys")
+    conn.execute("CREATE TEMP TABLE dupe_new_keys (k TEXT PRIMARY KEY)")
+    conn.executemany(
+        "INSERT OR IGNORE INTO temp.dupe_new_keys VALUES (?)",
+        [(k,) for m in new for k in (m.fold0, m.skel)],
+    )
     fold0 = _fold0_sql().replace("serial_", "c.serial_")
-    related: dict[int, Member] = {m.id: m for m in new}
-    for m in new:
-        rows = conn.execute(
-            _MEMBER_SQL + f"WHERE c.control = 1 AND ({fold0} = ? OR c.serial_skel = ?)",
-            (m.fold0, m.skel),
+    related = {
+        m.id: m
+        for m in _members(
+            conn.execute(
+                _MEMBER_SQL + f"WHERE c.control = 1 AND ({fold0} IN (SELECT k FROM "
+                "temp.dupe_new_keys) OR c.serial_skel IN (SELECT k FROM temp.dupe_new_keys))"
+            )
         )
-        for other in _members(rows):
-            related[other.id] = other
+    }
+    conn.execute("DROP TABLE temp.dupe_new_keys")
     new_ids = {m.id for m in new}
     groups = [
         g for g in _key_groups(list(related.values()), kinds) if new_ids & {x.id for x in g.members}
     ]
     if "transposition" in kinds:
-        pairs = []
+        swaps = {}
         for m in new:
             for i in range(len(m.fold) - 1):
                 a, b = m.fold[i], m.fold[i + 1]
-                if a == b:
-                    continue
-                other = m.fold[:i] + b + a + m.fold[i + 2 :]
-                hit = conn.execute(
-                    "SELECT 1 FROM components WHERE serial_fold = ? AND maker_id = ? "
-                    "AND control = 1 LIMIT 1",
-                    (other, m.maker_id),
-                ).fetchone()
-                if hit:
-                    pairs.append((m.maker_id, m.fold, other, i))
+                if a != b:
+                    swaps[(m.maker_id, m.fold[:i] + b + a + m.fold[i + 2 :])] = (m.fold, i)
+        conn.execute("DROP TABLE IF EXISTS temp.dupe_swaps")
+        conn.execute("CREATE TEMP TABLE dupe_swaps (maker_id INTEGER, fold TEXT)")
+        conn.executemany("INSERT INTO temp.dupe_swaps VALUES (?, ?)", list(swaps))
+        hits = conn.execute(
+            "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_swaps s JOIN components c "
+            "ON c.serial_fold = s.fold AND c.maker_id = s.maker_id WHERE c.control = 1"
+        ).fetchall()
+        conn.execute("DROP TABLE temp.dupe_swaps")
+        pairs = [(maker, *swaps[(maker, other)], other) for maker, other in hits]
+        pairs = [(maker, fold, other, i) for maker, fold, i, other in pairs]
         groups += _groups_for_fold_pairs(
             conn, _Scope(False, None), pairs, "transposition", _describe_transposition
         )
