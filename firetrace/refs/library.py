@@ -424,7 +424,9 @@ def add_references(
     args = {"label": label, "files": [str(p) for p, _ in prepared]}
     with write_transaction(db_path, "refs add", args, operator, purpose) as (conn, changed):
         for path, found in prepared:
-            new = insert_references(conn, label, [(found, path.name)], origin="file", operator=operator)
+            new = insert_references(
+                conn, label, [(found, path.name)], origin="file", operator=operator
+            )
             changed.extend(new)
             added.append(
                 {

@@ -11,8 +11,9 @@ D1 (distance to the centroid), D2 (distance between two points), D3 (square
 root of the area of three points) and A3 (angle at the middle of three
 points), each stored as its cumulative distribution so that a small shift of
 the distribution gives a small distance; plus the normalised eigenvalues of
-the sample covariance (how elongated or flat the part is). Subdivision does not move the surface, decimation
-and 0.1% noise move it little, so their distributions barely change.
+the sample covariance (how elongated or flat the part is). Subdivision does
+not move the surface, decimation and 0.1% noise move it little, so their
+distributions barely change.
 
 The vector layout is versioned (:data:`SIGNATURE_VERSION`); stored signatures
 and bundles of another version are refused rather than compared. The
