@@ -1,9 +1,200 @@
-"""Commands of the forensics area (filled in by its issue)."""
+"""Commands of the forensics area: ``scan PATH...`` walks folders, archives and
+disk images for design files. It parses options, calls
+:func:`firetrace.forensics.session.run_scan` and renders a progress bar (stderr)
+and a table of flagged files by score; exit 1 when anything is flagged.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from firetrace.cli.common import (
+    DbOpt,
+    JsonOpt,
+    OperatorOpt,
+    PurposeOpt,
+    console,
+    err_console,
+    print_json,
+    settings,
+)
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def scan(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Evidence: folders, files, archives, disk images (raw, E01)."),
+    ],
+    jsonl: Annotated[
+        Path | None,
+        typer.Option(
+            "--jsonl", help="Write records as JSON Lines; the run manifest goes beside it."
+        ),
+    ] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write records as CSV.")] = None,
+    case_out: Annotated[
+        Path | None, typer.Option("--case", help="Write a CASE/UCO JSON-LD document.")
+    ] = None,
+    min_verdict: Annotated[
+        str, typer.Option("--min-verdict", help="Report only clear|review|high and above.")
+    ] = "clear",
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-j", help="Worker processes (default: all cores).", min=1),
+    ] = None,
+    max_depth: Annotated[
+        int | None,
+        typer.Option(
+            "--max-depth", help="Open containers nested this deep (default from rules).", min=0
+        ),
+    ] = None,
+    hashset: Annotated[
+        Path | None,
+        typer.Option(
+            "--hashset", help="Known files: SHA-256 per line (optional label) or NSRL CSV."
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option("--resume", help="Continue the interrupted scan that wrote this JSONL."),
+    ] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="Extra rules folder (adds to or overrides).")
+    ] = None,
+    as_json: JsonOpt = False,
+    db: DbOpt = None,
+    operator: OperatorOpt = None,
+    purpose: PurposeOpt = None,
+) -> None:
+    """Find design files in seized media and rank them; exit 1 when any is flagged."""
+    from firetrace.forensics.session import ScanOptions, run_scan
+
+    chosen = settings(ctx, db, operator, purpose)
+    options = ScanOptions(
+        roots=[str(p) for p in paths],
+        jsonl=jsonl,
+        csv=csv_out,
+        case=case_out,
+        min_verdict=min_verdict,
+        workers=workers,
+        max_depth=max_depth,
+        hashset=hashset,
+        resume=resume,
+        rules_dir=rules,
+        db_path=chosen.db,
+        operator=chosen.operator,
+        purpose=chosen.purpose,
+        keep_records=as_json,
+    )
+    summary = _run_with_progress(options, run_scan)
+    if as_json:
+        print_json({"records": summary.records, "manifest": summary.manifest})
+    else:
+        _render(summary)
+    raise typer.Exit(summary.exit_code)
+
+
+def _run_with_progress(options, run_scan):
+    if not err_console.is_terminal:
+        return run_scan(options)
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    from firetrace.forensics.folders import measure_roots
+
+    files_total, bytes_total = measure_roots(options.roots)
+    columns = (
+        TextColumn("scan {task.fields[files]}/{task.fields[files_total]} files"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("scan", total=bytes_total or 1, files=0, files_total=files_total)
+
+        def progress(files: int, size: int) -> None:
+            bar.update(task, completed=size, files=files)
+
+        return run_scan(options, progress=progress)
+
+
+def _render(summary) -> None:
+    from rich.table import Table
+
+    manifest = summary.manifest
+    counts = manifest["counts"]
+    if summary.flagged:
+        table = Table(title="Flagged design files", title_justify="left")
+        for column, justify in (
+            ("score", "right"),
+            ("verdict", "left"),
+            ("format", "left"),
+            ("path", "left"),
+            ("why", "left"),
+        ):
+            table.add_column(column, justify=justify, overflow="fold")
+        for record in summary.flagged:
+            findings = record.get("findings") or []
+            why = findings[0].get("detail") or findings[0].get("rule") if findings else ""
+            notes = []
+            if record.get("deleted"):
+                notes.append(f"deleted, inode {record.get('inode')}")
+            if record.get("hashset"):
+                notes.append(f"known: {record['hashset']}")
+            for match in record.get("reference_matches") or []:
+                notes.append(f"ref {match.get('label')} ({match.get('match')})")
+            table.add_row(
+                f"{float(record.get('score') or 0):.2f}",
+                str(record.get("verdict")),
+                str(record.get("format")),
+                record["path"],
+                "; ".join([str(why), *notes]).strip("; "),
+            )
+        console.print(table)
+    by_verdict = counts.get("by_verdict", {})
+    err_console.print(
+        f"scanned {counts.get('files', 0)} files, {counts.get('candidates', 0)} design files "
+        f"({', '.join(f'{v} {k}' for k, v in by_verdict.items()) or 'none'}); "
+        f"{counts.get('archives', 0)} archives, {counts.get('disk_images', 0)} disk images; "
+        f"{len(manifest['errors'])} errors, {len(manifest['refused'])} refused, "
+        f"{len(manifest['skipped'])} skipped",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for event in manifest["errors"][:10] + manifest["refused"][:10]:
+        err_console.print(
+            f"  {event['kind']}: {event['path']}: {event['reason']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if manifest["outputs"].get("jsonl"):
+        from firetrace.forensics.writers import manifest_path
+
+        err_console.print(
+            f"manifest: {manifest_path(manifest['outputs']['jsonl'])}", highlight=False
+        )
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
+    app.command("scan")(scan)
+    _ = _human_bytes

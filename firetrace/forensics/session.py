@@ -47,12 +47,14 @@ class ScanOptions:
     db_path: Path | None = None
     operator: str | None = None
     purpose: str | None = None
+    keep_records: bool = False  # return every reported record (for --json)
 
 
 @dataclass
 class ScanSummary:
     manifest: dict
     flagged: list[dict] = field(default_factory=list)
+    records: list[dict] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -125,7 +127,7 @@ def run_scan(
             return False
         if record.get("verdict") in FLAGGED:
             flagged.append(record)
-        if options.case is not None:
+        if options.case is not None or options.keep_records:
             kept.append(record)
         return True
 
@@ -184,7 +186,7 @@ def run_scan(
 
         write_case(options.case, kept, manifest)
     flagged.sort(key=lambda r: (-float(r.get("score") or 0), r["path"]))
-    return ScanSummary(manifest, flagged)
+    return ScanSummary(manifest, flagged, kept if options.keep_records else [])
 
 
 def _manifest(

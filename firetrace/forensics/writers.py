@@ -11,7 +11,6 @@ import csv
 import json
 import os
 from pathlib import Path
-from typing import TextIO
 
 from firetrace.errors import InputError
 from firetrace.forensics.entries import LAYER_SEPARATOR
@@ -112,20 +111,23 @@ def _cell(column: str, value) -> str:
 
 
 def load_resume(path: str | Path) -> tuple[set[str], list[dict]]:
-    """Finished units and their records from an earlier run's JSONL (and journal).
+    """Finished units and their records from an earlier run's JSONL and journal.
 
-    A torn last line (the run was killed mid-write) is dropped, and so are the
-    other records of that unit, which is then scanned again; the JSONL is
-    rewritten without them so the resumed run appends whole units only.
+    A unit is finished when the journal lists it (records are written before the
+    journal line, so its records are whole). Records of unfinished units and a
+    torn last line (the run was killed mid-write) are dropped and the JSONL is
+    rewritten without them, so the resumed run appends whole units only. Without
+    a journal, every unit with a record counts as finished.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError("resume file not found", path=str(path))
     records: list[dict] = []
-    torn_unit: str | None = None
+    torn = False
     with open(path, encoding="utf-8", errors="surrogateescape") as fh:
         lines = fh.read().split("\n")
-    for number, line in enumerate(lines, 1):
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    for index, line in enumerate(lines):
         if not line.strip():
             continue
         try:
@@ -133,53 +135,32 @@ def load_resume(path: str | Path) -> tuple[set[str], list[dict]]:
             if not isinstance(record, dict) or "path" not in record:
                 raise ValueError("not a scan record")
         except ValueError:
-            if number >= len(lines) - 1:
-                torn_unit = _path_prefix(line)
+            if index == last:
+                torn = True
                 break
-            raise InputError("not a scan record", path=str(path), line=number) from None
+            raise InputError("not a scan record", path=str(path), line=index + 1) from None
         records.append(record)
-    done = {unit_of(r["path"]) for r in records}
     journal = journal_path(path)
     if journal.is_file():
+        done: set[str] = set()
         with open(journal, encoding="utf-8", errors="surrogateescape") as fh:
             for line in fh:
                 try:
                     done.add(json.loads(line)["unit"])
                 except (ValueError, KeyError, TypeError):
                     continue  # a torn journal line: that unit is simply redone
-    if torn_unit is not None:
-        done.discard(torn_unit)
-        records = [r for r in records if unit_of(r["path"]) != torn_unit]
+    else:
+        done = {unit_of(r["path"]) for r in records}
+    whole = [r for r in records if unit_of(r["path"]) in done]
+    if torn or len(whole) != len(records):
         tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write("".join(dumps(r) + "\n" for r in records))
+        with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as fh:
+            fh.write("".join(dumps(r) + "\n" for r in whole))
         os.replace(tmp, path)
-    return done, records
-
-
-def _path_prefix(torn_line: str) -> str | None:
-    """The unit named at the start of a torn record line, if it got that far."""
-    marker = '{"path":"'
-    if not torn_line.startswith(marker):
-        return None
-    rest = torn_line[len(marker) :]
-    end = rest.find('"')
-    raw = rest if end < 0 else rest[:end]
-    return unit_of(raw) if end >= 0 else None
+    return done, whole
 
 
 def write_json(path: str | Path, document: dict) -> None:
     with open(path, "w", encoding="utf-8", errors="backslashreplace") as fh:
         json.dump(document, fh, indent=2, ensure_ascii=False, default=str)
         fh.write("\n")
-
-
-__all__ = [
-    "CsvWriter",
-    "JsonlWriter",
-    "TextIO",
-    "load_resume",
-    "manifest_path",
-    "journal_path",
-    "write_json",
-]

@@ -1,0 +1,105 @@
+"""Re-reading evidence by a record's path: ``read_evidence("img.E01!/Users/x/a.zip!/lower.stl")``
+opens the OS file read-only, then each container layer in turn (archive or disk
+image, recognised by content as in the scan, with the same bomb guards) and
+returns the member's bytes. The report uses it to re-load and render a flagged
+file without anything ever being extracted next to the evidence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from firetrace.errors import InputError
+from firetrace.forensics.archives import container_kind, iter_members
+from firetrace.forensics.entries import LAYER_SEPARATOR, Entry, Tally
+from firetrace.forensics.limits import ScanLimits, load_limits
+from firetrace.forensics.readonly import PrivateStaging, open_readonly
+
+
+def _split_os_path(path: str) -> tuple[str, list[str]]:
+    """The longest-named existing OS file at the start of ``path``, and the layers after it.
+
+    A folder may itself be named ``x!``, so every split point is tried.
+    """
+    parts = path.split(LAYER_SEPARATOR)
+    for k in range(len(parts), 0, -1):
+        candidate = LAYER_SEPARATOR.join(parts[:k])
+        if os.path.isfile(candidate):
+            return candidate, parts[k:]
+    raise InputError("evidence file not found", path=parts[0])
+
+
+def _children(
+    fh: BinaryIO,
+    size: int,
+    layers: tuple[str, ...],
+    limits: ScanLimits,
+    staging: PrivateStaging,
+    stack: contextlib.ExitStack,
+) -> Iterator[Entry]:
+    from firetrace.forensics.diskimage import ewf_segments, iter_image_files, open_ewf
+
+    head = fh.read(limits.sniff_bytes)
+    fh.seek(0)
+    kind = container_kind(head, size)
+    where = LAYER_SEPARATOR.join(layers)
+    if kind is None:
+        raise InputError("not an archive or disk image, so it holds no members", path=where)
+    tally = Tally()
+    if kind in ("disk", "ewf"):
+        media, media_size = fh, size
+        if kind == "ewf":
+            segments = ewf_segments(layers[0]) if len(layers) == 1 else None
+            media, media_size, handle = open_ewf(fh, segments)
+            stack.callback(handle.close)
+        return iter_image_files(media, media_size, layers, tally)
+    return iter_members(kind, fh, size, layers, limits, tally, staging)
+
+
+def read_evidence(
+    path: str, *, inode: int | None = None, limits: ScanLimits | None = None
+) -> bytes:
+    """The bytes of the file a scan record's ``path`` names (read-only).
+
+    ``inode`` picks among same-named files in a disk image (a live and a deleted
+    copy). Raises :class:`InputError` naming the layer that cannot be found.
+    """
+    limits = limits or load_limits()
+    os_path, remaining = _split_os_path(path)
+    with contextlib.ExitStack() as stack:
+        staging = PrivateStaging()
+        stack.callback(staging.cleanup)
+        fh: BinaryIO = stack.enter_context(open_readonly(os_path, follow_symlinks=True))
+        size = os.fstat(fh.fileno()).st_size
+        layers: tuple[str, ...] = (os_path,)
+        while remaining:
+            wanted = {LAYER_SEPARATOR.join(remaining[:j]): j for j in range(1, len(remaining) + 1)}
+            found: tuple[Entry, int] | None = None
+            last_layer = False
+            for entry in _children(fh, size, layers, limits, staging, stack):
+                j = wanted.get(entry.layers[-1])
+                if j is None:
+                    continue
+                last_layer = j == len(remaining)
+                if last_layer and inode is not None and entry.inode not in (None, inode):
+                    continue
+                with entry.opener() as member:
+                    data = member.read()
+                found = (entry, j)
+                break
+            if found is None:
+                raise InputError(
+                    "member not found", path=LAYER_SEPARATOR.join((*layers, remaining[0]))
+                )
+            entry, j = found
+            if last_layer:
+                return data
+            fh = io.BytesIO(data)
+            size = len(data)
+            layers = entry.layers
+            remaining = remaining[j:]
+        return fh.read()
