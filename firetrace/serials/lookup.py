@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from firetrace.serials.normalize import (
+    fold_alternatives,
     fold_leading_zeros,
     load_serial_rules,
     lookalike_cost,
@@ -246,8 +247,9 @@ def _direct_and_fuzzy(
             found[row.id] = _candidate(row, "normalized", rules.scores.get("normalized", 0.99), why)
 
     # Everything else is verified by the weighted alignment.
+    folds = fold_alternatives(norm)
     pools: list[tuple[str, list]] = [
-        ("c.serial_fold = ?", [fold]),
+        ("c.serial_fold IN " + _in_list(folds), folds),
         ("c.serial_skel = ?", [skel]),
     ]
     if max_edits > 0 and fold:
@@ -269,7 +271,7 @@ def _direct_and_fuzzy(
             if row.id in seen:
                 continue
             seen.add(row.id)
-            same_fold = row.fold == fold
+            same_fold = row.fold in folds
             same_skel = skeleton_of_norm(row.norm) == skel
             if not (same_fold or same_skel):
                 if OSA.distance(fold, row.fold, score_cutoff=max_edits) > max_edits:

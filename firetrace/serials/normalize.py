@@ -159,6 +159,34 @@ def serial_keys(serial: str) -> tuple[str, str, str]:
     return norm, norm.translate(fold), skeleton_of_norm(norm)
 
 
+@lru_cache(maxsize=1)
+def _fold_choices() -> dict[str, tuple[str, ...]]:
+    """For a character as read, the fold representatives of what may have been
+    marked: more than one only for a character in two look-alike groups (T)."""
+    rules = load_serial_rules()
+    table = rules.fold_table
+    choices: dict[str, set[str]] = {}
+    for group in rules.groups:
+        for read in group:
+            for marked in group:
+                choices.setdefault(read, set()).add(marked.translate(table))
+    return {k: tuple(sorted(v)) for k, v in choices.items() if len(v) > 1}
+
+
+def fold_alternatives(norm: str, cap: int = 16) -> list[str]:
+    """Every folded key the normalised serial ``norm`` may stand for: its own fold,
+    plus variants where a character in two look-alike groups (T: 1 or 7) takes
+    its other group's representative. At most ``cap`` keys."""
+    table = _tables()[1]
+    keys = [""]
+    choices = _fold_choices()
+    for ch in norm:
+        options = choices.get(ch, (ch.translate(table),))
+        keys = [k + o for k in keys for o in options][:cap]
+    own = norm.translate(table)
+    return [own, *sorted(set(keys) - {own})]
+
+
 def lookalike_cost(read: str, marked: str) -> float | None:
     """Cost of ``marked`` being read as ``read`` if they are look-alikes, else None."""
     if read == marked:

@@ -1,0 +1,193 @@
+"""Trace accuracy and latency over a generated registry (default 1,000,000 components).
+
+Queries are made from real records by applying realistic misreadings: one or two
+look-alike swaps, an adjacent transposition, a dropped character, an extra
+character (a neighbour struck twice or a stray digit), an obliterated run
+replaced by ``?`` per character or by one ``*``, and embedded letters dropped.
+For each kind it prints top-1 and top-5 accuracy, recall (the true record is
+among the returned candidates, default limit 20), how often and by how many
+candidates the true record is tied on score, and latency p50/p95 of
+``find_candidates``. The registry is described in ``_serials_registry.py``.
+
+    python benchmarks/trace_accuracy.py [--size 1000000] [--queries 500] [--db PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._serials_registry import build_registry  # noqa: E402
+
+TARGETS = {"recall": 0.99, "top1": 0.95, "top5": 0.99, "p95_ms": 50.0}
+STRICT_KINDS = ("lookalike_1", "lookalike_2", "obliterated_?", "obliterated_*")
+
+
+def _partners() -> dict[str, list[str]]:
+    from firetrace.serials.normalize import load_serial_rules
+
+    out: dict[str, list[str]] = {}
+    for pair in load_serial_rules().pair_costs:
+        a, b = tuple(pair)
+        out.setdefault(a, []).append(b)
+        out.setdefault(b, []).append(a)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def misread(kind: str, serial: str, rng: random.Random, partners) -> str | None:
+    """The serial as an officer might read it, or None if the kind does not apply."""
+    s = serial
+    if kind.startswith("lookalike"):
+        count = int(kind[-1])
+        spots = [i for i, ch in enumerate(s) if ch in partners]
+        if len(spots) < count:
+            return None
+        chars = list(s)
+        for i in rng.sample(spots, count):
+            chars[i] = rng.choice(partners[chars[i]])
+        return "".join(chars)
+    if kind == "transposition":
+        spots = [i for i in range(len(s) - 1) if s[i] != s[i + 1]]
+        if not spots:
+            return None
+        i = rng.choice(spots)
+        return s[:i] + s[i + 1] + s[i] + s[i + 2 :]
+    if kind == "dropped":
+        i = rng.randrange(len(s))
+        return s[:i] + s[i + 1 :]
+    if kind == "extra":
+        i = rng.randrange(len(s))
+        if rng.random() < 0.5:
+            return s[: i + 1] + s[i] + s[i + 1 :]  # a character struck twice
+        return s[:i] + str(rng.randrange(10)) + s[i:]
+    if kind.startswith("obliterated"):
+        length = rng.choice((1, 1, 2)) if kind.endswith("?") else rng.choice((1, 2, 3))
+        if len(s) <= length + 2:
+            return None
+        i = rng.randrange(len(s) - length + 1)
+        fill = "?" * length if kind.endswith("?") else "*"
+        return s[:i] + fill + s[i + length :]
+    if kind == "embedded_dropped":
+        from firetrace.serials.normalize import drop_embedded_letters
+
+        dropped = drop_embedded_letters(s)
+        return dropped if dropped != s else None
+    raise ValueError(kind)
+
+
+KINDS = (
+    "lookalike_1",
+    "lookalike_2",
+    "transposition",
+    "dropped",
+    "extra",
+    "obliterated_?",
+    "obliterated_*",
+    "embedded_dropped",
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=500, help="per misreading kind")
+    parser.add_argument("--limit", type=int, default=20)
+    parser.add_argument("--db", type=Path, default=None)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--with-manufacturer", action="store_true", help="queries name the make")
+    args = parser.parse_args()
+
+    from firetrace.registry.db import connect
+    from firetrace.serials.lookup import find_candidates
+    from firetrace.serials.normalize import normalize_serial
+
+    db = args.db or Path(f"/tmp/firetrace_trace_bench_{args.size}.db")
+    if db.exists():
+        print(f"registry: reusing {db}", flush=True)
+    else:
+        info = build_registry(db, args.size)
+        print(
+            f"registry: {info['components']:,} components built in {info['total_s']:.1f} s "
+            f"(load {info['load_s']:.1f} s, rest is the serial index)",
+            flush=True,
+        )
+    conn = connect(db)
+    conn.execute("PRAGMA cache_size = -200000")
+    (n,) = conn.execute("SELECT max(id) FROM components").fetchone()
+    rng = random.Random(args.seed)
+    partners = _partners()
+    embedded_ids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM components WHERE serial_skel <> ltrim(serial_fold, '0') LIMIT 200000"
+        )
+    ]
+    print(
+        f"{'kind':<17} {'queries':>7} {'top-1':>7} {'top-5':>7} {'recall':>7} "
+        f"{'tied%':>6} {'ties':>5} {'p50 ms':>7} {'p95 ms':>7}"
+    )
+    all_latencies = []
+    failures = []
+    for kind in KINDS:
+        top1 = top5 = found = tied = ties_total = made = 0
+        latencies = []
+        while made < args.queries:
+            cid = rng.choice(embedded_ids) if kind == "embedded_dropped" else rng.randint(1, n)
+            row = conn.execute(
+                "SELECT c.serial, p.name FROM components c JOIN parties p ON p.id = c.maker_id "
+                "WHERE c.id = ?",
+                (cid,),
+            ).fetchone()
+            if row is None:
+                continue
+            query = misread(kind, normalize_serial(row[0]), rng, partners)
+            if query is None:
+                continue
+            made += 1
+            maker = row[1] if args.with_manufacturer else None
+            t = time.perf_counter()
+            cands = find_candidates(conn, query, manufacturer=maker, limit=args.limit)
+            latencies.append((time.perf_counter() - t) * 1000)
+            ids = [c.component_id for c in cands]
+            if cid in ids:
+                rank = ids.index(cid)
+                found += 1
+                top1 += rank == 0
+                top5 += rank < 5
+                score = cands[rank].score
+                same = sum(1 for c in cands if c.score == score) - 1
+                tied += same > 0
+                ties_total += same
+            elif len(failures) < 12:
+                failures.append((kind, row[0], query, [c.serial for c in cands[:3]]))
+        all_latencies += latencies
+        q = statistics.quantiles(latencies, n=20)
+        print(
+            f"{kind:<17} {made:>7} {top1 / made:>7.1%} {top5 / made:>7.1%} {found / made:>7.1%} "
+            f"{tied / made:>6.1%} {ties_total / max(tied, 1):>5.1f} "
+            f"{statistics.median(latencies):>7.2f} {q[18]:>7.2f}",
+            flush=True,
+        )
+    q = statistics.quantiles(all_latencies, n=20)
+    print(
+        f"{'all':<17} {len(all_latencies):>7} {'':>7} {'':>7} {'':>7} {'':>6} {'':>5} "
+        f"{statistics.median(all_latencies):>7.2f} {q[18]:>7.2f}"
+    )
+    print(
+        "targets: recall >= 99% every kind; top-1 >= 95% and top-5 >= 99% for "
+        f"{', '.join(STRICT_KINDS)}; p95 <= 50 ms. 'tied%': queries whose true record shares "
+        "its score with other candidates; 'ties': mean number of such candidates."
+    )
+    for kind, serial, query, got in failures:
+        print(f"  missed {kind}: record {serial} queried as {query}; top: {got}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
