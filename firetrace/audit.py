@@ -61,6 +61,19 @@ def entry_hash(fields: dict[str, Any], prev_hash: str, key: bytes | None) -> str
     return hashlib.sha256(payload).hexdigest()
 
 
+def begin_write(conn: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``: take the write lock now (waiting up to the busy timeout).
+
+    Failing to get it is an expected failure with a clear message, not a traceback.
+    """
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise FiretraceError(
+            f"the registry is busy ({exc}): another writer held it past the busy timeout; try again"
+        ) from exc
+
+
 def append_entry(
     conn,
     *,
@@ -78,13 +91,7 @@ def append_entry(
     a transaction the entry is written in its own ``BEGIN IMMEDIATE`` transaction.
     """
     if not conn.in_transaction:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise FiretraceError(
-                f"the registry is busy ({exc}): another writer held it past the busy "
-                "timeout; try again"
-            ) from exc
+        begin_write(conn)
         try:
             digest = append_entry(
                 conn,

@@ -112,7 +112,7 @@ def correct_event(
     changes = _validate(changes)
     reason = reason.strip()
 
-    conn.execute("BEGIN IMMEDIATE")
+    audit.begin_write(conn)
     try:
         row = conn.execute(
             "SELECT e.component_id, e.firearm_id, e.event, e.event_date, p.name, "
