@@ -1,9 +1,85 @@
-"""Commands of the report area (filled in by its issue)."""
+"""Commands of the report area: ``firetrace report SCAN.jsonl -o REPORT.html``.
+
+A thin shell over :func:`firetrace.report.build_report`: parse the options,
+build the page (progress on stderr), then say where it is (or print one JSON
+document with ``--json``).
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from firetrace.cli.common import JsonOpt, console, err_console, print_json
+
+
+class MinVerdict(StrEnum):
+    high = "high"
+    review = "review"
+    clear = "clear"
+
+
+def report(
+    scan: Annotated[Path, typer.Argument(help="Scan results (JSON Lines from `firetrace scan`).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="HTML file to write (default: <scan stem>.report.html beside the scan).",
+            show_default=False,
+        ),
+    ] = None,
+    min_verdict: Annotated[
+        MinVerdict,
+        typer.Option("--min-verdict", help="Lowest verdict that gets a card."),
+    ] = MinVerdict.review,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=0, help="At most this many flagged files (best first)."),
+    ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--manifest",
+            help="Scan manifest (default: <scan stem>.manifest.json beside the scan).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a self-contained HTML examiner's report of a scan's flagged files."""
+    from firetrace.report import build_report
+
+    def progress(done: int, total: int, path: str) -> None:
+        if path:
+            err_console.print(f"[dim]drawing {done + 1}/{total}[/] {path}", highlight=False)
+
+    summary = build_report(
+        scan,
+        output,
+        manifest=manifest,
+        min_verdict=min_verdict.value,
+        limit=limit,
+        progress=None if as_json else progress,
+    )
+    if as_json:
+        print_json(summary.as_dict())
+        return
+    if summary.manifest_problem:
+        err_console.print(f"[yellow]note:[/] {summary.manifest_problem}", highlight=False)
+    console.print(
+        f"Wrote [bold]{summary.output}[/]: {summary.cards} card(s) of {summary.flagged} flagged "
+        f"file(s) from {summary.records} record(s)"
+        + (f"; {summary.not_drawn} could not be drawn" if summary.not_drawn else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
+    app.command("report")(report)

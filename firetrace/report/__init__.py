@@ -1,0 +1,126 @@
+"""The examiner's report: a scan's results as one self-contained HTML page.
+
+:func:`build_report` is the one entry point (``firetrace report`` is a thin
+shell over it): it reads the scan JSONL and its manifest (:mod:`.scanfile`),
+picks the flagged records, draws each flagged file from the evidence
+(:mod:`.pictures`, which uses :mod:`.views` for meshes and :mod:`.gcode` for
+toolpaths) and writes the page (:mod:`.html`). Nothing here needs a display or
+a network.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from firetrace.errors import InputError, UsageError
+
+
+@dataclass
+class ReportSummary:
+    """What ``firetrace report`` tells the user (and prints with ``--json``)."""
+
+    output: str
+    records: int
+    flagged: int
+    cards: int
+    drawn: int
+    not_drawn: int
+    manifest: str | None
+    manifest_problem: str | None
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def default_output_path(jsonl: str | Path) -> Path:
+    """``scan.jsonl`` -> ``scan.report.html`` beside it."""
+    jsonl = Path(jsonl)
+    return jsonl.with_name(jsonl.stem + ".report.html")
+
+
+def build_report(
+    jsonl: str | Path,
+    output: str | Path | None = None,
+    *,
+    manifest: str | Path | None = None,
+    min_verdict: str = "review",
+    limit: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> ReportSummary:
+    """Write the examiner's report for a scan and say what went into it.
+
+    ``progress(done, total, path)`` is called before each flagged file is drawn.
+    """
+    from firetrace import __version__
+    from firetrace.report.html import Card, PageContext, render_page
+    from firetrace.report.pictures import pictures_for
+    from firetrace.report.scanfile import flagged, load_scan
+
+    jsonl = Path(jsonl)
+    output = Path(output) if output is not None else default_output_path(jsonl)
+    if limit is not None and limit < 0:
+        raise UsageError("--limit must be zero or more")
+    if output.exists() and output.resolve() == jsonl.resolve():
+        raise UsageError(f"{output}: the report would overwrite the scan results")
+    scan = load_scan(jsonl, manifest)
+    chosen, total = flagged(scan.records, min_verdict, limit)
+
+    cards = []
+    base_dir = jsonl.resolve().parent
+    for number, record in enumerate(chosen, 1):
+        if progress is not None:
+            progress(number - 1, len(chosen), record.path)
+        pictures = pictures_for(record.data, base_dir)
+        cards.append(
+            Card(
+                number=number,
+                record=record.data,
+                views=pictures.views,
+                facts=pictures.facts,
+                notes=pictures.notes,
+                problem=pictures.problem,
+                content_check=pictures.content_check,
+            )
+        )
+    if progress is not None:
+        progress(len(chosen), len(chosen), "")
+
+    context = PageContext(
+        title=f"Examiner's report: {jsonl.name}",
+        tool_version=__version__,
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        jsonl_name=str(jsonl),
+        jsonl_sha256=scan.jsonl_sha256,
+        manifest=scan.manifest,
+        manifest_note=scan.manifest_problem,
+        records=[r.data for r in scan.records],
+        min_verdict=min_verdict,
+        total_flagged=total,
+        limit=limit,
+    )
+    page = render_page(context, cards)
+    partial = output.with_name(output.name + ".partial")
+    try:
+        partial.write_text(page, encoding="utf-8")
+        os.replace(partial, output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise InputError(f"cannot write the report ({exc.strerror})", path=str(output)) from None
+    drawn = sum(1 for c in cards if c.views)
+    return ReportSummary(
+        output=str(output),
+        records=len(scan.records),
+        flagged=total,
+        cards=len(cards),
+        drawn=drawn,
+        not_drawn=len(cards) - drawn,
+        manifest=str(scan.manifest_path) if scan.manifest is not None else None,
+        manifest_problem=scan.manifest_problem,
+    )
+
+
+__all__ = ["ReportSummary", "build_report", "default_output_path"]

@@ -1,0 +1,161 @@
+"""Pictures for one flagged file: fetch its bytes again, check them, draw them.
+
+A card's pictures are drawn from the evidence itself, not from the scan
+record: the file is read again through its full ``!/`` path (with
+``firetrace.forensics.evidence.read_evidence`` when the scan area provides it,
+else directly for a plain path), its SHA-256 is compared with the record's,
+and its geometry is read with the inspection engine's readers. Meshes get the
+three shaded views of :mod:`.views`, G-code the toolpath pictures of
+:mod:`.gcode`. Whatever goes wrong becomes a sentence on the card, never an
+exception: a report is still wanted when some evidence is no longer at hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from firetrace.errors import FiretraceError
+
+LAYER_SEPARATOR = "!/"
+# Millimetres per unit, for the unit words records use (3MF's names, short forms;
+# "inch (inferred from size)" is read by its first word).
+MM_PER_UNIT = {
+    "mm": 1.0, "millimeter": 1.0, "millimetre": 1.0,
+    "inch": 25.4, "inches": 25.4, "in": 25.4,
+    "cm": 10.0, "centimeter": 10.0, "centimetre": 10.0,
+    "m": 1000.0, "meter": 1000.0, "metre": 1000.0,
+    "foot": 304.8, "feet": 304.8, "ft": 304.8,
+    "um": 0.001, "micron": 0.001, "micrometer": 0.001, "micrometre": 0.001,
+}  # fmt: skip
+TOOLPATH_FORMATS = ("gcode",)
+
+
+@dataclass
+class Pictures:
+    """What a card shows in the place of the part."""
+
+    views: list[Any] = field(default_factory=list)  # RenderedView
+    facts: list[tuple[str, str]] = field(default_factory=list)  # label, value
+    notes: list[str] = field(default_factory=list)
+    problem: str | None = None  # why there are no pictures
+    content_check: str | None = None  # the SHA-256 comparison, in words
+
+
+def mm_per_unit(units: Any) -> float:
+    """Scale from a record's ``units`` to millimetres (unknown or missing: mm)."""
+    if not isinstance(units, str) or not units.strip():
+        return 1.0
+    word = units.strip().lower().split()[0].strip("()[],;:")
+    return MM_PER_UNIT.get(word, 1.0)
+
+
+def _locate(path: str, base_dir: Path | None) -> str:
+    """A relative top layer that does not exist here is tried beside the JSONL."""
+    top, sep, rest = path.partition(LAYER_SEPARATOR)
+    if base_dir is not None and not Path(top).is_absolute() and not Path(top).exists():
+        candidate = base_dir / top
+        if candidate.exists():
+            return str(candidate) + sep + rest
+    return path
+
+
+def read_subject(path: str, base_dir: Path | None = None) -> bytes:
+    """The bytes of a scanned file, given its record path (``!/`` layers allowed)."""
+    located = _locate(path, base_dir)
+    try:
+        from firetrace.forensics.evidence import read_evidence
+    except ImportError:
+        read_evidence = None
+    if read_evidence is not None:
+        return read_evidence(located)
+    if LAYER_SEPARATOR in located:
+        raise FiretraceError("reading inside containers needs firetrace.forensics.evidence")
+    return Path(located).read_bytes()
+
+
+def _read_mesh(data: bytes, fmt: str, name: str):
+    """Vertices and faces through the inspection engine's readers."""
+    try:
+        from firetrace.detect.readers import load_design
+    except ImportError:  # the engine is not installed: let trimesh try alone
+        import trimesh
+
+        mesh = trimesh.load(io.BytesIO(data), file_type=fmt, force="mesh")
+        return mesh.vertices, mesh.faces
+    design = load_design(io.BytesIO(data), None if fmt == "unknown" else fmt, name)
+    if not design.has_mesh:
+        raise FiretraceError(f"{design.format} file holds no triangle mesh to draw")
+    return design.vertices, design.faces
+
+
+def pictures_for(record: dict[str, Any], base_dir: Path | None = None) -> Pictures:
+    """Fetch, check and draw one flagged file. Never raises for bad evidence."""
+    path = record["path"]
+    fmt = str(record.get("format") or "unknown").lower()
+    name = path.rsplit("/", 1)[-1]
+    pictures = Pictures()
+    try:
+        data = read_subject(path, base_dir)
+    except (OSError, FiretraceError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        pictures.problem = f"The file could no longer be read ({reason}); no pictures."
+        return pictures
+
+    expected = record.get("sha256")
+    actual = hashlib.sha256(data).hexdigest()
+    if not expected:
+        pictures.content_check = "The scan recorded no SHA-256 to compare with."
+    elif actual == expected:
+        pictures.content_check = "The file read for these pictures matches the scan's SHA-256."
+    else:
+        pictures.content_check = (
+            f"Warning: the file read now has SHA-256 {actual}, not the scan's; "
+            "the pictures may not show the scanned content."
+        )
+
+    try:
+        if fmt in TOOLPATH_FORMATS:
+            from firetrace.report.gcode import parse_toolpath, render_toolpath
+
+            drawing = render_toolpath(parse_toolpath(data))
+            size = drawing.extents_mm
+            pictures.facts += [
+                ("Extents of extruding moves", f"{size[0]:.1f} \u00d7 {size[1]:.1f} mm"),
+                ("Height of extruding moves", f"{size[2]:.2f} mm"),
+                ("Layers", f"{drawing.layer_count:,}"),
+                ("Extruding moves", f"{drawing.extruding_moves:,}"),
+            ]
+        else:
+            from firetrace.report.views import render_views
+
+            vertices, faces = _read_mesh(data, fmt, name)
+            scale = mm_per_unit(record.get("units"))
+            drawing = render_views(vertices, faces, mm_per_unit=scale)
+            size = drawing.extents_mm
+            pictures.facts += [
+                ("Extents in the views", " \u00d7 ".join(f"{v:.1f}" for v in size) + " mm"),
+                ("Triangles", f"{drawing.triangles:,}"),
+                ("Views along", drawing.pose),
+            ]
+            if scale != 1.0:
+                pictures.notes.append(
+                    f"Coordinates are in {record.get('units')}; drawn at {scale:g} mm per unit."
+                )
+    except MemoryError:
+        pictures.problem = "The file is too large to draw in the memory available; no pictures."
+        return pictures
+    except (FiretraceError, ValueError, IndexError) as exc:
+        pictures.problem = f"The file could not be drawn ({exc}); no pictures."
+        return pictures
+    except Exception as exc:  # a parser library failing on hostile input
+        reason = f"{type(exc).__name__}: {exc}"
+        pictures.problem = f"The file could not be drawn ({reason}); no pictures."
+        return pictures
+    pictures.views = drawing.views
+    pictures.facts.append(("Scale bar", f"{drawing.scale_bar_mm:g} mm"))
+    pictures.notes += drawing.notes
+    return pictures
