@@ -99,22 +99,28 @@ def log_cmd(
     if as_json:
         print_json({"entries": entries, "count": len(entries)})
         return
+    from rich import box
     from rich.table import Table
 
-    table = Table(show_lines=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("id", "time (UTC)", "operator", "purpose", "command", "records", "hash"):
-        table.add_column(column, overflow="fold", no_wrap=column in ("time (UTC)", "hash"))
+        table.add_column(
+            column,
+            overflow="fold",
+            no_wrap=column in ("id", "time (UTC)", "command", "hash"),
+            min_width=len(column),
+        )
     for e in entries:
         ids = e["record_ids"]
         shown = ", ".join(map(str, ids[:5])) + (f" (+{len(ids) - 5})" if len(ids) > 5 else "")
         table.add_row(
             str(e["id"]),
-            e["ts"][:19].replace("T", " "),
+            e["ts"][:16].replace("T", " "),
             e["operator"],
             e["purpose"] or "",
             e["command"],
             shown,
-            e["hash"][:12] + ("*" if e["keyed"] else ""),
+            e["hash"][:10] + ("*" if e["keyed"] else ""),
         )
     console.print(table)
     err_console.print(f"{len(entries)} entries (* keyed HMAC)")
