@@ -399,14 +399,20 @@ def _groups_for_fold_pairs(
     if not pairs:
         return []
     conn.execute("DROP TABLE IF EXISTS temp.dupe_fold_pairs")
-    conn.execute("CREATE TEMP TABLE dupe_fold_pairs (maker_id INTEGER, fold TEXT)")
-    conn.executemany(
-        "INSERT INTO temp.dupe_fold_pairs VALUES (?, ?)",
-        {(p[0], f) for p in pairs for f in (p[1], p[2])},
+    conn.execute(
+        "CREATE TEMP TABLE dupe_fold_pairs (fold TEXT, maker_id INTEGER, PRIMARY KEY (fold, "
+        "maker_id)) WITHOUT ROWID"
     )
+    conn.executemany(
+        "INSERT OR IGNORE INTO temp.dupe_fold_pairs VALUES (?, ?)",
+        {(f, p[0]) for p in pairs for f in (p[1], p[2])},
+    )
+    # CROSS JOIN keeps the temp table outermost: one index seek per pair key.
     rows = conn.execute(
-        _MEMBER_SQL
-        + "JOIN temp.dupe_fold_pairs t ON t.maker_id = c.maker_id AND t.fold = c.serial_fold "
+        "SELECT c.id, c.serial, p.name, c.kind, c.maker_id, c.type, c.model, "
+        "c.serial_norm, c.serial_fold, c.serial_skel FROM temp.dupe_fold_pairs t "
+        "CROSS JOIN components c ON c.serial_fold = t.fold AND +c.maker_id = t.maker_id "
+        "JOIN parties p ON p.id = c.maker_id "
         + "WHERE "
         + scope.sql.replace("control", "c.control").replace("maker_id", "c.maker_id"),
         scope.params,
@@ -638,8 +644,9 @@ def groups_touching(
         conn.execute("CREATE TEMP TABLE dupe_swaps (maker_id INTEGER, fold TEXT)")
         conn.executemany("INSERT INTO temp.dupe_swaps VALUES (?, ?)", list(swaps))
         hits = conn.execute(
-            "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_swaps s JOIN components c "
-            "ON c.serial_fold = s.fold AND c.maker_id = s.maker_id WHERE c.control = 1"
+            "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_swaps s "
+            "CROSS JOIN components c ON c.serial_fold = s.fold AND +c.maker_id = s.maker_id "
+            "WHERE c.control = 1"
         ).fetchall()
         conn.execute("DROP TABLE temp.dupe_swaps")
         pairs = [(maker, *swaps[(maker, other)], other) for maker, other in hits]

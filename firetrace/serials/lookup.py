@@ -84,7 +84,7 @@ def _fetch(
     )
     params = list(params)
     if maker_ids is not None:
-        sql += f" AND c.maker_id IN ({','.join('?' * len(maker_ids))})"
+        sql += f" AND +c.maker_id IN ({','.join('?' * len(maker_ids))})"
         params += maker_ids
     if component:
         sql += " AND c.kind = ?"

@@ -128,9 +128,6 @@ def skeleton_of_norm(norm: str) -> str:
     """The skeleton key of an already normalised serial."""
     rules = load_serial_rules()
     _, fold, _ = _tables()
-    # Leading zeros go first, so that two serials equal up to leading zeros have
-    # one skeleton (a letter after them is a prefix, not an embedded letter).
-    norm = fold_leading_zeros(norm)
     if not rules.embedded_letters:
         skel = norm
     elif rules.fold_digit_lookalikes_first:
