@@ -345,13 +345,17 @@ def zlib_error() -> type[Exception]:
     return zlib.error
 
 
-_OPENERS = {"gzip": gzip.GzipFile, "bzip2": bz2.BZ2File, "xz": lzma.LZMAFile}
+_OPENERS: dict[str, Callable[[BinaryIO], BinaryIO]] = {
+    "gzip": lambda fh: gzip.GzipFile(fileobj=fh, mode="rb"),
+    "bzip2": lambda fh: bz2.BZ2File(fh, "rb"),
+    "xz": lambda fh: lzma.LZMAFile(fh, "rb"),
+}
 _SUFFIXES = {"gzip": (".gz", ".tgz"), "bzip2": (".bz2", ".tbz2"), "xz": (".xz", ".txz")}
 
 
 def _iter_compressed(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]:
     """A compressed stream: a tar inside, or else one member named after the stream."""
-    stream = _OPENERS[kind](fileobj=fh, mode="rb")
+    stream = _OPENERS[kind](fh)
     archive = "!/".join(layers)
     try:
         peek = stream.read(512)
@@ -375,7 +379,7 @@ def _iter_compressed(kind, fh, size, layers, limits, tally, staging) -> Iterator
     cap = max(cap, limits.ratio_floor_bytes)
     data = io.BytesIO()
     try:
-        _copy_guarded(_OPENERS[kind](fileobj=fh, mode="rb"), data, cap, budget)
+        _copy_guarded(_OPENERS[kind](fh), data, cap, budget)
     except BombRefused as exc:
         tally.count("refused")
         tally.event("refused", "!/".join((*layers, name)), str(exc))

@@ -19,7 +19,7 @@ class ScanLimits:
     sniff_bytes: int = 65536
     in_memory_bytes: int = 64 << 20
     max_ratio: float = 200.0
-    ratio_floor_bytes: int = 1 << 20
+    ratio_floor_bytes: int = 16 << 20
     max_member_bytes: int = 4 << 30
     max_total_bytes: int = 16 << 30
     max_members: int = 100_000

@@ -88,6 +88,9 @@ class UnitScanner:
         except OSError as exc:
             tally.count("errors")
             tally.event("error", entry.path, f"cannot read: {exc.strerror or exc}")
+        except Exception as exc:  # corrupt member data (CRC, truncated stream): report, go on
+            tally.count("errors")
+            tally.event("error", entry.path, f"cannot read: {type(exc).__name__}: {exc}")
 
     def _sniff(self, fh: BinaryIO, entry: Entry, head_only: bool = False) -> str | None:
         try:
@@ -143,6 +146,7 @@ class UnitScanner:
                 out.tally.event("error", entry.path, f"unreadable E01 image: {exc}")
                 return
             info["media_size"] = media_size
+            info["acquisition_hashes"] = _stored_hashes(handle)
         out.images.append(info)
         try:
             for file_entry in iter_image_files(media, media_size, entry.layers, out.tally):
@@ -160,6 +164,19 @@ class UnitScanner:
         except Exception as exc:  # the engine promises not to raise; never trust it blindly
             result = {"format": fmt, "verdict": "error", "error": f"analysis failed: {exc}"}
         return build_record(entry, digests, size, fmt, result)
+
+
+def _stored_hashes(handle) -> dict:
+    """The hashes the acquiring tool stored in an E01 image (of the original media)."""
+    stored = {}
+    for name in ("MD5", "SHA1", "SHA256"):
+        try:
+            value = handle.get_hash_value(name)
+        except Exception:  # not every E01 stores every hash
+            value = None
+        if value:
+            stored[name.lower()] = value
+    return stored
 
 
 def build_record(entry: Entry, digests: dict, size: int, fmt: str | None, result: dict) -> dict:

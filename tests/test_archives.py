@@ -1,0 +1,203 @@
+"""Archives as evidence: zip, 7z, tar (gz, bz2, xz) and single compressed streams;
+bombs and hostile member names are refused and reported while the rest of the
+archive is still scanned."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import tarfile
+import zipfile
+
+import pytest
+from test_scan_fixtures import block_stl, scan_folder, seven_zip, tube_stl, zip_bytes
+
+from firetrace.forensics.archives import container_kind, hostile_name
+from firetrace.forensics.limits import load_limits
+
+
+def _tar(members: dict[str, bytes], mode: str = "w:gz", links: dict[str, str] | None = None):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            tf.addfile(info)
+    return buf.getvalue()
+
+
+def test_zip_bomb_and_hostile_names_refused_rest_scanned(tmp_path):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    stl = tube_stl()
+    archive = zip_bytes(
+        {
+            "bomb.bin": b"\0" * (50 << 20),  # 50 MB of zeros: ~1000:1
+            "../escape.stl": stl,
+            "/etc/absolute.stl": stl,
+            "C:/windows/drive.stl": stl,
+            "good/part.stl": stl,
+            "readme.txt": b"hello",
+        }
+    )
+    (evidence / "mixed.zip").write_bytes(archive)
+    summary, records = scan_folder(evidence, tmp_path)
+    assert [r["path"] for r in records] == [f"{evidence}/mixed.zip!/good/part.stl"]
+    refused = {e["path"].split("!/", 1)[1]: e["reason"] for e in summary.manifest["refused"]}
+    assert set(refused) == {
+        "bomb.bin",
+        "../escape.stl",
+        "/etc/absolute.stl",
+        "C:/windows/drive.stl",
+    }
+    assert "compression ratio" in refused["bomb.bin"]
+    assert "(..)" in refused["../escape.stl"]
+    assert "absolute" in refused["/etc/absolute.stl"]
+    assert summary.manifest["counts"]["refused"] == 4
+
+
+def test_nested_zip_bomb_refused_inside_outer_archive(tmp_path):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    bomb = zip_bytes({f"z{i}.bin": b"\0" * (24 << 20) for i in range(2)})
+    outer = zip_bytes({"layer1/bomb.zip": bomb, "layer1/ok.stl": block_stl()}, zipfile.ZIP_STORED)
+    (evidence / "outer.zip").write_bytes(outer)
+    summary, records = scan_folder(evidence, tmp_path)
+    assert [r["path"] for r in records] == [f"{evidence}/outer.zip!/layer1/ok.stl"]
+    refused = [e["path"] for e in summary.manifest["refused"]]
+    assert refused == [f"{evidence}/outer.zip!/layer1/bomb.zip!/z{i}.bin" for i in range(2)]
+
+
+@pytest.mark.parametrize("mode", ["w:gz", "w:bz2", "w:xz", "w:"])
+def test_tar_variants_scanned_with_hostile_members_refused(tmp_path, mode):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    data = _tar(
+        {"a/part.stl": tube_stl(), "../../up.stl": block_stl(), "doc.txt": b"x" * 100},
+        mode,
+        links={"a/link.stl": "/etc/passwd"},
+    )
+    (evidence / "bundle.bin").write_bytes(data)  # named to prove content decides
+    summary, records = scan_folder(evidence, tmp_path)
+    assert [r["path"] for r in records] == [f"{evidence}/bundle.bin!/a/part.stl"]
+    assert [e["path"] for e in summary.manifest["refused"]] == [
+        f"{evidence}/bundle.bin!/../../up.stl"
+    ]
+    skipped = [e for e in summary.manifest["skipped"] if e["path"].endswith("a/link.stl")]
+    assert skipped and "link" in skipped[0]["reason"]
+
+
+def test_tar_gz_bomb_stops_reading(tmp_path):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    data = _tar(
+        {"first.stl": tube_stl(), "zeros.bin": b"\0" * (60 << 20), "after.stl": block_stl()}
+    )
+    (evidence / "b.tgz").write_bytes(data)
+    summary, records = scan_folder(evidence, tmp_path)
+    assert [r["path"] for r in records] == [f"{evidence}/b.tgz!/first.stl"]
+    refused = summary.manifest["refused"]
+    assert refused and "compression ratio" in refused[0]["reason"]
+
+
+@pytest.mark.parametrize(
+    "compress,suffix", [(gzip.compress, ".gz"), (bz2.compress, ".bz2"), (lzma.compress, ".xz")]
+)
+def test_single_compressed_stream(tmp_path, compress, suffix):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    (evidence / f"part.stl{suffix}").write_bytes(compress(tube_stl()))
+    _, records = scan_folder(evidence, tmp_path)
+    assert [r["path"] for r in records] == [f"{evidence}/part.stl{suffix}!/part.stl"]
+
+
+def test_7z_bomb_refused_by_overall_ratio(tmp_path):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    (evidence / "big.7z").write_bytes(seven_zip({"zeros.bin": b"\0" * (40 << 20)}))
+    (evidence / "ok.7z").write_bytes(seven_zip({"p.stl": tube_stl()}))
+    summary, records = scan_folder(evidence, tmp_path)
+    assert [r["path"] for r in records] == [f"{evidence}/ok.7z!/p.stl"]
+    refused = summary.manifest["refused"]
+    assert [e["path"] for e in refused] == [f"{evidence}/big.7z"]
+    assert "compression ratio" in refused[0]["reason"]
+
+
+def test_member_count_limit_from_user_rules(tmp_path):
+    rules = tmp_path / "rules" / "forensics"
+    rules.mkdir(parents=True)
+    (rules / "scan.toml").write_text("[bombs]\nmax_members = 2\n")
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    (evidence / "many.zip").write_bytes(
+        zip_bytes({f"p{i}.stl": tube_stl(length=20 + i) for i in range(4)})
+    )
+    summary, records = scan_folder(evidence, tmp_path, rules_dir=tmp_path / "rules")
+    assert len(records) == 2
+    assert len(summary.manifest["refused"]) == 2
+    assert summary.manifest["options"]["limits"]["max_members"] == 2
+
+
+def test_unknown_limit_key_is_an_input_error(tmp_path):
+    from firetrace.errors import InputError
+
+    rules = tmp_path / "forensics"
+    rules.mkdir()
+    (rules / "scan.toml").write_text("[bombs]\nmax_member = 2\n")
+    with pytest.raises(InputError, match="unknown scan limit 'max_member'"):
+        load_limits(tmp_path)
+
+
+def test_corrupt_archives_reported_not_fatal(tmp_path):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    good = zip_bytes({"a.stl": tube_stl()})
+    (evidence / "cut.zip").write_bytes(good[: len(good) // 2])
+    (evidence / "cut.7z").write_bytes(seven_zip({"a.stl": tube_stl()})[:60])
+    (evidence / "cut.tgz").write_bytes(_tar({"a.stl": tube_stl()})[:200])
+    (evidence / "fine.stl").write_bytes(block_stl())
+    summary, records = scan_folder(evidence, tmp_path)
+    assert [r["path"] for r in records] == [f"{evidence}/fine.stl"]
+    errored = {e["path"].split("!/")[0].rsplit("/", 1)[1] for e in summary.manifest["errors"]}
+    assert errored == {"cut.7z", "cut.tgz", "cut.zip"}
+
+
+def test_3mf_is_a_design_file_not_an_archive(tmp_path):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    model = (
+        '<?xml version="1.0"?><model unit="millimeter" '
+        'xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02"><resources>'
+        '<object id="1" type="model"><mesh><vertices><vertex x="0" y="0" z="0"/>'
+        '<vertex x="10" y="0" z="0"/><vertex x="0" y="10" z="0"/><vertex x="0" y="0" z="10"/>'
+        '</vertices><triangles><triangle v1="0" v2="2" v3="1"/><triangle v1="0" v2="1" v3="3"/>'
+        '<triangle v1="1" v2="2" v3="3"/><triangle v1="0" v2="3" v3="2"/></triangles></mesh>'
+        '</object></resources><build><item objectid="1"/></build></model>'
+    )
+    three_mf = zip_bytes({"3D/3dmodel.model": model.encode(), "[Content_Types].xml": b"<Types/>"})
+    (evidence / "print.3mf").write_bytes(three_mf)
+    (evidence / "box.zip").write_bytes(zip_bytes({"inner.3mf": three_mf}))
+    _, records = scan_folder(evidence, tmp_path)
+    assert sorted((r["path"], r["format"]) for r in records) == [
+        (f"{evidence}/box.zip!/inner.3mf", "3mf"),
+        (f"{evidence}/print.3mf", "3mf"),
+    ]
+
+
+def test_container_kind_and_hostile_name():
+    assert container_kind(b"PK\x03\x04rest", 10) == "zip"
+    assert container_kind(b"7z\xbc\xaf\x27\x1c", 10) == "7z"
+    assert container_kind(b"\x1f\x8b\x08", 10) == "gzip"
+    assert container_kind(b"BZh9", 10) == "bzip2"
+    assert container_kind(b"\xfd7zXZ\x00", 10) == "xz"
+    assert container_kind(b"EVF\x09\x0d\x0a\xff\x00", 10) == "ewf"
+    assert container_kind(b"\xff\xd8\xff\xe0" + bytes(600), 600) is None
+    assert hostile_name("a/../../b") and hostile_name("\\\\server\\share\\x")
+    assert hostile_name("a/b..c/d.stl") is None and hostile_name("dir/x.stl") is None
