@@ -591,66 +591,91 @@ def find_duplicates(
     return report
 
 
+# Above this many new control components, the import check hashes the whole
+# registry for transpositions (seconds) instead of probing every swap of every
+# new serial (a seek each).
+BULK_CHECK = 20_000
+
+
 def groups_touching(
     conn: sqlite3.Connection, component_ids: Iterable[int], *, kinds: Iterable[str] = DEFAULT_KINDS
 ) -> list[DupeGroup]:
     """Duplicate groups (key kinds and transpositions) that include any of
-    ``component_ids``: the import hook's check, set-based over index seeks."""
+    ``component_ids``: the import hook's check. Set-based: the new records' keys
+    go to temp tables, SQLite keeps the keys shared with another record (index
+    seeks), and only those records reach Python."""
     conn = _plain(conn)
     kinds = set(kinds) - {"edit"}
     ids = sorted(set(component_ids))
     if not ids:
         return []
+    fold0 = _fold0_sql().replace("serial_", "c.serial_")
     conn.execute("DROP TABLE IF EXISTS temp.dupe_new_ids")
     conn.execute("CREATE TEMP TABLE dupe_new_ids (id INTEGER PRIMARY KEY)")
     conn.executemany("INSERT INTO temp.dupe_new_ids VALUES (?)", [(i,) for i in ids])
-    new = _members(
-        conn.execute(
-            _MEMBER_SQL + "WHERE c.control = 1 AND c.id IN (SELECT id FROM temp.dupe_new_ids)"
-        )
-    )
-    conn.execute("DROP TABLE temp.dupe_new_ids")
-    if not new:
-        return []
-    conn.execute("DROP TABLE IF EXISTS temp.dupe_new_keys")
-    conn.execute("CREATE TEMP TABLE dupe_new_keys (k TEXT PRIMARY KEY)")
-    conn.executemany(
-        "INSERT OR IGNORE INTO temp.dupe_new_keys VALUES (?)",
-        [(k,) for m in new for k in (m.fold0, m.skel)],
-    )
-    fold0 = _fold0_sql().replace("serial_", "c.serial_")
-    related = {
-        m.id: m
-        for m in _members(
-            conn.execute(
-                _MEMBER_SQL + f"WHERE c.control = 1 AND ({fold0} IN (SELECT k FROM "
-                "temp.dupe_new_keys) OR c.serial_skel IN (SELECT k FROM temp.dupe_new_keys))"
+    hot: dict[str, list[str]] = {}
+    for name, expr in (("fold0", fold0), ("skel", "c.serial_skel")):
+        hot[name] = [
+            r[0]
+            for r in conn.execute(
+                f"SELECT k FROM (SELECT DISTINCT {expr} AS k FROM temp.dupe_new_ids n "
+                "CROSS JOIN components c ON c.id = n.id WHERE c.control = 1) "
+                f"WHERE (SELECT count(*) FROM (SELECT 1 FROM components c WHERE {expr} = k "
+                "AND c.control = 1 LIMIT 2)) > 1"
             )
-        )
-    }
-    conn.execute("DROP TABLE temp.dupe_new_keys")
-    new_ids = {m.id for m in new}
-    groups = [
-        g for g in _key_groups(list(related.values()), kinds) if new_ids & {x.id for x in g.members}
-    ]
-    if "transposition" in kinds:
-        swaps = {}
-        for m in new:
-            for i in range(len(m.fold) - 1):
-                a, b = m.fold[i], m.fold[i + 1]
-                if a != b:
-                    swaps[(m.maker_id, m.fold[:i] + b + a + m.fold[i + 2 :])] = (m.fold, i)
-        conn.execute("DROP TABLE IF EXISTS temp.dupe_swaps")
-        conn.execute("CREATE TEMP TABLE dupe_swaps (maker_id INTEGER, fold TEXT)")
-        conn.executemany("INSERT INTO temp.dupe_swaps VALUES (?, ?)", list(swaps))
-        hits = conn.execute(
-            "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_swaps s "
-            "CROSS JOIN components c ON c.serial_fold = s.fold AND +c.maker_id = s.maker_id "
-            "WHERE c.control = 1"
-        ).fetchall()
-        conn.execute("DROP TABLE temp.dupe_swaps")
-        pairs = [(maker, *swaps[(maker, other)], other) for maker, other in hits]
-        pairs = [(maker, fold, other, i) for maker, fold, i, other in pairs]
+        ]
+    new_keys = conn.execute(
+        "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_new_ids n "
+        "CROSS JOIN components c ON c.id = n.id WHERE c.control = 1"
+    ).fetchall()
+    conn.execute("DROP TABLE temp.dupe_new_ids")
+    new_ids = set(ids)
+    groups: list[DupeGroup] = []
+    if hot["fold0"] or hot["skel"]:
+        related: dict[int, Member] = {}
+        for name, expr in (("fold0", fold0), ("skel", "c.serial_skel")):
+            for start in range(0, len(hot[name]), 500):
+                chunk = hot[name][start : start + 500]
+                rows = conn.execute(
+                    _MEMBER_SQL + f"WHERE {expr} IN ({','.join('?' * len(chunk))}) "
+                    "AND c.control = 1",
+                    chunk,
+                )
+                for m in _members(rows):
+                    related[m.id] = m
+        groups += [
+            g
+            for g in _key_groups(list(related.values()), kinds)
+            if new_ids & {x.id for x in g.members}
+        ]
+    if "transposition" in kinds and new_keys:
+        if len(new_keys) > BULK_CHECK:
+            fresh = set(new_keys)
+            pairs = [
+                p
+                for p in _transposition_pairs(conn, _Scope(False, None))
+                if (p[0], p[1]) in fresh or (p[0], p[2]) in fresh
+            ]
+        else:
+            swaps = {}
+            for maker, fold in new_keys:
+                for i in range(len(fold) - 1):
+                    a, b = fold[i], fold[i + 1]
+                    if a != b:
+                        swaps[(maker, fold[:i] + b + a + fold[i + 2 :])] = (fold, i)
+            conn.execute("DROP TABLE IF EXISTS temp.dupe_swaps")
+            conn.execute("CREATE TEMP TABLE dupe_swaps (maker_id INTEGER, fold TEXT)")
+            conn.executemany("INSERT INTO temp.dupe_swaps VALUES (?, ?)", list(swaps))
+            hits = conn.execute(
+                "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_swaps s "
+                "CROSS JOIN components c ON c.serial_fold = s.fold AND +c.maker_id = s.maker_id "
+                "WHERE c.control = 1"
+            ).fetchall()
+            conn.execute("DROP TABLE temp.dupe_swaps")
+            pairs = []
+            for maker, other in hits:
+                fold, i = swaps[(maker, other)]
+                pairs.append((maker, fold, other, i))
         groups += _groups_for_fold_pairs(
             conn, _Scope(False, None), pairs, "transposition", _describe_transposition
         )
