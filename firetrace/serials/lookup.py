@@ -328,6 +328,8 @@ def _wildcard(
         )
     )
     unknown_cost = rules.scores.get("wildcard_unknown", 0.05)
+    run_cost = rules.scores.get("wildcard_run", 0.1)
+    empty_run_cost = rules.scores.get("wildcard_empty_run", 0.3)
     found: dict[int, Candidate] = {}
     for row in _fetch(conn, where, params, maker_ids, component):
         m = regex.fullmatch(row.fold)
@@ -336,14 +338,18 @@ def _wildcard(
         cost, phrases, unknown = 0.0, [], 0
         for k, ch in enumerate(pattern):
             start, end = m.span(k + 1)
-            if ch in WILDCARDS:
+            if ch == "?":
+                unknown += 1
+                cost += unknown_cost
+                continue
+            if ch == "*":
                 unknown += end - start
+                cost += run_cost + (empty_run_cost if end == start else 0.0)
                 continue
             marked = row.norm[start]
             if marked != ch:
                 cost += lookalike_cost(ch, marked) or 0.0
                 phrases.append(f"{marked} read as {ch} at position {start + 1}")
-        cost += unknown_cost * unknown
         why = f"pattern {norm} matches, {unknown} unreadable character{'s' * (unknown != 1)}"
         found[row.id] = _candidate(row, "wildcard", _score(cost), "; ".join([why, *phrases]))
     return found
