@@ -74,7 +74,6 @@ CREATE TABLE components (
 );
 CREATE INDEX components_serial_norm ON components(serial_norm);
 CREATE INDEX components_serial_fold ON components(serial_fold);
-CREATE INDEX components_serial_skel ON components(serial_skel);
 
 -- A firearm is identified by its control component (modular weapons).
 CREATE TABLE firearms (
@@ -115,7 +114,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_component ON events(component_id, event_date);
 CREATE INDEX events_firearm ON events(firearm_id, event_date);
-CREATE INDEX components_maker ON components(maker_id);
 
 CREATE TRIGGER events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correcting event instead'); END;

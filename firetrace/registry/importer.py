@@ -117,7 +117,8 @@ class _ErrorSink:
             self._fh.close()
 
 
-_STAGING_TYPES = {"line": "INTEGER", "control": "INTEGER", "year": "INTEGER"}
+# line is the rowid: staging is kept in batch order, so events get ids in line order.
+_STAGING_TYPES = {"line": "INTEGER PRIMARY KEY", "control": "INTEGER", "year": "INTEGER"}
 _STAGING_TYPES |= {"import_year": "INTEGER", "row_key": "BLOB"}
 _STAGING_DDL = (
     "CREATE TEMP TABLE staging ("

@@ -25,8 +25,11 @@ _SPACES = re.compile(r"\s+")
 
 def _fold(name: str) -> str:
     """Accents, case, punctuation and conjunctions folded; spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper()
+    if name.isascii():
+        plain = name.upper()
+    else:
+        decomposed = unicodedata.normalize("NFKD", name)
+        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper()
     plain = _PUNCTUATION.sub(" ", plain.replace("\u2019", "'"))
     plain = _CONJUNCTIONS.sub("&", plain)
     plain = plain.replace("&", " & ")
@@ -52,19 +55,28 @@ def _rules(path: Path | None = None) -> tuple[tuple[tuple[str, ...], ...], dict[
 
 def _strip_suffixes(folded: str, suffixes: tuple[tuple[str, ...], ...]) -> str:
     words = folded.split()
+    by_length = _suffix_sets(suffixes)
     changed = True
     while changed and len(words) > 1:
         changed = False
-        for suffix in suffixes:
-            n = len(suffix)
+        for n, options in by_length:
             # Keep at least one word: a company called just "AG" stays "AG".
-            if n < len(words) and tuple(words[-n:]) == suffix:
+            if n < len(words) and tuple(words[-n:]) in options:
                 del words[-n:]
                 changed = True
                 break
         while len(words) > 1 and words[-1] == "&":
             words.pop()
     return " ".join(words)
+
+
+@lru_cache(maxsize=4)
+def _suffix_sets(
+    suffixes: tuple[tuple[str, ...], ...],
+) -> tuple[tuple[int, frozenset[tuple[str, ...]]], ...]:
+    """Suffixes grouped by word count, longest first (one set lookup per length)."""
+    lengths = sorted({len(s) for s in suffixes}, reverse=True)
+    return tuple((n, frozenset(s for s in suffixes if len(s) == n)) for n in lengths)
 
 
 @lru_cache(maxsize=65_536)

@@ -13,12 +13,12 @@ a batch can have millions of rows.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from hashlib import blake2b as _blake2b
 from pathlib import Path
 
 from firetrace.errors import InputError, UsageError
@@ -279,6 +279,17 @@ class RowValidator:
         self.today = today or date.today()
         self.warnings = Warnings()
         self._index = {name: columns.index(name) for name in COLUMNS if name in columns}
+        # Column positions for the fast path; -1 reads the "" appended to each row.
+        self._positions = tuple(self._index.get(name, -1) for name in COLUMNS)
+        self._marking_required = tuple(self._index.get(n, -1) for n in profile.marking_required)
+        self._encouraged = tuple((n, self._index.get(n, -1)) for n in profile.encouraged)
+        self._import_required = tuple(self._index.get(n, -1) for n in profile.import_required)
+        self._extra_required = tuple(
+            self._index.get(n, -1)
+            for n in profile.required
+            if n not in ("manufacturer", "serial", "event", "event_date")
+        )
+        self._serials: dict[str, tuple[str, str, str] | str] = {}
         self._dates: dict[str, object] = {}
         self._years: dict[str, object] = {}
         self._calibres: dict[str, tuple[str, bool]] = {}
@@ -343,7 +354,175 @@ class RowValidator:
         return keys
 
     def validate(self, line: int, values: list[str]) -> tuple | list[tuple[str, str]]:
-        """The staging tuple for a valid row, else its ``(field, reason)`` problems."""
+        """The staging tuple for a valid row, else its ``(field, reason)`` problems.
+
+        Fast path: each check is a cached lookup; the first failure hands the
+        row to :meth:`_full_check`, which lists every problem.
+        """
+        vocab = self.vocab
+        joined = "".join(values)
+        if (
+            len(joined) > vocab.max_length and max(map(len, values)) > vocab.max_length
+        ) or _CONTROL_CHARACTERS.search(joined):
+            return self._full_check(line, values)
+        row = [*values, ""]
+        (
+            i_maker,
+            i_serial,
+            i_kind,
+            i_control,
+            i_firearm,
+            i_type,
+            i_model,
+            i_calibre,
+            i_made_in,
+            i_made,
+            i_import_country,
+            i_import_year,
+            i_event,
+            i_date,
+            i_party,
+            i_licence,
+            i_party_country,
+            i_reference,
+            i_notes,
+        ) = self._positions
+        manufacturer = row[i_maker].strip()
+        serial = row[i_serial].strip()
+        event = row[i_event].strip().lower()
+        if not (manufacturer and serial and event in vocab.events):
+            return self._full_check(line, values)
+        maker_norm = normalize_party_name(manufacturer)
+        keys = self._serials.get(serial)
+        if keys is None:
+            keys = self._check_serial(serial)
+            if len(self._serials) > 50_000:
+                self._serials.clear()
+            self._serials[serial] = keys
+        day = self._dates.get(row[i_date]) or self._check_date(row[i_date].strip() or "?")
+        if not maker_norm or type(keys) is str or type(day) is not str:
+            return self._full_check(line, values)
+        kind = row[i_kind].strip().lower() or vocab.default_kind
+        control_text = row[i_control].strip().lower()
+        ftype = row[i_type].strip().lower() or None
+        if kind not in vocab.kinds or (ftype and ftype not in vocab.types):
+            return self._full_check(line, values)
+        if not control_text:
+            control = 1 if kind in vocab.control_by_default else 0
+        elif control_text in vocab.yes:
+            control = 1
+        elif control_text in vocab.no:
+            control = 0
+        else:
+            return self._full_check(line, values)
+        countries = self.countries
+        made_in = row[i_made_in].strip().upper() or None
+        import_country = row[i_import_country].strip().upper() or None
+        party_country = row[i_party_country].strip().upper() or None
+        if (
+            (made_in and made_in not in countries)
+            or (import_country and import_country not in countries)
+            or (party_country and party_country not in countries)
+        ):
+            return self._full_check(line, values)
+        made = row[i_made].strip()
+        imported_in = row[i_import_year].strip()
+        if made:
+            made = self._check_year(made)
+            if type(made) is not int or int(day[:4]) < made:
+                return self._full_check(line, values)
+        else:
+            made = None
+        if imported_in:
+            imported_in = self._check_year(imported_in)
+            if type(imported_in) is not int or (made and imported_in < made):
+                return self._full_check(line, values)
+        else:
+            imported_in = None
+        p = self.profile
+        if event in p.marking_events and (control or kind in p.marked_components):
+            for i in self._marking_required:
+                if not row[i].strip():
+                    return self._full_check(line, values)
+            for name, i in self._encouraged:
+                if not row[i].strip():
+                    missing = self.warnings.missing_encouraged
+                    missing[name] = missing.get(name, 0) + 1
+        if event == "imported":
+            for i in self._import_required:
+                if not row[i].strip():
+                    return self._full_check(line, values)
+        for i in self._extra_required:
+            if not row[i].strip():
+                return self._full_check(line, values)
+        calibre = row[i_calibre].strip() or None
+        if calibre:
+            known = self._calibres.get(calibre)
+            if known is None:
+                known = normalize_calibre(calibre)
+                if len(self._calibres) < 10_000:
+                    self._calibres[calibre] = known
+            if not known[1]:
+                counts = self.warnings.unknown_calibres
+                if calibre in counts or len(counts) < 1000:
+                    counts[calibre] = counts.get(calibre, 0) + 1
+            calibre = known[0]
+        party = row[i_party].strip() or None
+        party_norm = normalize_party_name(party) or None if party else None
+        firearm_key = row[i_firearm].strip() or None
+        party_licence = row[i_licence].strip() or None
+        reference = row[i_reference].strip() or None
+        notes = row[i_notes].strip() or None
+        serial_norm = keys[0]
+        row_key = _blake2b(
+            "\x1f".join(
+                (
+                    maker_norm,
+                    kind,
+                    serial_norm,
+                    event,
+                    day,
+                    party_norm or "",
+                    party_licence or "",
+                    reference or "",
+                    notes or "",
+                    firearm_key or "",
+                )
+            ).encode(),
+            digest_size=16,
+        ).digest()
+        return (
+            line,
+            maker_norm,
+            manufacturer,
+            kind,
+            control,
+            firearm_key,
+            ftype,
+            row[i_model].strip() or None,
+            calibre,
+            made_in,
+            made,
+            import_country,
+            imported_in,
+            event,
+            day,
+            party_norm,
+            party,
+            party_licence,
+            party_country,
+            reference,
+            notes,
+            serial,
+            serial_norm,
+            keys[1],
+            keys[2],
+            row_key,
+        )
+
+    def _full_check(self, line: int, values: list[str]) -> tuple | list[tuple[str, str]]:
+        """Every check, naming every problem: the slow path, run on rows the fast
+        path (:meth:`validate`) rejected, and the reference the fast path mirrors."""
         vocab, p, idx = self.vocab, self.profile, self._index
         problems: list[tuple[str, str]] = []
         joined = "".join(values)
@@ -479,7 +658,7 @@ class RowValidator:
         reference = get("reference") or None
         notes = get("notes") or None
         serial_norm = keys[0]
-        row_key = hashlib.blake2b(
+        row_key = _blake2b(
             "\x1f".join(
                 (
                     maker_norm,
