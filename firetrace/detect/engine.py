@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -95,10 +96,13 @@ def inspect_stream(
             head = fh.read(64)
         except Exception:
             head = b""
-        return _error(record, f"not a recognised design file (content looks like {describe_content(head)})")
+        looks = describe_content(head)
+        return _error(record, f"not a recognised design file (content looks like {looks})")
+    options = dict(name=name, size=size, fmt=fmt, claimed=claimed, rules=rules, matcher=matcher)
     try:
-        return _inspect(fh, record, name=name, size=size, fmt=fmt, claimed=claimed, rules=rules,
-                        matcher=matcher, started=started)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numeric warnings on odd meshes are not news
+            return _inspect(fh, record, started=started, **options)
     except FiretraceError as exc:
         return _error(record, str(exc))
     except MemoryError:
@@ -118,9 +122,9 @@ def _inspect(fh, record, *, name, size, fmt, claimed, rules, matcher, started) -
 
     rule_set = rules or default_rules()
     design = read_design(fh, fmt, name, size)
-    warnings = list(design.warnings)
+    notes = list(design.warnings)
     if claimed and claimed != fmt:
-        warnings.append(f"extension says {claimed} but the content is {fmt}")
+        notes.append(f"extension says {claimed} but the content is {fmt}")
     features: dict[str, Any] = {}
     mesh_for_matcher = None
     if design.has_mesh:
@@ -131,9 +135,10 @@ def _inspect(fh, record, *, name, size, fmt, claimed, rules, matcher, started) -
         scaled = vertices * units["scale_to_mm"]
         features = measure(scaled, design.faces, rule_set.section("measure"))
         if not features["watertight"]:
-            warnings.append(
+            notes.append(
                 f"mesh is not watertight ({features['boundary_edges']} open edges, "
-                f"{features['nonmanifold_edges']} non-manifold edges): volume and holes are approximate"
+                f"{features['nonmanifold_edges']} non-manifold edges): "
+                "volume and holes are approximate"
             )
         if matcher is not None:
             import trimesh
@@ -144,8 +149,12 @@ def _inspect(fh, record, *, name, size, fmt, claimed, rules, matcher, started) -
         extents = design.toolpath.get("extents_mm")
         if extents:
             ordered = sorted(extents, reverse=True)
-            features.update(extents_mm=ordered, length_mm=ordered[0], width_mm=ordered[1],
-                            thickness_mm=ordered[2])
+            features.update(
+                extents_mm=ordered,
+                length_mm=ordered[0],
+                width_mm=ordered[1],
+                thickness_mm=ordered[2],
+            )
         record["units"] = {"unit": design.units or "mm", "scale_to_mm": 1.0, "source": "declared"}
     elif design.units:
         record["units"] = {"unit": design.units, "source": "declared"}
@@ -162,7 +171,8 @@ def _inspect(fh, record, *, name, size, fmt, claimed, rules, matcher, started) -
                     "rule": "reference.match",
                     "weight": 1.0,
                     "detail": f"{match.get('match', 'near')} match with reference "
-                    f"'{match.get('label', '?')}' (similarity {float(match.get('similarity', 0)):.2f})",
+                    f"'{match.get('label', '?')}' "
+                    f"(similarity {float(match.get('similarity', 0)):.2f})",
                     "value": match.get("similarity"),
                 },
             )
@@ -174,8 +184,8 @@ def _inspect(fh, record, *, name, size, fmt, claimed, rules, matcher, started) -
     record["features"] = features
     record["names"] = design.names[:50]
     record["metadata"] = {k: v for k, v in design.metadata.items()}
-    record["keywords"] = {tier: hits[tier] for tier in hits if hits[tier] and tier != "benign_context"}
-    record["warnings"] = warnings
+    record["keywords"] = {t: h for t, h in hits.items() if h and t != "benign_context"}
+    record["warnings"] = notes
     record["rules_digest"] = rule_set.digest
     record["elapsed_s"] = round(time.perf_counter() - started, 3)
     return record

@@ -38,6 +38,7 @@ DEFAULTS = {
     "min_hole_diameter_mm": 1.2,
     "max_holes": 120,
     "hull_sample": 20000,
+    "link_overlap": 0.7,
 }
 
 AXIS_NAMES = ("length", "width", "thickness")
@@ -67,6 +68,7 @@ def topology(faces: np.ndarray, n_vertices: int) -> dict[str, Any]:
     watertight = boundary == 0 and nonmanifold == 0
     genus = (2 * bodies - chi) // 2 if watertight and (2 * bodies - chi) % 2 == 0 else None
     return {
+        "open_edge_fraction": round((boundary + nonmanifold) / max(unique_edges, 1), 5),
         "bodies": bodies,
         "boundary_edges": boundary,
         "nonmanifold_edges": nonmanifold,
@@ -147,10 +149,52 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
         column = np.clip(np.floor(x - 0.5).astype(np.int64) + 1, 0, n0)
         flat = (layer[segment] * n1 + row) * (n0 + 1) + column
         counts += np.bincount(flat, minlength=len(counts)).astype(np.int32)
-    parity = np.cumsum(counts.reshape(n2, n1, n0 + 1), axis=2, dtype=np.int32) & 1
+    counts = counts.reshape(n2, n1, n0 + 1)
+    parity = np.cumsum(counts, axis=2, dtype=np.int32) & 1
     consistent = parity[:, :, n0] == 0
-    solid = parity[:, :, :n0].astype(bool) & consistent[:, :, None]
+    solid = parity[:, :, :n0].astype(bool)
+    if not consistent.all():
+        # a row whose crossings do not pair up passes through a gap in the surface;
+        # filling it between its first and last crossing never invents a hole
+        crossed = counts[:, :, :n0] > 0
+        after_first = np.cumsum(crossed, axis=2) > 0
+        before_last = np.cumsum(counts[:, :, ::-1] > 0, axis=2)[:, :, ::-1][:, :, 1:] > 0
+        hull = after_first & before_last
+        solid = np.where(consistent[:, :, None], solid, hull)
     return np.ascontiguousarray(solid.transpose(2, 1, 0))
+
+
+def _track_sections(labels, enclosed, axis, count, params):
+    """Chain enclosed cross-sections of consecutive slices into straight holes.
+
+    Two sections link when they overlap by most of the larger one, so a bore
+    opening into a wide channel stays a separate hole from the channel."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    section = np.where(enclosed, labels, 0)
+    area = np.bincount(section.ravel(), minlength=count + 1)
+    along = np.moveaxis(section, axis, 0)
+    both = (along[:-1] > 0) & (along[1:] > 0)
+    first, second = along[:-1][both], along[1:][both]
+    if len(first):
+        pair_keys, overlap = np.unique(
+            first.astype(np.int64) * (count + 1) + second, return_counts=True
+        )
+        a, b = pair_keys // (count + 1), pair_keys % (count + 1)
+        linked = overlap >= params["link_overlap"] * np.maximum(area[a], area[b])
+        a, b = a[linked], b[linked]
+    else:
+        a = b = np.zeros(0, dtype=np.int64)
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(count + 1, count + 1))
+    _, tube_of = connected_components(graph, directed=False)
+    present = area > 0
+    present[0] = False
+    relabel = np.zeros(tube_of.max() + 1, dtype=np.int64)
+    used = np.unique(tube_of[present])
+    relabel[used] = np.arange(1, len(used) + 1)
+    tube_label = np.where(present, relabel[tube_of], 0)
+    return tube_label[section], len(used)
 
 
 def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]:
@@ -177,8 +221,8 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
                 face[other] = end
                 border[np.unique(labels[tuple(face)])] = True
         enclosed = empty & ~border[labels]
+        components, n_components = _track_sections(labels, enclosed, axis, count, params)
         del labels
-        components, n_components = ndimage.label(enclosed)
         if n_components == 0:
             continue
         sizes = np.bincount(components.ravel(), minlength=n_components + 1)
@@ -238,7 +282,9 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
     return holes[: params["max_holes"]]
 
 
-def measure(vertices: np.ndarray, faces: np.ndarray, settings: dict | None = None) -> dict[str, Any]:
+def measure(
+    vertices: np.ndarray, faces: np.ndarray, settings: dict | None = None
+) -> dict[str, Any]:
     """All geometric features of one mesh (coordinates in millimetres)."""
     params = dict(DEFAULTS)
     params.update(settings or {})

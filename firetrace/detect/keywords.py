@@ -47,7 +47,7 @@ class TermMatcher:
         for tier, terms_list in terms.items():
             if tier in ("settings", "lookalikes") or not isinstance(terms_list, list):
                 continue
-            self.tiers[tier] = [(term, re.sub(r"[^0-9a-z]", "", term.lower())) for term in terms_list]
+            self.tiers[tier] = [(t, re.sub(r"[^0-9a-z]", "", t.lower())) for t in terms_list]
 
     def _windows(self, tokens: list[str]) -> list[tuple[str, str]]:
         out = []
@@ -78,7 +78,11 @@ class TermMatcher:
                     if similarity >= self.min_ratio and similarity > hits.get(term, {}).get(
                         "similarity", -1
                     ):
-                        hits[term] = {"term": term, "token": shown, "similarity": round(similarity, 1)}
+                        hits[term] = {
+                            "term": term,
+                            "token": shown,
+                            "similarity": round(similarity, 1),
+                        }
         return sorted(hits.values(), key=lambda h: -h["similarity"])
 
 

@@ -86,8 +86,13 @@ def _rule_from(table: dict, source: str) -> Rule:
     if "id" not in table:
         raise InputError(f"{source}: a [[rule]] without an id")
     rule_id = table["id"]
-    kind = table.get("kind") or ("combination" if ("requires" in table or "requires_any" in table)
-                                 else "keyword" if "tier" in table else "feature")
+    kind = table.get("kind") or (
+        "combination"
+        if ("requires" in table or "requires_any" in table)
+        else "keyword"
+        if "tier" in table
+        else "feature"
+    )
     if kind not in ("feature", "keyword", "combination"):
         raise InputError(f"{source}: rule {rule_id}: kind must be feature, keyword or combination")
     try:
@@ -138,15 +143,18 @@ def load_rules(extra_dir: Path | None = None) -> RuleSet:
         for needed in rule.requires + rule.requires_any:
             if needed not in known:
                 raise InputError(f"{rule.source}: rule {rule.id}: requires unknown rule '{needed}'")
-    return RuleSet(rules=active, settings=settings, terms=terms, digest=digest.hexdigest(),
-                   sources=sources)
+    return RuleSet(
+        rules=active, settings=settings, terms=terms, digest=digest.hexdigest(), sources=sources
+    )
 
 
 def _condition_holds(actual: Any, wanted: Any) -> bool:
     if actual is None:
         return False
-    if isinstance(wanted, list) and len(wanted) == 2 and all(
-        isinstance(v, int | float) and not isinstance(v, bool) for v in wanted
+    if (
+        isinstance(wanted, list)
+        and len(wanted) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in wanted)
     ):
         try:
             return float(wanted[0]) <= float(actual) <= float(wanted[1])
@@ -165,7 +173,8 @@ def _format(template: str, values: dict) -> str:
     shown = {}
     for key, value in values.items():
         if isinstance(value, float):
-            shown[key] = f"{value:.1f}" if abs(value) < 1e6 and not math.isnan(value) else str(value)
+            finite = abs(value) < 1e6 and not math.isnan(value)
+            shown[key] = f"{value:.1f}" if finite else str(value)
         else:
             shown[key] = value
     try:
@@ -185,7 +194,8 @@ def _evaluate_feature(rule: Rule, features: dict) -> dict | None:
             value = features.get(rule.value) if rule.value else None
             return {"detail": _format(rule.detail, features), "value": value}
         return None
-    items = [i for i in features.get(rule.feature) or [] if _matches(i, rule.where)]
+    scalars = {k: v for k, v in features.items() if not isinstance(v, list | dict)}
+    items = [i for i in features.get(rule.feature) or [] if _matches({**scalars, **i}, rule.where)]
     if not items:
         return None
     if rule.group_by:

@@ -17,7 +17,18 @@ from typing import BinaryIO
 
 HEAD_BYTES = 8192
 FORMATS = (
-    "stl", "obj", "ply", "off", "3mf", "glb", "gltf", "amf", "step", "iges", "gcode", "bgcode",
+    "stl",
+    "obj",
+    "ply",
+    "off",
+    "3mf",
+    "glb",
+    "gltf",
+    "amf",
+    "step",
+    "iges",
+    "gcode",
+    "bgcode",
 )
 
 EXTENSION_FORMATS = {

@@ -148,10 +148,13 @@ def check_geometry(design: Design) -> None:
     scale = max(float(np.ptp(vertices, axis=0).max()), 1e-30)
     nondegenerate = doubled_area > 1e-12 * scale * scale
     if not nondegenerate.any():
-        raise InputError(f"{design.format}: degenerate mesh (all {len(faces)} triangles have zero area)")
+        raise InputError(
+            f"{design.format}: degenerate mesh (all {len(faces)} triangles have zero area)"
+        )
     if not nondegenerate.all():
         design.warnings.append(
-            f"{int((~nondegenerate).sum())} of {len(faces)} triangles are degenerate (zero area); ignored"
+            f"{int((~nondegenerate).sum())} of {len(faces)} triangles are degenerate "
+            "(zero area); ignored"
         )
         design.faces = faces[nondegenerate]
 

@@ -83,8 +83,14 @@ def read_gcode(fh: BinaryIO, size: int, name: str | None) -> Design:
     return design
 
 
-_BLOCK_TYPES = {0: "file_metadata", 1: "gcode", 2: "slicer_metadata", 3: "printer_metadata",
-                4: "print_metadata", 5: "thumbnail"}
+_BLOCK_TYPES = {
+    0: "file_metadata",
+    1: "gcode",
+    2: "slicer_metadata",
+    3: "printer_metadata",
+    4: "print_metadata",
+    5: "thumbnail",
+}
 
 
 @register("bgcode")
@@ -115,7 +121,7 @@ def read_bgcode(fh: BinaryIO, size: int, name: str | None) -> Design:
         params = 6 if block_type == 5 else 2
         end = position + header_size + params + stored + checksum_size
         if end > size or uncompressed > LIMITS.max_zip_member_bytes:
-            raise InputError(f"binary G-code block at byte {position} runs past the end of the file")
+            raise InputError(f"binary G-code block at byte {position} runs past the end")
         fh.seek(position + header_size + params)
         payload = fh.read(stored)
         kind = _BLOCK_TYPES.get(block_type, f"type{block_type}")

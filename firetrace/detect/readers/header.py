@@ -16,8 +16,8 @@ SCAN_BYTES = 16_000_000
 _STRING = r"'((?:[^']|'')*)'"
 _FILE_NAME = re.compile(r"FILE_NAME\s*\(\s*" + _STRING, re.I)
 _FILE_DESCRIPTION = re.compile(r"FILE_DESCRIPTION\s*\(\s*\(\s*" + _STRING, re.I)
-_PRODUCT = re.compile(r"\bPRODUCT\s*\(\s*" + _STRING + r"\s*,\s*" + _STRING + r"\s*,\s*" + _STRING, re.I)
-_ORIGINATING = re.compile(r"FILE_NAME\s*\((?:[^;]*?)\)\s*;", re.I | re.S)
+_COMMA = r"\s*,\s*"
+_PRODUCT = re.compile(r"\bPRODUCT\s*\(\s*" + _STRING + _COMMA + _STRING + _COMMA + _STRING, re.I)
 _STEP_UNIT = re.compile(r"SI_UNIT\s*\(\s*(\.\w+\.|\$)\s*,\s*\.METRE\.", re.I)
 _STEP_INCH = re.compile(r"CONVERSION_BASED_UNIT\s*\(\s*'INCH'", re.I)
 
@@ -103,5 +103,6 @@ def read_iges(fh: BinaryIO, size: int, name: str | None) -> Design:
     design.names += meaningful[:6]
     fields = skeleton.split(",")
     if len(fields) > 13 and fields[13].strip().isdigit():
-        design.units = {1: "inch", 2: "mm", 6: "m", 10: "cm", 4: "foot"}.get(int(fields[13].strip()))
+        flag = int(fields[13].strip())
+        design.units = {1: "inch", 2: "mm", 6: "m", 10: "cm", 4: "foot"}.get(flag)
     return design

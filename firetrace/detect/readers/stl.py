@@ -15,7 +15,8 @@ from firetrace.detect.readers import LIMITS, Design, register
 from firetrace.errors import InputError
 
 _FLOAT = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)"
-_VERTEX = re.compile(rb"vertex\s+(" + _FLOAT + rb")\s+(" + _FLOAT + rb")\s+(" + _FLOAT + rb")", re.I)
+_NUMBER = rb"(" + _FLOAT + rb")"
+_VERTEX = re.compile(rb"vertex\s+" + _NUMBER + rb"\s+" + _NUMBER + rb"\s+" + _NUMBER, re.I)
 _SOLID_NAME = re.compile(rb"^\s*solid[ \t]*([^\r\n]*)", re.M | re.I)
 
 
@@ -70,7 +71,8 @@ def _binary(fh: BinaryIO, size: int, head: bytes, count: int) -> Design:
         )
     if expected > size:
         raise InputError(
-            f"truncated: header claims {count:,} triangles ({expected:,} bytes), file has {size:,} bytes"
+            f"truncated: header claims {count:,} triangles ({expected:,} bytes), "
+            f"file has {size:,} bytes"
         )
     if count == 0:
         raise InputError("binary STL with zero triangles")
@@ -101,7 +103,9 @@ def _ascii(fh: BinaryIO, size: int) -> Design:
     if not numbers:
         raise InputError("ASCII STL without any vertex")
     if len(numbers) % 3:
-        raise InputError(f"ASCII STL: {len(numbers)} vertices is not a multiple of three (truncated?)")
+        raise InputError(
+            f"ASCII STL: {len(numbers)} vertices is not a multiple of three (truncated?)"
+        )
     corners = np.array(numbers, dtype=np.float64).reshape(-1, 3)
     vertices, faces = merge_corners(corners)
     names = [n.decode("utf-8", "replace").strip() for n in _SOLID_NAME.findall(text)]

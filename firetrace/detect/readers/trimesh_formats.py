@@ -22,7 +22,7 @@ _PLY_COMMENT = re.compile(rb"^(?:comment|obj_info)[ \t]+([^\r\n]*)", re.M)
 
 def _read_all(fh: BinaryIO, size: int, fmt: str) -> bytes:
     if size > LIMITS.max_text_bytes:
-        raise InputError(f"{fmt} file of {size:,} bytes exceeds the {LIMITS.max_text_bytes:,} limit")
+        raise InputError(f"{fmt} file of {size:,} bytes exceeds the read limit")
     fh.seek(0)
     return fh.read()
 
@@ -49,8 +49,12 @@ def _flatten(loaded, fmt: str) -> tuple:
 
 
 def _load(data: bytes, fmt: str, **kwargs):
+    import logging
+
     import trimesh
 
+    # trimesh logs tracebacks for missing textures; a seized file's textures are not evidence
+    logging.getLogger("trimesh").setLevel(logging.CRITICAL)
     return trimesh.load(io.BytesIO(data), file_type=fmt, process=True, **kwargs)
 
 
@@ -113,8 +117,8 @@ def _check_buffers(document: dict, fmt: str) -> None:
         if uri and not str(uri).startswith("data:"):
             raise InputError(f"{fmt} refers to an external buffer '{str(uri)[:80]}' (not read)")
     for image in document.get("images") or []:
-        if isinstance(image, dict) and image.get("uri") and not str(image["uri"]).startswith("data:"):
-            image.pop("uri", None)
+        if isinstance(image, dict) and not str(image.get("uri", "data:")).startswith("data:"):
+            image.pop("uri", None)  # textures are not evidence; never follow the path
 
 
 @register("glb")

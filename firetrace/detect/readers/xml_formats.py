@@ -55,14 +55,14 @@ def parse_xml_safely(data: bytes, what: str):
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     if info.file_size > LIMITS.max_zip_member_bytes:
-        raise InputError(f"zip member '{info.filename}' inflates to {info.file_size:,} bytes; refusing")
+        raise InputError(f"zip member '{info.filename}' inflates to {info.file_size:,} bytes")
     if info.compress_size and info.file_size / max(info.compress_size, 1) > LIMITS.max_zip_ratio:
         if info.file_size > 10_000_000:
-            raise InputError(f"zip member '{info.filename}' has a bomb-like compression ratio; refusing")
+            raise InputError(f"zip member '{info.filename}' has a bomb-like compression ratio")
     with archive.open(info) as member:
         data = member.read(LIMITS.max_zip_member_bytes + 1)
     if len(data) > LIMITS.max_zip_member_bytes:
-        raise InputError(f"zip member '{info.filename}' is larger than its directory claims; refusing")
+        raise InputError(f"zip member '{info.filename}' is larger than its directory claims")
     return data
 
 
@@ -151,11 +151,14 @@ def _model_geometry(root, design: Design, offset: int):
             vy = _floats(mesh.xpath("m:vertices/m:vertex/@y", namespaces=ns), "3MF")
             vz = _floats(mesh.xpath("m:vertices/m:vertex/@z", namespaces=ns), "3MF")
             tris = [mesh.xpath(f"m:triangles/m:triangle/@v{k}", namespaces=ns) for k in (1, 2, 3)]
-            if not (len(vx) == len(vy) == len(vz)) or not (len(tris[0]) == len(tris[1]) == len(tris[2])):
-                raise InputError(f"3MF object {obj.get('id')}: vertex or triangle missing an attribute")
+            label = f"3MF object {obj.get('id')}"
+            if not (len(vx) == len(vy) == len(vz)) or len({len(t) for t in tris}) != 1:
+                raise InputError(f"{label}: vertex or triangle missing an attribute")
             if len(tris[0]) > LIMITS.max_triangles:
-                raise InputError(f"3MF object {obj.get('id')}: {len(tris[0]):,} triangles; refusing")
-            faces = np.column_stack([np.asarray(t, dtype=np.int64) for t in tris]) if tris[0] else None
+                raise InputError(f"{label}: {len(tris[0]):,} triangles; refusing")
+            faces = None
+            if tris[0]:
+                faces = np.column_stack([np.asarray(t, dtype=np.int64) for t in tris])
             objects[obj.get("id")] = ("mesh", np.column_stack([vx, vy, vz]), faces)
         elif components:
             parts = [(c.get("objectid"), _transform(c.get("transform"))) for c in components]
@@ -233,7 +236,9 @@ def read_amf(fh: BinaryIO, size: int, name: str | None) -> Design:
                 design.names.append(meta.text.strip()[:200])
     vertices_out, faces_out, offset = [], [], 0
     for mesh in root.iter("mesh"):
-        coords = [_floats(mesh.xpath(f"vertices/vertex/coordinates/{a}/text()"), "AMF") for a in "xyz"]
+        coords = [
+            _floats(mesh.xpath(f"vertices/vertex/coordinates/{a}/text()"), "AMF") for a in "xyz"
+        ]
         if not (len(coords[0]) == len(coords[1]) == len(coords[2])):
             raise InputError("AMF: vertex missing a coordinate")
         tris = [mesh.xpath(f"volume/triangle/v{k}/text()") for k in (1, 2, 3)]
