@@ -153,11 +153,12 @@ def align(read: str, marked: str) -> tuple[float, list[str]]:
 
     def insertion_cost(i: int, j: int) -> tuple[float, str]:  # read[i] has no marked char
         ch = read[i]
+        where = f"after position {j}" if j else "before position 1"
         if _is_embedded(read, i):
-            return emb_cost, f"extra letter {ch} read after position {j}"
+            return emb_cost, f"extra letter {ch} read {where}"
         if (i > 0 and read[i - 1] == ch) or (i + 1 < n and read[i + 1] == ch):
-            return dbl_cost, f"{ch} after position {j} read twice"
-        return ins_cost, f"extra {ch} read after position {j}"
+            return dbl_cost, f"{ch} at position {max(j, 1)} read twice"
+        return ins_cost, f"extra {ch} read {where}"
 
     for i in range(n + 1):
         for j in range(m + 1):

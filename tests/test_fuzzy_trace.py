@@ -1,0 +1,119 @@
+"""Fuzzy trace candidates: exact and normalised first, then look-alike,
+embedded-letter and within-two-edit matches ranked by a weighted cost, each
+with a one-line why; --manufacturer and --component narrow."""
+
+from __future__ import annotations
+
+import pytest
+from test_serials_index import make_registry
+
+from firetrace.serials.lookup import align, find_candidates
+
+RECORDS = [
+    ("Acme", "AB1O34"),
+    ("Glock", "AB1034"),
+    ("Acme", "AB1234"),
+    ("Acme", "369J257"),
+    ("Acme", "KX12345"),
+    ("Acme", "KX12354"),
+    ("Acme", "KX12346"),
+    ("Beretta", "KX1235"),
+    ("Glock", "BKR778"),
+    ("Glock", "BKR778", "slide", "pistol", None, 0),
+    ("Acme", "ZQ5511"),
+]
+
+
+@pytest.fixture
+def conn(db_path):
+    return make_registry(db_path, RECORDS)
+
+
+def serials(cands):
+    return [(c.serial, c.manufacturer, c.match) for c in cands]
+
+
+def test_exact_then_normalized_always_first(conn):
+    cands = find_candidates(conn, "AB1O34")
+    assert serials(cands)[0] == ("AB1O34", "Acme", "exact")
+    assert cands[0].score == 1.0
+    lower = find_candidates(conn, "ab-1o34")
+    assert serials(lower)[0] == ("AB1O34", "Acme", "normalized")
+    assert all(c.match not in ("exact", "normalized") for c in lower[1:])
+
+
+def test_lookalike_match_explains_the_misreading(conn):
+    cands = find_candidates(conn, "AB1034")
+    confusable = next(c for c in cands if c.serial == "AB1O34")
+    assert confusable.match == "confusable"
+    assert confusable.why == "O read as 0 at position 4"
+    # A look-alike swap ranks above an unrelated substitution (2 read as 0).
+    fuzzy = next(c for c in cands if c.serial == "AB1234")
+    assert fuzzy.match == "fuzzy" and fuzzy.score < confusable.score
+
+
+def test_two_lookalike_swaps_are_one_confusable_match(conn):
+    cands = find_candidates(conn, "8KR77B")  # B->8 at 1, 8->B at 6
+    assert serials(cands)[:1] == [("BKR778", "Glock", "confusable")]
+    assert "B read as 8 at position 1" in cands[0].why
+    assert "8 read as B at position 6" in cands[0].why
+
+
+def test_embedded_letter_dropped_by_the_reader(conn):
+    cands = find_candidates(conn, "369257")
+    assert cands[0].serial == "369J257"
+    assert "embedded letter J at position 4 not read" in cands[0].why
+
+
+def test_transposition_ranks_above_other_single_edits(conn):
+    cands = find_candidates(conn, "KX12435")
+    assert cands[0].serial == "KX12345"
+    assert "transposed" in cands[0].why
+    assert cands[0].score > cands[1].score
+
+
+def test_dropped_and_extra_characters(conn):
+    dropped = find_candidates(conn, "KX1245")
+    assert {"KX12345", "KX1235"} <= {c.serial for c in dropped}
+    assert all(c.match == "fuzzy" for c in dropped)
+    extra = find_candidates(conn, "ZQ55511")  # a 5 struck twice
+    assert extra[0].serial == "ZQ5511"
+    assert "read twice" in extra[0].why
+
+
+def test_nothing_beyond_two_edits(conn):
+    assert find_candidates(conn, "KX99999") == []
+    assert find_candidates(conn, "") == []
+
+
+def test_manufacturer_and_component_narrow(conn):
+    everyone = {c.manufacturer for c in find_candidates(conn, "KX1234")}
+    assert {"Acme", "Beretta"} <= everyone
+    acme = find_candidates(conn, "KX1234", manufacturer="acme")
+    assert acme and {c.manufacturer for c in acme} == {"Acme"}
+    assert find_candidates(conn, "KX1234", manufacturer="Nobody Arms") == []
+    slides = find_candidates(conn, "BKR778", component="slide")
+    assert [(c.serial, c.component) for c in slides] == [("BKR778", "slide")]
+
+
+def test_limit_cuts_the_ranked_list(conn):
+    full = find_candidates(conn, "KX1234", limit=50)
+    assert len(full) > 2
+    assert find_candidates(conn, "KX1234", limit=2) == full[:2]
+
+
+def test_ranking_is_by_score_after_exact_and_normalized(conn):
+    cands = find_candidates(conn, "AB1O34", limit=50)
+    tail = [c.score for c in cands[1:]]
+    assert tail == sorted(tail, reverse=True)
+
+
+def test_alignment_costs_follow_the_rules():
+    lookalike, _ = align("AB1034", "AB1O34")
+    unrelated, _ = align("AB1234", "AB1O34")
+    transposed, why = align("1243", "1234")
+    assert lookalike < transposed < unrelated
+    assert why == ["34 at positions 3-4 read as 43 (transposed)"]
+    doubled, why = align("1123", "123")
+    assert doubled < align("1923", "123")[0]
+    assert why == ["1 at position 1 read twice"]

@@ -1,0 +1,89 @@
+"""Wildcard trace: ``?`` is one unreadable character, ``*`` any run. Patterns with
+a literal beginning or ending are served by an index range scan; a pattern with
+almost no literals scans, but within a bound."""
+
+from __future__ import annotations
+
+import pytest
+from test_serials_index import make_registry
+
+from firetrace.serials.lookup import find_candidates
+
+FILLER = 3000  # enough rows that a full scan costs far more than a range scan
+
+
+@pytest.fixture
+def conn(db_path):
+    records = [("Acme", f"QW{n:06d}") for n in range(FILLER)]
+    records += [
+        ("Glock", "AB1234"),
+        ("Glock", "AB1O34"),
+        ("Glock", "AB12345"),
+        ("Acme", "XK998877"),
+        ("Beretta", "ZZ7G61"),
+    ]
+    return make_registry(db_path, records)
+
+
+def _steps(conn, fn):
+    """SQLite virtual-machine steps (in thousands) that ``fn`` costs."""
+    calls = [0]
+
+    def tick():
+        calls[0] += 1
+        return 0
+
+    conn.set_progress_handler(tick, 1000)
+    try:
+        result = fn()
+    finally:
+        conn.set_progress_handler(None, 1000)
+    return result, calls[0]
+
+
+def test_question_mark_is_one_character(conn):
+    cands = find_candidates(conn, "AB12?4")
+    assert {c.serial for c in cands} == {"AB1234"}
+    assert cands[0].match == "wildcard"
+    assert "1 unreadable character" in cands[0].why
+    # The literal part folds look-alikes: AB1?34 finds both AB1234 and AB1O34.
+    assert {c.serial for c in find_candidates(conn, "AB1?34")} == {"AB1234", "AB1O34"}
+
+
+def test_star_is_any_run_and_ranks_non_empty_runs_first(conn):
+    cands = find_candidates(conn, "AB12*")
+    assert {c.serial for c in cands} == {"AB1234", "AB12345"}
+    assert find_candidates(conn, "AB1234*")[0].serial == "AB12345"  # a run, not nothing
+    assert [c.serial for c in find_candidates(conn, "*8877")] == ["XK998877"]
+
+
+def test_literal_read_as_lookalike_is_explained(conn):
+    cands = find_candidates(conn, "ZZ76?1")
+    assert [c.serial for c in cands] == ["ZZ7G61"]
+    assert "G read as 6 at position 4" in cands[0].why
+
+
+def test_manufacturer_narrows_wildcards(conn):
+    assert find_candidates(conn, "AB1*", manufacturer="Acme") == []
+    assert len(find_candidates(conn, "AB1*", manufacturer="Glock")) == 3
+
+
+def test_prefix_and_suffix_patterns_use_an_index(conn):
+    _, full_scan = _steps(
+        conn, lambda: conn.execute("SELECT count(*) FROM components WHERE serial GLOB '*8877'")
+    )
+    found, prefix = _steps(conn, lambda: find_candidates(conn, "XK99*"))
+    assert [c.serial for c in found] == ["XK998877"]
+    found, suffix = _steps(conn, lambda: find_candidates(conn, "*998877"))
+    assert [c.serial for c in found] == ["XK998877"]
+    assert full_scan > 10 * max(prefix, suffix, 1)
+
+
+def test_pattern_without_literals_is_bounded(conn, monkeypatch):
+    from firetrace.serials import normalize
+
+    rules = normalize.load_serial_rules()
+    monkeypatch.setitem(rules.wildcard, "max_scan_rows", 100)
+    cands = find_candidates(conn, "*5*", limit=0)  # no prefix or suffix to anchor on
+    assert 0 < len(cands) <= 100
+    assert find_candidates(conn, "*") == []  # nothing readable at all
