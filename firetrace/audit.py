@@ -37,8 +37,21 @@ _UNSET: Any = object()
 
 
 def _key() -> bytes | None:
+    """The HMAC key: ``FIRETRACE_AUDIT_KEY``, else the file ``FIRETRACE_AUDIT_KEY_FILE``
+    names (a file readable only by the service keeps the key out of process listings)."""
     key = os.environ.get("FIRETRACE_AUDIT_KEY")
-    return key.encode() if key else None
+    if key:
+        return key.encode()
+    key_file = os.environ.get("FIRETRACE_AUDIT_KEY_FILE")
+    if not key_file:
+        return None
+    try:
+        data = Path(key_file).read_bytes().strip()
+    except OSError as exc:
+        raise InputError(f"cannot read the audit key file: {exc.strerror}", path=key_file) from None
+    if not data:
+        raise InputError("the audit key file is empty", path=key_file)
+    return data
 
 
 def args_digest(args: Any) -> str:

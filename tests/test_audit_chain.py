@@ -320,3 +320,18 @@ def test_any_single_tamper_is_named(tmp_path_factory, monkeypatch, n, data, how,
     assert result.first_problem.entry_id == victim
     conn.close()
     evil.close()
+
+
+def test_key_from_a_file_is_the_same_key(registry, tmp_path, monkeypatch, run_cli):
+    key_file = tmp_path / "audit.key"
+    key_file.write_text(KEY + "\n", encoding="utf-8")
+    monkeypatch.setenv("FIRETRACE_AUDIT_KEY_FILE", str(key_file))
+    fill(registry, 3)
+    assert audit.verify(registry).keyed_entries == 3
+    monkeypatch.delenv("FIRETRACE_AUDIT_KEY_FILE")
+    monkeypatch.setenv("FIRETRACE_AUDIT_KEY", KEY)
+    assert audit.verify(registry).ok
+    monkeypatch.delenv("FIRETRACE_AUDIT_KEY")
+    monkeypatch.setenv("FIRETRACE_AUDIT_KEY_FILE", str(tmp_path / "missing.key"))
+    result = run_cli("audit", "verify")
+    assert result.exit_code == 2 and "missing.key" in result.stderr
