@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from firetrace.errors import FiretraceError
+from firetrace.errors import FiretraceError, InputError
 from firetrace.registry.readers import open_batch
 from firetrace.registry.validate import (
     COLUMNS,
@@ -453,6 +453,8 @@ def import_batch(
             conn.execute("DROP TABLE IF EXISTS temp.firearm_keys")
             conn.execute(_STAGING_DDL)
             result.rows = _stage_rows(conn, batch, validator, sink, progress)
+            if not result.rows:
+                raise InputError("no rows after the header: nothing to import", path=str(path))
             if not sink.count:
                 _batch_level_checks(conn, marking, sink)
             result.warnings = validator.warnings.messages()
