@@ -67,3 +67,19 @@ class EngineAnalyser:
         return inspect_stream(
             fh, name=name, size=size, fmt=fmt, rules=self._rules, matcher=self._matcher
         )
+
+
+class SniffOnlyAnalyser:
+    """Finds and hashes design files without geometric analysis (triage, benchmarks).
+
+    Every design file found gets verdict ``clear`` with score 0 and no findings;
+    the scan still hashes it (MD5, SHA-1, SHA-256) like any candidate.
+    """
+
+    def sniff(self, fh: BinaryIO, size: int, name: str | None) -> str | None:
+        from firetrace.detect.sniff import sniff_format
+
+        return sniff_format(fh, size, name)
+
+    def analyse(self, fh: BinaryIO, *, name: str, size: int, fmt: str | None) -> dict:
+        return {"format": fmt, "verdict": "clear", "score": 0.0, "findings": []}
