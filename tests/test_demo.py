@@ -1,0 +1,26 @@
+"""`firetrace demo`: builds a registry from the sample batch and traces the stolen
+modular firearm."""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+def test_demo_in_a_given_registry(tmp_path, run_cli):
+    db = tmp_path / "demo.db"
+    result = run_cli("demo", "--db", db)
+    assert result.exit_code == 0, result.stderr
+    for text in ("imported as batch 1", "BRL58A7781", "REPORTED STOLEN", "58A123456", "58B200917"):
+        assert text in result.stdout
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 39
+
+
+def test_demo_defaults_to_a_temporary_registry(tmp_path, monkeypatch, run_cli, db_path):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = run_cli("demo")
+    assert result.exit_code == 0
+    assert "firetrace-demo-" in result.stdout
+    assert not db_path.exists()  # the user's registry ($FIRETRACE_DB) is left alone

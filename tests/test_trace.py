@@ -1,0 +1,162 @@
+"""`firetrace trace`: a modular firearm whose barrel moved to another control
+component is traced from either serial with the right history; reports change
+the derived status; filters, JSON shape, audit and exit codes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from test_registry_support import batch_row, write_csv
+
+from firetrace.paths import samples_dir
+
+SAMPLE = samples_dir() / "batch.csv"
+
+
+@pytest.fixture
+def sample_registry(run_cli, db_path):
+    assert run_cli("import", SAMPLE).exit_code == 0
+    return db_path
+
+
+def trace_json(run_cli, *args):
+    result = run_cli("trace", *args, "--json")
+    assert result.exit_code in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def test_barrel_traced_to_the_firearm_it_moved_into(run_cli, sample_registry):
+    doc = trace_json(run_cli, "brl 58a-7781")
+    (match,) = doc["matches"]
+    assert match["component"] == "barrel" and match["serial"] == "BRL58A7781"
+    assert match["match"] == "normalized"
+    assert match["firearm"]["control_component"]["serial"] == "58B200917"
+    assert match["status"] == "reported_stolen"
+    spans = [(i["firearm_serial"], i["installed"], i["removed"]) for i in match["installations"]]
+    assert spans == [
+        ("58A123456", "2019-05-02", "2021-03-01"),
+        ("58B200917", "2021-03-01", None),
+    ]
+    kinds = [(e["event_date"], e["event"]) for e in match["events"]]
+    assert ("2021-03-01", "assembled") in kinds and ("2023-11-20", "reported_stolen") in kinds
+    assert kinds == sorted(kinds, key=lambda k: k[0])
+
+
+def test_each_control_component_shows_its_parts_over_time(run_cli, sample_registry):
+    old = trace_json(run_cli, "58A123456")["matches"][0]
+    assert old["match"] == "exact" and old["component"] == "fire_control_unit"
+    assert old["status"] == "in_circulation"
+    parts = {(c["serial"], c["installed"], c["removed"]) for c in old["firearm"]["components"]}
+    assert ("BRL58A7781", "2019-05-02", "2021-03-01") in parts
+    new = trace_json(run_cli, "58B200917")["matches"][0]
+    parts = {(c["serial"], c["installed"], c["removed"]) for c in new["firearm"]["components"]}
+    assert parts == {("BRL58B0042", "2019-05-10", None), ("BRL58A7781", "2021-03-01", None)}
+    assert new["status"] == "reported_stolen"
+    assert new["firearm"]["model"] == "P320" and new["firearm"]["calibre"] == "9x19mm"
+    assert new["firearm"]["country_of_manufacture"] == "DE"
+
+
+def test_contract_json_shape(run_cli, sample_registry):
+    doc = trace_json(run_cli, "L12345Z")
+    assert doc["query"] == "L12345Z"
+    for match in doc["matches"]:
+        assert {
+            "serial",
+            "manufacturer",
+            "component",
+            "match",
+            "score",
+            "why",
+            "status",
+            "firearm",
+            "events",
+        } <= set(match)
+        assert 0.0 <= match["score"] <= 1.0
+        for event in match["events"]:
+            assert {"event", "event_date", "party", "reference"} <= set(event)
+    frame = next(m for m in doc["matches"] if m["component"] == "frame")
+    assert frame["status"] == "seized"
+    assert frame["firearm"]["import_country"] == "DE"
+
+
+def test_status_follows_the_latest_event(tmp_path, run_cli, db_path):
+    made = write_csv(tmp_path / "a.csv", [batch_row(serial="AB1001")])
+    assert run_cli("import", made).exit_code == 0
+    assert trace_json(run_cli, "AB1001")["matches"][0]["status"] == "in_circulation"
+    stolen = write_csv(
+        tmp_path / "b.csv",
+        [
+            batch_row(
+                serial="AB1001",
+                event="reported_stolen",
+                event_date="2022-01-05",
+                party="Polizei Wien",
+                reference="P-1",
+            )
+        ],
+    )
+    assert run_cli("import", stolen).exit_code == 0
+    assert trace_json(run_cli, "AB1001")["matches"][0]["status"] == "reported_stolen"
+    found = write_csv(
+        tmp_path / "c.csv",
+        [
+            batch_row(serial="AB1001", event="recovered", event_date="2022-03-01"),
+            # An event recorded late but dated earlier does not override the recovery.
+            batch_row(serial="AB1001", event="reported_lost", event_date="2021-01-01"),
+        ],
+    )
+    assert run_cli("import", found).exit_code == 0
+    assert trace_json(run_cli, "AB1001")["matches"][0]["status"] == "in_circulation"
+
+
+def test_manufacturer_and_component_filters(run_cli, sample_registry):
+    both = trace_json(run_cli, "L12345Z")["matches"]
+    assert {m["component"] for m in both} == {"frame", "barrel"}
+    barrel = trace_json(run_cli, "L12345Z", "--component", "barrel")["matches"]
+    assert [m["component"] for m in barrel] == ["barrel"]
+    alias = trace_json(run_cli, "L12345Z", "--manufacturer", "Pietro Beretta S.p.A.")["matches"]
+    assert len(alias) == 2
+    assert trace_json(run_cli, "L12345Z", "--manufacturer", "Glock")["matches"] == []
+    assert len(trace_json(run_cli, "L12345Z", "--limit", "1")["matches"]) == 1
+    assert run_cli("trace", "L12345Z", "--component", "stock").exit_code == 2
+
+
+def test_no_match_is_exit_1_and_missing_registry_exit_2(tmp_path, run_cli, sample_registry):
+    result = run_cli("trace", "NOPE999")
+    assert result.exit_code == 1 and "no registry record matches" in result.stdout
+    missing = run_cli("trace", "X1", "--db", tmp_path / "none.db")
+    assert missing.exit_code == 2 and "no registry" in missing.stderr
+
+
+def test_human_output_shows_history(run_cli, sample_registry):
+    result = run_cli("trace", "BRL58A7781")
+    assert result.exit_code == 0
+    for text in ("REPORTED STOLEN", "58A123456", "58B200917", "event timeline"):
+        assert text in result.stdout
+
+
+def test_every_trace_is_audited(run_cli, sample_registry):
+    run_cli("trace", "58B200917", "--operator", "officer1", "--purpose", "CASE-9")
+    run_cli("--purpose", "CASE-10", "trace", "NOPE999")
+    rows = (
+        sqlite3.connect(sample_registry)
+        .execute(
+            "SELECT operator, purpose, record_ids FROM audit WHERE command = 'trace' ORDER BY id"
+        )
+        .fetchall()
+    )
+    assert rows[0][:2] == ("officer1", "CASE-9") and json.loads(rows[0][2])
+    assert rows[1][:2] == ("tester", "CASE-10") and json.loads(rows[1][2]) == []
+
+
+def test_library_trace_without_audit_writes_nothing(sample_registry):
+    from firetrace.registry.db import connect
+    from firetrace.registry.trace import trace
+
+    conn = connect(sample_registry)
+    before = conn.execute("SELECT count(*) FROM audit").fetchone()[0]
+    doc = trace(conn, "58B200917", audit=False)
+    assert doc["matches"][0]["status"] == "reported_stolen"
+    assert conn.execute("SELECT count(*) FROM audit").fetchone()[0] == before
