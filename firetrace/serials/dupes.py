@@ -425,8 +425,8 @@ def _groups_for_fold_pairs(
     for pair in pairs:
         a = by_fold.get((pair[0], pair[1]), [])
         b = by_fold.get((pair[0], pair[2]), [])
-        # A pair whose folds collapse under a stronger key is already reported there.
-        if a and b and a[0].skel != b[0].skel and a[0].fold0 != b[0].fold0:
+        # Folds equal up to leading zeros are already a confusable/normalized group.
+        if a and b and a[0].fold0 != b[0].fold0:
             members = a + b
             out.append(DupeGroup(kind, members, describe(pair, members)))
     return out
