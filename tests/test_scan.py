@@ -345,3 +345,37 @@ def test_zip_member_mtime_and_stored_zip(tmp_path):
     (evidence / "s.zip").write_bytes(zip_bytes({"a.stl": tube_stl()}, zipfile.ZIP_STORED))
     _, records = scan_folder(evidence, tmp_path)
     assert [r["path"] for r in records] == [f"{evidence}/s.zip!/a.stl"]
+
+
+def test_scan_matches_the_reference_library(tmp_path, run_cli, db_path):
+    reference = tmp_path / "ref" / "known.stl"
+    reference.parent.mkdir()
+    reference.write_bytes(tube_stl())
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    (evidence / "copy.bin").write_bytes(tube_stl())
+    (evidence / "other.stl").write_bytes(block_stl())
+
+    result = run_cli("scan", evidence, "--json", "--workers", "1")
+    assert all(r["reference_matches"] == [] for r in json.loads(result.stdout)["records"])
+    assert not db_path.exists(), "a scan must not create a registry"
+
+    assert run_cli("refs", "add", reference, "--label", "known tube").exit_code == 0
+    result = run_cli("scan", evidence, "--json", "--workers", "1")
+    matches = {
+        r["path"].rsplit("/", 1)[1]: [m["label"] for m in r["reference_matches"]]
+        for r in json.loads(result.stdout)["records"]
+    }
+    assert matches["copy.bin"] == ["known tube"]
+    assert "known tube" not in matches["other.stl"]
+
+
+def test_bad_rules_folder_fails_before_scanning(tmp_path, run_cli):
+    rules = tmp_path / "rules" / "forensics"
+    rules.mkdir(parents=True)
+    (rules / "scan.toml").write_text("[walk\nmax_depth = 2\n")
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    result = run_cli("scan", evidence, "--rules", tmp_path / "rules", "--workers", "1")
+    assert result.exit_code == 2
+    assert "scan.toml" in result.stderr and "Traceback" not in result.stderr

@@ -23,14 +23,6 @@ from firetrace.cli.common import (
 )
 
 
-def _human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} TB"
-
-
 def scan(
     ctx: typer.Context,
     paths: Annotated[
@@ -197,4 +189,3 @@ def _render(summary) -> None:
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
     app.command("scan")(scan)
-    _ = _human_bytes

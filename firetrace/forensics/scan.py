@@ -72,7 +72,7 @@ class UnitScanner:
                     self._classify_open(entry, fh, depth, out, staging)
                 return
             head = entry.head(self.limits.sniff_bytes)
-            fmt = self._sniff(io.BytesIO(head), entry, head_only=len(head) < entry.size)
+            fmt = self._sniff(io.BytesIO(head), entry)
             kind = None if fmt else container_kind(head, entry.size)
             if fmt is None and kind is None:
                 tally.count("other")
@@ -92,12 +92,11 @@ class UnitScanner:
             tally.count("errors")
             tally.event("error", entry.path, f"cannot read: {type(exc).__name__}: {exc}")
 
-    def _sniff(self, fh: BinaryIO, entry: Entry, head_only: bool = False) -> str | None:
+    def _sniff(self, fh: BinaryIO, entry: Entry) -> str | None:
         try:
-            fmt = self.analyser.sniff(fh, entry.size, entry.name)
+            return self.analyser.sniff(fh, entry.size, entry.name)
         except Exception:  # a sniffer must never stop a scan
-            fmt = None
-        return fmt
+            return None
 
     def _classify_open(
         self, entry: Entry, fh: BinaryIO, depth: int, out: UnitResult, staging: PrivateStaging

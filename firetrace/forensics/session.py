@@ -103,6 +103,11 @@ def run_scan(
         hashset = load_hashset(options.hashset)
     workers = options.workers or default_workers()
 
+    # Load the rules (and references) now: a broken --rules folder is an error
+    # before any evidence is read, not a column of error records.
+    describe = getattr(analyser, "rules_digest", None)
+    rules_digest = describe() if describe is not None else None
+
     done: set[str] = set()
     previous: list[dict] = []
     if options.resume is not None:
@@ -166,7 +171,7 @@ def run_scan(
         manifest = _manifest(
             options,
             jsonl=jsonl,
-            analyser=analyser,
+            rules_digest=rules_digest,
             limits=limits,
             workers=workers,
             started=started,
@@ -193,7 +198,7 @@ def _manifest(
     options: ScanOptions,
     *,
     jsonl,
-    analyser,
+    rules_digest,
     limits,
     workers,
     started,
@@ -206,13 +211,6 @@ def _manifest(
     resumed,
     interrupted,
 ) -> dict:
-    digest = None
-    describe = getattr(analyser, "rules_digest", None)
-    if describe is not None:
-        try:
-            digest = describe()
-        except Exception as exc:  # a broken rules folder is reported, not hidden
-            digest = f"unavailable: {exc}"
     image_by_path = {image["path"]: image for image in images}
     roots = []
     for root in options.roots:
@@ -236,7 +234,7 @@ def _manifest(
         "tool": "firetrace",
         "version": __version__,
         "command": "scan",
-        "rules_digest": digest,
+        "rules_digest": rules_digest,
         "operator": options.operator,
         "purpose": options.purpose,
         "host": platform.node(),
