@@ -24,7 +24,7 @@ def env(db_path):
 
 def test_two_concurrent_imports_both_end_correctly(tmp_path, db_path, env):
     connect(db_path).close()  # create the schema first, as a deployed registry has it
-    rows = 3000
+    rows = 2000
     batches = [write_batch(tmp_path / f"c{n}.csv", n, rows) for n in (1, 2)]
     procs = [
         subprocess.Popen(
@@ -63,7 +63,7 @@ def test_a_waiting_writer_proceeds_once_the_lock_is_released(tmp_path, db_path, 
 
 
 def test_readers_keep_working_and_never_see_half_a_batch(tmp_path, db_path, env):
-    rows = 6000
+    rows = 4000
     connect(db_path).close()
     proc = subprocess.Popen(
         firetrace("import", write_batch(tmp_path / "r.csv", 4, rows)),
