@@ -107,9 +107,12 @@ def _number(value: Any, where: str, path: str) -> float:
     return float(value)
 
 
-def parse_bundle(bundle_path: str | Path) -> tuple[list[dict[str, Any]], str]:
+def parse_bundle(
+    bundle_path: str | Path, *, max_bytes: int | None = None, max_references: int | None = None
+) -> tuple[list[dict[str, Any]], str]:
     """Read and check a bundle; returns (decoded rows, sha256 of the file).
-    Raises InputError naming the file (and field) for anything wrong."""
+    Raises InputError naming the file (and field) for anything wrong. The limits
+    default to ``rules/refs.toml``."""
     import numpy as np
 
     from firetrace.refs.library import load_settings
@@ -117,14 +120,15 @@ def parse_bundle(bundle_path: str | Path) -> tuple[list[dict[str, Any]], str]:
 
     path = str(bundle_path)
     limits = load_settings()["bundle"]
-    max_bytes, max_refs = int(limits["max_bytes"]), int(limits["max_references"])
+    max_bytes = int(limits["max_bytes"]) if max_bytes is None else max_bytes
+    max_refs = int(limits["max_references"]) if max_references is None else max_references
     max_label = int(limits["max_label_chars"])
     try:
         size = Path(bundle_path).stat().st_size
         if size > max_bytes:
             raise InputError(
                 f"bundle is {size} bytes, more than the {max_bytes} allowed "
-                "(rules/refs.toml, bundle.max_bytes)",
+                "(bundle.max_bytes in rules/refs.toml)",
                 path=path,
             )
         raw = Path(bundle_path).read_bytes()
