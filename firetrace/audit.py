@@ -87,6 +87,19 @@ def begin_write(conn: sqlite3.Connection) -> None:
         ) from exc
 
 
+def _keyed_log_error() -> FiretraceError:
+    # An unkeyed entry after keyed ones would read as a downgrade attack later.
+    return FiretraceError(
+        "this registry's audit log is keyed (HMAC): set FIRETRACE_AUDIT_KEY to write to it"
+    )
+
+
+def ensure_can_append(conn: sqlite3.Connection) -> None:
+    """Fail early, before any work, when :func:`append_entry` would refuse."""
+    if not _key() and head(conn).keyed:
+        raise _keyed_log_error()
+
+
 def append_entry(
     conn,
     *,
@@ -125,10 +138,7 @@ def append_entry(
     prev = row[0] if row else GENESIS
     key = _key()
     if row and row[1] and not key:
-        # An unkeyed entry after keyed ones would read as a downgrade attack later.
-        raise FiretraceError(
-            "this registry's audit log is keyed (HMAC): set FIRETRACE_AUDIT_KEY to write to it"
-        )
+        raise _keyed_log_error()
     fields = {
         "ts": ts or datetime.now(UTC).isoformat(timespec="microseconds"),
         "operator": operator,

@@ -142,6 +142,7 @@ def backup(
 ) -> BackupResult:
     """:func:`copy_registry`, then an audit entry (who, why, which file, its digest)."""
     dest = Path(dest)
+    audit.ensure_can_append(conn)  # no unrecorded copy
     copied = copy_registry(conn, dest, force=force)
     result = BackupResult(
         source=copied["source"],

@@ -88,3 +88,14 @@ def test_backup_during_an_open_write_holds_only_committed_data(conn, db_path, tm
     copy = sqlite3.connect(tmp_path / "mid.db")
     assert copy.execute("SELECT count(*) FROM audit").fetchone()[0] == 5
     copy.close()
+
+
+def test_keyed_log_without_the_key_refuses_before_copying(db_path, tmp_path, monkeypatch, run_cli):
+    monkeypatch.setenv("FIRETRACE_AUDIT_KEY", "k")
+    conn = connect(db_path)
+    audit.append_entry(conn, operator="a", purpose=None, command="import", args={})
+    monkeypatch.delenv("FIRETRACE_AUDIT_KEY")
+    result = run_cli("backup", tmp_path / "unrecorded.db")
+    assert result.exit_code == 2 and "FIRETRACE_AUDIT_KEY" in result.stderr
+    assert not (tmp_path / "unrecorded.db").exists()
+    conn.close()
