@@ -275,7 +275,7 @@ def verify(
             problems.append(Problem(entry_id, kind, message))
 
     prev_id, prev_hash = 0, GENESIS
-    entries = keyed_entries = 0
+    entries = keyed_entries = keyed_failures = 0
     first_keyed_id: int | None = None
     unverifiable: list[int] = []
     head_found_at: int | None = 0 if expected_head and GENESIS.startswith(expected_head) else None
@@ -310,6 +310,7 @@ def verify(
                 unverifiable.append(entry_id)
             elif not hmac.compare_digest(entry_hash(fields, stored_prev, key), stored_hash):
                 self_consistent = False
+                keyed_failures += 1
                 report(
                     entry_id,
                     "altered",
@@ -366,6 +367,13 @@ def verify(
         if last_row
         else Head(0, GENESIS, None, False, 0)
     )
+    if key is not None and keyed_entries > 1 and keyed_failures == keyed_entries:
+        report(
+            first_keyed_id,
+            "altered",
+            f"every one of the {keyed_entries} keyed entries fails its HMAC: "
+            "FIRETRACE_AUDIT_KEY is most likely not the key this log was written with",
+        )
     if unverifiable:
         report(
             unverifiable[0],

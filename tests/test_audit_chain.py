@@ -335,3 +335,12 @@ def test_key_from_a_file_is_the_same_key(registry, tmp_path, monkeypatch, run_cl
     monkeypatch.setenv("FIRETRACE_AUDIT_KEY_FILE", str(tmp_path / "missing.key"))
     result = run_cli("audit", "verify")
     assert result.exit_code == 2 and "missing.key" in result.stderr
+
+
+def test_the_wrong_key_is_told_apart(registry, monkeypatch):
+    monkeypatch.setenv("FIRETRACE_AUDIT_KEY", KEY)
+    fill(registry, 4)
+    monkeypatch.setenv("FIRETRACE_AUDIT_KEY", "not the key")
+    result = audit.verify(registry)
+    assert not result.ok and result.first_problem.entry_id == 1
+    assert any("most likely not the key" in p.message for p in result.problems)
