@@ -115,7 +115,7 @@ def test_skewed_pose_is_viewed_along_principal_axes():
     turn = trimesh.transformations.rotation_matrix(0.6, [1, 1, 0.3])
     part.apply_transform(turn)
     drawing = render_views(part.vertices, part.faces)
-    assert drawing.pose.startswith("principal axes")
+    assert drawing.pose.startswith("the part's own axes")
     assert sorted(drawing.extents_mm) == pytest.approx([20, 30, 60], abs=0.5)
 
 
@@ -186,3 +186,23 @@ def test_toolpath_pictures_show_a_layer_and_the_height():
 def test_toolpath_without_extrusion_is_refused():
     with pytest.raises(ValueError, match="no extruding moves"):
         render_toolpath(parse_toolpath(b"G28\nG0 X10 Y10\nG0 X20 Y20\n"))
+
+
+@pytest.mark.parametrize(
+    "units, factor",
+    [
+        ("mm", 1.0),
+        ("inch", 25.4),
+        ("inch (inferred from size)", 25.4),
+        ("millimeter", 1.0),
+        ("centimeter", 10.0),
+        ({"unit": "inch", "scale_to_mm": 25.4, "source": "inferred"}, 25.4),
+        ({"unit": "cm"}, 10.0),
+        (None, 1.0),
+        ("furlong", 1.0),
+    ],
+)
+def test_units_of_a_record_convert_to_millimetres(units, factor):
+    from firetrace.report.pictures import mm_per_unit
+
+    assert mm_per_unit(units) == factor

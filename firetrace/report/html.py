@@ -172,15 +172,23 @@ _MANIFEST_FIELDS = (
     ("Purpose", ("purpose", "case", "reference")),
     ("Started", ("started", "start", "started_at", "start_time")),
     ("Ended", ("ended", "finished", "end", "ended_at", "end_time", "finished_at")),
-    ("Tool version", ("tool_version", "firetrace_version", "version")),
+    ("Host", ("host", "hostname")),
     ("Rules digest", ("rules_digest", "rules_sha256")),
-    ("Command", ("command", "argv")),
 )
+_TOOL_KEYS = ("tool", "version", "tool_version", "firetrace_version")
 _ROOT_KEYS = ("roots", "evidence", "evidence_roots", "sources")
-_ERROR_KEYS = ("errors", "events", "problems")
+# Lists of problems the scan reported: key, heading, shown open.
+_EVENT_LISTS = (
+    ("errors", "Errors", True),
+    ("refused", "Refused (archive bombs, hostile member names)", True),
+    ("events", "Events", True),
+    ("problems", "Problems", True),
+    ("skipped", "Skipped", False),
+    ("warnings", "Warnings", False),
+)
 
 
-def _find_counts(manifest: dict[str, Any], word: str) -> dict[str, Any] | None:
+def _find_counts(manifest: dict[str, Any], word: str) -> dict | None:
     """A ``{name: count}`` mapping whose key mentions ``word`` (top level or one down)."""
     candidates = [manifest] + [v for v in manifest.values() if isinstance(v, dict)]
     for holder in candidates:
@@ -195,6 +203,10 @@ def _find_counts(manifest: dict[str, Any], word: str) -> dict[str, Any] | None:
     return None
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _summary(ctx: PageContext) -> str:
     parts = ['<section id="summary"><h2>Case summary</h2>']
     manifest = ctx.manifest or {}
@@ -205,62 +217,87 @@ def _summary(ctx: PageContext) -> str:
             "details below are therefore missing, and the counts are taken from the scan "
             "records alone.</p>"
         )
-    roots = next((manifest[k] for k in _ROOT_KEYS if k in manifest), None)
-    used.update(k for k in _ROOT_KEYS if k in manifest)
+    if manifest.get("interrupted"):
+        parts.append(
+            '<p class="warning">The scan was interrupted: its results may be incomplete.</p>'
+        )
+        used.add("interrupted")
     rows = []
+    tool = " ".join(str(manifest[k]) for k in _TOOL_KEYS if isinstance(manifest.get(k), str))
+    if tool:
+        rows.append(("Tool", text(tool)))
+    used.update(k for k in _TOOL_KEYS if k in manifest)
     for label, keys in _MANIFEST_FIELDS:
         key = next((k for k in keys if manifest.get(k) not in (None, "", [])), None)
         if key is not None:
-            used.add(key)
             rows.append((label, describe(manifest[key])))
-    rows.append(
-        ("Scan results", f"{text(ctx.jsonl_name)}<br><code>SHA-256 {ctx.jsonl_sha256}</code>")
-    )
+        used.update(k for k in keys if k in manifest)
+    results = f"{text(ctx.jsonl_name)}<br><code>SHA-256 {ctx.jsonl_sha256}</code>"
+    rows.append(("Scan results", results))
     parts.append(_kv_table(rows))
+
+    roots = next((manifest[k] for k in _ROOT_KEYS if k in manifest), None)
+    used.update(k for k in _ROOT_KEYS if k in manifest)
     if isinstance(roots, list) and roots:
         parts.append(_dict_table(roots, "Evidence"))
     elif roots:
         parts.append(_kv_table([("Evidence", describe(roots))]))
+    images = manifest.get("disk_images")
+    if isinstance(images, list) and images:
+        parts.append(_dict_table(images, "Disk images"))
+    if "disk_images" in manifest:
+        used.add("disk_images")
 
     by_verdict = _find_counts(manifest, "verdict")
     by_format = _find_counts(manifest, "format")
-    source = "manifest"
-    if by_verdict is None or by_format is None:
-        source = "scan records"
-    records_verdicts = Counter(str(r.get("verdict")) for r in ctx.records)
-    records_formats = Counter(str(r.get("format") or "unknown") for r in ctx.records)
+    source = "manifest" if by_verdict is not None and by_format is not None else "scan records"
+    if source == "scan records":
+        by_verdict = Counter(str(r.get("verdict")) for r in ctx.records)
+        by_format = Counter(str(r.get("format") or "unknown") for r in ctx.records)
     parts.append('<div class="count-tables">')
-    parts.append(
-        _counts_table(by_verdict or records_verdicts, f"By verdict ({source})", VERDICT_ORDER)
-    )
-    parts.append(_counts_table(by_format or records_formats, f"By format ({source})"))
-    other_counts = {
-        k: v
-        for k, v in manifest.items()
-        if isinstance(v, dict)
-        and v
-        and v is not by_verdict
-        and v is not by_format
-        and all(isinstance(x, int | float) for x in v.values())
-    }
-    for key, counts in other_counts.items():
-        used.add(key)
-        parts.append(_counts_table(counts, text(key).replace("_", " ").capitalize()))
-    parts.append("</div>")
-    for key in list(manifest):
-        if manifest[key] is by_verdict or manifest[key] is by_format:
-            used.add(key)
-
-    errors = next((manifest[k] for k in _ERROR_KEYS if manifest.get(k)), None)
-    used.update(k for k in _ERROR_KEYS if k in manifest)
-    if errors:
-        listed = errors if isinstance(errors, list) else [errors]
+    counts_holder = manifest.get("counts") if isinstance(manifest.get("counts"), dict) else {}
+    totals = [
+        (text(k).replace("_", " "), number(v)) for k, v in counts_holder.items() if _is_count(v)
+    ]
+    if totals:
         parts.append(
-            f"<details open><summary>Errors and refusals during the scan ({len(listed):,})"
-            f"</summary>{_dict_table(listed, 'Reported by the scan')}</details>"
+            '<table class="counts"><caption>Totals</caption>'
+            + "".join(f'<tr><th scope=row>{k}</th><td class="num">{v}</td></tr>' for k, v in totals)
+            + "</table>"
         )
-    else:
-        parts.append('<p class="quiet">The manifest lists no errors.</p>' if ctx.manifest else "")
+    parts.append(_counts_table(by_verdict, f"By verdict ({source})", VERDICT_ORDER))
+    parts.append(_counts_table(by_format, f"By format ({source})"))
+    for holder in (manifest, counts_holder):
+        for key, value in holder.items():
+            if (
+                isinstance(value, dict)
+                and value
+                and value is not by_verdict
+                and value is not by_format
+                and all(_is_count(x) for x in value.values())
+            ):
+                parts.append(_counts_table(value, text(key).replace("_", " ").capitalize()))
+                used.add(key)
+    parts.append("</div>")
+    if counts_holder:
+        used.add("counts")
+    used.update(k for k in manifest if manifest[k] is by_verdict or manifest[k] is by_format)
+
+    reported = False
+    for key, heading, is_open in _EVENT_LISTS:
+        if key not in manifest:
+            continue
+        used.add(key)
+        listed = manifest[key] if isinstance(manifest[key], list) else [manifest[key]]
+        if not listed:
+            continue
+        reported = True
+        parts.append(
+            f"<details{' open' if is_open else ''}><summary>{heading} ({len(listed):,})</summary>"
+            f"{_dict_table(listed, text(heading) + ' during the scan')}</details>"
+        )
+    if ctx.manifest is not None and not reported:
+        parts.append('<p class="quiet">The scan reported no errors, refusals or skipped files.</p>')
     unreadable = [
         {"path": r.get("path"), "format": r.get("format"), "error": r.get("error")}
         for r in ctx.records
@@ -274,7 +311,9 @@ def _summary(ctx: PageContext) -> str:
     rest = [(text(k), describe(v)) for k, v in manifest.items() if k not in used]
     if rest:
         parts.append(
-            "<details><summary>Other manifest fields</summary>" + _kv_table(rest) + "</details>"
+            "<details><summary>Other manifest fields (options, outputs, \u2026)</summary>"
+            + _kv_table(rest)
+            + "</details>"
         )
     parts.append("</section>")
     return "".join(parts)
@@ -416,7 +455,7 @@ def _card(card: Card) -> str:
     if r.get("inode") is not None:
         identity.append(("Inode", text(r.get("inode"))))
     if r.get("units"):
-        identity.append(("Units", text(r.get("units"))))
+        identity.append(("Units", describe(r.get("units"))))
     if r.get("hashset"):
         identity.append(("Hash set", describe(r.get("hashset"))))
     identity += [(text(label), text(value)) for label, value in card.facts]

@@ -47,6 +47,11 @@ class Pictures:
 
 def mm_per_unit(units: Any) -> float:
     """Scale from a record's ``units`` to millimetres (unknown or missing: mm)."""
+    if isinstance(units, dict):  # the engine's {"unit": ..., "scale_to_mm": ...}
+        scale = units.get("scale_to_mm")
+        if isinstance(scale, int | float) and not isinstance(scale, bool) and scale > 0:
+            return float(scale)
+        units = units.get("unit")
     if not isinstance(units, str) or not units.strip():
         return 1.0
     word = units.strip().lower().split()[0].strip("()[],;:")
@@ -142,9 +147,7 @@ def pictures_for(record: dict[str, Any], base_dir: Path | None = None) -> Pictur
                 ("Views along", drawing.pose),
             ]
             if scale != 1.0:
-                pictures.notes.append(
-                    f"Coordinates are in {record.get('units')}; drawn at {scale:g} mm per unit."
-                )
+                pictures.notes.append(f"Drawn at {scale:g} mm per unit of the file.")
     except MemoryError:
         pictures.problem = "The file is too large to draw in the memory available; no pictures."
         return pictures

@@ -40,10 +40,9 @@ SURFACE = np.array([150, 172, 196], dtype=np.float64)
 OUTLINE = np.array([36, 44, 56], dtype=np.uint8)
 # Creases sharper than this angle between neighbouring faces are outlined.
 CREASE_COS = float(np.cos(np.radians(35.0)))
-# A pose is "skewed" when the axis-aligned box is this much bigger than the
-# principal-axes box; then the views follow the principal axes instead.
-SKEW_RATIO = 1.25
-PRINCIPAL_SAMPLE = 50_000
+# A pose is "tilted" when the axis-aligned box is this much bigger than the
+# smallest oriented box; then the views follow the oriented box instead.
+SKEW_RATIO = 1.02
 DEPTH_CUE = 0.35
 
 
@@ -73,37 +72,28 @@ class Rendering:
         return self.drawn_triangles < self.triangles
 
 
-def _principal_frame(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Rows: unit axes of the area-weighted principal directions, longest first."""
-    if len(faces) > PRINCIPAL_SAMPLE:
-        # The pose of a part is settled by a sample of its faces; a fixed seed
-        # keeps the picture identical from run to run.
-        pick = np.random.default_rng(0).choice(len(faces), PRINCIPAL_SAMPLE, replace=False)
-        faces = faces[np.sort(pick)]
-    tri = vertices[faces]
-    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
-    centres = tri.mean(axis=1)
-    weights = area / area.sum() if area.sum() > 0 else np.full(len(area), 1 / len(area))
-    mean = weights @ centres
-    centred = centres - mean
-    cov = (centred * weights[:, None]).T @ centred
-    _, vectors = np.linalg.eigh(cov)
-    return vectors[:, ::-1].T
+def _pose(vertices: np.ndarray) -> tuple[np.ndarray, str]:
+    """Vertices in the frame the views use, and a phrase saying which frame.
 
-
-def _pose(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, str]:
-    """Vertices in the frame the views use, and a phrase saying which frame."""
+    A part whose axis-aligned box is clearly bigger than its smallest oriented
+    box was saved tilted; it is then viewed along the oriented box's axes
+    (longest across the front view, second up, shortest in depth). Otherwise
+    the file's own axes are kept: they are how the part was designed.
+    """
     extent = np.ptp(vertices, axis=0)
-    if len(faces) >= 4:
-        axes = _principal_frame(vertices, faces)
-        if np.linalg.det(axes) < 0:
-            axes[2] *= -1
-        rotated = vertices @ axes.T
-        principal_extent = np.ptp(rotated, axis=0)
-        if np.prod(extent) > SKEW_RATIO * np.prod(principal_extent):
-            # Longest axis across the front view, second one up, shortest in depth.
-            return rotated[:, [0, 2, 1]] * [1, -1, 1], "principal axes (the file's pose is skewed)"
-    return vertices, "the file's own axes"
+    try:
+        import trimesh
+
+        to_origin, box = trimesh.bounds.oriented_bounds(vertices, angle_digits=2)
+    except Exception:  # flat or degenerate point sets: qhull refuses them
+        return vertices, "the file's own axes"
+    if np.prod(extent) <= SKEW_RATIO * max(float(np.prod(box)), 1e-30):
+        return vertices, "the file's own axes"
+    aligned = vertices @ to_origin[:3, :3].T + to_origin[:3, 3]
+    longest, middle, shortest = np.argsort(box)[::-1]
+    return aligned[
+        :, [longest, shortest, middle]
+    ], "the part's own axes (the file's pose is tilted)"
 
 
 def _face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -187,31 +177,38 @@ def render_views(
         new_index = np.cumsum(used) - 1
         vertices, faces = vertices[used], new_index[faces]
     notes: list[str] = []
+    bar_room, margin = 26, 12
 
-    posed, pose = _pose(vertices, faces)
-    posed = posed - (posed.min(axis=0) + posed.max(axis=0)) / 2
-    extent = np.ptp(posed, axis=0)
-    bar_room = 26
-    margin = 12
-    spans = [(extent[0], extent[2]), (extent[1], extent[2]), (extent[0], extent[1])]
-    fits = [
-        min((width - 2 * margin) / max(w, 1e-9), (height - 2 * margin - bar_room) / max(h, 1e-9))
-        for w, h in spans
-    ]
-    px_per_mm = float(min(fits))
+    def fit_scale(extent: np.ndarray) -> float:
+        spans = [(extent[0], extent[2]), (extent[1], extent[2]), (extent[0], extent[1])]
+        return float(
+            min(
+                min(
+                    (width - 2 * margin) / max(w, 1e-9),
+                    (height - 2 * margin - bar_room) / max(h, 1e-9),
+                )
+                for w, h in spans
+            )
+        )
 
     triangles = len(faces)
     if triangles > max_triangles:
-        # A grid cell of about a pixel keeps everything the picture can show.
-        cell = 1.0 / px_per_mm
-        posed, faces = cluster_vertices(posed, faces, cell)
+        # A grid cell of about a pixel keeps everything the picture can show
+        # (the box of the file's axes is never smaller than the final one).
+        cell = 1.0 / fit_scale(np.ptp(vertices, axis=0))
+        vertices, faces = cluster_vertices(vertices, faces, cell)
         while len(faces) > max_triangles:
             cell *= 1.5
-            posed, faces = cluster_vertices(posed, faces, cell)
+            vertices, faces = cluster_vertices(vertices, faces, cell)
         notes.append(
             f"Pictures drawn from a decimated copy ({triangles:,} \u2192 {len(faces):,} "
             "triangles); findings and measurements use the full mesh."
         )
+    posed, pose = _pose(vertices)
+    posed = posed - (posed.min(axis=0) + posed.max(axis=0)) / 2
+    extent = np.ptp(posed, axis=0)
+    px_per_mm = fit_scale(extent)
+
     normals = _face_normals(posed, faces)
     centre_px = np.array([width / 2, (height - bar_room) / 2])
 
