@@ -270,8 +270,9 @@ def verify(
 
     problems: list[Problem] = []
 
-    def report(entry_id: int, kind: str, message: str) -> None:
-        if len(problems) < _MAX_PROBLEMS:
+    def report(entry_id: int, kind: str, message: str, *, summary: bool = False) -> None:
+        # Per-entry findings are capped (a wrong key fails every entry); summaries never.
+        if summary or len(problems) < _MAX_PROBLEMS:
             problems.append(Problem(entry_id, kind, message))
 
     prev_id, prev_hash = 0, GENESIS
@@ -373,6 +374,7 @@ def verify(
             "altered",
             f"every one of the {keyed_entries} keyed entries fails its HMAC: "
             "FIRETRACE_AUDIT_KEY is most likely not the key this log was written with",
+            summary=True,
         )
     if unverifiable:
         report(
@@ -380,6 +382,7 @@ def verify(
             "unverifiable",
             f"{len(unverifiable)} entries from entry {unverifiable[0]} on are keyed (HMAC) and "
             "cannot be verified: set FIRETRACE_AUDIT_KEY",
+            summary=True,
         )
     if key is not None and entries and first_keyed_id is None:
         report(
@@ -388,6 +391,7 @@ def verify(
             f"none of the {entries} entries is keyed although FIRETRACE_AUDIT_KEY is set: the "
             "chain was rebuilt without the key, or written before it was set (if so, "
             "'firetrace audit seal' adopts it)",
+            summary=True,
         )
     if expected_head and head_found_at is None:
         report(
@@ -395,6 +399,7 @@ def verify(
             "truncated",
             f"the expected head {expected_head[:16]}... is not in the log: entries after "
             f"entry {current.id} were removed or the log was rewritten",
+            summary=True,
         )
     return VerifyResult(
         entries=entries,
