@@ -160,3 +160,10 @@ def test_library_trace_without_audit_writes_nothing(sample_registry):
     doc = trace(conn, "58B200917", audit=False)
     assert doc["matches"][0]["status"] == "reported_stolen"
     assert conn.execute("SELECT count(*) FROM audit").fetchone()[0] == before
+
+
+def test_exact_mode_returns_only_exact_and_normalised(run_cli, sample_registry):
+    exact = trace_json(run_cli, "bklm-101", "--exact")
+    assert exact["exact"] is True
+    assert [(m["serial"], m["match"]) for m in exact["matches"]] == [("BKLM101", "normalized")]
+    assert run_cli("trace", "BKLM1O1", "--exact").exit_code == 1  # a misread needs the full search

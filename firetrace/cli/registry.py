@@ -239,6 +239,12 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[
             int, typer.Option("--limit", min=1, help="At most this many matches.")
         ] = 20,
+        exact: Annotated[
+            bool,
+            typer.Option(
+                "--exact", help="Only exact and normalised matches (no look-alike or fuzzy)."
+            ),
+        ] = False,
         json_out: JsonOpt = False,
         db: DbOpt = None,
         operator: OperatorOpt = None,
@@ -267,6 +273,7 @@ def register(app: typer.Typer) -> None:
                 manufacturer=manufacturer,
                 component=component,
                 limit=limit,
+                exact=exact,
                 operator=opts.operator,
                 purpose=opts.purpose,
             )

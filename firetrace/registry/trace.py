@@ -189,6 +189,45 @@ def describe_match(conn: sqlite3.Connection, candidate) -> dict[str, Any]:
     return match
 
 
+def exact_candidates(
+    conn: sqlite3.Connection,
+    query: str,
+    *,
+    manufacturer: str | None = None,
+    component: str | None = None,
+    limit: int = 20,
+) -> list:
+    """Only exact and normalised matches: one index seek on ``serial_norm``.
+
+    For a clean reading (``trace --exact``); the full search with look-alike,
+    wildcard and fuzzy candidates is :func:`firetrace.serials.lookup.find_candidates`.
+    """
+    from firetrace.registry.parties import normalize_party_name
+    from firetrace.serials.lookup import Candidate
+    from firetrace.serials.normalize import normalize_serial
+
+    sql = (
+        "SELECT c.id, c.serial, p.name, c.kind FROM components c "
+        "JOIN parties p ON p.id = c.maker_id WHERE c.serial_norm = ?"
+    )
+    params: list[Any] = [normalize_serial(query)]
+    if manufacturer:
+        sql += " AND p.norm_name = ?"
+        params.append(normalize_party_name(manufacturer))
+    if component:
+        sql += " AND c.kind = ?"
+        params.append(component)
+    found = []
+    for cid, serial, maker, kind in conn.execute(sql, params):
+        if serial == query.strip():
+            found.append(Candidate(cid, serial, maker, kind, "exact", 1.0, "serial as marked"))
+        else:
+            why = "equal after case, space and dash folding"
+            found.append(Candidate(cid, serial, maker, kind, "normalized", 0.99, why))
+    found.sort(key=lambda c: (c.match != "exact", c.manufacturer, c.component, c.serial))
+    return found[:limit]
+
+
 def trace(
     conn: sqlite3.Connection,
     query: str,
@@ -196,23 +235,26 @@ def trace(
     manufacturer: str | None = None,
     component: str | None = None,
     limit: int = 20,
+    exact: bool = False,
     operator: str = "unknown",
     purpose: str | None = None,
     audit: bool = True,
 ) -> dict[str, Any]:
     """Trace ``query``; returns ``{"query": ..., "matches": [...]}`` per CONTRACT.
 
-    Each trace is recorded in the audit log (its own small write transaction)
-    unless ``audit`` is False (used by the benchmark to measure the log's cost).
+    ``exact`` limits the search to exact and normalised matches. Each trace is
+    recorded in the audit log (its own small write transaction) unless ``audit``
+    is False (used by the benchmark to measure the log's cost).
     """
     from firetrace.audit import check_policy
-    from firetrace.serials.lookup import find_candidates
 
     conn = getattr(conn, "conn", conn)
     check_policy("trace", purpose)
-    candidates = find_candidates(
-        conn, query, manufacturer=manufacturer, component=component, limit=limit
-    )
+    if exact:
+        search = exact_candidates
+    else:
+        from firetrace.serials.lookup import find_candidates as search
+    candidates = search(conn, query, manufacturer=manufacturer, component=component, limit=limit)
     matches = [describe_match(conn, candidate) for candidate in candidates]
     if audit:
         from firetrace.audit import append_entry
@@ -229,6 +271,7 @@ def trace(
                     "manufacturer": manufacturer,
                     "component": component,
                     "limit": limit,
+                    "exact": exact,
                 },
                 record_ids=[m["component_id"] for m in matches],
             )
@@ -237,4 +280,4 @@ def trace(
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-    return {"query": query, "matches": matches}
+    return {"query": query, "exact": exact, "matches": matches}

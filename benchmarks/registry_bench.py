@@ -1,0 +1,246 @@
+"""Registry benchmark: batch import throughput against a plain sqlite3 baseline,
+peak memory as the batch grows, and trace latency (in-process and end to end).
+
+    python benchmarks/registry_bench.py [--rows 1000000] [--small 250000] [--out DIR]
+
+Prints:
+* import rows/s of `import_batch` (validation, staging, set-based inserts, serial
+  hook, audit) next to a baseline measured in the same run: the same rows written
+  with plain ``sqlite3`` ``executemany`` in one transaction into the same schema
+  (no validation, no normalisation: serials stored as written);
+* peak RSS of the import at ``--small`` rows and at ``--rows`` rows (a flat
+  figure means the import streams);
+* exact-trace latency p50/p95 in-process on the resulting registry, and the wall
+  time of ``firetrace trace SERIAL`` as a subprocess;
+* the audit log's cost: import rows/s and trace p95 with and without audit.
+Targets (issue 2): import >= 100,000 rows/s and >= 1/3 of the baseline; exact
+trace p95 <= 2 ms; `firetrace trace` <= 0.3 s on a 1M-component registry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+
+def _fresh_db(path: Path) -> Path:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    return path
+
+
+def worker_import(db: Path, batch: Path, audit: bool) -> dict:
+    """Run one import in this process; report time and peak RSS."""
+    from firetrace.registry.db import connect
+    from firetrace.registry.importer import import_batch
+
+    conn = connect(_fresh_db(db))
+    started = time.perf_counter()
+    result = import_batch(conn, batch, operator="bench", purpose="bench", audit=audit)
+    seconds = time.perf_counter() - started
+    assert result.status == "imported", [str(e) for e in result.errors[:5]]
+    return {
+        "rows": result.rows,
+        "seconds": seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "components": result.counts["components"],
+        "warnings": len(result.warnings),
+    }
+
+
+def worker_baseline(db: Path, batch: Path) -> dict:
+    """The same rows with plain sqlite3 executemany in one transaction, same schema."""
+    from firetrace.registry.db import connect
+
+    conn = connect(_fresh_db(db))
+    started = time.perf_counter()
+    conn.execute("BEGIN IMMEDIATE")
+    makers: dict[str, int] = {}
+
+    def rows():
+        with open(batch, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader)
+            yield header
+            yield from reader
+
+    source = rows()
+    header = next(source)
+    col = {name: i for i, name in enumerate(header)}
+    m, s, k = col["manufacturer"], col["serial"], col["component"]
+    ev, day, ref = col["event"], col["event_date"], col["reference"]
+    for fields in rows():
+        if fields is header or fields[m] in makers:
+            continue
+        makers[fields[m]] = conn.execute(
+            "INSERT INTO parties (norm_name, name) VALUES (?, ?)", (fields[m], fields[m])
+        ).lastrowid
+    # Components: one INSERT OR IGNORE per row (identity = maker, kind, serial as written).
+    conn.executemany(
+        "INSERT OR IGNORE INTO components (maker_id, kind, control, serial, serial_norm, "
+        "serial_fold, serial_skel) VALUES (?, ?, 1, ?, ?, ?, ?)",
+        (
+            (makers[f[m]], f[k] or "frame", f[s], f[s], f[s], f[s])
+            for f in rows()
+            if f is not header
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO events (component_id, event, event_date, reference, line, row_key) "
+        "VALUES ((SELECT id FROM components WHERE maker_id = ? AND kind = ? AND serial_norm = ?),"
+        " ?, ?, ?, ?, ?)",
+        (
+            (makers[f[m]], f[k] or "frame", f[s], f[ev], f[day], f[ref], n, n.to_bytes(8, "big"))
+            for n, f in enumerate(rows())
+            if f is not header
+        ),
+    )
+    conn.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    rows_done = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    return {"rows": rows_done, "seconds": seconds}
+
+
+def _run_worker(*args: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, cwd=ROOT
+    )
+    if proc.returncode:
+        raise SystemExit(f"worker {args} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def trace_latency(db: Path, samples: int, audit: bool) -> tuple[float, float, list[str]]:
+    from firetrace.registry.db import connect
+    from firetrace.registry.trace import trace
+
+    conn = connect(db)
+    total = conn.execute("SELECT max(id) FROM components").fetchone()[0]
+    rng = random.Random(1)
+    serials = [
+        conn.execute(
+            "SELECT serial FROM components WHERE id = ?", (rng.randint(1, total),)
+        ).fetchone()[0]
+        for _ in range(samples)
+    ]
+    timings = []
+    for serial in serials:
+        started = time.perf_counter()
+        doc = trace(conn, serial, operator="bench", purpose="bench", audit=audit)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert doc["matches"], serial
+    conn.close()
+    return statistics.median(timings), _percentile(timings, 0.95), serials
+
+
+def cli_trace_wall(db: Path, serials: list[str], runs: int = 7) -> tuple[float, float]:
+    walls = []
+    env = dict(os.environ, FIRETRACE_OPERATOR="bench")
+    for serial in serials[:runs]:
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "firetrace", "trace", serial, "--db", str(db), "--json"],
+            capture_output=True,
+            cwd=ROOT,
+            env=env,
+        )
+        walls.append(time.perf_counter() - started)
+        assert proc.returncode == 0, proc.stderr
+    return statistics.median(walls), max(walls)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=250_000)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        kind, db, batch, *rest = args.worker
+        if kind == "import":
+            print(json.dumps(worker_import(Path(db), Path(batch), audit=rest != ["noaudit"])))
+        else:
+            print(json.dumps(worker_baseline(Path(db), Path(batch))))
+        return
+
+    from _registry_gen import write_batch
+
+    out = args.out or Path(tempfile.mkdtemp(prefix="firetrace-bench-"))
+    out.mkdir(parents=True, exist_ok=True)
+    big, small = out / f"batch_{args.rows}.csv", out / f"batch_{args.small}.csv"
+    started = time.perf_counter()
+    write_batch(big, args.rows, seed=1)
+    write_batch(small, args.small, seed=1)
+    print(
+        f"generated batches of {args.rows:,} and {args.small:,} rows in "
+        f"{time.perf_counter() - started:.1f} s ({big.stat().st_size / 1e6:.0f} MB)"
+    )
+
+    base = _run_worker("baseline", str(out / "baseline.db"), str(big))
+    base_rate = base["rows"] / base["seconds"]
+    print(
+        f"baseline sqlite3 executemany: {base['rows']:,} rows in {base['seconds']:.1f} s "
+        f"= {base_rate:,.0f} rows/s"
+    )
+
+    small_run = _run_worker("import", str(out / "small.db"), str(small))
+    full = _run_worker("import", str(out / "registry.db"), str(big))
+    rate = full["rows"] / full["seconds"]
+    print(
+        f"firetrace import: {full['rows']:,} rows in {full['seconds']:.1f} s = {rate:,.0f} rows/s "
+        f"({rate / base_rate:.2f}x baseline; targets >= 100,000 rows/s and >= 0.33x)"
+    )
+    print(
+        f"import peak RSS: {small_run['peak_rss_mb']:.0f} MB at {small_run['rows']:,} rows, "
+        f"{full['peak_rss_mb']:.0f} MB at {full['rows']:,} rows "
+        f"(ratio {full['peak_rss_mb'] / small_run['peak_rss_mb']:.2f} for "
+        f"{full['rows'] / small_run['rows']:.0f}x the rows)"
+    )
+    noaudit = _run_worker("import", str(out / "noaudit.db"), str(big), "noaudit")
+    rate_noaudit = noaudit["rows"] / noaudit["seconds"]
+
+    from firetrace.registry.db import connect
+
+    conn = connect(out / "registry.db")
+    components = conn.execute("SELECT count(*) FROM components").fetchone()[0]
+    conn.close()
+    p50, p95, serials = trace_latency(out / "registry.db", 500, audit=True)
+    p50_na, p95_na, _ = trace_latency(out / "registry.db", 500, audit=False)
+    print(
+        f"exact trace in-process on {components:,} components: p50 {p50:.2f} ms, "
+        f"p95 {p95:.2f} ms (target p95 <= 2 ms)"
+    )
+    wall, worst = cli_trace_wall(out / "registry.db", serials)
+    print(
+        f"`firetrace trace` end to end: median {wall:.3f} s, worst {worst:.3f} s (target <= 0.3 s)"
+    )
+    print(
+        f"audit cost: import {rate:,.0f} rows/s with audit vs {rate_noaudit:,.0f} without "
+        f"(ratio {rate / rate_noaudit:.2f}); trace p95 {p95:.2f} ms with audit vs "
+        f"{p95_na:.2f} ms without (ratio {p95 / p95_na:.2f})"
+    )
+    print(f"(files in {out})")
+
+
+if __name__ == "__main__":
+    main()
