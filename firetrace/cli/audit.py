@@ -156,8 +156,11 @@ def verify_cmd(
             highlight=False,
             soft_wrap=True,
         )
-        for problem in sorted(result.problems, key=lambda p: p.entry_id)[1:]:
+        rest = sorted(result.problems, key=lambda p: p.entry_id)[1:]
+        for problem in rest[:20]:
             console.print(f"  entry {problem.entry_id}: {problem.message}", highlight=False)
+        if len(rest) > 20:
+            console.print(f"  ... and {len(rest) - 20} more (--json lists them)", highlight=False)
     if not result.ok:
         raise typer.Exit(1)
 
