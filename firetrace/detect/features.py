@@ -55,10 +55,14 @@ def topology(faces: np.ndarray, n_vertices: int) -> dict[str, Any]:
     boundaries = np.flatnonzero(np.diff(keys)) + 1
     counts = np.diff(np.concatenate(([0], boundaries, [len(keys)])))
     unique_edges = len(counts)
-    used = np.unique(faces)
+    used = np.flatnonzero(np.bincount(faces.ravel(), minlength=n_vertices))
     chi = int(len(used) - unique_edges + len(faces))
+    unique_keys = keys[np.concatenate(([0], boundaries))]
     graph = coo_matrix(
-        (np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])),
+        (
+            np.ones(len(unique_keys), dtype=np.int8),
+            (unique_keys // n_vertices, unique_keys % n_vertices),
+        ),
         shape=(n_vertices, n_vertices),
     )
     n_components, labels = connected_components(graph, directed=False)
@@ -86,15 +90,16 @@ def principal_frame(vertices: np.ndarray, sample: int) -> tuple[np.ndarray, np.n
 
     points = vertices
     if len(points) > sample:
-        rng = np.random.default_rng(0)
-        points = points[rng.choice(len(points), sample, replace=False)]
+        points = points[:: len(points) // sample + 1]
     try:
         to_origin, extents = trimesh.bounds.oriented_bounds(points)
-        aligned = vertices @ to_origin[:3, :3].T + to_origin[:3, 3]
+        # einsum, not matmul: a 3-column product gains nothing from BLAS threads,
+        # which only contend on a busy machine
+        aligned = np.einsum("ij,kj->ik", vertices, to_origin[:3, :3]) + to_origin[:3, 3]
     except Exception:  # flat or degenerate point sets: fall back to principal axes
         centred = vertices - vertices.mean(axis=0)
         _, _, axes = np.linalg.svd(centred[:: max(1, len(centred) // sample)], full_matrices=False)
-        aligned = centred @ axes.T
+        aligned = np.einsum("ij,kj->ik", centred, axes)
     order = np.argsort(-np.ptp(aligned, axis=0))
     aligned = aligned[:, order]
     aligned = aligned - aligned.min(axis=0)

@@ -143,10 +143,12 @@ def check_geometry(design: Design) -> None:
         raise InputError(f"{design.format}: {bad} vertices have NaN or infinite coordinates")
     if np.abs(vertices).max() > 1e9:
         raise InputError(f"{design.format}: coordinates beyond 1e9 units")
-    tri = vertices[faces]
-    doubled_area = np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    points = vertices.astype(np.float32)
+    corner = points[faces[:, 0]]
+    cross = np.cross(points[faces[:, 1]] - corner, points[faces[:, 2]] - corner)
+    doubled_area_sq = np.einsum("ij,ij->i", cross, cross)
     scale = max(float(np.ptp(vertices, axis=0).max()), 1e-30)
-    nondegenerate = doubled_area > 1e-12 * scale * scale
+    nondegenerate = doubled_area_sq > (1e-12 * scale * scale) ** 2
     if not nondegenerate.any():
         raise InputError(
             f"{design.format}: degenerate mesh (all {len(faces)} triangles have zero area)"
