@@ -44,8 +44,9 @@ if sys.argv[2] == "-":
 started, cpu_started = time.perf_counter(), time.process_time()
 record = inspect_file(sys.argv[2])
 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-result = {"seconds": elapsed, "cpu_seconds": cpu, "peak_rss_mb": peak_mb(), "verdict": record["verdict"],
-          "rules": [f["rule"] for f in record["findings"]], "load": os.getloadavg()[0]}
+result = {"seconds": elapsed, "cpu_seconds": cpu, "peak_rss_mb": peak_mb(),
+          "verdict": record["verdict"], "rules": [f["rule"] for f in record["findings"]],
+          "load": os.getloadavg()[0]}
 print(json.dumps(result))
 """
 
@@ -91,7 +92,8 @@ def main() -> None:
     peak = max(r["peak_rss_mb"] for r in runs)
     for i, run in enumerate(runs, 1):
         print(
-            f"run {i}: {run['seconds']:.2f} s wall, {run['cpu_seconds']:.2f} s CPU, peak RSS {run['peak_rss_mb']:.0f} MB, "
+            f"run {i}: {run['seconds']:.2f} s wall, {run['cpu_seconds']:.2f} s CPU, "
+            f"peak RSS {run['peak_rss_mb']:.0f} MB, "
             f"verdict {run['verdict']} {run['rules']}"
         )
     print(
