@@ -89,6 +89,21 @@ class BackupResult:
         return dict(self.__dict__)
 
 
+def _remove_stale_partials(dest: Path) -> None:
+    """Remove unfinished copies left by a killed backup to the same file name."""
+    for leftover in dest.parent.glob(f".{dest.name}.partial-*"):
+        # .NAME.partial-PID, and its -journal/-wal companions
+        pid = leftover.name.split(".partial-", 1)[1].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            pass  # alive but someone else's: leave it
+
+
 def copy_registry(conn: sqlite3.Connection, dest: str | Path, *, force: bool = False) -> dict:
     """Copy the registry open on ``conn`` to ``dest`` and integrity-check the copy.
 
@@ -107,6 +122,7 @@ def copy_registry(conn: sqlite3.Connection, dest: str | Path, *, force: bool = F
     if source and Path(source).resolve() == dest.resolve():
         raise UsageError(f"{dest}: is the registry itself")
 
+    _remove_stale_partials(dest)
     partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
     try:
         copy = sqlite3.connect(str(partial), isolation_level=None)
