@@ -365,3 +365,35 @@ def test_report_from_a_scan_of_the_samples(tmp_path, run_cli):
             assert (decode_data_uri(attrs["src"]) != 255).any(axis=-1).mean() > 0.01
     drawn = [c for c in page.cards if c["images"]]
     assert len(drawn) >= len(flagged) - sum(r["format"] in ("step", "iges") for r in flagged)
+
+
+def test_report_draws_a_file_found_inside_nested_archives(tmp_path, run_cli):
+    """A flagged STL inside a zip is read again through its ``!/`` path and drawn."""
+    import zipfile
+
+    from firetrace.cli import app
+
+    if "scan" not in {c.name for c in app.registered_commands}:
+        pytest.skip("needs `firetrace scan` (issue 5)")
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    stl = io.BytesIO()
+    stand_in_parts()["tube.stl"].export(stl, file_type="stl")
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("parts/barrel_blank.stl", stl.getvalue())
+    with zipfile.ZipFile(evidence / "backup.zip", "w") as archive:
+        archive.writestr("old/inner.zip", inner.getvalue())
+    jsonl = tmp_path / "scan.jsonl"
+    result = run_cli("scan", evidence, "--jsonl", jsonl, "--workers", "1")
+    assert result.exit_code in (0, 1), result.stderr
+    records = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    nested = [r for r in records if r["path"].endswith("!/parts/barrel_blank.stl")]
+    assert len(nested) == 1
+    out = tmp_path / "r.html"
+    summary = build_report(jsonl, out, min_verdict="clear")
+    assert summary.drawn == summary.cards >= 1
+    page = Page(out.read_text(encoding="utf-8"))
+    card = next(c for c in page.cards if nested[0]["path"] in "".join(c["text"]))
+    assert len(card["images"]) == 3
+    assert "matches the scan's SHA-256" in "".join(card["text"])

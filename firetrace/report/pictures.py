@@ -68,15 +68,18 @@ def _locate(path: str, base_dir: Path | None) -> str:
     return path
 
 
-def read_subject(path: str, base_dir: Path | None = None) -> bytes:
-    """The bytes of a scanned file, given its record path (``!/`` layers allowed)."""
+def read_subject(path: str, base_dir: Path | None = None, inode: int | None = None) -> bytes:
+    """The bytes of a scanned file, given its record path (``!/`` layers allowed).
+
+    ``inode`` picks between same-named files in a disk image (live and deleted).
+    """
     located = _locate(path, base_dir)
     try:
         from firetrace.forensics.evidence import read_evidence
     except ImportError:
         read_evidence = None
     if read_evidence is not None:
-        return read_evidence(located)
+        return read_evidence(located, inode=inode)
     if LAYER_SEPARATOR in located:
         raise FiretraceError("reading inside containers needs firetrace.forensics.evidence")
     return Path(located).read_bytes()
@@ -104,7 +107,8 @@ def pictures_for(record: dict[str, Any], base_dir: Path | None = None) -> Pictur
     name = path.rsplit("/", 1)[-1]
     pictures = Pictures()
     try:
-        data = read_subject(path, base_dir)
+        inode = record.get("inode")
+        data = read_subject(path, base_dir, inode if isinstance(inode, int) else None)
     except (OSError, FiretraceError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         pictures.problem = f"The file could no longer be read ({reason}); no pictures."
