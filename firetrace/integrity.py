@@ -231,8 +231,15 @@ class CheckResult:
 def check(
     conn: sqlite3.Connection, *, quick: bool = False, expected_head: str | None = None
 ) -> CheckResult:
-    """Run every integrity check on the open registry; nothing is written."""
+    """Run every integrity check on the open registry; nothing is written.
+
+    All checks read one snapshot (a read transaction), so an import committing
+    meanwhile cannot make a batch and its audit entry look out of step.
+    """
+    own_snapshot = not conn.in_transaction
     try:
+        if own_snapshot:
+            conn.execute("BEGIN")
         result = CheckResult(
             integrity=_integrity_errors(conn, quick=quick),
             foreign_keys=_foreign_key_errors(conn),
@@ -243,4 +250,10 @@ def check(
     except sqlite3.DatabaseError as exc:
         # A damaged file can fail the pragmas themselves; that is a finding too.
         return CheckResult(integrity=[f"database error: {exc}"])
+    finally:
+        if own_snapshot and conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")  # read-only: nothing to keep
+            except sqlite3.Error:
+                pass
     return result
