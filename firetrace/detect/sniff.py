@@ -95,6 +95,15 @@ def _sniff_zip(fh: BinaryIO) -> str | None:
     return None
 
 
+def _zip_opens(fh: BinaryIO) -> bool:
+    try:
+        fh.seek(0)
+        with zipfile.ZipFile(fh):
+            return True
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
+        return False
+
+
 def sniff_bytes(head: bytes, size: int) -> str | None:
     """Identify a format from the first bytes of a file and its total size."""
     if not head:
@@ -155,7 +164,10 @@ def sniff_format(fh: BinaryIO, size: int, name: str | None = None) -> str | None
     except (OSError, ValueError):
         return None
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        return _sniff_zip(fh)
+        found = _sniff_zip(fh)
+        if found is None and extension_format(name) in ("3mf", "amf") and not _zip_opens(fh):
+            return extension_format(name)  # a corrupt 3MF is reported, not taken for an archive
+        return found
     found = sniff_bytes(head, size)
     if found is not None:
         return found
