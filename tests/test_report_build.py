@@ -397,3 +397,42 @@ def test_report_draws_a_file_found_inside_nested_archives(tmp_path, run_cli):
     card = next(c for c in page.cards if nested[0]["path"] in "".join(c["text"]))
     assert len(card["images"]) == 3
     assert "matches the scan's SHA-256" in "".join(card["text"])
+
+
+def test_deleted_file_in_a_disk_image_is_drawn_and_marked(tmp_path, run_cli):
+    """A deleted STL still recoverable from a FAT image gets a card with pictures."""
+    import shutil
+    import subprocess
+
+    from firetrace.cli import app
+
+    if "scan" not in {c.name for c in app.registered_commands}:
+        pytest.skip("needs `firetrace scan` (issue 5)")
+    missing = [t for t in ("mkfs.fat", "mcopy", "mdel") if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (dosfstools, mtools; installed by .ci/run)")
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    stl = tmp_path / "cavity_block.stl"
+    stand_in_parts()["cavity_block.stl"].export(stl)
+    image = evidence / "sdcard.img"
+    for command in (
+        ["mkfs.fat", "-C", image, "2048"],
+        ["mcopy", "-i", image, stl, "::/cavity_block.stl"],
+        ["mdel", "-i", image, "::/cavity_block.stl"],
+    ):
+        subprocess.run([str(a) for a in command], check=True, capture_output=True, timeout=60)
+    jsonl = tmp_path / "scan.jsonl"
+    result = run_cli("scan", evidence, "--jsonl", jsonl, "--workers", "1")
+    assert result.exit_code in (0, 1), result.stderr
+    records = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    assert [r["deleted"] for r in records] == [True]
+    out = tmp_path / "r.html"
+    assert build_report(jsonl, out, min_verdict="clear").drawn == 1
+    source = out.read_text(encoding="utf-8")
+    card = Page(source).cards[0]
+    card_text = "".join(card["text"])
+    assert "yes (recovered" in card_text and f"{image}!/" in card_text
+    assert len(card["images"]) == 3
+    assert "matches the scan's SHA-256" in card_text
+    assert hashlib.sha256(image.read_bytes()).hexdigest() in source  # the image, in the summary

@@ -82,9 +82,15 @@ def _pose(vertices: np.ndarray) -> tuple[np.ndarray, str]:
     """
     extent = np.ptp(vertices, axis=0)
     try:
+        import warnings
+
         import trimesh
 
-        to_origin, box = trimesh.bounds.oriented_bounds(vertices, angle_digits=2)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")  # hull mass properties of slivers divide by 0
+            to_origin, box = trimesh.bounds.oriented_bounds(vertices, angle_digits=2)
+        if not np.isfinite(to_origin).all() or not np.isfinite(box).all():
+            raise ValueError("no finite oriented box")
     except Exception:  # flat or degenerate point sets: qhull refuses them
         return vertices, "the file's own axes"
     if np.prod(extent) <= SKEW_RATIO * max(float(np.prod(box)), 1e-30):
