@@ -69,7 +69,12 @@ def batch_state(conn, batch_no: int) -> tuple[int, int]:
 def test_fifty_imports_killed_at_random_points(tmp_path):
     rows, kills = 2000, 50
     db = tmp_path / "registry.db"
-    env = {**os.environ, "FIRETRACE_DB": str(db), "FIRETRACE_OPERATOR": "crash-test"}
+    env = {
+        **os.environ,
+        "FIRETRACE_DB": str(db),
+        "FIRETRACE_OPERATOR": "crash-test",
+        "FIRETRACE_AUDIT_KEY": "crash-test key",  # check then verifies a keyed chain
+    }
     batches = [write_batch(tmp_path / f"b{n:03d}.csv", n, rows) for n in range(kills + 1)]
 
     # Calibrate: how long a whole import takes here (start-up plus the transaction).
@@ -94,6 +99,7 @@ def test_fifty_imports_killed_at_random_points(tmp_path):
     check = subprocess.run(firetrace("check", "--json"), env=env, capture_output=True, text=True)
     report = json.loads(check.stdout)
     assert check.returncode == 0, report["problems"]
+    assert report["audit"]["keyed_entries"] == report["audit"]["entries"] > 0
 
     conn = connect(db)
     present = 0
