@@ -436,3 +436,15 @@ def test_deleted_file_in_a_disk_image_is_drawn_and_marked(tmp_path, run_cli):
     assert len(card["images"]) == 3
     assert "matches the scan's SHA-256" in card_text
     assert hashlib.sha256(image.read_bytes()).hexdigest() in source  # the image, in the summary
+
+
+@pytest.mark.parametrize("fmt", ["stl", "obj", "ply", "off", "3mf", "glb"])
+def test_every_mesh_format_is_drawn(tmp_path, fmt):
+    from firetrace.report.pictures import pictures_for
+
+    path = tmp_path / f"part.{fmt}"
+    stand_in_parts()["tube.stl"].export(path)
+    data = path.read_bytes()
+    pictures = pictures_for({"path": str(path), "format": fmt, **digests(data)})
+    assert pictures.problem is None and len(pictures.views) == 3
+    assert ("Extents in the views", "22.0 \u00d7 22.0 \u00d7 90.0 mm") in pictures.facts
