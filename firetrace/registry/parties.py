@@ -79,7 +79,7 @@ def _suffix_sets(
     return tuple((n, frozenset(s for s in suffixes if len(s) == n)) for n in lengths)
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=8192)
 def normalize_party_name(name: str) -> str:
     """The party key of ``name``: ``'GLOCK GmbH'`` and ``'Glock'`` both give ``'GLOCK'``.
 

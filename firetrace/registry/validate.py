@@ -396,7 +396,7 @@ class RowValidator:
         keys = self._serials.get(serial)
         if keys is None:
             keys = self._check_serial(serial)
-            if len(self._serials) > 50_000:
+            if len(self._serials) > 4096:  # rows of one component sit close together
                 self._serials.clear()
             self._serials[serial] = keys
         day = self._dates.get(row[i_date]) or self._check_date(row[i_date].strip() or "?")
