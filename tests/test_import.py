@@ -229,3 +229,22 @@ def test_firearm_key_links_parts_and_barrel_moves(tmp_path, run_cli, db_path):
     )
     # Installing the barrel in B closes its assembly in A on the same day.
     assert spans == [("FCU100", "2020-01-01", "2022-06-01"), ("FCU200", "2022-06-01", None)]
+
+
+def test_us_profile_serial_unique_per_licensee(tmp_path, run_cli, db_path):
+    rows = [
+        batch_row(manufacturer="Ruger", serial="US1001", country_of_manufacture="US"),
+        batch_row(
+            manufacturer="Ruger", serial="US1001", component="receiver", country_of_manufacture="US"
+        ),
+        # A part marked with its frame's serial is not a second firearm.
+        batch_row(
+            manufacturer="Ruger", serial="US1001", component="barrel", country_of_manufacture="US"
+        ),
+    ]
+    path = write_csv(tmp_path / "us.csv", rows)
+    assert run_cli("import", path, "--profile", "iti", "--dry-run").exit_code == 0
+    result = run_cli("import", path, "--profile", "us")
+    assert result.exit_code == 1
+    assert "line 2: serial:" in result.stdout and "line 3: serial:" in result.stdout
+    assert "line 4:" not in result.stdout

@@ -192,17 +192,17 @@ def _batch_level_checks(conn: sqlite3.Connection, profile, sink: _ErrorSink) -> 
             sink.add(line, "firearm", f"key '{key}' groups more than one control component")
     if profile.serial_unique_per_maker:
         for line, serial, maker in conn.execute(
-            "SELECT s.line, s.serial, s.maker_name FROM staging s WHERE EXISTS ("
-            "  SELECT 1 FROM staging o WHERE o.maker_norm = s.maker_norm "
-            "  AND o.serial_norm = s.serial_norm AND o.kind <> s.kind)"
-            " OR EXISTS (SELECT 1 FROM components c JOIN parties p ON p.id = c.maker_id "
+            "SELECT s.line, s.serial, s.maker_name FROM staging s WHERE s.control = 1 AND ("
+            "  EXISTS (SELECT 1 FROM staging o WHERE o.maker_norm = s.maker_norm "
+            "  AND o.serial_norm = s.serial_norm AND o.kind <> s.kind AND o.control = 1)"
+            "  OR EXISTS (SELECT 1 FROM components c JOIN parties p ON p.id = c.maker_id "
             "  WHERE p.norm_name = s.maker_norm AND c.serial_norm = s.serial_norm "
-            "  AND c.kind <> s.kind) ORDER BY s.line"
+            "  AND c.kind <> s.kind AND c.control = 1)) ORDER BY s.line"
         ):
             sink.add(
                 line,
                 "serial",
-                f"'{serial}' is used by {maker} on another component kind "
+                f"'{serial}' is used by {maker} on another control component "
                 f"(profile '{profile.name}': one serial per licensee)",
             )
 
