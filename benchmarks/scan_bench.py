@@ -157,13 +157,17 @@ def tree_size(roots: list[Path]) -> tuple[int, int]:
     return files, size
 
 
-def time_sha256sum(roots: list[Path]) -> float:
+def time_sha256sum(roots: list[Path], parallel: int = 1) -> float:
     start = time.perf_counter()
     find = subprocess.Popen(
         ["find", *map(str, roots), "-type", "f", "-print0"], stdout=subprocess.PIPE
     )
+    fan_out = ["-P", str(parallel), "-n", "32"] if parallel > 1 else []
     subprocess.run(
-        ["xargs", "-0", "sha256sum"], stdin=find.stdout, stdout=subprocess.DEVNULL, check=True
+        ["xargs", "-0", *fan_out, "sha256sum"],
+        stdin=find.stdout,
+        stdout=subprocess.DEVNULL,
+        check=True,
     )
     find.wait()
     return time.perf_counter() - start
@@ -280,6 +284,11 @@ def main() -> None:
             f"baseline sha256sum: {baseline:.2f} s, {files / baseline:.0f} files/s, "
             f"{mb / baseline:.0f} MB/s"
         )
+        fan = time_sha256sum(roots_all, parallel=args.workers)
+        print(
+            f"baseline sha256sum x{args.workers} (xargs -P): {fan:.2f} s, "
+            f"{files / fan:.0f} files/s, {mb / fan:.0f} MB/s"
+        )
 
         small = run_child(base / "half.jsonl", roots_half, args.workers, analysis=False)
         fast = run_child(base / "all.jsonl", roots_all, args.workers, analysis=False)
@@ -287,7 +296,8 @@ def main() -> None:
         t = fast["elapsed"]
         print(
             f"scan (sniff + hash design files, no analysis): {t:.2f} s, {files / t:.0f} files/s, "
-            f"{mb / t:.0f} MB/s, ratio vs sha256sum {baseline / t:.2f}"
+            f"{mb / t:.0f} MB/s, ratio vs sha256sum {baseline / t:.2f} "
+            f"(vs sha256sum x{args.workers}: {fan / t:.2f})"
         )
         print(
             f"  design files hashed: {len(hashed & planted)}/{len(planted)} planted "
@@ -306,7 +316,8 @@ def main() -> None:
             verdicts = full["counts"].get("by_verdict", {})
             print(
                 f"scan (full inspection of every design file): {t:.2f} s, {files / t:.0f} files/s, "
-                f"{mb / t:.0f} MB/s, ratio vs sha256sum {baseline / t:.2f}, "
+                f"{mb / t:.0f} MB/s, ratio vs sha256sum {baseline / t:.2f} "
+                f"(vs x{args.workers}: {fan / t:.2f}), "
                 f"{t / max(full['counts'].get('candidates', 1), 1) * args.workers:.2f} "
                 f"worker-s per design file, verdicts {verdicts}"
             )
