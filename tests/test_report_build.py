@@ -448,3 +448,22 @@ def test_every_mesh_format_is_drawn(tmp_path, fmt):
     pictures = pictures_for({"path": str(path), "format": fmt, **digests(data)})
     assert pictures.problem is None and len(pictures.views) == 3
     assert ("Extents in the views", "22.0 \u00d7 22.0 \u00d7 90.0 mm") in pictures.facts
+
+
+def test_relative_scan_paths_are_found_from_another_folder(tmp_path, run_cli, monkeypatch):
+    """A scan of a relative path, reported on from elsewhere, still finds its evidence."""
+    from firetrace.cli import app
+
+    if "scan" not in {c.name for c in app.registered_commands}:
+        pytest.skip("needs `firetrace scan` (issue 5)")
+    (tmp_path / "case" / "evidence").mkdir(parents=True)
+    stand_in_parts()["tube.stl"].export(tmp_path / "case" / "evidence" / "tube.stl")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    jsonl = tmp_path / "out" / "scan.jsonl"
+    monkeypatch.chdir(tmp_path / "case")
+    result = run_cli("scan", "evidence", "--jsonl", jsonl, "--workers", "1")
+    assert result.exit_code in (0, 1), result.stderr
+    assert json.loads(jsonl.read_text().splitlines()[0])["path"] == "evidence/tube.stl"
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert build_report(jsonl, tmp_path / "r.html", min_verdict="clear").drawn == 1

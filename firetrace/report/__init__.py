@@ -57,7 +57,7 @@ def build_report(
     """
     from firetrace import __version__
     from firetrace.report.html import Card, PageContext, render_page
-    from firetrace.report.pictures import pictures_for
+    from firetrace.report.pictures import EvidenceLocations, pictures_for
     from firetrace.report.scanfile import flagged, load_scan
 
     jsonl = Path(jsonl)
@@ -70,11 +70,11 @@ def build_report(
     chosen, total = flagged(scan.records, min_verdict, limit)
 
     cards = []
-    base_dir = jsonl.resolve().parent
+    locations = EvidenceLocations.from_manifest(scan.manifest, jsonl.resolve().parent)
     for number, record in enumerate(chosen, 1):
         if progress is not None:
             progress(number - 1, len(chosen), record.path)
-        pictures = pictures_for(record.data, base_dir)
+        pictures = pictures_for(record.data, locations)
         cards.append(
             Card(
                 number=number,

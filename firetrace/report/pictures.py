@@ -58,22 +58,52 @@ def mm_per_unit(units: Any) -> float:
     return MM_PER_UNIT.get(word, 1.0)
 
 
-def _locate(path: str, base_dir: Path | None) -> str:
-    """A relative top layer that does not exist here is tried beside the JSONL."""
-    top, sep, rest = path.partition(LAYER_SEPARATOR)
-    if base_dir is not None and not Path(top).is_absolute() and not Path(top).exists():
-        candidate = base_dir / top
-        if candidate.exists():
-            return str(candidate) + sep + rest
-    return path
+@dataclass
+class EvidenceLocations:
+    """Where the evidence a scan named by relative paths can be found now.
+
+    A scan run as ``firetrace scan cases/42`` records relative paths; the
+    manifest keeps each root's absolute path, and the JSONL's folder is a last
+    resort, so the report can be built from another working folder.
+    """
+
+    roots: list[tuple[str, str]] = field(default_factory=list)  # (as recorded, absolute)
+    base_dir: Path | None = None
+
+    @classmethod
+    def from_manifest(
+        cls, manifest: dict[str, Any] | None, base_dir: Path | None
+    ) -> EvidenceLocations:
+        roots = []
+        for root in (manifest or {}).get("roots") or []:
+            if isinstance(root, dict) and isinstance(root.get("path"), str):
+                absolute = root.get("absolute")
+                if isinstance(absolute, str) and absolute != root["path"]:
+                    roots.append((root["path"].rstrip("/"), absolute.rstrip("/")))
+        return cls(roots=roots, base_dir=base_dir)
+
+    def locate(self, path: str) -> str:
+        top, sep, rest = path.partition(LAYER_SEPARATOR)
+        if Path(top).is_absolute() or Path(top).exists():
+            return path
+        for recorded, absolute in self.roots:
+            if top == recorded or top.startswith(recorded + "/"):
+                candidate = absolute + top[len(recorded) :]
+                if Path(candidate).exists():
+                    return candidate + sep + rest
+        if self.base_dir is not None and (self.base_dir / top).exists():
+            return str(self.base_dir / top) + sep + rest
+        return path
 
 
-def read_subject(path: str, base_dir: Path | None = None, inode: int | None = None) -> bytes:
+def read_subject(
+    path: str, locations: EvidenceLocations | None = None, inode: int | None = None
+) -> bytes:
     """The bytes of a scanned file, given its record path (``!/`` layers allowed).
 
     ``inode`` picks between same-named files in a disk image (live and deleted).
     """
-    located = _locate(path, base_dir)
+    located = (locations or EvidenceLocations()).locate(path)
     try:
         from firetrace.forensics.evidence import read_evidence
     except ImportError:
@@ -100,7 +130,7 @@ def _read_mesh(data: bytes, fmt: str, name: str):
     return design.vertices, design.faces
 
 
-def pictures_for(record: dict[str, Any], base_dir: Path | None = None) -> Pictures:
+def pictures_for(record: dict[str, Any], locations: EvidenceLocations | None = None) -> Pictures:
     """Fetch, check and draw one flagged file. Never raises for bad evidence."""
     path = record["path"]
     fmt = str(record.get("format") or "unknown").lower()
@@ -108,7 +138,7 @@ def pictures_for(record: dict[str, Any], base_dir: Path | None = None) -> Pictur
     pictures = Pictures()
     try:
         inode = record.get("inode")
-        data = read_subject(path, base_dir, inode if isinstance(inode, int) else None)
+        data = read_subject(path, locations, inode if isinstance(inode, int) else None)
     except (OSError, FiretraceError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         pictures.problem = f"The file could no longer be read ({reason}); no pictures."
