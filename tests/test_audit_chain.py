@@ -288,7 +288,7 @@ TAMPERS = st.sampled_from(["alter", "delete", "swap", "move_to_end"])
 
 
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
