@@ -278,7 +278,7 @@ def verify(
     prev_id, prev_hash = 0, GENESIS
     entries = keyed_entries = keyed_failures = 0
     first_keyed_id: int | None = None
-    unverifiable: list[int] = []
+    unverifiable = 0  # keyed entries that cannot be checked without the key
     head_found_at: int | None = 0 if expected_head and GENESIS.startswith(expected_head) else None
     last_row = None
     for row in _rows(conn):
@@ -308,7 +308,7 @@ def verify(
             if first_keyed_id is None:
                 first_keyed_id = entry_id
             if key is None:
-                unverifiable.append(entry_id)
+                unverifiable += 1
             elif not hmac.compare_digest(entry_hash(fields, stored_prev, key), stored_hash):
                 self_consistent = False
                 keyed_failures += 1
@@ -378,9 +378,9 @@ def verify(
         )
     if unverifiable:
         report(
-            unverifiable[0],
+            first_keyed_id,
             "unverifiable",
-            f"{len(unverifiable)} entries from entry {unverifiable[0]} on are keyed (HMAC) and "
+            f"{unverifiable} entries from entry {first_keyed_id} on are keyed (HMAC) and "
             "cannot be verified: set FIRETRACE_AUDIT_KEY",
             summary=True,
         )
