@@ -138,7 +138,7 @@ def load_rules(extra_dir: Path | None = None) -> RuleSet:
             _merge(terms, document.pop("terms", {}))
             _merge(settings, document)
     active = [r for r in rules.values() if r.enabled]
-    known = {r.id for r in active}
+    known = set(rules)  # a switched-off rule simply never fires in a combination
     for rule in active:
         for needed in rule.requires + rule.requires_any:
             if needed not in known:
