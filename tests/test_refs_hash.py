@@ -8,7 +8,7 @@ import pytest
 import trimesh
 from _refs_shapes import bracket, soup, tube
 
-from firetrace.refs.canonical import canonical_triangles, geometry_hash
+from firetrace.refs.canonical import geometry_hash, triangle_digests
 from firetrace.refs.library import mesh_from_file
 
 
@@ -113,9 +113,19 @@ def test_hash_differs_for_different_meshes(shape):
     assert geometry_hash(shape.triangles[:-1]) != geometry_hash(shape.triangles)
 
 
-def test_canonical_form_keeps_float32_corners(shape):
-    canon = canonical_triangles(shape.triangles)
-    assert canon.dtype == np.int32 and canon.shape == (len(shape.faces), 3, 3)
-    restored = {tuple(v) for v in canon.view(np.float32).reshape(-1, 3)}
-    original = {tuple(v) for v in shape.triangles.astype(np.float32).reshape(-1, 3)}
-    assert restored == original
+def test_digests_count_distinct_triangles(shape):
+    tri = shape.triangles
+    assert len(triangle_digests(tri)) == len(tri)
+    doubled = np.concatenate([tri, tri[:, [2, 0, 1]]])
+    assert len(triangle_digests(doubled)) == len(tri)
+
+
+def test_tolerance_is_float32_rounding(shape):
+    tri = shape.triangles.astype(np.float32).astype(np.float64)
+    expected = geometry_hash(tri)
+    # below float32 resolution: same hash
+    assert geometry_hash(tri * (1 + 1e-12)) == expected
+    # one float32 step on one coordinate: a different hash
+    moved = tri.astype(np.float32)
+    moved[3, 1, 2] = np.nextafter(moved[3, 1, 2], np.float32(np.inf))
+    assert geometry_hash(moved) != expected

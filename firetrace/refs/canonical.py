@@ -11,12 +11,16 @@ copy is recognised by the shape signature (:mod:`firetrace.refs.signature`)
 instead, as a near copy with similarity close to 1.
 
 Canonical form: the triangles are taken as they are (``mesh.triangles``), so
-the result does not depend on whether a loader merged vertices. Within a
-triangle the three corners are sorted, which makes the hash independent of
-cyclic rotation and also of winding: a flipped normal is a repair, not another
-design. Degenerate triangles (a repeated corner) and repeated triangles are
-dropped, since some loaders drop them and others do not. The triangles are then
-sorted, and the hash covers the int32 bit patterns of the float32 coordinates.
+the result does not depend on whether a loader merged vertices. Each corner's
+three float32 bit patterns are mixed into a 64-bit corner key; within a
+triangle the corners are put in key order, which makes the hash independent of
+cyclic rotation and also of winding (a flipped normal is a repair, not another
+design). The three ordered keys are mixed into a 64-bit triangle digest.
+Degenerate triangles (a repeated corner) and repeated triangles are dropped,
+since some loaders drop them and others do not. The SHA-256 covers the sorted
+triangle digests: a multiset hash that costs a few vectorised passes and one
+integer sort, well under a second for a million triangles (sorting the
+coordinate rows themselves took tens of seconds).
 """
 
 from __future__ import annotations
@@ -27,31 +31,53 @@ import numpy as np
 
 HASH_VERSION = b"firetrace-geometry-hash-v1\n"
 
+# splitmix64 constants: a well-studied 64-bit mixer, applied elementwise.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
 
-def canonical_triangles(triangles: np.ndarray) -> np.ndarray:
-    """The canonical (m, 3, 3) int32 form of ``triangles`` (see the module docstring)."""
-    tri = np.asarray(triangles, dtype=np.float64).reshape(-1, 3, 3)
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser on a uint64 array (wrapping arithmetic)."""
+    h = h ^ (h >> np.uint64(30))
+    h = h * _MIX1
+    h = h ^ (h >> np.uint64(27))
+    h = h * _MIX2
+    return h ^ (h >> np.uint64(31))
+
+
+def _chain(keys: np.ndarray) -> np.ndarray:
+    """Order-sensitive digest of the last axis of a uint64 array."""
+    digest = _mix(keys[..., 0] + _GOLDEN)
+    for column in range(1, keys.shape[-1]):
+        digest = _mix((digest + _GOLDEN) ^ keys[..., column])
+    return digest
+
+
+def triangle_digests(triangles: np.ndarray) -> np.ndarray:
+    """Sorted, de-duplicated 64-bit digests of the non-degenerate triangles of
+    ``triangles`` ((n, 3, 3) floats), each independent of its corner order."""
+    tri = np.asarray(triangles).reshape(-1, 3, 3)
     # +0.0 turns -0.0 into 0.0 so both zeros have one bit pattern.
     coords = tri.astype(np.float32) + np.float32(0.0)
     finite = np.isfinite(coords).all(axis=(1, 2))
-    coords = coords[finite]
-    if len(coords) == 0:
-        return np.zeros((0, 3, 3), dtype=np.int32)
-    # Rank every distinct corner in lexicographic order of its bit pattern;
-    # ranks make sorting within and across triangles plain integer sorts.
-    bits = coords.view(np.int32).reshape(-1, 3)
-    corners, rank = np.unique(bits, axis=0, return_inverse=True)
-    rank = rank.reshape(-1, 3)
-    rank.sort(axis=1)
-    keep = (rank[:, 0] != rank[:, 1]) & (rank[:, 1] != rank[:, 2])
-    rank = np.unique(rank[keep], axis=0)
-    return corners[rank]
+    if not finite.all():
+        coords = coords[finite]
+    bits = coords.view(np.uint32)  # (n, 3, 3)
+    # x and y share one 64-bit word, z is mixed in after: two mixing passes.
+    xy = (bits[..., 0].astype(np.uint64) << np.uint64(32)) | bits[..., 1]
+    corner_keys = _mix(_mix(xy + _GOLDEN) ^ bits[..., 2])  # (n, 3)
+    corner_keys.sort(axis=1)
+    keep = (corner_keys[:, 0] != corner_keys[:, 1]) & (corner_keys[:, 1] != corner_keys[:, 2])
+    digests = np.sort(_chain(corner_keys[keep]))
+    # np.unique is far slower than sort + compare on large uint64 arrays.
+    return digests[np.concatenate(([True], digests[1:] != digests[:-1]))]
 
 
 def geometry_hash(triangles: np.ndarray) -> str:
     """Hex SHA-256 of the canonical form of ``triangles`` ((n, 3, 3) floats)."""
-    canon = canonical_triangles(triangles)
+    digests = triangle_digests(triangles)
     digest = hashlib.sha256(HASH_VERSION)
-    digest.update(len(canon).to_bytes(8, "little"))
-    digest.update(np.ascontiguousarray(canon, dtype="<i4").tobytes())
+    digest.update(len(digests).to_bytes(8, "little"))
+    digest.update(np.ascontiguousarray(digests, dtype="<u8").tobytes())
     return digest.hexdigest()

@@ -184,6 +184,8 @@ class ReferenceIndex:
             best.setdefault(self.labels[row], self._result(row, "exact", 1.0, found))
         candidates = np.flatnonzero(sims >= threshold)
         for row in candidates[np.argsort(-sims[candidates], kind="stable")]:
+            if len(best) >= self.settings.max_results:
+                break  # ranked best first: the rest cannot make the list
             label = self.labels[row]
             if label not in best:
                 best[label] = self._result(int(row), "near", float(sims[row]), found)

@@ -79,7 +79,11 @@ def sample_surface(triangles: np.ndarray, count: int, rng: np.random.Generator) 
     a = triangles[:, 0]
     ab = triangles[:, 1] - a
     ac = triangles[:, 2] - a
-    areas = np.linalg.norm(np.cross(ab, ac), axis=1)
+    # The cross product written out: np.cross is several times slower here.
+    cx = ab[:, 1] * ac[:, 2] - ab[:, 2] * ac[:, 1]
+    cy = ab[:, 2] * ac[:, 0] - ab[:, 0] * ac[:, 2]
+    cz = ab[:, 0] * ac[:, 1] - ab[:, 1] * ac[:, 0]
+    areas = np.sqrt(cx * cx + cy * cy + cz * cz)
     total = areas.sum()
     if not np.isfinite(total) or total <= 0:
         raise ValueError("the mesh has no surface area")
@@ -105,7 +109,9 @@ def _cdf(values: np.ndarray, bins: int, upper: float) -> np.ndarray:
 def compute_signature(triangles: np.ndarray) -> Signature:
     """The signature of a mesh given as its triangles ((n, 3, 3) floats)."""
     tri = np.asarray(triangles, dtype=np.float64).reshape(-1, 3, 3)
-    tri = tri[np.isfinite(tri).all(axis=(1, 2))]
+    finite = np.isfinite(tri).all(axis=(1, 2))
+    if not finite.all():
+        tri = tri[finite]
     if len(tri) == 0:
         raise ValueError("the mesh has no triangles")
     rng = np.random.default_rng(SEED)
