@@ -2,9 +2,10 @@
 
 :func:`rasterise` scan-converts triangles already projected to pixel
 coordinates and returns, per pixel, the nearest face and its depth. Triangles
-are grouped by the size of their pixel bounding box (powers of two) so every
-group is processed as one dense numpy block; the z-test is a single
-``np.minimum.at`` over keys that pack the quantised depth above the face index.
+are cut into one span per pixel row (where the row's pixel centres satisfy
+the three edge inequalities), so only covered pixels are ever generated, in
+dense numpy blocks; the z-test is a single ``np.minimum.at`` over keys that
+pack the quantised depth above the face index.
 :func:`cluster_vertices` decimates a large mesh for the picture only (vertex
 clustering on a grid about one pixel wide), which keeps the silhouette and the
 features an examiner looks at while bounding the work per picture.
@@ -16,8 +17,8 @@ import numpy as np
 
 _BACKGROUND_KEY = np.iinfo(np.int64).max
 _DEPTH_LEVELS = (1 << 31) - 1
-# Candidate pixels handled per numpy block: large enough to amortise the
-# per-call overhead, small enough to stay within a few tens of MB.
+# Pixels handled per numpy block: large enough to amortise the per-call
+# overhead, small enough to stay within a few tens of MB.
 _BLOCK_CANDIDATES = 1 << 20
 # Barycentric tolerance so pixel centres exactly on a shared edge are never lost.
 _EDGE_EPSILON = 1e-7
@@ -65,48 +66,54 @@ def rasterise(
     c0 = ((y2 - y1) * x1 - (x2 - x1) * y1) * inv
     a1, b1 = -(y0 - y2) * inv, (x0 - x2) * inv
     c1 = ((y0 - y2) * x2 - (x0 - x2) * y2) * inv
+    edges = ((a0, b0, c0), (a1, b1, c1), (-a0 - a1, -b0 - b1, 1.0 - c0 - c1))
     z0, z1, z2 = tz[live, 0], tz[live, 1], tz[live, 2]
     da = (z0 - z2) * a0 + (z1 - z2) * a1
     db = (z0 - z2) * b0 + (z1 - z2) * b1
     dc = (z0 - z2) * c0 + (z1 - z2) * c1 + z2
-    planes = np.stack([a0, b0, c0, a1, b1, c1, da, db, dc], axis=1)
-
     ix0, ix1, iy0, iy1 = ix0[live], ix1[live], iy0[live], iy1[live]
-    wbits = np.ceil(np.log2(ix1 - ix0 + 1)).astype(np.int64)
-    hbits = np.ceil(np.log2(iy1 - iy0 + 1)).astype(np.int64)
-    group_key = wbits * 64 + hbits
-    order = np.argsort(group_key, kind="stable")
-    bounds = np.flatnonzero(np.diff(group_key[order])) + 1
-    keys = np.full(height * width, _BACKGROUND_KEY, dtype=np.int64)
 
-    for members in np.split(order, bounds):
-        kw = 1 << int(wbits[members[0]])
-        kh = 1 << int(hbits[members[0]])
-        off_x = np.tile(np.arange(kw), kh)
-        off_y = np.repeat(np.arange(kh), kw)
-        per_block = max(1, _BLOCK_CANDIDATES // (kw * kh))
-        for start in range(0, len(members), per_block):
-            tri = members[start : start + per_block]
-            px = ix0[tri, None] + off_x
-            py = iy0[tri, None] + off_y
-            cx, cy = px + 0.5, py + 0.5
-            p = planes[tri]
-            l0 = p[:, 0, None] * cx + p[:, 1, None] * cy + p[:, 2, None]
-            l1 = p[:, 3, None] * cx + p[:, 4, None] * cy + p[:, 5, None]
-            covered = (
-                (px <= ix1[tri, None])
-                & (py <= iy1[tri, None])
-                & (l0 >= -_EDGE_EPSILON)
-                & (l1 >= -_EDGE_EPSILON)
-                & (l0 + l1 <= 1.0 + _EDGE_EPSILON)
-            )
-            if not covered.any():
-                continue
-            z = p[:, 6, None] * cx + p[:, 7, None] * cy + p[:, 8, None]
-            zq = (np.clip(z[covered], 0.0, 1.0) * _DEPTH_LEVELS).astype(np.int64)
-            face = np.broadcast_to(live[tri, None], px.shape)[covered]
-            pixel = (py * width + px)[covered]
-            np.minimum.at(keys, pixel, (zq << 32) | face)
+    # One span per (triangle, pixel row): where the row's pixel centres satisfy
+    # all three edge inequalities l(px) = a*px + rest >= 0. Only covered pixels
+    # are ever generated, however large or thin the triangle.
+    rows_per = iy1 - iy0 + 1
+    tri = np.repeat(np.arange(len(live)), rows_per)
+    first_row = np.cumsum(rows_per) - rows_per
+    cy = (iy0[tri] + (np.arange(len(tri)) - first_row[tri])).astype(np.float64) + 0.5
+    lo = np.full(len(tri), -np.inf)
+    hi = np.full(len(tri), np.inf)
+    empty = np.zeros(len(tri), dtype=bool)
+    for a, b, c in edges:
+        slope = a[tri]
+        rest = b[tri] * cy + c[tri] + _EDGE_EPSILON
+        flat = slope == 0
+        bound = -rest / np.where(flat, 1.0, slope)
+        np.maximum(lo, np.where(slope > 0, bound, -np.inf), out=lo)
+        np.minimum(hi, np.where(slope < 0, bound, np.inf), out=hi)
+        empty |= flat & (rest < 0)
+    with np.errstate(invalid="ignore"):
+        start = np.maximum(np.ceil(lo - 0.5), ix0[tri])
+        stop = np.minimum(np.floor(hi - 0.5), ix1[tri])
+    count = np.where(empty | ~(stop >= start), 0, stop - start + 1).astype(np.int64)
+    start = np.where(count > 0, start, 0).astype(np.int64)
+
+    keys = np.full(height * width, _BACKGROUND_KEY, dtype=np.int64)
+    ends = np.cumsum(count)
+    cuts = np.searchsorted(ends, np.arange(_BLOCK_CANDIDATES, ends[-1], _BLOCK_CANDIDATES))
+    for rows in np.split(np.arange(len(tri)), np.unique(cuts)):
+        n = count[rows]
+        total = int(n.sum())
+        if total == 0:
+            continue
+        row = np.repeat(rows, n)
+        offset = np.arange(total) - np.repeat(np.cumsum(n) - n, n)
+        px = start[row] + offset
+        t = tri[row]
+        py_centre = cy[row]
+        z = da[t] * (px + 0.5) + db[t] * py_centre + dc[t]
+        zq = (np.clip(z, 0.0, 1.0) * _DEPTH_LEVELS).astype(np.int64)
+        pixel = (py_centre - 0.5).astype(np.int64) * width + px
+        np.minimum.at(keys, pixel, (zq << 32) | live[t])
 
     drawn = keys != _BACKGROUND_KEY
     face_ids[drawn] = keys[drawn] & 0xFFFFFFFF

@@ -43,6 +43,8 @@ CREASE_COS = float(np.cos(np.radians(35.0)))
 # A pose is "tilted" when the axis-aligned box is this much bigger than the
 # smallest oriented box; then the views follow the oriented box instead.
 SKEW_RATIO = 1.02
+# Pictures are drawn at this many times their size and averaged down (anti-aliasing).
+SUPERSAMPLE = 2
 DEPTH_CUE = 0.35
 
 
@@ -110,7 +112,12 @@ def _face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
 
 
 def _shade_view(
-    face_ids: np.ndarray, depth: np.ndarray, normals: np.ndarray, spec: ViewSpec, depth_tol: float
+    face_ids: np.ndarray,
+    depth: np.ndarray,
+    normals: np.ndarray,
+    spec: ViewSpec,
+    depth_tol: float,
+    line_width: int = 1,
 ) -> np.ndarray:
     """Colour a rasterised view: Lambert shading plus outlines."""
     right = np.asarray(spec.right, dtype=np.float64)
@@ -130,25 +137,28 @@ def _shade_view(
     cue = 1.0 - DEPTH_CUE * depth[covered]
     image[covered] = (face_colour[face_ids[covered]] * cue[:, None]).astype(np.uint8)
 
-    safe_ids = np.where(covered, face_ids, 0)
-    pixel_normal = normals[safe_ids]
+    # Outlines: only pixel pairs that see different faces can be on a line, so
+    # the tests run on those few pairs, not on the whole picture.
     edge = np.zeros(face_ids.shape, dtype=bool)
-    for axis in (0, 1):
-        a = [slice(None), slice(None)]
-        b = [slice(None), slice(None)]
-        a[axis], b[axis] = slice(None, -1), slice(1, None)
-        a, b = tuple(a), tuple(b)
-        differ = face_ids[a] != face_ids[b]
+    for step in ((1, 0), (0, 1)):
+        ya, xa = np.nonzero(
+            face_ids[: -step[0] or None, : -step[1] or None] != face_ids[step[0] :, step[1] :]
+        )
+        yb, xb = ya + step[0], xa + step[1]
+        fa, fb = face_ids[ya, xa], face_ids[yb, xb]
+        za, zb = depth[ya, xa], depth[yb, xb]
+        ca, cb = fa >= 0, fb >= 0
         # Winding is not trusted (and decimation can fold a face over), so a
         # crease is judged on the unsigned angle, like the shading.
-        crease = np.abs((pixel_normal[a] * pixel_normal[b]).sum(axis=-1)) < CREASE_COS
-        jump = np.abs(depth[a] - depth[b]) > depth_tol
-        boundary = covered[a] != covered[b]
-        line = differ & (boundary | ((covered[a] & covered[b]) & (crease | jump)))
+        crease = np.abs((normals[fa] * normals[fb]).sum(axis=-1)) < CREASE_COS
+        line = (ca != cb) | (ca & cb & (crease | (np.abs(za - zb) > depth_tol)))
         # Draw on the covered side of a silhouette, on the nearer side otherwise.
-        near_a = covered[a] & (~covered[b] | (depth[a] <= depth[b]))
-        edge[a] |= line & near_a
-        edge[b] |= line & ~near_a
+        near_a = ca & (~cb | (za <= zb))
+        edge[ya[line & near_a], xa[line & near_a]] = True
+        edge[yb[line & ~near_a], xb[line & ~near_a]] = True
+    for _ in range(line_width - 1):  # thicken so lines survive downsampling
+        edge[1:] |= edge[:-1]
+        edge[:, 1:] |= edge[:, :-1]
     image[edge] = OUTLINE
     return image
 
@@ -224,11 +234,16 @@ def render_views(
         right = posed @ np.asarray(spec.right, float)
         up = posed @ np.asarray(spec.up, float)
         toward = posed @ np.asarray(spec.toward_viewer, float)
+        ss = SUPERSAMPLE
         xy = np.stack([centre_px[0] + right * px_per_mm, centre_px[1] - up * px_per_mm], axis=1)
-        face_ids, depth = rasterise(xy, -toward, faces, width, height)
+        face_ids, depth = rasterise(xy * ss, -toward, faces, width * ss, height * ss)
         span = float(np.ptp(toward)) or 1.0
         # Depth jumps bigger than ~3 px (in model units) are outlined.
-        image = _shade_view(face_ids, depth, normals, spec, depth_tol=3.0 / px_per_mm / span)
+        fine = _shade_view(
+            face_ids, depth, normals, spec, depth_tol=3.0 / px_per_mm / span, line_width=ss
+        )
+        # Averaging each ss x ss block smooths the edges (anti-aliasing).
+        image = fine.reshape(height, ss, width, ss, 3).mean(axis=(1, 3)).round().astype(np.uint8)
         bar_mm = draw_scale_bar(image, px_per_mm)
         views.append(RenderedView(spec.name, spec.caption, encode_png(image), width, height))
     return Rendering(
