@@ -31,6 +31,10 @@ def _record(mesh, name="part.stl", file_type="stl"):
     return inspect_stream(io.BytesIO(data), name=name, size=len(data))
 
 
+# a coarser voxel budget than the default keeps these tests quick; 0.5 mm cells
+# still resolve 4 mm pin holes
+FAST = {"max_voxels": 800_000, "min_resolution_mm": 0.5}
+
 TUBE = _cut(_cylinder(12, 150, axis="x"), _cylinder(4.5, 160, axis="x"))
 
 
@@ -61,7 +65,7 @@ def test_bore_of_a_tube_measured_in_any_pose():
         posed = TUBE.copy()
         posed.apply_transform(trimesh.transformations.random_rotation_matrix(rng.random(3)))
         posed.apply_translation(rng.uniform(-100, 100, 3))
-        features = measure(posed.vertices, posed.faces)
+        features = measure(posed.vertices, posed.faces, FAST)
         assert features["extents_mm"][0] == pytest.approx(150, abs=0.5)
         assert features["extents_mm"][1] == pytest.approx(24, abs=0.5)
         bores = [h for h in features["holes"] if h["shape"] == "round" and h["axis"] == 0]
@@ -78,7 +82,7 @@ def test_block_holes_loop_cavity_and_pin_row():
     cavity.apply_translation((48, 0, 0))
     pins = [_cylinder(2.0, 40, centre=(-50 + 16 * i, 28, 0)) for i in range(3)]
     mesh = _cut(block, loop, cavity, *pins)
-    features = measure(mesh.vertices, mesh.faces)
+    features = measure(mesh.vertices, mesh.faces, FAST)
     assert features["genus"] == 5
     holes = features["holes"]
     loops = [h for h in holes if h["diameter_mm"] > 20 and h["shape"] == "round"]
@@ -103,7 +107,7 @@ def test_bore_entering_a_wider_channel_stays_a_separate_hole():
     channel.apply_translation((-21, 0, 0))
     bore = _cylinder(4.5, 60, axis="x", centre=(80, 0, 0))
     mesh = _cut(block, channel, bore)
-    holes = measure(mesh.vertices, mesh.faces)["holes"]
+    holes = measure(mesh.vertices, mesh.faces, FAST)["holes"]
     along_length = [h for h in holes if h["axis"] == 0]
     shapes = sorted((h["shape"], round(h["width_mm"])) for h in along_length)
     assert ("rect", 18) in shapes and ("round", 9) in shapes
@@ -114,7 +118,7 @@ def test_thin_walled_box_wall_thickness():
     inner = trimesh.creation.box((216, 50, 30))
     inner.apply_translation((0, 3, 0))
     mesh = _cut(outer, inner)
-    features = measure(mesh.vertices, mesh.faces)
+    features = measure(mesh.vertices, mesh.faces, FAST)
     assert features["mean_wall_mm"] == pytest.approx(2.0, abs=0.3)
     assert features["solid_fraction"] < 0.25
     record = _record(mesh)

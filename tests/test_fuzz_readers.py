@@ -84,7 +84,7 @@ def mutated(draw):
     return name, bytes(data)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_files_give_a_record_never_an_exception(case):
     name, data = case
