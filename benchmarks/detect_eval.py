@@ -29,6 +29,7 @@ from firetrace.detect.sniff import sniff_format  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "benign"
 FORMATS = ("stl", "stl_ascii", "obj", "ply", "3mf")
+INCH_EVERY = 7  # every 7th unitless file is written in inches instead of millimetres
 
 
 def load_generator():
@@ -89,7 +90,7 @@ def evaluate_generated(per_kind: int, seed: int, verbose: bool) -> None:
     results = {"standin": Counter(), "lookalike": Counter()}
     per_kind_hits: dict[str, Counter] = {}
     started = time.perf_counter()
-    index = 0
+    index = inches = 0
     for group, kinds in (("standin", generator.STANDINS), ("lookalike", generator.LOOKALIKES)):
         for kind, build in kinds.items():
             per_kind_hits[kind] = Counter()
@@ -97,6 +98,9 @@ def evaluate_generated(per_kind: int, seed: int, verbose: bool) -> None:
                 fmt = FORMATS[index % len(FORMATS)]
                 index += 1
                 mesh = generator.pose(build(rng), rng)
+                if index % INCH_EVERY == 0 and fmt != "3mf":  # 3MF declares its unit
+                    mesh.apply_scale(1 / 25.4)  # drawn in inches: the engine must infer the unit
+                    inches += 1
                 data, extension = generator.export_bytes(mesh, fmt)
                 name = f"part_{index:04d}.{extension}"
                 record = inspect_stream(io.BytesIO(data), name=name, size=len(data))
