@@ -48,7 +48,7 @@ DEFAULT_KINDS = tuple(k for k in KINDS if k != "edit")
 _CHUNK = 200_000
 
 
-@dataclass
+@dataclass(slots=True)
 class Member:
     id: int
     serial: str
@@ -276,7 +276,10 @@ def _norm_sql(column: str) -> str:
 def _model_equals_serial(conn: sqlite3.Connection, scope: _Scope) -> list[DupeGroup]:
     rows = conn.execute(
         _MEMBER_SQL
-        + "WHERE c.model IS NOT NULL AND c.model <> '' AND c.serial_norm = "
+        # The first-character test is cheap and rejects almost every row before the
+        # full normalisation of the model is computed.
+        + "WHERE c.model IS NOT NULL AND substr(c.serial_norm, 1, 1) = "
+        + "upper(substr(ltrim(c.model), 1, 1)) AND c.serial_norm = "
         + _norm_sql("c.model")
         + " AND "
         + scope.sql.replace("control", "c.control").replace("maker_id", "c.maker_id"),
@@ -303,7 +306,7 @@ _HASH_BASE = 0x9E3779B97F4A7C15  # odd 64-bit multiplier (golden-ratio constant)
 
 def _fold_chunks(conn: sqlite3.Connection, scope: _Scope):
     cur = conn.execute(
-        f"SELECT DISTINCT maker_id, serial_fold FROM components WHERE {scope.sql}", scope.params
+        f"SELECT id, maker_id, serial_fold FROM components WHERE {scope.sql}", scope.params
     )
     while True:
         rows = cur.fetchmany(_CHUNK)
@@ -339,10 +342,16 @@ def _hashes(makers, chars, powers):
     return h
 
 
-def _transposition_pairs(
-    conn: sqlite3.Connection, scope: _Scope
-) -> list[tuple[int, str, str, int]]:
-    """(maker_id, fold_a, fold_b, position) for folds one adjacent swap apart."""
+def _transposition_groups(conn: sqlite3.Connection, scope: _Scope) -> list[DupeGroup]:
+    """Groups of records (one maker) whose folded serials are one adjacent swap apart.
+
+    One streamed pass keeps each record's id, maker and characters (one byte per
+    character for ASCII serials) and hashes every (maker, folded serial) into a
+    sorted array. Then, per position, the hash every serial would have with that
+    position and the next swapped is a closed-form update, looked up in the
+    sorted array. Hits are verified on the strings, so a hash collision cannot
+    report a false group.
+    """
     import numpy as np
 
     (width,) = conn.execute(
@@ -352,23 +361,35 @@ def _transposition_pairs(
     if width < 2:
         return []
     powers = _powers(width)
-    parts = []
+    hashes, ids, makers, char_parts = [], [], [], []
     for rows in _fold_chunks(conn, scope):
-        makers = [r[0] for r in rows]
-        parts.append(_hashes(makers, _char_matrix([r[1] for r in rows], width), powers))
-    if not parts:
+        chars = _char_matrix([r[2] for r in rows], width)
+        chunk_makers = np.fromiter((r[1] for r in rows), dtype=np.uint64, count=len(rows))
+        hashes.append(_hashes(chunk_makers, chars, powers))
+        ids.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+        makers.append(chunk_makers)
+        small = chars.max(initial=0) < 256
+        char_parts.append(chars.astype(np.uint8 if small else np.uint32))
+    if not hashes:
         return []
-    table = np.sort(np.concatenate(parts))
-    del parts
-    pairs: list[tuple[int, str, str, int]] = []
-    for rows in _fold_chunks(conn, scope):
-        chars = _char_matrix([r[1] for r in rows], width)
-        base = _hashes([r[0] for r in rows], chars, powers)
+    all_hashes = np.concatenate(hashes)
+    all_ids = np.concatenate(ids)
+    order = np.argsort(all_hashes)
+    table, table_ids = all_hashes[order], all_ids[order]
+    del hashes, ids, order
+    found_a, found_b, found_pos = [], [], []
+    offset = 0
+    for chars in char_parts:
+        n = len(chars)
+        base = all_hashes[offset : offset + n]
+        chunk_ids = all_ids[offset : offset + n]
+        offset += n
+        chars = chars.astype(np.uint64)
         for i in range(width - 1):
             a, b = chars[:, i], chars[:, i + 1]
             # Each unordered pair once: only swaps that put the smaller character first.
-            mask = (b != 0) & (a > b)
-            if not mask.any():
+            mask = np.nonzero((b != 0) & (a > b))[0]
+            if len(mask) == 0:
                 continue
             with np.errstate(over="ignore"):
                 swapped = (
@@ -376,17 +397,53 @@ def _transposition_pairs(
                     + (b[mask] - a[mask]) * powers[i]
                     + (a[mask] - b[mask]) * powers[i + 1]
                 )
-            pos = np.searchsorted(table, swapped)
-            pos[pos >= len(table)] = len(table) - 1
-            hits = np.nonzero(table[pos] == swapped)[0]
-            if len(hits) == 0:
+            by_value = np.argsort(swapped)  # sorted probes walk the table in order
+            probes = swapped[by_value]
+            lo = np.searchsorted(table, probes, "left")
+            hi = np.searchsorted(table, probes, "right")
+            hit = np.nonzero(hi > lo)[0]
+            if len(hit) == 0:
                 continue
-            rows_idx = np.nonzero(mask)[0][hits]
-            for r in rows_idx.tolist():
-                maker, fold = rows[r]
-                other = fold[:i] + fold[i + 1] + fold[i] + fold[i + 2 :]
-                pairs.append((maker, fold, other, i))
-    return pairs
+            counts = hi[hit] - lo[hit]
+            rows_a = chunk_ids[mask[by_value[hit]]]
+            found_a.append(np.repeat(rows_a, counts))
+            starts = np.repeat(lo[hit], counts)
+            within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            found_b.append(table_ids[starts + within])
+            found_pos.append(np.full(len(starts), i, dtype=np.int16))
+    del table, table_ids, all_hashes, all_ids, char_parts
+    if not found_a:
+        return []
+    pairs_a = np.concatenate(found_a).tolist()
+    pairs_b = np.concatenate(found_b).tolist()
+    positions = np.concatenate(found_pos).tolist()
+    members = _members_by_id(conn, sorted(set(pairs_a) | set(pairs_b)))
+    grouped: dict[tuple[int, str, str, int], set[int]] = {}
+    for cid, pid, i in zip(pairs_a, pairs_b, positions, strict=True):
+        m, other = members[cid], members[pid]
+        fold = m.fold
+        swapped = fold[:i] + fold[i + 1] + fold[i] + fold[i + 2 :]
+        if other.fold == swapped and other.maker_id == m.maker_id:
+            grouped.setdefault((m.maker_id, fold, swapped, i), set()).update((cid, pid))
+    out = []
+    for key, group_ids in grouped.items():
+        group = [members[x] for x in sorted(group_ids)]
+        out.append(DupeGroup("transposition", group, _describe_transposition(key, group)))
+    return out
+
+
+def _members_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Member]:
+    conn.execute("DROP TABLE IF EXISTS temp.dupe_ids")
+    conn.execute("CREATE TEMP TABLE dupe_ids (id INTEGER PRIMARY KEY)")
+    conn.executemany("INSERT INTO temp.dupe_ids VALUES (?)", [(x,) for x in ids])
+    rows = conn.execute(
+        "SELECT c.id, c.serial, p.name, c.kind, c.maker_id, c.type, c.model, "
+        "c.serial_norm, c.serial_fold, c.serial_skel FROM temp.dupe_ids t "
+        "CROSS JOIN components c ON c.id = t.id JOIN parties p ON p.id = c.maker_id"
+    )
+    out = {m.id: m for m in _members(rows)}
+    conn.execute("DROP TABLE temp.dupe_ids")
+    return out
 
 
 def _groups_for_fold_pairs(
@@ -556,10 +613,7 @@ def find_duplicates(
         if "transposition" in kinds:
             t = time.perf_counter()
             say("hashing adjacent transpositions")
-            pairs = _transposition_pairs(conn, scope)
-            groups += _groups_for_fold_pairs(
-                conn, scope, pairs, "transposition", _describe_transposition
-            )
+            groups += _transposition_groups(conn, scope)
             timings["transposition_s"] = round(time.perf_counter() - t, 3)
         if "edit" in kinds:
             t = time.perf_counter()
@@ -650,12 +704,12 @@ def groups_touching(
         ]
     if "transposition" in kinds and new_keys:
         if len(new_keys) > BULK_CHECK:
-            fresh = set(new_keys)
-            pairs = [
-                p
-                for p in _transposition_pairs(conn, _Scope(False, None))
-                if (p[0], p[1]) in fresh or (p[0], p[2]) in fresh
+            groups += [
+                g
+                for g in _transposition_groups(conn, _Scope(False, None))
+                if new_ids & {m.id for m in g.members}
             ]
+            return groups
         else:
             swaps = {}
             for maker, fold in new_keys:
