@@ -342,7 +342,10 @@ def test_report_from_a_scan_of_the_samples(tmp_path, run_cli):
 
     samples = tmp_path / "samples"
     proc = subprocess.run(
-        [sys.executable, str(generator), str(samples)], capture_output=True, text=True, timeout=300
+        [sys.executable, str(generator), str(samples), "--count", "1", "--formats", "stl,3mf,obj"],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if proc.returncode != 0:
         pytest.skip(f"samples/generate.py did not run here: {proc.stderr.strip()[-300:]}")
