@@ -191,3 +191,29 @@ def test_multiple_bodies_are_concatenated():
     mesh = load_mesh(io.BytesIO(_export(two, "stl")))
     assert len(mesh.faces) == 24
     assert np.ptp(mesh.vertices[:, 0]) == pytest.approx(60.0)
+
+
+def test_meshes_over_the_geometry_limit_keep_their_names_only(monkeypatch):
+    from firetrace.detect import readers
+
+    monkeypatch.setattr(readers.LIMITS, "max_geometry_triangles", 10)
+    data = bytearray(_export(BOX, "stl"))
+    data[:80] = b"Shelf bracket v2".ljust(80, b"\0")
+    for payload in (bytes(data), _export(BOX, "stl_ascii"), _export(BOX, "obj")):
+        design = _design(payload)
+        assert not design.has_mesh
+        assert design.metadata["triangles"] == 12
+        assert "geometry not analysed" in design.warnings[0]
+    assert "Shelf bracket v2" in _design(bytes(data)).names
+
+
+def test_ascii_stl_parsed_in_small_chunks_gives_the_same_mesh(monkeypatch):
+    from firetrace.detect.readers import stl
+
+    text = _export(trimesh.creation.icosphere(subdivisions=2), "stl_ascii")
+    whole = _design(text)
+    monkeypatch.setattr(stl, "ASCII_CHUNK", 97)
+    chunked = _design(text)
+    assert np.array_equal(whole.vertices, chunked.vertices)
+    assert np.array_equal(whole.faces, chunked.faces)
+    assert len(chunked.faces) == 320

@@ -49,8 +49,10 @@ def topology(faces: np.ndarray, n_vertices: int) -> dict[str, Any]:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    edges = np.sort(faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
-    keys = edges[:, 0].astype(np.int64) * np.int64(n_vertices) + edges[:, 1]
+    starts = faces.ravel()
+    ends = faces[:, [1, 2, 0]].ravel()
+    low, high = np.minimum(starts, ends), np.maximum(starts, ends)
+    keys = low.astype(np.int64) * np.int64(n_vertices) + high
     keys.sort()
     boundaries = np.flatnonzero(np.diff(keys)) + 1
     counts = np.diff(np.concatenate(([0], boundaries, [len(keys)])))

@@ -26,7 +26,10 @@ if TYPE_CHECKING:  # pragma: no cover
 class Limits:
     """Ceilings that keep a hostile file from exhausting memory."""
 
-    max_triangles: int = 20_000_000
+    max_triangles: int = 20_000_000  # a claim beyond this is absurd: error record
+    # beyond this the mesh is not loaded (names and metadata still are), which keeps
+    # one inspection under about 1 GB of memory
+    max_geometry_triangles: int = 2_500_000
     max_text_bytes: int = 400_000_000
     max_zip_member_bytes: int = 400_000_000
     max_zip_ratio: int = 200
@@ -125,6 +128,16 @@ def read_design(fh: BinaryIO, fmt: str, name: str | None = None, size: int | Non
         raise InputError(f"{fmt}: cannot parse ({message})") from exc
     if design.has_mesh:
         check_geometry(design)
+    return design
+
+
+def geometry_skipped(design: Design, triangles: int) -> Design:
+    """Mark a design whose mesh is too large to load; its words are still evidence."""
+    design.metadata["triangles"] = triangles
+    design.warnings.append(
+        f"geometry not analysed: {triangles:,} triangles exceeds the "
+        f"{LIMITS.max_geometry_triangles:,} limit (names and metadata only)"
+    )
     return design
 
 

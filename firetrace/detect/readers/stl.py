@@ -11,12 +11,13 @@ import re
 import struct
 from typing import BinaryIO
 
-from firetrace.detect.readers import LIMITS, Design, register
+from firetrace.detect.readers import LIMITS, Design, geometry_skipped, register
 from firetrace.errors import InputError
 
 _FLOAT = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)"
 _NUMBER = rb"(" + _FLOAT + rb")"
 _VERTEX = re.compile(rb"vertex\s+" + _NUMBER + rb"\s+" + _NUMBER + rb"\s+" + _NUMBER, re.I)
+ASCII_CHUNK = 16 * 1024 * 1024
 _SOLID_NAME = re.compile(rb"^\s*solid[ \t]*([^\r\n]*)", re.M | re.I)
 
 
@@ -29,9 +30,9 @@ def merge_corners(corners):
     """
     import numpy as np
 
-    corners = np.ascontiguousarray(corners, dtype=np.float32)
+    corners = np.array(corners, dtype=np.float32, order="C")  # always a private copy
     # +0.0 and -0.0 are the same point but differ in bits
-    corners = corners + np.float32(0.0)
+    corners += np.float32(0.0)
     bits = corners.view(np.uint32).astype(np.uint64)
     key = (
         (bits[:, 0] * np.uint64(0x9E3779B97F4A7C15))
@@ -89,12 +90,16 @@ def _binary(fh: BinaryIO, size: int, head: bytes, count: int) -> Design:
         )
     if count == 0:
         raise InputError("binary STL with zero triangles")
-    dtype = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attr", "<u2")])
-    fh.seek(84)
-    data = fh.read(50 * count)
-    records = np.frombuffer(data, dtype=dtype, count=count)
-    vertices, faces = merge_corners(records["corners"].reshape(-1, 3))
-    design = Design(format="stl", vertices=vertices, faces=faces)
+    design = Design(format="stl")
+    if count > LIMITS.max_geometry_triangles:
+        geometry_skipped(design, count)
+    else:
+        dtype = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attr", "<u2")])
+        fh.seek(84)
+        data = fh.read(50 * count)
+        records = np.frombuffer(data, dtype=dtype, count=count)
+        design.vertices, design.faces = merge_corners(records["corners"].reshape(-1, 3))
+        del data, records
     header = _header_text(head[:80])
     if header:
         design.names.append(header)
@@ -106,23 +111,50 @@ def _binary(fh: BinaryIO, size: int, head: bytes, count: int) -> Design:
 
 
 def _ascii(fh: BinaryIO, size: int) -> Design:
+    """Parse in chunks cut at line ends, so memory follows the triangle count
+    rather than the (much larger) text."""
     import numpy as np
 
     if size > LIMITS.max_text_bytes:
         raise InputError(f"ASCII STL of {size:,} bytes exceeds the {LIMITS.max_text_bytes:,} limit")
     fh.seek(0)
-    text = fh.read()
-    numbers = _VERTEX.findall(text)
-    if not numbers:
+    blocks: list = []
+    names: list[str] = []
+    corners_seen = 0
+    too_many = False
+    carry = b""
+    tail = b""
+    while True:
+        chunk = fh.read(ASCII_CHUNK)
+        text = carry + chunk
+        if chunk:
+            cut = text.rfind(b"\n") + 1 or len(text)
+            text, carry = text[:cut], text[cut:]
+        else:
+            carry = b""
+        names += [n.decode("utf-8", "replace").strip() for n in _SOLID_NAME.findall(text)]
+        numbers = _VERTEX.findall(text)
+        corners_seen += len(numbers)
+        if corners_seen > 3 * LIMITS.max_geometry_triangles:
+            too_many = True
+        if numbers and not too_many:
+            blocks.append(np.array(numbers, dtype=np.float64).reshape(-1, 3))
+        if text:
+            tail = (tail + text)[-4096:]
+        if not chunk:
+            break
+    if corners_seen == 0:
         raise InputError("ASCII STL without any vertex")
-    if len(numbers) % 3:
+    if corners_seen % 3:
         raise InputError(
-            f"ASCII STL: {len(numbers)} vertices is not a multiple of three (truncated?)"
+            f"ASCII STL: {corners_seen} vertices is not a multiple of three (truncated?)"
         )
-    corners = np.array(numbers, dtype=np.float64).reshape(-1, 3)
-    vertices, faces = merge_corners(corners)
-    names = [n.decode("utf-8", "replace").strip() for n in _SOLID_NAME.findall(text)]
-    design = Design(format="stl", vertices=vertices, faces=faces, names=[n for n in names if n])
+    design = Design(format="stl", names=[n for n in names if n][:50])
+    if too_many:
+        geometry_skipped(design, corners_seen // 3)
+    else:
+        design.vertices, design.faces = merge_corners(np.concatenate(blocks))
+    text = tail
     design.metadata["encoding"] = "ascii"
     if b"endsolid" not in text[-4096:].lower():
         design.warnings.append("no closing 'endsolid' (truncated?)")

@@ -13,7 +13,7 @@ import re
 import struct
 from typing import BinaryIO
 
-from firetrace.detect.readers import LIMITS, Design, register
+from firetrace.detect.readers import LIMITS, Design, geometry_skipped, register
 from firetrace.errors import InputError
 
 _OBJ_NAME = re.compile(rb"^[ \t]*(?:o|g)[ \t]+([^\r\n]+)", re.M)
@@ -63,10 +63,14 @@ def read_obj(fh: BinaryIO, size: int, name: str | None) -> Design:
     data = _read_all(fh, size, "obj")
     if not re.search(rb"^[ \t]*f[ \t]", data, re.M):
         raise InputError("OBJ file holds no faces")
-    loaded = _load(data, "obj", skip_materials=True, group_material=False)
-    vertices, faces = _flatten(loaded, "obj")
     names = sorted({n.decode("utf-8", "replace").strip() for n in _OBJ_NAME.findall(data)})
-    return Design(format="obj", vertices=vertices, faces=faces, names=[n for n in names if n][:200])
+    design = Design(format="obj", names=[n for n in names if n][:200])
+    polygons = data.count(b"\nf ")
+    if polygons > LIMITS.max_geometry_triangles:
+        return geometry_skipped(design, polygons)
+    loaded = _load(data, "obj", skip_materials=True, group_material=False)
+    design.vertices, design.faces = _flatten(loaded, "obj")
+    return design
 
 
 @register("ply")
@@ -79,20 +83,28 @@ def read_ply(fh: BinaryIO, size: int, name: str | None) -> Design:
     match = re.search(rb"element\s+face\s+(\d+)", header)
     if not match or int(match.group(1)) == 0:
         raise InputError("PLY file holds no faces")
-    if int(match.group(1)) > LIMITS.max_triangles:
-        raise InputError(f"PLY header claims {int(match.group(1)):,} faces; refusing")
-    loaded = _load(data, "ply")
-    vertices, faces = _flatten(loaded, "ply")
+    claimed = int(match.group(1))
+    if claimed > LIMITS.max_triangles:
+        raise InputError(f"PLY header claims {claimed:,} faces; refusing")
     comments = [c.decode("utf-8", "replace").strip() for c in _PLY_COMMENT.findall(header)]
-    return Design(format="ply", vertices=vertices, faces=faces, names=[c for c in comments if c])
+    design = Design(format="ply", names=[c for c in comments if c])
+    if claimed > LIMITS.max_geometry_triangles:
+        return geometry_skipped(design, claimed)
+    loaded = _load(data, "ply")
+    design.vertices, design.faces = _flatten(loaded, "ply")
+    return design
 
 
 @register("off")
 def read_off(fh: BinaryIO, size: int, name: str | None) -> Design:
     data = _read_all(fh, size, "off")
     tokens = re.sub(rb"#[^\n]*", b"", data[:4096]).split()
-    if len(tokens) >= 4 and tokens[1].isdigit() and int(tokens[2]) > LIMITS.max_triangles:
-        raise InputError(f"OFF header claims {int(tokens[2]):,} faces; refusing")
+    if len(tokens) >= 4 and tokens[1].isdigit() and tokens[2].isdigit():
+        claimed = int(tokens[2])
+        if claimed > LIMITS.max_triangles:
+            raise InputError(f"OFF header claims {claimed:,} faces; refusing")
+        if claimed > LIMITS.max_geometry_triangles:
+            return geometry_skipped(Design(format="off"), claimed)
     loaded = _load(data, "off")
     vertices, faces = _flatten(loaded, "off")
     return Design(format="off", vertices=vertices, faces=faces)
