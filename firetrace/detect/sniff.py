@@ -69,13 +69,17 @@ def extension_format(name: str | None) -> str | None:
     return EXTENSION_FORMATS.get(base.rsplit(".", 1)[-1].lower())
 
 
+_PRINTABLE = bytes([9, 10, 13, *range(32, 256)])
+
+
 def _is_text(head: bytes) -> bool:
     if not head:
         return False
     if b"\x00" in head:
         return False
-    printable = sum(1 for b in head[:2048] if b >= 32 or b in (9, 10, 13))
-    return printable >= 0.97 * min(len(head), 2048)
+    sample = head[:2048]
+    control = len(sample.translate(None, _PRINTABLE))  # bytes.translate runs in C
+    return len(sample) - control >= 0.97 * len(sample)
 
 
 def _sniff_zip(fh: BinaryIO) -> str | None:
