@@ -85,6 +85,11 @@ def text(value: Any, limit: int = MAX_TEXT) -> str:
     return html.escape(s, quote=True)
 
 
+def breakable(escaped: str) -> str:
+    """Allow line breaks after the dots and underscores of an (escaped) identifier."""
+    return escaped.replace(".", ".<wbr>").replace("_", "_<wbr>")
+
+
 def number(value: Any, digits: int = 4) -> str:
     """A measured value as an examiner reads it: a few significant figures."""
     if isinstance(value, bool):
@@ -465,7 +470,7 @@ def _card(card: Card) -> str:
     findings = [f for f in r.get("findings") or [] if isinstance(f, dict)]
     if findings:
         body = "".join(
-            f"<tr><td><code>{text(f.get('rule'))}</code></td>"
+            f'<tr><td><code class="rule">{breakable(text(f.get("rule")))}</code></td>'
             f'<td class="num">{number(f.get("weight"), 3)}</td>'
             f"<td>{text(f.get('detail'))}</td></tr>"
             for f in findings
