@@ -133,7 +133,7 @@ def main() -> int:
         f"baseline, Python loop over references: {loop_ms:.1f} ms per query; "
         f"ratio loop/index {loop_ms / index_ms.mean():.0f}x"
     )
-    for name, (faces, seconds) in file_times.items():
+    for faces, seconds in file_times.values():
         print(
             f"full match of one mesh ({faces} triangles: hash + signature + index): "
             f"{1000 * seconds:.0f} ms"

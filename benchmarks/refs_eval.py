@@ -64,8 +64,10 @@ EXACT_ROWS = (
     "corner-order",
     "winding",
 )
+LOSSY_ROWS = ("lossy-6-digits", "ply-ascii-8dp")
 NEAR_ROWS = (
     "lossy-6-digits",
+    "ply-ascii-8dp",
     "rotate+translate",
     "scale-0.25",
     "scale-0.5",
@@ -119,6 +121,20 @@ def write_ascii_stl(triangles: np.ndarray, path: Path, fmt: str = "{:.5e}") -> N
         fh.write("endsolid lossy\n")
 
 
+def write_ascii_ply(mesh, path: Path) -> None:
+    """ASCII PLY with shortest round-trip floats (a careful text writer)."""
+    header = (
+        "ply\nformat ascii 1.0\ncomment refs_eval\n"
+        f"element vertex {len(mesh.vertices)}\n"
+        "property double x\nproperty double y\nproperty double z\n"
+        f"element face {len(mesh.faces)}\nproperty list uchar int vertex_indices\nend_header\n"
+    )
+    with open(path, "w") as fh:
+        fh.write(header)
+        fh.writelines(f"{x!r} {y!r} {z!r}\n" for x, y, z in mesh.vertices.tolist())
+        fh.writelines(f"3 {a} {b} {c}\n" for a, b, c in mesh.faces.tolist())
+
+
 def make_variant(kind: str, mesh, rng: np.random.Generator, folder: Path) -> Path:
     """Write one variant of ``mesh`` to a file and return its path."""
     import trimesh
@@ -146,10 +162,15 @@ def make_variant(kind: str, mesh, rng: np.random.Generator, folder: Path) -> Pat
         path = folder / "variant.obj"
         path.write_text(trimesh.exchange.obj.export_obj(merged(mesh), digits=17))
         return path
-    if kind in ("ply-binary", "ply-ascii"):
+    if kind in ("ply-binary", "ply-ascii-8dp"):
+        # trimesh's ascii PLY writer keeps 8 decimals: a lossy rewrite.
         path = folder / "variant.ply"
         encoding = "binary" if kind == "ply-binary" else "ascii"
         path.write_bytes(trimesh.exchange.ply.export_ply(merged(mesh), encoding=encoding))
+        return path
+    if kind == "ply-ascii":
+        path = folder / "variant_ascii.ply"
+        write_ascii_ply(merged(mesh), path)
         return path
     if kind == "3mf":
         path = folder / "variant.3mf"
@@ -171,6 +192,10 @@ def make_variant(kind: str, mesh, rng: np.random.Generator, folder: Path) -> Pat
         path = folder / "variant_lossy.stl"
         write_ascii_stl(tri, path)
         return path
+    # Re-posed, rescaled and mirrored copies also get their triangles shuffled,
+    # as a re-export would, so the signature's sampling really differs.
+    mesh = mesh.copy()
+    mesh.faces = mesh.faces[rng.permutation(len(mesh.faces))]
     pose = trimesh.transformations.random_rotation_matrix(rand=rng.random(3))
     pose[:3, 3] = rng.normal(scale=mesh.scale, size=3)
     if kind == "rotate+translate":
@@ -254,6 +279,9 @@ def main() -> int:
     parser.add_argument("--min-faces", type=int, default=500)
     parser.add_argument("--same-shape", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument(
+        "--review", type=float, default=0.6, help="check pairs of files down to this similarity"
+    )
     args = parser.parse_args()
     if not args.corpus.is_dir():
         print(f"refs_eval: corpus {args.corpus} absent; skipped")
@@ -294,62 +322,76 @@ def main() -> int:
             path = args.corpus / name
             add_references(db, [path], name, operator="refs_eval")
         matcher = load_matcher(db)
+        from firetrace.refs.library import fingerprint, mesh_from_file
+
         assert matcher is not None
 
+        index = matcher.index
+        label_rows: dict[str, list[int]] = {}
+        for row_number, label in enumerate(index.labels):
+            label_rows.setdefault(label, []).append(row_number)
         rows = {kind: {"found": 0, "exact": 0, "total": 0, "sims": []} for kind in EXACT_ROWS}
         rows.update({kind: {"found": 0, "exact": 0, "total": 0, "sims": []} for kind in NEAR_ROWS})
         scale_errors: list[float] = []
+        units_changed = 0
         match_times: list[float] = []
-        cross: list[tuple[str, str, float, str]] = []  # (file, label, similarity, how)
+        # (source file, other label) -> highest similarity seen, for every pair of
+        # different files at or above --review (the default threshold and below it)
+        cross: dict[tuple[str, str], float] = {}
         missed: list[tuple[str, str, float]] = []
-        from firetrace.refs.library import fingerprint, mesh_from_file
 
-        for name in references:
+        def query(mesh, own: str | None, source: str):
+            t0 = time.perf_counter()
+            found = fingerprint(mesh)
+            matches = index.match(found)
+            match_times.append(time.perf_counter() - t0)
+            sims = index.similarities(found.signature.vector)
+            for row_number in np.flatnonzero(sims >= args.review):
+                label = index.labels[row_number]
+                if label != own:
+                    key = (source, label)
+                    cross[key] = max(cross.get(key, 0.0), float(sims[row_number]))
+            own_sim = float(sims[label_rows[own]].max()) if own else None
+            return matches, own_sim
+
+        for number, name in enumerate(references, 1):
+            print(f"[{number}/{len(references)}] variants of {name}", file=sys.stderr)
             mesh = by_name[name]
             for kind in (*EXACT_ROWS, *NEAR_ROWS):
                 path = make_variant(kind, mesh, rng, folder)
                 variant = mesh_from_file(path)
-                t0 = time.perf_counter()
-                matches = matcher(variant)
-                match_times.append(time.perf_counter() - t0)
+                matches, own_sim = query(variant, name, name)
                 own = [m for m in matches if m["label"] == name]
                 row = rows[kind]
                 row["total"] += 1
+                row["sims"].append(own[0]["similarity"] if own else own_sim)
                 if own:
-                    row["sims"].append(own[0]["similarity"])
                     row["exact"] += own[0]["match"] == "exact"
                     ok = own[0]["match"] == "exact" if kind in EXACT_ROWS else True
                     if kind in SCALES:
-                        error = abs(own[0]["scale"] / SCALES[kind] - 1.0)
+                        # Truth from the surface areas of the meshes as read: the
+                        # reader may also have inferred other units for a small
+                        # copy (inches, metres), which the scale then includes.
+                        truth = np.sqrt(variant.area / mesh.area)
+                        units_changed += abs(truth / SCALES[kind] - 1.0) > 0.01
+                        error = abs(own[0]["scale"] / truth - 1.0)
                         scale_errors.append(error)
                         ok = ok and error <= 0.02
                     row["found"] += ok
                     if not ok:
                         missed.append((kind, name, own[0]["similarity"]))
                 else:
-                    best = matcher.index.similarities(fingerprint(variant).signature.vector)
-                    own_sim = float(best[matcher.index.labels.index(name)])
-                    row["sims"].append(own_sim)
                     missed.append((kind, name, own_sim))
-                for other in matches:
-                    if other["label"] != name:
-                        cross.append((f"{kind} of {name}", other["label"], other["similarity"], ""))
+        print(f"matching {len(outsiders)} other files", file=sys.stderr)
         for name in outsiders:
-            t0 = time.perf_counter()
-            matches = matcher(by_name[name])
-            match_times.append(time.perf_counter() - t0)
-            for other in matches:
-                cross.append((name, other["label"], other["similarity"], ""))
+            query(by_name[name], None, name)
 
-        # Geometric check of every cross-file match (see the module docstring).
+        # Geometric check of every pair of different files that came near (see
+        # the module docstring).
+        print(f"aligning {len(cross)} pairs of different files", file=sys.stderr)
         verdicts = []
-        cache: dict[tuple[str, str], float] = {}
-        for source, label, similarity, _ in cross:
-            base = source.split(" of ", 1)[-1]
-            key = (base, label)
-            if key not in cache:
-                cache[key] = aligned_deviation(by_name[label], by_name[base])
-            deviation = cache[key]
+        for (source, label), similarity in sorted(cross.items()):
+            deviation = aligned_deviation(by_name[label], by_name[source])
             how = "same-shape" if deviation <= args.same_shape else "FALSE"
             verdicts.append((source, label, similarity, deviation, how))
 
@@ -366,10 +408,10 @@ def main() -> int:
         )
     exact_found = sum(rows[k]["found"] for k in EXACT_ROWS)
     exact_total = sum(rows[k]["total"] for k in EXACT_ROWS)
-    near_kinds = [k for k in NEAR_ROWS if k != "lossy-6-digits"]
+    near_kinds = [k for k in NEAR_ROWS if k not in LOSSY_ROWS]
     near_found = sum(rows[k]["found"] for k in near_kinds)
     near_total = sum(rows[k]["total"] for k in near_kinds)
-    lossy = rows["lossy-6-digits"]
+    lossy = {key: sum(rows[k][key] for k in LOSSY_ROWS) for key in ("found", "exact", "total")}
     print(
         f"format and order changes (exact hash): {100.0 * exact_found / exact_total:.1f}% "
         f"({exact_found}/{exact_total}); target 100%"
@@ -379,29 +421,44 @@ def main() -> int:
         f"({near_found}/{near_total}); target >= 98%"
     )
     print(
-        f"lossy 6-digit rewrite: {lossy['found']}/{lossy['total']} matched, "
+        f"lossy text rewrites (6 digits, 8 decimals): {lossy['found']}/{lossy['total']} matched, "
         f"{lossy['exact']} of them exact (rounding moves vertices; found as near copies)"
     )
     if scale_errors:
         print(
             f"scale factor error: median {100 * np.median(scale_errors):.2f}%, "
-            f"max {100 * max(scale_errors):.2f}%"
+            f"max {100 * max(scale_errors):.2f}% ({units_changed} copies read with inferred "
+            "units other than the reference's; their scale includes the unit change)"
         )
     for kind, name, sim in missed:
         print(f"  missed: {kind} of {name} (similarity to its reference {sim:.4f})")
 
-    same = [v for v in verdicts if v[4] == "same-shape"]
-    false = [v for v in verdicts if v[4] == "FALSE"]
+    threshold = settings.threshold
+    above = [v for v in verdicts if v[2] >= threshold]
+    same = [v for v in above if v[4] == "same-shape"]
+    false = [v for v in above if v[4] == "FALSE"]
     print()
     print(
-        f"cross-file matches: {len(verdicts)}; same shape on alignment (deviation <= "
-        f"{100 * args.same_shape:.0f}% of RMS radius, counted as true): {len(same)}; "
-        f"false matches: {len(false)}"
+        f"pairs of different files at similarity >= {threshold}: {len(above)}; same shape "
+        f"on alignment (deviation <= {100 * args.same_shape:.0f}% of RMS radius, counted as "
+        f"true matches): {len(same)}; FALSE matches: {len(false)}"
     )
-    for source, label, similarity, deviation, how in sorted(set(verdicts), key=lambda v: v[4]):
+    for source, label, similarity, deviation, how in sorted(above, key=lambda v: (v[4], -v[2])):
+        print(f"  {how:10s} {similarity:.4f} dev {100 * deviation:5.2f}%  {source} ~ {label}")
+    below = sorted(
+        (v for v in verdicts if v[2] < threshold and v[4] == "FALSE"), key=lambda v: -v[2]
+    )
+    true_near = [s for k in NEAR_ROWS if k not in LOSSY_ROWS for s in rows[k]["sims"]]
+    highest_false = max((v[2] for v in verdicts if v[4] == "FALSE"), default=0.0)
+    print(
+        f"calibration: lowest similarity of a near-copy variant {min(true_near):.4f} "
+        f"(1st percentile {np.percentile(true_near, 1):.4f}); highest similarity of two "
+        f"different shapes {highest_false:.4f}; threshold {threshold}"
+    )
+    for source, label, similarity, deviation, _ in below[:8]:
         print(
-            f"  {how:10s} {source} ~ {label}: similarity {similarity:.4f}, deviation "
-            f"{100 * deviation:.2f}%"
+            f"  closest different shapes: {similarity:.4f} dev {100 * deviation:5.2f}%  "
+            f"{source} ~ {label}"
         )
     times_ms = 1000.0 * np.array(match_times)
     print()

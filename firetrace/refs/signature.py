@@ -31,8 +31,8 @@ SIGNATURE_VERSION = 1
 
 # Sampling: enough points that two samplings of one surface agree closely.
 SURFACE_SAMPLES = 16_384
-PAIR_SAMPLES = 1_000_000  # random pairs for D2
-TRIPLE_SAMPLES = 300_000  # random triples for D3 and A3
+PAIR_SAMPLES = 600_000  # random pairs for D2
+TRIPLE_SAMPLES = 200_000  # random triples for D3 and A3
 SEED = 20_240_611
 
 # (name, bins, upper bound of the normalised value, weight in the distance)
@@ -122,18 +122,24 @@ def compute_signature(triangles: np.ndarray) -> Signature:
         raise ValueError("the mesh has no extent")
     points /= size
 
-    radial = np.linalg.norm(points, axis=1)
+    # Coordinates as float32 columns: half the memory traffic of the gathers
+    # below, and far more precision than a histogram bin needs.
+    x, y, z = points.T.astype(np.float32)
+    radial = np.sqrt(x * x + y * y + z * z)
     first, second = rng.integers(0, len(points), size=(2, PAIR_SAMPLES))
-    distinct = first != second
-    pair_distances = np.linalg.norm(points[first[distinct]] - points[second[distinct]], axis=1)
+    first, second = first[first != second], second[first != second]
+    dx, dy, dz = x[first] - x[second], y[first] - y[second], z[first] - z[second]
+    pair_distances = np.sqrt(dx * dx + dy * dy + dz * dz)
     i, j, k = rng.integers(0, len(points), size=(3, TRIPLE_SAMPLES))
-    pa, pb, pc = points[i], points[j], points[k]
-    ba, bc = pa - pb, pc - pb
-    cross = np.linalg.norm(np.cross(ba, bc), axis=1)
-    dot = (ba * bc).sum(axis=1)
     valid = (i != j) & (j != k) & (i != k)
-    triangle_area_root = np.sqrt(0.5 * cross[valid])
-    angles = np.arctan2(cross[valid], dot[valid])
+    i, j, k = i[valid], j[valid], k[valid]
+    ax, ay, az = x[i] - x[j], y[i] - y[j], z[i] - z[j]  # from the middle point j
+    cx, cy, cz = x[k] - x[j], y[k] - y[j], z[k] - z[j]
+    nx, ny, nz = ay * cz - az * cy, az * cx - ax * cz, ax * cy - ay * cx
+    cross = np.sqrt(nx * nx + ny * ny + nz * nz)
+    dot = ax * cx + ay * cy + az * cz
+    triangle_area_root = np.sqrt(0.5 * cross)
+    angles = np.arctan2(cross, dot)
 
     values = {"d1": radial, "d2": pair_distances, "d3": triangle_area_root, "a3": angles}
     blocks = [_cdf(values[name], bins, upper) for name, bins, upper, _ in DISTRIBUTIONS]
