@@ -470,3 +470,29 @@ def test_relative_scan_paths_are_found_from_another_folder(tmp_path, run_cli, mo
     assert json.loads(jsonl.read_text().splitlines()[0])["path"] == "evidence/tube.stl"
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert build_report(jsonl, tmp_path / "r.html", min_verdict="clear").drawn == 1
+
+
+def test_formats_without_a_mesh_say_why_there_are_no_pictures(tmp_path):
+    """Binary G-code gives its toolpath extents instead of a preview; STEP has no mesh."""
+    import struct
+
+    from test_render_views import gcode_square_tower
+
+    from firetrace.report.pictures import pictures_for
+
+    gcode = gcode_square_tower(6)
+    block = struct.pack("<HHI", 1, 0, len(gcode)) + b"\0\0" + gcode
+    bgcode = tmp_path / "print.bgcode"
+    bgcode.write_bytes(b"GCDE" + struct.pack("<IH", 1, 0) + block)
+    pictures = pictures_for({"path": str(bgcode), "format": "bgcode"})
+    assert pictures.views == [] and "toolpath, not a mesh" in pictures.problem
+    assert "30 \u00d7 20" in pictures.problem
+
+    step = tmp_path / "part.step"
+    step.write_text(
+        "ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION(('x'),'2;1');\n"
+        "FILE_NAME('part.step','2020',('a'),('b'),'c','d','e');\n"
+        "FILE_SCHEMA(('AUTOMOTIVE_DESIGN'));\nENDSEC;\nDATA;\nENDSEC;\nEND-ISO-10303-21;\n"
+    )
+    pictures = pictures_for({"path": str(step), "format": "step"})
+    assert pictures.views == [] and "no triangle mesh" in pictures.problem

@@ -126,7 +126,14 @@ def _read_mesh(data: bytes, fmt: str, name: str):
         return mesh.vertices, mesh.faces
     design = load_design(io.BytesIO(data), None if fmt == "unknown" else fmt, name)
     if not design.has_mesh:
-        raise FiretraceError(f"{design.format} file holds no triangle mesh to draw")
+        toolpath = design.toolpath or {}
+        if toolpath.get("extents_mm"):
+            size = " \u00d7 ".join(f"{v:g}" for v in toolpath["extents_mm"])
+            raise FiretraceError(
+                f"{design.format} holds a toolpath, not a mesh: extruding moves span {size} mm "
+                f"over {toolpath.get('layers', '?')} layers; no preview for this format"
+            )
+        raise FiretraceError(f"{design.format} files carry no triangle mesh to draw")
     return design.vertices, design.faces
 
 
