@@ -201,3 +201,13 @@ def test_container_kind_and_hostile_name():
     assert container_kind(b"\xff\xd8\xff\xe0" + bytes(600), 600) is None
     assert hostile_name("a/../../b") and hostile_name("\\\\server\\share\\x")
     assert hostile_name("a/b..c/d.stl") is None and hostile_name("dir/x.stl") is None
+
+
+def test_compressed_stream_bomb_refused(tmp_path):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    (evidence / "zeros.bin.gz").write_bytes(gzip.compress(b"\0" * (40 << 20), compresslevel=1))
+    summary, records = scan_folder(evidence, tmp_path)
+    assert records == []
+    refused = summary.manifest["refused"]
+    assert [e["path"] for e in refused] == [f"{evidence}/zeros.bin.gz!/zeros.bin"]

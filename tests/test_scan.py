@@ -379,3 +379,38 @@ def test_bad_rules_folder_fails_before_scanning(tmp_path, run_cli):
     result = run_cli("scan", evidence, "--rules", tmp_path / "rules", "--workers", "1")
     assert result.exit_code == 2
     assert "scan.toml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_identical_copies_are_analysed_once_but_all_reported(tmp_path):
+    evidence = tmp_path / "e"
+    (evidence / "a").mkdir(parents=True)
+    (evidence / "b").mkdir()
+    stl = tube_stl()
+    (evidence / "a" / "part.stl").write_bytes(stl)
+    (evidence / "b" / "part.stl").write_bytes(stl)
+    (evidence / "b" / "renamed.stl").write_bytes(stl)  # other name: analysed on its own
+    (evidence / "backup.zip").write_bytes(zip_bytes({"a/part.stl": stl}))
+    calls = []
+
+    class Counting(FixedVerdict):
+        def analyse(self, fh, *, name, **kw):
+            calls.append(name)
+            return super().analyse(fh, name=name, **kw)
+
+    _, records = scan_folder(evidence, tmp_path, analyser=Counting())
+    assert sorted(calls) == ["part.stl", "renamed.stl"]
+    assert len(records) == 4
+    assert {r["sha256"] for r in records} == {hashlib.sha256(stl).hexdigest()}
+    records[0]["findings"].append({"rule": "x"})  # records do not share mutable parts
+    assert all(r["findings"] == [] for r in records[1:])
+
+
+def test_manifest_hashes_the_outputs(tmp_path):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    (evidence / "a.stl").write_bytes(tube_stl())
+    summary, _ = scan_folder(evidence, tmp_path, csv=tmp_path / "r.csv")
+    hashes = summary.manifest["outputs"]["sha256"]
+    jsonl = tmp_path / "out" / "scan.jsonl"
+    assert hashes["jsonl"] == hashlib.sha256(jsonl.read_bytes()).hexdigest()
+    assert hashes["csv"] == hashlib.sha256((tmp_path / "r.csv").read_bytes()).hexdigest()

@@ -8,8 +8,10 @@ the tree. Per-file analysis is injected (:class:`~firetrace.forensics.analysis.A
 
 from __future__ import annotations
 
+import copy
 import io
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -41,9 +43,14 @@ class UnitResult:
 class UnitScanner:
     """Scans one top-level evidence file, recursing into the containers it holds."""
 
+    # Seized media hold many copies of one file (backups, archives of folders):
+    # the analysis of identical bytes under the same name is done once per worker.
+    RESULT_CACHE_SIZE = 1024
+
     def __init__(self, analyser, limits: ScanLimits):
         self.analyser = analyser
         self.limits = limits
+        self._results: OrderedDict[tuple, dict] = OrderedDict()
 
     def scan_unit(self, unit: Unit) -> UnitResult:
         result = UnitResult(unit.display, unit.size, unit.mtime_ns)
@@ -158,11 +165,19 @@ class UnitScanner:
         fh.seek(0)
         digests, size = hash_stream(fh)
         fh.seek(0)
-        try:
-            result = self.analyser.analyse(fh, name=entry.name, size=size, fmt=fmt)
-        except Exception as exc:  # the engine promises not to raise; never trust it blindly
-            result = {"format": fmt, "verdict": "error", "error": f"analysis failed: {exc}"}
-        return build_record(entry, digests, size, fmt, result)
+        key = (digests["sha256"], entry.name, fmt)
+        result = self._results.get(key)
+        if result is None:
+            try:
+                result = self.analyser.analyse(fh, name=entry.name, size=size, fmt=fmt)
+            except Exception as exc:  # the engine promises not to raise; never trust it blindly
+                result = {"format": fmt, "verdict": "error", "error": f"analysis failed: {exc}"}
+            self._results[key] = result
+            if len(self._results) > self.RESULT_CACHE_SIZE:
+                self._results.popitem(last=False)
+        else:
+            self._results.move_to_end(key)
+        return build_record(entry, digests, size, fmt, copy.deepcopy(result))
 
 
 def _stored_hashes(handle) -> dict:

@@ -65,6 +65,13 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _sha256_of(path) -> str:
+    from firetrace.forensics.hashing import hash_stream
+
+    with open(path, "rb") as fh:
+        return hash_stream(fh)[0]["sha256"]
+
+
 def passes(record: dict, min_verdict: str) -> bool:
     """Records at or above ``min_verdict``; error records always pass (never silent)."""
     verdict = record.get("verdict")
@@ -168,6 +175,11 @@ def run_scan(
         for writer in (jsonl_writer, csv_writer):
             if writer is not None:
                 writer.close()
+        output_hashes = {
+            kind: _sha256_of(path)
+            for kind, path in (("jsonl", jsonl), ("csv", options.csv))
+            if path is not None and Path(path).is_file()
+        }
         manifest = _manifest(
             options,
             jsonl=jsonl,
@@ -184,6 +196,7 @@ def run_scan(
             resumed=(len(done), len(previous)) if options.resume is not None else None,
             interrupted=interrupted,
         )
+        manifest["outputs"]["sha256"] = output_hashes
         if jsonl is not None:
             write_json(manifest_path(jsonl), manifest)
     if options.case is not None:
