@@ -134,18 +134,21 @@ def browser(tmp_path):
         client.close()
 
 
-def open_page(client: DevTools, url: str) -> str:
+def open_page(client: DevTools, url: str, *, scripts: bool = True) -> str:
     target = client.call("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = client.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
         "sessionId"
     ]
     for domain in ("Page.enable", "Runtime.enable", "Log.enable"):
         client.call(domain, session=session)
+    if not scripts:
+        client.call("Emulation.setScriptExecutionDisabled", {"value": True}, session=session)
     client.call(
         "Emulation.setDeviceMetricsOverride",
         {"width": 1280, "height": 2000, "deviceScaleFactor": 1, "mobile": False},
         session=session,
     )
+    client.events.clear()
     client.call("Page.navigate", {"url": url}, session=session)
     client.wait_for("Page.loadEventFired")
     return session
@@ -247,4 +250,21 @@ def test_report_in_headless_chromium(browser, scan, tmp_path):  # noqa: F811
     )
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
 
+    assert problems(browser) == []
+
+
+def test_report_reads_without_javascript(browser, scan, tmp_path):  # noqa: F811
+    out = tmp_path / "report.html"
+    summary = build_report(scan, out)
+    session = open_page(browser, out.as_uri(), scripts=False)
+    # Without the script the controls stay hidden and every row and picture is there.
+    assert evaluate(browser, session, "document.getElementById('controls').hidden") is True
+    assert evaluate(browser, session, "document.querySelectorAll('th.sortable').length") == 0
+    rows = "document.querySelectorAll('#flagged-table tbody tr:not([hidden])').length"
+    assert evaluate(browser, session, rows) == summary.flagged
+    images = evaluate(
+        browser, session, "Array.from(document.images).filter(i => i.naturalWidth === 400).length"
+    )
+    assert images == 3 * summary.drawn
+    assert evaluate(browser, session, "document.querySelectorAll('article.card').length") == 4
     assert problems(browser) == []
