@@ -157,6 +157,7 @@ def test_resume_skips_finished_files(tmp_path, monkeypatch):
     for i in range(4):
         (evidence / f"part{i}.stl").write_bytes(tube_stl(length=40 + i))
     (evidence / "notes.txt").write_text("nothing here")
+    (evidence / "a_evil.zip").write_bytes(zip_bytes({"../x.txt": b"x"}))
     out = tmp_path / "scan.jsonl"
 
     class Interrupting(FixedVerdict):
@@ -187,9 +188,13 @@ def test_resume_skips_finished_files(tmp_path, monkeypatch):
         f"part{i}.stl" for i in range(4)
     ]
     manifest = summary.manifest
-    # notes.txt, part0 and part1 were finished (the journal also knows non-candidates)
-    assert manifest["resumed"] == {"units_already_done": 3, "records_carried": 2}
+    # a_evil.zip, notes.txt, part0 and part1 were finished (the journal knows every unit)
+    assert manifest["resumed"]["units_already_done"] == 4
+    assert manifest["resumed"]["records_carried"] == 2
     assert manifest["counts"]["by_format"] == {"stl": 4}
+    # what the first run refused is still in the final manifest, once
+    assert [e["path"] for e in manifest["refused"]] == [f"{evidence}/a_evil.zip!/../x.txt"]
+    assert manifest["counts"]["files"] == 6  # each top-level file once over both runs
 
 
 def test_resume_drops_a_torn_last_line(tmp_path):

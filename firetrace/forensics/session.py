@@ -65,6 +65,27 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+_DERIVED_COUNTS = ("by_format", "by_verdict", "hashset_matches", "resumed_skipped")
+
+
+def _carry_over(previous_manifest: Path, tally: Tally, images: list[dict]) -> str | None:
+    """Counts, events and disk images of the interrupted run, so the resumed run's
+    manifest still lists everything (records are counted again from the JSONL)."""
+    import json
+
+    try:
+        previous = json.loads(previous_manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # killed before its manifest was written: nothing to carry
+    for key, value in (previous.get("counts") or {}).items():
+        if key not in _DERIVED_COUNTS and isinstance(value, int):
+            tally.count(key, value)
+    for kind in ("errors", "refused", "skipped", "warnings"):
+        tally.events.extend(e for e in previous.get(kind) or [] if isinstance(e, dict))
+    images.extend(previous.get("disk_images") or [])
+    return (previous.get("resumed") or {}).get("first_started") or previous.get("started")
+
+
 def _sha256_of(path) -> str:
     from firetrace.forensics.hashing import hash_stream
 
@@ -122,12 +143,15 @@ def run_scan(
 
     started = _now()
     tally = Tally()
+    images: list[dict] = []
+    first_started = None
+    if options.resume is not None:
+        first_started = _carry_over(manifest_path(jsonl), tally, images)
     by_format: Counter = Counter()
     by_verdict: Counter = Counter()
     known: Counter = Counter()
     flagged: list[dict] = []
     kept: list[dict] = []  # for the CASE export, which needs the whole graph at once
-    images: list[dict] = []
     bytes_done = files_done = 0
 
     def take(record: dict) -> bool:
@@ -197,6 +221,8 @@ def run_scan(
             interrupted=interrupted,
         )
         manifest["outputs"]["sha256"] = output_hashes
+        if first_started:
+            manifest["resumed"]["first_started"] = first_started
         if jsonl is not None:
             write_json(manifest_path(jsonl), manifest)
     if options.case is not None:
