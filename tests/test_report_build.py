@@ -289,10 +289,14 @@ def test_cli_writes_report_and_json_summary(scan, tmp_path, run_cli):
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["cards"] == 4 and document["output"] == str(out) and out.is_file()
-    result = run_cli("report", scan, "--min-verdict", "high", "--limit", "1")
+    result = run_cli(
+        "--operator", "Examiner B", "report", scan, "--min-verdict", "high", "--limit", "1",
+        "--purpose", "REQ-7 <urgent>",
+    )  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    assert (tmp_path / "scan.report.html").is_file()
     assert "1 card(s) of 2 flagged" in result.stdout
+    byline = (tmp_path / "scan.report.html").read_text(encoding="utf-8").split("</header>")[0]
+    assert "by Examiner B for REQ-7 &lt;urgent&gt;" in byline
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,15 @@ from typing import Annotated
 
 import typer
 
-from firetrace.cli.common import JsonOpt, console, err_console, print_json
+from firetrace.cli.common import (
+    JsonOpt,
+    OperatorOpt,
+    PurposeOpt,
+    console,
+    err_console,
+    print_json,
+    settings,
+)
 
 
 class MinVerdict(StrEnum):
@@ -23,6 +31,7 @@ class MinVerdict(StrEnum):
 
 
 def report(
+    ctx: typer.Context,
     scan: Annotated[Path, typer.Argument(help="Scan results (JSON Lines from `firetrace scan`).")],
     output: Annotated[
         Path | None,
@@ -50,9 +59,13 @@ def report(
         ),
     ] = None,
     as_json: JsonOpt = False,
+    operator: OperatorOpt = None,
+    purpose: PurposeOpt = None,
 ) -> None:
     """Write a self-contained HTML examiner's report of a scan's flagged files."""
     from firetrace.report import build_report
+
+    who = settings(ctx, operator=operator, purpose=purpose)
 
     def progress(done: int, total: int, path: str) -> None:
         if path:
@@ -64,6 +77,8 @@ def report(
         manifest=manifest,
         min_verdict=min_verdict.value,
         limit=limit,
+        operator=who.operator,
+        purpose=who.purpose,
         progress=None if as_json else progress,
     )
     if as_json:

@@ -49,11 +49,15 @@ def build_report(
     manifest: str | Path | None = None,
     min_verdict: str = "review",
     limit: int | None = None,
+    operator: str | None = None,
+    purpose: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> ReportSummary:
     """Write the examiner's report for a scan and say what went into it.
 
-    ``progress(done, total, path)`` is called before each flagged file is drawn.
+    ``operator`` and ``purpose`` (who prepares the report, and for which case
+    or request) are printed under the title. ``progress(done, total, path)``
+    is called before each flagged file is drawn.
     """
     from firetrace import __version__
     from firetrace.report.html import Card, PageContext, render_page
@@ -101,6 +105,8 @@ def build_report(
         min_verdict=min_verdict,
         total_flagged=total,
         limit=limit,
+        prepared_by=operator,
+        purpose=purpose,
     )
     page = render_page(context, cards)
     partial = output.with_name(output.name + ".partial")

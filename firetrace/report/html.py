@@ -63,6 +63,8 @@ class PageContext:
     min_verdict: str
     total_flagged: int
     limit: int | None
+    prepared_by: str | None = None  # the operator who built this report
+    purpose: str | None = None
 
 
 def text(value: Any, limit: int = MAX_TEXT) -> str:
@@ -530,6 +532,12 @@ def render_page(ctx: PageContext, cards: list[Card]) -> str:
         "base-uri 'none'; form-action 'none'"
     )
     cards_html = "".join(_card(c) for c in cards)
+    byline = f"firetrace {text(ctx.tool_version)} \u00b7 generated {text(ctx.generated_at)}"
+    if ctx.prepared_by:
+        byline += f" by {text(ctx.prepared_by)}"
+    if ctx.purpose:
+        byline += f" for {text(ctx.purpose)}"
+    byline += f" \u00b7 from {text(ctx.jsonl_name)}"
     return (
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -538,9 +546,7 @@ def render_page(ctx: PageContext, cards: list[Card]) -> str:
         f'<meta name="generator" content="firetrace {text(ctx.tool_version)}">'
         f"<title>{text(ctx.title)}</title><style>{STYLE}</style></head><body>"
         f"<header><h1>{text(ctx.title)}</h1>"
-        f'<p class="sub">firetrace {text(ctx.tool_version)} \u00b7 '
-        f"generated {text(ctx.generated_at)}"
-        f" \u00b7 from {text(ctx.jsonl_name)}</p></header>"
+        f'<p class="sub">{byline}</p></header>'
         '<nav class="toc"><a href="#summary">Case summary</a><a href="#flagged">Flagged files</a>'
         f'<a href="#cards">Cards ({len(cards)})</a></nav>'
         f"{_summary(ctx)}{_flagged_table(ctx, cards)}"
