@@ -1,11 +1,12 @@
 """Three shaded orthographic views (front, side, top) of a mesh, as PNG bytes.
 
 This module owns how a flagged part is pictured in the report: the pose (the
-file's own axes, or the part's principal axes when the file's pose is skewed),
-one common millimetre scale for the three views so sizes compare across them,
-decimation of large meshes for the picture only, flat Lambert shading, dark
-outlines on silhouettes and creases, and a scale bar in every view. Nothing
-here needs a display: pictures are drawn by :mod:`.raster` and encoded by
+file's own axes, or the axes of the part's smallest oriented box when the file
+was saved tilted), one common millimetre scale for the three views so sizes
+compare across them, decimation of large meshes for the picture only, flat
+Lambert shading with depth cueing, dark outlines on silhouettes, creases and
+depth steps, 2x supersampling, and a scale bar in every view. Nothing here
+needs a display: pictures are drawn by :mod:`.raster` and encoded by
 :mod:`.png`.
 """
 
@@ -99,9 +100,8 @@ def _pose(vertices: np.ndarray) -> tuple[np.ndarray, str]:
         return vertices, "the file's own axes"
     aligned = vertices @ to_origin[:3, :3].T + to_origin[:3, 3]
     longest, middle, shortest = np.argsort(box)[::-1]
-    return aligned[
-        :, [longest, shortest, middle]
-    ], "the part's own axes (the file's pose is tilted)"
+    tilted = "the part's own axes (the file's pose is tilted)"
+    return aligned[:, [longest, shortest, middle]], tilted
 
 
 def _face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -216,6 +216,8 @@ def render_views(
         while len(faces) > max_triangles:
             cell *= 1.5
             vertices, faces = cluster_vertices(vertices, faces, cell)
+        if len(faces) == 0:
+            raise ValueError("the mesh is too thin to draw at this scale")
         notes.append(
             f"Pictures drawn from a decimated copy ({triangles:,} \u2192 {len(faces):,} "
             "triangles); findings and measurements use the full mesh."
