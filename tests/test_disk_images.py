@@ -177,3 +177,39 @@ def test_garbage_with_boot_signature_is_reported(tmp_path):
     summary, records = scan_folder(evidence, tmp_path)
     assert records == []
     assert "no file system" in summary.manifest["errors"][0]["reason"]
+
+
+def test_e01_in_several_segments(tmp_path):
+    _need("ewfacquire", *FAT_TOOLS)
+    fat = fat_image(tmp_path / "fat.img", tube_stl(), block_stl())
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    _run(
+        "ewfacquire",
+        "-u",
+        "-q",
+        "-t",
+        evidence / "card",
+        "-f",
+        "encase6",
+        "-c",
+        "none",
+        "-S",
+        "1MiB",
+        fat,
+    )
+    segments = sorted(p.name for p in evidence.iterdir())
+    assert segments[:2] == ["card.E01", "card.E02"]
+    summary, records = scan_folder(evidence, tmp_path)
+    assert sorted(r["deleted"] for r in records) == [False, True]
+    live = next(r for r in records if not r["deleted"])
+    assert live["path"] == f"{evidence}/card.E01!/parts/live.stl"
+    assert read_evidence(live["path"]) == tube_stl()
+    skipped = {e["path"].rsplit("/", 1)[1] for e in summary.manifest["skipped"]}
+    assert skipped == set(segments[1:])
+    image = summary.manifest["disk_images"][0]
+    assert [s["path"].rsplit("/", 1)[1] for s in image["segments"]] == segments
+    assert (
+        image["segments"][1]["sha256"]
+        == hashlib.sha256((evidence / "card.E02").read_bytes()).hexdigest()
+    )

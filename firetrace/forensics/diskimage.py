@@ -9,12 +9,13 @@ file objects the scan opened read-only, so TSK never opens evidence itself.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from firetrace.forensics.entries import Entry, Tally
 
-_SEGMENT_SUFFIXES = ("e01", "ex01", "s01", "l01")
+_SEGMENT_NAME = re.compile(r"\.(?:e|ex|s|l)(?:\d\d|[a-z]{2})$", re.IGNORECASE)
 
 
 class _ReadAt(io.RawIOBase):
@@ -75,7 +76,7 @@ def ewf_segments(path: str) -> list[str]:
     """All segment files of the E01 image at ``path`` (``.E01``, ``.E02``, ...)."""
     import pyewf
 
-    if not path.lower().endswith(_SEGMENT_SUFFIXES):
+    if not _SEGMENT_NAME.search(path):
         return [path]
     try:
         return list(pyewf.glob(path))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from firetrace.forensics.archives import BombRefused, container_kind, iter_members
-from firetrace.forensics.entries import Entry, Tally
+from firetrace.forensics.entries import Entry, Tally, display_name
 from firetrace.forensics.folders import Unit, walk_roots
 from firetrace.forensics.hashing import hash_stream
 from firetrace.forensics.limits import ScanLimits
@@ -51,9 +51,11 @@ class UnitScanner:
         self.analyser = analyser
         self.limits = limits
         self._results: OrderedDict[tuple, dict] = OrderedDict()
+        self._unit_os_path = ""
 
     def scan_unit(self, unit: Unit) -> UnitResult:
         result = UnitResult(unit.display, unit.size, unit.mtime_ns)
+        self._unit_os_path = unit.os_path
         staging = PrivateStaging()
 
         def opener() -> BinaryIO:
@@ -139,17 +141,31 @@ class UnitScanner:
     ) -> None:
         from firetrace.forensics.diskimage import ewf_segments, iter_image_files, open_ewf
 
+        segments = None
+        if kind == "ewf" and len(entry.layers) == 1:
+            segments = ewf_segments(self._unit_os_path)
+            if len(segments) > 1 and os.path.abspath(segments[0]) != os.path.abspath(
+                self._unit_os_path
+            ):
+                # .E02, .E03, ... are read as part of their .E01, not on their own.
+                out.tally.count("ewf_segments")
+                first = display_name(os.path.basename(segments[0]))
+                out.tally.event("skipped", entry.path, f"E01 segment, read with {first}")
+                return
         digests, _ = hash_stream(fh)
         fh.seek(0)
         info = {"path": entry.path, "kind": kind, "size": entry.size, **digests}
+        if segments is not None and len(segments) > 1:
+            info["segments"] = [_segment_hashes(path) for path in segments]
         media, media_size, handle = fh, entry.size, None
         if kind == "ewf":
-            segments = ewf_segments(entry.path) if len(entry.layers) == 1 else None
             try:
                 media, media_size, handle = open_ewf(fh, segments)
             except Exception as exc:  # libewf reports corrupt images as generic errors
                 out.tally.count("errors")
-                out.tally.event("error", entry.path, f"unreadable E01 image: {exc}")
+                # libewf chains every layer's complaint; the first says what went wrong
+                reason = str(exc).split(". ", 1)[0]
+                out.tally.event("error", entry.path, f"unreadable E01 image: {reason}")
                 return
             info["media_size"] = media_size
             info["acquisition_hashes"] = _stored_hashes(handle)
@@ -178,6 +194,12 @@ class UnitScanner:
         else:
             self._results.move_to_end(key)
         return build_record(entry, digests, size, fmt, copy.deepcopy(result))
+
+
+def _segment_hashes(path: str) -> dict:
+    with open_readonly(path, follow_symlinks=True) as fh:
+        digests, size = hash_stream(fh)
+    return {"path": display_name(path), "size": size, **digests}
 
 
 def _stored_hashes(handle) -> dict:
