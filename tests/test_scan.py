@@ -419,3 +419,17 @@ def test_manifest_hashes_the_outputs(tmp_path):
     jsonl = tmp_path / "out" / "scan.jsonl"
     assert hashes["jsonl"] == hashlib.sha256(jsonl.read_bytes()).hexdigest()
     assert hashes["csv"] == hashlib.sha256((tmp_path / "r.csv").read_bytes()).hexdigest()
+
+
+def test_overlapping_roots_scan_each_file_once(tmp_path):
+    evidence = tmp_path / "e"
+    (evidence / "sub").mkdir(parents=True)
+    (evidence / "sub" / "a.stl").write_bytes(tube_stl())
+    (evidence / "b.stl").write_bytes(block_stl())
+    summary = run_scan(
+        ScanOptions([str(evidence), str(evidence / "sub"), str(evidence / "b.stl")], workers=1),
+        analyser=FixedVerdict(),
+    )
+    assert summary.manifest["counts"]["candidates"] == 2
+    # the sub folder and the file given again
+    assert len(summary.manifest["warnings"]) == 2

@@ -41,18 +41,25 @@ def _within(path: str, root: str) -> bool:
 
 
 def walk_roots(roots: list[str], tally: Tally) -> Iterator[Unit]:
-    """Every regular file under the roots (a root may itself be a file)."""
+    """Every regular file under the roots (a root may itself be a file), each once
+    even when roots overlap (``/e`` and ``/e/sub``)."""
+    visited: set[tuple[int, int]] = set()
     for root in roots:
-        yield from _walk_root(root, tally)
+        yield from _walk_root(root, tally, visited)
 
 
-def _walk_root(root: str, tally: Tally) -> Iterator[Unit]:
+def _walk_root(root: str, tally: Tally, visited: set[tuple[int, int]]) -> Iterator[Unit]:
     try:
         st = os.stat(root)  # the root itself was named by the examiner: follow it
     except OSError as exc:
         tally.count("errors")
         tally.event("error", display_name(root), f"cannot read evidence root: {exc.strerror}")
         return
+    key = (st.st_dev, st.st_ino)
+    if key in visited or (stat.S_ISREG(st.st_mode) and _inside_visited(root, visited)):
+        tally.event("warning", display_name(root), "already scanned under another root")
+        return
+    visited.add(key)
     if stat.S_ISREG(st.st_mode):
         yield Unit(root, display_name(root), st.st_size, st.st_mtime_ns)
         return
@@ -60,7 +67,6 @@ def _walk_root(root: str, tally: Tally) -> Iterator[Unit]:
         _special(root, st.st_mode, tally)
         return
     real_root = os.path.realpath(root)
-    visited = {(st.st_dev, st.st_ino)}
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -98,10 +104,28 @@ def _walk_root(root: str, tally: Tally) -> Iterator[Unit]:
                     subfolders.append(path)
                 continue
             if stat.S_ISREG(mode):
+                if (lst.st_dev, lst.st_ino) in visited and lst.st_nlink == 1:
+                    continue  # a file root given again inside a folder root
                 yield Unit(path, shown, lst.st_size, lst.st_mtime_ns)
                 continue
             _special(path, mode, tally)
         stack.extend(reversed(subfolders))
+
+
+def _inside_visited(path: str, visited: set[tuple[int, int]]) -> bool:
+    """Whether a folder holding ``path`` was already walked."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while True:
+        try:
+            st = os.stat(folder)
+        except OSError:
+            return False
+        if (st.st_dev, st.st_ino) in visited:
+            return True
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
 
 
 def _special(path: str, mode: int, tally: Tally) -> None:
