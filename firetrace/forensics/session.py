@@ -174,7 +174,16 @@ def run_scan(
         for record in previous:
             if take(record) and csv_writer:
                 csv_writer.write(record)
-        units = walk(options.roots, tally, skip=(lambda u: u.display in done) if done else None)
+
+        def finished_before(unit) -> bool:
+            nonlocal files_done, bytes_done
+            if unit.display not in done:
+                return False
+            files_done += 1  # counts toward progress: the bar's total includes it
+            bytes_done += unit.size
+            return True
+
+        units = walk(options.roots, tally, skip=finished_before if done else None)
         for result in scan_units(units, analyser, limits, workers=workers):
             tally.merge(result.tally)
             images.extend(result.images)
