@@ -121,7 +121,7 @@ def evaluate_generated(per_kind: int, seed: int, verbose: bool) -> None:
     total = sum(results["standin"].values()) + sum(results["lookalike"].values())
     print(
         f"generated: {total} files ({per_kind} per kind, formats {', '.join(FORMATS)}, "
-        f"random poses, scale 0.9-1.1, seed {seed}), {elapsed:.1f} s"
+        f"random poses, scale 0.9-1.1, {inches} written in inches, seed {seed}), {elapsed:.1f} s"
     )
     print(f"  recall(review) = {recall[0]}/{recall[1]} = {100 * recall[2]:.1f} %  (target >= 90 %)")
     print(f"  recall(high)   = {recall_high[0]}/{recall_high[1]} = {100 * recall_high[2]:.1f} %")

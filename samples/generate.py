@@ -85,14 +85,19 @@ def grip_block(rng):
     """A block with a finger loop, a rectangular through-cavity and a row of pin holes."""
     length, height, thick = _u(rng, 150, 200), _u(rng, 90, 125), _u(rng, 26, 32)
     block = _box((length, height, thick))
-    loop_r = _u(rng, 11, 14)
-    loop = _cylinder(loop_r, thick + 4, centre=(-length * 0.05, -height * 0.18, 0))
-    cavity_w, cavity_l = _u(rng, 18, thick - 5), _u(rng, 50, 70)
-    cavity = _box((cavity_l, height + 4, cavity_w), centre=(length * 0.28, 0, 0))
-    pin_d = _u(rng, 3.2, 5.0)
+    loop_r, loop_x = _u(rng, 11, 14), -0.1 * length
+    loop = _cylinder(loop_r, thick + 4, centre=(loop_x, -height * 0.18, 0))
+    cavity_w = _u(rng, 18, thick - 5)
+    cavity_start = loop_x + loop_r + _u(rng, 8, 14)
+    cavity_end = length / 2 - _u(rng, 10, 20)
+    cavity = _box(
+        (cavity_end - cavity_start, height + 4, cavity_w),
+        centre=((cavity_start + cavity_end) / 2, 0, 0),
+    )
+    pin_d, pin_step = _u(rng, 3.2, 5.0), _u(rng, 14, 18)
     pins = [
         _cylinder(
-            pin_d / 2, thick + 4, centre=(-length * 0.3 + i * _u(rng, 14, 18), height * 0.25, 0)
+            pin_d / 2, thick + 4, centre=(-0.42 * length + 8 + i * pin_step, height * 0.25, 0)
         )
         for i in range(int(rng.integers(3, 5)))
     ]

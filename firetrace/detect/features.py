@@ -35,6 +35,7 @@ DEFAULTS = {
     "round_fill": [0.6, 0.9],
     "round_max_aspect": 1.35,
     "rect_min_fill": 0.9,
+    "rect_small_bonus": 0.5,
     "min_hole_diameter_mm": 1.2,
     "max_holes": 120,
     "hull_sample": 20000,
@@ -245,7 +246,9 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
             mean_area = voxels / slices
             fill = mean_area / (plane[0] * plane[1])
             aspect = max(plane) / min(plane)
-            if fill >= params["rect_min_fill"]:
+            # a digitised circle fills more of its box the fewer cells it spans
+            rect_fill = min(0.98, params["rect_min_fill"] + params["rect_small_bonus"] / min(plane))
+            if fill >= rect_fill:
                 shape = "rect"
             elif params["round_fill"][0] <= fill < params["round_fill"][1] and (
                 aspect <= params["round_max_aspect"]
