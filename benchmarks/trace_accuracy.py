@@ -3,7 +3,8 @@
 Queries are made from real records by applying realistic misreadings: one or two
 look-alike swaps, an adjacent transposition, a dropped character, an extra
 character (a neighbour struck twice or a stray digit), an obliterated run
-replaced by ``?`` per character or by one ``*``, and embedded letters dropped.
+replaced by ``?`` per character or by one ``*``, embedded letters dropped, and
+(beyond the issue's list, no target) two unrelated digit substitutions.
 For each kind it prints top-1 and top-5 accuracy, recall (the true record is
 among the returned candidates, default limit 20), how often and by how many
 candidates the true record is tied on score, and latency p50/p95 of
@@ -58,6 +59,17 @@ def misread(kind: str, serial: str, rng: random.Random, partners) -> str | None:
             return None
         i = rng.choice(spots)
         return s[:i] + s[i + 1] + s[i] + s[i + 2 :]
+    if kind == "two_substitutions":
+        spots = [i for i, ch in enumerate(s) if ch.isdigit()]
+        if len(spots) < 2:
+            return None
+        chars = list(s)
+        for i in rng.sample(spots, 2):
+            unrelated = [
+                d for d in "0123456789" if d != chars[i] and d not in partners.get(chars[i], ())
+            ]
+            chars[i] = rng.choice(unrelated)
+        return "".join(chars)
     if kind == "dropped":
         i = rng.randrange(len(s))
         return s[:i] + s[i + 1 :]
@@ -90,6 +102,7 @@ KINDS = (
     "obliterated_?",
     "obliterated_*",
     "embedded_dropped",
+    "two_substitutions",
 )
 
 

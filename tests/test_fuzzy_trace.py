@@ -117,3 +117,13 @@ def test_alignment_costs_follow_the_rules():
     doubled, why = align("1123", "123")
     assert doubled < align("1923", "123")[0]
     assert why == ["1 at position 1 read twice"]
+
+
+def test_two_unrelated_substitutions_in_one_half_are_found(db_path):
+    records = [("Acme", "QP4471239")] + [("Acme", f"ZZ{n:07d}") for n in range(50)]
+    conn = make_registry(db_path, records)
+    cands = find_candidates(conn, "QP4471933")  # 2 read as 9 and 9 read as 3: one half intact
+    assert [c.serial for c in cands] == ["QP4471239"]
+    assert cands[0].match == "fuzzy"
+    assert "2 read as 9 at position 7" in cands[0].why
+    assert "9 read as 3 at position 9" in cands[0].why

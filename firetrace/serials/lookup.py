@@ -38,6 +38,9 @@ MATCH_RANK = {"exact": 0, "normalized": 1, "confusable": 2, "wildcard": 3, "fuzz
 WILDCARDS = "?*"
 # Candidate ids examined per query at most: keeps a pathological query bounded.
 MAX_EXAMINED = 20_000
+# Rows read per half-serial anchor in the two-edit fallback.
+ANCHOR_ROWS = 2_000
+_TOP = chr(0x10FFFF)  # sorts after every character: upper bound of a prefix range
 
 
 @dataclass
@@ -225,6 +228,7 @@ def _direct_and_fuzzy(
     norm: str,
     maker_ids: list[int] | None,
     component: str | None,
+    want: int = 20,
 ) -> dict[int, Candidate]:
     from rapidfuzz.distance import OSA
 
@@ -267,8 +271,9 @@ def _direct_and_fuzzy(
             )
         )
     seen: set[int] = set(found)
-    for where, params in pools:
-        for row in _fetch(conn, where, params, maker_ids, component):
+
+    def examine(rows: list[_Row]) -> None:
+        for row in rows:
             if row.id in seen:
                 continue
             seen.add(row.id)
@@ -285,6 +290,41 @@ def _direct_and_fuzzy(
             else:
                 match = "fuzzy"
             found[row.id] = _candidate(row, match, _score(cost), "; ".join(phrases))
+
+    for where, params in pools:
+        examine(_fetch(conn, where, params, maker_ids, component))
+    half = len(fold) // 2
+    one_edit = _score(load_serial_rules().fuzzy.get("substitution", 1.0))
+    close = sum(1 for c in found.values() if c.score >= one_edit)
+    if max_edits >= 2 and close == 0 and len(found) < want and half >= 3:
+        # Nothing within one edit: look for two edits the deletion neighbourhood
+        # cannot see (two unrelated substitutions, two dropped characters). They
+        # leave one half of the serial intact when both fall in the other half,
+        # so range-scan each half (bounded).
+        lengths = (len(fold) - max_edits, len(fold) + max_edits)
+        prefix, suffix = fold[:half], fold[-half:][::-1]
+        examine(
+            _fetch(
+                conn,
+                "c.serial_fold >= ? AND c.serial_fold < ? "
+                "AND length(c.serial_fold) BETWEEN ? AND ?",
+                [prefix, prefix + _TOP, *lengths],
+                maker_ids,
+                component,
+                cap=ANCHOR_ROWS,
+            )
+        )
+        examine(
+            _fetch(
+                conn,
+                "c.id IN (SELECT component_id FROM serial_suffixes WHERE reversed >= ? AND "
+                f"reversed < ? LIMIT {ANCHOR_ROWS}) AND length(c.serial_fold) BETWEEN ? AND ?",
+                [suffix, suffix + _TOP, *lengths],
+                maker_ids,
+                component,
+                cap=ANCHOR_ROWS,
+            )
+        )
     return found
 
 
@@ -390,6 +430,7 @@ def find_candidates(
     if any(ch in norm for ch in WILDCARDS):
         found = _wildcard(conn, norm, maker_ids, component)
     else:
-        found = _direct_and_fuzzy(conn, query, norm, maker_ids, component)
+        want = limit if limit and limit > 0 else MAX_EXAMINED
+        found = _direct_and_fuzzy(conn, query, norm, maker_ids, component, want)
     ranked = sorted(found.values(), key=rank_key)
     return ranked[:limit] if limit and limit > 0 else ranked
