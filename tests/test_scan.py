@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import zipfile
@@ -344,12 +345,19 @@ def test_cli_renders_flagged_table(tmp_path, run_cli, monkeypatch):
     assert "1 design files" in result.stderr
 
 
-def test_zip_member_mtime_and_stored_zip(tmp_path):
+def test_modified_times_of_files_and_members(tmp_path):
     evidence = tmp_path / "e"
     evidence.mkdir()
-    (evidence / "s.zip").write_bytes(zip_bytes({"a.stl": tube_stl()}, zipfile.ZIP_STORED))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr(zipfile.ZipInfo("a.stl", date_time=(2024, 3, 1, 14, 30, 2)), tube_stl())
+    (evidence / "s.zip").write_bytes(buf.getvalue())
+    (evidence / "b.stl").write_bytes(block_stl())
+    os.utime(evidence / "b.stl", (1_700_000_000, 1_700_000_000))
     _, records = scan_folder(evidence, tmp_path)
-    assert [r["path"] for r in records] == [f"{evidence}/s.zip!/a.stl"]
+    modified = {r["path"].rsplit("/", 1)[1]: r["modified"] for r in records}
+    # zip keeps local time with no zone, so no offset is invented
+    assert modified == {"a.stl": "2024-03-01T14:30:02", "b.stl": "2023-11-14T22:13:20Z"}
 
 
 def test_scan_matches_the_reference_library(tmp_path, run_cli, db_path):

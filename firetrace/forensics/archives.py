@@ -15,13 +15,12 @@ import gzip
 import io
 import lzma
 import re
-import shutil
 import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from firetrace.forensics.entries import Entry, Tally, bytes_entry, display_name
+from firetrace.forensics.entries import Entry, Tally, bytes_entry, display_name, iso_utc
 from firetrace.forensics.limits import ScanLimits
 from firetrace.forensics.readonly import PrivateStaging
 
@@ -257,17 +256,18 @@ def _iter_zip(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]
                     info.file_size,
                     member.open,
                     member.head,
-                    mtime=_zip_mtime(info),
+                    modified=_zip_mtime(info),
                 )
             finally:
                 member.close()
 
 
-def _zip_mtime(info: zipfile.ZipInfo) -> float | None:
+def _zip_mtime(info: zipfile.ZipInfo) -> str | None:
+    """Zip stores local time without a zone: kept as written, with no offset."""
     import datetime as dt
 
     try:
-        return dt.datetime(*info.date_time, tzinfo=dt.UTC).timestamp()
+        return dt.datetime(*info.date_time).isoformat()
     except ValueError:
         return None
 
@@ -325,7 +325,7 @@ def _iter_tar(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]
                     info.size,
                     member.open,
                     member.head,
-                    mtime=float(info.mtime),
+                    modified=iso_utc(info.mtime),
                 )
             finally:
                 member.close()
@@ -501,11 +501,3 @@ def _iter_7z(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]:
     finally:
         for sink in sinks.values():
             sink.buf.close()
-
-
-def stage(src: BinaryIO, staging: PrivateStaging, limits: ScanLimits) -> BinaryIO:
-    """Copy a non-seekable stream into a seekable staged file."""
-    out = staging.spooled(limits.in_memory_bytes)
-    shutil.copyfileobj(src, out, 1 << 20)
-    out.seek(0)
-    return out

@@ -53,6 +53,8 @@ def file_node(record: dict) -> tuple[dict, str]:
         "uco-observable:isDirectory": False,
         "uco-observable:sizeInBytes": {"@type": "xsd:integer", "@value": str(record["size"])},
     }
+    if record.get("modified"):
+        file_facet["uco-observable:modifiedTime"] = _datetime(record["modified"])
     hashes = [
         {
             "@id": _id("hash", file_id, algo),

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from firetrace.forensics.entries import Entry, Tally
+from firetrace.forensics.entries import Entry, Tally, iso_utc
 
 _SEGMENT_NAME = re.compile(r"\.(?:e|ex|s|l)(?:\d\d|[a-z]{2})$", re.IGNORECASE)
 
@@ -193,5 +193,5 @@ def _walk_fs(fs, prefix: str, layers: tuple[str, ...], tally: Tally) -> Iterator
                 opener,
                 deleted=deleted,
                 inode=int(meta.addr),
-                mtime=float(meta.mtime) if meta.mtime else None,
+                modified=iso_utc(meta.mtime) if meta.mtime else None,
             )

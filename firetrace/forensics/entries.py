@@ -15,6 +15,17 @@ from typing import BinaryIO
 LAYER_SEPARATOR = "!/"
 
 
+def iso_utc(timestamp: float) -> str | None:
+    """A POSIX timestamp as ISO 8601 UTC, or None when it is out of range."""
+    import datetime as dt
+
+    try:
+        moment = dt.datetime.fromtimestamp(timestamp, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def display_name(name: str) -> str:
     """A printable, UTF-8-safe form of an OS or member name (undecodable bytes as ``\\xNN``)."""
     try:
@@ -40,7 +51,7 @@ class Entry:
     head_reader: Callable[[int], bytes] | None = None
     deleted: bool = False
     inode: int | None = None
-    mtime: float | None = None
+    modified: str | None = None  # ISO 8601; UTC ("Z") unless the container stores local time
 
     @property
     def path(self) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from firetrace.forensics.archives import BombRefused, container_kind, iter_members
-from firetrace.forensics.entries import Entry, Tally, display_name
+from firetrace.forensics.entries import Entry, Tally, display_name, iso_utc
 from firetrace.forensics.folders import Unit, walk_roots
 from firetrace.forensics.hashing import hash_stream
 from firetrace.forensics.limits import ScanLimits
@@ -61,7 +61,7 @@ class UnitScanner:
         def opener() -> BinaryIO:
             return open_readonly(unit.os_path, follow_symlinks=True)
 
-        entry = Entry((unit.display,), unit.size, opener, mtime=unit.mtime_ns / 1e9)
+        entry = Entry((unit.display,), unit.size, opener, modified=iso_utc(unit.mtime_ns / 1e9))
         try:
             self._visit(entry, 0, result, staging, seekable=True)
         finally:
@@ -216,7 +216,8 @@ def _stored_hashes(handle) -> dict:
 
 
 def build_record(entry: Entry, digests: dict, size: int, fmt: str | None, result: dict) -> dict:
-    """The CONTRACT scan record plus sha1, deleted, inode, features, units, metadata."""
+    """The CONTRACT scan record plus sha1, deleted, inode, modified, features, units,
+    metadata and hashset."""
     record = {
         "path": entry.path,
         "sha256": digests["sha256"],
@@ -231,6 +232,7 @@ def build_record(entry: Entry, digests: dict, size: int, fmt: str | None, result
         "error": result.get("error"),
         "deleted": bool(entry.deleted),
         "inode": entry.inode,
+        "modified": entry.modified,
         "features": result.get("features") or {},
         "units": result.get("units"),
         "metadata": result.get("metadata") or {},

@@ -26,6 +26,7 @@ CSV_COLUMNS = (
     "score",
     "deleted",
     "inode",
+    "modified",
     "hashset",
     "reference_matches",
     "findings",
