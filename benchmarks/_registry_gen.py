@@ -168,8 +168,14 @@ class _Writer:
         return True
 
 
-def write_batch(path: str | Path, rows: int, *, seed: int = 0, serial_offset: int = 0) -> int:
-    """Write a batch of exactly ``rows`` rows to ``path``; return the row count."""
+def write_batch(
+    path: str | Path, rows: int, *, seed: int = 0, serial_offset: int = 0, lifecycle: bool = True
+) -> int:
+    """Write a batch of exactly ``rows`` rows to ``path``; return the row count.
+
+    ``lifecycle=False`` writes manufacture rows only (one row per component), to
+    fill a registry with many components quickly.
+    """
     rng = random.Random(seed)
     next_serial = [serial_offset] * len(MAKERS)
     owner_counter = serial_offset
@@ -225,6 +231,8 @@ def write_batch(path: str | Path, rows: int, *, seed: int = 0, serial_offset: in
                     event_date=made.isoformat(),
                     party=spellings[0],
                 )
+            if not lifecycle:
+                continue
             day = made
             control = {"manufacturer": maker, "serial": serial, "component": kind}
 

@@ -43,12 +43,12 @@ def _fresh_db(path: Path) -> Path:
     return path
 
 
-def worker_import(db: Path, batch: Path, audit: bool) -> dict:
+def worker_import(db: Path, batch: Path, audit: bool, fresh: bool = True) -> dict:
     """Run one import in this process; report time and peak RSS."""
     from firetrace.registry.db import connect
     from firetrace.registry.importer import import_batch
 
-    conn = connect(_fresh_db(db))
+    conn = connect(_fresh_db(db) if fresh else db)
     started, cpu_started = time.perf_counter(), time.process_time()
     result = import_batch(conn, batch, operator="bench", purpose="bench", audit=audit)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
@@ -174,12 +174,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=250_000)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--trace-components",
+        type=int,
+        default=1_000_000,
+        help="top the registry up to this many components (manufacture rows) before tracing",
+    )
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         kind, db, batch, *rest = args.worker
         if kind == "import":
-            print(json.dumps(worker_import(Path(db), Path(batch), audit=rest != ["noaudit"])))
+            audit, fresh = "noaudit" not in rest, "keep" not in rest
+            print(json.dumps(worker_import(Path(db), Path(batch), audit=audit, fresh=fresh)))
         else:
             print(json.dumps(worker_baseline(Path(db), Path(batch))))
         return
@@ -224,9 +231,29 @@ def main() -> None:
 
     from firetrace.registry.db import connect
 
-    conn = connect(out / "registry.db")
-    components = conn.execute("SELECT count(*) FROM components").fetchone()[0]
-    conn.close()
+    def component_count() -> int:
+        conn = connect(out / "registry.db")
+        try:
+            return conn.execute("SELECT count(*) FROM components").fetchone()[0]
+        finally:
+            conn.close()
+
+    components = component_count()
+    if components < args.trace_components:
+        top_up = out / "top_up.csv"
+        write_batch(
+            top_up,
+            args.trace_components - components,
+            seed=2,
+            serial_offset=5_000_000,
+            lifecycle=False,
+        )
+        extra = _run_worker("import", str(out / "registry.db"), str(top_up), "keep")
+        components = component_count()
+        print(
+            f"topped the registry up with {extra['rows']:,} manufacture rows in "
+            f"{extra['seconds']:.1f} s: {components:,} components"
+        )
     p50, p95, serials = trace_latency(out / "registry.db", 500, audit=True, exact=True)
     p50_na, p95_na, _ = trace_latency(out / "registry.db", 500, audit=False, exact=True)
     print(

@@ -38,6 +38,7 @@ CHUNK_ROWS = 20_000
 IMPORT_CACHE_KIB = -65_536  # negative: KiB, so 64 MiB of page cache during an import
 # Bad rows kept in memory for display; all of them go to the --errors file.
 MAX_ERRORS_KEPT = 1_000
+MAX_WARNINGS_KEPT = 1_000
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -477,7 +478,13 @@ def import_batch(
                 result.counts["duplicate_events"] = result.rows - result.counts["events"]
                 from firetrace.serials.hooks import after_batch_import
 
-                result.warnings += list(after_batch_import(conn, batch_id) or [])
+                serial_warnings = list(after_batch_import(conn, batch_id) or [])
+                if len(serial_warnings) > MAX_WARNINGS_KEPT:
+                    extra = len(serial_warnings) - MAX_WARNINGS_KEPT
+                    serial_warnings[MAX_WARNINGS_KEPT:] = [
+                        f"... and {extra} more serial warnings (firetrace dupes lists them all)"
+                    ]
+                result.warnings += serial_warnings
                 import json
 
                 conn.execute(
