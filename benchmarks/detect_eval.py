@@ -143,11 +143,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--per-kind", type=int, default=25)
-    parser.add_argument("--seed", type=int, default=20261127)
+    parser.add_argument("--seed", type=int, default=None, help="default: a fresh random seed")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     evaluate_corpus(args.corpus, args.verbose)
-    evaluate_generated(args.per_kind, args.seed, args.verbose)
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
+    evaluate_generated(args.per_kind, seed, args.verbose)
 
 
 if __name__ == "__main__":

@@ -333,10 +333,13 @@ def measure(
     features["mean_wall_mm"] = round(2.0 * volume / area, 2) if area > 0 else None
     holes = find_holes(solid, resolution, params) if solid.any() else []
     features["holes"] = holes
-    largest = 0.0
+    largest, largest_axis = 0.0, None
     for hole in holes:
         in_plane = [extents[d] for d in range(3) if d != hole["axis"]]
         section = max(in_plane[0] * in_plane[1], 1e-9)
-        largest = max(largest, math.pi * (hole["diameter_mm"] / 2) ** 2 / section)
+        fraction = math.pi * (hole["diameter_mm"] / 2) ** 2 / section
+        if fraction > largest:
+            largest, largest_axis = fraction, hole["axis"]
     features["largest_cavity_fraction"] = round(min(largest, 1.0), 3)
+    features["largest_cavity_axis"] = largest_axis
     return features
