@@ -43,11 +43,17 @@ def _fresh_db(path: Path) -> Path:
     return path
 
 
-def worker_import(db: Path, batch: Path, audit: bool, fresh: bool = True) -> dict:
+def worker_import(
+    db: Path, batch: Path, audit: bool, fresh: bool = True, hook: bool = True
+) -> dict:
     """Run one import in this process; report time and peak RSS."""
     from firetrace.registry.db import connect
     from firetrace.registry.importer import import_batch
 
+    if not hook:  # measure the import's own memory, without the serial area's hook
+        import firetrace.serials.hooks
+
+        firetrace.serials.hooks.after_batch_import = lambda conn, batch_id: []
     conn = connect(_fresh_db(db) if fresh else db)
     started, cpu_started = time.perf_counter(), time.process_time()
     result = import_batch(conn, batch, operator="bench", purpose="bench", audit=audit)
@@ -185,8 +191,8 @@ def main() -> None:
     if args.worker:
         kind, db, batch, *rest = args.worker
         if kind == "import":
-            audit, fresh = "noaudit" not in rest, "keep" not in rest
-            print(json.dumps(worker_import(Path(db), Path(batch), audit=audit, fresh=fresh)))
+            audit, fresh, hook = "noaudit" not in rest, "keep" not in rest, "nohook" not in rest
+            print(json.dumps(worker_import(Path(db), Path(batch), audit, fresh, hook)))
         else:
             print(json.dumps(worker_baseline(Path(db), Path(batch))))
         return
@@ -224,6 +230,15 @@ def main() -> None:
         f"{full['peak_rss_mb']:.0f} MB at {full['rows']:,} rows "
         f"(ratio {full['peak_rss_mb'] / small_run['peak_rss_mb']:.2f} for "
         f"{full['rows'] / small_run['rows']:.0f}x the rows)"
+    )
+    bare_small = _run_worker("import", str(out / "bare_small.db"), str(small), "nohook")
+    bare = _run_worker("import", str(out / "bare.db"), str(big), "nohook")
+    print(
+        f"import peak RSS without the serial hook: {bare_small['peak_rss_mb']:.0f} MB at "
+        f"{bare_small['rows']:,} rows, {bare['peak_rss_mb']:.0f} MB at {bare['rows']:,} rows "
+        f"(ratio {bare['peak_rss_mb'] / bare_small['peak_rss_mb']:.2f}); "
+        f"{bare['rows'] / bare['seconds']:,.0f} rows/s wall, "
+        f"{bare['rows'] / bare['cpu']:,.0f} rows per CPU-second"
     )
     noaudit = _run_worker("import", str(out / "noaudit.db"), str(big), "noaudit")
     rate_noaudit = noaudit["rows"] / noaudit["seconds"]

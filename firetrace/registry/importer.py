@@ -35,7 +35,7 @@ from firetrace.registry.validate import (
 )
 
 CHUNK_ROWS = 20_000
-IMPORT_CACHE_KIB = -65_536  # negative: KiB, so 64 MiB of page cache during an import
+IMPORT_CACHE_KIB = -32_768  # negative: KiB, so 32 MiB of page cache during an import
 # Bad rows kept in memory for display; all of them go to the --errors file.
 MAX_ERRORS_KEPT = 1_000
 MAX_WARNINGS_KEPT = 1_000
