@@ -206,3 +206,23 @@ def test_units_of_a_record_convert_to_millimetres(units, factor):
     from firetrace.report.pictures import mm_per_unit
 
     assert mm_per_unit(units) == factor
+
+
+def test_hidden_bore_is_drawn_dashed():
+    """A bore seen side-on is hidden; its walls show as dashed lines, as in a drawing."""
+    plain = trimesh.creation.box((80, 30, 30))
+    bore = trimesh.creation.cylinder(radius=5, height=120, sections=48)
+    bore.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [0, 1, 0]))
+    bored = plain.difference(bore)
+    front_plain = decode(render_views(plain.vertices, plain.faces).views[0].png).astype(int)
+    drawing = render_views(bored.vertices, bored.faces)
+    front = decode(drawing.views[0].png).astype(int)
+    px_per_mm = (400 - 24) / 80
+    centre_row = (320 - 26) / 2
+    marked = np.abs(front - front_plain).sum(axis=-1) > 60
+    for z in (5, -5):  # the bore's top and bottom walls
+        row = int(round(centre_row - z * px_per_mm))
+        band = marked[row - 2 : row + 3, 30:370].any(axis=0)
+        assert 0.3 < band.mean() < 0.8, "a dashed line along the bore"
+    marked[int(centre_row - 5 * px_per_mm) - 3 : int(centre_row + 5 * px_per_mm) + 4] = False
+    assert marked[:, 30:370].sum() < 40  # nothing else changed away from the bore's walls

@@ -24,9 +24,7 @@ import pytest
 
 PIL = pytest.importorskip("PIL.Image", reason="Pillow (test extra) decodes the screenshot")
 
-from test_report_build import scan  # noqa: E402,F401  (fixture)
-
-from firetrace.report import build_report  # noqa: E402
+from test_report_build import built  # noqa: E402,F401  (fixture)
 
 
 def find_chromium() -> str | None:
@@ -180,10 +178,9 @@ def problems(client: DevTools) -> list[str]:
     return found
 
 
-def test_report_in_headless_chromium(browser, scan, tmp_path):  # noqa: F811
-    out = tmp_path / "report.html"
-    summary = build_report(scan, out)
-    session = open_page(browser, out.as_uri())
+def test_report_in_headless_chromium(browser, built, tmp_path):  # noqa: F811
+    summary = built.summary
+    session = open_page(browser, built.html.as_uri())
 
     # Every picture was decoded by the browser at its full size.
     images = evaluate(
@@ -253,10 +250,9 @@ def test_report_in_headless_chromium(browser, scan, tmp_path):  # noqa: F811
     assert problems(browser) == []
 
 
-def test_report_reads_without_javascript(browser, scan, tmp_path):  # noqa: F811
-    out = tmp_path / "report.html"
-    summary = build_report(scan, out)
-    session = open_page(browser, out.as_uri(), scripts=False)
+def test_report_reads_without_javascript(browser, built):  # noqa: F811
+    summary = built.summary
+    session = open_page(browser, built.html.as_uri(), scripts=False)
     # Without the script the controls stay hidden and every row and picture is there.
     assert evaluate(browser, session, "document.getElementById('controls').hidden") is True
     assert evaluate(browser, session, "document.querySelectorAll('th.sortable').length") == 0

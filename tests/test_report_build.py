@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 PIL = pytest.importorskip("PIL.Image", reason="Pillow (test extra) decodes the PNGs")
 trimesh = pytest.importorskip("trimesh")
 
-from firetrace.report import build_report  # noqa: E402
+from firetrace.report import ReportSummary, build_report  # noqa: E402
 
 HOSTILE_NAME = "<script>alert(1)</script><img src=x onerror=alert(2)>.stl"
 
@@ -105,10 +106,9 @@ def record(path: Path | str, data: bytes | None, **fields) -> dict:
     return base
 
 
-@pytest.fixture
-def scan(tmp_path) -> Path:
+def write_scan(folder: Path) -> Path:
     """A scan JSONL and manifest over STL stand-ins written at test time."""
-    evidence = tmp_path / "evidence"
+    evidence = folder / "evidence"
     evidence.mkdir()
     records = []
     for (name, mesh), score in zip(stand_in_parts().items(), (0.95, 0.7), strict=True):
@@ -137,7 +137,7 @@ def scan(tmp_path) -> Path:
     records.append(
         record(evidence / "broken.stl", None, verdict="error", score=0.0, error="truncated STL")
     )
-    jsonl = tmp_path / "scan.jsonl"
+    jsonl = folder / "scan.jsonl"
     jsonl.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     manifest = {
         "tool_version": "0.1.0",
@@ -153,19 +153,40 @@ def scan(tmp_path) -> Path:
         },
         "errors": [{"kind": "refused", "path": "a.zip!/../evil.stl", "reason": "hostile name"}],
     }
-    (tmp_path / "scan.manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (folder / "scan.manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return jsonl
 
 
-def test_report_structure_one_card_per_flagged_file(scan, tmp_path):
-    out = tmp_path / "report.html"
-    summary = build_report(scan, out)
+@pytest.fixture
+def scan(tmp_path) -> Path:
+    return write_scan(tmp_path)
+
+
+@dataclass
+class Built:
+    jsonl: Path
+    html: Path
+    summary: ReportSummary
+    source: str
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Built:
+    """The report of :func:`write_scan`, built once for the tests that only read it."""
+    folder = tmp_path_factory.mktemp("built")
+    jsonl = write_scan(folder)
+    out = folder / "report.html"
+    summary = build_report(jsonl, out)
+    return Built(jsonl, out, summary, out.read_text(encoding="utf-8"))
+
+
+def test_report_structure_one_card_per_flagged_file(built):
+    summary, source = built.summary, built.source
     assert (summary.flagged, summary.cards, summary.drawn, summary.not_drawn) == (4, 4, 3, 1)
-    source = out.read_text(encoding="utf-8")
     page = Page(source)
     assert [c["id"] for c in page.cards] == ["file-1", "file-2", "file-3", "file-4"]
     assert page.table_rows == 1 + 4  # header row plus one row per flagged file
-    records = [json.loads(line) for line in scan.read_text().splitlines()]
+    records = [json.loads(line) for line in built.jsonl.read_text().splitlines()]
     flagged = sorted(
         (r for r in records if r["verdict"] in ("high", "review")),
         key=lambda r: (r["verdict"] != "high", -r["score"]),
@@ -191,11 +212,8 @@ def test_report_structure_one_card_per_flagged_file(scan, tmp_path):
     assert "lab bundle &lt;2026&gt;" in source and "0.93" in source
 
 
-def test_case_summary_comes_from_the_manifest(scan, tmp_path):
-    out = tmp_path / "report.html"
-    build_report(scan, out)
-    source = out.read_text(encoding="utf-8")
-    summary = source.split('id="summary"', 1)[1].split('id="flagged"', 1)[0]
+def test_case_summary_comes_from_the_manifest(built):
+    summary = built.source.split('id="summary"', 1)[1].split('id="flagged"', 1)[0]
     expected = [
         "Examiner &lt;A&gt;",
         "CASE-2026-0042",
@@ -205,16 +223,14 @@ def test_case_summary_comes_from_the_manifest(scan, tmp_path):
         "hostile name",
         "By verdict (manifest)",
         "truncated STL",
-        hashlib.sha256(scan.read_bytes()).hexdigest(),
+        hashlib.sha256(built.jsonl.read_bytes()).hexdigest(),
     ]
     for item in expected:
         assert item in summary, item
 
 
-def test_hostile_names_are_escaped_and_cannot_run(scan, tmp_path):
-    out = tmp_path / "report.html"
-    build_report(scan, out)
-    source = out.read_text(encoding="utf-8")
+def test_hostile_names_are_escaped_and_cannot_run(built):
+    source = built.source
     page = Page(source)
     assert page.scripts == 1  # only the page's own sorting/filtering script
     assert "<script>alert" not in source and "<img src=x" not in source
@@ -227,18 +243,25 @@ def test_hostile_names_are_escaped_and_cannot_run(scan, tmp_path):
 
 
 def test_min_verdict_and_limit(scan, tmp_path):
+    from firetrace.report.scanfile import flagged, load_scan
+
+    records = load_scan(scan).records
+    chosen, total = flagged(records, "high")
+    assert (len(chosen), total) == (2, 2) and {r.verdict for r in chosen} == {"high"}
+    chosen, total = flagged(records, "clear")
+    assert (len(chosen), total) == (5, 5) and chosen[-1].verdict == "clear"
+    chosen, total = flagged(records, "review", limit=2)
+    assert [r.score for r in chosen] == [0.95, 0.8] and total == 4
     out = tmp_path / "r.html"
-    assert build_report(scan, out, min_verdict="high").cards == 2
     summary = build_report(scan, out, limit=1)
     assert (summary.flagged, summary.cards) == (4, 1)
     assert "Only the first 1 are shown" in out.read_text(encoding="utf-8")
-    assert build_report(scan, out, min_verdict="clear").cards == 5
 
 
 def test_missing_manifest_is_said_and_counts_come_from_records(scan, tmp_path):
     (tmp_path / "scan.manifest.json").unlink()
     out = tmp_path / "r.html"
-    summary = build_report(scan, out)
+    summary = build_report(scan, out, limit=0)  # the summary is what this is about
     assert summary.manifest is None and "no manifest" in summary.manifest_problem
     source = out.read_text(encoding="utf-8")
     assert "no manifest at" in source and "By verdict (scan records)" in source
@@ -250,7 +273,7 @@ def test_changed_evidence_is_flagged_on_its_card(scan, tmp_path):
     mesh.apply_scale(1.01)
     mesh.export(target)
     out = tmp_path / "r.html"
-    build_report(scan, out)
+    build_report(scan, out, limit=1)  # the tube is the first card
     assert "Warning: the file read now has SHA-256" in out.read_text(encoding="utf-8")
 
 
@@ -285,10 +308,11 @@ def test_unreadable_geometry_gets_a_card_that_says_so(tmp_path):
 
 def test_cli_writes_report_and_json_summary(scan, tmp_path, run_cli):
     out = tmp_path / "cli.html"
-    result = run_cli("report", scan, "-o", out, "--json")
+    result = run_cli("report", scan, "-o", out, "--json", "--min-verdict", "high", "--limit", "1")
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["cards"] == 4 and document["output"] == str(out) and out.is_file()
+    assert (document["flagged"], document["cards"]) == (2, 1)
+    assert document["output"] == str(out) and out.is_file()
     result = run_cli(
         "--operator", "Examiner B", "report", scan, "--min-verdict", "high", "--limit", "1",
         "--purpose", "REQ-7 <urgent>",

@@ -25,7 +25,14 @@ _EDGE_EPSILON = 1e-7
 
 
 def rasterise(
-    xy: np.ndarray, depth: np.ndarray, faces: np.ndarray, width: int, height: int
+    xy: np.ndarray,
+    depth: np.ndarray,
+    faces: np.ndarray,
+    width: int,
+    height: int,
+    *,
+    behind: np.ndarray | None = None,
+    gap: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest face per pixel for projected triangles.
 
@@ -33,7 +40,9 @@ def rasterise(
     ``i + 0.5``), ``depth`` the distance from the viewer (smaller is nearer).
     Returns ``(face_index, depth01)``, both ``(height, width)``: the face index
     is -1 on the background and the depth is normalised to [0, 1] (1 on the
-    background).
+    background). With ``behind`` (a depth01 picture from an earlier call) only
+    surfaces more than ``gap`` behind it count: the next layer of a depth peel,
+    which is how hidden edges are found.
     """
     faces = np.asarray(faces, dtype=np.int64)
     face_ids = np.full(height * width, -1, dtype=np.int64)
@@ -111,8 +120,11 @@ def rasterise(
         t = tri[row]
         py_centre = cy[row]
         z = da[t] * (px + 0.5) + db[t] * py_centre + dc[t]
-        zq = (np.clip(z, 0.0, 1.0) * _DEPTH_LEVELS).astype(np.int64)
         pixel = (py_centre - 0.5).astype(np.int64) * width + px
+        if behind is not None:
+            deeper = z > behind.reshape(-1)[pixel] + gap
+            z, pixel, t = z[deeper], pixel[deeper], t[deeper]
+        zq = (np.clip(z, 0.0, 1.0) * _DEPTH_LEVELS).astype(np.int64)
         np.minimum.at(keys, pixel, (zq << 32) | live[t])
 
     drawn = keys != _BACKGROUND_KEY

@@ -47,6 +47,9 @@ SKEW_RATIO = 1.02
 # Pictures are drawn at this many times their size and averaged down (anti-aliasing).
 SUPERSAMPLE = 2
 DEPTH_CUE = 0.35
+# Hidden surfaces peeled per view for dashed hidden edges, and the dash length.
+HIDDEN_LAYERS = 2
+DASH = 4
 
 
 @dataclass
@@ -111,33 +114,11 @@ def _face_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return normal / np.where(length > 0, length, 1.0)
 
 
-def _shade_view(
-    face_ids: np.ndarray,
-    depth: np.ndarray,
-    normals: np.ndarray,
-    spec: ViewSpec,
-    depth_tol: float,
-    line_width: int = 1,
+def _outlines(
+    face_ids: np.ndarray, depth: np.ndarray, normals: np.ndarray, depth_tol: float
 ) -> np.ndarray:
-    """Colour a rasterised view: Lambert shading plus outlines."""
-    right = np.asarray(spec.right, dtype=np.float64)
-    up = np.asarray(spec.up, dtype=np.float64)
-    toward = np.asarray(spec.toward_viewer, dtype=np.float64)
-    light = 0.35 * right + 0.55 * up + 1.0 * toward
-    light /= np.linalg.norm(light)
-    # |n.l| rather than max(n.l, 0): files with inconsistent winding still read well.
-    intensity = 0.28 + 0.72 * np.abs(normals @ light)
-    face_colour = np.clip(intensity[:, None] * SURFACE, 0, 255)
-
-    covered = face_ids >= 0
-    image = np.empty(face_ids.shape + (3,), dtype=np.uint8)
-    image[:] = BACKGROUND
-    # Depth cueing: farther surfaces darker, so steps and recesses seen
-    # head-on in an orthographic view still read as being at different depths.
-    cue = 1.0 - DEPTH_CUE * depth[covered]
-    image[covered] = (face_colour[face_ids[covered]] * cue[:, None]).astype(np.uint8)
-
-    # Outlines: only pixel pairs that see different faces can be on a line, so
+    """Pixels on a silhouette, a crease or a step in depth of one layer."""
+    # Only pixel pairs that see different faces can be on a line, so
     # the tests run on those few pairs, not on the whole picture.
     edge = np.zeros(face_ids.shape, dtype=bool)
     for step in ((1, 0), (0, 1)):
@@ -156,11 +137,88 @@ def _shade_view(
         near_a = ca & (~cb | (za <= zb))
         edge[ya[line & near_a], xa[line & near_a]] = True
         edge[yb[line & ~near_a], xb[line & ~near_a]] = True
+    return edge
+
+
+def _shade_view(
+    face_ids: np.ndarray,
+    depth: np.ndarray,
+    normals: np.ndarray,
+    spec: ViewSpec,
+    depth_tol: float,
+    line_width: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Colour a rasterised view: Lambert shading plus outlines (also returned)."""
+    right = np.asarray(spec.right, dtype=np.float64)
+    up = np.asarray(spec.up, dtype=np.float64)
+    toward = np.asarray(spec.toward_viewer, dtype=np.float64)
+    light = 0.35 * right + 0.55 * up + 1.0 * toward
+    light /= np.linalg.norm(light)
+    # |n.l| rather than max(n.l, 0): files with inconsistent winding still read well.
+    intensity = 0.28 + 0.72 * np.abs(normals @ light)
+    face_colour = np.clip(intensity[:, None] * SURFACE, 0, 255)
+
+    covered = face_ids >= 0
+    image = np.empty(face_ids.shape + (3,), dtype=np.uint8)
+    image[:] = BACKGROUND
+    # Depth cueing: farther surfaces darker, so steps and recesses seen
+    # head-on in an orthographic view still read as being at different depths.
+    cue = 1.0 - DEPTH_CUE * depth[covered]
+    image[covered] = (face_colour[face_ids[covered]] * cue[:, None]).astype(np.uint8)
+
+    edge = _outlines(face_ids, depth, normals, depth_tol)
     for _ in range(line_width - 1):  # thicken so lines survive downsampling
         edge[1:] |= edge[:-1]
         edge[:, 1:] |= edge[:, :-1]
     image[edge] = OUTLINE
-    return image
+    return image, edge
+
+
+def _hidden_edges(
+    xy: np.ndarray,
+    depth: np.ndarray,
+    faces: np.ndarray,
+    normals: np.ndarray,
+    width: int,
+    height: int,
+    depth_tol: float,
+) -> np.ndarray:
+    """Outlines of the surfaces behind the visible one (a bore seen side-on).
+
+    Depth peeling: each layer is the nearest surface more than ``depth_tol``
+    behind the previous one; the outlines of the first few hidden layers are
+    the hidden edges an engineering drawing shows dashed.
+    """
+    face_ids, layer = rasterise(xy, depth, faces, width, height)
+    hidden = np.zeros((height, width), dtype=bool)
+    for _ in range(HIDDEN_LAYERS):
+        face_ids, layer = rasterise(xy, depth, faces, width, height, behind=layer, gap=depth_tol)
+        if not (face_ids >= 0).any():
+            break
+        hidden |= _outlines(face_ids, layer, normals, depth_tol) & (face_ids >= 0)
+    return hidden
+
+
+def _grow(mask: np.ndarray) -> np.ndarray:
+    grown = mask.copy()
+    grown[1:] |= mask[:-1]
+    grown[:-1] |= mask[1:]
+    grown[:, 1:] |= mask[:, :-1]
+    grown[:, :-1] |= mask[:, 1:]
+    return grown
+
+
+def _draw_hidden(image: np.ndarray, hidden: np.ndarray) -> None:
+    """Dashed lines, drawn half-way between the surface colour and the outline."""
+    # Lines running across are dashed by column, the others by row, so a line
+    # two pixels thick still breaks into clean dashes.
+    across = hidden.copy()
+    across[:, 1:-1] &= hidden[:, :-2] & hidden[:, 2:]
+    rows, cols = np.nonzero(hidden)
+    dash = np.where(across[rows, cols], cols // DASH, rows // DASH) % 2 == 0
+    rows, cols = rows[dash], cols[dash]
+    blend = (image[rows, cols].astype(np.float64) + OUTLINE) / 2
+    image[rows, cols] = blend.astype(np.uint8)
 
 
 def render_views(
@@ -241,11 +299,15 @@ def render_views(
         face_ids, depth = rasterise(xy * ss, -toward, faces, width * ss, height * ss)
         span = float(np.ptp(toward)) or 1.0
         # Depth jumps bigger than ~3 px (in model units) are outlined.
-        fine = _shade_view(
-            face_ids, depth, normals, spec, depth_tol=3.0 / px_per_mm / span, line_width=ss
+        depth_tol = 3.0 / px_per_mm / span
+        fine, fine_edge = _shade_view(
+            face_ids, depth, normals, spec, depth_tol=depth_tol, line_width=ss
         )
         # Averaging each ss x ss block smooths the edges (anti-aliasing).
         image = fine.reshape(height, ss, width, ss, 3).mean(axis=(1, 3)).round().astype(np.uint8)
+        visible_edge = fine_edge.reshape(height, ss, width, ss).any(axis=(1, 3))
+        hidden = _hidden_edges(xy, -toward, faces, normals, width, height, depth_tol)
+        _draw_hidden(image, hidden & ~_grow(visible_edge))
         bar_mm = draw_scale_bar(image, px_per_mm)
         views.append(RenderedView(spec.name, spec.caption, encode_png(image), width, height))
     return Rendering(
