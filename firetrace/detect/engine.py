@@ -12,6 +12,7 @@ by the readers before allocation (see :data:`firetrace.detect.readers.LIMITS`).
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 import warnings
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from firetrace.detect.sniff import describe_content, extension_format, sniff_for
 from firetrace.errors import FiretraceError
 
 Matcher = Callable[[Any], list[dict]]
+SINGLE_READ_BYTES = 64 * 1024 * 1024
 
 
 @lru_cache(maxsize=1)
@@ -205,16 +207,31 @@ def hash_file(path: Path, chunk: int = 1 << 20) -> tuple[str, str, int]:
 def inspect_file(
     path: str | Path, *, rules: RuleSet | None = None, matcher: Matcher | None = None
 ) -> dict[str, Any]:
-    """The full CONTRACT record for one file on disk (read-only)."""
+    """The full CONTRACT record for one file on disk (read-only).
+
+    Files up to :data:`SINGLE_READ_BYTES` are read once, hashed and analysed from
+    memory; larger ones are hashed in chunks and analysed from the open file."""
     path = Path(path)
     try:
-        sha256, md5, size = hash_file(path)
+        size = path.stat().st_size
+        if size <= SINGLE_READ_BYTES:
+            with open(path, "rb") as fh:
+                data = fh.read()
+            sha256, md5, size = (
+                hashlib.sha256(data).hexdigest(),
+                hashlib.md5(data).hexdigest(),
+                len(data),
+            )
+            source = io.BytesIO(data)
+        else:
+            sha256, md5, size = hash_file(path)
+            source = open(path, "rb")  # noqa: SIM115  (closed below)
     except OSError as exc:
         record = {"path": str(path), "sha256": None, "md5": None, "size": None}
         record.update(_error(_base_record(None), f"cannot read file: {exc.strerror or exc}"))
         return record
-    with open(path, "rb") as fh:
-        analysis = inspect_stream(fh, name=str(path), size=size, rules=rules, matcher=matcher)
+    with source:
+        analysis = inspect_stream(source, name=str(path), size=size, rules=rules, matcher=matcher)
     record = {"path": str(path), "sha256": sha256, "md5": md5, "size": size}
     record.update(analysis)
     return record
