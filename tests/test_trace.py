@@ -167,3 +167,26 @@ def test_exact_mode_returns_only_exact_and_normalised(run_cli, sample_registry):
     assert exact["exact"] is True
     assert [(m["serial"], m["match"]) for m in exact["matches"]] == [("BKLM101", "normalized")]
     assert run_cli("trace", "BKLM1O1", "--exact").exit_code == 1  # a misread needs the full search
+
+
+def test_a_corrected_event_no_longer_drives_the_status(tmp_path, run_cli, db_path):
+    rows = [
+        batch_row(serial="AB1001"),
+        batch_row(serial="AB1001", event="reported_stolen", event_date="2022-01-05"),
+        batch_row(serial="AB1001", event="seized", event_date="2022-03-01"),
+    ]
+    assert run_cli("import", write_csv(tmp_path / "a.csv", rows)).exit_code == 0
+    assert trace_json(run_cli, "AB1001")["matches"][0]["status"] == "seized"
+    seized_id = (
+        sqlite3.connect(db_path)
+        .execute("SELECT id FROM events WHERE event = 'seized'")
+        .fetchone()[0]
+    )
+    # The seizure was keyed a year late: corrected, the stolen report is the latest again.
+    fixed = run_cli("correct", str(seized_id), "--set", "event_date=2021-03-01", "--reason", "typo")
+    assert fixed.exit_code == 0, fixed.stderr
+    match = trace_json(run_cli, "AB1001")["matches"][0]
+    assert match["status"] == "reported_stolen"
+    original = next(e for e in match["events"] if e["id"] == seized_id)
+    correction = next(e for e in match["events"] if e["corrects"] == seized_id)
+    assert original["corrected_by"] == correction["id"]

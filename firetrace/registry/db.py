@@ -114,6 +114,7 @@ CREATE TABLE events (
 );
 CREATE INDEX events_component ON events(component_id, event_date);
 CREATE INDEX events_firearm ON events(firearm_id, event_date);
+CREATE INDEX events_corrects ON events(corrects) WHERE corrects IS NOT NULL;
 
 CREATE TRIGGER events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correcting event instead'); END;

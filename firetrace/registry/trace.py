@@ -106,7 +106,8 @@ def _events(
     marks = ", ".join("?" * len(component_ids))
     sql = (
         "SELECT e.id, e.event, e.event_date, p.name, e.party_licence, e.party_country, "
-        "e.reference, e.notes, c.kind, c.serial, e.batch_id, e.line "
+        "e.reference, e.notes, c.kind, c.serial, e.batch_id, e.line, e.corrects, "
+        "(SELECT max(x.id) FROM events x WHERE x.corrects = e.id) "
         "FROM events e JOIN components c ON c.id = e.component_id "
         "LEFT JOIN parties p ON p.id = e.party_id "
         f"WHERE e.component_id IN ({marks})"
@@ -129,6 +130,8 @@ def _events(
         "serial",
         "batch_id",
         "line",
+        "corrects",
+        "corrected_by",
     )
     return [dict(zip(keys, row, strict=True)) for row in conn.execute(sql, params)]
 
