@@ -163,9 +163,14 @@ def render_trace(document: dict[str, Any]) -> None:
             table.add_column(column)
         for event in match["events"]:
             event_style = STATUS_STYLE.get(event["event"], "")
+            label = f"[{event_style}]{event['event']}[/]" if event_style else event["event"]
+            if event.get("corrected_by"):
+                label = f"[strike dim]{event['event']}[/] (corrected by {event['corrected_by']})"
+            elif event.get("corrects"):
+                label += f" (corrects {event['corrects']})"
             table.add_row(
                 event["event_date"],
-                f"[{event_style}]{event['event']}[/]" if event_style else event["event"],
+                label,
                 f"{event['component']} {escape(event['serial'])}",
                 escape(event["party"] or ""),
                 escape(event["reference"] or ""),
