@@ -553,7 +553,8 @@ def render_page(ctx: PageContext, cards: list[Card]) -> str:
         f'<section id="cards"><h2>Flagged files, one by one</h2>'
         f"{cards_html or '<p class=quiet>No cards: nothing was flagged.</p>'}</section>"
         "<footer>Pictures are orthographic views drawn by firetrace from the file as read "
-        "for this report; every view carries a millimetre scale bar. Findings, scores and "
+        "for this report; hidden edges are dashed and every view carries a millimetre "
+        "scale bar. Findings, scores and "
         "measurements are those of the scan. Names, paths and metadata are quoted from the "
         "evidence; invisible and control characters in them are shown as escapes.</footer>"
         f"<script>{SCRIPT}</script></body></html>\n"
