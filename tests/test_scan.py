@@ -441,3 +441,26 @@ def test_overlapping_roots_scan_each_file_once(tmp_path):
     assert summary.manifest["counts"]["candidates"] == 2
     # the sub folder and the file given again
     assert len(summary.manifest["warnings"]) == 2
+
+
+class DiesOnPoison(FixedVerdict):
+    """Kills its worker process outright on one file, as a native crash would."""
+
+    def analyse(self, fh, *, name, **kw):
+        if name == "poison.stl":
+            os._exit(70)
+        return super().analyse(fh, name=name, **kw)
+
+
+def test_a_dying_worker_is_reported_and_the_scan_goes_on(tmp_path):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    (evidence / "poison.stl").write_bytes(tube_stl())
+    for i in range(5):
+        (evidence / f"z{i}.stl").write_bytes(tube_stl(length=30 + i))
+    summary, records = scan_folder(evidence, tmp_path, analyser=DiesOnPoison(), workers=2)
+    errors = {e["path"]: e["reason"] for e in summary.manifest["errors"]}
+    # the files in flight with it are rerun one by one, so only the culprit is blamed
+    assert list(errors) == [f"{evidence}/poison.stl"]
+    assert "worker process died" in errors[f"{evidence}/poison.stl"]
+    assert sorted(r["path"] for r in records) == [f"{evidence}/z{i}.stl" for i in range(5)]

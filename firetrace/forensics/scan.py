@@ -280,39 +280,75 @@ def scan_units(
             yield scanner.scan_unit(unit)
         return
     import multiprocessing
+    from concurrent.futures.process import BrokenProcessPool
 
     # forkserver: workers never inherit the parent's threads (rich's refresh thread).
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(analyser, limits),
+        )
+
     in_flight: dict[Future, Unit] = {}
+    # Units in flight when a worker died: rerun one at a time to find the culprit.
+    suspects: list[Unit] = []
     units_iter = iter(units)
     exhausted = False
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(analyser, limits)
-    ) as pool:
-        try:
-            while True:
-                while not exhausted and len(in_flight) < workers * 4:
-                    unit = next(units_iter, None)
-                    if unit is None:
-                        exhausted = True
-                        break
-                    in_flight[pool.submit(_scan_in_worker, unit)] = unit
-                if not in_flight:
+    pool = new_pool()
+    died = "worker process died scanning this file (a native crash or out of memory)"
+    try:
+        while True:
+            if suspects:
+                unit = suspects.pop(0)
+                try:
+                    yield pool.submit(_scan_in_worker, unit).result()
+                except BrokenProcessPool:
+                    yield _failed(unit, died)
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = new_pool()
+                except Exception as exc:
+                    yield _failed(unit, f"worker failed: {exc!r}")
+                continue
+            while not exhausted and len(in_flight) < workers * 4:
+                unit = next(units_iter, None)
+                if unit is None:
+                    exhausted = True
                     break
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    unit = in_flight.pop(future)
-                    try:
-                        yield future.result()
-                    except Exception as exc:  # a worker bug must not lose the other units
-                        failed = UnitResult(unit.display, unit.size, unit.mtime_ns)
-                        failed.tally.count("errors")
-                        failed.tally.event("error", unit.display, f"worker failed: {exc!r}")
-                        yield failed
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+                in_flight[pool.submit(_scan_in_worker, unit)] = unit
+            if not in_flight:
+                break
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                unit = in_flight.pop(future)
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    suspects.append(unit)
+                except Exception as exc:  # a worker bug must not lose the other units
+                    yield _failed(unit, f"worker failed: {exc!r}")
+            if broken:
+                suspects.extend(in_flight.values())
+                in_flight.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = new_pool()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _failed(unit: Unit, reason: str) -> UnitResult:
+    failed = UnitResult(unit.display, unit.size, unit.mtime_ns)
+    failed.tally.count("errors")
+    failed.tally.event("error", unit.display, reason)
+    return failed
 
 
 def walk(roots: list[str], tally: Tally, skip: Callable[[Unit], bool] | None = None):
