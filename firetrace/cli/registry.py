@@ -262,7 +262,7 @@ def register(app: typer.Typer) -> None:
         opts = settings(ctx, db, operator, purpose)
         if component is not None:
             from firetrace.errors import UsageError
-            from firetrace.registry.validate import load_vocabulary
+            from firetrace.registry.vocabulary import load_vocabulary
 
             component = component.strip().lower()
             kinds = load_vocabulary().kinds

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from firetrace.registry.validate import load_vocabulary
+from firetrace.registry.vocabulary import load_vocabulary
 
 DEFAULT_STATUS = "in_circulation"
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from firetrace.errors import InputError, UsageError
 from firetrace.paths import rules_dir
 from firetrace.registry.parties import normalize_party_name
+from firetrace.registry.vocabulary import Vocabulary, load_vocabulary  # noqa: F401 (re-export)
 from firetrace.serials.normalize import serial_keys
 
 # CONTRACT batch columns, in the order the JSON Lines reader aligns them.
@@ -80,46 +81,6 @@ STAGING_COLUMNS = (
 )
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    kinds: frozenset[str]
-    control_by_default: frozenset[str]
-    default_kind: str
-    types: frozenset[str]
-    events: frozenset[str]
-    installs: frozenset[str]
-    removes: frozenset[str]
-    status_of_event: dict[str, str]
-    yes: frozenset[str]
-    no: frozenset[str]
-    earliest_year: int
-    max_length: int
-    max_length_notes: int
-
-
-@lru_cache(maxsize=2)
-def load_vocabulary(path: Path | None = None) -> Vocabulary:
-    """The registry vocabulary from ``rules/registry.toml``."""
-    with open(path or rules_dir() / "registry.toml", "rb") as fh:
-        data = tomllib.load(fh)
-    comp, events, values = data["components"], data["events"], data["values"]
-    return Vocabulary(
-        kinds=frozenset(comp["kinds"]),
-        control_by_default=frozenset(comp["control_by_default"]),
-        default_kind=comp["default_kind"],
-        types=frozenset(data["firearms"]["types"]),
-        events=frozenset(events["kinds"]),
-        installs=frozenset(events["installs"]),
-        removes=frozenset(events["removes"]),
-        status_of_event=dict(data["status"]),
-        yes=frozenset(values["yes"]),
-        no=frozenset(values["no"]),
-        earliest_year=int(values["earliest_year"]),
-        max_length=int(values["max_length"]),
-        max_length_notes=int(values["max_length_notes"]),
-    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,55 @@
+"""The registry's vocabulary, from ``rules/registry.toml``: component kinds and
+which of them carry a firearm's identity, firearm types, event kinds, which
+events install or remove a part, the event-to-status mapping, and value limits.
+
+Kept apart from :mod:`.validate` so that reading it (trace, status) stays light.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from firetrace.paths import rules_dir
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    kinds: frozenset[str]
+    control_by_default: frozenset[str]
+    default_kind: str
+    types: frozenset[str]
+    events: frozenset[str]
+    installs: frozenset[str]
+    removes: frozenset[str]
+    status_of_event: dict[str, str]
+    yes: frozenset[str]
+    no: frozenset[str]
+    earliest_year: int
+    max_length: int
+    max_length_notes: int
+
+
+@lru_cache(maxsize=2)
+def load_vocabulary(path: Path | None = None) -> Vocabulary:
+    """The registry vocabulary from ``rules/registry.toml``."""
+    with open(path or rules_dir() / "registry.toml", "rb") as fh:
+        data = tomllib.load(fh)
+    comp, events, values = data["components"], data["events"], data["values"]
+    return Vocabulary(
+        kinds=frozenset(comp["kinds"]),
+        control_by_default=frozenset(comp["control_by_default"]),
+        default_kind=comp["default_kind"],
+        types=frozenset(data["firearms"]["types"]),
+        events=frozenset(events["kinds"]),
+        installs=frozenset(events["installs"]),
+        removes=frozenset(events["removes"]),
+        status_of_event=dict(data["status"]),
+        yes=frozenset(values["yes"]),
+        no=frozenset(values["no"]),
+        earliest_year=int(values["earliest_year"]),
+        max_length=int(values["max_length"]),
+        max_length_notes=int(values["max_length_notes"]),
+    )
