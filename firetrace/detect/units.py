@@ -25,6 +25,6 @@ def resolve_units(declared: str | None, longest: float, settings: dict[str, Any]
                 "unit": unit,
                 "scale_to_mm": SCALE_TO_MM.get(unit, 1.0),
                 "source": "inferred",
-                "reason": f"longest side {longest:.4g} units is in [{low:g}, {high:g})",
+                "reason": f"largest box side {longest:.4g} units is in [{low:g}, {high:g})",
             }
     return {"unit": "mm", "scale_to_mm": 1.0, "source": "default"}
