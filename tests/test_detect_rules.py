@@ -137,3 +137,19 @@ def test_reference_match_makes_the_verdict_high(rules):
     assert record["verdict"] == "high"
     assert record["reference_matches"][0]["label"] == "case-12 exhibit 3"
     assert record["findings"][0]["rule"] == "reference.match"
+
+
+def test_firearm_term_backed_by_geometry_is_high():
+    tube = trimesh.boolean.difference(
+        [
+            trimesh.creation.cylinder(radius=12, height=150, sections=48),
+            trimesh.creation.cylinder(radius=4.5, height=160, sections=48),
+        ],
+        engine="manifold",
+    )
+    data = tube.export(file_type="stl")
+    plain = inspect_stream(io.BytesIO(data), name="part.stl", size=len(data))
+    named = inspect_stream(io.BytesIO(data), name="pistol_barrel.stl", size=len(data))
+    assert plain["verdict"] == "review"
+    assert named["verdict"] == "high"
+    assert "evidence.term_with_geometry" in {f["rule"] for f in named["findings"]}
