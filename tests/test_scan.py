@@ -464,3 +464,15 @@ def test_a_dying_worker_is_reported_and_the_scan_goes_on(tmp_path):
     assert list(errors) == [f"{evidence}/poison.stl"]
     assert "worker process died" in errors[f"{evidence}/poison.stl"]
     assert sorted(r["path"] for r in records) == [f"{evidence}/z{i}.stl" for i in range(5)]
+
+
+def test_outputs_inside_the_evidence_are_refused(tmp_path, run_cli):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    (evidence / "a.stl").write_bytes(tube_stl())
+    before = sorted(p.name for p in evidence.iterdir())
+    for option in ("--jsonl", "--csv", "--case"):
+        result = run_cli("scan", evidence, option, evidence / "out.x", "--workers", "1")
+        assert result.exit_code == 2
+        assert "output inside the evidence" in result.stderr
+    assert sorted(p.name for p in evidence.iterdir()) == before

@@ -86,6 +86,24 @@ def _carry_over(previous_manifest: Path, tally: Tally, images: list[dict]) -> st
     return (previous.get("resumed") or {}).get("first_started") or previous.get("started")
 
 
+def _refuse_outputs_in_evidence(roots: list[str], outputs: list) -> None:
+    """Results are never written into the evidence (nor scanned as evidence)."""
+    folders = [os.path.realpath(r) for r in roots if os.path.isdir(r)]
+    files = {os.path.realpath(r) for r in roots if not os.path.isdir(r)}
+    for output in outputs:
+        if output is None:
+            continue
+        target = os.path.realpath(output)
+        inside = next((f for f in folders if os.path.commonpath([target, f]) == f), None) or (
+            target if target in files else None
+        )
+        if inside:
+            raise UsageError(
+                f"{output}: output inside the evidence ({display_name(inside)}); "
+                "write results elsewhere"
+            )
+
+
 def _sha256_of(path) -> str:
     from firetrace.forensics.hashing import hash_stream
 
@@ -119,6 +137,7 @@ def run_scan(
         if jsonl is not None and Path(jsonl).resolve() != Path(options.resume).resolve():
             raise UsageError("--resume continues the JSONL it names; give --jsonl the same file")
         jsonl = options.resume
+    _refuse_outputs_in_evidence(options.roots, [jsonl, options.csv, options.case])
     limits = limits or load_limits(options.rules_dir, max_depth=options.max_depth)
     if analyser is None:
         from firetrace.forensics.analysis import EngineAnalyser
