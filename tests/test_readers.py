@@ -217,3 +217,19 @@ def test_ascii_stl_parsed_in_small_chunks_gives_the_same_mesh(monkeypatch):
     assert np.array_equal(whole.vertices, chunked.vertices)
     assert np.array_equal(whole.faces, chunked.faces)
     assert len(chunked.faces) == 320
+
+
+def test_gltf_buffer_beside_the_file_is_read_but_no_other_path(tmp_path):
+    from firetrace.detect.engine import inspect_file
+
+    files = BOX.export(file_type="gltf")  # model.gltf and its gltf_buffer_N.bin files
+    for file_name, content in files.items():
+        (tmp_path / file_name).write_bytes(content)
+    record = inspect_file(tmp_path / "model.gltf")
+    assert record["verdict"] == "clear" and record["features"]["triangles"] == 12
+
+    escaping = files["model.gltf"].replace(b'"uri":"', b'"uri":"../')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "model.gltf").write_bytes(escaping)
+    record = inspect_file(tmp_path / "sub" / "model.gltf")
+    assert record["verdict"] == "error" and "external buffer" in record["error"]

@@ -2,15 +2,19 @@
 evidence (OBJ ``o``/``g`` names, PLY comments, glTF node and mesh names) and the
 scene flattened into one mesh in world coordinates. glTF files that point at
 external buffers are refused: a stream has no folder to resolve them against, and
-following paths named inside a seized file is not something a scanner should do.
+following paths named inside a seized file is not something a scanner should do;
+the one exception is a plain file name (``scene.bin``) beside a glTF read from
+disk, which is what exporters write.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
 import struct
+from pathlib import Path
 from typing import BinaryIO
 
 from firetrace.detect.readers import LIMITS, Design, geometry_skipped, register
@@ -123,14 +127,34 @@ def _gltf_names(document: dict) -> list[str]:
     return sorted(set(n for n in names if n.strip()))[:200]
 
 
-def _check_buffers(document: dict, fmt: str) -> None:
+def _sibling(name: str | None, uri: str):
+    """A buffer file beside the glTF on disk, when *uri* is a plain file name."""
+    import os
+
+    if not name or "!/" in name or "/" in uri or "\\" in uri or uri in ("", ".", ".."):
+        return None
+    candidate = Path(name).parent / uri
+    if not candidate.is_file() or candidate.stat().st_size > LIMITS.max_text_bytes:
+        return None
+    if os.path.islink(candidate):
+        return None
+    return candidate
+
+
+def _check_buffers(document: dict, fmt: str, name: str | None = None) -> None:
+    """Inline external buffers that sit beside the file (plain names only); refuse
+    any other reference. Texture images are dropped: they are not evidence."""
     for buffer in document.get("buffers") or []:
         uri = buffer.get("uri") if isinstance(buffer, dict) else None
         if uri and not str(uri).startswith("data:"):
-            raise InputError(f"{fmt} refers to an external buffer '{str(uri)[:80]}' (not read)")
+            sibling = _sibling(name, str(uri))
+            if sibling is None:
+                raise InputError(f"{fmt} refers to an external buffer '{str(uri)[:80]}' (not read)")
+            payload = base64.b64encode(sibling.read_bytes()).decode("ascii")
+            buffer["uri"] = "data:application/octet-stream;base64," + payload
     for image in document.get("images") or []:
         if isinstance(image, dict) and not str(image.get("uri", "data:")).startswith("data:"):
-            image.pop("uri", None)  # textures are not evidence; never follow the path
+            image.pop("uri", None)
 
 
 @register("glb")
@@ -160,7 +184,7 @@ def read_gltf(fh: BinaryIO, size: int, name: str | None) -> Design:
         raise InputError(f"glTF is not valid JSON ({exc})") from exc
     if not isinstance(document, dict):
         raise InputError("glTF document is not a JSON object")
-    _check_buffers(document, "gltf")
+    _check_buffers(document, "gltf", name)
     loaded = _load(json.dumps(document).encode(), "gltf")
     vertices, faces = _flatten(loaded, "gltf")
     return Design(format="gltf", vertices=vertices, faces=faces, names=_gltf_names(document))
