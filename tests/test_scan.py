@@ -14,6 +14,7 @@ import zipfile
 import pytest
 from test_scan_fixtures import FixedVerdict, block_stl, scan_folder, seven_zip, tube_stl, zip_bytes
 
+from firetrace.forensics.evidence import read_evidence
 from firetrace.forensics.session import ScanOptions, run_scan
 from firetrace.forensics.writers import manifest_path
 
@@ -112,6 +113,8 @@ def test_non_utf8_file_name_is_scanned_and_reported(tmp_path):
     # the JSONL is valid UTF-8 JSON throughout
     out = tmp_path / "out" / "scan.jsonl"
     out.read_bytes().decode("utf-8")
+    # and the report can still re-read the file from the record's path
+    assert read_evidence(records[0]["path"]) == tube_stl()
 
 
 def test_symlinks_out_of_root_not_followed_and_loops_safe(tmp_path):

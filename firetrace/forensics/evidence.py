@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -28,9 +29,15 @@ def _split_os_path(path: str) -> tuple[str, list[str]]:
     parts = path.split(LAYER_SEPARATOR)
     for k in range(len(parts), 0, -1):
         candidate = LAYER_SEPARATOR.join(parts[:k])
-        if os.path.isfile(candidate):
-            return candidate, parts[k:]
+        for form in (candidate, _undo_display_escapes(candidate)):
+            if os.path.isfile(form):
+                return form, parts[k:]
     raise InputError("evidence file not found", path=parts[0])
+
+
+def _undo_display_escapes(shown: str) -> str:
+    """The OS name behind a record path whose undecodable bytes were shown as ``\\xNN``."""
+    return re.sub(r"\\x([0-9a-f]{2})", lambda m: chr(0xDC00 + int(m.group(1), 16)), shown)
 
 
 def _children(
