@@ -213,3 +213,44 @@ def test_e01_in_several_segments(tmp_path):
         image["segments"][1]["sha256"]
         == hashlib.sha256((evidence / "card.E02").read_bytes()).hexdigest()
     )
+
+
+def test_block_device_named_as_evidence(tmp_path):
+    """A drive named on the command line is read like an image (a loop device here)."""
+    _need("losetup", *FAT_TOOLS)
+    image = fat_image(tmp_path / "fat.img", tube_stl(), block_stl())
+    attach = subprocess.run(
+        ["losetup", "--read-only", "--find", "--show", str(image)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if attach.returncode != 0:
+        pytest.skip(f"cannot attach a loop device here: {attach.stderr.strip()}")
+    device = attach.stdout.strip()
+    try:
+        summary, records = scan_folder(Path(device), tmp_path)
+        assert sorted(r["deleted"] for r in records) == [False, True]
+        live = next(r for r in records if not r["deleted"])
+        assert live["path"] == f"{device}!/parts/live.stl"
+        assert read_evidence(live["path"]) == tube_stl()
+        root = summary.manifest["roots"][0]
+        assert root["block_device"] is True and root["type"] == "disk_image"
+        assert root["sha256"] == hashlib.sha256(image.read_bytes()).hexdigest()
+    finally:
+        subprocess.run(["losetup", "-d", device], capture_output=True, timeout=30)
+
+
+def test_devices_inside_folders_are_not_opened(tmp_path):
+    import os
+    import stat as stat_mod
+
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    try:
+        os.mknod(evidence / "disk", stat_mod.S_IFBLK | 0o600, os.makedev(7, 250))
+    except OSError as exc:
+        pytest.skip(f"cannot make a device node here: {exc}")
+    summary, records = scan_folder(evidence, tmp_path)
+    assert records == [] and summary.manifest["counts"]["special"] == 1
+    assert "block device" in summary.manifest["skipped"][0]["reason"]

@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 import re
+import stat
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -18,7 +19,7 @@ from firetrace.errors import InputError
 from firetrace.forensics.archives import container_kind, iter_members
 from firetrace.forensics.entries import LAYER_SEPARATOR, Entry, Tally
 from firetrace.forensics.limits import ScanLimits, load_limits
-from firetrace.forensics.readonly import PrivateStaging, open_readonly
+from firetrace.forensics.readonly import PrivateStaging, open_readonly, stream_size
 
 
 def _split_os_path(path: str) -> tuple[str, list[str]]:
@@ -30,9 +31,16 @@ def _split_os_path(path: str) -> tuple[str, list[str]]:
     for k in range(len(parts), 0, -1):
         candidate = LAYER_SEPARATOR.join(parts[:k])
         for form in (candidate, _undo_display_escapes(candidate)):
-            if os.path.isfile(form):
+            if os.path.isfile(form) or _is_block_device(form):
                 return form, parts[k:]
     raise InputError("evidence file not found", path=parts[0])
+
+
+def _is_block_device(path: str) -> bool:
+    try:
+        return stat.S_ISBLK(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _undo_display_escapes(shown: str) -> str:
@@ -80,8 +88,10 @@ def read_evidence(
     with contextlib.ExitStack() as stack:
         staging = PrivateStaging()
         stack.callback(staging.cleanup)
-        fh: BinaryIO = stack.enter_context(open_readonly(os_path, follow_symlinks=True))
-        size = os.fstat(fh.fileno()).st_size
+        fh: BinaryIO = stack.enter_context(
+            open_readonly(os_path, follow_symlinks=True, allow_device=True)
+        )
+        size = stream_size(fh)
         layers: tuple[str, ...] = (os_path,)
         while remaining:
             wanted = {LAYER_SEPARATOR.join(remaining[:j]): j for j in range(1, len(remaining) + 1)}

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from firetrace.forensics.entries import Tally, display_name
+from firetrace.forensics.readonly import open_readonly, stream_size
 
 _SPECIAL_KINDS = (
     (stat.S_ISFIFO, "FIFO"),
@@ -62,6 +63,16 @@ def _walk_root(root: str, tally: Tally, visited: set[tuple[int, int]]) -> Iterat
     visited.add(key)
     if stat.S_ISREG(st.st_mode):
         yield Unit(root, display_name(root), st.st_size, st.st_mtime_ns)
+        return
+    if stat.S_ISBLK(st.st_mode):  # a drive named as evidence is read like an image
+        try:
+            with open_readonly(root, follow_symlinks=True, allow_device=True) as fh:
+                size = stream_size(fh)
+        except OSError as exc:
+            tally.count("errors")
+            tally.event("error", display_name(root), f"cannot read device: {exc.strerror or exc}")
+            return
+        yield Unit(root, display_name(root), size, st.st_mtime_ns)
         return
     if not stat.S_ISDIR(st.st_mode):
         _special(root, st.st_mode, tally)

@@ -17,11 +17,14 @@ _NOATIME = getattr(os, "O_NOATIME", 0)
 _BASE_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
-def open_readonly(path: str | os.PathLike, *, follow_symlinks: bool = False) -> BinaryIO:
+def open_readonly(
+    path: str | os.PathLike, *, follow_symlinks: bool = False, allow_device: bool = False
+) -> BinaryIO:
     """Open a regular evidence file for reading without changing its atime.
 
-    Raises ``OSError`` (``PermissionError`` included) like :func:`open`; raises
-    ``IsADirectoryError``/``OSError`` for anything that is not a regular file.
+    ``allow_device`` also admits a block device (a write-blocked drive the
+    examiner names as an evidence root). Raises ``OSError`` (``PermissionError``
+    included) like :func:`open`, and for anything else that is not a regular file.
     """
     flags = _BASE_FLAGS | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0))
     fd = -1
@@ -35,7 +38,7 @@ def open_readonly(path: str | os.PathLike, *, follow_symlinks: bool = False) -> 
         fd = os.open(path, flags)
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
+        if not (stat.S_ISREG(st.st_mode) or (allow_device and stat.S_ISBLK(st.st_mode))):
             raise OSError(f"not a regular file: {os.fsdecode(path)}")
         # Clear O_NONBLOCK again: it only guarded the open against FIFOs.
         if hasattr(os, "set_blocking"):
@@ -44,6 +47,13 @@ def open_readonly(path: str | os.PathLike, *, follow_symlinks: bool = False) -> 
     except BaseException:
         os.close(fd)
         raise
+
+
+def stream_size(fh: BinaryIO) -> int:
+    """Size of an open file or block device (``st_size`` is 0 for a device)."""
+    size = fh.seek(0, os.SEEK_END)
+    fh.seek(0)
+    return size
 
 
 class PrivateStaging:

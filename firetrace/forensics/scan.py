@@ -59,7 +59,8 @@ class UnitScanner:
         staging = PrivateStaging()
 
         def opener() -> BinaryIO:
-            return open_readonly(unit.os_path, follow_symlinks=True)
+            # Only roots the examiner named can be devices: the walk skips them in folders.
+            return open_readonly(unit.os_path, follow_symlinks=True, allow_device=True)
 
         entry = Entry((unit.display,), unit.size, opener, modified=iso_utc(unit.mtime_ns / 1e9))
         try:

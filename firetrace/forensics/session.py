@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import stat
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,6 +85,13 @@ def _carry_over(previous_manifest: Path, tally: Tally, images: list[dict]) -> st
         tally.events.extend(e for e in previous.get(kind) or [] if isinstance(e, dict))
     images.extend(previous.get("disk_images") or [])
     return (previous.get("resumed") or {}).get("first_started") or previous.get("started")
+
+
+def _mode(path: str) -> int:
+    try:
+        return os.stat(path).st_mode
+    except OSError:
+        return 0
 
 
 def _refuse_outputs_in_evidence(roots: list[str], outputs: list) -> None:
@@ -285,12 +293,14 @@ def _manifest(
         entry: dict = {"path": shown, "absolute": display_name(os.path.abspath(root))}
         if os.path.isdir(root):
             entry["type"] = "folder"
-        elif os.path.isfile(root):
+        elif os.path.isfile(root) or stat.S_ISBLK(_mode(root)):
             entry["type"] = "file"
             entry["size"] = os.path.getsize(root)
+            if stat.S_ISBLK(_mode(root)):
+                entry["block_device"] = True
             if shown in image_by_path:
                 image = image_by_path[shown]
-                entry.update(type="disk_image", image_kind=image["kind"])
+                entry.update(type="disk_image", image_kind=image["kind"], size=image["size"])
                 entry.update({k: image[k] for k in ("md5", "sha1", "sha256")})
         else:
             entry["type"] = "other"
