@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from firetrace.forensics.entries import Entry, Tally, bytes_entry, display_name, iso_utc
+from firetrace.forensics.entries import Entry, Tally, display_name, iso_utc
 from firetrace.forensics.limits import ScanLimits
 from firetrace.forensics.readonly import PrivateStaging
 
@@ -377,18 +377,34 @@ def _iter_compressed(kind, fh, size, layers, limits, tally, staging) -> Iterator
     budget = _Budget(limits)
     cap = min(limits.max_member_bytes, int(limits.max_ratio * max(size, 1)))
     cap = max(cap, limits.ratio_floor_bytes)
-    data = io.BytesIO()
+    # The expanded size is needed to sniff (a binary STL's count must match it),
+    # and only gzip records it, so the stream is expanded once, staged.
+    staged = staging.spooled(limits.in_memory_bytes)
     try:
-        _copy_guarded(_OPENERS[kind](fh), data, cap, budget)
+        expanded = _copy_guarded(_OPENERS[kind](fh), staged, cap, budget)
     except BombRefused as exc:
+        staged.close()
         tally.count("refused")
         tally.event("refused", "!/".join((*layers, name)), str(exc))
         return
     except (OSError, EOFError, lzma.LZMAError) as exc:
+        staged.close()
         tally.count("errors")
         tally.event("error", archive, f"unreadable {kind} stream: {exc}")
         return
-    yield bytes_entry((*layers, name), data.getvalue())
+
+    def opener() -> BinaryIO:
+        staged.seek(0)
+        return _Unclosing(staged)
+
+    def head(n: int) -> bytes:
+        staged.seek(0)
+        return staged.read(n)
+
+    try:
+        yield Entry((*layers, name), expanded, opener, head)
+    finally:
+        staged.close()
 
 
 def _iter_7z(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]:

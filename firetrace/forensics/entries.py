@@ -6,7 +6,6 @@ seen and collects every refusal, error and skip so none is silent.
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,11 +65,6 @@ class Entry:
             return self.head_reader(n)
         with self.opener() as fh:
             return fh.read(n)
-
-
-def bytes_entry(layers: tuple[str, ...], data: bytes, **kw) -> Entry:
-    """An entry over bytes already in memory (tests, single-stream decompression)."""
-    return Entry(layers, len(data), lambda: io.BytesIO(data), lambda n: data[:n], **kw)
 
 
 @dataclass
