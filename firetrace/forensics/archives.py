@@ -458,7 +458,9 @@ def _iter_7z(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]:
 
     class _Sink(Py7zIO):
         def __init__(self) -> None:
-            self.buf = staging.spooled(limits.in_memory_bytes)
+            # All members of a solid archive come out at once: keep only small
+            # ones in memory so memory stays bounded whatever the member count.
+            self.buf = staging.spooled(min(limits.in_memory_bytes, 1 << 20))
             self.n = 0
 
         def write(self, s) -> int:
