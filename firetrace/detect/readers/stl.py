@@ -39,8 +39,16 @@ def merge_corners(corners):
         ^ (bits[:, 1] * np.uint64(0xC2B2AE3D27D4EB4F))
         ^ (bits[:, 2] * np.uint64(0x165667B19E3779F9))
     )
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    if not np.array_equal(corners[first][inverse.ravel()], corners):
+    # np.unique(return_index, return_inverse) does more work than this one argsort
+    order = np.argsort(key)
+    ordered = key[order]
+    starts = np.empty(len(key), dtype=bool)
+    starts[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    inverse = np.empty(len(key), dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    first = order[starts]
+    if not np.array_equal(corners[first][inverse], corners):
         records = corners.view(np.dtype((np.void, 12))).ravel()
         _, first, inverse = np.unique(records, return_index=True, return_inverse=True)
     vertices = corners[first].astype(np.float64)
