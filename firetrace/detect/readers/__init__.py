@@ -29,7 +29,7 @@ class Limits:
     max_triangles: int = 20_000_000  # a claim beyond this is absurd: error record
     # beyond this the mesh is not loaded (names and metadata still are), which keeps
     # one inspection under about 1 GB of memory
-    max_geometry_triangles: int = 2_500_000
+    max_geometry_triangles: int = 2_000_000
     max_text_bytes: int = 400_000_000
     max_zip_member_bytes: int = 400_000_000
     max_zip_ratio: int = 200
