@@ -60,6 +60,11 @@ class Design:
         import trimesh
 
         if not self.has_mesh:
+            if self.metadata.get("triangles"):
+                raise InputError(
+                    f"{self.format} mesh of {self.metadata['triangles']:,} triangles is over "
+                    f"the {LIMITS.max_geometry_triangles:,} limit; not loaded"
+                )
             raise InputError(f"{self.format} file holds no triangle mesh")
         return trimesh.Trimesh(vertices=self.vertices, faces=self.faces, process=False)
 
