@@ -129,3 +129,13 @@ def test_tolerance_is_float32_rounding(shape):
     moved = tri.astype(np.float32)
     moved[3, 1, 2] = np.nextafter(moved[3, 1, 2], np.float32(np.inf))
     assert geometry_hash(moved) != expected
+
+
+def test_float_noise_around_zero_counts_as_zero(shape):
+    tri = shape.triangles.copy()
+    tri[0, 0, 2] = 0.0
+    noisy = tri.copy()
+    noisy[0, 0, 2] = 5.3290705e-15  # what a CAD exporter writes for 0
+    assert geometry_hash(noisy) == geometry_hash(tri)
+    noisy[0, 0, 2] = 1e-3  # a real coordinate is kept
+    assert geometry_hash(noisy) != geometry_hash(tri)

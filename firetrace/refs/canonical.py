@@ -2,8 +2,10 @@
 file format, header, triangle order or vertex order carried them.
 
 Tolerance, stated once: every coordinate is rounded to IEEE float32 (the
-precision of binary STL, a relative step of about 6e-8) and -0.0 is folded to
-0.0; two files hash equal when their triangles agree after that rounding. Text
+precision of binary STL, a relative step of about 1.2e-7), coordinates smaller
+than one float32 step at the mesh's largest coordinate (|x| < max|x| * 2^-23,
+float noise around zero such as 5.3e-15) are set to 0, and -0.0 is folded to
+0.0; two files hash equal when their triangles agree after that. Text
 formats written with 9 or more significant digits (or shortest round-trip
 output) therefore keep the hash of the binary file they came from; a converter
 that rounds coordinates to fewer digits really moved the vertices, and such a
@@ -63,6 +65,12 @@ def triangle_digests(triangles: np.ndarray) -> np.ndarray:
     finite = np.isfinite(coords).all(axis=(1, 2))
     if not finite.all():
         coords = coords[finite]
+    # Coordinates below the float32 step at the mesh's largest coordinate are
+    # float noise around zero (CAD exporters write 5.3e-15 for 0); fixed-decimal
+    # text formats and vertex merging change them, so they count as zero.
+    if len(coords):
+        floor = np.abs(coords).max() * np.float32(2.0**-23)
+        coords[np.abs(coords) < floor] = np.float32(0.0)
     bits = coords.view(np.uint32)  # (n, 3, 3)
     # x and y share one 64-bit word, z is mixed in after: two mixing passes.
     xy = (bits[..., 0].astype(np.uint64) << np.uint64(32)) | bits[..., 1]
