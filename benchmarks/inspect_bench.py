@@ -89,16 +89,18 @@ def main() -> None:
         print(f"baseline (imports only): peak RSS {baseline['peak_rss_mb']:.0f} MB")
         runs = [run_child(str(path)) for _ in range(args.repeat)]
     best = min(runs, key=lambda r: r["seconds"])
+    best_cpu = min(r["cpu_seconds"] for r in runs)
     peak = max(r["peak_rss_mb"] for r in runs)
     for i, run in enumerate(runs, 1):
         print(
             f"run {i}: {run['seconds']:.2f} s wall, {run['cpu_seconds']:.2f} s CPU, "
-            f"peak RSS {run['peak_rss_mb']:.0f} MB, "
+            f"peak RSS {run['peak_rss_mb']:.0f} MB, load average {run['load']:.1f}, "
             f"verdict {run['verdict']} {run['rules']}"
         )
     print(
-        f"inspect: best {best['seconds']:.2f} s (target <= 2 s), "
-        f"{count / best['seconds']:,.0f} triangles/s, "
+        f"inspect: best {best['seconds']:.2f} s wall (target <= 2 s), {best_cpu:.2f} s CPU, "
+        f"{count / best['seconds']:,.0f} triangles/s wall, "
+        f"{count / best_cpu:,.0f} triangles/s CPU, "
         f"peak RSS {peak:.0f} MB (target <= 1024 MB; "
         f"{peak - baseline['peak_rss_mb']:.0f} MB above the import baseline)"
     )
