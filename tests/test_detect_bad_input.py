@@ -83,6 +83,12 @@ def test_degenerate_mesh():
     record, _ = inspect_bytes(data, "flat.stl")
     assert_error(record, "degenerate")
 
+    collinear = b"\0" * 80 + struct.pack("<I", 2)
+    for x in (0.0, 5.0):
+        collinear += struct.pack("<12fH", 0, 0, 0, x, 0, 0, x + 1, 0, 0, x + 2, 0, 0, 0)
+    record, _ = inspect_bytes(collinear, "line.stl")
+    assert_error(record, "degenerate")
+
 
 def test_non_manifold_mesh_is_analysed_with_a_warning():
     # three boxes' faces sharing one edge: edges used by more than two triangles

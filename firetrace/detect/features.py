@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from firetrace.errors import InputError
+
 DEFAULTS = {
     "min_resolution_mm": 0.3,
     "max_cells_per_axis": 400,
@@ -43,6 +45,15 @@ DEFAULTS = {
 }
 
 AXIS_NAMES = ("length", "width", "thickness")
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cross product without np.cross's temporaries."""
+    out = np.empty_like(a)
+    out[:, 0] = a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1]
+    out[:, 1] = a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2]
+    out[:, 2] = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+    return out
 
 
 def topology(faces: np.ndarray, n_vertices: int) -> dict[str, Any]:
@@ -301,10 +312,17 @@ def measure(
     features: dict[str, Any] = {"triangles": int(len(faces)), "vertices": int(len(vertices))}
     features.update(topology(faces, len(vertices)))
     aligned, extents = principal_frame(vertices, int(params["hull_sample"]))
-    tris = aligned[faces]
-    cross = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
-    area = float(np.linalg.norm(cross, axis=1).sum() / 2.0)
-    signed_volume = float(np.einsum("ij,ij->i", tris[:, 0], cross).sum() / 6.0)
+    # float32 halves the memory traffic; sums are accumulated in float64
+    tris = aligned.astype(np.float32)[faces]
+    cross = _cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+    doubled_areas = np.sqrt(np.einsum("ij,ij->i", cross, cross))
+    area = float(doubled_areas.sum(dtype=np.float64) / 2.0)
+    scale = max(float(extents.max()), 1e-30)
+    zero_area = doubled_areas <= 1e-12 * scale * scale
+    if zero_area.all():
+        raise InputError(f"degenerate mesh (all {len(faces)} triangles have zero area)")
+    features["degenerate_triangles"] = int(zero_area.sum())
+    signed_volume = float((tris[:, 0] * cross).sum(dtype=np.float64) / 6.0)
     extents = [float(e) for e in extents]
     features["extents_mm"] = [round(e, 2) for e in extents]
     features["length_mm"], features["width_mm"], features["thickness_mm"] = (

@@ -161,22 +161,21 @@ def check_geometry(design: Design) -> None:
         raise InputError(f"{design.format}: {bad} vertices have NaN or infinite coordinates")
     if np.abs(vertices).max() > 1e9:
         raise InputError(f"{design.format}: coordinates beyond 1e9 units")
-    points = vertices.astype(np.float32)
-    corner = points[faces[:, 0]]
-    cross = np.cross(points[faces[:, 1]] - corner, points[faces[:, 2]] - corner)
-    doubled_area_sq = np.einsum("ij,ij->i", cross, cross)
-    scale = max(float(np.ptp(vertices, axis=0).max()), 1e-30)
-    nondegenerate = doubled_area_sq > (1e-12 * scale * scale) ** 2
-    if not nondegenerate.any():
+    # triangles that repeat a corner are lines or points; zero-area triangles with
+    # three distinct corners are caught where areas are computed anyway (features)
+    distinct = (
+        (faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 2] != faces[:, 0])
+    )
+    if not distinct.any():
         raise InputError(
             f"{design.format}: degenerate mesh (all {len(faces)} triangles have zero area)"
         )
-    if not nondegenerate.all():
+    if not distinct.all():
         design.warnings.append(
-            f"{int((~nondegenerate).sum())} of {len(faces)} triangles are degenerate "
-            "(zero area); ignored"
+            f"{int((~distinct).sum())} of {len(faces)} triangles are degenerate "
+            "(repeated corner); ignored"
         )
-        design.faces = faces[nondegenerate]
+        design.faces = faces[distinct]
 
 
 def load_design(fh: BinaryIO, fmt: str | None = None, name: str | None = None) -> Design:
