@@ -1,6 +1,7 @@
 """A large synthetic registry for the serial benchmarks, written with direct SQL.
 
-Realistic serial structure rather than one counter per maker: 40 makers, each
+Realistic serial structure rather than one counter per maker: 40 makers (one
+more per 25,000 records beyond 1 million), each
 with one to three marking formats (two-letter prefix + 7 digits, letter + 6
 digits, digits with a year letter stamped between them, 8 digits with leading
 zeros, a letter suffix, a dash); a national registry holds each maker's
@@ -27,6 +28,8 @@ TYPES = ("pistol", "rifle", "revolver", "shotgun")
 
 
 def _maker_specs(rng: random.Random, count: int = 40):
+    """``count`` makers; the registry size sets ``count`` so that each maker's
+    serial space stays as sparse at 10 million records as at 1 million."""
     specs = []
     for i in range(count):
         prefix = "".join(rng.choice(string.ascii_uppercase) for _ in range(2))
@@ -56,10 +59,16 @@ def _render(fmt: str, prefix: str, number: int, code: str, suffix: str) -> str:
     return "".join(out)
 
 
+def makers_for(total: int) -> int:
+    """40 makers up to 1 million records, then one more per 25,000 records (a
+    national registry of 10 million firearms holds hundreds of makes)."""
+    return max(40, total // 25_000)
+
+
 def generate_serials(total: int, seed: int = 7):
     """Yield (maker_index, serial, kind, type, model) for ``total`` records."""
     rng = random.Random(seed)
-    specs = _maker_specs(rng)
+    specs = _maker_specs(rng, makers_for(total))
     weights = [s[4] for s in specs]
     budgets = [0] * len(specs)
     scale = total / sum(weights)
@@ -110,7 +119,7 @@ def build_registry(path: Path, total: int, *, seed: int = 7, index: bool = True)
     conn = connect(path)
     conn.execute("PRAGMA cache_size = -400000")
     rng = random.Random(seed)
-    specs = _maker_specs(rng)
+    specs = _maker_specs(rng, makers_for(total))
     conn.execute("BEGIN")
     conn.executemany(
         "INSERT INTO parties (id, norm_name, name) VALUES (?, ?, ?)",

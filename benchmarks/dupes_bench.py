@@ -194,12 +194,16 @@ def main() -> int:
         subprocess.run([sys.executable, __file__, "--child", str(db), str(out)], check=True)
         wall = time.perf_counter() - t
         result = json.loads(out.read_text())
-        grouped: dict[str, list[set[int]]] = {}
-        for kind, ids in result["groups"]:
-            grouped.setdefault(kind, []).append(set(ids))
+        # Index groups by (kind, member id) so checking each plant is a lookup.
+        groups_of: dict[tuple[str, int], list[int]] = {}
+        group_sets = []
+        for number, (kind, ids) in enumerate(result["groups"]):
+            group_sets.append(set(ids))
+            for x in ids:
+                groups_of.setdefault((kind, x), []).append(number)
         missed = [
             (kind, ids) for kind, ids in planted
-            if not any(ids <= g for g in grouped.get(kind, []))
+            if not any(ids <= group_sets[g] for g in groups_of.get((kind, min(ids)), []))
         ]  # fmt: skip
         extrapolated = baseline * (info["components"] / args.sample) ** 2
         counts = ", ".join(f"{k} {v:,}" for k, v in result["stats"]["groups"].items())
