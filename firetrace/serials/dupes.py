@@ -127,7 +127,26 @@ _MEMBER_SQL = (
 
 
 def _members(rows: Iterable[tuple]) -> list[Member]:
-    return [Member(*r) for r in rows]
+    # Maker names, kinds, types and models repeat across millions of rows: share
+    # one string object each instead of one per row (about half a member's size).
+    shared: dict[str, str] = {}
+    out = []
+    for cid, serial, maker, kind, maker_id, ftype, model, norm, fold, skel in rows:
+        out.append(
+            Member(
+                cid,
+                serial,
+                shared.setdefault(maker, maker),
+                shared.setdefault(kind, kind),
+                maker_id,
+                ftype if ftype is None else shared.setdefault(ftype, ftype),
+                model if model is None else shared.setdefault(model, model),
+                norm,
+                fold,
+                skel,
+            )
+        )
+    return out
 
 
 def _fold0_sql() -> str:
