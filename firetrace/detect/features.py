@@ -197,9 +197,12 @@ def _track_sections(labels, enclosed, axis, count, params):
     both = (along[:-1] > 0) & (along[1:] > 0)
     first, second = along[:-1][both], along[1:][both]
     if len(first):
-        pair_keys, overlap = np.unique(
-            first.astype(np.int64) * (count + 1) + second, return_counts=True
-        )
+        key = first.astype(np.int64) * (count + 1) + second
+        # neighbouring voxels mostly repeat the same pair: sort runs, not voxels
+        run_starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+        run_lengths = np.diff(np.append(run_starts, len(key)))
+        pair_keys, which = np.unique(key[run_starts], return_inverse=True)
+        overlap = np.bincount(which, weights=run_lengths)
         a, b = pair_keys // (count + 1), pair_keys % (count + 1)
         linked = overlap >= params["link_overlap"] * np.maximum(area[a], area[b])
         a, b = a[linked], b[linked]
