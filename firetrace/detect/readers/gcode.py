@@ -36,36 +36,73 @@ _LAYER = re.compile(rb"^;(?:LAYER_CHANGE|LAYER:\s*-?\d+)", re.M)
 _UNITS_INCH = re.compile(rb"^G20\b", re.M)
 
 
-def analyse_gcode_text(text: bytes, design: Design) -> None:
-    """Fill names, slicer, extents and layer count from G-code text."""
-    import numpy as np
+class ToolpathSummary:
+    """Accumulates what G-code text says, one chunk (whole lines) at a time, so
+    memory follows the chunk size rather than the file size."""
 
-    for pattern in _OBJECT_NAMES:
-        for raw in pattern.findall(text):
-            value = raw.decode("utf-8", "replace").strip().strip('"')
-            if value and value not in design.names:
-                design.names.append(value[:200])
-    design.names = design.names[:200]
-    slicer = _SLICER.search(text)
-    if slicer:
-        design.metadata["slicer"] = slicer.group(1).decode("utf-8", "replace").strip()[:120]
-    moves = _EXTRUDE_XY.findall(text)
-    z_values = np.asarray(_Z_MOVE.findall(text), dtype=np.float64)
-    layers = len(_LAYER.findall(text))
-    if not layers and len(z_values):
-        layers = len(np.unique(np.round(z_values, 3)))
-    extents = None
-    if moves:
-        xy = np.asarray(moves, dtype=np.float64)
-        x, y = xy[:, 0], xy[:, 1]
-        z_top = float(z_values.max()) if len(z_values) else 0.0
-        extents = [float(np.ptp(x)), float(np.ptp(y)), z_top]
-    design.toolpath = {
-        "extruding_moves": len(moves),
-        "layers": layers,
-        "extents_mm": [round(v, 2) for v in extents] if extents else None,
-    }
-    design.units = "inch" if _UNITS_INCH.search(text) else "mm"
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.slicer: str | None = None
+        self.moves = 0
+        self.layer_marks = 0
+        self.low = [float("inf")] * 2
+        self.high = [float("-inf")] * 2
+        self.z_top: float | None = None
+        self.z_levels: set[float] = set()
+        self.inch = False
+
+    def feed(self, text: bytes) -> None:
+        import numpy as np
+
+        for pattern in _OBJECT_NAMES:
+            for raw in pattern.findall(text):
+                value = raw.decode("utf-8", "replace").strip().strip('"')[:200]
+                if value and value not in self.names and len(self.names) < 200:
+                    self.names.append(value)
+        if self.slicer is None:
+            match = _SLICER.search(text)
+            if match:
+                self.slicer = match.group(1).decode("utf-8", "replace").strip()[:120]
+        moves = _EXTRUDE_XY.findall(text)
+        if moves:
+            xy = np.asarray(moves, dtype=np.float64)
+            self.moves += len(xy)
+            self.low = list(np.minimum(self.low, xy.min(axis=0)))
+            self.high = list(np.maximum(self.high, xy.max(axis=0)))
+        z_values = np.asarray(_Z_MOVE.findall(text), dtype=np.float64)
+        if len(z_values):
+            top = float(z_values.max())
+            self.z_top = top if self.z_top is None else max(self.z_top, top)
+            if len(self.z_levels) < 100_000:
+                self.z_levels.update(np.unique(np.round(z_values, 3)).tolist())
+        self.layer_marks += len(_LAYER.findall(text))
+        self.inch = self.inch or bool(_UNITS_INCH.search(text))
+
+    def finish(self, design: Design) -> None:
+        for name in self.names:
+            if name not in design.names:
+                design.names.append(name)
+        if self.slicer:
+            design.metadata["slicer"] = self.slicer
+        extents = None
+        if self.moves:
+            extents = [self.high[0] - self.low[0], self.high[1] - self.low[1], self.z_top or 0.0]
+        design.toolpath = {
+            "extruding_moves": self.moves,
+            "layers": self.layer_marks or len(self.z_levels),
+            "extents_mm": [round(float(v), 2) for v in extents] if extents else None,
+        }
+        design.units = "inch" if self.inch else "mm"
+
+
+def analyse_gcode_text(text: bytes, design: Design) -> None:
+    """Fill names, slicer, extents and layer count from G-code text in memory."""
+    summary = ToolpathSummary()
+    summary.feed(text)
+    summary.finish(design)
+
+
+GCODE_CHUNK = 16 * 1024 * 1024
 
 
 @register("gcode")
@@ -73,11 +110,23 @@ def read_gcode(fh: BinaryIO, size: int, name: str | None) -> Design:
     if size > LIMITS.max_text_bytes:
         raise InputError(f"G-code of {size:,} bytes exceeds the {LIMITS.max_text_bytes:,} limit")
     fh.seek(0)
-    text = fh.read()
-    if b"\x00" in text[:65536]:
+    if b"\x00" in fh.read(65536):
         raise InputError("G-code with binary content (not text)")
+    fh.seek(0)
+    summary = ToolpathSummary()
+    carry = b""
+    while True:
+        chunk = fh.read(GCODE_CHUNK)
+        text = carry + chunk
+        if chunk:
+            cut = text.rfind(b"\n") + 1 or len(text)
+            text, carry = text[:cut], text[cut:]
+        if text:
+            summary.feed(text)
+        if not chunk:
+            break
     design = Design(format="gcode")
-    analyse_gcode_text(text, design)
+    summary.finish(design)
     if not design.toolpath["extruding_moves"] and not design.names:
         raise InputError("G-code without any extruding move or object name")
     return design
