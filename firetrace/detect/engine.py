@@ -164,7 +164,11 @@ def _inspect(fh, record, *, name, size, fmt, claimed, rules, matcher, started) -
     hits = keyword_hits(texts, rule_set.terms)
     findings = evaluate(rule_set, features, hits)
     if mesh_for_matcher is not None:
-        matches = list(matcher(mesh_for_matcher) or [])
+        try:
+            matches = list(matcher(mesh_for_matcher) or [])
+        except FiretraceError as exc:  # the reference library failing is not this file's fault
+            matches = []
+            notes.append(f"reference matching failed: {exc}")
         record["reference_matches"] = matches
         for match in matches:
             findings.insert(
