@@ -166,9 +166,9 @@ def _inspect(fh, record, *, name, size, fmt, claimed, rules, matcher, started) -
     if mesh_for_matcher is not None:
         try:
             matches = list(matcher(mesh_for_matcher) or [])
-        except FiretraceError as exc:  # the reference library failing is not this file's fault
+        except Exception as exc:  # the reference library failing is not this file's fault
             matches = []
-            notes.append(f"reference matching failed: {exc}")
+            notes.append(f"reference matching failed ({type(exc).__name__}: {exc})")
         record["reference_matches"] = matches
         for match in matches:
             findings.insert(
