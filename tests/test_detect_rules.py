@@ -153,3 +153,14 @@ def test_firearm_term_backed_by_geometry_is_high():
     assert plain["verdict"] == "review"
     assert named["verdict"] == "high"
     assert "evidence.term_with_geometry" in {f["rule"] for f in named["findings"]}
+
+
+def test_a_failing_matcher_leaves_a_warning_not_an_error():
+    data = trimesh.creation.box((30, 20, 10)).export(file_type="stl")
+
+    def matcher(mesh):
+        raise RuntimeError("index unavailable")
+
+    record = inspect_stream(io.BytesIO(data), name="box.stl", size=len(data), matcher=matcher)
+    assert record["verdict"] == "clear" and record["error"] is None
+    assert any("index unavailable" in w for w in record["warnings"])
