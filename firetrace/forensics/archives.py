@@ -456,11 +456,21 @@ def _iter_7z(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]:
 
     budget = _Budget(limits)
 
+    # All members of a solid archive come out at once: they share one in-memory
+    # allowance (by declared size) and the rest go to the private folder on disk,
+    # so memory stays bounded whatever the member count.
+    declared_sizes = {info.filename: int(info.uncompressed or 0) for info in infos}
+    memory_left = [limits.in_memory_bytes]
+
     class _Sink(Py7zIO):
-        def __init__(self) -> None:
-            # All members of a solid archive come out at once: keep only small
-            # ones in memory so memory stays bounded whatever the member count.
-            self.buf = staging.spooled(min(limits.in_memory_bytes, 1 << 20))
+        def __init__(self, filename: str) -> None:
+            expected = declared_sizes.get(filename, 0)
+            if expected <= memory_left[0]:
+                memory_left[0] -= expected
+                # a lying header still spills to disk past the declared size
+                self.buf = staging.spooled(max(expected, 1))
+            else:
+                self.buf = staging.on_disk()
             self.n = 0
 
         def write(self, s) -> int:
@@ -484,7 +494,7 @@ def _iter_7z(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]:
 
     class _Factory(WriterFactory):
         def create(self, filename: str) -> Py7zIO:
-            sinks[filename] = _Sink()
+            sinks[filename] = _Sink(filename)
             return sinks[filename]
 
     try:

@@ -62,13 +62,21 @@ class PrivateStaging:
     def __init__(self) -> None:
         self._dir: tempfile.TemporaryDirectory | None = None
 
-    def spooled(self, in_memory_bytes: int) -> BinaryIO:
+    def _folder(self) -> str:
         if self._dir is None:
             self._dir = tempfile.TemporaryDirectory(prefix="firetrace-scan-")
             os.chmod(self._dir.name, 0o700)
+        return self._dir.name
+
+    def spooled(self, in_memory_bytes: int) -> BinaryIO:
+        """A file kept in memory up to ``in_memory_bytes``, then on disk."""
         return tempfile.SpooledTemporaryFile(  # type: ignore[return-value]
-            max_size=in_memory_bytes, dir=self._dir.name
+            max_size=in_memory_bytes, dir=self._folder()
         )
+
+    def on_disk(self) -> BinaryIO:
+        """A file on disk in the private folder (deleted when closed)."""
+        return tempfile.TemporaryFile(dir=self._folder())  # type: ignore[return-value]
 
     def cleanup(self) -> None:
         if self._dir is not None:
