@@ -248,3 +248,18 @@ def test_us_profile_serial_unique_per_licensee(tmp_path, run_cli, db_path):
     assert result.exit_code == 1
     assert "line 2: serial:" in result.stdout and "line 3: serial:" in result.stdout
     assert "line 4:" not in result.stdout
+
+
+def test_progress_reports_reach_the_end(tmp_path, db_path):
+    from firetrace.registry.db import connect
+    from firetrace.registry.importer import import_batch
+
+    rows = [batch_row(serial=f"AB{n}") for n in range(1000, 1600)]
+    path = write_csv(tmp_path / "p.csv", rows)
+    seen: list[tuple[int, int]] = []
+    result = import_batch(
+        connect(db_path), path, progress=lambda done, total: seen.append((done, total))
+    )
+    assert result.status == "imported" and result.rows == 600
+    assert seen and seen[-1] == (path.stat().st_size, path.stat().st_size)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)

@@ -227,3 +227,14 @@ def test_bad_jsonl_lines_are_row_errors(tmp_path, run_cli, db_path, seeded):
     assert "line 2: row: not valid JSON" in result.stdout
     assert "line 3: row: not a JSON object" in result.stdout
     assert registry_snapshot(db_path) == seeded
+
+
+def test_json_array_and_unwritable_errors_file(tmp_path, run_cli):
+    array = tmp_path / "b.json"
+    array.write_text('[{"manufacturer": "Glock"}]\n', encoding="utf-8")
+    result = run_cli("import", array)
+    assert result.exit_code == 2 and "JSON array" in result.stderr
+    good = write_csv(tmp_path / "g.csv", [batch_row()])
+    result = run_cli("import", good, "--errors", tmp_path / "no" / "such" / "dir.csv")
+    assert result.exit_code == 2 and "--errors" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from firetrace.errors import FiretraceError, InputError
+from firetrace.errors import FiretraceError, InputError, UsageError
 from firetrace.registry.readers import open_batch
 from firetrace.registry.validate import (
     COLUMNS,
@@ -102,7 +102,10 @@ class _ErrorSink:
     def __init__(self, errors_path: Path | None):
         self.kept: list[RowError] = []
         self.count = 0
-        self._fh = open(errors_path, "w", newline="", encoding="utf-8") if errors_path else None
+        try:
+            self._fh = open(errors_path, "w", newline="", encoding="utf-8") if errors_path else None
+        except OSError as exc:
+            raise UsageError(f"--errors: cannot write {errors_path}: {exc.strerror}") from None
         self._writer = csv.writer(self._fh) if self._fh else None
         if self._writer:
             self._writer.writerow(["line", "field", "reason"])

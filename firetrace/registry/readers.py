@@ -249,6 +249,13 @@ def _open_jsonl(path: Path, ignore_unknown: bool, known_columns: Sequence[str]) 
     if not head.strip():
         fh.close()
         raise InputError("empty file: no records", path=str(path), line=1)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+        fh.close()
+        raise InputError(
+            "a JSON array, not JSON Lines: write one JSON object per line",
+            path=str(path),
+            line=1,
+        )
     counter = [0]
     columns = list(known_columns)
     position = {name: i for i, name in enumerate(columns)}

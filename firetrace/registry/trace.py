@@ -262,7 +262,12 @@ def trace(
     if audit:
         from firetrace.audit import append_entry
 
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            from firetrace.errors import FiretraceError
+
+            raise FiretraceError(f"registry busy, cannot record the trace: {exc}") from None
         try:
             append_entry(
                 conn,
