@@ -195,7 +195,7 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--errors", help="Write every bad row to this CSV.")
         ] = None,
         ignore_unknown: Annotated[
-            bool, typer.Option("--ignore-unknown", help="Skip columns not in the CONTRACT.")
+            bool, typer.Option("--ignore-unknown", help="Skip columns firetrace does not know.")
         ] = False,
         json_out: JsonOpt = False,
         db: DbOpt = None,
