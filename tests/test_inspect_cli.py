@@ -87,3 +87,15 @@ def test_bad_rules_folder_is_exit_2(run_cli, tmp_path):
     (rules / "bad.toml").write_text("[[rule]\n")
     result = run_cli("inspect", path, "--rules", rules)
     assert result.exit_code == 2 and "invalid TOML" in result.stderr
+
+
+def test_names_from_the_file_are_shown_literally_not_as_markup(run_cli, tmp_path):
+    path = tmp_path / "[a]_knob.obj"
+    text = "o [red]fake verdict[/red]\n" + trimesh.creation.box((20, 20, 20)).export(
+        file_type="obj"
+    )
+    path.write_text(text)
+    result = run_cli("inspect", path)
+    assert result.exit_code == 0
+    assert "[a]_knob.obj" in result.stdout
+    assert "[red]fake verdict[/red]" in result.stdout

@@ -39,8 +39,10 @@ def _matcher_for(db: Path):
 
 
 def _render(record: dict[str, Any]) -> None:
+    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
+    from rich.text import Text
 
     verdict = record["verdict"]
     style = _VERDICT_STYLE.get(verdict, "bold")
@@ -52,17 +54,18 @@ def _render(record: dict[str, Any]) -> None:
     table.add_row("size", f"{record.get('size')} bytes")
     table.add_row("sha256", str(record.get("sha256")))
     if record.get("error"):
-        table.add_row("error", f"[red]{record['error']}[/]")
+        table.add_row("error", Text(record["error"], style="red"))
     units = record.get("units")
     if units:
         how = units.get("source", "")
         if units.get("reason"):
             how += f": {units['reason']}"
-        table.add_row("units", f"{units.get('unit')} ({how})")
+        table.add_row("units", Text(f"{units.get('unit')} ({how})"))
     features = record.get("features") or {}
     if "extents_mm" in features:
         ext = " x ".join(f"{v:.1f}" for v in features["extents_mm"])
-        table.add_row("extents", f"{ext} mm (principal axes)")
+        frame = "printed toolpath" if "toolpath" in features else "principal axes"
+        table.add_row("extents", f"{ext} mm ({frame})")
     for key, label in (
         ("triangles", "triangles"),
         ("watertight", "watertight"),
@@ -78,18 +81,22 @@ def _render(record: dict[str, Any]) -> None:
     if toolpath:
         table.add_row("layers", str(toolpath.get("layers")))
         table.add_row("extruding moves", str(toolpath.get("extruding_moves")))
+    # names, paths and details come from the seized file: never read them as markup
     if record.get("names"):
-        table.add_row("names", ", ".join(record["names"][:8]))
+        table.add_row("names", Text(", ".join(record["names"][:8])))
     for warning in record.get("warnings") or []:
-        table.add_row("warning", f"[yellow]{warning}[/]")
-    console.print(Panel(table, title=str(record.get("path")), border_style=style.split()[-1]))
+        table.add_row("warning", Text(warning, style="yellow"))
+    title = escape(str(record.get("path")))
+    console.print(Panel(table, title=title, border_style=style.split()[-1]))
     if record.get("findings"):
         findings = Table(title="Findings", show_lines=False)
         findings.add_column("rule")
         findings.add_column("weight", justify="right")
         findings.add_column("detail")
         for finding in record["findings"]:
-            findings.add_row(finding["rule"], f"{finding['weight']:.2f}", finding["detail"])
+            findings.add_row(
+                Text(finding["rule"]), f"{finding['weight']:.2f}", Text(finding["detail"])
+            )
         console.print(findings)
     holes = features.get("holes") or []
     if holes:
