@@ -30,6 +30,7 @@ from firetrace.detect.sniff import sniff_format  # noqa: E402
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "benign"
 FORMATS = ("stl", "stl_ascii", "obj", "ply", "3mf")
 INCH_EVERY = 7  # every 7th unitless file is written in inches instead of millimetres
+ROUGH_EVERY = 3  # every 3rd file is subdivided and jittered (0.03 mm) before export
 
 
 def load_generator():
@@ -90,7 +91,7 @@ def evaluate_generated(per_kind: int, seed: int, verbose: bool) -> None:
     results = {"standin": Counter(), "lookalike": Counter()}
     per_kind_hits: dict[str, Counter] = {}
     started = time.perf_counter()
-    index = inches = 0
+    index = inches = rough = 0
     for group, kinds in (("standin", generator.STANDINS), ("lookalike", generator.LOOKALIKES)):
         for kind, build in kinds.items():
             per_kind_hits[kind] = Counter()
@@ -98,6 +99,9 @@ def evaluate_generated(per_kind: int, seed: int, verbose: bool) -> None:
                 fmt = FORMATS[index % len(FORMATS)]
                 index += 1
                 mesh = generator.pose(build(rng), rng)
+                if index % ROUGH_EVERY == 0:
+                    mesh = generator.roughen(mesh, rng)
+                    rough += 1
                 if index % INCH_EVERY == 0 and fmt != "3mf":  # 3MF declares its unit
                     mesh.apply_scale(1 / 25.4)  # drawn in inches: the engine must infer the unit
                     inches += 1
@@ -121,7 +125,8 @@ def evaluate_generated(per_kind: int, seed: int, verbose: bool) -> None:
     total = sum(results["standin"].values()) + sum(results["lookalike"].values())
     print(
         f"generated: {total} files ({per_kind} per kind, formats {', '.join(FORMATS)}, "
-        f"random poses, scale 0.9-1.1, {inches} written in inches, seed {seed}), {elapsed:.1f} s"
+        f"random poses, scale 0.9-1.1, {inches} written in inches, {rough} subdivided and "
+        f"jittered, seed {seed}), {elapsed:.1f} s"
     )
     print(f"  recall(review) = {recall[0]}/{recall[1]} = {100 * recall[2]:.1f} %  (target >= 90 %)")
     print(f"  recall(high)   = {recall_high[0]}/{recall_high[1]} = {100 * recall_high[2]:.1f} %")

@@ -207,6 +207,14 @@ def pose(mesh: trimesh.Trimesh, rng, scale_range=(0.9, 1.1)) -> trimesh.Trimesh:
     return moved
 
 
+def roughen(mesh: trimesh.Trimesh, rng, jitter_mm: float = 0.03) -> trimesh.Trimesh:
+    """A copy with every triangle split in four and the vertices jittered, like a
+    mesh exported at a different tessellation or through a lossy converter."""
+    rough = mesh.subdivide()
+    rough.vertices = rough.vertices + rng.normal(0.0, jitter_mm, rough.vertices.shape)
+    return rough
+
+
 def export_bytes(mesh: trimesh.Trimesh, fmt: str) -> tuple[bytes, str]:
     """(file content, extension) for one of :data:`EXPORT_TYPES`."""
     file_type, extension = EXPORT_TYPES[fmt]
