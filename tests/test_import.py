@@ -263,3 +263,15 @@ def test_progress_reports_reach_the_end(tmp_path, db_path):
     assert result.status == "imported" and result.rows == 600
     assert seen and seen[-1] == (path.stat().st_size, path.stat().st_size)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_eu_profile_requires_marking_on_essential_components(tmp_path, run_cli):
+    rows = [
+        batch_row(serial="EU1001", firearm="K1"),
+        batch_row(serial="EUB1001", component="barrel", firearm="K1", year_of_manufacture=""),
+    ]
+    path = write_csv(tmp_path / "eu.csv", rows)
+    assert run_cli("import", path, "--profile", "iti", "--dry-run").exit_code == 0
+    result = run_cli("import", path, "--profile", "eu", "--dry-run")
+    assert result.exit_code == 1
+    assert "line 3: year_of_manufacture: required on a manufactured row" in result.stdout
