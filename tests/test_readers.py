@@ -250,3 +250,12 @@ def test_gcode_read_in_small_chunks_gives_the_same_summary(monkeypatch):
     assert chunked.toolpath["layers"] == 20 and chunked.toolpath["extruding_moves"] == 60
     assert chunked.toolpath["extents_mm"] == [19.0, 38.0, 4.0]
     assert chunked.names == whole.names == ["spool_clip"]
+
+
+def test_3mf_model_part_over_the_xml_limit_is_named_but_not_parsed(monkeypatch):
+    from firetrace.detect.readers import xml_formats
+
+    monkeypatch.setattr(xml_formats, "MAX_MODEL_XML_BYTES", 100)
+    design = _design(_three_mf())
+    assert not design.has_mesh
+    assert "over the 100 limit" in design.warnings[0]

@@ -8,7 +8,6 @@ numpy arrays; object names, metadata and declared units are kept as evidence.
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from typing import BinaryIO
@@ -16,6 +15,8 @@ from typing import BinaryIO
 from firetrace.detect.readers import LIMITS, Design, register
 from firetrace.errors import InputError
 
+# about a million triangles of 3MF XML; lxml needs several times this in memory
+MAX_MODEL_XML_BYTES = 100_000_000
 NS_3MF = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.I)
 
@@ -109,7 +110,15 @@ def read_3mf(fh: BinaryIO, size: int, name: str | None) -> Design:
             if not models:
                 raise InputError("3MF without a 3D model part")
             all_vertices, all_faces, offset = [], [], 0
+            skipped = 0
             for info in models:
+                if info.file_size > MAX_MODEL_XML_BYTES:
+                    skipped += 1  # an XML tree costs many times its text: do not build it
+                    design.warnings.append(
+                        f"3MF part {info.filename} of {info.file_size:,} bytes is over the "
+                        f"{MAX_MODEL_XML_BYTES:,} limit; its geometry was not analysed"
+                    )
+                    continue
                 root = parse_xml_safely(_read_member(archive, info), f"3MF {info.filename}")
                 verts, faces, offset = _model_geometry(root, design, offset)
                 all_vertices += verts
@@ -121,6 +130,8 @@ def read_3mf(fh: BinaryIO, size: int, name: str | None) -> Design:
     except zipfile.BadZipFile as exc:
         raise InputError(f"3MF: corrupt zip container ({exc})") from exc
     if not all_faces:
+        if skipped:
+            return design
         raise InputError("3MF holds no triangles")
     design.vertices = np.concatenate(all_vertices)
     design.faces = np.concatenate(all_faces)
@@ -258,6 +269,3 @@ def read_amf(fh: BinaryIO, size: int, name: str | None) -> Design:
     design.faces = np.concatenate(faces_out)
     design.names = sorted(set(design.names))
     return design
-
-
-__all__ = ["parse_xml_safely", "read_3mf", "read_amf", "io"]
