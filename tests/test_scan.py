@@ -479,3 +479,19 @@ def test_outputs_inside_the_evidence_are_refused(tmp_path, run_cli):
         assert result.exit_code == 2
         assert "output inside the evidence" in result.stderr
     assert sorted(p.name for p in evidence.iterdir()) == before
+
+
+def test_hostile_names_are_shown_as_text_not_markup(tmp_path, run_cli, monkeypatch):
+    from firetrace.forensics import analysis
+
+    monkeypatch.setattr(analysis, "EngineAnalyser", lambda *a, **k: FixedVerdict("high", 0.9))
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    (evidence / "[bold]x.stl").write_bytes(tube_stl())
+    (evidence / "[red]b.zip").write_bytes(zip_bytes({"../[/]up.stl": tube_stl()}))
+    result = run_cli("scan", evidence, "--workers", "1")
+    assert result.exit_code == 1, result.stderr
+    flat = result.stdout.replace("\n", "").replace("│", "").replace(" ", "")
+    assert "[bold]x.stl" in flat
+    # the refused member, named literally (as markup "[/]" would even crash rich)
+    assert "[red]b.zip!/../[/]up.stl" in result.stderr

@@ -131,6 +131,7 @@ def _run_with_progress(options, run_scan):
 
 def _render(summary) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     manifest = summary.manifest
     counts = manifest["counts"]
@@ -154,12 +155,13 @@ def _render(summary) -> None:
                 notes.append(f"known: {record['hashset']}")
             for match in record.get("reference_matches") or []:
                 notes.append(f"ref {match.get('label')} ({match.get('match')})")
+            # Names and details come from the evidence: shown as text, never as markup.
             table.add_row(
                 f"{float(record.get('score') or 0):.2f}",
-                str(record.get("verdict")),
-                str(record.get("format")),
-                record["path"],
-                "; ".join([str(why), *notes]).strip("; "),
+                Text(str(record.get("verdict"))),
+                Text(str(record.get("format"))),
+                Text(record["path"]),
+                Text("; ".join([str(why), *notes]).strip("; ")),
             )
         console.print(table)
     by_verdict = counts.get("by_verdict", {})
@@ -177,12 +179,15 @@ def _render(summary) -> None:
             f"  {event['kind']}: {event['path']}: {event['reason']}",
             highlight=False,
             soft_wrap=True,
+            markup=False,
         )
     if manifest["outputs"].get("jsonl"):
         from firetrace.forensics.writers import manifest_path
 
         err_console.print(
-            f"manifest: {manifest_path(manifest['outputs']['jsonl'])}", highlight=False
+            f"manifest: {manifest_path(manifest['outputs']['jsonl'])}",
+            highlight=False,
+            markup=False,
         )
 
 
