@@ -495,3 +495,10 @@ def test_hostile_names_are_shown_as_text_not_markup(tmp_path, run_cli, monkeypat
     assert "[bold]x.stl" in flat
     # the refused member, named literally (as markup "[/]" would even crash rich)
     assert "[red]b.zip!/../[/]up.stl" in result.stderr
+
+
+def test_error_naming_a_markup_like_path_is_one_line(tmp_path, run_cli):
+    result = run_cli("scan", f"{tmp_path}/[/]nope", "--workers", "1")
+    assert result.exit_code == 2
+    assert f"{tmp_path}/[/]nope: evidence path not found" in result.stderr
+    assert "Traceback" not in result.stderr

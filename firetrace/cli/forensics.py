@@ -21,6 +21,7 @@ from firetrace.cli.common import (
     print_json,
     settings,
 )
+from firetrace.errors import FiretraceError
 
 
 def scan(
@@ -71,6 +72,8 @@ def scan(
     purpose: PurposeOpt = None,
 ) -> None:
     """Find design files in seized media and rank them; exit 1 when any is flagged."""
+    from rich.text import Text
+
     from firetrace.forensics.session import ScanOptions, run_scan
 
     chosen = settings(ctx, db, operator, purpose)
@@ -90,7 +93,14 @@ def scan(
         purpose=chosen.purpose,
         keep_records=as_json,
     )
-    summary = _run_with_progress(options, run_scan)
+    try:
+        summary = _run_with_progress(options, run_scan)
+    except FiretraceError as exc:
+        # Messages name evidence paths, which may look like rich markup ("[/]"):
+        # printed here as plain text rather than by the app's markup-aware handler.
+        message = Text.assemble(("firetrace:", "bold red"), f" {exc}")
+        err_console.print(message, highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
     if as_json:
         print_json({"records": summary.records, "manifest": summary.manifest})
     else:
