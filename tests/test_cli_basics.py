@@ -34,3 +34,11 @@ def test_start_up_does_not_import_heavy_modules():
 
 def test_unknown_command_is_usage_error(run_cli):
     assert run_cli("no-such-command").exit_code == 2
+
+
+def test_error_message_with_markup_characters_is_printed_verbatim(run_cli, tmp_path):
+    missing = tmp_path / "x[/]y" / "batch.csv"
+    result = run_cli("import", str(missing))
+    assert result.exit_code == 2
+    assert "x[/]y" in result.stderr
+    assert "Traceback" not in result.stderr

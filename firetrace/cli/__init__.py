@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from firetrace import __version__
 from firetrace.cli import audit, detect, forensics, refs, registry, report, serials
@@ -56,7 +57,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="firetrace")
     except FiretraceError as exc:
-        err_console.print(f"[bold red]firetrace:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]firetrace:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("firetrace: interrupted")
