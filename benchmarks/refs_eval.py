@@ -12,23 +12,29 @@ the library as unrelated files). They go into a temporary registry with
 
 Variants of each reference are written to files and read back: STL binary and
 ascii, OBJ, PLY (binary and ascii), 3MF, OFF; triangle order, corner order and
-winding; a lossy text rewrite (6 significant digits); rotation + translation;
+winding; lossy text rewrites (ascii STL with 6 significant digits, trimesh's
+ascii PLY with 8 fixed decimals: reported apart, they move vertices); with the
+triangles shuffled, rotation + translation;
 scales 0.25x to 4x; mirroring; midpoint subdivision; 50% quadric decimation;
 Gaussian noise of 0.1% of the bounding-box diagonal (RMS displacement) on every
 vertex. Recall counts a variant as found when its matches include its own label
 (format and order rows require ``exact``). Scale rows also check the reported
 scale factor within 2%.
 
-False matches. Every corpus mesh outside the library is matched, and every
-variant's matches with other labels are counted too. The corpus holds the same
+False matches. Every corpus mesh outside the library and every variant is
+compared with all references; every pair of different files that comes within
+``--review`` similarity (default 0.6, well under the threshold, to show the
+margin) is recorded. The corpus holds the same
 or nearly the same geometry under several names (mirror-image parts, left/right
-pairs, hotend mounts differing by one cut-out, one file as STL and as 3MF). A
-match between two different files is therefore checked geometrically: the two
-meshes are aligned (principal axes and ICP, scale and mirroring allowed) and the
-mean surface deviation is measured; under ``--same-shape`` (default 2% of the
-RMS radius) the pair is the same shape and the match is counted and listed as a
-true "same-shape" match; above it, it is a false match. Both lists are printed
-with names, similarity and deviation, so the reader can judge every case.
+pairs, hotend mounts differing by one cut-out, one file as STL and as 3MF). Each
+such pair is therefore checked geometrically: the two meshes are aligned
+(principal axes under every permutation and sign, so mirroring is allowed, then
+ICP, at unit RMS radius) and the mean surface deviation is measured; under
+``--same-shape`` (default 2% of the RMS radius) the pair is the same shape and a
+match between them is counted and listed as a true "same-shape" match; above
+it, a match is a FALSE match. Every pair at or above the threshold is printed
+with names, similarity and deviation, so the reader can judge each case, and
+the closest different shapes below it show the margin.
 
 Run: ``python benchmarks/refs_eval.py [--corpus DIR] [--limit N]``. Skips (exit
 0) when the corpus is absent.
