@@ -71,6 +71,24 @@ def test_matcher_finds_exact_and_near_copies(db_path, design_files):
     assert len(library.load_matcher(db_path)) == 2
 
 
+def test_matcher_cache_sees_a_replaced_reference(db_path, design_files):
+    library.add_references(db_path, [design_files["tube"]], "first", operator="t")
+    assert library.load_matcher(db_path).index.labels == ["first"]
+    library.remove_references(db_path, "first", operator="t")
+    # the new row takes the same id, so count and ids are as before
+    library.add_references(db_path, [design_files["ring"]], "second", operator="t")
+    assert library.load_matcher(db_path).index.labels == ["second"]
+
+
+def test_unreadable_database_is_a_clear_error(tmp_path):
+    from firetrace.errors import FiretraceError
+
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(FiretraceError, match="junk.db"):
+        library.load_matcher(junk)
+
+
 def test_add_is_all_or_nothing_and_names_the_bad_file(db_path, design_files):
     with pytest.raises(InputError, match="notes.stl"):
         library.add_references(

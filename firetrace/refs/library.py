@@ -295,7 +295,8 @@ def load_matcher(db_path: str | Path) -> ReferenceMatcher | None:
         if not has_table:
             return None
         state = conn.execute(
-            "SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM refs"
+            "SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0), "
+            "(SELECT value FROM meta WHERE key = 'refs_generation') FROM refs"
         ).fetchone()
         if state[0] == 0:
             return None
@@ -382,6 +383,13 @@ def write_transaction(db_path: str | Path, command: str, args: Any, operator: st
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn, changed
+            if changed:
+                # Lets load_matcher see any change, even one that leaves the
+                # count and ids as they were (remove the last row, add another).
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('refs_generation', '1') "
+                    "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                )
             append_entry(
                 conn,
                 operator=operator,
