@@ -239,3 +239,21 @@ def test_inspect_reports_reference_matches(run_cli, db_path, design_files):
         ("Bracket X", "near")
     ]
     assert any(f["rule"] == "reference.match" for f in record["findings"])
+
+
+def test_policy_can_require_a_purpose_for_reference_changes(
+    run_cli, design_files, tmp_path, monkeypatch
+):
+    import shutil
+
+    from firetrace import paths
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    shutil.copy(paths.rules_dir() / "refs.toml", rules / "refs.toml")
+    (rules / "policy.toml").write_text('[purpose]\nrequired_for = ["refs add"]\n')
+    monkeypatch.setattr(paths, "rules_dir", lambda: rules)
+    refused = run_cli("refs", "add", design_files["tube"], "--label", "T")
+    assert refused.exit_code == 2 and "requires --purpose" in refused.stderr
+    allowed = run_cli("refs", "add", design_files["tube"], "--label", "T", "--purpose", "C-1")
+    assert allowed.exit_code == 0, allowed.stderr

@@ -372,11 +372,12 @@ def write_transaction(db_path: str | Path, command: str, args: Any, operator: st
     entry and COMMIT; ROLLBACK on any error."""
     from contextlib import contextmanager
 
-    from firetrace.audit import append_entry
+    from firetrace.audit import append_entry, check_policy
     from firetrace.registry.db import open_registry
 
     @contextmanager
     def run():
+        check_policy(command, purpose)  # rules/policy.toml may require --purpose
         db = open_registry(db_path)
         conn = db.conn
         changed: list[int] = []
