@@ -28,9 +28,9 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from firetrace.serials.normalize import (
-    fold_leading_zeros,
     load_serial_rules,
 )
 
@@ -48,6 +48,11 @@ DEFAULT_KINDS = tuple(k for k in KINDS if k != "edit")
 _CHUNK = 200_000
 
 
+@lru_cache(maxsize=1)
+def _folds_leading_zeros() -> bool:
+    return load_serial_rules().fold_leading_zeros
+
+
 @dataclass(slots=True)
 class Member:
     id: int
@@ -60,6 +65,15 @@ class Member:
     norm: str = ""
     fold: str = ""
     skel: str = ""
+    norm0: str = ""  # norm and fold with leading zeros folded, computed once
+    fold0: str = ""
+
+    def __post_init__(self) -> None:
+        if _folds_leading_zeros():
+            self.norm0 = self.norm.lstrip("0") or self.norm[:1]
+            self.fold0 = self.fold.lstrip("0") or self.fold[:1]
+        else:
+            self.norm0, self.fold0 = self.norm, self.fold
 
     def public(self) -> dict:
         return {
@@ -68,14 +82,6 @@ class Member:
             "manufacturer": self.manufacturer,
             "component": self.component,
         }
-
-    @property
-    def norm0(self) -> str:
-        return fold_leading_zeros(self.norm)
-
-    @property
-    def fold0(self) -> str:
-        return fold_leading_zeros(self.fold)
 
 
 @dataclass
@@ -154,32 +160,44 @@ def _fold0_sql() -> str:
 
 
 def _blocked_members(conn: sqlite3.Connection, scope: _Scope, kinds: set[str]) -> list[Member]:
-    """Records sharing a blocking key with another record in scope."""
-    fold0 = _fold0_sql()
-    passes = []
-    if kinds & {"exact", "cross_manufacturer", "normalized", "confusable", "model_as_serial"}:
-        passes.append((fold0, "dupe_blocks_fold"))
-    if "embedded_letter" in kinds:
-        passes.append(("serial_skel", "dupe_blocks_skel"))
+    """Records sharing a blocking key with another record in scope: the
+    look-alike key across makers (cross-maker collisions are a kind), and the
+    skeleton within one maker (embedded letters only count within a maker)."""
+    where = scope.sql.replace("control", "c.control").replace("maker_id", "c.maker_id")
     by_id: dict[int, Member] = {}
-    for expr, table in passes:
-        conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        conn.execute(f"CREATE TEMP TABLE {table} (k TEXT PRIMARY KEY)")
+    if kinds & {"exact", "cross_manufacturer", "normalized", "confusable", "model_as_serial"}:
+        fold0 = _fold0_sql()
+        conn.execute("DROP TABLE IF EXISTS temp.dupe_blocks_fold")
+        conn.execute("CREATE TEMP TABLE dupe_blocks_fold (k TEXT PRIMARY KEY)")
         conn.execute(
-            f"INSERT INTO temp.{table}(k) SELECT {expr} AS k FROM components "
+            f"INSERT INTO temp.dupe_blocks_fold(k) SELECT {fold0} AS k FROM components "
             f"WHERE {scope.sql} GROUP BY k HAVING count(*) > 1",
             scope.params,
         )
         rows = conn.execute(
             _MEMBER_SQL
-            + f"WHERE {expr.replace('serial_', 'c.serial_')} IN (SELECT k FROM temp.{table}) "
-            + "AND "
-            + scope.sql.replace("control", "c.control").replace("maker_id", "c.maker_id"),
+            + f"WHERE {fold0.replace('serial_', 'c.serial_')} IN "
+            + f"(SELECT k FROM temp.dupe_blocks_fold) AND {where}",
             scope.params,
         )
-        for m in _members(rows):
-            by_id[m.id] = m
-        conn.execute(f"DROP TABLE temp.{table}")
+        by_id.update((m.id, m) for m in _members(rows))
+        conn.execute("DROP TABLE temp.dupe_blocks_fold")
+    if "embedded_letter" in kinds:
+        conn.execute("DROP TABLE IF EXISTS temp.dupe_blocks_skel")
+        conn.execute("CREATE TEMP TABLE dupe_blocks_skel (k TEXT PRIMARY KEY)")
+        # Only skeletons some maker has twice: one covering scan in index order.
+        conn.execute(
+            "INSERT INTO temp.dupe_blocks_skel(k) SELECT serial_skel FROM components "
+            f"WHERE {scope.sql} GROUP BY serial_skel HAVING count(*) > count(DISTINCT maker_id)",
+            scope.params,
+        )
+        rows = conn.execute(
+            _MEMBER_SQL
+            + f"WHERE c.serial_skel IN (SELECT k FROM temp.dupe_blocks_skel) AND {where}",
+            scope.params,
+        )
+        by_id.update((m.id, m) for m in _members(rows) if m.id not in by_id)
+        conn.execute("DROP TABLE temp.dupe_blocks_skel")
     return list(by_id.values())
 
 

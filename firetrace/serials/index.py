@@ -8,7 +8,7 @@ Schema migration 2 (registered in ``firetrace.registry.db.MIGRATIONS``) adds:
   so fuzzy trace is a handful of index seeks;
 * ``serial_suffixes``: the folded serial reversed, so a wildcard pattern with a
   literal ending (``*3456``) is a range scan like one with a literal beginning;
-* indexes on ``(serial_skel, control)`` and ``(ltrim(serial_fold, '0'), control)``
+* indexes on ``(serial_skel, control, maker_id)`` and ``(ltrim(serial_fold, '0'), control)``
   that serve the two dupes blocking passes as covering index scans.
 
 Triggers keep the two tables current for every insert, key change and delete
@@ -53,7 +53,7 @@ CREATE TABLE serial_suffixes (
     component_id INTEGER NOT NULL,
     PRIMARY KEY (reversed, component_id)
 ) WITHOUT ROWID;
-CREATE INDEX components_skel_control ON components(serial_skel, control);
+CREATE INDEX components_skel_control ON components(serial_skel, control, maker_id);
 CREATE INDEX components_fold0_control ON components(ltrim(serial_fold, '0'), control);
 
 INSERT OR IGNORE INTO serial_deletions(variant, component_id)
