@@ -42,3 +42,34 @@ def test_error_message_with_markup_characters_is_printed_verbatim(run_cli, tmp_p
     assert result.exit_code == 2
     assert "x[/]y" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _leaf_commands():
+    import typer.main
+
+    from firetrace.cli import app
+
+    def walk(command, path):
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                yield from walk(sub, [*path, name])
+        else:
+            yield " ".join(path), command
+
+    return list(walk(typer.main.get_command(app), []))
+
+
+def test_global_options_are_accepted_after_every_registry_command():
+    # CONTRACT: --db, --operator and --purpose work before and after the command.
+    # `report` reads a scan's JSONL, not the registry, so --db does not apply there.
+    for name, command in _leaf_commands():
+        options = {opt for param in command.params for opt in getattr(param, "opts", [])}
+        wanted = {"--operator", "--purpose"} | ({"--db"} if name != "report" else set())
+        assert wanted <= options, f"{name} lacks {sorted(wanted - options)}"
+
+
+def test_global_options_before_and_after_mean_the_same(run_cli, tmp_path):
+    before = run_cli("--db", tmp_path / "a.db", "--operator", "alice", "refs", "list", "--json")
+    after = run_cli("refs", "list", "--json", "--db", tmp_path / "a.db", "--operator", "alice")
+    assert before.exit_code == after.exit_code == 0
+    assert before.stdout == after.stdout

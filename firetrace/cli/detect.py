@@ -11,7 +11,15 @@ from typing import Annotated, Any
 
 import typer
 
-from firetrace.cli.common import DbOpt, JsonOpt, console, print_json, settings
+from firetrace.cli.common import (
+    DbOpt,
+    JsonOpt,
+    OperatorOpt,
+    PurposeOpt,
+    console,
+    print_json,
+    settings,
+)
 from firetrace.errors import InputError
 
 RulesOpt = Annotated[
@@ -122,6 +130,8 @@ def inspect_command(
     json_output: JsonOpt = False,
     rules: RulesOpt = None,
     db: DbOpt = None,
+    operator: OperatorOpt = None,  # global options are accepted after any command
+    purpose: PurposeOpt = None,
 ) -> None:
     """Explain how much one design file looks like a printable firearm part, and why."""
     from firetrace.detect.engine import inspect_file
@@ -132,7 +142,7 @@ def inspect_command(
     if file.is_dir():
         raise InputError("is a folder (use 'firetrace scan' for folders)", path=str(file))
     rule_set = load_rules(rules) if rules else None
-    matcher = _matcher_for(settings(ctx, db=db).db)
+    matcher = _matcher_for(settings(ctx, db, operator, purpose).db)
     record = inspect_file(file, rules=rule_set, matcher=matcher)
     if json_output:
         print_json(record)

@@ -67,13 +67,15 @@ def list_command(
     ctx: typer.Context,
     json_output: JsonOpt = False,
     db: DbOpt = None,
+    operator: OperatorOpt = None,
+    purpose: PurposeOpt = None,
 ) -> None:
     """List the references, grouped by label."""
     from rich.table import Table
 
     from firetrace.refs.library import list_references
 
-    opts = settings(ctx, db)
+    opts = settings(ctx, db, operator, purpose)
     rows = list_references(opts.db)
     if json_output:
         print_json({"references": rows})
@@ -181,13 +183,15 @@ def match_command(
     ] = None,
     json_output: JsonOpt = False,
     db: DbOpt = None,
+    operator: OperatorOpt = None,
+    purpose: PurposeOpt = None,
 ) -> None:
     """Match one file against the library. Exit 1 when it matches a reference."""
     from rich.table import Table
 
     from firetrace.refs.library import match_file
 
-    opts = settings(ctx, db)
+    opts = settings(ctx, db, operator, purpose)
     result = match_file(opts.db, file, threshold)
     matches = result["reference_matches"]
     if json_output:

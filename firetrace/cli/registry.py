@@ -304,7 +304,7 @@ def register(app: typer.Typer) -> None:
         top = (ctx.find_root().obj or {}) if ctx else {}
         db_path = db or top.get("db")  # not $FIRETRACE_DB: the demo never touches a real registry
         opts = settings(ctx, db, operator, purpose)
-        result = run_demo(db_path, operator=opts.operator)
+        result = run_demo(db_path, operator=opts.operator, purpose=opts.purpose)
         console.print(f"[bold]firetrace demo[/] - registry at {escape(str(result.db_path))}")
         render_import(result.imported)
         console.print(f"\n[bold]$ firetrace trace {escape(result.traced['query'])}[/]")

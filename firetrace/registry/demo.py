@@ -24,7 +24,9 @@ class DemoResult:
     traced: dict[str, Any]
 
 
-def run_demo(db_path: str | Path | None = None, *, operator: str = "demo") -> DemoResult:
+def run_demo(
+    db_path: str | Path | None = None, *, operator: str = "demo", purpose: str | None = None
+) -> DemoResult:
     """Import the sample batch into ``db_path`` (default: a fresh temporary folder)
     and trace the demo serial."""
     from firetrace.registry.db import connect
@@ -35,12 +37,13 @@ def run_demo(db_path: str | Path | None = None, *, operator: str = "demo") -> De
     if db_path is None:
         db_path = Path(tempfile.mkdtemp(prefix="firetrace-demo-")) / "registry.db"
     db_path = Path(db_path)
+    purpose = purpose or plan.get("purpose")
     imported = import_file(
-        db_path, samples_dir() / plan["batch"], operator=operator, purpose=plan.get("purpose")
+        db_path, samples_dir() / plan["batch"], operator=operator, purpose=purpose
     )
     conn = connect(db_path)
     try:
-        traced = trace(conn, plan["trace"], operator=operator, purpose=plan.get("purpose"))
+        traced = trace(conn, plan["trace"], operator=operator, purpose=purpose)
     finally:
         conn.close()
     return DemoResult(db_path, imported, traced)
