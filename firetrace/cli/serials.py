@@ -155,7 +155,7 @@ def dupes(
     purpose: PurposeOpt = None,
 ) -> None:
     """Find duplicate and near-duplicate serials across the registry (exit 1 if any)."""
-    from firetrace.audit import append_entry, check_policy
+    from firetrace.audit import append_entry, begin_write, check_policy
     from firetrace.registry.db import connect
     from firetrace.serials.dupes import find_duplicates
 
@@ -174,7 +174,7 @@ def dupes(
                 progress=lambda msg: status.update(msg),
             )
         record_ids = sorted({m.id for g in report.groups for m in g.members})
-        conn.execute("BEGIN IMMEDIATE")
+        begin_write(conn)  # a busy registry is a clear message, not a traceback
         try:
             append_entry(
                 conn,
