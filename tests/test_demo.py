@@ -13,7 +13,7 @@ def test_demo_in_a_given_registry(tmp_path, run_cli):
     for text in ("imported as batch 1", "BRL58A7781", "REPORTED STOLEN", "58A123456", "58B200917"):
         assert text in result.stdout
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 39
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 41
 
 
 def test_demo_defaults_to_a_temporary_registry(tmp_path, monkeypatch, run_cli, db_path):

@@ -17,8 +17,8 @@ def test_sample_batch_imports(run_cli, db_path):
     result = run_cli("import", SAMPLE, "--json")
     assert result.exit_code == 0, result.stdout + result.stderr
     doc = json.loads(result.stdout)
-    assert doc["status"] == "imported" and doc["rows"] == 39
-    assert doc["counts"]["events"] == 39
+    assert doc["status"] == "imported" and doc["rows"] == 41
+    assert doc["counts"]["events"] == 41
     assert doc["counts"]["components"] == count(db_path, "components") == 17
     # Alias spellings of one maker are one party: GLOCK GmbH / Glock / Glock Ges.m.b.H.
     import sqlite3

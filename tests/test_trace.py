@@ -49,10 +49,15 @@ def test_each_control_component_shows_its_parts_over_time(run_cli, sample_regist
     assert old["match"] == "exact" and old["component"] == "fire_control_unit"
     assert old["status"] == "in_circulation"
     parts = {(c["serial"], c["installed"], c["removed"]) for c in old["firearm"]["components"]}
+    # the barrels were swapped between the two fire control units on 2021-03-01
     assert ("BRL58A7781", "2019-05-02", "2021-03-01") in parts
+    assert ("BRL58B0042", "2021-03-01", None) in parts
     new = trace_json(run_cli, "58B200917")["matches"][0]
     parts = {(c["serial"], c["installed"], c["removed"]) for c in new["firearm"]["components"]}
-    assert parts == {("BRL58B0042", "2019-05-10", None), ("BRL58A7781", "2021-03-01", None)}
+    assert parts == {
+        ("BRL58B0042", "2019-05-10", "2021-03-01"),
+        ("BRL58A7781", "2021-03-01", None),
+    }
     assert new["status"] == "reported_stolen"
     assert new["firearm"]["model"] == "P320" and new["firearm"]["calibre"] == "9x19mm"
     assert new["firearm"]["country_of_manufacture"] == "DE"
