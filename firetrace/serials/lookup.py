@@ -129,39 +129,131 @@ def _is_embedded(s: str, i: int) -> bool:
     return j > 0 and k < len(s) - 1 and s[j - 1].isdigit() and s[k + 1].isdigit()
 
 
+@dataclass(frozen=True)
+class _Weights:
+    """Edit costs from the rules, in the form the alignment's inner loop wants."""
+
+    substitution: float
+    insertion: float
+    deletion: float
+    transposition: float
+    doubled: float
+    embedded: float
+    # For a character as read: the cost of each character it may be marked as,
+    # when cheaper than an unrelated substitution (itself at 0.0).
+    lookalikes: dict[str, dict[str, float]]
+
+
+_weights_cache: list = [None, None]  # [rules object, its _Weights]
+# Insertion costs of the serial as read: the same for every candidate of a query.
+_read_gaps: dict[str, list[float]] = {}
+
+
+def _weights() -> _Weights:
+    rules = load_serial_rules()
+    if _weights_cache[0] is not rules:  # rules reloaded (tests, edited rules file)
+        fuzzy = rules.fuzzy
+        lookalikes: dict[str, dict[str, float]] = {}
+        for pair, cost in rules.pair_costs.items():
+            if len(pair) != 2:
+                continue
+            a, b = tuple(pair)
+            lookalikes.setdefault(a, {a: 0.0})[b] = cost
+            lookalikes.setdefault(b, {b: 0.0})[a] = cost
+        _read_gaps.clear()
+        _weights_cache[:] = [
+            rules,
+            _Weights(
+                substitution=fuzzy.get("substitution", 1.0),
+                insertion=fuzzy.get("insertion", 1.0),
+                deletion=fuzzy.get("deletion", 1.0),
+                transposition=fuzzy.get("transposition", 0.6),
+                doubled=fuzzy.get("doubled_character", 0.6),
+                embedded=fuzzy.get("embedded_letter", 0.3),
+                lookalikes=lookalikes,
+            ),
+        ]
+    return _weights_cache[1]
+
+
+def _gap_costs(s: str, plain: float, w: _Weights) -> tuple[list[float], list[str]]:
+    """Cost and kind of leaving out each character of ``s`` (a deletion from the
+    marked serial or an insertion in the read one): an embedded letter, one of a
+    doubled pair, or a plain character."""
+    costs, kinds = [], []
+    last = len(s) - 1
+    for i, ch in enumerate(s):
+        if _is_embedded(s, i):
+            costs.append(w.embedded)
+            kinds.append("embedded")
+        elif (i > 0 and s[i - 1] == ch) or (i < last and s[i + 1] == ch):
+            costs.append(w.doubled)
+            kinds.append("doubled")
+        else:
+            costs.append(plain)
+            kinds.append("plain")
+    return costs, kinds
+
+
+def align_cost(read: str, marked: str) -> float:
+    """The cost :func:`align` returns, without the phrases (several times faster).
+
+    The same recurrence evaluated cell by cell from its predecessors, so the
+    minimum is the same float; trace ranks every candidate with this and
+    explains only the ones it returns.
+    """
+    w = _weights()
+    n, m = len(read), len(marked)
+    dels, _ = _gap_costs(marked, w.deletion, w)
+    inss = _read_gaps.get(read)
+    if inss is None:
+        if len(_read_gaps) > 256:
+            _read_gaps.clear()
+        inss = _read_gaps[read] = _gap_costs(read, w.insertion, w)[0]
+    sub, tra, lookalikes = w.substitution, w.transposition, w.lookalikes
+    prev = [0.0] * (m + 1)
+    for j in range(m):
+        prev[j + 1] = prev[j] + dels[j]
+    prev2 = prev
+    for i in range(1, n + 1):
+        a = read[i - 1]
+        before = read[i - 2] if i >= 2 else ""
+        costs = lookalikes.get(a) or {a: 0.0}
+        ins = inss[i - 1]
+        cur = [prev[0] + ins] * (m + 1)
+        for j in range(1, m + 1):
+            b = marked[j - 1]
+            best = prev[j - 1] + costs.get(b, sub)
+            x = cur[j - 1] + dels[j - 1]
+            if x < best:
+                best = x
+            x = prev[j] + ins
+            if x < best:
+                best = x
+            if j >= 2 and before == b and a == marked[j - 2] and before != a:
+                x = prev2[j - 2] + tra
+                if x < best:
+                    best = x
+            cur[j] = best
+        prev2, prev = prev, cur
+    return prev[m]
+
+
 def align(read: str, marked: str) -> tuple[float, list[str]]:
     """Weighted optimal-string-alignment of the serial as read against the serial
     as marked (both normalised): the cost and one phrase per edit, positions
     counted in the marked serial (1-based)."""
-    rules = load_serial_rules().fuzzy
-    sub_cost = rules.get("substitution", 1.0)
-    ins_cost = rules.get("insertion", 1.0)
-    del_cost = rules.get("deletion", 1.0)
-    tra_cost = rules.get("transposition", 0.6)
-    dbl_cost = rules.get("doubled_character", 0.6)
-    emb_cost = rules.get("embedded_letter", 0.3)
+    w = _weights()
+    sub_cost, tra_cost, lookalikes = w.substitution, w.transposition, w.lookalikes
     n, m = len(read), len(marked)
+    del_costs, del_kinds = _gap_costs(marked, w.deletion, w)
+    ins_costs, ins_kinds = _gap_costs(read, w.insertion, w)
     inf = float("inf")
     d = [[inf] * (m + 1) for _ in range(n + 1)]
+    # back[i][j]: (previous i, previous j, edit) with edit one of "sub", "del",
+    # "ins", "tra"; the phrase is written only for the cells on the chosen path.
     back: list[list[tuple | None]] = [[None] * (m + 1) for _ in range(n + 1)]
     d[0][0] = 0.0
-
-    def deletion_cost(j: int) -> tuple[float, str]:  # marked[j] not read
-        ch = marked[j]
-        if _is_embedded(marked, j):
-            return emb_cost, f"embedded letter {ch} at position {j + 1} not read"
-        if (j > 0 and marked[j - 1] == ch) or (j + 1 < m and marked[j + 1] == ch):
-            return dbl_cost, f"doubled {ch} at position {j + 1} read once"
-        return del_cost, f"{ch} at position {j + 1} not read"
-
-    def insertion_cost(i: int, j: int) -> tuple[float, str]:  # read[i] has no marked char
-        ch = read[i]
-        where = f"after position {j}" if j else "before position 1"
-        if _is_embedded(read, i):
-            return emb_cost, f"extra letter {ch} read {where}"
-        if (i > 0 and read[i - 1] == ch) or (i + 1 < n and read[i + 1] == ch):
-            return dbl_cost, f"{ch} at position {max(j, 1)} read twice"
-        return ins_cost, f"extra {ch} read {where}"
 
     for i in range(n + 1):
         for j in range(m + 1):
@@ -169,23 +261,17 @@ def align(read: str, marked: str) -> tuple[float, list[str]]:
             if here == inf:
                 continue
             if i < n and j < m:
-                a, b = read[i], marked[j]
-                la = lookalike_cost(a, b)
-                c = la if la is not None else sub_cost
+                a = read[i]
+                c = (lookalikes.get(a) or {a: 0.0}).get(marked[j], sub_cost)
                 if here + c < d[i + 1][j + 1]:
                     d[i + 1][j + 1] = here + c
-                    why = "" if a == b else f"{b} read as {a} at position {j + 1}"
-                    back[i + 1][j + 1] = (i, j, why)
-            if j < m:
-                c, why = deletion_cost(j)
-                if here + c < d[i][j + 1]:
-                    d[i][j + 1] = here + c
-                    back[i][j + 1] = (i, j, why)
-            if i < n:
-                c, why = insertion_cost(i, j)
-                if here + c < d[i + 1][j]:
-                    d[i + 1][j] = here + c
-                    back[i + 1][j] = (i, j, why)
+                    back[i + 1][j + 1] = (i, j, "sub")
+            if j < m and here + del_costs[j] < d[i][j + 1]:
+                d[i][j + 1] = here + del_costs[j]
+                back[i][j + 1] = (i, j, "del")
+            if i < n and here + ins_costs[i] < d[i + 1][j]:
+                d[i + 1][j] = here + ins_costs[i]
+                back[i + 1][j] = (i, j, "ins")
             if (
                 i + 1 < n
                 and j + 1 < m
@@ -195,13 +281,35 @@ def align(read: str, marked: str) -> tuple[float, list[str]]:
                 and here + tra_cost < d[i + 2][j + 2]
             ):
                 d[i + 2][j + 2] = here + tra_cost
-                pair, seen_as = marked[j : j + 2], read[i : i + 2]
-                why = f"{pair} at positions {j + 1}-{j + 2} read as {seen_as} (transposed)"
-                back[i + 2][j + 2] = (i, j, why)
+                back[i + 2][j + 2] = (i, j, "tra")
+
+    def phrase(i: int, j: int, edit: str) -> str:
+        if edit == "sub":
+            a, b = read[i], marked[j]
+            return "" if a == b else f"{b} read as {a} at position {j + 1}"
+        if edit == "del":  # marked[j] not read
+            ch, kind = marked[j], del_kinds[j]
+            if kind == "embedded":
+                return f"embedded letter {ch} at position {j + 1} not read"
+            if kind == "doubled":
+                return f"doubled {ch} at position {j + 1} read once"
+            return f"{ch} at position {j + 1} not read"
+        if edit == "ins":  # read[i] has no marked character
+            ch, kind = read[i], ins_kinds[i]
+            where = f"after position {j}" if j else "before position 1"
+            if kind == "embedded":
+                return f"extra letter {ch} read {where}"
+            if kind == "doubled":
+                return f"{ch} at position {max(j, 1)} read twice"
+            return f"extra {ch} read {where}"
+        pair, seen_as = marked[j : j + 2], read[i : i + 2]
+        return f"{pair} at positions {j + 1}-{j + 2} read as {seen_as} (transposed)"
+
     phrases: list[str] = []
     i, j = n, m
     while (i, j) != (0, 0):
-        pi, pj, why = back[i][j]
+        pi, pj, edit = back[i][j]
+        why = phrase(pi, pj, edit)
         if why:
             phrases.append(why)
         i, j = pi, pj
@@ -229,7 +337,11 @@ def _direct_and_fuzzy(
     maker_ids: list[int] | None,
     component: str | None,
     want: int = 20,
-) -> dict[int, Candidate]:
+) -> tuple[dict[int, Candidate], dict[int, str]]:
+    """Exact, normalised, confusable and fuzzy candidates, and the serials (as
+    normalised) of the ones whose ``why`` is still to be written: scoring needs
+    only the alignment's cost; its phrases are written for the candidates the
+    trace returns (:func:`_explain`)."""
     from rapidfuzz.distance import OSA
 
     rules = load_serial_rules()
@@ -237,6 +349,7 @@ def _direct_and_fuzzy(
     _, fold, _ = serial_keys(norm)
     skel = skeleton_of_norm(norm)
     found: dict[int, Candidate] = {}
+    unexplained: dict[int, str] = {}
 
     stripped = fold_leading_zeros(norm)
     padded = sorted({norm, stripped, *("0" * k + stripped for k in range(1, 5))})
@@ -282,14 +395,9 @@ def _direct_and_fuzzy(
             if not (same_fold or same_skel):
                 if OSA.distance(fold, row.fold, score_cutoff=max_edits) > max_edits:
                     continue
-            cost, phrases = align(norm, row.norm)
-            if same_fold or same_skel:
-                match = "confusable"
-                if not phrases:
-                    phrases = ["equal after look-alike and leading-zero folding"]
-            else:
-                match = "fuzzy"
-            found[row.id] = _candidate(row, match, _score(cost), "; ".join(phrases))
+            match = "confusable" if same_fold or same_skel else "fuzzy"
+            found[row.id] = _candidate(row, match, _score(align_cost(norm, row.norm)), "")
+            unexplained[row.id] = row.norm
 
     for where, params in pools:
         examine(_fetch(conn, where, params, maker_ids, component))
@@ -325,7 +433,15 @@ def _direct_and_fuzzy(
                 cap=ANCHOR_ROWS,
             )
         )
-    return found
+    return found, unexplained
+
+
+def _explain(norm: str, marked: str, match: str) -> str:
+    """The ``why`` of a confusable or fuzzy candidate: one phrase per edit."""
+    _, phrases = align(norm, marked)
+    if match == "confusable" and not phrases:
+        phrases = ["equal after look-alike and leading-zero folding"]
+    return "; ".join(phrases)
 
 
 def _glob_escape(literal: str) -> str:
@@ -427,10 +543,17 @@ def find_candidates(
         maker_ids = _maker_ids(conn, manufacturer)
         if not maker_ids:
             return []
+    unexplained: dict[int, str] = {}
     if any(ch in norm for ch in WILDCARDS):
         found = _wildcard(conn, norm, maker_ids, component)
     else:
         want = limit if limit and limit > 0 else MAX_EXAMINED
-        found = _direct_and_fuzzy(conn, query, norm, maker_ids, component, want)
+        found, unexplained = _direct_and_fuzzy(conn, query, norm, maker_ids, component, want)
     ranked = sorted(found.values(), key=rank_key)
-    return ranked[:limit] if limit and limit > 0 else ranked
+    if limit and limit > 0:
+        ranked = ranked[:limit]
+    for candidate in ranked:
+        marked = unexplained.get(candidate.component_id)
+        if marked is not None:
+            candidate.why = _explain(norm, marked, candidate.match)
+    return ranked
