@@ -39,6 +39,8 @@ IMPORT_CACHE_KIB = -32_768  # negative: KiB, so 32 MiB of page cache during an i
 # Bad rows kept in memory for display; all of them go to the --errors file.
 MAX_ERRORS_KEPT = 1_000
 MAX_WARNINGS_KEPT = 1_000
+# From this many rows the serial index is maintained in bulk, not by trigger.
+BULK_INDEX_ROWS = 5_000
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -231,8 +233,9 @@ _STAGED_ATTRIBUTE = {
 }
 
 
-def _store(conn: sqlite3.Connection, batch_id: int) -> dict[str, int]:
+def _store(conn: sqlite3.Connection, batch_id: int, rows: int) -> dict[str, int]:
     """Set-based inserts from staging into the registry tables; return what was added."""
+    from firetrace.serials import index as serial_index
 
     def scalar(sql: str, *params) -> int:
         return conn.execute(sql, params).fetchone()[0] or 0
@@ -273,6 +276,12 @@ def _store(conn: sqlite3.Connection, batch_id: int) -> dict[str, int]:
     attributes = ", ".join(_ATTRIBUTES)
     aggregated = ", ".join(f"max(s.{_STAGED_ATTRIBUTE[a]}) AS {a}" for a in _ATTRIBUTES)
     keep_known = ", ".join(f"{a} = coalesce(components.{a}, excluded.{a})" for a in _ATTRIBUTES)
+    # Large batches: the serial index is filled in key order after the insert
+    # instead of by the per-row trigger (DDL is transactional: a failure or a
+    # kill puts the triggers back with everything else).
+    bulk_index = rows >= BULK_INDEX_ROWS
+    if bulk_index:
+        serial_index.drop_index_triggers(conn)
     conn.execute(
         "INSERT INTO components (maker_id, kind, control, serial, serial_norm, serial_fold, "
         f"serial_skel, {attributes}, batch_id) "
@@ -288,6 +297,9 @@ def _store(conn: sqlite3.Connection, batch_id: int) -> dict[str, int]:
         f"control = max(components.control, excluded.control), {keep_known}",
         (batch_id,),
     )
+    if bulk_index:
+        serial_index.index_new_components(conn, before["components"])
+        serial_index.restore_index_triggers(conn)
     conn.execute(
         "INSERT OR IGNORE INTO firearms (control_component_id, batch_id) "
         "SELECT c.id, ? FROM components c WHERE c.id > ? AND c.control = 1",
@@ -477,7 +489,7 @@ def import_batch(
                     "imported_at, rows) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (path.name, sha, marking.name, operator, purpose, now, result.rows),
                 ).lastrowid
-                result.counts = _store(conn, batch_id)
+                result.counts = _store(conn, batch_id, result.rows)
                 result.counts["duplicate_events"] = result.rows - result.counts["events"]
                 from firetrace.serials.hooks import after_batch_import
 

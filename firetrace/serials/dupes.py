@@ -380,14 +380,38 @@ def _hashes(makers, chars, powers):
 
 
 def _transposition_groups(conn: sqlite3.Connection, scope: _Scope) -> list[DupeGroup]:
-    """Groups of records (one maker) whose folded serials are one adjacent swap apart.
+    """Groups of records (one maker) whose folded serials are one adjacent swap apart."""
+    found = _transposition_pair_arrays(conn, scope)
+    if found is None:
+        return []
+    pairs_a, pairs_b, positions = (a.tolist() for a in found[:3])
+    members = _members_by_id(conn, sorted(set(pairs_a) | set(pairs_b)))
+    grouped: dict[tuple[int, str, str, int], set[int]] = {}
+    for cid, pid, i in zip(pairs_a, pairs_b, positions, strict=True):
+        m, other = members[cid], members[pid]
+        fold = m.fold
+        swapped = fold[:i] + fold[i + 1] + fold[i] + fold[i + 2 :]
+        if other.fold == swapped and other.maker_id == m.maker_id:
+            grouped.setdefault((m.maker_id, fold, swapped, i), set()).update((cid, pid))
+    out = []
+    for key, group_ids in grouped.items():
+        group = [members[x] for x in sorted(group_ids)]
+        out.append(DupeGroup("transposition", group, _describe_transposition(key, group)))
+    return out
+
+
+def _transposition_pair_arrays(conn: sqlite3.Connection, scope: _Scope):
+    """(ids a, ids b, swap positions, makers) as numpy arrays, or None: every pair of
+    records (one maker) whose folded serials are one adjacent swap apart.
 
     One streamed pass keeps each record's id, maker and characters (one byte per
     character for ASCII serials) and hashes every (maker, folded serial) into a
     sorted array. Then, per position, the hash every serial would have with that
     position and the next swapped is a closed-form update, looked up in the
-    sorted array. Hits are verified on the strings, so a hash collision cannot
-    report a false group.
+    sorted array. :func:`_transposition_groups` verifies each hit on the strings,
+    so a hash collision cannot report a false group; the import hook's per-maker
+    counts of a batch's own pairs use the hits as they are (a 64-bit collision
+    among a registry's serials is vanishingly unlikely).
     """
     import numpy as np
 
@@ -396,7 +420,7 @@ def _transposition_groups(conn: sqlite3.Connection, scope: _Scope) -> list[DupeG
         scope.params,
     ).fetchone()
     if width < 2:
-        return []
+        return None
     powers = _powers(width)
     hashes, ids, makers, char_parts = [], [], [], []
     for rows in _fold_chunks(conn, scope):
@@ -408,7 +432,7 @@ def _transposition_groups(conn: sqlite3.Connection, scope: _Scope) -> list[DupeG
         small = chars.max(initial=0) < 256
         char_parts.append(chars.astype(np.uint8 if small else np.uint32))
     if not hashes:
-        return []
+        return None
     all_hashes = np.concatenate(hashes)
     all_ids = np.concatenate(ids)
     order = np.argsort(all_hashes)
@@ -448,25 +472,16 @@ def _transposition_groups(conn: sqlite3.Connection, scope: _Scope) -> list[DupeG
             within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
             found_b.append(table_ids[starts + within])
             found_pos.append(np.full(len(starts), i, dtype=np.int16))
-    del table, table_ids, all_hashes, all_ids, char_parts
+    del table, table_ids, all_hashes, char_parts
     if not found_a:
-        return []
-    pairs_a = np.concatenate(found_a).tolist()
-    pairs_b = np.concatenate(found_b).tolist()
-    positions = np.concatenate(found_pos).tolist()
-    members = _members_by_id(conn, sorted(set(pairs_a) | set(pairs_b)))
-    grouped: dict[tuple[int, str, str, int], set[int]] = {}
-    for cid, pid, i in zip(pairs_a, pairs_b, positions, strict=True):
-        m, other = members[cid], members[pid]
-        fold = m.fold
-        swapped = fold[:i] + fold[i + 1] + fold[i] + fold[i + 2 :]
-        if other.fold == swapped and other.maker_id == m.maker_id:
-            grouped.setdefault((m.maker_id, fold, swapped, i), set()).update((cid, pid))
-    out = []
-    for key, group_ids in grouped.items():
-        group = [members[x] for x in sorted(group_ids)]
-        out.append(DupeGroup("transposition", group, _describe_transposition(key, group)))
-    return out
+        return None
+    pairs_a, pairs_b = np.concatenate(found_a), np.concatenate(found_b)
+    positions = np.concatenate(found_pos)
+    # Makers of the a side, for per-maker counts without fetching members.
+    by_id = np.argsort(all_ids)
+    all_makers = np.concatenate(makers)
+    makers_a = all_makers[by_id[np.searchsorted(all_ids, pairs_a, sorter=by_id)]]
+    return pairs_a, pairs_b, positions, makers_a
 
 
 def _members_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Member]:
@@ -771,3 +786,178 @@ def groups_touching(
             conn, _Scope(False, None), pairs, "transposition", _describe_transposition
         )
     return groups
+
+
+@dataclass
+class BatchFindings:
+    """What the import hook reports about one batch, bounded whatever its size.
+
+    ``groups``: up to ``limit`` groups a new serial joins that involve an existing
+    record, or a key (normalised, look-alike, embedded-letter) group; ``more``:
+    how many such groups were left out. ``internal``: transpositions among the
+    batch's own serials (sequential numbering makes thousands of these), counted
+    per manufacturer as (pair count, one example) instead of listed.
+    """
+
+    groups: list[DupeGroup] = field(default_factory=list)
+    more: int = 0
+    internal: dict[str, tuple[int, str]] = field(default_factory=dict)
+    new_members: set[int] = field(default_factory=set)  # ids in ``groups`` this batch stored
+
+
+def batch_findings(
+    conn: sqlite3.Connection,
+    batch_id: int,
+    *,
+    limit: int = 1_000,
+    kinds: Iterable[str] = DEFAULT_KINDS,
+) -> BatchFindings:
+    """Duplicate groups that the components first stored by ``batch_id`` join: the
+    import hook's check, set-based and with memory bounded by ``limit`` (plus a
+    few bytes per new record for the registry-wide transposition pass)."""
+    import numpy as np
+
+    conn = _plain(conn)
+    conn.execute("DROP TABLE IF EXISTS temp.dupe_batch_ids")
+    conn.execute("CREATE TEMP TABLE dupe_batch_ids (id INTEGER PRIMARY KEY)")
+    conn.execute(
+        "INSERT INTO temp.dupe_batch_ids SELECT id FROM components WHERE batch_id = ? ORDER BY id",
+        (batch_id,),
+    )
+    try:
+        new_ids = np.fromiter(
+            (r[0] for r in conn.execute("SELECT id FROM temp.dupe_batch_ids")), dtype=np.int64
+        )
+        findings = BatchFindings()
+        if len(new_ids):
+            _batch_findings(conn, new_ids, set(kinds) - {"edit"}, limit, findings)
+            ids = np.array([m.id for g in findings.groups for m in g.members], dtype=np.int64)
+            at = np.minimum(np.searchsorted(new_ids, ids), len(new_ids) - 1)
+            findings.new_members = set(ids[new_ids[at] == ids].tolist())
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.dupe_batch_ids")
+    return findings
+
+
+def _batch_findings(conn, new_ids, kinds: set[str], limit: int, findings: BatchFindings) -> None:
+    import numpy as np
+
+    def is_new(ids) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(new_ids, ids), len(new_ids) - 1)
+        return new_ids[at] == ids
+
+    def report(group: DupeGroup) -> None:
+        flags = is_new([m.id for m in group.members])
+        if not flags.any():
+            return
+        if group.kind == "transposition" and flags.all():
+            name = group.members[0].manufacturer
+            count, example = findings.internal.get(name, (0, group.detail))
+            findings.internal[name] = (count + 1, example)
+        elif len(findings.groups) < limit:
+            findings.groups.append(group)
+        else:
+            findings.more += 1
+
+    fold0 = _fold0_sql().replace("serial_", "c.serial_")
+    related: dict[int, Member] = {}
+    for expr in (fold0, "c.serial_skel"):
+        hot = [
+            r[0]
+            for r in conn.execute(
+                f"SELECT k FROM (SELECT DISTINCT {expr} AS k FROM temp.dupe_batch_ids n "
+                "CROSS JOIN components c ON c.id = n.id WHERE c.control = 1) "
+                f"WHERE (SELECT count(*) FROM (SELECT 1 FROM components c WHERE {expr} = k "
+                "AND c.control = 1 LIMIT 2)) > 1"
+            )
+        ]
+        for start in range(0, len(hot), 500):
+            chunk = hot[start : start + 500]
+            rows = conn.execute(
+                _MEMBER_SQL + f"WHERE {expr} IN ({','.join('?' * len(chunk))}) AND c.control = 1",
+                chunk,
+            )
+            for m in _members(rows):
+                related[m.id] = m
+    if related:
+        for group in _key_groups(list(related.values()), kinds):
+            report(group)
+    related.clear()
+    if "transposition" not in kinds:
+        return
+    (new_control,) = conn.execute(
+        "SELECT count(*) FROM temp.dupe_batch_ids n CROSS JOIN components c ON c.id = n.id "
+        "WHERE c.control = 1"
+    ).fetchone()
+    if new_control <= BULK_CHECK:
+        # Few new serials: probe every swap of each (an index seek each).
+        new_keys = conn.execute(
+            "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_batch_ids n "
+            "CROSS JOIN components c ON c.id = n.id WHERE c.control = 1"
+        ).fetchall()
+        swaps = {}
+        for maker, fold in new_keys:
+            for i in range(len(fold) - 1):
+                a, b = fold[i], fold[i + 1]
+                if a != b:
+                    swaps[(maker, fold[:i] + b + a + fold[i + 2 :])] = (fold, i)
+        conn.execute("DROP TABLE IF EXISTS temp.dupe_swaps")
+        conn.execute("CREATE TEMP TABLE dupe_swaps (maker_id INTEGER, fold TEXT)")
+        conn.executemany("INSERT INTO temp.dupe_swaps VALUES (?, ?)", list(swaps))
+        hits = conn.execute(
+            "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_swaps s "
+            "CROSS JOIN components c ON c.serial_fold = s.fold AND +c.maker_id = s.maker_id "
+            "WHERE c.control = 1"
+        ).fetchall()
+        conn.execute("DROP TABLE temp.dupe_swaps")
+        pairs = []
+        for maker, other in hits:
+            fold, i = swaps[(maker, other)]
+            pairs.append((maker, fold, other, i))
+        for group in _groups_for_fold_pairs(
+            conn, _Scope(False, None), pairs, "transposition", _describe_transposition
+        ):
+            report(group)
+        return
+    # Many new serials: one hashed pass over the registry's control components.
+    found = _transposition_pair_arrays(conn, _Scope(False, None))
+    if found is None:
+        return
+    pairs_a, pairs_b, positions, makers_a = found
+    new_a, new_b = is_new(pairs_a), is_new(pairs_b)
+    internal = new_a & new_b
+    if internal.any():
+        makers, first, counts = np.unique(makers_a[internal], return_index=True, return_counts=True)
+        for at, count in zip(np.nonzero(internal)[0][first], counts.tolist(), strict=True):
+            example = _verified_pair_groups(
+                conn, [int(pairs_a[at])], [int(pairs_b[at])], [int(positions[at])]
+            )
+            if example:
+                findings.internal[example[0].members[0].manufacturer] = (count, example[0].detail)
+    outside = np.nonzero((new_a | new_b) & ~internal)[0]
+    kept = outside[:limit]
+    findings.groups += _verified_pair_groups(
+        conn, pairs_a[kept].tolist(), pairs_b[kept].tolist(), positions[kept].tolist()
+    )
+    findings.more += len(outside) - len(kept)
+
+
+def _verified_pair_groups(conn, ids_a: list, ids_b: list, positions: list) -> list[DupeGroup]:
+    """Transposition groups for hashed pair hits, each verified on the strings."""
+    members = _members_by_id(conn, sorted(set(ids_a) | set(ids_b)))
+    out = []
+    for cid, pid, i in zip(ids_a, ids_b, positions, strict=True):
+        m, other = members[cid], members[pid]
+        fold = m.fold
+        swapped = fold[:i] + fold[i + 1] + fold[i] + fold[i + 2 :]
+        if other.fold == swapped and other.maker_id == m.maker_id:
+            group = [m, other] if cid < pid else [other, m]
+            out.append(
+                DupeGroup(
+                    "transposition",
+                    group,
+                    _describe_transposition((m.maker_id, fold, swapped, i), group),
+                )
+            )
+    return out

@@ -14,7 +14,10 @@ Schema migration 2 (registered in ``firetrace.registry.db.MIGRATIONS``) adds:
 Triggers keep the two tables current for every insert, key change and delete
 on ``components``, whoever writes them (the importer, corrections, benchmarks'
 bulk SQL). :func:`rebuild_serial_index` recomputes the stored keys and both
-tables from scratch, for registries written before the rules changed.
+tables from scratch, for registries written before the rules changed. Large
+imports drop the triggers inside their transaction and add the new components'
+rows in key order instead (:func:`index_new_components`): same rows, sequential
+B-tree inserts.
 """
 
 from __future__ import annotations
@@ -137,6 +140,31 @@ def rebuild_serial_index(conn: sqlite3.Connection) -> int:
         conn.execute("ROLLBACK")
         raise
     return count
+
+
+def index_new_components(conn: sqlite3.Connection, after_id: int) -> None:
+    """Add the index rows of every component with ``id > after_id``, in key order.
+
+    The bulk counterpart of the insert trigger, for a caller that dropped the
+    triggers inside its own transaction (the importer, for large batches). Rows
+    go in sorted by key, so the B-tree inserts are sequential page appends
+    instead of ~10 random seeks per component; on a large registry this is the
+    difference between a cache-sized working set and one page miss per row.
+    """
+    deletions = _deletions_select("c.serial_fold", "c.id").replace(
+        "FROM serial_positions", "FROM components c, serial_positions"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO serial_deletions(variant, component_id) "
+        f"SELECT * FROM ({deletions} AND c.id > ?) ORDER BY 1, 2",
+        (after_id,),
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO serial_suffixes(reversed, component_id) SELECT * FROM ("
+        f"SELECT {reversed_sql('serial_fold')} AS r, id FROM components WHERE id > ?) "
+        "ORDER BY 1, 2",
+        (after_id,),
+    )
 
 
 def drop_index_triggers(conn: sqlite3.Connection) -> None:
