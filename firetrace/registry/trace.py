@@ -192,6 +192,221 @@ def describe_match(conn: sqlite3.Connection, candidate) -> dict[str, Any]:
     return match
 
 
+# --- set-based description: every candidate of a trace in a handful of queries ---
+
+
+def _marks(values) -> str:
+    return ",".join("?" * len(values))
+
+
+def _components(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    sql = _COMPONENT_SQL.replace("WHERE c.id = ?", f"WHERE c.id IN ({_marks(ids)})")
+    out = {}
+    for row in conn.execute(sql, ids):
+        comp = dict(zip(_COMPONENT_FIELDS, row, strict=True))
+        comp["control"] = bool(comp["control"])
+        out[comp["id"]] = comp
+    return out
+
+
+def _firearms_of(conn: sqlite3.Connection, comps: list[dict[str, Any]]) -> dict[int, int | None]:
+    """:func:`firearm_of` for many components: one query for the control
+    components, one for the installed parts (the same order, by window)."""
+    found: dict[int, int | None] = {}
+    controls = [c["id"] for c in comps if c["control"]]
+    parts = [c["id"] for c in comps if not c["control"]]
+    if controls:
+        found.update(
+            (cid, fid)
+            for fid, cid in conn.execute(
+                "SELECT id, control_component_id FROM firearms "
+                f"WHERE control_component_id IN ({_marks(controls)})",
+                controls,
+            )
+        )
+    if parts:
+        found.update(
+            conn.execute(
+                "SELECT component_id, firearm_id FROM (SELECT component_id, firearm_id, "
+                "row_number() OVER (PARTITION BY component_id ORDER BY removed IS NULL DESC, "
+                "coalesce(removed, installed) DESC, id DESC) AS rank FROM assemblies "
+                f"WHERE component_id IN ({_marks(parts)})) WHERE rank = 1",
+                parts,
+            )
+        )
+        for cid in parts:  # never assembled: the firearm its latest event names (rare)
+            if cid not in found:
+                found[cid] = firearm_of(conn, cid, False)
+    return {c["id"]: found.get(c["id"]) for c in comps}
+
+
+def _installations_by(
+    conn: sqlite3.Connection, column: str, values: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """:func:`_installations` for many firearms or components, grouped by ``column``."""
+    grouped: dict[int, list[dict[str, Any]]] = {v: [] for v in values}
+    if not values:
+        return grouped
+    rows = conn.execute(
+        f"SELECT {column}, a.firearm_id, a.installed, a.removed, c.kind, c.serial, p.name, "
+        "cc.serial, cc.kind "
+        "FROM assemblies a JOIN components c ON c.id = a.component_id "
+        "JOIN parties p ON p.id = c.maker_id "
+        "JOIN firearms f ON f.id = a.firearm_id "
+        "JOIN components cc ON cc.id = f.control_component_id "
+        f"WHERE {column} IN ({_marks(values)}) ORDER BY a.installed, a.id",
+        values,
+    )
+    for (
+        key,
+        firearm_id,
+        installed,
+        removed,
+        kind,
+        serial,
+        maker,
+        control_serial,
+        control_kind,
+    ) in rows:
+        grouped[key].append(
+            {
+                "component": kind,
+                "serial": serial,
+                "manufacturer": maker,
+                "installed": installed,
+                "removed": removed,
+                "firearm_id": firearm_id,
+                "firearm_serial": control_serial,
+                "firearm_component": control_kind,
+            }
+        )
+    return grouped
+
+
+_EVENT_KEYS = (
+    "id",
+    "event",
+    "event_date",
+    "party",
+    "party_licence",
+    "party_country",
+    "reference",
+    "notes",
+    "component",
+    "serial",
+    "batch_id",
+    "line",
+    "corrects",
+    "corrected_by",
+)
+
+
+def _events_rows(
+    conn: sqlite3.Connection, component_ids: set[int], firearm_ids: set[int]
+) -> list[tuple]:
+    """Every event of these components or firearms, in timeline order, each row
+    led by its component and firearm ids (for sharing out among the matches)."""
+    sql = (
+        "SELECT e.component_id, e.firearm_id, e.id, e.event, e.event_date, p.name, "
+        "e.party_licence, e.party_country, e.reference, e.notes, c.kind, c.serial, e.batch_id, "
+        "e.line, e.corrects, (SELECT max(x.id) FROM events x WHERE x.corrects = e.id) "
+        "FROM events e JOIN components c ON c.id = e.component_id "
+        "LEFT JOIN parties p ON p.id = e.party_id "
+        f"WHERE e.component_id IN ({_marks(component_ids)})"
+    )
+    params: list[Any] = sorted(component_ids)
+    if firearm_ids:
+        sql += f" OR e.firearm_id IN ({_marks(firearm_ids)})"
+        params += sorted(firearm_ids)
+    return conn.execute(sql + " ORDER BY e.event_date, e.id", params).fetchall()
+
+
+def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[str, Any]]:
+    """:func:`describe_match` for every candidate, with set-based queries: one
+    each for the components, their firearms, the firearms' controls, the
+    installations and the events of them all, instead of several per candidate."""
+    if not candidates:
+        return []
+    comps = _components(conn, sorted({c.component_id for c in candidates}))
+    firearm_ids = _firearms_of(conn, list(comps.values()))
+    wanted = sorted({f for f in firearm_ids.values() if f is not None})
+    control_of: dict[int, int] = {}
+    if wanted:
+        control_of = dict(
+            conn.execute(
+                f"SELECT id, control_component_id FROM firearms WHERE id IN ({_marks(wanted)})",
+                wanted,
+            )
+        )
+        missing = sorted(set(control_of.values()) - comps.keys())
+        if missing:
+            comps.update(_components(conn, missing))
+    by_firearm = _installations_by(conn, "a.firearm_id", wanted)
+    by_part = _installations_by(
+        conn, "a.component_id", sorted(cid for cid, c in comps.items() if not c["control"])
+    )
+    event_components = set(comps)
+    events = _events_rows(conn, event_components, set(wanted))
+
+    matches = []
+    for candidate in candidates:
+        comp = comps[candidate.component_id]
+        firearm_id = firearm_ids[comp["id"]]
+        match: dict[str, Any] = {
+            "serial": comp["serial"],
+            "manufacturer": comp["manufacturer"],
+            "component": comp["component"],
+            "match": candidate.match,
+            "score": candidate.score,
+            "why": candidate.why,
+            "component_id": comp["id"],
+            "control": comp["control"],
+        }
+        own = {comp["id"]}
+        firearm = None
+        if firearm_id is not None:
+            control_id = control_of[firearm_id]
+            control = comps[control_id]
+            own.add(control_id)
+            components = [dict(spot) for spot in by_firearm[firearm_id]]
+            firearm = {
+                "id": firearm_id,
+                "type": control["type"],
+                "model": control["model"],
+                "calibre": control["calibre"],
+                "country_of_manufacture": control["country_of_manufacture"],
+                "year_of_manufacture": control["year_of_manufacture"],
+                "import_country": control["import_country"],
+                "import_year": control["import_year"],
+                "manufacturer": control["manufacturer"],
+                "control_component": {
+                    "component": control["component"],
+                    "serial": control["serial"],
+                    "manufacturer": control["manufacturer"],
+                },
+                "components": components,
+            }
+            match["status"] = component_status(conn, control_id)
+            match["installed_now"] = comp["control"] or any(
+                c["serial"] == comp["serial"]
+                and c["component"] == comp["component"]
+                and c["removed"] is None
+                for c in components
+            )
+        else:
+            match["status"] = component_status(conn, comp["id"])
+        match["firearm"] = firearm
+        if not comp["control"]:
+            match["installations"] = [dict(spot) for spot in by_part[comp["id"]]]
+        match["events"] = [
+            dict(zip(_EVENT_KEYS, row[2:], strict=True))
+            for row in events
+            if row[0] in own or (firearm_id is not None and row[1] == firearm_id)
+        ]
+        matches.append(match)
+    return matches
+
+
 def exact_candidates(
     conn: sqlite3.Connection,
     query: str,
@@ -258,7 +473,7 @@ def trace(
     else:
         from firetrace.serials.lookup import find_candidates as search
     candidates = search(conn, query, manufacturer=manufacturer, component=component, limit=limit)
-    matches = [describe_match(conn, candidate) for candidate in candidates]
+    matches = describe_matches(conn, candidates)
     if audit:
         from firetrace.audit import append_entry
 
