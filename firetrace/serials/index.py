@@ -159,9 +159,14 @@ def index_new_components(conn: sqlite3.Connection, after_id: int) -> None:
         f"SELECT * FROM ({deletions} AND c.id > ?) ORDER BY 1, 2",
         (after_id,),
     )
+    # Same value as reversed_sql() (the trigger's 64-term expression), at a
+    # fraction of its cost per row.
+    conn.create_function(
+        "firetrace_reversed", 1, lambda s: s[::-1][:MAX_SERIAL_LENGTH], deterministic=True
+    )
     conn.execute(
         "INSERT OR IGNORE INTO serial_suffixes(reversed, component_id) SELECT * FROM ("
-        f"SELECT {reversed_sql('serial_fold')} AS r, id FROM components WHERE id > ?) "
+        "SELECT firetrace_reversed(serial_fold) AS r, id FROM components WHERE id > ?) "
         "ORDER BY 1, 2",
         (after_id,),
     )
