@@ -3,9 +3,11 @@
 timeline and its derived status.
 
 Candidate search belongs to :func:`firetrace.serials.lookup.find_candidates`
-(exact and normalised today; confusable, wildcard and fuzzy slot in behind the
-same function). This module turns candidates into the CONTRACT's trace JSON and
-records the read in the audit log, since a trace reads personal data (owners).
+(exact, normalised, confusable, wildcard and fuzzy). This module turns
+candidates into the CONTRACT's trace JSON, all of them together with a handful
+of set-based queries (a default trace returns up to 20 neighbouring serials),
+and records the read in the audit log, since a trace reads personal data
+(owners).
 """
 
 from __future__ import annotations
@@ -36,13 +38,6 @@ _COMPONENT_FIELDS = (
 )
 
 
-def _component(conn: sqlite3.Connection, component_id: int) -> dict[str, Any]:
-    row = conn.execute(_COMPONENT_SQL, (component_id,)).fetchone()
-    out = dict(zip(_COMPONENT_FIELDS, row, strict=True))
-    out["control"] = bool(out["control"])
-    return out
-
-
 def firearm_of(conn: sqlite3.Connection, component_id: int, control: bool) -> int | None:
     """The firearm a component identifies, or the one it is (else was last) installed in."""
     if control:
@@ -65,131 +60,9 @@ def firearm_of(conn: sqlite3.Connection, component_id: int, control: bool) -> in
     return row[0] if row else None
 
 
-def _installations(conn: sqlite3.Connection, sql_where: str, value: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT a.firearm_id, a.installed, a.removed, c.kind, c.serial, p.name, "
-        "cc.serial, cc.kind "
-        "FROM assemblies a JOIN components c ON c.id = a.component_id "
-        "JOIN parties p ON p.id = c.maker_id "
-        "JOIN firearms f ON f.id = a.firearm_id "
-        "JOIN components cc ON cc.id = f.control_component_id "
-        f"WHERE {sql_where} = ? ORDER BY a.installed, a.id",
-        (value,),
-    ).fetchall()
-    return [
-        {
-            "component": kind,
-            "serial": serial,
-            "manufacturer": maker,
-            "installed": installed,
-            "removed": removed,
-            "firearm_id": firearm_id,
-            "firearm_serial": control_serial,
-            "firearm_component": control_kind,
-        }
-        for (
-            firearm_id,
-            installed,
-            removed,
-            kind,
-            serial,
-            maker,
-            control_serial,
-            control_kind,
-        ) in rows
-    ]
-
-
-def _events(
-    conn: sqlite3.Connection, component_ids: list[int], firearm_id: int | None
-) -> list[dict[str, Any]]:
-    marks = ", ".join("?" * len(component_ids))
-    sql = (
-        "SELECT e.id, e.event, e.event_date, p.name, e.party_licence, e.party_country, "
-        "e.reference, e.notes, c.kind, c.serial, e.batch_id, e.line, e.corrects, "
-        "(SELECT max(x.id) FROM events x WHERE x.corrects = e.id) "
-        "FROM events e JOIN components c ON c.id = e.component_id "
-        "LEFT JOIN parties p ON p.id = e.party_id "
-        f"WHERE e.component_id IN ({marks})"
-    )
-    params: list[Any] = list(component_ids)
-    if firearm_id is not None:
-        sql += " OR e.firearm_id = ?"
-        params.append(firearm_id)
-    sql += " ORDER BY e.event_date, e.id"
-    keys = (
-        "id",
-        "event",
-        "event_date",
-        "party",
-        "party_licence",
-        "party_country",
-        "reference",
-        "notes",
-        "component",
-        "serial",
-        "batch_id",
-        "line",
-        "corrects",
-        "corrected_by",
-    )
-    return [dict(zip(keys, row, strict=True)) for row in conn.execute(sql, params)]
-
-
 def describe_match(conn: sqlite3.Connection, candidate) -> dict[str, Any]:
     """One trace match in CONTRACT shape (plus extra fields)."""
-    comp = _component(conn, candidate.component_id)
-    firearm_id = firearm_of(conn, comp["id"], comp["control"])
-    match: dict[str, Any] = {
-        "serial": comp["serial"],
-        "manufacturer": comp["manufacturer"],
-        "component": comp["component"],
-        "match": candidate.match,
-        "score": candidate.score,
-        "why": candidate.why,
-        "component_id": comp["id"],
-        "control": comp["control"],
-    }
-    component_ids = [comp["id"]]
-    firearm = None
-    if firearm_id is not None:
-        control_id = conn.execute(
-            "SELECT control_component_id FROM firearms WHERE id = ?", (firearm_id,)
-        ).fetchone()[0]
-        control = comp if control_id == comp["id"] else _component(conn, control_id)
-        if control_id != comp["id"]:
-            component_ids.append(control_id)
-        firearm = {
-            "id": firearm_id,
-            "type": control["type"],
-            "model": control["model"],
-            "calibre": control["calibre"],
-            "country_of_manufacture": control["country_of_manufacture"],
-            "year_of_manufacture": control["year_of_manufacture"],
-            "import_country": control["import_country"],
-            "import_year": control["import_year"],
-            "manufacturer": control["manufacturer"],
-            "control_component": {
-                "component": control["component"],
-                "serial": control["serial"],
-                "manufacturer": control["manufacturer"],
-            },
-            "components": _installations(conn, "a.firearm_id", firearm_id),
-        }
-        match["status"] = component_status(conn, control_id)
-        match["installed_now"] = comp["control"] or any(
-            c["serial"] == comp["serial"]
-            and c["component"] == comp["component"]
-            and c["removed"] is None
-            for c in firearm["components"]
-        )
-    else:
-        match["status"] = component_status(conn, comp["id"])
-    match["firearm"] = firearm
-    if not comp["control"]:
-        match["installations"] = _installations(conn, "a.component_id", comp["id"])
-    match["events"] = _events(conn, component_ids, firearm_id)
-    return match
+    return describe_matches(conn, [candidate])[0]
 
 
 # --- set-based description: every candidate of a trace in a handful of queries ---
