@@ -219,6 +219,18 @@ def _track_sections(labels, enclosed, axis, count, params):
     return tube_label[section], len(used)
 
 
+def _bounding_window(mask: np.ndarray) -> tuple[slice, ...] | None:
+    """The smallest box holding every set voxel of *mask* (None when none is set)."""
+    window = []
+    for axis in range(mask.ndim):
+        others = tuple(d for d in range(mask.ndim) if d != axis)
+        present = np.flatnonzero(mask.any(axis=others))
+        if not len(present):
+            return None
+        window.append(slice(int(present[0]), int(present[-1]) + 1))
+    return tuple(window)
+
+
 def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]:
     """Straight holes along each grid axis: empty voxels enclosed in their slice."""
     from scipy import ndimage
@@ -235,6 +247,7 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
         if count == 0:
             continue
         border = np.zeros(count + 1, dtype=bool)
+        border[0] = True
         for other in range(3):
             if other == axis:
                 continue
@@ -242,15 +255,28 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
                 face = [slice(None)] * 3
                 face[other] = end
                 border[np.unique(labels[tuple(face)])] = True
-        enclosed = empty & ~border[labels]
-        components, n_components = _track_sections(labels, enclosed, axis, count, params)
-        del labels
+        if border[1:].all():
+            continue  # every empty region reaches its slice's edge: nothing enclosed
+        enclosed = ~border[labels]  # label 0 (solid) is marked as border above
+        window = _bounding_window(enclosed)
+        if window is None:
+            continue
+        # everything below runs on the box around the enclosed voxels only, which
+        # is usually a small part of the grid (a bore in a tube, pin holes in a block)
+        components, n_components = _track_sections(
+            labels[window], enclosed[window], axis, count, params
+        )
+        del labels, enclosed
         if n_components == 0:
             continue
+        offset = [s.start for s in window]
         sizes = np.bincount(components.ravel(), minlength=n_components + 1)
-        for label, box in enumerate(ndimage.find_objects(components), start=1):
-            if box is None:
+        for label, local_box in enumerate(ndimage.find_objects(components), start=1):
+            if local_box is None:
                 continue
+            box = tuple(
+                slice(s.start + o, s.stop + o) for s, o in zip(local_box, offset, strict=True)
+            )
             spans = [s.stop - s.start for s in box]
             slices = spans[axis]
             plane = [spans[d] for d in range(3) if d != axis]
@@ -270,7 +296,7 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
                 shape = "round"
             else:
                 shape = "other"
-            mask = components[box] == label
+            mask = components[local_box] == label
             footprint = mask.any(axis=axis)
             open_ends = 0
             for end_index in (box[axis].start - 1, box[axis].stop):
