@@ -896,12 +896,14 @@ def _batch_findings(conn, new_ids, kinds: set[str], limit: int, findings: BatchF
             "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_batch_ids n "
             "CROSS JOIN components c ON c.id = n.id WHERE c.control = 1"
         ).fetchall()
+        new_key_set = set(new_keys)
         swaps = {}
         for maker, fold in new_keys:
             for i in range(len(fold) - 1):
                 a, b = fold[i], fold[i + 1]
                 if a != b:
-                    swaps[(maker, fold[:i] + b + a + fold[i + 2 :])] = (fold, i)
+                    swapped = fold[:i] + b + a + fold[i + 2 :]
+                    swaps.setdefault((maker, swapped), []).append((fold, i))
         conn.execute("DROP TABLE IF EXISTS temp.dupe_swaps")
         conn.execute("CREATE TEMP TABLE dupe_swaps (maker_id INTEGER, fold TEXT)")
         conn.executemany("INSERT INTO temp.dupe_swaps VALUES (?, ?)", list(swaps))
@@ -913,8 +915,9 @@ def _batch_findings(conn, new_ids, kinds: set[str], limit: int, findings: BatchF
         conn.execute("DROP TABLE temp.dupe_swaps")
         pairs = []
         for maker, other in hits:
-            fold, i = swaps[(maker, other)]
-            pairs.append((maker, fold, other, i))
+            for fold, i in swaps[(maker, other)]:
+                if fold > other or (maker, other) not in new_key_set:  # each pair once
+                    pairs.append((maker, fold, other, i))
         for group in _groups_for_fold_pairs(
             conn, _Scope(False, None), pairs, "transposition", _describe_transposition
         ):

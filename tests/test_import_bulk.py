@@ -1,0 +1,127 @@
+"""Large-batch import paths: the serial index filled in bulk (triggers dropped and
+restored inside the import transaction) holds exactly the rows the triggers
+would have written, and the duplicate warning stays bounded: transpositions among
+a batch's own sequential serials are one line per maker, while a new serial that
+is a transposition of an existing record is still named."""
+
+from __future__ import annotations
+
+import pytest
+
+from firetrace.registry import importer
+from firetrace.registry.db import connect
+from firetrace.registry.importer import import_batch
+from firetrace.serials import dupes
+
+HEADER = "manufacturer,serial,component,event,event_date,country_of_manufacture,model,calibre\n"
+
+
+def _batch(path, rows):
+    path.write_text(
+        HEADER + "".join(f"{m},{s},frame,manufactured,2021-03-01,AT,G17,9mm\n" for m, s in rows)
+    )
+    return path
+
+
+def _index_rows(conn):
+    deletions = set(conn.execute("SELECT variant, component_id FROM serial_deletions"))
+    suffixes = set(conn.execute("SELECT reversed, component_id FROM serial_suffixes"))
+    return deletions, suffixes
+
+
+def _triggers(conn):
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'components'"
+        )
+    }
+
+
+@pytest.mark.parametrize("bulk_from", [1, 10**9])
+def test_bulk_and_trigger_index_hold_the_same_rows(db_path, tmp_path, monkeypatch, bulk_from):
+    monkeypatch.setattr(importer, "BULK_INDEX_ROWS", bulk_from)
+    conn = connect(db_path)
+    triggers = _triggers(conn)
+    assert len(triggers) == 3
+    first = _batch(tmp_path / "a.csv", [("Glock", f"BK{n:05d}") for n in range(300)])
+    second = _batch(
+        tmp_path / "b.csv",
+        [("Glock", f"BK{n:05d}") for n in range(250, 600)] + [("Beretta", "PX-77 001")],
+    )
+    assert import_batch(conn, first).status == "imported"
+    assert import_batch(conn, second).status == "imported"
+    assert _triggers(conn) == triggers  # restored after the bulk path
+    got = _index_rows(conn)
+    # The reference: the same tables recomputed from scratch by SQL over components.
+    conn.execute("DELETE FROM serial_deletions")
+    conn.execute("DELETE FROM serial_suffixes")
+    from firetrace.serials.index import index_new_components
+
+    index_new_components(conn, 0)
+    assert got == _index_rows(conn)
+    assert any(v == "PX7701" for v, _ in got[0])
+    # Triggers still maintain the index for small writes after a bulk import.
+    conn.execute("UPDATE components SET serial_fold = 'ZZ9' WHERE serial = 'PX-77 001'")
+    assert any(r == "9ZZ" for r, _ in _index_rows(conn)[1])
+
+
+def test_failed_bulk_import_leaves_triggers_and_index_as_before(db_path, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "BULK_INDEX_ROWS", 1)
+    conn = connect(db_path)
+    assert import_batch(conn, _batch(tmp_path / "a.csv", [("Glock", "BK00001")])).ok
+    before = (_triggers(conn), _index_rows(conn))
+
+    def boom(conn, batch_id):
+        raise RuntimeError("hook failed")
+
+    monkeypatch.setattr("firetrace.serials.hooks.after_batch_import", boom)
+    with pytest.raises(RuntimeError):
+        import_batch(conn, _batch(tmp_path / "b.csv", [("Glock", "BK00002")]))
+    assert (_triggers(conn), _index_rows(conn)) == before
+
+
+@pytest.mark.parametrize("bulk_check", [10**9, 1])  # seek per swap; registry-wide hash pass
+def test_sequential_batch_gives_one_transposition_line_per_maker(
+    db_path, tmp_path, monkeypatch, bulk_check
+):
+    monkeypatch.setattr(dupes, "BULK_CHECK", bulk_check)
+    conn = connect(db_path)
+    assert import_batch(conn, _batch(tmp_path / "old.csv", [("Beretta", "QX55012")])).ok
+    rows = [("Glock", f"BK{n:04d}") for n in range(1, 400)]
+    rows += [("CZ", f"F{n:04d}") for n in range(1, 200)]
+    rows += [("Beretta", "QX55021")]  # a transposition of an existing record
+    result = import_batch(conn, _batch(tmp_path / "seq.csv", rows))
+    assert result.status == "imported"
+    lines = [w for w in result.warnings if "transposition" in w]
+    glock = [w for w in lines if "own Glock serials" in w]
+    cz = [w for w in lines if "own CZ serials" in w]
+    assert len(glock) == 1 and len(cz) == 1
+    # BK0012/BK0021, ...: each pair of serials 1-399 one adjacent swap apart.
+    serials = {f"BK{n:04d}" for n in range(1, 400)}
+    expected = sum(
+        s[:i] + s[i + 1] + s[i] + s[i + 2 :] in serials
+        for s in serials
+        for i in range(len(s) - 1)
+        if s[i] > s[i + 1]
+    )
+    assert expected > 100
+    assert glock[0].startswith(f"{expected} transposition pairs")
+    named = [w for w in lines if "QX55021" in w]
+    assert len(named) == 1 and "1 existing record" in named[0] and "QX55012" in named[0]
+    assert len(result.warnings) < 10
+
+
+def test_hook_caps_listed_groups_and_counts_the_rest(db_path, tmp_path):
+    from firetrace.serials.hooks import after_batch_import
+
+    conn = connect(db_path)
+    old = [("Glock", f"AB{n}58") for n in range(10, 40)]
+    assert import_batch(conn, _batch(tmp_path / "old.csv", old)).ok
+    new = [("Glock", f"AB{n}85") for n in range(10, 40)]  # last two swapped: 30 pairs
+    result = import_batch(conn, _batch(tmp_path / "new.csv", new))
+    batch_id = result.batch_id
+    assert sum("joins a transposition" in w for w in result.warnings) == 30
+    capped = after_batch_import(conn, batch_id, limit=5)
+    assert sum("joins a transposition" in w for w in capped) == 5
+    assert capped[5] == "... and 25 more serial warnings (firetrace dupes lists them all)"
