@@ -94,9 +94,35 @@ def render_import(result) -> None:
         err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
+def _table(title: str, headers: tuple[str, ...], rows: list[list]):
+    """A rich table whose column widths are set from the cells' text.
+
+    Cells are ``Text`` (no markup to parse). A default trace prints up to 20
+    matches with a timeline each, and rich measuring every cell of every table
+    was most of the command's run time; a column given a width is not measured.
+    The widths are those rich would choose for a table that fits the terminal.
+    """
+    from rich.cells import cell_len
+    from rich.table import Table
+
+    widths = [
+        max([cell_len(header), *(row[k].cell_len for row in rows)])
+        for k, header in enumerate(headers)
+    ]
+    # Padding (one space each side) and borders; a table that does not fit keeps
+    # rich's own measuring, which wraps the widest columns at word boundaries.
+    fits = sum(widths) + 3 * len(widths) + 1 <= console.width
+    table = Table(title=title, title_justify="left")
+    for header, width in zip(headers, widths, strict=True):
+        table.add_column(header, width=width if fits else None)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def render_trace(document: dict[str, Any]) -> None:
     """Rich rendering of a trace: one block per match."""
-    from rich.table import Table
+    from rich.text import Text
 
     matches = document["matches"]
     if not matches:
@@ -134,48 +160,65 @@ def render_trace(document: dict[str, Any]) -> None:
                 highlight=False,
             )
             if firearm["components"]:
-                table = Table(title="components installed over time", title_justify="left")
-                for column in ("component", "serial", "installed", "removed"):
-                    table.add_column(column)
-                for part in firearm["components"]:
-                    table.add_row(
-                        part["component"],
-                        escape(part["serial"]),
-                        part["installed"] or "",
-                        part["removed"] or "[green]installed[/]",
+                rows = [
+                    [
+                        Text(part["component"]),
+                        Text(part["serial"]),
+                        Text(part["installed"] or ""),
+                        Text(part["removed"])
+                        if part["removed"]
+                        else Text.assemble(("installed", "green")),
+                    ]
+                    for part in firearm["components"]
+                ]
+                console.print(
+                    _table(
+                        "components installed over time",
+                        ("component", "serial", "installed", "removed"),
+                        rows,
                     )
-                console.print(table)
+                )
         else:
             console.print("firearm: not known (the component is not linked to a firearm)")
         if match.get("installations"):
-            table = Table(title=f"installations of {escape(match['serial'])}", title_justify="left")
-            for column in ("in firearm", "installed", "removed"):
-                table.add_column(column)
-            for spot in match["installations"]:
-                table.add_row(
-                    f"{spot['firearm_component']} {escape(spot['firearm_serial'])}",
-                    spot["installed"] or "",
-                    spot["removed"] or "[green]still installed[/]",
+            rows = [
+                [
+                    Text(f"{spot['firearm_component']} {spot['firearm_serial']}"),
+                    Text(spot["installed"] or ""),
+                    Text(spot["removed"])
+                    if spot["removed"]
+                    else Text.assemble(("still installed", "green")),
+                ]
+                for spot in match["installations"]
+            ]
+            console.print(
+                _table(
+                    f"installations of {escape(match['serial'])}",
+                    ("in firearm", "installed", "removed"),
+                    rows,
                 )
-            console.print(table)
-        table = Table(title="event timeline", title_justify="left")
-        for column in ("date", "event", "component", "party", "reference"):
-            table.add_column(column)
-        for event in match["events"]:
-            event_style = STATUS_STYLE.get(event["event"], "")
-            label = f"[{event_style}]{event['event']}[/]" if event_style else event["event"]
-            if event.get("corrected_by"):
-                label = f"[strike dim]{event['event']}[/] (corrected by {event['corrected_by']})"
-            elif event.get("corrects"):
-                label += f" (corrects {event['corrects']})"
-            table.add_row(
-                event["event_date"],
-                label,
-                f"{event['component']} {escape(event['serial'])}",
-                escape(event["party"] or ""),
-                escape(event["reference"] or ""),
             )
-        console.print(table)
+        rows = []
+        for event in match["events"]:
+            label = Text.assemble((event["event"], STATUS_STYLE.get(event["event"], "")))
+            if event.get("corrected_by"):
+                label = Text.assemble(
+                    (event["event"], "strike dim"), f" (corrected by {event['corrected_by']})"
+                )
+            elif event.get("corrects"):
+                label.append(f" (corrects {event['corrects']})")
+            rows.append(
+                [
+                    Text(event["event_date"]),
+                    label,
+                    Text(f"{event['component']} {event['serial']}"),
+                    Text(event["party"] or ""),
+                    Text(event["reference"] or ""),
+                ]
+            )
+        console.print(
+            _table("event timeline", ("date", "event", "component", "party", "reference"), rows)
+        )
 
 
 def register(app: typer.Typer) -> None:
