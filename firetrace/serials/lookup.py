@@ -342,8 +342,6 @@ def _direct_and_fuzzy(
     normalised) of the ones whose ``why`` is still to be written: scoring needs
     only the alignment's cost; its phrases are written for the candidates the
     trace returns (:func:`_explain`)."""
-    from rapidfuzz.distance import OSA
-
     rules = load_serial_rules()
     max_edits = int(rules.fuzzy.get("max_edits", 2))
     _, fold, _ = serial_keys(norm)
@@ -363,6 +361,12 @@ def _direct_and_fuzzy(
             if row.norm != norm:
                 why = "equal after case, separator and leading-zero folding"
             found[row.id] = _candidate(row, "normalized", rules.scores.get("normalized", 0.99), why)
+    if len(found) >= want:
+        # Exact and normalised hits rank first and already fill the limit: no
+        # look-alike or fuzzy candidate could be returned.
+        return found, unexplained
+
+    from rapidfuzz.distance import OSA
 
     # Everything else is verified by the weighted alignment.
     folds = fold_alternatives(norm)
