@@ -178,13 +178,15 @@ def trace_latency(
 
 
 def cli_trace_wall(
-    db: Path, serials: list[str], exact: bool, runs: int = 7
+    db: Path, serials: list[str], exact: bool, runs: int = 7, as_json: bool = True
 ) -> tuple[float, float, float]:
-    """Median and worst wall time, and median CPU time, of `firetrace trace` runs."""
+    """Median and worst wall time, and median CPU time, of `firetrace trace` runs
+    (``--json``, or the human tables at the default 80 columns)."""
     walls, cpus = [], []
     env = dict(os.environ, FIRETRACE_OPERATOR="bench")
     for serial in serials[:runs]:
-        command = [sys.executable, "-m", "firetrace", "trace", serial, "--db", str(db), "--json"]
+        command = [sys.executable, "-m", "firetrace", "trace", serial, "--db", str(db)]
+        command += ["--json"] if as_json else []
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         proc = subprocess.run(
@@ -323,10 +325,13 @@ def trace_part(args: argparse.Namespace, out: Path) -> None:
         "full trace (look-alike and fuzzy candidates too, up to 20 matches), same serials: "
         f"p50 {f50:.2f} ms, p95 {f95:.2f} ms wall, p95 {fcpu95:.2f} ms CPU"
     )
-    for exact in (True, False):
-        wall, worst, cpu = cli_trace_wall(out / "registry.db", serials, exact=exact)
+    for exact, as_json in ((True, True), (False, True), (False, False)):
+        wall, worst, cpu = cli_trace_wall(
+            out / "registry.db", serials, exact=exact, as_json=as_json
+        )
+        options = (" --exact" if exact else "") + (" --json" if as_json else " (tables)")
         print(
-            f"`firetrace trace{' --exact' if exact else ''}` end to end: median {wall:.3f} s "
+            f"`firetrace trace{options}` end to end: median {wall:.3f} s "
             f"wall (worst {worst:.3f} s), median {cpu:.3f} s CPU (target <= 0.3 s)"
         )
     print(
