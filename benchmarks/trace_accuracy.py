@@ -8,7 +8,10 @@ replaced by ``?`` per character or by one ``*``, embedded letters dropped, and
 For each kind it prints top-1 and top-5 accuracy, recall (the true record is
 among the returned candidates, default limit 20), how often and by how many
 candidates the true record is tied on score, and latency p50/p95 of
-``find_candidates``. The registry is described in ``_serials_registry.py``.
+``find_candidates``. It ends with the latency of the whole in-process
+``trace()`` (candidates found and described: firearm, components, events,
+status; no audit entry) on a sample of the same queries, wall and CPU. The
+registry is described in ``_serials_registry.py``.
 
     python benchmarks/trace_accuracy.py [--size 1000000] [--queries 500] [--db PATH]
 """
@@ -117,6 +120,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from firetrace.registry.db import connect
+    from firetrace.registry.trace import trace
     from firetrace.serials.lookup import find_candidates
     from firetrace.serials.normalize import normalize_serial
 
@@ -146,6 +150,7 @@ def main() -> int:
         f"{'tied%':>6} {'ties':>5} {'top-1u':>7} {'p50 ms':>7} {'p95 ms':>7}"
     )
     all_latencies = []
+    all_queries = []
     failures = []
     for kind in KINDS:
         top1 = top5 = found = tied = ties_total = made = untied_top1 = 0
@@ -164,6 +169,7 @@ def main() -> int:
                 continue
             made += 1
             maker = row[1] if args.with_manufacturer else None
+            all_queries.append((query, maker))
             t = time.perf_counter()
             cands = find_candidates(conn, query, manufacturer=maker, limit=args.limit)
             latencies.append((time.perf_counter() - t) * 1000)
@@ -193,6 +199,18 @@ def main() -> int:
     print(
         f"{'all':<17} {len(all_latencies):>7} {'':>7} {'':>7} {'':>7} {'':>6} {'':>5} {'':>7} "
         f"{statistics.median(all_latencies):>7.2f} {q[18]:>7.2f}"
+    )
+    sample = random.Random(args.seed).sample(all_queries, min(len(all_queries), 450))
+    walls, cpus = [], []
+    for query, maker in sample:
+        t, c = time.perf_counter(), time.process_time()
+        trace(conn, query, manufacturer=maker, limit=args.limit, audit=False)
+        walls.append((time.perf_counter() - t) * 1000)
+        cpus.append((time.process_time() - c) * 1000)
+    print(
+        f"full trace() of {len(sample)} of these queries (candidates described, no audit): "
+        f"p50 {statistics.median(walls):.2f} ms, p95 {statistics.quantiles(walls, n=20)[18]:.2f} "
+        f"ms wall, p95 {statistics.quantiles(cpus, n=20)[18]:.2f} ms CPU"
     )
     print(
         "targets: recall >= 99% every kind; top-1 >= 95% and top-5 >= 99% for "
