@@ -95,26 +95,37 @@ def render_import(result) -> None:
 
 
 def _table(title: str, headers: tuple[str, ...], rows: list[list]):
-    """A rich table whose column widths are set from the cells' text.
+    """A rich table whose column widths are worked out from the cells' text.
 
     Cells are ``Text`` (no markup to parse). A default trace prints up to 20
     matches with a timeline each, and rich measuring every cell of every table
     was most of the command's run time; a column given a width is not measured.
-    The widths are those rich would choose for a table that fits the terminal.
+    The widths are the ones rich would choose: each column's longest text, and
+    when the table is wider than the terminal, rich's own narrowing of the
+    widest columns. Should rich's internals change, rich measures as before.
     """
     from rich.cells import cell_len
     from rich.table import Table
 
+    padding = 2  # one space each side of a cell
+    room = console.width - (len(headers) + 1)  # the rest is borders
     widths = [
-        max([cell_len(header), *(row[k].cell_len for row in rows)])
+        min(room, padding + max([cell_len(header), *(row[k].cell_len for row in rows)]))
         for k, header in enumerate(headers)
     ]
-    # Padding (one space each side) and borders; a table that does not fit keeps
-    # rich's own measuring, which wraps the widest columns at word boundaries.
-    fits = sum(widths) + 3 * len(widths) + 1 <= console.width
+    try:
+        from rich._ratio import ratio_reduce
+
+        if sum(widths) > room:
+            widths = Table._collapse_widths(widths, [True] * len(widths), room)
+            if sum(widths) > room:
+                widths = ratio_reduce(sum(widths) - room, [1] * len(widths), widths, widths)
+        fixed = [w - padding for w in widths] if min(widths) > padding else None
+    except (ImportError, AttributeError, TypeError):
+        fixed = None
     table = Table(title=title, title_justify="left")
-    for header, width in zip(headers, widths, strict=True):
-        table.add_column(header, width=width if fits else None)
+    for k, header in enumerate(headers):
+        table.add_column(header, width=fixed[k] if fixed else None)
     for row in rows:
         table.add_row(*row)
     return table
