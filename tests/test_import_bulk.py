@@ -44,6 +44,7 @@ def test_bulk_and_trigger_index_hold_the_same_rows(db_path, tmp_path, monkeypatc
     conn = connect(db_path)
     triggers = _triggers(conn)
     assert len(triggers) == 3
+    schema = set(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"))
     first = _batch(tmp_path / "a.csv", [("Glock", f"BK{n:05d}") for n in range(300)])
     second = _batch(
         tmp_path / "b.csv",
@@ -52,6 +53,9 @@ def test_bulk_and_trigger_index_hold_the_same_rows(db_path, tmp_path, monkeypatc
     assert import_batch(conn, first).status == "imported"
     assert import_batch(conn, second).status == "imported"
     assert _triggers(conn) == triggers  # restored after the bulk path
+    # Secondary indexes dropped for the bulk load are back, identical.
+    assert set(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")) == schema
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     got = _index_rows(conn)
     # The reference: the same tables recomputed from scratch by SQL over components.
     conn.execute("DELETE FROM serial_deletions")
@@ -70,7 +74,7 @@ def test_failed_bulk_import_leaves_triggers_and_index_as_before(db_path, tmp_pat
     monkeypatch.setattr(importer, "BULK_INDEX_ROWS", 1)
     conn = connect(db_path)
     assert import_batch(conn, _batch(tmp_path / "a.csv", [("Glock", "BK00001")])).ok
-    before = (_triggers(conn), _index_rows(conn))
+    before = (_triggers(conn), _index_rows(conn), set(conn.execute("SELECT * FROM sqlite_master")))
 
     def boom(conn, batch_id):
         raise RuntimeError("hook failed")
@@ -78,7 +82,8 @@ def test_failed_bulk_import_leaves_triggers_and_index_as_before(db_path, tmp_pat
     monkeypatch.setattr("firetrace.serials.hooks.after_batch_import", boom)
     with pytest.raises(RuntimeError):
         import_batch(conn, _batch(tmp_path / "b.csv", [("Glock", "BK00002")]))
-    assert (_triggers(conn), _index_rows(conn)) == before
+    after = (_triggers(conn), _index_rows(conn), set(conn.execute("SELECT * FROM sqlite_master")))
+    assert after == before
 
 
 @pytest.mark.parametrize("bulk_check", [10**9, 1])  # seek per swap; registry-wide hash pass
