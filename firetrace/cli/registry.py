@@ -113,10 +113,11 @@ def _table(title: str, headers: tuple[str, ...], rows: list[list]):
         min(room, padding + max([cell_len(header), *(row[k].cell_len for row in rows)]))
         for k, header in enumerate(headers)
     ]
+    fits = sum(widths) <= room  # no cell needs wrapping: skip rich's line breaking
     try:
         from rich._ratio import ratio_reduce
 
-        if sum(widths) > room:
+        if not fits:
             widths = Table._collapse_widths(widths, [True] * len(widths), room)
             if sum(widths) > room:
                 widths = ratio_reduce(sum(widths) - room, [1] * len(widths), widths, widths)
@@ -125,7 +126,7 @@ def _table(title: str, headers: tuple[str, ...], rows: list[list]):
         fixed = None
     table = Table(title=title, title_justify="left")
     for k, header in enumerate(headers):
-        table.add_column(header, width=fixed[k] if fixed else None)
+        table.add_column(header, width=fixed[k] if fixed else None, no_wrap=fits)
     for row in rows:
         table.add_row(*row)
     return table
