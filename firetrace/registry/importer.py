@@ -9,7 +9,12 @@ events (``INSERT OR IGNORE`` on a content digest, so overlapping batches do not
 duplicate them) and assemblies. Any invalid row rolls the whole transaction
 back; a process killed mid-import leaves the registry as it was, because
 SQLite never commits half a transaction. Memory stays flat as the batch grows:
-nothing per row is kept in Python beyond the current chunk.
+nothing per row is kept in Python beyond the current chunk, and the page cache
+is a fixed size. Large batches are bulk loads: the serial index triggers are
+dropped and the new components' index rows added in key order afterwards, and a
+batch at least as large as a table it writes rebuilds that table's secondary
+indexes by one sort each instead of a random B-tree insert per row. That DDL is
+inside the same transaction, so a failure or a kill undoes it too.
 """
 
 from __future__ import annotations
