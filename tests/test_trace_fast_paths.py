@@ -7,6 +7,9 @@ keep their content."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +21,7 @@ from firetrace.registry.trace import describe_match, describe_matches
 from firetrace.serials.lookup import align, align_cost, find_candidates
 
 SAMPLE = samples_dir() / "batch.csv"
+REPO = Path(__file__).resolve().parent.parent
 # Digits, their look-alike letters and letters that look like nothing.
 SERIAL_CHARS = "0123456789OQDILTZSGBUVAXK"
 
@@ -97,3 +101,22 @@ def test_trace_output_lists_every_event(run_cli, sample_conn, db_path):
     for day in dates:
         assert day in result.stdout
     assert "event timeline" in result.stdout and "BRL58A7781" in result.stdout
+
+
+def test_trace_command_imports_nothing_heavy(sample_conn, db_path):
+    # sqlite-utils pulls in pandas; numpy and friends are for the 3D areas.
+    script = (
+        "import sys\n"
+        "from firetrace.cli import main\n"
+        "try:\n"
+        f"    main(['trace', '58B2OO917', '--db', {str(db_path)!r}, '--json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('sqlite_utils', 'pandas', 'numpy', 'trimesh', 'scipy', 'lxml', 'pydantic')\n"
+        "print('HEAVY', sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO
+    )
+    assert '"serial": "58B200917"' in result.stdout, result.stderr
+    assert "HEAVY []" in result.stderr
