@@ -231,6 +231,20 @@ def _bounding_window(mask: np.ndarray) -> tuple[slice, ...] | None:
     return tuple(window)
 
 
+def _between_solids(solid: np.ndarray, axis: int) -> np.ndarray:
+    """Voxels lying between the first and last solid voxel of their grid line along
+    *axis* (none on a line without solid voxels)."""
+    n = solid.shape[axis]
+    index_type = np.int16 if n < 30000 else np.int32
+    first = np.argmax(solid, axis=axis).astype(index_type)
+    first[~solid.any(axis=axis)] = n  # no solid: no voxel can lie after the first one
+    last = (n - 1 - np.argmax(np.flip(solid, axis=axis), axis=axis)).astype(index_type)
+    shape = [1, 1, 1]
+    shape[axis] = n
+    position = np.arange(n, dtype=index_type).reshape(shape)
+    return (position >= np.expand_dims(first, axis)) & (position <= np.expand_dims(last, axis))
+
+
 def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]:
     """Straight holes along each grid axis: empty voxels enclosed in their slice."""
     from scipy import ndimage
@@ -238,19 +252,31 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
     empty = ~solid
     holes: list[dict] = []
     min_vox = max(1.0, params["min_hole_diameter_mm"] / resolution)
+    between = [_between_solids(solid, d) for d in range(3)]
     for axis in range(3):
+        in_plane = [d for d in range(3) if d != axis]
+        # an empty voxel enclosed in its slice has solid on both sides along each
+        # in-plane axis; only the box around such candidates (grown by one voxel in
+        # the plane, so a region leaving it still touches its edge) is labelled
+        candidates = empty & between[in_plane[0]] & between[in_plane[1]]
+        region = _bounding_window(candidates)
+        del candidates
+        if region is None:
+            continue
+        region = tuple(
+            slice(max(s.start - 1, 0), min(s.stop + 1, solid.shape[d])) if d != axis else s
+            for d, s in enumerate(region)
+        )
         structure = np.zeros((3, 3, 3), dtype=bool)
         index = [slice(None)] * 3
         index[axis] = 1
         structure[tuple(index)] = ndimage.generate_binary_structure(2, 1)
-        labels, count = ndimage.label(empty, structure=structure)
+        labels, count = ndimage.label(empty[region], structure=structure)
         if count == 0:
             continue
         border = np.zeros(count + 1, dtype=bool)
         border[0] = True
-        for other in range(3):
-            if other == axis:
-                continue
+        for other in in_plane:
             for end in (0, -1):
                 face = [slice(None)] * 3
                 face[other] = end
@@ -269,7 +295,7 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
         del labels, enclosed
         if n_components == 0:
             continue
-        offset = [s.start for s in window]
+        offset = [w.start + r.start for w, r in zip(window, region, strict=True)]
         sizes = np.bincount(components.ravel(), minlength=n_components + 1)
         for label, local_box in enumerate(ndimage.find_objects(components), start=1):
             if local_box is None:
