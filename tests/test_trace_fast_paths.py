@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from firetrace.paths import samples_dir
 from firetrace.registry.db import connect
 from firetrace.registry.trace import describe_match, describe_matches
-from firetrace.serials.lookup import align, align_cost, find_candidates
+from firetrace.serials.lookup import Candidate, align, align_cost, find_candidates
 
 SAMPLE = samples_dir() / "batch.csv"
 REPO = Path(__file__).resolve().parent.parent
@@ -120,3 +120,17 @@ def test_trace_command_imports_nothing_heavy(sample_conn, db_path):
     )
     assert '"serial": "58B200917"' in result.stdout, result.stderr
     assert "HEAVY []" in result.stderr
+
+
+def test_many_candidates_are_described_in_rounds(sample_conn, monkeypatch):
+    import firetrace.registry.trace as trace_module
+
+    candidates = [
+        Candidate(cid, serial, "", "", "wildcard", 0.9, "pattern matches")
+        for cid, serial in sample_conn.execute("SELECT id, serial FROM components ORDER BY serial")
+    ]
+    assert len(candidates) >= 10
+    whole = describe_matches(sample_conn, candidates)
+    monkeypatch.setattr(trace_module, "DESCRIBE_CHUNK", 2)
+    assert describe_matches(sample_conn, candidates) == whole
+    assert [m["component_id"] for m in whole] == [c.component_id for c in candidates]

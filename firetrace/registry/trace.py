@@ -17,6 +17,10 @@ from typing import Any
 
 from firetrace.registry.status import component_status
 
+# Candidates described per round of set-based queries: each round binds up to
+# about four ids per candidate, and SQLite allows 32,766 parameters a statement.
+DESCRIBE_CHUNK = 500
+
 _COMPONENT_SQL = (
     "SELECT c.id, c.kind, c.control, c.serial, p.name, c.type, c.model, c.calibre, "
     "c.country_of_manufacture, c.year_of_manufacture, c.import_country, c.import_year "
@@ -200,6 +204,12 @@ def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[st
     installations and the events of them all, instead of several per candidate."""
     if not candidates:
         return []
+    if len(candidates) > DESCRIBE_CHUNK:  # keep each IN list well under SQLite's limit
+        return [
+            match
+            for start in range(0, len(candidates), DESCRIBE_CHUNK)
+            for match in describe_matches(conn, candidates[start : start + DESCRIBE_CHUNK])
+        ]
     comps = _components(conn, sorted({c.component_id for c in candidates}))
     firearm_ids = _firearms_of(conn, list(comps.values()))
     wanted = sorted({f for f in firearm_ids.values() if f is not None})
