@@ -73,3 +73,30 @@ def test_global_options_before_and_after_mean_the_same(run_cli, tmp_path):
     after = run_cli("refs", "list", "--json", "--db", tmp_path / "a.db", "--operator", "alice")
     assert before.exit_code == after.exit_code == 0
     assert before.stdout == after.stdout
+
+
+def test_command_areas_map_every_command_to_the_module_that_registers_it():
+    import typer.main
+
+    from firetrace.cli import AREAS, COMMAND_AREAS, build_app
+
+    for area in AREAS:
+        commands = set(typer.main.get_command(build_app((area,))).commands)
+        assert commands == {c for c, a in COMMAND_AREAS.items() if a == area}, area
+
+
+def test_help_lists_every_command(run_cli):
+    from firetrace.cli import COMMAND_AREAS
+
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    for command in COMMAND_AREAS:
+        assert command in result.stdout
+
+
+def test_command_is_found_after_global_options():
+    from firetrace.cli import command_name
+
+    assert command_name(["--db", "x.db", "--operator", "trace", "trace", "S"]) == "trace"
+    assert command_name(["--version"]) is None
+    assert command_name(["scan", "--db", "y"]) == "scan"

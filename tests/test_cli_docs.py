@@ -11,7 +11,7 @@ REGENERATE = [
     sys.executable,
     "-m",
     "typer",
-    "firetrace.cli",
+    "firetrace.cli.full",
     "utils",
     "docs",
     "--name",

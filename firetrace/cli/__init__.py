@@ -2,30 +2,44 @@
 its own module (``firetrace.cli.<area>``); commands parse options, call one
 library function and render the result. Heavy modules (numpy, trimesh) are
 imported inside the commands that need them so that start-up stays fast.
+
+For the same reason :func:`main` builds an app holding only the area of the
+command being run (``firetrace trace`` never imports or builds the scan, audit
+or report commands); ``--help``, an unknown command and ``firetrace.cli.app``
+(for Python users and the generated docs) get every area.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from importlib import import_module
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from firetrace import __version__
-from firetrace.cli import audit, detect, forensics, refs, registry, report, serials
 from firetrace.cli.common import DbOpt, OperatorOpt, PurposeOpt, err_console
 from firetrace.errors import FiretraceError
 
-app = typer.Typer(
-    name="firetrace",
-    help="Firearms marking, record-keeping and tracing; finding 3D-printable firearm "
-    "design files on seized media.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# Top-level command -> the module that registers it (tests check this stays true).
+COMMAND_AREAS = {
+    "import": "registry",
+    "trace": "registry",
+    "demo": "registry",
+    "dupes": "serials",
+    "inspect": "detect",
+    "scan": "forensics",
+    "refs": "refs",
+    "audit": "audit",
+    "backup": "audit",
+    "check": "audit",
+    "correct": "audit",
+    "report": "report",
+}
+AREAS = ("registry", "serials", "detect", "forensics", "refs", "audit", "report")
+# Global options that take a value, to find the command name after them in argv.
+_VALUE_OPTIONS = {"--db", "--operator", "--purpose"}
 
 
 def _version(value: bool) -> None:
@@ -34,7 +48,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _global(
     ctx: typer.Context,
     db: DbOpt = None,
@@ -48,14 +61,48 @@ def _global(
     ctx.obj = {"db": db, "operator": operator, "purpose": purpose}
 
 
-for _area in (registry, serials, detect, forensics, refs, audit, report):
-    _area.register(app)
+def build_app(areas: tuple[str, ...] = AREAS) -> typer.Typer:
+    """The firetrace app with the commands of ``areas`` registered."""
+    application = typer.Typer(
+        name="firetrace",
+        help="Firearms marking, record-keeping and tracing; finding 3D-printable firearm "
+        "design files on seized media.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    application.callback()(_global)
+    for area in areas:
+        import_module(f"firetrace.cli.{area}").register(application)
+    return application
+
+
+def command_name(argv: list[str]) -> str | None:
+    """The command word in ``argv``, skipping global options and their values."""
+    args = iter(argv)
+    for arg in args:
+        if arg in _VALUE_OPTIONS:
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def __getattr__(name: str):
+    if name == "app":  # the full app, built on first use
+        application = build_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: no traceback for expected failures."""
+    args = sys.argv[1:] if argv is None else argv
+    area = COMMAND_AREAS.get(command_name(args) or "")
+    application = build_app((area,)) if area else build_app()
     try:
-        app(args=argv, prog_name="firetrace")
+        application(args=args, prog_name="firetrace")
     except FiretraceError as exc:
         err_console.print(
             f"[bold red]firetrace:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
@@ -68,4 +115,4 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
 
 
-__all__ = ["app", "main", "Path"]
+__all__ = ["app", "build_app", "main", "COMMAND_AREAS"]
