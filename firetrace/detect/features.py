@@ -130,7 +130,9 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
     k_hi = np.minimum(np.floor(z.max(axis=1) - 0.5).astype(np.int64), n2 - 1)
     per_triangle = np.maximum(k_hi - k_lo + 1, 0)
     total = int(per_triangle.sum())
-    counts = np.zeros(n2 * n1 * (n0 + 1), dtype=np.int32)
+    # crossings are counted per cell with the scan-line (x) axis outermost, so the
+    # running parity below is a sum of whole planes rather than of short rows
+    counts = np.zeros(n2 * n1 * (n0 + 1), dtype=np.int64)
     starts = np.cumsum(per_triangle) - per_triangle
     edge_a, edge_b = np.array([0, 1, 2]), np.array([1, 2, 0])
     for begin in range(0, total, chunk):
@@ -146,11 +148,13 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
         with np.errstate(divide="ignore", invalid="ignore"):
             t = np.where(crossing, (plane[:, None] - a[:, :, 2]) / dz, 0.0)
         points = a[:, :, :2] + t[:, :, None] * (b[:, :, :2] - a[:, :, :2])
-        order = np.argsort(~crossing, axis=1, kind="stable")[:, :2]
+        # with exactly two crossed edges: the first and the last crossed one
+        first_edge = np.argmax(crossing, axis=1)
+        last_edge = 2 - np.argmax(crossing[:, ::-1], axis=1)
         rows = np.arange(len(pair))
         keep = crossing.sum(axis=1) == 2
-        p = points[rows, order[:, 0]][keep]
-        q = points[rows, order[:, 1]][keep]
+        p = points[rows, first_edge][keep]
+        q = points[rows, last_edge][keep]
         layer = plane_index[keep]
         y_lo = np.minimum(p[:, 1], q[:, 1])
         y_hi = np.maximum(p[:, 1], q[:, 1])
@@ -166,21 +170,25 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
         ps, qs = p[segment], q[segment]
         x = ps[:, 0] + (yc - ps[:, 1]) * (qs[:, 0] - ps[:, 0]) / (qs[:, 1] - ps[:, 1])
         column = np.clip(np.floor(x - 0.5).astype(np.int64) + 1, 0, n0)
-        flat = (layer[segment] * n1 + row) * (n0 + 1) + column
-        counts += np.bincount(flat, minlength=len(counts)).astype(np.int32)
-    counts = counts.reshape(n2, n1, n0 + 1)
-    parity = np.cumsum(counts, axis=2, dtype=np.int32) & 1
-    consistent = parity[:, :, n0] == 0
-    solid = parity[:, :, :n0].astype(bool)
+        flat = (column * n2 + layer[segment]) * n1 + row
+        counts += np.bincount(flat, minlength=len(counts))
+    counts = counts.reshape(n0 + 1, n2, n1)
+    # only the parity matters, which a wrapping uint8 sum keeps
+    parity = counts.astype(np.uint8)
+    for x in range(1, n0 + 1):
+        np.add(parity[x], parity[x - 1], out=parity[x])
+    parity &= 1
+    consistent = parity[n0] == 0
+    solid = parity[:n0].view(bool)
     if not consistent.all():
         # a row whose crossings do not pair up passes through a gap in the surface;
         # filling it between its first and last crossing never invents a hole
-        crossed = counts[:, :, :n0] > 0
-        after_first = np.cumsum(crossed, axis=2) > 0
-        before_last = np.cumsum(counts[:, :, ::-1] > 0, axis=2)[:, :, ::-1][:, :, 1:] > 0
+        crossed = counts[:n0] > 0
+        after_first = np.cumsum(crossed, axis=0) > 0
+        before_last = np.cumsum(counts[::-1] > 0, axis=0)[::-1][1:] > 0
         hull = after_first & before_last
-        solid = np.where(consistent[:, :, None], solid, hull)
-    return np.ascontiguousarray(solid.transpose(2, 1, 0))
+        solid = np.where(consistent[None, :, :], solid, hull)
+    return np.ascontiguousarray(solid.transpose(0, 2, 1))
 
 
 def _track_sections(labels, enclosed, axis, count, params):
