@@ -40,7 +40,7 @@ from firetrace.registry.validate import (
 )
 
 CHUNK_ROWS = 20_000
-IMPORT_CACHE_KIB = -65_536  # negative: KiB, so 64 MiB of page cache during an import
+IMPORT_CACHE_KIB = -32_768  # negative: KiB, so 32 MiB of page cache during an import
 # Bad rows kept in memory for display; all of them go to the --errors file.
 MAX_ERRORS_KEPT = 1_000
 MAX_WARNINGS_KEPT = 1_000
@@ -503,7 +503,6 @@ def import_batch(
         # large registry stay cached; memory stays bounded whatever the batch size.
         cache_before = conn.execute("PRAGMA cache_size").fetchone()[0]
         conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
-        conn.execute(f"PRAGMA temp.cache_size = {IMPORT_CACHE_KIB}")  # staging, sorts
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute("DROP TABLE IF EXISTS temp.staging")

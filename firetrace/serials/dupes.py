@@ -341,12 +341,12 @@ def _model_equals_serial(conn: sqlite3.Connection, scope: _Scope) -> list[DupeGr
 _HASH_BASE = 0x9E3779B97F4A7C15  # odd 64-bit multiplier (golden-ratio constant)
 
 
-def _fold_chunks(conn: sqlite3.Connection, scope: _Scope):
+def _fold_chunks(conn: sqlite3.Connection, scope: _Scope, chunk: int = _CHUNK):
     cur = conn.execute(
         f"SELECT id, maker_id, serial_fold FROM components WHERE {scope.sql}", scope.params
     )
     while True:
-        rows = cur.fetchmany(_CHUNK)
+        rows = cur.fetchmany(chunk)
         if not rows:
             return
         yield rows
@@ -400,7 +400,7 @@ def _transposition_groups(conn: sqlite3.Connection, scope: _Scope) -> list[DupeG
     return out
 
 
-def _transposition_pair_arrays(conn: sqlite3.Connection, scope: _Scope):
+def _transposition_pair_arrays(conn: sqlite3.Connection, scope: _Scope, chunk: int = _CHUNK):
     """(ids a, ids b, swap positions, makers) as numpy arrays, or None: every pair of
     records (one maker) whose folded serials are one adjacent swap apart.
 
@@ -423,7 +423,7 @@ def _transposition_pair_arrays(conn: sqlite3.Connection, scope: _Scope):
         return None
     powers = _powers(width)
     hashes, ids, makers, char_parts = [], [], [], []
-    for rows in _fold_chunks(conn, scope):
+    for rows in _fold_chunks(conn, scope, chunk):
         chars = _char_matrix([r[2] for r in rows], width)
         chunk_makers = np.fromiter((r[1] for r in rows), dtype=np.uint64, count=len(rows))
         hashes.append(_hashes(chunk_makers, chars, powers))
@@ -701,6 +701,9 @@ def find_duplicates(
 # registry for transpositions (seconds) instead of probing every swap of every
 # new serial (a seek each).
 BULK_CHECK = 20_000
+# The import hook hashes in smaller chunks than `dupes`: its peak memory (a few
+# wide numpy temporaries per chunk) stays small beside the import's own.
+_IMPORT_CHUNK = 25_000
 
 
 def groups_touching(
@@ -924,7 +927,7 @@ def _batch_findings(conn, new_ids, kinds: set[str], limit: int, findings: BatchF
             report(group)
         return
     # Many new serials: one hashed pass over the registry's control components.
-    found = _transposition_pair_arrays(conn, _Scope(False, None))
+    found = _transposition_pair_arrays(conn, _Scope(False, None), _IMPORT_CHUNK)
     if found is None:
         return
     pairs_a, pairs_b, positions, makers_a = found
