@@ -49,7 +49,7 @@ def after_batch_import(
     for maker, (count, example) in sorted(found.internal.items(), key=lambda kv: -kv[1][0]):
         warnings.append(
             f"{count} transposition pair{'s' * (count != 1)} among this batch's own {maker} "
-            f"serials (sequential numbering), e.g. {example}; "
+            f"serials (as sequential numbering makes), e.g. {example}; "
             "`firetrace dupes --kinds transposition` lists them"
         )
     return warnings
