@@ -243,11 +243,23 @@ def _between_solids(solid: np.ndarray, axis: int) -> np.ndarray:
     """Voxels lying between the first and last solid voxel of their grid line along
     *axis* (none on a line without solid voxels)."""
     n = solid.shape[axis]
+    if axis < solid.ndim - 1:
+        # running OR of whole planes, forwards and backwards: contiguous and cheap
+        planes = np.moveaxis(solid, axis, 0)
+        after_first = np.empty(planes.shape, dtype=bool)
+        before_last = np.empty(planes.shape, dtype=bool)
+        after_first[0], before_last[-1] = planes[0], planes[-1]
+        for i in range(1, n):
+            np.logical_or(after_first[i - 1], planes[i], out=after_first[i])
+            np.logical_or(before_last[n - i], planes[n - 1 - i], out=before_last[n - 1 - i])
+        after_first &= before_last
+        return np.moveaxis(after_first, 0, axis)
+    # along the contiguous axis, the first and last solid index of each line
     index_type = np.int16 if n < 30000 else np.int32
     first = np.argmax(solid, axis=axis).astype(index_type)
     first[~solid.any(axis=axis)] = n  # no solid: no voxel can lie after the first one
     last = (n - 1 - np.argmax(np.flip(solid, axis=axis), axis=axis)).astype(index_type)
-    shape = [1, 1, 1]
+    shape = [1] * solid.ndim
     shape[axis] = n
     position = np.arange(n, dtype=index_type).reshape(shape)
     return (position >= np.expand_dims(first, axis)) & (position <= np.expand_dims(last, axis))
