@@ -189,3 +189,12 @@ def test_gltf_pointing_outside_is_not_followed():
 def test_step_without_header_section():
     record, _ = inspect_bytes(b"ISO-10303-21;\nDATA;\n#1=FOO();\n", "x.step")
     assert_error(record, "header")
+
+
+def test_parser_messages_spanning_lines_become_one_line():
+    # Found by the reader fuzz test: lxml's message for a broken XML declaration
+    # spans two lines, which would break JSONL/CSV rows and tables.
+    amf = b'<\x00xml version="1.0"?><amf unit="millimeter"><object id="0"></object></amf>'
+    record, _ = inspect_bytes(amf, "k.amf")
+    assert record["verdict"] == "error"
+    assert record["error"] and "\n" not in record["error"]

@@ -46,7 +46,8 @@ def _base_record(fmt: str | None) -> dict[str, Any]:
 
 
 def _error(record: dict, message: str) -> dict:
-    record.update(verdict="error", score=0.0, findings=[], error=message)
+    # One line, whatever the parser said: records go into JSONL, CSV and tables.
+    record.update(verdict="error", score=0.0, findings=[], error=" ".join(message.split()))
     return record
 
 
