@@ -137,7 +137,8 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
     total = int(per_triangle.sum())
     # crossings are counted per cell with the scan-line (x) axis outermost, so the
     # running parity below is a sum of whole planes rather than of short rows
-    counts = np.zeros(n2 * n1 * (n0 + 1), dtype=np.int64)
+    cells = n2 * n1 * (n0 + 1)
+    counts = None  # the first chunk's bincount becomes the array (no zero-fill and add)
     starts = np.cumsum(per_triangle) - per_triangle
     edge_a, edge_b = np.array([0, 1, 2]), np.array([1, 2, 0])
     for begin in range(0, total, chunk):
@@ -176,7 +177,13 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
         x = ps[:, 0] + (yc - ps[:, 1]) * (qs[:, 0] - ps[:, 0]) / (qs[:, 1] - ps[:, 1])
         column = np.clip(np.floor(x - 0.5).astype(np.int64) + 1, 0, n0)
         flat = (column * n2 + layer[segment]) * n1 + row
-        counts += np.bincount(flat, minlength=len(counts))
+        found = np.bincount(flat, minlength=cells)
+        if counts is None:
+            counts = found
+        else:
+            counts += found
+    if counts is None:
+        counts = np.zeros(cells, dtype=np.int64)
     counts = counts.reshape(n0 + 1, n2, n1)
     # only the parity matters, which a wrapping uint8 sum keeps
     parity = counts.astype(np.uint8)
