@@ -75,3 +75,22 @@ def test_snapshot_sees_a_change(tmp_path, run_cli, db_path):
     batch2 = write_csv(tmp_path / "two.csv", [batch_row(serial="AB1235")])
     assert run_cli("import", batch2).exit_code == 0
     assert registry_snapshot(db_path) != before
+
+
+def test_fast_and_full_validation_paths_agree_on_every_sample_row():
+    # The fast path hands rejected rows to the full check, and the staging tuple
+    # (row key included) must be the same whichever path produced it, or a
+    # re-import could duplicate events.
+    from firetrace.paths import samples_dir
+    from firetrace.registry.readers import open_batch
+    from firetrace.registry.validate import COLUMNS, RowValidator, load_profile
+
+    for profile in ("iti", "eu", "us"):
+        with open_batch(samples_dir() / "batch.csv", known_columns=COLUMNS) as batch:
+            validator = RowValidator(batch.columns, load_profile(profile))
+            rows = [(line, values) for line, values, *_ in batch.rows]
+        assert len(rows) == 41
+        for line, values in rows:
+            fast = validator.validate(line, values)
+            assert isinstance(fast, tuple), (profile, line, fast)
+            assert fast == validator._full_check(line, values), (profile, line)

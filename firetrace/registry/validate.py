@@ -105,6 +105,35 @@ class Profile:
     source: Path = field(default=Path())
 
 
+def event_row_key(
+    maker_norm: str,
+    kind: str,
+    serial_norm: str,
+    event: str,
+    day: str,
+    party_norm: str | None,
+    party_licence: str | None,
+    reference: str | None,
+    notes: str | None,
+    firearm_key: str | None,
+) -> bytes:
+    """The digest that makes an event row unique: importing the same row twice,
+    through either validation path, adds it once."""
+    fields = (
+        maker_norm,
+        kind,
+        serial_norm,
+        event,
+        day,
+        party_norm or "",
+        party_licence or "",
+        reference or "",
+        notes or "",
+        firearm_key or "",
+    )
+    return _blake2b("\x1f".join(fields).encode(), digest_size=16).digest()
+
+
 def profile_names() -> list[str]:
     return sorted(p.stem for p in (rules_dir() / "marking").glob("*.toml"))
 
@@ -435,23 +464,18 @@ class RowValidator:
         reference = row[i_reference].strip() or None
         notes = row[i_notes].strip() or None
         serial_norm = keys[0]
-        row_key = _blake2b(
-            "\x1f".join(
-                (
-                    maker_norm,
-                    kind,
-                    serial_norm,
-                    event,
-                    day,
-                    party_norm or "",
-                    party_licence or "",
-                    reference or "",
-                    notes or "",
-                    firearm_key or "",
-                )
-            ).encode(),
-            digest_size=16,
-        ).digest()
+        row_key = event_row_key(
+            maker_norm,
+            kind,
+            serial_norm,
+            event,
+            day,
+            party_norm,
+            party_licence,
+            reference,
+            notes,
+            firearm_key,
+        )
         return (
             line,
             maker_norm,
@@ -619,23 +643,18 @@ class RowValidator:
         reference = get("reference") or None
         notes = get("notes") or None
         serial_norm = keys[0]
-        row_key = _blake2b(
-            "\x1f".join(
-                (
-                    maker_norm,
-                    kind,
-                    serial_norm,
-                    event,
-                    day,
-                    party_norm or "",
-                    party_licence or "",
-                    reference or "",
-                    notes or "",
-                    firearm_key or "",
-                )
-            ).encode(),
-            digest_size=16,
-        ).digest()
+        row_key = event_row_key(
+            maker_norm,
+            kind,
+            serial_norm,
+            event,
+            day,
+            party_norm,
+            party_licence,
+            reference,
+            notes,
+            firearm_key,
+        )
         return (
             line,
             maker_norm,
