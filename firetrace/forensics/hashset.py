@@ -8,7 +8,9 @@ label in its record's ``hashset`` field.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,33 +50,55 @@ class HashSet:
 
 
 def load_hashset(path: str | Path) -> HashSet:
-    """Read a hash set; a malformed line is an :class:`InputError` naming file and line."""
+    """Read a hash set, streaming (NSRL sets run to gigabytes); a malformed line is
+    an :class:`InputError` naming file and line."""
     path = Path(path)
+    hashset = HashSet(str(path))
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            lines = _numbered_lines(fh)
+            first = next(lines, None)
+            if first is None:
+                return hashset  # an empty set marks nothing
+            header = [c.strip().strip('"').lower() for c in _split_csv(path, *first)]
+            if any(_COLUMN_ALIASES.get(c) in _HEX for c in header):
+                _load_csv(path, header, lines, hashset)
+            else:
+                _load_lines(path, itertools.chain([first], lines), hashset)
     except FileNotFoundError:
         raise InputError("hash set file not found", path=str(path)) from None
     except UnicodeDecodeError:
         raise InputError("hash set is not UTF-8 text", path=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a hash set file", path=str(path)) from None
     except OSError as exc:
         raise InputError(exc.strerror or str(exc), path=str(path)) from None
-    hashset = HashSet(str(path))
-    lines = text.splitlines()
-    first = next((ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")), "")
-    header = [c.strip().strip('"').lower() for c in next(csv.reader([first]))] if first else []
-    if any(_COLUMN_ALIASES.get(c) in _HEX for c in header):
-        _load_csv(path, lines, hashset)
-    else:
-        _load_lines(path, lines, hashset)
     return hashset
 
 
-def _load_lines(path: Path, lines: list[str], hashset: HashSet) -> None:
-    for number, line in enumerate(lines, 1):
+MAX_LINE = 64 * 1024  # no digest line is longer; a longer one is not a hash set
+
+
+def _numbered_lines(fh) -> Iterator[tuple[int, str]]:
+    """(line number, text) of every line that is not blank or a # comment."""
+    for number, line in enumerate(fh, 1):
+        if len(line) > MAX_LINE:
+            raise InputError(f"line longer than {MAX_LINE} characters", path=fh.name, line=number)
         stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        parts = re.split(r"[\s,]+", stripped, maxsplit=1)
+        if stripped and not stripped.startswith("#"):
+            yield number, stripped
+
+
+def _split_csv(path: Path, number: int, line: str) -> list[str]:
+    try:
+        return next(csv.reader([line]))
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV ({exc})", path=str(path), line=number) from None
+
+
+def _load_lines(path: Path, lines: Iterable[tuple[int, str]], hashset: HashSet) -> None:
+    for number, line in lines:
+        parts = re.split(r"[\s,]+", line, maxsplit=1)
         digest = parts[0].strip('"').lower()
         if len(digest) != 64 or not _HEX_RE.match(digest):
             raise InputError("expected a SHA-256 (64 hex digits)", path=str(path), line=number)
@@ -82,13 +106,14 @@ def _load_lines(path: Path, lines: list[str], hashset: HashSet) -> None:
         hashset.entries["sha256"][digest] = label or Path(path).name
 
 
-def _load_csv(path: Path, lines: list[str], hashset: HashSet) -> None:
-    rows = csv.reader(ln for ln in lines if not ln.lstrip().startswith("#"))
-    header = [_COLUMN_ALIASES.get(c.strip().lower(), c.strip().lower()) for c in next(rows)]
-    for number, row in enumerate(rows, 2):
-        if not any(cell.strip() for cell in row):
-            continue
-        values = dict(zip(header, (c.strip() for c in row), strict=False))
+def _load_csv(
+    path: Path, header: list[str], lines: Iterable[tuple[int, str]], hashset: HashSet
+) -> None:
+    columns = [_COLUMN_ALIASES.get(c, c) for c in header]
+    for number, line in lines:
+        values = dict(
+            zip(columns, (c.strip() for c in _split_csv(path, number, line)), strict=False)
+        )
         label = values.get("label") or values.get("product") or Path(path).name
         for algo, width in _HEX.items():
             digest = values.get(algo, "").lower()
