@@ -221,73 +221,80 @@ def _listing(members: list[Member], attr: str = "serial") -> str:
     return " / ".join(seen)
 
 
+@dataclass(frozen=True)
+class _KeyKind:
+    """A dupes kind found by grouping on one key: records sharing ``key`` form a
+    group when ``keep`` holds for it; ``detail`` explains the group."""
+
+    kind: str
+    key: Callable[[Member], object]
+    keep: Callable[[list[Member]], bool]
+    detail: Callable[[list[Member]], str]
+
+
+_KEY_KINDS = (
+    _KeyKind(
+        "exact",
+        lambda m: (m.maker_id, m.serial.strip()),
+        lambda g: True,
+        lambda g: f"serial {g[0].serial.strip()} recorded {len(g)} times for {g[0].manufacturer}",
+    ),
+    _KeyKind(
+        "normalized",
+        lambda m: (m.maker_id, m.norm0),
+        lambda g: _distinct(g, lambda m: m.serial.strip()) > 1,
+        lambda g: (
+            f"{_listing(g)} equal after case, separator and leading-zero folding "
+            f"({g[0].manufacturer})"
+        ),
+    ),
+    _KeyKind(
+        "confusable",
+        lambda m: (m.maker_id, m.fold0),
+        lambda g: _distinct(g, lambda m: m.norm0) > 1,
+        lambda g: (
+            f"{_listing(g)} equal after folding look-alike characters "
+            f"({_lookalike_note(g)}; {g[0].manufacturer})"
+        ),
+    ),
+    _KeyKind(
+        "embedded_letter",
+        lambda m: (m.maker_id, m.skel),
+        lambda g: _distinct(g, lambda m: m.fold0) > 1,
+        lambda g: (
+            f"{_listing(g)} equal once letters between digits are dropped ({g[0].manufacturer})"
+        ),
+    ),
+    _KeyKind(
+        "cross_manufacturer",
+        lambda m: m.norm0,
+        lambda g: _distinct(g, lambda m: m.maker_id) > 1,
+        lambda g: (
+            f"serial {g[0].norm0} used by {_distinct(g, lambda m: m.maker_id)} "
+            f"makers: {_listing(g, 'manufacturer')}"
+        ),
+    ),
+    _KeyKind(
+        "model_as_serial",
+        lambda m: (m.maker_id, m.norm0, m.type),
+        lambda g: len(g) >= 3,
+        lambda g: (
+            f"serial {g[0].norm0} on {len(g)} {g[0].manufacturer} records of "
+            f"type {g[0].type or 'unknown'}: a model number typed as a serial?"
+        ),
+    ),
+)
+
+
 def _key_groups(members: list[Member], kinds: set[str]) -> list[DupeGroup]:
     out: list[DupeGroup] = []
-    if "exact" in kinds:
-        for g in _group_by(members, lambda m: (m.maker_id, m.serial.strip())):
-            out.append(
-                DupeGroup(
-                    "exact",
-                    g,
-                    f"serial {g[0].serial.strip()} recorded {len(g)} times for {g[0].manufacturer}",
-                )
+    for spec in _KEY_KINDS:
+        if spec.kind in kinds:
+            out.extend(
+                DupeGroup(spec.kind, g, spec.detail(g))
+                for g in _group_by(members, spec.key)
+                if spec.keep(g)
             )
-    if "normalized" in kinds:
-        for g in _group_by(members, lambda m: (m.maker_id, m.norm0)):
-            if _distinct(g, lambda m: m.serial.strip()) > 1:
-                out.append(
-                    DupeGroup(
-                        "normalized",
-                        g,
-                        f"{_listing(g)} equal after case, separator and leading-zero folding "
-                        f"({g[0].manufacturer})",
-                    )
-                )
-    if "confusable" in kinds:
-        for g in _group_by(members, lambda m: (m.maker_id, m.fold0)):
-            if _distinct(g, lambda m: m.norm0) > 1:
-                out.append(
-                    DupeGroup(
-                        "confusable",
-                        g,
-                        f"{_listing(g)} equal after folding look-alike characters "
-                        f"({_lookalike_note(g)}; {g[0].manufacturer})",
-                    )
-                )
-    if "embedded_letter" in kinds:
-        for g in _group_by(members, lambda m: (m.maker_id, m.skel)):
-            if _distinct(g, lambda m: m.fold0) > 1:
-                out.append(
-                    DupeGroup(
-                        "embedded_letter",
-                        g,
-                        f"{_listing(g)} equal once letters between digits are dropped "
-                        f"({g[0].manufacturer})",
-                    )
-                )
-    if "cross_manufacturer" in kinds:
-        for g in _group_by(members, lambda m: m.norm0):
-            if _distinct(g, lambda m: m.maker_id) > 1:
-                makers = _listing(g, "manufacturer")
-                out.append(
-                    DupeGroup(
-                        "cross_manufacturer",
-                        g,
-                        f"serial {g[0].norm0} used by {_distinct(g, lambda m: m.maker_id)} "
-                        f"makers: {makers}",
-                    )
-                )
-    if "model_as_serial" in kinds:
-        for g in _group_by(members, lambda m: (m.maker_id, m.norm0, m.type)):
-            if len(g) >= 3:
-                out.append(
-                    DupeGroup(
-                        "model_as_serial",
-                        g,
-                        f"serial {g[0].norm0} on {len(g)} {g[0].manufacturer} records of "
-                        f"type {g[0].type or 'unknown'}: a model number typed as a serial?",
-                    )
-                )
     return out
 
 
