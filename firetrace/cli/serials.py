@@ -57,22 +57,17 @@ def _parse_kinds(kinds: str | None, max_distance: int | None) -> list[str]:
 def _write_csv(path: Path, report) -> None:
     import csv
 
-    from firetrace.errors import InputError
+    from firetrace.atomicfile import atomic_output
 
-    try:
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(
-                ["group", "kind", "id", "serial", "manufacturer", "component", "detail"]
-            )
-            for number, group in enumerate(report.groups, 1):
-                for m in group.members:
-                    writer.writerow(
-                        [number, group.kind, m.id, m.serial, m.manufacturer, m.component,
-                         group.detail]
-                    )  # fmt: skip
-    except OSError as exc:
-        raise InputError(f"cannot write CSV: {exc.strerror}", path=str(path)) from exc
+    with atomic_output(path, newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["group", "kind", "id", "serial", "manufacturer", "component", "detail"])
+        for number, group in enumerate(report.groups, 1):
+            for m in group.members:
+                writer.writerow(
+                    [number, group.kind, m.id, m.serial, m.manufacturer, m.component,
+                     group.detail]
+                )  # fmt: skip
 
 
 def _render(report, show: int) -> None:

@@ -186,6 +186,8 @@ def case_document(records: list[dict], manifest: dict) -> dict:
 
 
 def write_case(path: str | Path, records: list[dict], manifest: dict) -> None:
-    with open(path, "w", encoding="utf-8", errors="backslashreplace") as fh:
+    from firetrace.atomicfile import atomic_output
+
+    with atomic_output(path, errors="backslashreplace") as fh:
         json.dump(case_document(records, manifest), fh, indent=2, ensure_ascii=False)
         fh.write("\n")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 from firetrace.errors import InputError
@@ -154,14 +153,15 @@ def load_resume(path: str | Path) -> tuple[set[str], list[dict]]:
         done = {unit_of(r["path"]) for r in records}
     whole = [r for r in records if unit_of(r["path"]) in done]
     if torn or len(whole) != len(records):
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as fh:
-            fh.write("".join(dumps(r) + "\n" for r in whole))
-        os.replace(tmp, path)
+        from firetrace.atomicfile import atomic_write_text
+
+        atomic_write_text(path, "".join(dumps(r) + "\n" for r in whole), errors="backslashreplace")
     return done, whole
 
 
 def write_json(path: str | Path, document: dict) -> None:
-    with open(path, "w", encoding="utf-8", errors="backslashreplace") as fh:
+    from firetrace.atomicfile import atomic_output
+
+    with atomic_output(path, errors="backslashreplace") as fh:
         json.dump(document, fh, indent=2, ensure_ascii=False, default=str)
         fh.write("\n")

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from firetrace.atomicfile import atomic_write_text
 from firetrace.errors import FiretraceError, InputError
 
 BUNDLE_FORMAT = "firetrace-refs-bundle"
@@ -89,10 +90,7 @@ def export_bundle(
             raise FiretraceError("the reference library is empty: nothing to export")
         changed.extend(row["id"] for row in rows)
         text = json.dumps(build_bundle(rows), indent=1, ensure_ascii=False) + "\n"
-        try:
-            Path(bundle_path).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(exc.strerror or str(exc), path=str(bundle_path)) from exc
+        atomic_write_text(bundle_path, text)
     return {
         "bundle": str(bundle_path),
         "count": len(rows),

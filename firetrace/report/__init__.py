@@ -10,13 +10,13 @@ a network.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from firetrace.errors import InputError, UsageError
+from firetrace.atomicfile import atomic_write_text
+from firetrace.errors import UsageError
 
 
 @dataclass
@@ -109,13 +109,7 @@ def build_report(
         purpose=purpose,
     )
     page = render_page(context, cards)
-    partial = output.with_name(output.name + ".partial")
-    try:
-        partial.write_text(page, encoding="utf-8")
-        os.replace(partial, output)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise InputError(f"cannot write the report ({exc.strerror})", path=str(output)) from None
+    atomic_write_text(output, page)
     drawn = sum(1 for c in cards if c.views)
     return ReportSummary(
         output=str(output),
