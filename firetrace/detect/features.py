@@ -196,8 +196,8 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
         # a row whose crossings do not pair up passes through a gap in the surface;
         # filling it between its first and last crossing never invents a hole
         crossed = counts[:n0] > 0
-        after_first = np.cumsum(crossed, axis=0) > 0
-        before_last = np.cumsum(counts[::-1] > 0, axis=0)[::-1][1:] > 0
+        after_first = np.logical_or.accumulate(crossed, axis=0)
+        before_last = np.logical_or.accumulate(counts[::-1] > 0, axis=0)[::-1][1:]
         hull = after_first & before_last
         solid = np.where(consistent[None, :, :], solid, hull)
     return np.ascontiguousarray(solid.transpose(0, 2, 1))
@@ -211,10 +211,12 @@ def _track_sections(labels, enclosed, axis, count, params):
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    section = np.where(enclosed, labels, 0)
-    area = np.bincount(section.ravel(), minlength=count + 1)
+    section = labels * enclosed  # a product, not np.where: no branch per voxel
+    # counting only the enclosed voxels gives the same areas (label 0 aside, unused)
+    area = np.bincount(labels[enclosed], minlength=count + 1)
     along = np.moveaxis(section, axis, 0)
-    both = (along[:-1] > 0) & (along[1:] > 0)
+    inside = np.moveaxis(enclosed, axis, 0)
+    both = inside[:-1] & inside[1:]
     first, second = along[:-1][both], along[1:][both]
     if len(first):
         key = first.astype(np.int64) * (count + 1) + second
@@ -232,19 +234,29 @@ def _track_sections(labels, enclosed, axis, count, params):
     _, tube_of = connected_components(graph, directed=False)
     present = area > 0
     present[0] = False
-    relabel = np.zeros(tube_of.max() + 1, dtype=np.int64)
+    relabel = np.zeros(tube_of.max() + 1, dtype=np.int32)
     used = np.unique(tube_of[present])
     relabel[used] = np.arange(1, len(used) + 1)
-    tube_label = np.where(present, relabel[tube_of], 0)
-    return tube_label[section], len(used)
+    tube_label = np.where(present, relabel[tube_of], 0).astype(np.int32)
+    # voxels per tube from the section areas: no pass over the grid
+    sizes = np.bincount(tube_label, weights=area, minlength=len(used) + 1)
+    sizes[0] = 0
+    return np.take(tube_label, section), len(used), sizes
 
 
 def _bounding_window(mask: np.ndarray) -> tuple[slice, ...] | None:
     """The smallest box holding every set voxel of *mask* (None when none is set)."""
+    # two passes over the grid (an OR of whole planes, then of whole rows), the rest
+    # on their small projections
+    plane = mask.any(axis=0)
+    rows = mask.reshape(mask.shape[0], -1).any(axis=1)
+    projections = [rows] + [
+        plane.any(axis=tuple(d for d in range(plane.ndim) if d != axis))
+        for axis in range(plane.ndim)
+    ]
     window = []
-    for axis in range(mask.ndim):
-        others = tuple(d for d in range(mask.ndim) if d != axis)
-        present = np.flatnonzero(mask.any(axis=others))
+    for present in projections:
+        present = np.flatnonzero(present)
         if not len(present):
             return None
         window.append(slice(int(present[0]), int(present[-1]) + 1))
@@ -281,18 +293,18 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
     """Straight holes along each grid axis: empty voxels enclosed in their slice."""
     from scipy import ndimage
 
-    empty = ~solid
     holes: list[dict] = []
     min_vox = max(1.0, params["min_hole_diameter_mm"] / resolution)
     between = [_between_solids(solid, d) for d in range(3)]
+    buffer = np.empty(solid.shape, dtype=bool)
     for axis in range(3):
         in_plane = [d for d in range(3) if d != axis]
         # an empty voxel enclosed in its slice has solid on both sides along each
         # in-plane axis; only the box around such candidates (grown by one voxel in
         # the plane, so a region leaving it still touches its edge) is labelled
-        candidates = empty & between[in_plane[0]] & between[in_plane[1]]
+        candidates = np.logical_and(between[in_plane[0]], between[in_plane[1]], out=buffer)
+        np.greater(candidates, solid, out=candidates)  # and empty
         region = _bounding_window(candidates)
-        del candidates
         if region is None:
             continue
         region = tuple(
@@ -303,7 +315,7 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
         index = [slice(None)] * 3
         index[axis] = 1
         structure[tuple(index)] = ndimage.generate_binary_structure(2, 1)
-        labels, count = ndimage.label(empty[region], structure=structure)
+        labels, count = ndimage.label(~solid[region], structure=structure)
         if count == 0:
             continue
         border = np.zeros(count + 1, dtype=bool)
@@ -312,23 +324,23 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
             for end in (0, -1):
                 face = [slice(None)] * 3
                 face[other] = end
-                border[np.unique(labels[tuple(face)])] = True
+                border[labels[tuple(face)]] = True
         if border[1:].all():
             continue  # every empty region reaches its slice's edge: nothing enclosed
-        enclosed = ~border[labels]  # label 0 (solid) is marked as border above
+        # label 0 (solid) is marked as border above; a uint8 table is the cheapest lookup
+        enclosed = np.take((~border).view(np.uint8), labels).view(bool)
         window = _bounding_window(enclosed)
         if window is None:
             continue
         # everything below runs on the box around the enclosed voxels only, which
         # is usually a small part of the grid (a bore in a tube, pin holes in a block)
-        components, n_components = _track_sections(
+        components, n_components, sizes = _track_sections(
             labels[window], enclosed[window], axis, count, params
         )
         del labels, enclosed
         if n_components == 0:
             continue
         offset = [w.start + r.start for w, r in zip(window, region, strict=True)]
-        sizes = np.bincount(components.ravel(), minlength=n_components + 1)
         for label, local_box in enumerate(ndimage.find_objects(components), start=1):
             if local_box is None:
                 continue
