@@ -308,6 +308,34 @@ def _between_solids(solid: np.ndarray, axis: int) -> np.ndarray:
     return (position >= np.expand_dims(first, axis)) & (position <= np.expand_dims(last, axis))
 
 
+# per byte value: index of its first and of its last set bit (big-endian bit order,
+# as np.packbits writes; 0 for the empty byte, which is never looked up)
+_FIRST_BIT = np.array([8 - v.bit_length() if v else 0 for v in range(256)], dtype=np.int16)
+_LAST_BIT = np.array(
+    [7 - (v & -v).bit_length() + 1 if v else 0 for v in range(256)], dtype=np.int16
+)
+
+
+def _between_packed_last(packed: np.ndarray) -> np.ndarray:
+    """_between_solids along the last axis, from and to a grid bit-packed along it:
+    the first and last set bit of each line come from its first and last non-zero
+    byte, and each output byte is a mask of the bits within that span."""
+    n_bytes = packed.shape[-1]
+    nonzero = packed != 0
+    first_byte = np.argmax(nonzero, axis=-1)
+    last_byte = n_bytes - 1 - np.argmax(nonzero[..., ::-1], axis=-1)
+    first_value = np.take_along_axis(packed, first_byte[..., None], axis=-1)[..., 0]
+    last_value = np.take_along_axis(packed, last_byte[..., None], axis=-1)[..., 0]
+    index_type = np.int16 if n_bytes < 4000 else np.int32
+    first = (8 * first_byte + _FIRST_BIT[first_value]).astype(index_type)
+    last = (8 * last_byte + _LAST_BIT[last_value]).astype(index_type)
+    first[first_value == 0] = 8 * n_bytes  # a line without solid: an empty span
+    byte_start = 8 * np.arange(n_bytes, dtype=index_type)
+    skip = np.clip(first[..., None] - byte_start, 0, 8)  # leading bits before the span
+    keep = np.clip(last[..., None] - byte_start + 1, 0, 8)  # bits up to the span's end
+    return ((255 >> skip) & (255 ^ (255 >> keep))).astype(np.uint8)
+
+
 def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]:
     """Straight holes along each grid axis: empty voxels enclosed in their slice."""
     from scipy import ndimage
@@ -321,7 +349,7 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
     between = [
         _between_solids(packed, 0),
         _between_solids(packed, 1),
-        np.packbits(_between_solids(solid, 2), axis=2),
+        _between_packed_last(packed),
     ]
     not_solid = ~packed
     buffer = np.empty(packed.shape, dtype=np.uint8)
