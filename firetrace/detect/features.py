@@ -266,11 +266,11 @@ def _bounding_window(mask: np.ndarray) -> tuple[slice, ...] | None:
 def _packed_window(mask: np.ndarray, n: int) -> tuple[slice, ...] | None:
     """The smallest box holding every set bit of *mask*, a grid bit-packed along its
     last axis (of *n* voxels) with np.packbits (None when no bit is set)."""
-    plane = mask.any(axis=0)
+    plane = np.bitwise_or.reduce(mask, axis=0)  # an OR of whole planes, bits kept
     projections = [
         mask.reshape(mask.shape[0], -1).any(axis=1),
         plane.any(axis=1),
-        np.unpackbits(np.bitwise_or.reduce(mask, axis=(0, 1)), count=n).view(bool),
+        np.unpackbits(np.bitwise_or.reduce(plane, axis=0), count=n).view(bool),
     ]
     window = []
     for present in projections:
