@@ -19,8 +19,22 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSI
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
-@pytest.mark.parametrize("kill_after", [0.8, 2.5])
-def test_sigkill_mid_import_leaves_registry_as_before(tmp_path, run_cli, db_path, kill_after):
+def _wait_for_wal(db_path: Path, proc: subprocess.Popen, min_bytes: int) -> None:
+    """Until the import has written ``min_bytes`` of its transaction to the WAL
+    (kill points tied to progress, not to wall time, so speed cannot flake them)."""
+    wal = Path(str(db_path) + "-wal")
+    start = wal.stat().st_size if wal.exists() else 0
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if wal.exists() and wal.stat().st_size >= start + min_bytes:
+            return
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("kill_at_wal_bytes", [64 * 1024, 4 * 1024 * 1024])
+def test_sigkill_mid_import_leaves_registry_as_before(
+    tmp_path, run_cli, db_path, kill_at_wal_bytes
+):
     sys.path.insert(0, str(BENCHMARKS))
     try:
         from _registry_gen import write_batch
@@ -31,13 +45,14 @@ def test_sigkill_mid_import_leaves_registry_as_before(tmp_path, run_cli, db_path
     assert run_cli("import", samples_dir() / "batch.csv").exit_code == 0
     before = registry_snapshot(db_path)
 
+    assert not Path(str(db_path) + "-wal").exists()  # every earlier connection closed
     proc = subprocess.Popen(
         [sys.executable, "-m", "firetrace", "import", str(big), "--db", str(db_path)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=Path(__file__).resolve().parent.parent,
     )
-    time.sleep(kill_after)
+    _wait_for_wal(db_path, proc, kill_at_wal_bytes)
     still_running = proc.poll() is None
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
