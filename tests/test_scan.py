@@ -502,3 +502,21 @@ def test_error_naming_a_markup_like_path_is_one_line(tmp_path, run_cli):
     assert result.exit_code == 2
     assert f"{tmp_path}/[/]nope: evidence path not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_output_folders_are_created_and_a_bad_one_is_a_clean_error(tmp_path, run_cli):
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    (evidence / "a.stl").write_bytes(block_stl())
+    out = tmp_path / "results" / "case-17" / "scan.jsonl"
+    result = run_cli("scan", evidence, "--jsonl", out, "--case", tmp_path / "x" / "c.jsonld",
+                     "--workers", "1")  # fmt: skip
+    assert result.exit_code in (0, 1), result.stderr
+    assert out.exists() and out.with_name("scan.manifest.json").exists()
+    assert (tmp_path / "x" / "c.jsonld").exists()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run_cli("scan", evidence, "--jsonl", blocker / "scan.jsonl", "--workers", "1")
+    assert result.exit_code == 2
+    assert "cannot create the output folder" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -112,6 +112,23 @@ def _refuse_outputs_in_evidence(roots: list[str], outputs: list) -> None:
             )
 
 
+def _make_output_folders(outputs: list) -> None:
+    """Create the folders the results go into (``--jsonl out/scan.jsonl``), before
+    any evidence is read, so a bad output path fails at once and cleanly."""
+    for output in outputs:
+        if output is None:
+            continue
+        folder = Path(output).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot create the output folder: {exc.strerror or exc}", path=str(output)
+            ) from None
+        if not os.access(folder, os.W_OK):
+            raise InputError("output folder is not writable", path=str(output))
+
+
 def _sha256_of(path) -> str:
     from firetrace.forensics.hashing import hash_stream
 
@@ -146,6 +163,7 @@ def run_scan(
             raise UsageError("--resume continues the JSONL it names; give --jsonl the same file")
         jsonl = options.resume
     _refuse_outputs_in_evidence(options.roots, [jsonl, options.csv, options.case])
+    _make_output_folders([jsonl, options.csv, options.case])
     limits = limits or load_limits(options.rules_dir, max_depth=options.max_depth)
     if analyser is None:
         from firetrace.forensics.analysis import EngineAnalyser
