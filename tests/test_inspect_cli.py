@@ -99,3 +99,13 @@ def test_names_from_the_file_are_shown_literally_not_as_markup(run_cli, tmp_path
     assert result.exit_code == 0
     assert "[a]_knob.obj" in result.stdout
     assert "[red]fake verdict[/red]" in result.stdout
+
+
+def test_fifo_is_refused_without_being_opened(run_cli, tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.stl"
+    os.mkfifo(fifo)  # opening it for reading would block forever
+    result = run_cli("inspect", fifo)
+    assert result.exit_code == 2
+    assert "not a regular file" in result.stderr
