@@ -21,6 +21,7 @@ from firetrace.cli.common import (
     settings,
 )
 from firetrace.errors import InputError
+from firetrace.inputs import regular_file
 
 RulesOpt = Annotated[
     Path | None,
@@ -141,8 +142,7 @@ def inspect_command(
         raise InputError("no such file", path=str(file))
     if file.is_dir():
         raise InputError("is a folder (use 'firetrace scan' for folders)", path=str(file))
-    if not file.is_file():  # a FIFO or device would block or never end: never opened
-        raise InputError("not a regular file (FIFO, socket or device)", path=str(file))
+    regular_file(file)  # a FIFO or device would block or never end: never opened
     rule_set = load_rules(rules) if rules else None
     matcher = _matcher_for(settings(ctx, db, operator, purpose).db)
     record = inspect_file(file, rules=rule_set, matcher=matcher)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from firetrace.errors import InputError
+from firetrace.inputs import regular_file
 
 _HEX = {"md5": 32, "sha1": 40, "sha256": 64}
 _COLUMN_ALIASES = {
@@ -52,7 +53,7 @@ class HashSet:
 def load_hashset(path: str | Path) -> HashSet:
     """Read a hash set, streaming (NSRL sets run to gigabytes); a malformed line is
     an :class:`InputError` naming file and line."""
-    path = Path(path)
+    path = regular_file(path, missing="hash set file not found")
     hashset = HashSet(str(path))
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:

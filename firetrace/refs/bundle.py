@@ -30,6 +30,7 @@ from typing import Any
 
 from firetrace.atomicfile import atomic_write_text
 from firetrace.errors import FiretraceError, InputError
+from firetrace.inputs import regular_file
 
 BUNDLE_FORMAT = "firetrace-refs-bundle"
 BUNDLE_VERSION = 1
@@ -121,6 +122,7 @@ def parse_bundle(
     max_bytes = int(limits["max_bytes"]) if max_bytes is None else max_bytes
     max_refs = int(limits["max_references"]) if max_references is None else max_references
     max_label = int(limits["max_label_chars"])
+    regular_file(bundle_path, missing="bundle not found")
     try:
         size = Path(bundle_path).stat().st_size
         if size > max_bytes:

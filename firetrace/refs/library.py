@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from firetrace.errors import FiretraceError, InputError
+from firetrace.inputs import regular_file
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -77,7 +78,7 @@ def mesh_from_file(path: str | Path) -> trimesh.Trimesh:
     from firetrace.detect.sniff import sniff_format
     from firetrace.detect.units import resolve_units
 
-    path = Path(path)
+    path = regular_file(path)
     try:
         with open(path, "rb") as fh:
             size = stream_size(fh)

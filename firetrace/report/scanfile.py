@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from firetrace.errors import InputError
+from firetrace.inputs import regular_file
 
 VERDICTS = ("high", "review", "clear", "error")
 # Ordering for --min-verdict; "error" records are never "flagged" (they are
@@ -104,6 +105,7 @@ def _check_record(data: Any, where: str, line: int) -> dict[str, Any]:
 def read_records(jsonl: Path) -> tuple[list[ScanRecord], str]:
     """Records of a scan JSONL and the file's SHA-256 (quoted in the report)."""
     where = str(jsonl)
+    regular_file(jsonl, missing="scan results not found")
     try:
         raw = jsonl.read_bytes()
     except FileNotFoundError:
