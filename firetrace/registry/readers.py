@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from firetrace.errors import InputError
+from firetrace.inputs import regular_file
 
 # One physical line (and one CSV field) may not exceed this: bounds memory on
 # hostile input such as a multi-gigabyte line without a newline.
@@ -355,11 +356,7 @@ def open_batch(
     path: str | Path, *, known_columns: Sequence[str], ignore_unknown: bool = False
 ) -> Batch:
     """Open a batch file for streaming; raises InputError if it cannot be read at all."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("no such file", path=str(path))
-    if not path.is_file():
-        raise InputError("not a regular file", path=str(path))
+    path = regular_file(path)
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)
