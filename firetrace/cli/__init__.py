@@ -37,7 +37,7 @@ COMMAND_AREAS = {
     "correct": "audit",
     "report": "report",
 }
-AREAS = ("registry", "serials", "detect", "forensics", "refs", "audit", "report")
+AREAS = tuple(dict.fromkeys(COMMAND_AREAS.values()))  # in help order
 # Global options that take a value, to find the command name after them in argv.
 _VALUE_OPTIONS = {"--db", "--operator", "--purpose"}
 

@@ -162,8 +162,9 @@ def run_scan(
         if jsonl is not None and Path(jsonl).resolve() != Path(options.resume).resolve():
             raise UsageError("--resume continues the JSONL it names; give --jsonl the same file")
         jsonl = options.resume
-    _refuse_outputs_in_evidence(options.roots, [jsonl, options.csv, options.case])
-    _make_output_folders([jsonl, options.csv, options.case])
+    outputs = [jsonl, options.csv, options.case]
+    _refuse_outputs_in_evidence(options.roots, outputs)
+    _make_output_folders(outputs)
     limits = limits or load_limits(options.rules_dir, max_depth=options.max_depth)
     if analyser is None:
         from firetrace.forensics.analysis import EngineAnalyser
