@@ -87,3 +87,36 @@ def test_pattern_without_literals_is_bounded(conn, monkeypatch):
     cands = find_candidates(conn, "*5*", limit=0)  # no prefix or suffix to anchor on
     assert 0 < len(cands) <= 100
     assert find_candidates(conn, "*") == []  # nothing readable at all
+
+
+def test_search_counts_what_the_limit_left_out(conn):
+    from firetrace.serials.lookup import search
+
+    # QW000100 .. QW000199 all fit QW0001??: the data cannot rank them apart.
+    result = search(conn, "QW0001??", limit=5)
+    assert [c.serial for c in result.candidates] == [f"QW0001{n:02d}" for n in range(5)]
+    assert (result.more, result.more_tied, result.complete) == (95, 95, True)
+    assert search(conn, "QW0001??", limit=0).more == 0
+    # A look-alike reading ranks below the literal fits: left out, but not tied.
+    mixed = search(conn, "AB1?34", limit=1)
+    assert [c.serial for c in mixed.candidates] == ["AB1234"]
+    assert (mixed.more, mixed.more_tied) == (1, 1)  # AB1O34 fits the pattern as well
+
+
+def test_search_bound_makes_counts_lower_bounds(conn, monkeypatch):
+    from firetrace.serials import lookup
+
+    monkeypatch.setattr(lookup, "MAX_EXAMINED", 50)
+    result = lookup.search(conn, "QW00*", limit=10)
+    assert len(result.candidates) == 10 and result.more == 40 and not result.complete
+
+
+def test_trace_says_how_many_more_fit(db_path, conn, run_cli):
+    out = run_cli("trace", "QW0001??", "--limit", "3", "--db", db_path, "--json")
+    import json
+
+    doc = json.loads(out.stdout)
+    assert len(doc["matches"]) == 3
+    assert doc["more"] == {"matches": 97, "tied_with_last": 97, "complete": True}
+    text = run_cli("trace", "QW0001??", "--limit", "3", "--db", db_path).stdout
+    assert "97 more candidates not shown, 97 of them fitting exactly as well as match 3" in text

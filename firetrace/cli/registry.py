@@ -231,6 +231,17 @@ def render_trace(document: dict[str, Any]) -> None:
         console.print(
             _table("event timeline", ("date", "event", "component", "party", "reference"), rows)
         )
+    more = document.get("more") or {}
+    if more.get("matches"):
+        at_least = "" if more.get("complete", True) else "at least "
+        tied = more.get("tied_with_last", 0)
+        console.print(
+            f"{at_least}{more['matches']} more candidates not shown"
+            + (f", {tied} of them fitting exactly as well as match {len(matches)}" if tied else "")
+            + ": narrow with --manufacturer or --component, or raise --limit",
+            style="yellow",
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

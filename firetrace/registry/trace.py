@@ -296,9 +296,8 @@ def exact_candidates(
     *,
     manufacturer: str | None = None,
     component: str | None = None,
-    limit: int = 20,
 ) -> list:
-    """Only exact and normalised matches: one index seek on ``serial_norm``.
+    """Only exact and normalised matches, all of them: one index seek on ``serial_norm``.
 
     For a clean reading (``trace --exact``); the full search with look-alike,
     wildcard and fuzzy candidates is :func:`firetrace.serials.lookup.find_candidates`.
@@ -326,7 +325,7 @@ def exact_candidates(
             why = "equal after case, space and dash folding"
             found.append(Candidate(cid, serial, maker, kind, "normalized", 0.99, why))
     found.sort(key=lambda c: (c.match != "exact", c.manufacturer, c.component, c.serial))
-    return found[:limit]
+    return found
 
 
 def trace(
@@ -343,7 +342,9 @@ def trace(
 ) -> dict[str, Any]:
     """Trace ``query``; returns ``{"query": ..., "matches": [...]}`` per CONTRACT.
 
-    ``exact`` limits the search to exact and normalised matches. Each trace is
+    ``exact`` limits the search to exact and normalised matches. ``more`` says
+    how many candidates the limit left out and how many of those fit exactly as
+    well as the last match shown (``complete`` False: at least that many). Each trace is
     recorded in the audit log (its own small write transaction) unless ``audit``
     is False (used by the benchmark to measure the log's cost).
     """
@@ -351,12 +352,18 @@ def trace(
 
     conn = getattr(conn, "conn", conn)
     check_policy("trace", purpose)
+    from firetrace.serials import lookup
+
     if exact:
-        search = exact_candidates
+        found = exact_candidates(conn, query, manufacturer=manufacturer, component=component)
+        result = lookup.Search(found[:limit], more=max(0, len(found) - limit))
+        if result.more:
+            result.more_tied = sum(1 for c in found[limit:] if c.match == found[limit - 1].match)
     else:
-        from firetrace.serials.lookup import find_candidates as search
-    candidates = search(conn, query, manufacturer=manufacturer, component=component, limit=limit)
-    matches = describe_matches(conn, candidates)
+        result = lookup.search(
+            conn, query, manufacturer=manufacturer, component=component, limit=limit
+        )
+    matches = describe_matches(conn, result.candidates)
     if audit:
         from firetrace.audit import append_entry
 
@@ -386,4 +393,10 @@ def trace(
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-    return {"query": query, "exact": exact, "matches": matches}
+    more = {"matches": result.more, "tied_with_last": result.more_tied}
+    return {
+        "query": query,
+        "exact": exact,
+        "matches": matches,
+        "more": more | {"complete": result.complete},
+    }

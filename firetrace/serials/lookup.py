@@ -79,8 +79,11 @@ def _fetch(
     params: Iterable,
     maker_ids: list[int] | None,
     component: str | None,
-    cap: int = MAX_EXAMINED,
+    cap: int | None = None,
+    bounded: list[bool] | None = None,
 ) -> list[_Row]:
+    """Rows of ``where`` (at most ``cap``); appends True to ``bounded`` when the
+    cap cut the result short, so callers can say their counts are lower bounds."""
     sql = (
         "SELECT c.id, c.serial, c.serial_norm, c.serial_fold, p.name, c.kind "
         "FROM components c JOIN parties p ON p.id = c.maker_id WHERE " + where
@@ -92,8 +95,12 @@ def _fetch(
     if component:
         sql += " AND c.kind = ?"
         params.append(component)
+    cap = MAX_EXAMINED if cap is None else cap
     sql += f" LIMIT {int(cap)}"
-    return [_Row(*r) for r in conn.execute(sql, params)]
+    rows = [_Row(*r) for r in conn.execute(sql, params)]
+    if bounded is not None and len(rows) >= cap:
+        bounded.append(True)
+    return rows
 
 
 def _in_list(values: list) -> str:
@@ -337,6 +344,7 @@ def _direct_and_fuzzy(
     maker_ids: list[int] | None,
     component: str | None,
     want: int = 20,
+    bounded: list[bool] | None = None,
 ) -> tuple[dict[int, Candidate], dict[int, str]]:
     """Exact, normalised, confusable and fuzzy candidates, and the serials (as
     normalised) of the ones whose ``why`` is still to be written: scoring needs
@@ -351,7 +359,10 @@ def _direct_and_fuzzy(
 
     stripped = fold_leading_zeros(norm)
     padded = sorted({norm, stripped, *("0" * k + stripped for k in range(1, 5))})
-    for row in _fetch(conn, "c.serial_norm IN " + _in_list(padded), padded, maker_ids, component):
+    direct = _fetch(
+        conn, "c.serial_norm IN " + _in_list(padded), padded, maker_ids, component, bounded=bounded
+    )
+    for row in direct:
         if row.serial.strip() == query.strip():
             found[row.id] = _candidate(
                 row, "exact", rules.scores.get("exact", 1.0), "serial as marked"
@@ -364,6 +375,8 @@ def _direct_and_fuzzy(
     if len(found) >= want:
         # Exact and normalised hits rank first and already fill the limit: no
         # look-alike or fuzzy candidate could be returned.
+        if bounded is not None:
+            bounded.append(True)
         return found, unexplained
 
     from rapidfuzz.distance import OSA
@@ -404,7 +417,7 @@ def _direct_and_fuzzy(
             unexplained[row.id] = row.norm
 
     for where, params in pools:
-        examine(_fetch(conn, where, params, maker_ids, component))
+        examine(_fetch(conn, where, params, maker_ids, component, bounded=bounded))
     half = len(fold) // 2
     one_edit = _score(load_serial_rules().fuzzy.get("substitution", 1.0))
     close = sum(1 for c in found.values() if c.score >= one_edit)
@@ -424,6 +437,7 @@ def _direct_and_fuzzy(
                 maker_ids,
                 component,
                 cap=ANCHOR_ROWS,
+                bounded=bounded,
             )
         )
         examine(
@@ -435,6 +449,7 @@ def _direct_and_fuzzy(
                 maker_ids,
                 component,
                 cap=ANCHOR_ROWS,
+                bounded=bounded,
             )
         )
     return found, unexplained
@@ -457,6 +472,7 @@ def _wildcard(
     norm: str,
     maker_ids: list[int] | None,
     component: str | None,
+    bounded: list[bool] | None = None,
 ) -> dict[int, Candidate]:
     rules = load_serial_rules()
     pattern = re.sub(r"\*+", "*", norm)
@@ -483,6 +499,11 @@ def _wildcard(
             f"ORDER BY serial_fold LIMIT {max_scan}) WHERE serial_fold GLOB ?)"
         )
         params = [glob]
+        (scanned,) = conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM components LIMIT ?)", (max_scan + 1,)
+        ).fetchone()
+        if bounded is not None and scanned > max_scan:
+            bounded.append(True)
     regex = re.compile(
         "".join(
             "(.)" if ch == "?" else "(.*)" if ch == "*" else f"({re.escape(ch)})" for ch in folded
@@ -492,7 +513,7 @@ def _wildcard(
     run_cost = rules.scores.get("wildcard_run", 0.1)
     empty_run_cost = rules.scores.get("wildcard_empty_run", 0.3)
     found: dict[int, Candidate] = {}
-    for row in _fetch(conn, where, params, maker_ids, component):
+    for row in _fetch(conn, where, params, maker_ids, component, bounded=bounded):
         m = regex.fullmatch(row.fold)
         if not m:
             continue
@@ -525,6 +546,23 @@ def rank_key(c: Candidate) -> tuple:
     return (min(MATCH_RANK[c.match], 2), -c.score, c.serial, c.manufacturer, c.component_id)
 
 
+@dataclass
+class Search:
+    """The candidates a trace returns, and what the limit left out.
+
+    ``more`` candidates were found beyond the limit; ``more_tied`` of them score
+    exactly as well as the last one returned, so the data cannot rank them
+    apart from it (a dense run of serials behind an obliterated digit).
+    ``complete`` is False when a search bound stopped the search early: then
+    both counts are lower bounds.
+    """
+
+    candidates: list[Candidate]
+    more: int = 0
+    more_tied: int = 0
+    complete: bool = True
+
+
 def find_candidates(
     conn: sqlite3.Connection,
     query: str,
@@ -533,7 +571,22 @@ def find_candidates(
     component: str | None = None,
     limit: int = 20,
 ) -> list[Candidate]:
-    """Registry components ``query`` could be, ranked best first.
+    """Registry components ``query`` could be, ranked best first (see :func:`search`)."""
+    return search(
+        conn, query, manufacturer=manufacturer, component=component, limit=limit
+    ).candidates
+
+
+def search(
+    conn: sqlite3.Connection,
+    query: str,
+    *,
+    manufacturer: str | None = None,
+    component: str | None = None,
+    limit: int = 20,
+) -> Search:
+    """Registry components ``query`` could be, ranked best first, with counts of
+    those the limit left out.
 
     ``query`` may hold ``?`` (one unreadable character) and ``*`` (any run).
     ``manufacturer`` (any spelling or alias) and ``component`` narrow the search.
@@ -541,23 +594,30 @@ def find_candidates(
     conn = _plain(conn)
     norm = normalize_serial(query)
     if not norm or not norm.strip(WILDCARDS):
-        return []
+        return Search([])
     maker_ids = None
     if manufacturer:
         maker_ids = _maker_ids(conn, manufacturer)
         if not maker_ids:
-            return []
+            return Search([])
     unexplained: dict[int, str] = {}
+    bounded: list[bool] = []
     if any(ch in norm for ch in WILDCARDS):
-        found = _wildcard(conn, norm, maker_ids, component)
+        found = _wildcard(conn, norm, maker_ids, component, bounded)
     else:
         want = limit if limit and limit > 0 else MAX_EXAMINED
-        found, unexplained = _direct_and_fuzzy(conn, query, norm, maker_ids, component, want)
+        found, unexplained = _direct_and_fuzzy(
+            conn, query, norm, maker_ids, component, want, bounded
+        )
     ranked = sorted(found.values(), key=rank_key)
-    if limit and limit > 0:
-        ranked = ranked[:limit]
-    for candidate in ranked:
+    result = Search(ranked, complete=not bounded)
+    if limit and 0 < limit < len(ranked):
+        result.candidates, rest = ranked[:limit], ranked[limit:]
+        last = rank_key(ranked[limit - 1])[:2]
+        result.more = len(rest)
+        result.more_tied = sum(1 for c in rest if rank_key(c)[:2] == last)
+    for candidate in result.candidates:
         marked = unexplained.get(candidate.component_id)
         if marked is not None:
             candidate.why = _explain(norm, marked, candidate.match)
-    return ranked
+    return result
