@@ -120,3 +120,15 @@ def test_trace_says_how_many_more_fit(db_path, conn, run_cli):
     assert doc["more"] == {"matches": 97, "tied_with_last": 97, "complete": True}
     text = run_cli("trace", "QW0001??", "--limit", "3", "--db", db_path).stdout
     assert "97 more candidates not shown, 97 of them fitting exactly as well as match 3" in text
+
+
+def test_exact_trace_counts_what_the_limit_left_out(db_path):
+    from firetrace.registry.trace import trace
+
+    conn = make_registry(db_path, [("Acme", "AB1234"), ("Glock", "AB1234"), ("Beretta", "ab-1234")])
+    doc = trace(conn, "AB1234", exact=True, limit=1, audit=False)
+    assert [m["manufacturer"] for m in doc["matches"]] == ["Acme"]
+    # Glock's AB1234 is as exact as Acme's; Beretta's ab-1234 only normalised.
+    assert doc["more"] == {"matches": 2, "tied_with_last": 1, "complete": True}
+    everything = trace(conn, "AB1234", exact=True, limit=0, audit=False)
+    assert len(everything["matches"]) == 3 and everything["more"]["matches"] == 0

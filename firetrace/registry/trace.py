@@ -356,8 +356,9 @@ def trace(
 
     if exact:
         found = exact_candidates(conn, query, manufacturer=manufacturer, component=component)
-        result = lookup.Search(found[:limit], more=max(0, len(found) - limit))
-        if result.more:
+        result = lookup.Search(found)
+        if limit and 0 < limit < len(found):
+            result = lookup.Search(found[:limit], more=len(found) - limit)
             result.more_tied = sum(1 for c in found[limit:] if c.match == found[limit - 1].match)
     else:
         result = lookup.search(
