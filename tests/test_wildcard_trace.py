@@ -132,3 +132,14 @@ def test_exact_trace_counts_what_the_limit_left_out(db_path):
     assert doc["more"] == {"matches": 2, "tied_with_last": 1, "complete": True}
     everything = trace(conn, "AB1234", exact=True, limit=0, audit=False)
     assert len(everything["matches"]) == 3 and everything["more"]["matches"] == 0
+
+
+def test_trace_tables_detail_the_best_and_list_the_rest(db_path, conn, run_cli):
+    text = run_cli("trace", "QW0001??", "--limit", "5", "--db", db_path).stdout
+    # No exact or normalised hit: the first three in full, the rest one line each.
+    assert text.count("event timeline") == 3
+    assert text.count("firearm: not known") == 3
+    assert "other candidates" in text
+    assert "  4. QW000103 Acme frame" in text and "  5. QW000104 Acme frame" in text
+    full = run_cli("trace", "QW0001??", "--limit", "5", "--details", "--db", db_path).stdout
+    assert full.count("event timeline") == 5 and "other candidates" not in full

@@ -132,15 +132,31 @@ def _table(title: str, headers: tuple[str, ...], rows: list[list]):
     return table
 
 
-def render_trace(document: dict[str, Any]) -> None:
-    """Rich rendering of a trace: one block per match."""
+# Matches a trace prints in full when none is exact or normalised; the rest are
+# one table row each (``--details`` prints every match in full).
+DETAILED_MATCHES = 3
+
+
+def detailed_count(matches: list[dict[str, Any]], details: bool) -> int:
+    """How many of the (ranked) matches get a full block: every exact and
+    normalised hit, else the first :data:`DETAILED_MATCHES`; all with ``details``."""
+    if details:
+        return len(matches)
+    direct = sum(1 for m in matches if m["match"] in ("exact", "normalized"))
+    return direct or min(DETAILED_MATCHES, len(matches))
+
+
+def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
+    """Rich rendering of a trace: a block per best match (firearm, components over
+    time, timeline), then one row per other candidate."""
     from rich.text import Text
 
     matches = document["matches"]
     if not matches:
         console.print(f"no registry record matches {escape(document['query'])!r}")
         return
-    for number, match in enumerate(matches, 1):
+    shown = detailed_count(matches, details)
+    for number, match in enumerate(matches[:shown], 1):
         status = match["status"]
         style = STATUS_STYLE.get(status, "")
         console.rule(
@@ -231,6 +247,17 @@ def render_trace(document: dict[str, Any]) -> None:
         console.print(
             _table("event timeline", ("date", "event", "component", "party", "reference"), rows)
         )
+    if shown < len(matches):
+        console.rule("other candidates (--details prints each in full)", style="dim")
+        for number, m in enumerate(matches[shown:], shown + 1):
+            status = m["status"]
+            console.print(
+                f"{number:>3}. [bold]{escape(m['serial'])}[/] {escape(m['manufacturer'])} "
+                f"{m['component']}  [{STATUS_STYLE.get(status, '')}]"
+                f"{status.replace('_', ' ')}[/]  {m['match']} {m['score']:.2f}: "
+                f"{escape(m['why'])}",
+                highlight=False,
+            )
     more = document.get("more") or {}
     if more.get("matches"):
         at_least = "" if more.get("complete", True) else "at least "
@@ -316,6 +343,14 @@ def register(app: typer.Typer) -> None:
                 "--exact", help="Only exact and normalised matches (no look-alike or fuzzy)."
             ),
         ] = False,
+        details: Annotated[
+            bool,
+            typer.Option(
+                "--details",
+                help="Print every match in full (default: the exact and normalised ones, "
+                f"else the best {DETAILED_MATCHES}; the others one line each).",
+            ),
+        ] = False,
         json_out: JsonOpt = False,
         db: DbOpt = None,
         operator: OperatorOpt = None,
@@ -353,7 +388,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_json(document)
         else:
-            render_trace(document)
+            render_trace(document, details=details)
         if not document["matches"]:
             raise typer.Exit(1)
 
