@@ -520,3 +520,26 @@ def test_output_folders_are_created_and_a_bad_one_is_a_clean_error(tmp_path, run
     assert result.exit_code == 2
     assert "cannot create the output folder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_whose_analysis_never_ends_is_stopped_and_reported(tmp_path, workers):
+    from test_scan_fixtures import SlowOn
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "slow.stl").write_bytes(block_stl())
+    (evidence / "quick.stl").write_bytes(tube_stl())
+    rules = tmp_path / "rules"
+    (rules / "forensics").mkdir(parents=True)
+    (rules / "forensics" / "scan.toml").write_text("[analysis]\nanalysis_seconds = 0.5\n")
+    summary, records = scan_folder(
+        evidence, tmp_path, analyser=SlowOn("review", 0.4), rules_dir=rules, workers=workers
+    )
+    by_name = {r["path"].rsplit("/", 1)[-1]: r for r in records}
+    slow = by_name["slow.stl"]
+    assert slow["verdict"] == "error"
+    assert slow["error"].startswith("analysis stopped after 0.5 s (analysis_seconds")
+    assert slow["sha256"] == hashlib.sha256(block_stl()).hexdigest()  # hashes still recorded
+    assert by_name["quick.stl"]["verdict"] == "review"
+    assert summary.manifest["options"]["limits"]["analysis_seconds"] == 0.5

@@ -82,3 +82,19 @@ def scan_folder(root: Path, tmp_path: Path, analyser=None, **options):
     )
     records = [json.loads(line) for line in out.read_text().splitlines()]
     return summary, records
+
+
+class SlowOn(FixedVerdict):
+    """Flags design files, but spins in a pure-Python loop on files named ``slow*``
+    (as a pathological mesh might) for 30 s, then calls them clear: a scan
+    without a working time limit fails the test instead of hanging it."""
+
+    def analyse(self, fh, *, name, size, fmt):
+        if name.startswith("slow"):
+            import time
+
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                pass
+            return {"format": fmt, "verdict": "clear", "score": 0.0, "findings": []}
+        return super().analyse(fh, name=name, size=size, fmt=fmt)

@@ -23,6 +23,7 @@ class ScanLimits:
     max_member_bytes: int = 4 << 30
     max_total_bytes: int = 16 << 30
     max_members: int = 100_000
+    analysis_seconds: float = 120.0
 
     def as_dict(self) -> dict:
         return asdict(self)

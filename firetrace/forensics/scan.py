@@ -8,9 +8,12 @@ the tree. Per-file analysis is injected (:class:`~firetrace.forensics.analysis.A
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import os
+import signal
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -25,6 +28,42 @@ from firetrace.forensics.limits import ScanLimits
 from firetrace.forensics.readonly import PrivateStaging, open_readonly
 
 VERDICT_RANK = {"clear": 0, "review": 1, "high": 2, "error": -1}
+
+
+class AnalysisTimeout(BaseException):
+    """Raised into the engine when a file's analysis runs past its limit.
+
+    A BaseException, so no ``except Exception`` inside the engine swallows it.
+    """
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`AnalysisTimeout` in this thread after ``seconds`` (0: no limit).
+
+    A real-time interval timer and SIGALRM: only possible in a process's main
+    thread (scan workers and the command itself); elsewhere it does nothing.
+    """
+    if (
+        seconds <= 0
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise AnalysisTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 FLAGGED = ("review", "high")
 
 
@@ -185,8 +224,16 @@ class UnitScanner:
         key = (digests["sha256"], entry.name, fmt)
         result = self._results.get(key)
         if result is None:
+            seconds = self.limits.analysis_seconds
             try:
-                result = self.analyser.analyse(fh, name=entry.name, size=size, fmt=fmt)
+                with time_limit(seconds):
+                    result = self.analyser.analyse(fh, name=entry.name, size=size, fmt=fmt)
+            except AnalysisTimeout:
+                reason = (
+                    f"analysis stopped after {seconds:g} s (analysis_seconds in "
+                    "forensics/scan.toml); hashes recorded"
+                )
+                result = {"format": fmt, "verdict": "error", "error": reason}
             except Exception as exc:  # the engine promises not to raise; never trust it blindly
                 result = {"format": fmt, "verdict": "error", "error": f"analysis failed: {exc}"}
             self._results[key] = result
