@@ -195,3 +195,50 @@ def test_a_corrected_event_no_longer_drives_the_status(tmp_path, run_cli, db_pat
     original = next(e for e in match["events"] if e["id"] == seized_id)
     correction = next(e for e in match["events"] if e["corrects"] == seized_id)
     assert original["corrected_by"] == correction["id"]
+
+
+def test_a_moved_part_shows_its_earlier_firearms_custody_while_it_was_in_it(
+    tmp_path, run_cli, db_path
+):
+    made = {"event": "manufactured", "event_date": "2019-01-01"}
+
+    def row(**values):
+        return batch_row(year_of_manufacture="2019", **values)
+
+    rows = [
+        row(serial="FA1", firearm="K1", **made),
+        row(serial="B1", component="barrel", control="no", firearm="K1", **made),
+        row(serial="FC2", firearm="K2", **made),
+        row(serial="FA1", event="sold", event_date="2019-06-01", party="Dealer One"),
+        row(
+            serial="B1",
+            component="barrel",
+            control="no",
+            firearm="K1",
+            event="disassembled",
+            event_date="2020-01-01",
+        ),
+        row(
+            serial="B1",
+            component="barrel",
+            control="no",
+            firearm="K2",
+            event="assembled",
+            event_date="2020-01-01",
+        ),
+        row(serial="FA1", event="transferred", event_date="2021-01-01", party="Owner Two"),
+        row(serial="FC2", event="sold", event_date="2022-05-05", party="Dealer Three"),
+    ]
+    assert run_cli("import", write_csv(tmp_path / "b.csv", rows)).exit_code == 0
+    (barrel,) = trace_json(run_cli, "B1", "--component", "barrel")["matches"]
+    assert barrel["firearm"]["control_component"]["serial"] == "FC2"
+    seen = {(e["serial"], e["event"], e["event_date"]) for e in barrel["events"]}
+    # FA1's custody while B1 was in it, then all of FC2's (its firearm now) ...
+    assert ("FA1", "sold", "2019-06-01") in seen
+    assert ("FC2", "sold", "2022-05-05") in seen
+    # ... but not what happened to FA1 after the barrel left it.
+    assert ("FA1", "transferred", "2021-01-01") not in seen
+    # The frame's own trace is unchanged: its whole history, nothing of FC2.
+    (frame,) = trace_json(run_cli, "FA1", "--exact")["matches"]
+    assert {e["serial"] for e in frame["events"]} == {"FA1", "B1"}
+    assert ("transferred", "2021-01-01") in {(e["event"], e["event_date"]) for e in frame["events"]}

@@ -66,6 +66,8 @@ def test_candidates_described_together_equal_each_described_alone(sample_conn):
         if match["firearm"]:
             own |= {match["firearm"]["control_component"]["serial"]}
             own |= {c["serial"] for c in match["firearm"]["components"]}
+        # A part's earlier firearms: their control component, while the part was in it.
+        own |= {spot["firearm_serial"] for spot in match.get("installations", ())}
         assert {e["serial"] for e in match["events"]} <= own
 
 

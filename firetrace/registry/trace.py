@@ -213,22 +213,28 @@ def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[st
     comps = _components(conn, sorted({c.component_id for c in candidates}))
     firearm_ids = _firearms_of(conn, list(comps.values()))
     wanted = sorted({f for f in firearm_ids.values() if f is not None})
-    control_of: dict[int, int] = {}
-    if wanted:
-        control_of = dict(
-            conn.execute(
-                f"SELECT id, control_component_id FROM firearms WHERE id IN ({_marks(wanted)})",
-                wanted,
-            )
-        )
-        missing = sorted(set(control_of.values()) - comps.keys())
-        if missing:
-            comps.update(_components(conn, missing))
-    by_firearm = _installations_by(conn, "a.firearm_id", wanted)
     by_part = _installations_by(
         conn, "a.component_id", sorted(cid for cid, c in comps.items() if not c["control"])
     )
-    event_components = set(comps)
+    # A part's earlier firearms: their events while the part was in them are its
+    # custody chain then (who held the gun the barrel was in).
+    earlier = sorted(
+        {spot["firearm_id"] for spots in by_part.values() for spot in spots} - set(wanted)
+    )
+    control_of: dict[int, int] = {}
+    if wanted or earlier:
+        ids = wanted + earlier
+        control_of = dict(
+            conn.execute(
+                f"SELECT id, control_component_id FROM firearms WHERE id IN ({_marks(ids)})",
+                ids,
+            )
+        )
+        missing = sorted({control_of[f] for f in wanted} - comps.keys())
+        if missing:
+            comps.update(_components(conn, missing))
+    by_firearm = _installations_by(conn, "a.firearm_id", wanted)
+    event_components = set(comps) | {control_of[f] for f in earlier}
     events = _events_rows(conn, event_components, set(wanted))
 
     matches = []
@@ -281,10 +287,20 @@ def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[st
         match["firearm"] = firearm
         if not comp["control"]:
             match["installations"] = [dict(spot) for spot in by_part[comp["id"]]]
+        windows = [  # the control component's events while this part was installed
+            (control_of[spot["firearm_id"]], spot["installed"], spot["removed"])
+            for spot in match.get("installations", ())
+            if spot["firearm_id"] != firearm_id
+        ]
         match["events"] = [
             dict(zip(_EVENT_KEYS, row[2:], strict=True))
             for row in events
-            if row[0] in own or (firearm_id is not None and row[1] == firearm_id)
+            if row[0] in own
+            or (firearm_id is not None and row[1] == firearm_id)
+            or any(
+                row[0] == control and (installed or "") <= row[4] <= (removed or "9999")
+                for control, installed, removed in windows
+            )
         ]
         matches.append(match)
     return matches
