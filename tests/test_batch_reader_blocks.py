@@ -97,3 +97,10 @@ def test_a_line_at_the_limit_is_read(tmp_path, monkeypatch):
     path.write_bytes(b"a,b,c\n" + row + row)
     monkeypatch.setattr(readers, "MAX_LINE_BYTES", 32)
     assert [line for line, _ in _read(path)] == [2, 3]
+
+
+def test_an_open_quote_is_named_by_the_line_its_record_starts_on(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text('a,b,c\n1,"two\nlines",3\n4,5,6\n7,"never\nclosed\n')
+    with pytest.raises(InputError, match="line 5: malformed CSV .*quote left open"):
+        _read(path)

@@ -233,8 +233,10 @@ def _open_csv(path: Path, ignore_unknown: bool) -> Batch:
     width = len(columns)
 
     def rows() -> Iterator[RowTriple]:
+        ended = reader.line_num  # the last line of the previous record
         try:
             for values in reader:
+                ended = reader.line_num
                 if len(values) != width:
                     if not values or not any(v.strip() for v in values):
                         continue  # blank line
@@ -249,10 +251,10 @@ def _open_csv(path: Path, ignore_unknown: bool) -> Batch:
                         continue
                 yield reader.line_num, values, None
         except csv.Error as exc:
-            raise InputError(
+            raise InputError(  # named by the line the broken record starts on
                 f"malformed CSV ({exc}); is a quote left open?",
                 path=str(path),
-                line=reader.line_num + 1,
+                line=ended + 1,
             ) from None
 
     return Batch(path, "csv", columns, rows(), path.stat().st_size, lambda: counter[0], fh.close)
