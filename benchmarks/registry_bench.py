@@ -14,6 +14,10 @@ Prints:
   statements the importer uses for a large batch) and the triggers restored;
   ``executemany`` of one ``INSERT`` per row into ``events`` (component id by a
   subquery); one COMMIT;
+* the machine's floor for any import of the batch: the same CSV rows, as read,
+  written with ``executemany`` into ONE table with no index and no key, in one
+  transaction (no validation, no identity, no serial index): no importer into
+  the registry's schema can be faster than this on the machine;
 * peak RSS of the import at ``--small`` rows and at ``--rows`` rows (a flat
   figure means the import streams);
 * exact-trace latency p50/p95 in-process on the resulting registry, and the wall
@@ -127,6 +131,26 @@ def worker_baseline(db: Path, batch: Path) -> dict:
     return {"rows": rows_done, "seconds": seconds, "cpu": cpu}
 
 
+def worker_floor(db: Path, batch: Path) -> dict:
+    """CSV rows straight into one unindexed table: the fastest any import could write."""
+    import sqlite3
+
+    conn = sqlite3.connect(_fresh_db(db), isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with open(batch, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        conn.execute(f"CREATE TABLE rows ({', '.join(header)})")
+        conn.execute("BEGIN")
+        conn.executemany(f"INSERT INTO rows VALUES ({', '.join('?' * len(header))})", reader)
+        conn.execute("COMMIT")
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    rows_done = conn.execute("SELECT count(*) FROM rows").fetchone()[0]
+    return {"rows": rows_done, "seconds": seconds, "cpu": cpu}
+
+
 def _run_worker(*args: str) -> dict:
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, cwd=ROOT
@@ -222,6 +246,8 @@ def main() -> None:
         if kind == "import":
             audit, fresh, hook = "noaudit" not in rest, "keep" not in rest, "nohook" not in rest
             print(json.dumps(worker_import(Path(db), Path(batch), audit, fresh, hook)))
+        elif kind == "floor":
+            print(json.dumps(worker_floor(Path(db), Path(batch))))
         else:
             print(json.dumps(worker_baseline(Path(db), Path(batch))))
         return
@@ -253,12 +279,21 @@ def run_imports(args: argparse.Namespace, out: Path) -> None:
         f"= {base_rate:,.0f} rows/s wall, {base_cpu_rate:,.0f} rows per CPU-second"
     )
 
+    floor = _run_worker("floor", str(out / "floor.db"), str(big))
+    floor_rate = floor["rows"] / floor["seconds"]
+    print(
+        "floor: the CSV rows executemany'd into one unindexed table (no validation, no "
+        f"registry schema): {floor['rows']:,} rows in {floor['seconds']:.1f} s = "
+        f"{floor_rate:,.0f} rows/s wall; the baseline is {base_rate / floor_rate:.2f}x of it"
+    )
+
     small_run = _run_worker("import", str(out / "small.db"), str(small))
     full = _run_worker("import", str(out / "registry.db"), str(big))
     rate, cpu_rate = full["rows"] / full["seconds"], full["rows"] / full["cpu"]
     print(
         f"firetrace import: {full['rows']:,} rows in {full['seconds']:.1f} s = {rate:,.0f} rows/s "
-        f"wall ({rate / base_rate:.2f}x baseline), {cpu_rate:,.0f} rows per CPU-second "
+        f"wall ({rate / base_rate:.2f}x baseline, {rate / floor_rate:.2f}x floor), "
+        f"{cpu_rate:,.0f} rows per CPU-second "
         f"({cpu_rate / base_cpu_rate:.2f}x baseline); targets >= 100,000 rows/s and >= 0.33x"
     )
     print(
