@@ -275,3 +275,30 @@ def test_eu_profile_requires_marking_on_essential_components(tmp_path, run_cli):
     result = run_cli("import", path, "--profile", "eu", "--dry-run")
     assert result.exit_code == 1
     assert "line 3: year_of_manufacture: required on a manufactured row" in result.stdout
+
+
+def test_import_says_what_it_is_doing_step_by_step(tmp_path, db_path):
+    from firetrace.registry.importer import import_file
+
+    steps: list[str] = []
+    result = import_file(db_path, SAMPLE, operator="clerk", step=steps.append)
+    assert result.status == "imported"
+    assert steps == [
+        "reading and validating",
+        "checking firearm keys",
+        "writing parties",
+        "writing components",
+        "writing firearms and events",
+        "writing assemblies",
+        "checking for duplicate serials",
+        "committing",
+    ]
+    # A large batch also indexes its serials in bulk; a rejected one stops after reading.
+    big = write_csv(tmp_path / "big.csv", [batch_row(serial=f"ZX{n:06d}") for n in range(5_000)])
+    steps.clear()
+    assert import_file(db_path, big, step=steps.append).status == "imported"
+    assert "indexing serials" in steps and steps[-1] == "committing"
+    bad = write_csv(tmp_path / "bad.csv", [batch_row(event_date="not a date")])
+    steps.clear()
+    assert import_file(db_path, bad, step=steps.append).status == "rejected"
+    assert steps == ["reading and validating"]

@@ -39,7 +39,7 @@ STATUS_STYLE = {
 def _progress_callback(path: Path, enabled: bool):
     """A rich progress bar on stderr, or None for small files."""
     if not enabled or not path.is_file() or path.stat().st_size < PROGRESS_MIN_BYTES:
-        return None, None
+        return None, None, None
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     progress = Progress(
@@ -55,7 +55,10 @@ def _progress_callback(path: Path, enabled: bool):
     def update(done: int, total: int) -> None:
         progress.update(task, completed=done, total=total)
 
-    return progress, update
+    def step(what: str) -> None:  # after the rows are read, say what the import does
+        progress.update(task, description=f"importing {path.name}: {what}")
+
+    return progress, update, step
 
 
 def render_import(result) -> None:
@@ -299,7 +302,7 @@ def register(app: typer.Typer) -> None:
         from firetrace.registry.importer import import_file
 
         opts = settings(ctx, db, operator, purpose)
-        progress, update = _progress_callback(file, err_console.is_terminal)
+        progress, update, step = _progress_callback(file, err_console.is_terminal)
         try:
             if progress:
                 progress.start()
@@ -313,6 +316,7 @@ def register(app: typer.Typer) -> None:
                 operator=opts.operator,
                 purpose=opts.purpose,
                 progress=update,
+                step=step,
             )
         finally:
             if progress:

@@ -48,6 +48,11 @@ MAX_WARNINGS_KEPT = 1_000
 BULK_INDEX_ROWS = 5_000
 
 ProgressCallback = Callable[[int, int], None]
+StepCallback = Callable[[str], None]  # told what the import does now, for a progress line
+
+
+def _quiet(what: str) -> None:
+    pass
 
 
 @dataclass
@@ -238,7 +243,9 @@ _STAGED_ATTRIBUTE = {
 }
 
 
-def _store(conn: sqlite3.Connection, batch_id: int, rows: int) -> dict[str, int]:
+def _store(
+    conn: sqlite3.Connection, batch_id: int, rows: int, step: StepCallback = _quiet
+) -> dict[str, int]:
     """Set-based inserts from staging into the registry tables; return what was added."""
     from firetrace.serials import index as serial_index
 
@@ -253,6 +260,7 @@ def _store(conn: sqlite3.Connection, batch_id: int, rows: int) -> dict[str, int]
     }
     # Bare columns beside min(line) come from that row: a party is named as it was
     # first written in the batch.
+    step("writing parties")
     conn.execute(
         "INSERT OR IGNORE INTO parties (norm_name, name) "
         "SELECT maker_norm, maker_name FROM ("
@@ -290,6 +298,7 @@ def _store(conn: sqlite3.Connection, batch_id: int, rows: int) -> dict[str, int]
     # A batch as large as the table it lands in: secondary indexes are rebuilt by
     # one sort each afterwards instead of taking a random B-tree insert per row.
     component_indexes = _drop_indexes(conn, "components", rows, before["components"])
+    step("writing components")
     conn.execute(
         "INSERT INTO components (maker_id, kind, control, serial, serial_norm, serial_fold, "
         f"serial_skel, {attributes}, batch_id) "
@@ -306,10 +315,12 @@ def _store(conn: sqlite3.Connection, batch_id: int, rows: int) -> dict[str, int]
         (batch_id,),
     )
     if bulk_index:
+        step("indexing serials")
         serial_index.index_new_components(conn, before["components"])
         serial_index.restore_index_triggers(conn)
     _restore_indexes(conn, component_indexes)
     event_indexes = _drop_indexes(conn, "events", rows, before["events"])
+    step("writing firearms and events")
     conn.execute(
         "INSERT OR IGNORE INTO firearms (control_component_id, batch_id) "
         "SELECT c.id, ? FROM components c WHERE c.id > ? AND c.control = 1",
@@ -345,6 +356,7 @@ def _store(conn: sqlite3.Connection, batch_id: int, rows: int) -> dict[str, int]
         (batch_id,),
     )
     _restore_indexes(conn, event_indexes)
+    step("writing assemblies")
     assemblies = _update_assemblies(conn, batch_id, before["events"])
     return {
         "parties": scalar("SELECT count(*) FROM parties WHERE id > ?", before["parties"]),
@@ -473,6 +485,7 @@ def import_batch(
     purpose: str | None = None,
     audit: bool = True,
     progress: ProgressCallback | None = None,
+    step: StepCallback | None = None,
 ) -> ImportResult:
     """Validate and import one batch file into the registry behind ``conn``.
 
@@ -509,10 +522,13 @@ def import_batch(
             conn.execute("DROP TABLE IF EXISTS temp.maker_ids")
             conn.execute("DROP TABLE IF EXISTS temp.firearm_keys")
             conn.execute(_STAGING_DDL)
+            step = step or _quiet
+            step("reading and validating")
             result.rows = _stage_rows(conn, batch, validator, sink, progress)
             if not result.rows:
                 raise InputError("no rows after the header: nothing to import", path=str(path))
             if not sink.count:
+                step("checking firearm keys")
                 _batch_level_checks(conn, marking, sink)
             result.warnings = validator.warnings.messages()
             if sink.count:
@@ -525,10 +541,11 @@ def import_batch(
                     "imported_at, rows) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (path.name, sha, marking.name, operator, purpose, now, result.rows),
                 ).lastrowid
-                result.counts = _store(conn, batch_id, result.rows)
+                result.counts = _store(conn, batch_id, result.rows, step)
                 result.counts["duplicate_events"] = result.rows - result.counts["events"]
                 from firetrace.serials.hooks import after_batch_import
 
+                step("checking for duplicate serials")
                 serial_warnings = list(after_batch_import(conn, batch_id) or [])
                 if len(serial_warnings) > MAX_WARNINGS_KEPT:
                     extra = len(serial_warnings) - MAX_WARNINGS_KEPT
@@ -557,6 +574,7 @@ def import_batch(
                             args={"source": str(path), "sha256": sha, "profile": marking.name},
                             record_ids=[f"batch:{batch_id}"],
                         )
+                    step("committing")
                     conn.execute("COMMIT")
                     result.status, result.batch_id = "imported", batch_id
         except BaseException:
