@@ -134,6 +134,73 @@ def event_row_key(
     return _blake2b("\x1f".join(fields).encode(), digest_size=16).digest()
 
 
+def staging_row(
+    line: int,
+    maker_norm: str,
+    manufacturer: str,
+    kind: str,
+    control: int,
+    firearm_key: str | None,
+    ftype: str | None,
+    model: str | None,
+    calibre: str | None,
+    made_in: str | None,
+    made: int | None,
+    import_country: str | None,
+    imported_in: int | None,
+    event: str,
+    day: str,
+    party_norm: str | None,
+    party: str | None,
+    party_licence: str | None,
+    party_country: str | None,
+    reference: str | None,
+    notes: str | None,
+    serial: str,
+    keys: tuple[str, str, str],
+) -> tuple:
+    """A valid row's staging tuple (:data:`STAGING_COLUMNS` order), from either
+    validation path, with its content key."""
+    row_key = event_row_key(
+        maker_norm,
+        kind,
+        keys[0],
+        event,
+        day,
+        party_norm,
+        party_licence,
+        reference,
+        notes,
+        firearm_key,
+    )
+    return (
+        line,
+        maker_norm,
+        manufacturer,
+        kind,
+        control,
+        firearm_key,
+        ftype,
+        model,
+        calibre,
+        made_in,
+        made,
+        import_country,
+        imported_in,
+        event,
+        day,
+        party_norm,
+        party,
+        party_licence,
+        party_country,
+        reference,
+        notes,
+        serial,
+        *keys,
+        row_key,
+    )
+
+
 def profile_names() -> list[str]:
     return sorted(p.stem for p in (rules_dir() / "marking").glob("*.toml"))
 
@@ -323,6 +390,19 @@ class RowValidator:
         self._years[text] = result
         return result
 
+    def _calibre(self, calibre: str) -> str:
+        """The calibre's canonical name; an unknown one is kept as written and counted."""
+        known = self._calibres.get(calibre)
+        if known is None:
+            known = normalize_calibre(calibre)
+            if len(self._calibres) < 10_000:
+                self._calibres[calibre] = known
+        if not known[1]:
+            counts = self.warnings.unknown_calibres
+            if calibre in counts or len(counts) < 1000:
+                counts[calibre] = counts.get(calibre, 0) + 1
+        return known[0]
+
     def _check_serial(self, serial: str) -> tuple[str, str, str] | str:
         keys = serial_keys(serial)
         norm = keys[0]
@@ -447,36 +527,14 @@ class RowValidator:
                 return self._full_check(line, values)
         calibre = row[i_calibre].strip() or None
         if calibre:
-            known = self._calibres.get(calibre)
-            if known is None:
-                known = normalize_calibre(calibre)
-                if len(self._calibres) < 10_000:
-                    self._calibres[calibre] = known
-            if not known[1]:
-                counts = self.warnings.unknown_calibres
-                if calibre in counts or len(counts) < 1000:
-                    counts[calibre] = counts.get(calibre, 0) + 1
-            calibre = known[0]
+            calibre = self._calibre(calibre)
         party = row[i_party].strip() or None
         party_norm = normalize_party_name(party) or None if party else None
         firearm_key = row[i_firearm].strip() or None
         party_licence = row[i_licence].strip() or None
         reference = row[i_reference].strip() or None
         notes = row[i_notes].strip() or None
-        serial_norm = keys[0]
-        row_key = event_row_key(
-            maker_norm,
-            kind,
-            serial_norm,
-            event,
-            day,
-            party_norm,
-            party_licence,
-            reference,
-            notes,
-            firearm_key,
-        )
-        return (
+        return staging_row(
             line,
             maker_norm,
             manufacturer,
@@ -499,10 +557,7 @@ class RowValidator:
             reference,
             notes,
             serial,
-            serial_norm,
-            keys[1],
-            keys[2],
-            row_key,
+            keys,
         )
 
     def _full_check(self, line: int, values: list[str]) -> tuple | list[tuple[str, str]]:
@@ -606,16 +661,7 @@ class RowValidator:
 
         calibre = get("calibre") or None
         if calibre:
-            known = self._calibres.get(calibre)
-            if known is None:
-                known = normalize_calibre(calibre)
-                if len(self._calibres) < 10_000:
-                    self._calibres[calibre] = known
-            if not known[1]:
-                counts = self.warnings.unknown_calibres
-                if calibre in counts or len(counts) < 1000:
-                    counts[calibre] = counts.get(calibre, 0) + 1
-            calibre = known[0]
+            calibre = self._calibre(calibre)
 
         if event in p.marking_events and (control or kind in p.marked_components):
             for name in p.marking_required:
@@ -642,20 +688,7 @@ class RowValidator:
         party_licence = get("party_licence") or None
         reference = get("reference") or None
         notes = get("notes") or None
-        serial_norm = keys[0]
-        row_key = event_row_key(
-            maker_norm,
-            kind,
-            serial_norm,
-            event,
-            day,
-            party_norm,
-            party_licence,
-            reference,
-            notes,
-            firearm_key,
-        )
-        return (
+        return staging_row(
             line,
             maker_norm,
             manufacturer,
@@ -678,8 +711,5 @@ class RowValidator:
             reference,
             notes,
             serial,
-            serial_norm,
-            keys[1],
-            keys[2],
-            row_key,
+            keys,
         )
