@@ -242,3 +242,9 @@ def test_a_moved_part_shows_its_earlier_firearms_custody_while_it_was_in_it(
     (frame,) = trace_json(run_cli, "FA1", "--exact")["matches"]
     assert {e["serial"] for e in frame["events"]} == {"FA1", "B1"}
     assert ("transferred", "2021-01-01") in {(e["event"], e["event_date"]) for e in frame["events"]}
+
+
+@pytest.mark.parametrize("serial", ["***", " - ", "", "??"])
+def test_a_serial_with_nothing_readable_is_a_usage_error(run_cli, sample_registry, serial):
+    result = run_cli("trace", serial)
+    assert result.exit_code == 2 and "has no readable character" in result.stderr

@@ -365,8 +365,15 @@ def register(app: typer.Typer) -> None:
         from firetrace.registry.trace import trace
 
         opts = settings(ctx, db, operator, purpose)
+        from firetrace.errors import UsageError
+        from firetrace.serials.normalize import normalize_serial
+
+        if not normalize_serial(serial).strip("?*"):
+            raise UsageError(
+                f"SERIAL {serial!r} has no readable character: give at least one "
+                "(? stands for one unreadable character, * for a run)"
+            )
         if component is not None:
-            from firetrace.errors import UsageError
             from firetrace.registry.vocabulary import load_vocabulary
 
             component = component.strip().lower()
