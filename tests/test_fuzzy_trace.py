@@ -127,3 +127,40 @@ def test_two_unrelated_substitutions_in_one_half_are_found(db_path):
     assert cands[0].match == "fuzzy"
     assert "2 read as 9 at position 7" in cands[0].why
     assert "9 read as 3 at position 9" in cands[0].why
+
+
+def test_two_unrelated_substitutions_in_both_halves_are_found(conn):
+    # KX12345 keyed as KX42375: 1 -> 4 in the first half and 4 -> 7 in the second,
+    # so neither half is intact; only the two-substitution probes reach it.
+    cands = find_candidates(conn, "KX42375")
+    found = {c.serial: c for c in cands}
+    assert "KX12345" in found and found["KX12345"].match == "fuzzy"
+    assert found["KX12345"].why == "1 read as 4 at position 3; 4 read as 7 at position 6"
+    # Nothing three substitutions away comes back.
+    assert "ZQ5511" not in found and "AB1234" not in found
+
+
+def test_two_substitution_probes_reach_every_serial_two_substitutions_away():
+    import random
+
+    from rapidfuzz.distance import Levenshtein
+
+    from firetrace.serials.lookup import _folded_letters, _two_substitution_probes
+
+    rng = random.Random(5)
+    letters = _folded_letters()
+    for _ in range(200):
+        query = rng.choice(letters) + "".join(rng.choice("0123456789") for _ in range(6))
+        probes = set(_two_substitution_probes(query))
+        chars = list(query)
+        for p in rng.sample(range(len(query)), 2):
+            pool = letters if chars[p].isalpha() else "0123456789"
+            chars[p] = rng.choice([c for c in pool if c != query[p]])
+        record = "".join(chars)
+        deletions = {record[:k] + record[k + 1 :] for k in range(len(record))}
+        assert deletions & probes, (query, record)  # every such record is reached
+        far = query
+        while Levenshtein.distance(far, query) < 4:
+            far = query[0] + "".join(rng.choice("0123456789") for _ in range(6))
+        far_deletions = {far[:k] + far[k + 1 :] for k in range(len(far))}
+        assert not far_deletions & probes  # four edits away: never

@@ -337,6 +337,34 @@ def _deletions(s: str, depth: int) -> set[str]:
     return out
 
 
+_DIGITS = "0123456789"
+
+
+def _folded_letters() -> str:
+    """The letters a folded serial can hold (look-alikes of digits fold away)."""
+    folded = "ABCDEFGHIJKLMNOPQRSTUVWXYZ".translate(lookalike_fold_table())
+    return "".join(sorted({ch for ch in folded if ch.isalpha()}))
+
+
+def _two_substitution_probes(fold: str) -> list[str]:
+    """Deletion-index keys that reach every serial two substitutions away from
+    ``fold`` (digit for digit, letter for letter).
+
+    A serial differing at positions p and k equals ``fold`` with position p
+    replaced by its character everywhere but k, so deleting k from that variant
+    gives one of the serial's stored one-character deletions.
+    """
+    alphabet = {True: _DIGITS, False: _folded_letters()}
+    probes: set[str] = set()
+    for p, ch in enumerate(fold):
+        for other in alphabet[ch.isdigit()]:
+            if other == ch:
+                continue
+            variant = fold[:p] + other + fold[p + 1 :]
+            probes.update(variant[:k] + variant[k + 1 :] for k in range(len(fold)) if k != p)
+    return sorted(probes)
+
+
 def _direct_and_fuzzy(
     conn: sqlite3.Connection,
     query: str,
@@ -418,6 +446,18 @@ def _direct_and_fuzzy(
 
     for where, params in pools:
         examine(_fetch(conn, where, params, maker_ids, component, bounded=bounded))
+    if max_edits >= 2 and len(found) < want and len(fold) >= 4:
+        # Room left after the one-edit candidates: two substitutions (a serial keyed
+        # wrongly in two places), through the same deletion index.
+        probes = _two_substitution_probes(fold)
+        for start in range(0, len(probes), 900):
+            chunk = probes[start : start + 900]
+            where = (
+                "c.id IN (SELECT component_id FROM serial_deletions WHERE variant IN "
+                + _in_list(chunk)
+                + ") AND length(c.serial_fold) = ?"
+            )
+            examine(_fetch(conn, where, [*chunk, len(fold)], maker_ids, component, bounded=bounded))
     half = len(fold) // 2
     one_edit = _score(load_serial_rules().fuzzy.get("substitution", 1.0))
     close = sum(1 for c in found.values() if c.score >= one_edit)
