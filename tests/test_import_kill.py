@@ -3,6 +3,7 @@ the registry exactly as it was before (one SQLite transaction)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -31,9 +32,12 @@ def _wait_for_wal(db_path: Path, proc: subprocess.Popen, min_bytes: int) -> None
         time.sleep(0.005)
 
 
-@pytest.mark.parametrize("kill_at_wal_bytes", [64 * 1024, 4 * 1024 * 1024])
+@pytest.mark.parametrize(
+    ("kill_at_wal_bytes", "workers"),
+    [(64 * 1024, "1"), (4 * 1024 * 1024, "1"), (64 * 1024, "2")],
+)
 def test_sigkill_mid_import_leaves_registry_as_before(
-    tmp_path, run_cli, db_path, kill_at_wal_bytes
+    tmp_path, run_cli, db_path, kill_at_wal_bytes, workers
 ):
     sys.path.insert(0, str(BENCHMARKS))
     try:
@@ -42,6 +46,8 @@ def test_sigkill_mid_import_leaves_registry_as_before(
         sys.path.remove(str(BENCHMARKS))
     big = tmp_path / "big.csv"
     write_batch(big, 60_000, seed=7)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     assert run_cli("import", samples_dir() / "batch.csv").exit_code == 0
     before = registry_snapshot(db_path)
 
@@ -51,6 +57,8 @@ def test_sigkill_mid_import_leaves_registry_as_before(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=Path(__file__).resolve().parent.parent,
+        # "2": the batch is read by two worker processes (the large-batch path).
+        env={**os.environ, "FIRETRACE_IMPORT_WORKERS": workers, "TMPDIR": str(scratch)},
     )
     _wait_for_wal(db_path, proc, kill_at_wal_bytes)
     still_running = proc.poll() is None
@@ -59,6 +67,8 @@ def test_sigkill_mid_import_leaves_registry_as_before(
     assert still_running, "import finished before it could be killed: make the batch bigger"
 
     assert registry_snapshot(db_path) == before
+    # The workers' scratch databases do not outlive the import.
+    assert not [p for p in scratch.rglob("*") if p.is_file()]
     import sqlite3
 
     conn = sqlite3.connect(db_path)

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from firetrace.errors import FiretraceError, InputError, UsageError
-from firetrace.registry.readers import open_batch
+from firetrace.registry.readers import csv_range_rows, line_at, open_batch, split_points
 from firetrace.registry.validate import (
     COLUMNS,
     STAGING_COLUMNS,
@@ -46,6 +48,10 @@ MAX_ERRORS_KEPT = 1_000
 MAX_WARNINGS_KEPT = 1_000
 # From this many rows the serial index is maintained in bulk, not by trigger.
 BULK_INDEX_ROWS = 5_000
+# CSV batches from this size are read and validated by worker processes, one
+# byte range each, while nothing else runs (below it, process start-up costs
+# more than it saves). FIRETRACE_IMPORT_WORKERS=1 turns this off.
+PARALLEL_MIN_BYTES = 32 << 20
 
 ProgressCallback = Callable[[int, int], None]
 StepCallback = Callable[[str], None]  # told what the import does now, for a progress line
@@ -183,6 +189,210 @@ def _stage_rows(
     if progress:
         progress(batch.size, batch.size)
     return rows
+
+
+def _import_workers(batch) -> int:
+    """How many processes validate ``batch`` (0: this one, row by row).
+
+    ``FIRETRACE_IMPORT_WORKERS`` sets the number for any CSV batch (1: none);
+    unset, a CSV batch of :data:`PARALLEL_MIN_BYTES` or more gets one per core.
+    """
+    if batch.format != "csv" or batch.data_start is None:
+        return 0
+    setting = os.environ.get("FIRETRACE_IMPORT_WORKERS", "").strip()
+    if setting:
+        try:
+            wanted = int(setting)
+        except ValueError:
+            raise UsageError(
+                f"FIRETRACE_IMPORT_WORKERS: '{setting}' is not a number of processes"
+            ) from None
+    elif batch.size < PARALLEL_MIN_BYTES:
+        return 0
+    else:
+        try:
+            wanted = len(os.sched_getaffinity(0))
+        except AttributeError:
+            wanted = os.cpu_count() or 1
+    wanted = min(wanted, 8)
+    return wanted if wanted >= 2 else 0
+
+
+def _validate_range(task: dict, bytes_done, results) -> None:
+    """Worker process: validate one byte range of a CSV batch into a scratch SQLite
+    file (a ``staging`` table like the importer's, and an ``errors`` table).
+
+    Sends ``{"rows", "missing", "calibres", "failure"}`` back on ``results``; a
+    failure (an unreadable file) makes the importer read the batch itself, so the
+    error it reports is the one a single process reports. Stops if the importer
+    process goes away.
+    """
+    from datetime import date
+
+    parent = os.getppid()
+    out: dict[str, Any] = {"rows": 0, "failure": None}
+    try:
+        validator = RowValidator(
+            task["columns"],
+            load_profile(task["profile"]),
+            ignore_unknown=task["ignore_unknown"],
+            path=task["path"],
+            today=date.fromisoformat(task["today"]),
+        )
+        conn = sqlite3.connect(task["scratch"], isolation_level=None)
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute(_STAGING_DDL.replace("TEMP TABLE", "TABLE"))
+        conn.execute("CREATE TABLE errors (line INTEGER, field TEXT, reason TEXT)")
+        conn.execute("BEGIN")
+        counter = [0]
+        chunk: list[tuple] = []
+        errors: list[tuple] = []
+        rows = csv_range_rows(
+            Path(task["path"]),
+            task["start"],
+            task["end"],
+            first_line=task["first_line"],
+            delimiter=task["delimiter"],
+            width=len(task["columns"]),
+            counter=counter,
+        )
+        validate = validator.validate
+        for line, values, problem in rows:
+            out["rows"] += 1
+            if problem is not None:
+                name, _, reason = problem.partition(": ")
+                errors.append((line, name, reason))
+                continue
+            staged = validate(line, values)
+            if type(staged) is tuple:
+                chunk.append(staged)
+                if len(chunk) >= CHUNK_ROWS:
+                    conn.executemany(_STAGING_INSERT, chunk)
+                    chunk.clear()
+                    bytes_done.value = counter[0]
+                    if os.getppid() != parent:  # the importer is gone: nobody wants these
+                        conn.close()
+                        os.unlink(task["scratch"])
+                        return
+            else:
+                errors.extend((line, name, reason) for name, reason in staged)
+        conn.executemany(_STAGING_INSERT, chunk)
+        conn.executemany("INSERT INTO errors VALUES (?, ?, ?)", errors)
+        conn.execute("COMMIT")
+        conn.close()
+        bytes_done.value = counter[0]
+        out["missing"] = validator.warnings.missing_encouraged
+        out["calibres"] = validator.warnings.unknown_calibres
+    except BaseException as exc:  # reported to the importer, which reads the batch itself
+        out["failure"] = f"{type(exc).__name__}: {exc}"
+    results.send(out)
+    results.close()
+
+
+def _stage_rows_parallel(
+    conn: sqlite3.Connection,
+    batch,
+    validator: RowValidator,
+    sink: _ErrorSink,
+    progress: ProgressCallback | None,
+    workers: int,
+    profile: str,
+    ignore_unknown: bool,
+    scratch: str,
+) -> int | None:
+    """:func:`_stage_rows` with the validation spread over ``workers`` processes,
+    one byte range of the file each, writing scratch databases in ``scratch``;
+    None if the file cannot be cut cleanly or a worker fails (the caller then
+    stages the batch itself). The scratch databases stay attached as
+    ``firetrace_part<k>`` until the transaction ends (:func:`_detach_parts`)."""
+    import multiprocessing
+
+    ranges = split_points(batch.path, batch.data_start, batch.size, workers)
+    if ranges is None:
+        return None
+    ctx = multiprocessing.get_context(
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+    procs, pipes, done = [], [], []
+    try:
+        for k, (start, end) in enumerate(ranges):
+            task = {
+                "path": str(batch.path),
+                "start": start,
+                "end": end,
+                "first_line": line_at(batch.path, start),
+                "delimiter": batch.delimiter,
+                "columns": list(batch.columns),
+                "profile": profile,
+                "ignore_unknown": ignore_unknown,
+                "today": validator.today.isoformat(),
+                "scratch": os.path.join(scratch, f"part{k}.db"),
+            }
+            receive, send = ctx.Pipe(duplex=False)
+            value = ctx.Value("q", 0, lock=False)
+            proc = ctx.Process(target=_validate_range, args=(task, value, send), daemon=True)
+            proc.start()
+            send.close()
+            procs.append((proc, task["scratch"]))
+            pipes.append(receive)
+            done.append(value)
+        results: list[dict | None] = [None] * len(pipes)
+        while any(r is None for r in results):
+            for k, pipe in enumerate(pipes):
+                if results[k] is None and pipe.poll(0.05):
+                    try:
+                        results[k] = pipe.recv()
+                    except EOFError:  # the worker died without a word
+                        results[k] = {"failure": "worker process ended unexpectedly"}
+            if progress:
+                progress(batch.data_start + sum(v.value for v in done), batch.size)
+        if any(r["failure"] for r in results):
+            return None
+        rows = 0
+        for k, ((proc, path), result) in enumerate(zip(procs, results, strict=True)):
+            proc.join()
+            rows += result["rows"]
+            for name, count in result["missing"].items():
+                missing = validator.warnings.missing_encouraged
+                missing[name] = missing.get(name, 0) + count
+            for name, count in result["calibres"].items():
+                calibres = validator.warnings.unknown_calibres
+                if name in calibres or len(calibres) < 1000:
+                    calibres[name] = calibres.get(name, 0) + count
+            conn.execute(f"ATTACH DATABASE ? AS {_PART}{k}", (path,))
+        # Every bad row, in line order, as a single process lists them.
+        union = " UNION ALL ".join(f"SELECT * FROM {_PART}{k}.errors" for k in range(len(procs)))
+        for line, name, reason in conn.execute(f"SELECT * FROM ({union}) ORDER BY line"):
+            sink.add(line, name, reason)
+        if not sink.count:
+            for k in range(len(procs)):
+                conn.execute(f"INSERT INTO staging SELECT * FROM {_PART}{k}.staging ORDER BY line")
+        for _, path in procs:  # copied: unlinked now, so a kill from here leaves nothing
+            try:
+                os.unlink(path)
+            except OSError:  # (not while open on some systems: removed after the transaction)
+                pass
+        if progress:
+            progress(batch.size, batch.size)
+        return rows
+    finally:
+        for proc, _ in procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+        for pipe in pipes:
+            pipe.close()
+
+
+_PART = "firetrace_part"
+
+
+def _detach_parts(conn: sqlite3.Connection) -> None:
+    """Detach the workers' scratch databases (possible once the transaction ended)."""
+    for _, name, _ in conn.execute("PRAGMA database_list").fetchall():
+        if name.startswith(_PART):
+            conn.execute(f"DETACH DATABASE {name}")
 
 
 def _batch_level_checks(conn: sqlite3.Connection, profile, sink: _ErrorSink) -> None:
@@ -512,6 +722,7 @@ def import_batch(
             result.seconds = time.perf_counter() - started
             return result
         sink = _ErrorSink(Path(errors_path) if errors_path else None)
+        scratch = None  # the worker processes' scratch folder, for a parallel read
         # A bigger (but fixed) page cache for the bulk load: index pages of a
         # large registry stay cached; memory stays bounded whatever the batch size.
         cache_before = conn.execute("PRAGMA cache_size").fetchone()[0]
@@ -524,7 +735,25 @@ def import_batch(
             conn.execute(_STAGING_DDL)
             step = step or _quiet
             step("reading and validating")
-            result.rows = _stage_rows(conn, batch, validator, sink, progress)
+            staged_rows = None
+            workers = _import_workers(batch)
+            if workers:
+                scratch = tempfile.mkdtemp(prefix="firetrace-import-")
+                staged_rows = _stage_rows_parallel(
+                    conn,
+                    batch,
+                    validator,
+                    sink,
+                    progress,
+                    workers,
+                    profile,
+                    ignore_unknown,
+                    scratch,
+                )
+            if staged_rows is None:
+                result.rows = _stage_rows(conn, batch, validator, sink, progress)
+            else:
+                result.rows = staged_rows
             if not result.rows:
                 raise InputError("no rows after the header: nothing to import", path=str(path))
             if not sink.count:
@@ -583,6 +812,11 @@ def import_batch(
             raise
         finally:
             sink.close()
+            if scratch is not None:
+                _detach_parts(conn)
+                import shutil
+
+                shutil.rmtree(scratch, ignore_errors=True)
             conn.execute(f"PRAGMA cache_size = {int(cache_before)}")
             for table in ("staging", "maker_ids", "firearm_keys"):
                 try:

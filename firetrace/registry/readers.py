@@ -43,6 +43,10 @@ class Batch:
     size: int
     _position: Callable[[], int] = field(repr=False, default=lambda: 0)
     _close: Callable[[], None] = field(repr=False, default=lambda: None)
+    # CSV whose header is the file's first line: its delimiter and the byte offset
+    # where the data rows start, so the rows can be read in ranges (csv_range_rows).
+    delimiter: str | None = None
+    data_start: int | None = None
 
     def bytes_read(self) -> int:
         """How far into the file the reader is (for a progress bar)."""
@@ -94,20 +98,24 @@ def _check_text_encoding(path: Path, head: bytes) -> None:
         )
 
 
-def _decoded_lines(fh: BinaryIO, path: Path, counter: list[int]) -> Iterator[str]:
+def _decoded_lines(
+    fh: BinaryIO, path: Path, counter: list[int], first_line: int = 1
+) -> Iterator[str]:
     """The file's UTF-8 lines, split on ``\\n`` only, each with its terminator.
 
     Decoded a block of whole lines at a time (C speed per line, not a Python
     call per line); an encoding error is still named by line and column, and a
     line longer than :data:`MAX_LINE_BYTES` is refused before it is held whole.
     """
-    return itertools.chain.from_iterable(_decoded_blocks(fh, path, counter))
+    return itertools.chain.from_iterable(_decoded_blocks(fh, path, counter, first_line))
 
 
-def _decoded_blocks(fh: BinaryIO, path: Path, counter: list[int]) -> Iterator[io.StringIO]:
-    lines_before = 0  # complete lines already handed out: numbers errors
+def _decoded_blocks(
+    fh: BinaryIO, path: Path, counter: list[int], first_line: int = 1
+) -> Iterator[io.StringIO]:
+    lines_before = first_line - 1  # lines before the ones handed out: numbers errors
     pending = b""  # the unfinished last line of the previous block
-    first = True
+    first = first_line == 1  # a byte order mark can only open the file
     while True:
         block = fh.read(MAX_LINE_BYTES)
         counter[0] += len(block)
@@ -230,34 +238,127 @@ def _open_csv(path: Path, ignore_unknown: bool) -> Batch:
     except csv.Error as exc:
         fh.close()
         raise InputError(f"unreadable header: {exc}", path=str(path), line=1) from None
-    width = len(columns)
-
-    def rows() -> Iterator[RowTriple]:
-        ended = reader.line_num  # the last line of the previous record
+    # The rows can be read in byte ranges when the header is exactly line 1.
+    data_start = None
+    if reader.line_num == 1:
+        fh_head = open(path, "rb")
         try:
-            for values in reader:
-                ended = reader.line_num
-                if len(values) != width:
-                    if not values or not any(v.strip() for v in values):
-                        continue  # blank line
-                    if len(values) > width and not any(v.strip() for v in values[width:]):
-                        values = values[:width]  # trailing delimiters
-                    else:
-                        yield (
-                            reader.line_num,
-                            None,
-                            f"row: has {len(values)} fields, the header has {width}",
-                        )
-                        continue
-                yield reader.line_num, values, None
-        except csv.Error as exc:
-            raise InputError(  # named by the line the broken record starts on
-                f"malformed CSV ({exc}); is a quote left open?",
-                path=str(path),
-                line=ended + 1,
-            ) from None
+            data_start = len(fh_head.readline(MAX_LINE_BYTES + 1))
+        finally:
+            fh_head.close()
+    return Batch(
+        path,
+        "csv",
+        columns,
+        _csv_records(reader, len(columns), path, 0),
+        path.stat().st_size,
+        lambda: counter[0],
+        fh.close,
+        delimiter=delimiter,
+        data_start=data_start,
+    )
 
-    return Batch(path, "csv", columns, rows(), path.stat().st_size, lambda: counter[0], fh.close)
+
+def _csv_records(reader, width: int, path: Path, line_offset: int) -> Iterator[RowTriple]:
+    """Rows of a csv reader as (line, values, problem); blank lines skipped."""
+    ended = reader.line_num  # the last line of the previous record
+    try:
+        for values in reader:
+            ended = reader.line_num
+            if len(values) != width:
+                if not values or not any(v.strip() for v in values):
+                    continue  # blank line
+                if len(values) > width and not any(v.strip() for v in values[width:]):
+                    values = values[:width]  # trailing delimiters
+                else:
+                    yield (
+                        reader.line_num + line_offset,
+                        None,
+                        f"row: has {len(values)} fields, the header has {width}",
+                    )
+                    continue
+            yield reader.line_num + line_offset, values, None
+    except csv.Error as exc:
+        raise InputError(  # named by the line the broken record starts on
+            f"malformed CSV ({exc}); is a quote left open?",
+            path=str(path),
+            line=ended + 1 + line_offset,
+        ) from None
+
+
+class _Range(io.RawIOBase):
+    """Bytes ``start`` to ``end`` of a file, as a readable stream."""
+
+    def __init__(self, fh: BinaryIO, start: int, end: int):
+        fh.seek(start)
+        self._fh, self._left = fh, end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        size = self._left if size is None or size < 0 else min(size, self._left)
+        data = self._fh.read(size)
+        self._left -= len(data)
+        return data
+
+
+def csv_range_rows(
+    path: Path,
+    start: int,
+    end: int,
+    *,
+    first_line: int,
+    delimiter: str,
+    width: int,
+    counter: list[int] | None = None,
+) -> Iterator[RowTriple]:
+    """The data rows in bytes ``start`` to ``end`` of a CSV batch, numbered from
+    ``first_line`` (the file's line at ``start``), exactly as the whole-file reader
+    gives them. ``start`` and ``end`` must fall at record boundaries
+    (:func:`split_points`)."""
+    csv.field_size_limit(MAX_LINE_BYTES)
+    with open(path, "rb") as fh:
+        lines = _decoded_lines(_Range(fh, start, end), path, counter or [0], first_line)
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
+        yield from _csv_records(reader, width, path, first_line - 1)
+
+
+def split_points(path: Path, start: int, end: int, parts: int) -> list[tuple[int, int]] | None:
+    """Byte offsets at record boundaries cutting ``start``-``end`` into ``parts``
+    ranges, with the file line each range starts on; None when there is no clean
+    cut (a quoted field spanning the candidate line ends, or a file too small).
+
+    A line end is a record boundary when an even number of quote characters
+    comes before it (every quoted field, ``""`` escapes included, has an even
+    number of them).
+    """
+    with open(path, "rb") as fh:
+        data = fh.read()
+    points = [start]
+    for k in range(1, parts):
+        cut = data.find(b"\n", start + (end - start) * k // parts)
+        while cut != -1 and data.count(b'"', 0, cut) % 2:
+            cut = data.find(b"\n", cut + 1)
+        if cut == -1 or cut + 1 >= end or cut + 1 <= points[-1]:
+            return None
+        points.append(cut + 1)
+    points.append(end)
+    return [(a, b) for a, b in zip(points, points[1:], strict=False)]
+
+
+def line_at(path: Path, offset: int) -> int:
+    """The file line number at byte ``offset`` (the start of a line)."""
+    count = 1
+    with open(path, "rb") as fh:
+        left = offset
+        while left > 0:
+            block = fh.read(min(left, 1 << 22))
+            if not block:
+                break
+            count += block.count(b"\n")
+            left -= len(block)
+    return count
 
 
 def _scalar(value: object) -> str | None:
