@@ -191,3 +191,23 @@ def test_csv_writer_output_round_trips(tmp_path):
     with open_batch(path, known_columns=["a", "b", "c"]) as batch:
         got = [values for _, values, _ in batch.rows]
     assert got == rows
+
+
+def test_cuts_after_a_long_quoted_field_stay_in_order(tmp_path):
+    # A quoted field spanning the first cut's target pushes that cut past the
+    # second target; the second cut must still land on a later record boundary.
+    long_field = '"' + "\n".join("y" * 20 for _ in range(40)) + '"'
+    rows = ["1,2,3"] * 5 + [f"4,{long_field},6"] + ["7,8,9"] * 30
+    path = tmp_path / "b.csv"
+    path.write_text("a,b,c\n" + "\n".join(rows) + "\n")
+    ranges = split_points(path, 6, path.stat().st_size, 4)
+    assert ranges is not None
+    with open_batch(path, known_columns=["a", "b", "c"]) as batch:
+        whole = list(batch.rows)
+    data = path.read_bytes()
+    read = []
+    for a, b in ranges:
+        assert a < b and data[a - 1 : a] == b"\n"
+        first_line = data[:a].count(b"\n") + 1
+        read += csv_range_rows(path, a, b, first_line=first_line, delimiter=",", width=3)
+    assert read == whole

@@ -326,25 +326,45 @@ def csv_range_rows(
 
 def split_points(path: Path, start: int, end: int, parts: int) -> list[tuple[int, int]] | None:
     """Byte offsets at record boundaries cutting ``start``-``end`` into ``parts``
-    ranges, with the file line each range starts on; None when there is no clean
-    cut (a quoted field spanning the candidate line ends, or a file too small).
+    ranges; None when there is no clean cut (one quoted field spanning the rest
+    of the file, or a file too small).
 
     A line end is a record boundary when an even number of quote characters
     comes before it (every quoted field, ``""`` escapes included, has an even
-    number of them).
+    number of them). The file is streamed once: memory stays flat.
     """
-    with open(path, "rb") as fh:
-        data = fh.read()
     points = [start]
-    for k in range(1, parts):
-        cut = data.find(b"\n", start + (end - start) * k // parts)
-        while cut != -1 and data.count(b'"', 0, cut) % 2:
-            cut = data.find(b"\n", cut + 1)
-        if cut == -1 or cut + 1 >= end or cut + 1 <= points[-1]:
-            return None
-        points.append(cut + 1)
+    with open(path, "rb") as fh:
+        counted = [0, 0]  # quote characters in bytes [0, counted[1])
+
+        def quotes_before(offset: int) -> int:
+            fh.seek(counted[1])
+            while counted[1] < offset:
+                block = fh.read(min(1 << 22, offset - counted[1]))
+                if not block:
+                    break
+                counted[0] += block.count(b'"')
+                counted[1] += len(block)
+            return counted[0]
+
+        def next_newline(offset: int) -> int:
+            fh.seek(offset)
+            while block := fh.read(1 << 20):
+                found = block.find(b"\n")
+                if found >= 0:
+                    return offset + found
+                offset += len(block)
+            return -1
+
+        for k in range(1, parts):
+            cut = next_newline(max(start + (end - start) * k // parts, points[-1]))
+            while cut != -1 and quotes_before(cut) % 2:
+                cut = next_newline(cut + 1)
+            if cut == -1 or cut + 1 >= end or cut + 1 <= points[-1]:
+                return None
+            points.append(cut + 1)
     points.append(end)
-    return [(a, b) for a, b in zip(points, points[1:], strict=False)]
+    return list(zip(points, points[1:], strict=False))
 
 
 def line_at(path: Path, offset: int) -> int:
