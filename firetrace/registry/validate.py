@@ -134,71 +134,30 @@ def event_row_key(
     return _blake2b("\x1f".join(fields).encode(), digest_size=16).digest()
 
 
-def staging_row(
-    line: int,
-    maker_norm: str,
-    manufacturer: str,
-    kind: str,
-    control: int,
-    firearm_key: str | None,
-    ftype: str | None,
-    model: str | None,
-    calibre: str | None,
-    made_in: str | None,
-    made: int | None,
-    import_country: str | None,
-    imported_in: int | None,
-    event: str,
-    day: str,
-    party_norm: str | None,
-    party: str | None,
-    party_licence: str | None,
-    party_country: str | None,
-    reference: str | None,
-    notes: str | None,
-    serial: str,
-    keys: tuple[str, str, str],
-) -> tuple:
-    """A valid row's staging tuple (:data:`STAGING_COLUMNS` order), from either
-    validation path, with its content key."""
-    row_key = event_row_key(
-        maker_norm,
-        kind,
-        keys[0],
-        event,
-        day,
-        party_norm,
-        party_licence,
-        reference,
-        notes,
-        firearm_key,
+# Positions in a staging row of the fields the content key is made of.
+_KEY_FIELDS = tuple(
+    STAGING_COLUMNS.index(name)
+    for name in (
+        "maker_norm",
+        "kind",
+        "serial_norm",
+        "event",
+        "event_date",
+        "party_norm",
+        "party_licence",
+        "reference",
+        "notes",
+        "firearm_key",
     )
-    return (
-        line,
-        maker_norm,
-        manufacturer,
-        kind,
-        control,
-        firearm_key,
-        ftype,
-        model,
-        calibre,
-        made_in,
-        made,
-        import_country,
-        imported_in,
-        event,
-        day,
-        party_norm,
-        party,
-        party_licence,
-        party_country,
-        reference,
-        notes,
-        serial,
-        *keys,
-        row_key,
-    )
+)
+
+
+def staging_row(fields: tuple, serial: str, keys: tuple[str, str, str]) -> tuple:
+    """A valid row's staging tuple (:data:`STAGING_COLUMNS` order) from either
+    validation path: ``fields`` runs from ``line`` to ``notes``; the serial, its
+    three keys and the content key (:func:`event_row_key`) are appended."""
+    row = (*fields, serial, *keys)
+    return (*row, event_row_key(*(row[i] for i in _KEY_FIELDS)))
 
 
 def profile_names() -> list[str]:
@@ -535,27 +494,29 @@ class RowValidator:
         reference = row[i_reference].strip() or None
         notes = row[i_notes].strip() or None
         return staging_row(
-            line,
-            maker_norm,
-            manufacturer,
-            kind,
-            control,
-            firearm_key,
-            ftype,
-            row[i_model].strip() or None,
-            calibre,
-            made_in,
-            made,
-            import_country,
-            imported_in,
-            event,
-            day,
-            party_norm,
-            party,
-            party_licence,
-            party_country,
-            reference,
-            notes,
+            (
+                line,
+                maker_norm,
+                manufacturer,
+                kind,
+                control,
+                firearm_key,
+                ftype,
+                row[i_model].strip() or None,
+                calibre,
+                made_in,
+                made,
+                import_country,
+                imported_in,
+                event,
+                day,
+                party_norm,
+                party,
+                party_licence,
+                party_country,
+                reference,
+                notes,
+            ),
             serial,
             keys,
         )
@@ -689,27 +650,29 @@ class RowValidator:
         reference = get("reference") or None
         notes = get("notes") or None
         return staging_row(
-            line,
-            maker_norm,
-            manufacturer,
-            kind,
-            control,
-            firearm_key,
-            ftype,
-            model,
-            calibre,
-            countries[0],
-            made,
-            countries[1],
-            imported_in,
-            event,
-            day,
-            party_norm or None,
-            party or None,
-            party_licence,
-            countries[2],
-            reference,
-            notes,
+            (
+                line,
+                maker_norm,
+                manufacturer,
+                kind,
+                control,
+                firearm_key,
+                ftype,
+                model,
+                calibre,
+                countries[0],
+                made,
+                countries[1],
+                imported_in,
+                event,
+                day,
+                party_norm or None,
+                party or None,
+                party_licence,
+                countries[2],
+                reference,
+                notes,
+            ),
             serial,
             keys,
         )
