@@ -211,3 +211,19 @@ def test_cuts_after_a_long_quoted_field_stay_in_order(tmp_path):
         first_line = data[:a].count(b"\n") + 1
         read += csv_range_rows(path, a, b, first_line=first_line, delimiter=",", width=3)
     assert read == whole
+
+
+def test_semicolons_a_byte_order_mark_and_ignored_columns(tmp_path, monkeypatch, parallel):
+    plain = _generated(tmp_path / "plain.csv", 2_000, seed=8)
+    with open(plain, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";")
+    writer.writerow([*rows[0], "clerk_initials"])
+    writer.writerows([*row, "AB; CD"] for row in rows[1:])
+    batch = tmp_path / "semi.csv"
+    batch.write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode())
+    one = _import(tmp_path / "one.db", batch, 1, monkeypatch, ignore_unknown=True)
+    two = _import(tmp_path / "two.db", batch, 2, monkeypatch, ignore_unknown=True)
+    assert one.status == two.status == "imported" and parallel == [2_000]
+    assert _contents(tmp_path / "one.db") == _contents(tmp_path / "two.db")
