@@ -243,7 +243,8 @@ def _validate_range(task: dict, bytes_done, results) -> None:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute(_STAGING_DDL.replace("TEMP TABLE", "TABLE"))
-        conn.execute("CREATE TABLE errors (line INTEGER, field TEXT, reason TEXT)")
+        # seq keeps a row's problems in the order the validator named them.
+        conn.execute("CREATE TABLE errors (line INTEGER, seq INTEGER, field TEXT, reason TEXT)")
         conn.execute("BEGIN")
         counter = [0]
         chunk: list[tuple] = []
@@ -258,27 +259,30 @@ def _validate_range(task: dict, bytes_done, results) -> None:
             counter=counter,
         )
         validate = validator.validate
+        insert_errors = "INSERT INTO errors VALUES (?, ?, ?, ?)"
         for line, values, problem in rows:
             out["rows"] += 1
             if problem is not None:
                 name, _, reason = problem.partition(": ")
-                errors.append((line, name, reason))
+                errors.append((line, len(errors), name, reason))
                 continue
             staged = validate(line, values)
             if type(staged) is tuple:
                 chunk.append(staged)
-                if len(chunk) >= CHUNK_ROWS:
-                    conn.executemany(_STAGING_INSERT, chunk)
-                    chunk.clear()
-                    bytes_done.value = counter[0]
-                    if os.getppid() != parent:  # the importer is gone: nobody wants these
-                        conn.close()
-                        os.unlink(task["scratch"])
-                        return
             else:
-                errors.extend((line, name, reason) for name, reason in staged)
+                errors.extend((line, len(errors) + k, *bad) for k, bad in enumerate(staged))
+            if len(chunk) >= CHUNK_ROWS or len(errors) >= CHUNK_ROWS:
+                conn.executemany(_STAGING_INSERT, chunk)
+                conn.executemany(insert_errors, errors)
+                chunk.clear()
+                errors.clear()
+                bytes_done.value = counter[0]
+                if os.getppid() != parent:  # the importer is gone: nobody wants these
+                    conn.close()
+                    os.unlink(task["scratch"])
+                    return
         conn.executemany(_STAGING_INSERT, chunk)
-        conn.executemany("INSERT INTO errors VALUES (?, ?, ?)", errors)
+        conn.executemany(insert_errors, errors)
         conn.execute("COMMIT")
         conn.close()
         bytes_done.value = counter[0]
@@ -286,8 +290,11 @@ def _validate_range(task: dict, bytes_done, results) -> None:
         out["calibres"] = validator.warnings.unknown_calibres
     except BaseException as exc:  # reported to the importer, which reads the batch itself
         out["failure"] = f"{type(exc).__name__}: {exc}"
-    results.send(out)
-    results.close()
+    try:
+        results.send(out)
+        results.close()
+    except OSError:  # the importer is gone
+        pass
 
 
 def _stage_rows_parallel(
@@ -363,7 +370,7 @@ def _stage_rows_parallel(
             conn.execute(f"ATTACH DATABASE ? AS {_PART}{k}", (path,))
         # Every bad row, in line order, as a single process lists them.
         union = " UNION ALL ".join(f"SELECT * FROM {_PART}{k}.errors" for k in range(len(procs)))
-        for line, name, reason in conn.execute(f"SELECT * FROM ({union}) ORDER BY line"):
+        for line, _, name, reason in conn.execute(f"SELECT * FROM ({union}) ORDER BY line, seq"):
             sink.add(line, name, reason)
         if not sink.count:
             for k in range(len(procs)):
