@@ -136,7 +136,7 @@ def _table(title: str, headers: tuple[str, ...], rows: list[list]):
 
 
 # Matches a trace prints in full when none is exact or normalised; the rest are
-# one table row each (``--details`` prints every match in full).
+# one line each (``--details`` prints every match in full).
 DETAILED_MATCHES = 3
 
 
@@ -151,7 +151,7 @@ def detailed_count(matches: list[dict[str, Any]], details: bool) -> int:
 
 def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
     """Rich rendering of a trace: a block per best match (firearm, components over
-    time, timeline), then one row per other candidate."""
+    time, timeline), then one line per other candidate."""
     from rich.text import Text
 
     matches = document["matches"]
