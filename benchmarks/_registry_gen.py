@@ -168,6 +168,12 @@ class _Writer:
         return True
 
 
+def _status_row(out, control: dict, later, event: str, reference: str | None, who: dict):
+    """One status event on a control component, dated later than the last."""
+    extra = {"reference": reference} if reference else {}
+    out.row(**control, event=event, event_date=later().isoformat(), **who, **extra)
+
+
 def write_batch(
     path: str | Path, rows: int, *, seed: int = 0, serial_offset: int = 0, lifecycle: bool = True
 ) -> int:
@@ -304,57 +310,21 @@ def write_batch(
                 last_modular_key = key
             roll = rng.random()
             agency = AGENCIES[rng.randrange(len(AGENCIES))]
+
+            police = {"party": agency[0], "party_country": agency[1]}
+
             if roll < 0.03:
-                out.row(
-                    **control,
-                    event="reported_stolen",
-                    event_date=later().isoformat(),
-                    party=agency[0],
-                    party_country=agency[1],
-                    reference=f"POL-{firearm_number}",
-                )
+                _status_row(out, control, later, "reported_stolen", f"POL-{firearm_number}", police)
                 if rng.random() < 0.3:
-                    out.row(
-                        **control,
-                        event="recovered",
-                        event_date=later().isoformat(),
-                        party=agency[0],
-                        party_country=agency[1],
-                        reference=f"POL-{firearm_number}",
-                    )
+                    _status_row(out, control, later, "recovered", f"POL-{firearm_number}", police)
             elif roll < 0.04:
-                out.row(
-                    **control,
-                    event="reported_lost",
-                    event_date=later().isoformat(),
-                    party=agency[0],
-                    party_country=agency[1],
-                    reference=f"POL-{firearm_number}",
-                )
+                _status_row(out, control, later, "reported_lost", f"POL-{firearm_number}", police)
             elif roll < 0.05:
-                out.row(
-                    **control,
-                    event="seized",
-                    event_date=later().isoformat(),
-                    party=agency[0],
-                    party_country=agency[1],
-                    reference=f"STA-{firearm_number}",
-                )
+                _status_row(out, control, later, "seized", f"STA-{firearm_number}", police)
             elif roll < 0.07:
-                out.row(
-                    **control,
-                    event="exported",
-                    event_date=later().isoformat(),
-                    reference=f"EXP-{firearm_number}",
-                )
+                _status_row(out, control, later, "exported", f"EXP-{firearm_number}", {})
             elif roll < 0.075:
-                out.row(
-                    **control,
-                    event="destroyed",
-                    event_date=later().isoformat(),
-                    party=agency[0],
-                    party_country=agency[1],
-                )
+                _status_row(out, control, later, "destroyed", None, police)
     return out.count
 
 
