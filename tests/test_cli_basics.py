@@ -100,3 +100,17 @@ def test_command_is_found_after_global_options():
     assert command_name(["--db", "x.db", "--operator", "trace", "trace", "S"]) == "trace"
     assert command_name(["--version"]) is None
     assert command_name(["scan", "--db", "y"]) == "scan"
+
+
+def test_a_global_option_after_the_command_wins_over_one_before(run_cli, tmp_path):
+    # Both are accepted; the one nearer the command's own options takes effect.
+    run_cli("--db", tmp_path / "before.db", "demo", "--db", tmp_path / "after.db")
+    assert (tmp_path / "after.db").exists()
+    assert not (tmp_path / "before.db").exists()
+
+
+def test_every_command_binds_json_to_one_parameter_name():
+    for name, command in _leaf_commands():
+        for param in command.params:
+            if "--json" in getattr(param, "opts", []):
+                assert param.name == "as_json", f"{name}: --json is bound to {param.name}"

@@ -1,6 +1,7 @@
-"""The typer application. Each area of the product registers its commands from
-its own module (``firetrace.cli.<area>``); commands parse options, call one
-library function and render the result. Heavy modules (numpy, trimesh) are
+"""The typer application. Each area of the product declares its commands in its
+own module (``firetrace.cli.<area>``, a :class:`~firetrace.cli.common.Commands`
+named ``commands``); commands parse options, call one library function and
+render the result. Heavy modules (numpy, trimesh) are
 imported inside the commands that need them so that start-up stays fast.
 
 For the same reason :func:`main` builds an app holding only the area of the
@@ -19,7 +20,7 @@ import typer
 from rich.markup import escape
 
 from firetrace import __version__
-from firetrace.cli.common import DbOpt, OperatorOpt, PurposeOpt, err_console
+from firetrace.cli.common import GLOBAL_FLAGS, DbOpt, OperatorOpt, PurposeOpt, err_console
 from firetrace.errors import FiretraceError
 
 # Top-level command -> the module that registers it (tests check this stays true).
@@ -38,8 +39,6 @@ COMMAND_AREAS = {
     "report": "report",
 }
 AREAS = tuple(dict.fromkeys(COMMAND_AREAS.values()))  # in help order
-# Global options that take a value, to find the command name after them in argv.
-_VALUE_OPTIONS = {"--db", "--operator", "--purpose"}
 
 
 def _version(value: bool) -> None:
@@ -73,7 +72,7 @@ def build_app(areas: tuple[str, ...] = AREAS) -> typer.Typer:
     )
     application.callback()(_global)
     for area in areas:
-        import_module(f"firetrace.cli.{area}").register(application)
+        import_module(f"firetrace.cli.{area}").commands.add_to(application)
     return application
 
 
@@ -81,7 +80,7 @@ def command_name(argv: list[str]) -> str | None:
     """The command word in ``argv``, skipping global options and their values."""
     args = iter(argv)
     for arg in args:
-        if arg in _VALUE_OPTIONS:
+        if arg in GLOBAL_FLAGS:
             next(args, None)
         elif not arg.startswith("-"):
             return arg

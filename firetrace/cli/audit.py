@@ -12,18 +12,17 @@ from typing import Annotated
 import typer
 
 from firetrace.cli.common import (
-    DbOpt,
+    Commands,
     JsonOpt,
-    OperatorOpt,
-    PurposeOpt,
+    Settings,
     console,
     err_console,
     print_json,
-    settings,
 )
 
-audit_app = typer.Typer(
-    help="The tamper-evident audit log: list, verify, print the head.", no_args_is_help=True
+commands = Commands()
+audit_group = commands.group(
+    "audit", help="The tamper-evident audit log: list, verify, print the head."
 )
 
 HeadOpt = Annotated[
@@ -37,11 +36,11 @@ HeadOpt = Annotated[
 ]
 
 
-def _connect(ctx: typer.Context, db: Path | None, operator=None, purpose=None):
+def _connect(settings: Settings):
+    """The registry, which these commands never create."""
     from firetrace.registry.db import connect
 
-    chosen = settings(ctx, db, operator, purpose)
-    return chosen, connect(chosen.db, create=False)
+    return connect(settings.db, create=False)
 
 
 def _render_problems(problems: list[str], what: str) -> None:
@@ -50,9 +49,8 @@ def _render_problems(problems: list[str], what: str) -> None:
         console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
-@audit_app.command("log")
+@audit_group.command("log", who=False)  # --operator/--purpose filter the log
 def log_cmd(
-    ctx: typer.Context,
     operator_filter: Annotated[
         str | None,
         typer.Option("--operator", "--by", help="Only entries by this operator (glob ok)."),
@@ -76,7 +74,8 @@ def log_cmd(
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most N entries.")] = None,
     reverse: Annotated[bool, typer.Option("--reverse", help="Oldest first.")] = False,
     as_json: JsonOpt = False,
-    db: DbOpt = None,
+    *,
+    settings: Settings,
 ) -> None:
     """List audit entries, newest first, filtered by operator, purpose, command, date.
 
@@ -84,7 +83,7 @@ def log_cmd(
     """
     from firetrace import audit
 
-    _, conn = _connect(ctx, db)
+    conn = _connect(settings)
     entries = audit.query_log(
         conn,
         operator=operator_filter,
@@ -126,19 +125,17 @@ def log_cmd(
     err_console.print(f"{len(entries)} entries (* keyed HMAC)")
 
 
-@audit_app.command("verify")
+@audit_group.command("verify")
 def verify_cmd(
-    ctx: typer.Context,
     expected_head: HeadOpt = None,
     as_json: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Check the hash chain; exit 1 naming the first altered, removed or reordered entry."""
     from firetrace import audit
 
-    _, conn = _connect(ctx, db, operator, purpose)
+    conn = _connect(settings)
     result = audit.verify(conn, expected_head=expected_head)
     if as_json:
         print_json(result.to_json())
@@ -165,20 +162,18 @@ def verify_cmd(
         raise typer.Exit(1)
 
 
-@audit_app.command("head")
+@audit_group.command("head")
 def head_cmd(
-    ctx: typer.Context,
     as_json: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Print the current head hash (record it in the case file; 'verify --head' checks it)."""
     from dataclasses import asdict
 
     from firetrace import audit
 
-    _, conn = _connect(ctx, db, operator, purpose)
+    conn = _connect(settings)
     current = audit.head(conn)
     if as_json:
         print_json(asdict(current))
@@ -192,35 +187,29 @@ def head_cmd(
     )
 
 
-@audit_app.command("seal")
-def seal_cmd(
-    ctx: typer.Context,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
-) -> None:
+@audit_group.command("seal")
+def seal_cmd(*, settings: Settings) -> None:
     """Adopt an older unkeyed log under FIRETRACE_AUDIT_KEY with one keyed entry."""
     from firetrace import audit
 
-    chosen, conn = _connect(ctx, db, operator, purpose)
-    digest = audit.seal(conn, operator=chosen.operator, purpose=chosen.purpose)
+    conn = _connect(settings)
+    digest = audit.seal(conn, operator=settings.operator, purpose=settings.purpose)
     console.print(f"sealed: new keyed head {digest}", highlight=False)
 
 
+@commands.command("backup")
 def backup_cmd(
-    ctx: typer.Context,
     dest: Annotated[Path, typer.Argument(help="Backup file to write.")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     as_json: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Copy the registry with SQLite's online backup API, then integrity-check the copy."""
     from firetrace.integrity import backup
 
-    chosen, conn = _connect(ctx, db, operator, purpose)
-    result = backup(conn, dest, operator=chosen.operator, purpose=chosen.purpose, force=force)
+    conn = _connect(settings)
+    result = backup(conn, dest, operator=settings.operator, purpose=settings.purpose, force=force)
     if as_json:
         print_json(result.to_json())
         return
@@ -232,22 +221,21 @@ def backup_cmd(
     )
 
 
+@commands.command("check")
 def check_cmd(
-    ctx: typer.Context,
     quick: Annotated[
         bool, typer.Option("--quick", help="PRAGMA quick_check instead of integrity_check.")
     ] = False,
     expected_head: HeadOpt = None,
     as_json: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Integrity check, foreign-key check, append-only triggers and audit verify; exit 1
     on any problem."""
     from firetrace.integrity import check
 
-    _, conn = _connect(ctx, db, operator, purpose)
+    conn = _connect(settings)
     result = check(conn, quick=quick, expected_head=expected_head)
     if as_json:
         print_json(result.to_json())
@@ -263,8 +251,8 @@ def check_cmd(
         raise typer.Exit(1)
 
 
+@commands.command("correct")
 def correct_cmd(
-    ctx: typer.Context,
     event_id: Annotated[int, typer.Argument(help="Id of the event to correct (see trace --json).")],
     assignments: Annotated[
         list[str],
@@ -276,9 +264,8 @@ def correct_cmd(
     ],
     reason: Annotated[str, typer.Option("--reason", help="Why, and on what authority.")],
     as_json: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Correct an event: a new event that references it (history is never rewritten)."""
     from firetrace.errors import UsageError
@@ -290,14 +277,14 @@ def correct_cmd(
         if not sep or not name.strip():
             raise UsageError(f"--set '{item}': expected FIELD=VALUE")
         changes[name.strip()] = value
-    chosen, conn = _connect(ctx, db, operator, purpose)
+    conn = _connect(settings)
     result = correct_event(
         conn,
         event_id,
         changes,
         reason=reason,
-        operator=chosen.operator,
-        purpose=chosen.purpose,
+        operator=settings.operator,
+        purpose=settings.purpose,
     )
     if as_json:
         print_json(result.to_json())
@@ -306,11 +293,3 @@ def correct_cmd(
     console.print(
         f"event {result.event_id} corrects event {result.corrects}: {changed}", highlight=False
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
-    app.add_typer(audit_app, name="audit")
-    app.command("backup")(backup_cmd)
-    app.command("check")(check_cmd)
-    app.command("correct")(correct_cmd)

@@ -1,15 +1,30 @@
-"""Shared pieces of the command line: global options, consoles, JSON output.
+"""Shared pieces of the command line: how a command is declared, the global
+options, consoles, JSON output.
 
-Global options (``--db``, ``--operator``, ``--purpose``) work both before and
-after the command: the app callback stores what it was given in ``ctx.obj`` and
-every command that touches the registry also accepts them; :func:`settings`
-merges the two (the command's own value wins), then environment, then defaults.
+How to declare a command (every area module does the same)::
+
+    commands = Commands()
+
+    @commands.command("trace")
+    def trace_command(serial: ..., as_json: JsonOpt = False, *, settings: Settings) -> None:
+        ...
+
+:meth:`Commands.command` adds the global options (``--db``, ``--operator``,
+``--purpose``) to the command, so they work both before and after its name; the
+app callback stores the ones given before it in ``ctx.obj``, and the command
+receives both merged into one :class:`Settings` (the command's own value wins,
+then the app's, then environment, then defaults). A command that does not need
+them omits the ``settings`` parameter and still accepts the options. Subcommand
+groups (``audit log``) come from :meth:`Commands.group`. ``--json`` is
+:data:`JsonOpt`, always bound to a parameter named ``as_json``.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -46,29 +61,134 @@ PurposeOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
+# The global options: parameter name -> its option type, in the order help lists them.
+GLOBAL_OPTIONS: dict[str, Any] = {"db": DbOpt, "operator": OperatorOpt, "purpose": PurposeOpt}
+# Their flags, which take a value (to find the command word after them in argv).
+GLOBAL_FLAGS = frozenset(f"--{name}" for name in GLOBAL_OPTIONS)
 
-@dataclass
+
+@dataclass(frozen=True)
 class Settings:
-    db: Path
+    """The global options of one run, merged from before and after the command."""
+
+    db_option: Path | None  # --db as given, before or after the command; None if not given
     operator: str
     purpose: str | None
 
+    @property
+    def db(self) -> Path:
+        """The registry file: ``--db``, else ``$FIRETRACE_DB``, else the user data folder."""
+        from firetrace.paths import default_db_path
 
-def settings(
-    ctx: typer.Context | None,
-    db: Path | None = None,
-    operator: str | None = None,
-    purpose: str | None = None,
-) -> Settings:
-    """Merge command-level options over the app-level ones, then env and defaults."""
-    from firetrace.paths import default_db_path, default_operator
+        return self.db_option or default_db_path()
+
+
+def merge_settings(ctx: typer.Context | None, given: dict[str, Any]) -> Settings:
+    """Merge a command's own global options (``given``) over the app-level ones,
+    then environment and defaults."""
+    from firetrace.paths import default_operator
 
     top = (ctx.find_root().obj if ctx is not None else None) or {}
+
+    def pick(name: str) -> Any:
+        return given.get(name) or top.get(name)
+
     return Settings(
-        db=Path(db or top.get("db") or default_db_path()),
-        operator=operator or top.get("operator") or default_operator(),
-        purpose=purpose or top.get("purpose"),
+        db_option=Path(pick("db")) if pick("db") else None,
+        operator=pick("operator") or default_operator(),
+        purpose=pick("purpose"),
     )
+
+
+def _context_parameter(signature: inspect.Signature) -> str | None:
+    for parameter in signature.parameters.values():
+        if parameter.annotation is typer.Context:
+            return parameter.name
+    return None
+
+
+def with_global_options(
+    function: Callable[..., Any], *, names: tuple[str, ...] = tuple(GLOBAL_OPTIONS)
+) -> Callable[..., Any]:
+    """``function`` with the global options ``names`` appended to its parameters;
+    it receives them merged as ``settings`` if it declares that parameter.
+
+    typer reads a command's options from its signature, so the wrapper presents
+    the command's own parameters plus the global ones (and a context to find the
+    app-level values) and hands the command only what it declared.
+    """
+    signature = inspect.signature(function, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "settings"]
+    wants_settings = "settings" in signature.parameters
+    context_name = _context_parameter(signature)
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=GLOBAL_OPTIONS[name],
+                          default=None)
+        for name in names
+    ]  # fmt: skip
+    if context_name is None:
+        context_name = "_global_ctx"
+        extra.append(
+            inspect.Parameter(
+                context_name, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+            )
+        )
+    keep_context = _context_parameter(signature) is not None
+
+    def command(**kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name) for name in names}
+        ctx = kwargs[context_name] if keep_context else kwargs.pop(context_name)
+        if wants_settings:
+            kwargs["settings"] = merge_settings(ctx, given)
+        return function(**kwargs)
+
+    parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + extra
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters}
+    for attribute in ("__name__", "__qualname__", "__doc__", "__module__"):
+        setattr(command, attribute, getattr(function, attribute))
+    return command
+
+
+class Commands:
+    """The commands of one area of the CLI (or of one subcommand group), declared
+    with :meth:`command` and added to the app by :meth:`add_to`."""
+
+    def __init__(self, name: str | None = None, help: str | None = None) -> None:
+        self.name, self.help = name, help
+        # In declaration order, which is the order help lists them in.
+        self._entries: list[tuple[str, Callable[..., Any]] | Commands] = []
+
+    def command(
+        self, name: str, *, db: bool = True, who: bool = True
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Declare the command ``name`` with the global options: ``--db`` unless
+        ``db`` is false, ``--operator`` and ``--purpose`` unless ``who`` is false
+        (for a command whose own options of those names mean something else)."""
+        names = tuple(n for n in GLOBAL_OPTIONS if (db or n != "db") and (who or n == "db"))
+
+        def declare(function: Callable[..., Any]) -> Callable[..., Any]:
+            self._entries.append((name, with_global_options(function, names=names)))
+            return function
+
+        return declare
+
+    def group(self, name: str, help: str) -> Commands:
+        """A subcommand group ``firetrace NAME ...`` whose commands are declared on it."""
+        group = Commands(name, help)
+        self._entries.append(group)
+        return group
+
+    def add_to(self, app: typer.Typer) -> None:
+        """Register every declared command and group on ``app``."""
+        for entry in self._entries:
+            if isinstance(entry, Commands):
+                sub_app = typer.Typer(name=entry.name, help=entry.help, no_args_is_help=True)
+                entry.add_to(sub_app)
+                app.add_typer(sub_app, name=entry.name)
+            else:
+                name, command = entry
+                app.command(name)(command)
 
 
 def print_json(document: Any) -> None:

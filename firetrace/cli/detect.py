@@ -11,17 +11,11 @@ from typing import Annotated, Any
 
 import typer
 
-from firetrace.cli.common import (
-    DbOpt,
-    JsonOpt,
-    OperatorOpt,
-    PurposeOpt,
-    console,
-    print_json,
-    settings,
-)
+from firetrace.cli.common import Commands, JsonOpt, Settings, console, print_json
 from firetrace.errors import InputError
 from firetrace.inputs import regular_file
+
+commands = Commands()
 
 RulesOpt = Annotated[
     Path | None,
@@ -125,14 +119,13 @@ def _render(record: dict[str, Any]) -> None:
         console.print(shown)
 
 
+@commands.command("inspect")
 def inspect_command(
-    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Design file to inspect (read-only).")],
-    json_output: JsonOpt = False,
+    as_json: JsonOpt = False,
     rules: RulesOpt = None,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,  # global options are accepted after any command
-    purpose: PurposeOpt = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Explain how much one design file looks like a printable firearm part, and why."""
     from firetrace.detect.engine import inspect_file
@@ -144,9 +137,9 @@ def inspect_command(
         raise InputError("is a folder (use 'firetrace scan' for folders)", path=str(file))
     regular_file(file)  # a FIFO or device would block or never end: never opened
     rule_set = load_rules(rules) if rules else None
-    matcher = _matcher_for(settings(ctx, db, operator, purpose).db)
+    matcher = _matcher_for(settings.db)
     record = inspect_file(file, rules=rule_set, matcher=matcher)
-    if json_output:
+    if as_json:
         print_json(record)
     else:
         _render(record)
@@ -154,8 +147,3 @@ def inspect_command(
         raise typer.Exit(2)
     if record["verdict"] in ("high", "review"):
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
-    app.command("inspect")(inspect_command)

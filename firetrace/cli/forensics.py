@@ -12,20 +12,20 @@ from typing import Annotated
 import typer
 
 from firetrace.cli.common import (
-    DbOpt,
+    Commands,
     JsonOpt,
-    OperatorOpt,
-    PurposeOpt,
+    Settings,
     console,
     err_console,
     print_json,
-    settings,
 )
 from firetrace.errors import FiretraceError
 
+commands = Commands()
 
+
+@commands.command("scan")
 def scan(
-    ctx: typer.Context,
     paths: Annotated[
         list[Path],
         typer.Argument(help="Evidence: folders, files, archives, disk images (raw, E01)."),
@@ -67,16 +67,14 @@ def scan(
         Path | None, typer.Option("--rules", help="Extra rules folder (adds to or overrides).")
     ] = None,
     as_json: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Find design files in seized media and rank them; exit 1 when any is flagged."""
     from rich.text import Text
 
     from firetrace.forensics.session import ScanOptions, run_scan
 
-    chosen = settings(ctx, db, operator, purpose)
     options = ScanOptions(
         roots=[str(p) for p in paths],
         jsonl=jsonl,
@@ -88,9 +86,9 @@ def scan(
         hashset=hashset,
         resume=resume,
         rules_dir=rules,
-        db_path=chosen.db,
-        operator=chosen.operator,
-        purpose=chosen.purpose,
+        db_path=settings.db,
+        operator=settings.operator,
+        purpose=settings.purpose,
         keep_records=as_json,
     )
     try:
@@ -199,8 +197,3 @@ def _render(summary) -> None:
             highlight=False,
             markup=False,
         )
-
-
-def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
-    app.command("scan")(scan)

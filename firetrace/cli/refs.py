@@ -12,46 +12,40 @@ from typing import Annotated
 import typer
 
 from firetrace.cli.common import (
-    DbOpt,
+    Commands,
     JsonOpt,
-    OperatorOpt,
-    PurposeOpt,
+    Settings,
     console,
     err_console,
     print_json,
-    settings,
 )
 
-refs_app = typer.Typer(
-    name="refs",
-    help="Known-design reference library: add, list, remove, share (bundles), match.",
-    no_args_is_help=True,
+commands = Commands()
+refs_group = commands.group(
+    "refs", help="Known-design reference library: add, list, remove, share (bundles), match."
 )
 
 
-@refs_app.command("add")
+@refs_group.command("add")
 def add_command(
-    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="Design files (any format inspect reads).")],
     label: Annotated[str, typer.Option("--label", help="Name of the known design.")],
-    json_output: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    as_json: JsonOpt = False,
+    *,
+    settings: Settings,
 ) -> None:
     """Add design files to the library under LABEL (all files or none)."""
     from firetrace.refs.library import add_references
 
-    opts = settings(ctx, db, operator, purpose)
     added = add_references(
-        opts.db,
+        settings.db,
         files,
         label,
-        operator=opts.operator,
-        purpose=opts.purpose,
+        operator=settings.operator,
+        purpose=settings.purpose,
         progress=lambda p: err_console.print(f"reading {p}", highlight=False),
     )
-    if json_output:
+    if as_json:
         print_json({"added": added})
         return
     for item in added:
@@ -62,22 +56,19 @@ def add_command(
         )
 
 
-@refs_app.command("list")
+@refs_group.command("list")
 def list_command(
-    ctx: typer.Context,
-    json_output: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    as_json: JsonOpt = False,
+    *,
+    settings: Settings,
 ) -> None:
     """List the references, grouped by label."""
     from rich.table import Table
 
     from firetrace.refs.library import list_references
 
-    opts = settings(ctx, db, operator, purpose)
-    rows = list_references(opts.db)
-    if json_output:
+    rows = list_references(settings.db)
+    if as_json:
         print_json({"references": rows})
         return
     if not rows:
@@ -100,46 +91,46 @@ def list_command(
     console.print(table)
 
 
-@refs_app.command("remove")
+@refs_group.command("remove")
 def remove_command(
-    ctx: typer.Context,
     label: Annotated[str, typer.Argument(help="Label to remove (all its references).")],
-    json_output: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    as_json: JsonOpt = False,
+    *,
+    settings: Settings,
 ) -> None:
     """Remove every reference under LABEL."""
     from firetrace.refs.library import remove_references
 
-    opts = settings(ctx, db, operator, purpose)
-    removed = remove_references(opts.db, label, operator=opts.operator, purpose=opts.purpose)
-    if json_output:
+    removed = remove_references(
+        settings.db, label, operator=settings.operator, purpose=settings.purpose
+    )
+    if as_json:
         print_json({"label": label, "removed": removed})
     else:
         console.print(f"removed {removed} reference(s) labelled '{label}'", highlight=False)
 
 
-@refs_app.command("export")
+@refs_group.command("export")
 def export_command(
-    ctx: typer.Context,
     bundle: Annotated[Path, typer.Argument(help="Bundle file to write (JSON).")],
     label: Annotated[
         list[str] | None, typer.Option("--label", help="Export only this label (repeatable).")
     ] = None,
-    json_output: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    as_json: JsonOpt = False,
+    *,
+    settings: Settings,
 ) -> None:
     """Write the library's signatures and labels (never geometry) to BUNDLE."""
     from firetrace.refs.bundle import export_bundle
 
-    opts = settings(ctx, db, operator, purpose)
     result = export_bundle(
-        opts.db, bundle, labels=label or None, operator=opts.operator, purpose=opts.purpose
+        settings.db,
+        bundle,
+        labels=label or None,
+        operator=settings.operator,
+        purpose=settings.purpose,
     )
-    if json_output:
+    if as_json:
         print_json(result)
     else:
         console.print(
@@ -149,21 +140,20 @@ def export_command(
         )
 
 
-@refs_app.command("import")
+@refs_group.command("import")
 def import_command(
-    ctx: typer.Context,
     bundle: Annotated[Path, typer.Argument(help="Bundle file to read.")],
-    json_output: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    as_json: JsonOpt = False,
+    *,
+    settings: Settings,
 ) -> None:
     """Import a signature bundle (checked first; all or nothing)."""
     from firetrace.refs.bundle import import_bundle
 
-    opts = settings(ctx, db, operator, purpose)
-    result = import_bundle(opts.db, bundle, operator=opts.operator, purpose=opts.purpose)
-    if json_output:
+    result = import_bundle(
+        settings.db, bundle, operator=settings.operator, purpose=settings.purpose
+    )
+    if as_json:
         print_json(result)
     else:
         console.print(
@@ -173,28 +163,25 @@ def import_command(
         )
 
 
-@refs_app.command("match")
+@refs_group.command("match")
 def match_command(
-    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Design file to compare with the library.")],
     threshold: Annotated[
         float | None,
         typer.Option("--threshold", min=0.0, max=1.0, help="Similarity for a near match."),
     ] = None,
-    json_output: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    as_json: JsonOpt = False,
+    *,
+    settings: Settings,
 ) -> None:
     """Match one file against the library. Exit 1 when it matches a reference."""
     from rich.table import Table
 
     from firetrace.refs.library import match_file
 
-    opts = settings(ctx, db, operator, purpose)
-    result = match_file(opts.db, file, threshold)
+    result = match_file(settings.db, file, threshold)
     matches = result["reference_matches"]
-    if json_output:
+    if as_json:
         print_json(result)
     elif not matches:
         console.print(
@@ -214,8 +201,3 @@ def match_command(
         console.print(table)
     if matches:
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
-    app.add_typer(refs_app, name="refs")

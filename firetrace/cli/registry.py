@@ -12,15 +12,15 @@ import typer
 from rich.markup import escape
 
 from firetrace.cli.common import (
-    DbOpt,
+    Commands,
     JsonOpt,
-    OperatorOpt,
-    PurposeOpt,
+    Settings,
     console,
     err_console,
     print_json,
-    settings,
 )
+
+commands = Commands()
 
 # Show a progress bar only for batches big enough to take a noticeable time.
 PROGRESS_MIN_BYTES = 2_000_000
@@ -274,150 +274,129 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
         )
 
 
-def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
+@commands.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="Batch file: CSV, JSON Lines or XLSX.")],
+    profile: Annotated[
+        str, typer.Option("--profile", help="Marking profile from rules/marking/.")
+    ] = "iti",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate only; change nothing.")
+    ] = False,
+    errors: Annotated[
+        Path | None, typer.Option("--errors", help="Write every bad row to this CSV.")
+    ] = None,
+    ignore_unknown: Annotated[
+        bool, typer.Option("--ignore-unknown", help="Skip columns firetrace does not know.")
+    ] = False,
+    as_json: JsonOpt = False,
+    *,
+    settings: Settings,
+) -> None:
+    """Validate a record batch and import it, all or nothing."""
+    from firetrace.registry.importer import import_file
 
-    @app.command("import")
-    def import_command(
-        ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(help="Batch file: CSV, JSON Lines or XLSX.")],
-        profile: Annotated[
-            str, typer.Option("--profile", help="Marking profile from rules/marking/.")
-        ] = "iti",
-        dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Validate only; change nothing.")
-        ] = False,
-        errors: Annotated[
-            Path | None, typer.Option("--errors", help="Write every bad row to this CSV.")
-        ] = None,
-        ignore_unknown: Annotated[
-            bool, typer.Option("--ignore-unknown", help="Skip columns firetrace does not know.")
-        ] = False,
-        json_out: JsonOpt = False,
-        db: DbOpt = None,
-        operator: OperatorOpt = None,
-        purpose: PurposeOpt = None,
-    ) -> None:
-        """Validate a record batch and import it, all or nothing."""
-        from firetrace.registry.importer import import_file
+    progress, update, step = _progress_callback(file, err_console.is_terminal)
+    try:
+        if progress:
+            progress.start()
+        result = import_file(
+            settings.db,
+            file,
+            profile=profile,
+            dry_run=dry_run,
+            errors_path=errors,
+            ignore_unknown=ignore_unknown,
+            operator=settings.operator,
+            purpose=settings.purpose,
+            progress=update,
+            step=step,
+        )
+    finally:
+        if progress:
+            progress.stop()
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        render_import(result)
+    if not result.ok:
+        raise typer.Exit(1)
 
-        opts = settings(ctx, db, operator, purpose)
-        progress, update, step = _progress_callback(file, err_console.is_terminal)
-        try:
-            if progress:
-                progress.start()
-            result = import_file(
-                opts.db,
-                file,
-                profile=profile,
-                dry_run=dry_run,
-                errors_path=errors,
-                ignore_unknown=ignore_unknown,
-                operator=opts.operator,
-                purpose=opts.purpose,
-                progress=update,
-                step=step,
-            )
-        finally:
-            if progress:
-                progress.stop()
-        if json_out:
-            print_json(result.to_dict())
-        else:
-            render_import(result)
-        if not result.ok:
-            raise typer.Exit(1)
 
-    @app.command("trace")
-    def trace_command(
-        ctx: typer.Context,
-        serial: Annotated[str, typer.Argument(help="Serial as read off the item.")],
-        manufacturer: Annotated[
-            str | None, typer.Option("--manufacturer", "-m", help="Only this maker (aliases ok).")
-        ] = None,
-        component: Annotated[
-            str | None, typer.Option("--component", "-c", help="Only this component kind.")
-        ] = None,
-        limit: Annotated[
-            int, typer.Option("--limit", min=1, help="At most this many matches.")
-        ] = 20,
-        exact: Annotated[
-            bool,
-            typer.Option(
-                "--exact", help="Only exact and normalised matches (no look-alike or fuzzy)."
-            ),
-        ] = False,
-        details: Annotated[
-            bool,
-            typer.Option(
-                "--details",
-                help="Print every match in full (default: the exact and normalised ones, "
-                f"else the best {DETAILED_MATCHES}; the others one line each).",
-            ),
-        ] = False,
-        json_out: JsonOpt = False,
-        db: DbOpt = None,
-        operator: OperatorOpt = None,
-        purpose: PurposeOpt = None,
-    ) -> None:
-        """Trace a serial: matching components, their firearm, history and status."""
-        from firetrace.registry.db import connect
-        from firetrace.registry.trace import trace
+@commands.command("trace")
+def trace_command(
+    serial: Annotated[str, typer.Argument(help="Serial as read off the item.")],
+    manufacturer: Annotated[
+        str | None, typer.Option("--manufacturer", "-m", help="Only this maker (aliases ok).")
+    ] = None,
+    component: Annotated[
+        str | None, typer.Option("--component", "-c", help="Only this component kind.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many matches.")] = 20,
+    exact: Annotated[
+        bool,
+        typer.Option("--exact", help="Only exact and normalised matches (no look-alike or fuzzy)."),
+    ] = False,
+    details: Annotated[
+        bool,
+        typer.Option(
+            "--details",
+            help="Print every match in full (default: the exact and normalised ones, "
+            f"else the best {DETAILED_MATCHES}; the others one line each).",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+    *,
+    settings: Settings,
+) -> None:
+    """Trace a serial: matching components, their firearm, history and status."""
+    from firetrace.errors import UsageError
+    from firetrace.registry.db import connect
+    from firetrace.registry.trace import trace
+    from firetrace.serials.normalize import normalize_serial
 
-        opts = settings(ctx, db, operator, purpose)
-        from firetrace.errors import UsageError
-        from firetrace.serials.normalize import normalize_serial
+    if not normalize_serial(serial).strip("?*"):
+        raise UsageError(
+            f"SERIAL {serial!r} has no readable character: give at least one "
+            "(? stands for one unreadable character, * for a run)"
+        )
+    if component is not None:
+        from firetrace.registry.vocabulary import load_vocabulary
 
-        if not normalize_serial(serial).strip("?*"):
-            raise UsageError(
-                f"SERIAL {serial!r} has no readable character: give at least one "
-                "(? stands for one unreadable character, * for a run)"
-            )
-        if component is not None:
-            from firetrace.registry.vocabulary import load_vocabulary
+        component = component.strip().lower()
+        kinds = load_vocabulary().kinds
+        if component not in kinds:
+            raise UsageError(f"--component: '{component}' is not one of {', '.join(sorted(kinds))}")
+    conn = connect(settings.db, create=False)
+    try:
+        document = trace(
+            conn,
+            serial,
+            manufacturer=manufacturer,
+            component=component,
+            limit=limit,
+            exact=exact,
+            operator=settings.operator,
+            purpose=settings.purpose,
+        )
+    finally:
+        conn.close()
+    if as_json:
+        print_json(document)
+    else:
+        render_trace(document, details=details)
+    if not document["matches"]:
+        raise typer.Exit(1)
 
-            component = component.strip().lower()
-            kinds = load_vocabulary().kinds
-            if component not in kinds:
-                raise UsageError(
-                    f"--component: '{component}' is not one of {', '.join(sorted(kinds))}"
-                )
-        conn = connect(opts.db, create=False)
-        try:
-            document = trace(
-                conn,
-                serial,
-                manufacturer=manufacturer,
-                component=component,
-                limit=limit,
-                exact=exact,
-                operator=opts.operator,
-                purpose=opts.purpose,
-            )
-        finally:
-            conn.close()
-        if json_out:
-            print_json(document)
-        else:
-            render_trace(document, details=details)
-        if not document["matches"]:
-            raise typer.Exit(1)
 
-    @app.command("demo")
-    def demo_command(
-        ctx: typer.Context,
-        db: DbOpt = None,
-        operator: OperatorOpt = None,
-        purpose: PurposeOpt = None,
-    ) -> None:
-        """Build a registry from the sample batch and trace a stolen modular firearm."""
-        from firetrace.registry.demo import run_demo
+@commands.command("demo")
+def demo_command(*, settings: Settings) -> None:
+    """Build a registry from the sample batch and trace a stolen modular firearm."""
+    from firetrace.registry.demo import run_demo
 
-        top = (ctx.find_root().obj or {}) if ctx else {}
-        db_path = db or top.get("db")  # not $FIRETRACE_DB: the demo never touches a real registry
-        opts = settings(ctx, db, operator, purpose)
-        result = run_demo(db_path, operator=opts.operator, purpose=opts.purpose)
-        console.print(f"[bold]firetrace demo[/] - registry at {escape(str(result.db_path))}")
-        render_import(result.imported)
-        console.print(f"\n[bold]$ firetrace trace {escape(result.traced['query'])}[/]")
-        render_trace(result.traced)
+    # settings.db_option, not $FIRETRACE_DB: the demo never touches a real registry
+    result = run_demo(settings.db_option, operator=settings.operator, purpose=settings.purpose)
+    console.print(f"[bold]firetrace demo[/] - registry at {escape(str(result.db_path))}")
+    render_import(result.imported)
+    console.print(f"\n[bold]$ firetrace trace {escape(result.traced['query'])}[/]")
+    render_trace(result.traced)

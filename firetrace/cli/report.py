@@ -14,14 +14,15 @@ from typing import Annotated
 import typer
 
 from firetrace.cli.common import (
+    Commands,
     JsonOpt,
-    OperatorOpt,
-    PurposeOpt,
+    Settings,
     console,
     err_console,
     print_json,
-    settings,
 )
+
+commands = Commands()
 
 
 class MinVerdict(StrEnum):
@@ -30,8 +31,8 @@ class MinVerdict(StrEnum):
     clear = "clear"
 
 
+@commands.command("report", db=False)  # reads a scan's JSONL, not the registry
 def report(
-    ctx: typer.Context,
     scan: Annotated[Path, typer.Argument(help="Scan results (JSON Lines from `firetrace scan`).")],
     output: Annotated[
         Path | None,
@@ -59,13 +60,11 @@ def report(
         ),
     ] = None,
     as_json: JsonOpt = False,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Write a self-contained HTML examiner's report of a scan's flagged files."""
     from firetrace.report import build_report
-
-    who = settings(ctx, operator=operator, purpose=purpose)
 
     def progress(done: int, total: int, path: str) -> None:
         if path:
@@ -77,8 +76,8 @@ def report(
         manifest=manifest,
         min_verdict=min_verdict.value,
         limit=limit,
-        operator=who.operator,
-        purpose=who.purpose,
+        operator=settings.operator,
+        purpose=settings.purpose,
         progress=None if as_json else progress,
     )
     if as_json:
@@ -93,8 +92,3 @@ def report(
         highlight=False,
         soft_wrap=True,
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
-    app.command("report")(report)

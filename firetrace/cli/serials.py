@@ -13,15 +13,15 @@ import typer
 from rich.markup import escape
 
 from firetrace.cli.common import (
-    DbOpt,
+    Commands,
     JsonOpt,
-    OperatorOpt,
-    PurposeOpt,
+    Settings,
     console,
     err_console,
     print_json,
-    settings,
 )
+
+commands = Commands()
 
 ALL_KINDS = (
     "exact",
@@ -105,8 +105,8 @@ def _render(report, show: int) -> None:
     )
 
 
+@commands.command("dupes")
 def dupes(
-    ctx: typer.Context,
     kinds: Annotated[
         str | None,
         typer.Option(
@@ -145,19 +145,17 @@ def dupes(
     ] = None,
     show: Annotated[int, typer.Option("--show", min=0, help="Groups shown in the table.")] = 200,
     as_json: JsonOpt = False,
-    db: DbOpt = None,
-    operator: OperatorOpt = None,
-    purpose: PurposeOpt = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Find duplicate and near-duplicate serials across the registry (exit 1 if any)."""
     from firetrace.audit import append_entry, begin_write, check_policy
     from firetrace.registry.db import connect
     from firetrace.serials.dupes import find_duplicates
 
-    chosen = settings(ctx, db, operator, purpose)
-    check_policy("dupes", chosen.purpose)
+    check_policy("dupes", settings.purpose)
     kind_list = _parse_kinds(kinds, max_distance)
-    conn = connect(chosen.db)
+    conn = connect(settings.db)
     try:
         with err_console.status("looking for duplicate serials", spinner="dots") as status:
             report = find_duplicates(
@@ -173,8 +171,8 @@ def dupes(
         try:
             append_entry(
                 conn,
-                operator=chosen.operator,
-                purpose=chosen.purpose,
+                operator=settings.operator,
+                purpose=settings.purpose,
                 command="dupes",
                 args={
                     "kinds": kind_list,
@@ -198,8 +196,3 @@ def dupes(
         _render(report, show)
     if report.groups:
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
-    app.command("dupes")(dupes)
