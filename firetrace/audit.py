@@ -4,14 +4,16 @@ Each entry stores time, operator, purpose, command, a digest of its arguments,
 the affected record ids, the previous entry's hash and its own hash. With
 ``FIRETRACE_AUDIT_KEY`` set the hash is an HMAC-SHA-256 under that key, so a
 person who can edit the database file still cannot rebuild a valid chain.
-This module owns writing entries (:func:`append_entry`), checking the chain
-(:func:`verify`, which names the first altered, removed or reordered entry),
+This module owns the one audited-write helper (:func:`audited_write`: policy,
+write lock, change, entry, commit), writing entries (:func:`append_entry`),
+checking the chain (:func:`verify`, which names the first altered, removed or reordered entry),
 the chain's head (:func:`head`, for a case file; ``verify(expected_head=...)``
 then detects a truncated log), log queries (:func:`query_log`) and the purpose
 policy (:func:`check_policy`).
 
-Call :func:`append_entry` inside the same transaction as the change it records,
-so the entry and the change land together or not at all.
+Every change (and every read of personal data) goes through
+:func:`audited_write`, so the entry and the change land together or not at all,
+and a busy registry always gives the same message (:func:`busy_error`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -74,6 +77,18 @@ def entry_hash(fields: dict[str, Any], prev_hash: str, key: bytes | None) -> str
     return hashlib.sha256(payload).hexdigest()
 
 
+def busy_error(exc: sqlite3.OperationalError) -> FiretraceError:
+    """The one message for a registry another writer holds past the busy timeout."""
+    return FiretraceError(
+        f"the registry is busy ({exc}): another writer held it past the busy timeout; try again"
+    )
+
+
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite failed because another connection holds the lock."""
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 def begin_write(conn: sqlite3.Connection) -> None:
     """``BEGIN IMMEDIATE``: take the write lock now (waiting up to the busy timeout).
 
@@ -82,9 +97,78 @@ def begin_write(conn: sqlite3.Connection) -> None:
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
-        raise FiretraceError(
-            f"the registry is busy ({exc}): another writer held it past the busy timeout; try again"
-        ) from exc
+        raise busy_error(exc) from exc
+
+
+@contextmanager
+def write_lock(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction: ``BEGIN IMMEDIATE`` (see :func:`begin_write`), the
+    body, ``COMMIT``; ``ROLLBACK`` on any exception. A body that rolled back
+    itself is left as it is."""
+    begin_write(conn)
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if conn.in_transaction:
+        conn.execute("COMMIT")
+
+
+@dataclass
+class AuditedWrite:
+    """The open transaction of :func:`audited_write`: what its entry will record.
+
+    The body adds what it learns (``record_ids``, ``args``) or calls
+    :meth:`discard` to roll back and record nothing (a dry run, a rejected batch).
+    """
+
+    conn: sqlite3.Connection
+    args: dict[str, Any]
+    record_ids: list[Any]
+    discarded: bool = False
+
+    def discard(self) -> None:
+        """Roll back at the end instead of recording and committing."""
+        self.discarded = True
+
+
+@contextmanager
+def audited_write(
+    conn: sqlite3.Connection,
+    command: str,
+    *,
+    operator: str,
+    purpose: str | None,
+    args: dict[str, Any] | None = None,
+    record_ids: Iterable[Any] = (),
+    record: bool = True,
+) -> Iterator[AuditedWrite]:
+    """One audited change of the registry, all or nothing.
+
+    Checks the purpose policy, takes the write lock (a busy registry is a clear
+    error), runs the body, appends one audit entry (operator, purpose, command,
+    ``args``, ``record_ids``) and commits, so the change and its entry land
+    together; any exception, or :meth:`AuditedWrite.discard`, rolls back. With
+    ``record`` false (benchmarks) the change is made without an entry.
+    A read of personal data is an audited write whose body changes nothing.
+    """
+    check_policy(command, purpose)
+    write = AuditedWrite(conn, dict(args or {}), list(record_ids))
+    with write_lock(conn):
+        yield write
+        if write.discarded:
+            conn.execute("ROLLBACK")
+        elif record:
+            _append_in_transaction(
+                conn,
+                operator=operator,
+                purpose=purpose,
+                command=command,
+                args=write.args,
+                record_ids=write.record_ids,
+            )
 
 
 def _keyed_log_error() -> FiretraceError:
@@ -98,6 +182,23 @@ def ensure_can_append(conn: sqlite3.Connection) -> None:
     """Fail early, before any work, when :func:`append_entry` would refuse."""
     if not _key() and head(conn).keyed:
         raise _keyed_log_error()
+
+
+def record_read(
+    conn: sqlite3.Connection,
+    command: str,
+    *,
+    operator: str,
+    purpose: str | None,
+    args: dict[str, Any],
+    record_ids: Iterable[Any],
+) -> None:
+    """Audit a read of personal data (``trace``, ``dupes``): an :func:`audited_write`
+    whose only change is its entry naming the records the reader saw."""
+    with audited_write(
+        conn, command, operator=operator, purpose=purpose, args=args, record_ids=record_ids
+    ):
+        pass
 
 
 def append_entry(
@@ -115,25 +216,25 @@ def append_entry(
     Inside a caller's transaction the caller must hold the write lock (``BEGIN
     IMMEDIATE``), so that no other writer can chain to the same predecessor. Outside
     a transaction the entry is written in its own ``BEGIN IMMEDIATE`` transaction.
+    Code that changes the registry uses :func:`audited_write` instead.
     """
-    if not conn.in_transaction:
-        begin_write(conn)
-        try:
-            digest = append_entry(
-                conn,
-                operator=operator,
-                purpose=purpose,
-                command=command,
-                args=args,
-                record_ids=record_ids,
-                ts=ts,
-            )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return digest
+    entry = {"operator": operator, "purpose": purpose, "command": command, "args": args}
+    if conn.in_transaction:
+        return _append_in_transaction(conn, **entry, record_ids=record_ids, ts=ts)
+    with write_lock(conn):
+        return _append_in_transaction(conn, **entry, record_ids=record_ids, ts=ts)
 
+
+def _append_in_transaction(
+    conn,
+    *,
+    operator: str,
+    purpose: str | None,
+    command: str,
+    args: Any,
+    record_ids: Iterable[Any] = (),
+    ts: str | None = None,
+) -> str:
     row = conn.execute("SELECT hash, keyed FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     prev = row[0] if row else GENESIS
     key = _key()

@@ -149,7 +149,7 @@ def dupes(
     settings: Settings,
 ) -> None:
     """Find duplicate and near-duplicate serials across the registry (exit 1 if any)."""
-    from firetrace.audit import append_entry, begin_write, check_policy
+    from firetrace.audit import check_policy, record_read
     from firetrace.registry.db import connect
     from firetrace.serials.dupes import find_duplicates
 
@@ -167,25 +167,20 @@ def dupes(
                 progress=lambda msg: status.update(msg),
             )
         record_ids = sorted({m.id for g in report.groups for m in g.members})
-        begin_write(conn)  # a busy registry is a clear message, not a traceback
-        try:
-            append_entry(
-                conn,
-                operator=settings.operator,
-                purpose=settings.purpose,
-                command="dupes",
-                args={
-                    "kinds": kind_list,
-                    "max_distance": max_distance,
-                    "manufacturer": manufacturer,
-                    "all_components": all_components,
-                },
-                record_ids=record_ids,
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        args = {
+            "kinds": kind_list,
+            "max_distance": max_distance,
+            "manufacturer": manufacturer,
+            "all_components": all_components,
+        }
+        record_read(
+            conn,
+            "dupes",
+            operator=settings.operator,
+            purpose=settings.purpose,
+            args=args,
+            record_ids=record_ids,
+        )
     finally:
         conn.close()
     if csv_path is not None:

@@ -368,42 +368,32 @@ def insert_references(
 
 
 def write_transaction(db_path: str | Path, command: str, args: Any, operator: str, purpose):
-    """Context manager: open (creating or migrating) the registry, BEGIN IMMEDIATE,
-    yield the connection and a list to collect changed ids, append the audit
-    entry and COMMIT; ROLLBACK on any error."""
+    """Context manager: open (creating or migrating) the registry and make one
+    :func:`~firetrace.audit.audited_write`; yields the connection and a list to
+    collect changed reference ids, which the audit entry names."""
     from contextlib import contextmanager
 
-    from firetrace.audit import append_entry, check_policy
-    from firetrace.registry.db import open_registry
+    from firetrace.audit import audited_write, check_policy
+    from firetrace.registry.db import connect
 
     @contextmanager
     def run():
-        check_policy(command, purpose)  # rules/policy.toml may require --purpose
-        db = open_registry(db_path)
-        conn = db.conn
-        changed: list[int] = []
-        conn.execute("BEGIN IMMEDIATE")
+        check_policy(command, purpose)  # before the registry is created
+        conn = connect(db_path)
         try:
-            yield conn, changed
-            if changed:
-                # Lets load_matcher see any change, even one that leaves the
-                # count and ids as they were (remove the last row, add another).
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('refs_generation', '1') "
-                    "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-                )
-            append_entry(
-                conn,
-                operator=operator,
-                purpose=purpose,
-                command=command,
-                args=args,
-                record_ids=[f"ref:{i}" for i in changed],
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            with audited_write(
+                conn, command, operator=operator, purpose=purpose, args=args
+            ) as write:
+                changed: list[int] = []
+                yield conn, changed
+                if changed:
+                    # Lets load_matcher see any change, even one that leaves the
+                    # count and ids as they were (remove the last row, add another).
+                    conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ('refs_generation', '1') "
+                        "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                    )
+                write.record_ids = [f"ref:{i}" for i in changed]
         finally:
             conn.close()
 

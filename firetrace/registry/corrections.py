@@ -112,8 +112,9 @@ def correct_event(
     changes = _validate(changes)
     reason = reason.strip()
 
-    audit.begin_write(conn)
-    try:
+    with audit.audited_write(
+        conn, "correct", operator=operator, purpose=purpose, args={"event": event_id}
+    ) as write:
         row = conn.execute(
             "SELECT e.component_id, e.firearm_id, e.event, e.event_date, p.name, "
             "e.party_licence, e.party_country, e.reference, e.notes "
@@ -157,19 +158,8 @@ def correct_event(
             raise UsageError(
                 f"event {event_id} was already corrected this way with this reason"
             ) from None
-        audit.append_entry(
-            conn,
-            operator=operator,
-            purpose=purpose,
-            command="correct",
-            args={"event": event_id, "changes": changed, "reason": reason},
-            record_ids=[f"event:{event_id}", f"event:{new_id}", f"component:{component_id}"],
-        )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+        write.args.update(changes=changed, reason=reason)
+        write.record_ids += [f"event:{event_id}", f"event:{new_id}", f"component:{component_id}"]
     return Correction(new_id, event_id, component_id, changed, reason)
 
 

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from firetrace.audit import audited_write, busy_error, is_busy
 from firetrace.errors import FiretraceError, InputError, UsageError
 from firetrace.registry.readers import csv_range_rows, line_at, open_batch, split_points
 from firetrace.registry.validate import (
@@ -734,89 +735,77 @@ def import_batch(
         # large registry stay cached; memory stays bounded whatever the batch size.
         cache_before = conn.execute("PRAGMA cache_size").fetchone()[0]
         conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
-        conn.execute("BEGIN IMMEDIATE")
+        entry = {"source": str(path), "sha256": sha, "profile": marking.name}
         try:
-            conn.execute("DROP TABLE IF EXISTS temp.staging")
-            conn.execute("DROP TABLE IF EXISTS temp.maker_ids")
-            conn.execute("DROP TABLE IF EXISTS temp.firearm_keys")
-            conn.execute(_STAGING_DDL)
-            step = step or _quiet
-            step("reading and validating")
-            staged_rows = None
-            workers = _import_workers(batch)
-            if workers:
-                scratch = tempfile.mkdtemp(prefix="firetrace-import-")
-                staged_rows = _stage_rows_parallel(
-                    conn,
-                    batch,
-                    validator,
-                    sink,
-                    progress,
-                    workers,
-                    profile,
-                    ignore_unknown,
-                    scratch,
-                )
-            if staged_rows is None:
-                result.rows = _stage_rows(conn, batch, validator, sink, progress)
-            else:
-                result.rows = staged_rows
-            if not result.rows:
-                raise InputError("no rows after the header: nothing to import", path=str(path))
-            if not sink.count:
-                step("checking firearm keys")
-                _batch_level_checks(conn, marking, sink)
-            result.warnings = validator.warnings.messages()
-            if sink.count:
-                result.status = "rejected"
-                conn.execute("ROLLBACK")
-            else:
-                now = datetime.now(UTC).isoformat(timespec="seconds")
-                batch_id = conn.execute(
-                    "INSERT INTO batches (source, sha256, profile, operator, purpose, "
-                    "imported_at, rows) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (path.name, sha, marking.name, operator, purpose, now, result.rows),
-                ).lastrowid
-                result.counts = _store(conn, batch_id, result.rows, step)
-                result.counts["duplicate_events"] = result.rows - result.counts["events"]
-                from firetrace.serials.hooks import after_batch_import
-
-                step("checking for duplicate serials")
-                serial_warnings = list(after_batch_import(conn, batch_id) or [])
-                if len(serial_warnings) > MAX_WARNINGS_KEPT:
-                    extra = len(serial_warnings) - MAX_WARNINGS_KEPT
-                    serial_warnings[MAX_WARNINGS_KEPT:] = [
-                        f"... and {extra} more serial warnings (firetrace dupes lists them all)"
-                    ]
-                result.warnings += serial_warnings
-                import json
-
-                conn.execute(
-                    "UPDATE batches SET counts = ? WHERE id = ?",
-                    (json.dumps(result.counts), batch_id),
-                )
-                if dry_run:
-                    result.status = "valid"
-                    conn.execute("ROLLBACK")
+            with audited_write(
+                conn, "import", operator=operator, purpose=purpose, args=entry, record=audit
+            ) as write:
+                conn.execute("DROP TABLE IF EXISTS temp.staging")
+                conn.execute("DROP TABLE IF EXISTS temp.maker_ids")
+                conn.execute("DROP TABLE IF EXISTS temp.firearm_keys")
+                conn.execute(_STAGING_DDL)
+                step = step or _quiet
+                step("reading and validating")
+                staged_rows = None
+                workers = _import_workers(batch)
+                if workers:
+                    scratch = tempfile.mkdtemp(prefix="firetrace-import-")
+                    staged_rows = _stage_rows_parallel(
+                        conn,
+                        batch,
+                        validator,
+                        sink,
+                        progress,
+                        workers,
+                        profile,
+                        ignore_unknown,
+                        scratch,
+                    )
+                if staged_rows is None:
+                    result.rows = _stage_rows(conn, batch, validator, sink, progress)
                 else:
-                    if audit:
-                        from firetrace.audit import append_entry
+                    result.rows = staged_rows
+                if not result.rows:
+                    raise InputError("no rows after the header: nothing to import", path=str(path))
+                if not sink.count:
+                    step("checking firearm keys")
+                    _batch_level_checks(conn, marking, sink)
+                result.warnings = validator.warnings.messages()
+                if sink.count:
+                    result.status = "rejected"
+                    write.discard()
+                else:
+                    now = datetime.now(UTC).isoformat(timespec="seconds")
+                    batch_id = conn.execute(
+                        "INSERT INTO batches (source, sha256, profile, operator, purpose, "
+                        "imported_at, rows) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (path.name, sha, marking.name, operator, purpose, now, result.rows),
+                    ).lastrowid
+                    result.counts = _store(conn, batch_id, result.rows, step)
+                    result.counts["duplicate_events"] = result.rows - result.counts["events"]
+                    from firetrace.serials.hooks import after_batch_import
 
-                        append_entry(
-                            conn,
-                            operator=operator,
-                            purpose=purpose,
-                            command="import",
-                            args={"source": str(path), "sha256": sha, "profile": marking.name},
-                            record_ids=[f"batch:{batch_id}"],
-                        )
-                    step("committing")
-                    conn.execute("COMMIT")
-                    result.status, result.batch_id = "imported", batch_id
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+                    step("checking for duplicate serials")
+                    serial_warnings = list(after_batch_import(conn, batch_id) or [])
+                    if len(serial_warnings) > MAX_WARNINGS_KEPT:
+                        extra = len(serial_warnings) - MAX_WARNINGS_KEPT
+                        serial_warnings[MAX_WARNINGS_KEPT:] = [
+                            f"... and {extra} more serial warnings (firetrace dupes lists them all)"
+                        ]
+                    result.warnings += serial_warnings
+                    import json
+
+                    conn.execute(
+                        "UPDATE batches SET counts = ? WHERE id = ?",
+                        (json.dumps(result.counts), batch_id),
+                    )
+                    if dry_run:
+                        result.status = "valid"
+                        write.discard()
+                    else:
+                        write.record_ids.append(f"batch:{batch_id}")
+                        step("committing")
+                        result.status, result.batch_id = "imported", batch_id
         finally:
             sink.close()
             if scratch is not None:
@@ -844,6 +833,8 @@ def import_file(db_path: str | Path, path: str | Path, **options: Any) -> Import
     try:
         return import_batch(conn, path, **options)
     except sqlite3.OperationalError as exc:
-        raise FiretraceError(f"{db_path}: registry busy or unwritable: {exc}") from exc
+        if is_busy(exc):
+            raise busy_error(exc) from exc
+        raise FiretraceError(f"{db_path}: cannot write the registry: {exc}") from exc
     finally:
         conn.close()

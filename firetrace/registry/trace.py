@@ -382,34 +382,17 @@ def trace(
         )
     matches = describe_matches(conn, result.candidates)
     if audit:
-        from firetrace.audit import append_entry
+        from firetrace.audit import record_read
 
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            from firetrace.errors import FiretraceError
-
-            raise FiretraceError(f"registry busy, cannot record the trace: {exc}") from None
-        try:
-            append_entry(
-                conn,
-                operator=operator,
-                purpose=purpose,
-                command="trace",
-                args={
-                    "query": query,
-                    "manufacturer": manufacturer,
-                    "component": component,
-                    "limit": limit,
-                    "exact": exact,
-                },
-                record_ids=[m["component_id"] for m in matches],
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        args = {
+            "query": query,
+            "manufacturer": manufacturer,
+            "component": component,
+            "limit": limit,
+            "exact": exact,
+        }
+        ids = [m["component_id"] for m in matches]
+        record_read(conn, "trace", operator=operator, purpose=purpose, args=args, record_ids=ids)
     more = {"matches": result.more, "tied_with_last": result.more_tied}
     return {
         "query": query,

@@ -102,11 +102,11 @@ def rebuild_serial_index(conn: sqlite3.Connection) -> int:
     Runs in one transaction. Use after editing ``rules/serials.toml`` (the stored
     keys follow the rules) or after bulk-loading with the triggers dropped.
     """
+    from firetrace.audit import write_lock
     from firetrace.serials.normalize import serial_keys
 
     conn = getattr(conn, "conn", conn)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock(conn):
         rows = conn.execute(
             "SELECT id, serial, serial_norm, serial_fold, serial_skel FROM components"
         )
@@ -135,10 +135,6 @@ def rebuild_serial_index(conn: sqlite3.Connection) -> int:
             f"SELECT {reversed_sql('serial_fold')} AS r, id FROM components) ORDER BY 1, 2"
         )
         (count,) = conn.execute("SELECT count(*) FROM components").fetchone()
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return count
 
 
