@@ -109,17 +109,19 @@ def log_cmd(
             no_wrap=column in ("id", "time (UTC)", "command", "hash"),
             min_width=len(column),
         )
+    whole = console.piped  # piped or redirected: every id, the full time and hash
     for e in entries:
-        ids = e["record_ids"]
-        shown = ", ".join(map(str, ids[:5])) + (f" (+{len(ids) - 5})" if len(ids) > 5 else "")
+        ids = e["record_ids"] if whole else e["record_ids"][:5]
+        more = len(e["record_ids"]) - len(ids)
+        shown = ", ".join(map(str, ids)) + (f" (+{more})" if more else "")
         table.add_row(
             str(e["id"]),
-            e["ts"][:16].replace("T", " "),
+            e["ts"] if whole else e["ts"][:16].replace("T", " "),
             e["operator"],
             e["purpose"] or "",
             e["command"],
             shown,
-            e["hash"][:10] + ("*" if e["keyed"] else ""),
+            console.clip(e["hash"], 10) + ("*" if e["keyed"] else ""),
         )
     console.print(table)
     err_console.print(f"{len(entries)} entries (* keyed HMAC)")

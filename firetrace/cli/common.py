@@ -30,9 +30,60 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
-console = Console()
+# Piped or redirected, a line may be this wide: wider than any value firetrace
+# prints, so rich never cuts one with an ellipsis or wraps it mid-value.
+PIPED_WIDTH = 1 << 20
+
+
+class OutputConsole(Console):
+    """The stdout console. On a terminal rich fits output to the window; when
+    stdout is a pipe or a file (``firetrace trace X | grep``, ``> out.txt``) every
+    value is printed whole, however wide the line, even when stderr is still a
+    terminal (rich would otherwise take that terminal's width) and whatever
+    ``$COLUMNS`` says. A ``width`` given in code is kept."""
+
+    def __init__(self, *args: Any, width: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, width=width, **kwargs)
+        self._width_given = width is not None
+
+    @property
+    def piped(self) -> bool:
+        """True when stdout is a pipe or a file: print every value whole."""
+        return not self._width_given and not self.is_terminal
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        return ConsoleDimensions(PIPED_WIDTH, size.height) if self.piped else size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+        self._width_given = True
+
+    def clip(self, text: str, length: int, mark: str = "") -> str:
+        """``text`` cut to ``length`` characters (plus ``mark``) on a terminal, where
+        a hash prefix is enough to recognise a row; whole when piped."""
+        if self.piped or len(text) <= length:
+            return text
+        return text[:length] + mark
+
+    def rule(self, title: str = "", **options: Any) -> None:
+        """A horizontal rule: the window's width on a terminal; piped, as wide as a
+        classic terminal (or the title), not :data:`PIPED_WIDTH` characters."""
+        if not self.piped:
+            return super().rule(title, **options)
+        from rich.cells import cell_len
+        from rich.rule import Rule
+        from rich.text import Text
+
+        plain = Text.from_markup(title).plain if isinstance(title, str) else str(title)
+        self.print(Rule(title, **options), width=max(80, cell_len(plain) + 6))
+
+
+console = OutputConsole()
 err_console = Console(stderr=True)
 
 DbOpt = Annotated[

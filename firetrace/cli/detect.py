@@ -86,11 +86,12 @@ def _render(record: dict[str, Any]) -> None:
         table.add_row("extruding moves", str(toolpath.get("extruding_moves")))
     # names, paths and details come from the seized file: never read them as markup
     if record.get("names"):
-        table.add_row("names", Text(", ".join(record["names"][:8])))
+        names = record["names"] if console.piped else record["names"][:8]
+        table.add_row("names", Text(", ".join(names)))
     for warning in record.get("warnings") or []:
         table.add_row("warning", Text(warning, style="yellow"))
     title = escape(str(record.get("path")))
-    console.print(Panel(table, title=title, border_style=style.split()[-1]))
+    console.print(Panel(table, title=title, border_style=style.split()[-1], expand=False))
     if record.get("findings"):
         findings = Table(title="Findings", show_lines=False)
         findings.add_column("rule")

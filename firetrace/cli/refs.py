@@ -51,7 +51,7 @@ def add_command(
     for item in added:
         console.print(
             f"{item['status']}: {item['file']} as '{item['label']}' "
-            f"({item['faces']} triangles, hash {item['geometry_hash'][:12]})",
+            f"({item['faces']} triangles, hash {console.clip(item['geometry_hash'], 12)})",
             highlight=False,
         )
 
@@ -84,8 +84,8 @@ def list_command(
             row["label"],
             row["source"] or "-",
             str(row["faces"]),
-            row["geometry_hash"][:16],
-            origin if len(origin) < 20 else origin[:19] + "…",
+            console.clip(row["geometry_hash"], 16),
+            console.clip(origin, 19, "…"),
             row["added_at"],
         )
     console.print(table)
@@ -135,7 +135,7 @@ def export_command(
     else:
         console.print(
             f"wrote {result['count']} reference(s), {len(result['labels'])} label(s) to "
-            f"{result['bundle']} (sha256 {result['sha256'][:16]})",
+            f"{result['bundle']} (sha256 {console.clip(result['sha256'], 16)})",
             highlight=False,
         )
 
