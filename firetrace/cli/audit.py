@@ -19,6 +19,7 @@ from firetrace.cli.common import (
     err_console,
     print_json,
 )
+from firetrace.registry.vocabulary import EVENT_FIELDS
 
 commands = Commands()
 audit_group = commands.group(
@@ -260,8 +261,7 @@ def correct_cmd(
         list[str],
         typer.Option(
             "--set",
-            help="FIELD=VALUE to correct (event, event_date, party, party_licence, "
-            "party_country, reference, notes); repeat for several.",
+            help=f"FIELD=VALUE to correct ({', '.join(EVENT_FIELDS)}); repeat for several.",
         ),
     ],
     reason: Annotated[str, typer.Option("--reason", help="Why, and on what authority.")],

@@ -14,6 +14,7 @@ import typer
 from firetrace.cli.common import Commands, JsonOpt, Settings, console, print_json
 from firetrace.errors import InputError
 from firetrace.inputs import regular_file
+from firetrace.verdicts import FLAGGED, Verdict
 
 commands = Commands()
 
@@ -23,10 +24,10 @@ RulesOpt = Annotated[
 ]
 
 _VERDICT_STYLE = {
-    "high": "bold red",
-    "review": "bold yellow",
-    "clear": "bold green",
-    "error": "red",
+    Verdict.HIGH: "bold red",
+    Verdict.REVIEW: "bold yellow",
+    Verdict.CLEAR: "bold green",
+    Verdict.ERROR: "red",
 }
 
 
@@ -144,7 +145,7 @@ def inspect_command(
         print_json(record)
     else:
         _render(record)
-    if record["verdict"] == "error":
+    if record["verdict"] == Verdict.ERROR:
         raise typer.Exit(2)
-    if record["verdict"] in ("high", "review"):
+    if record["verdict"] in FLAGGED:
         raise typer.Exit(1)

@@ -20,6 +20,7 @@ from firetrace.cli.common import (
     print_json,
 )
 from firetrace.errors import FiretraceError
+from firetrace.verdicts import GRADES
 
 commands = Commands()
 
@@ -41,7 +42,7 @@ def scan(
         Path | None, typer.Option("--case", help="Write a CASE/UCO JSON-LD document.")
     ] = None,
     min_verdict: Annotated[
-        str, typer.Option("--min-verdict", help="Report only clear|review|high and above.")
+        str, typer.Option("--min-verdict", help=f"Report only {'|'.join(GRADES)} and above.")
     ] = "clear",
     workers: Annotated[
         int | None,

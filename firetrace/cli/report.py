@@ -21,14 +21,13 @@ from firetrace.cli.common import (
     err_console,
     print_json,
 )
+from firetrace.verdicts import GRADES
 
 commands = Commands()
 
 
-class MinVerdict(StrEnum):
-    high = "high"
-    review = "review"
-    clear = "clear"
+# typer offers an Enum's values as the option's choices: the grades, highest first.
+MinVerdict = StrEnum("MinVerdict", {grade.value: grade.value for grade in reversed(GRADES)})
 
 
 @commands.command("report", db=False)  # reads a scan's JSONL, not the registry
@@ -46,7 +45,7 @@ def report(
     min_verdict: Annotated[
         MinVerdict,
         typer.Option("--min-verdict", help="Lowest verdict that gets a card."),
-    ] = MinVerdict.review,
+    ] = MinVerdict.review,  # type: ignore[attr-defined]
     limit: Annotated[
         int | None,
         typer.Option("--limit", min=0, help="At most this many flagged files (best first)."),

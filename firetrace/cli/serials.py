@@ -20,38 +20,9 @@ from firetrace.cli.common import (
     err_console,
     print_json,
 )
+from firetrace.serials.dupes import KINDS
 
 commands = Commands()
-
-ALL_KINDS = (
-    "exact",
-    "cross_manufacturer",
-    "normalized",
-    "confusable",
-    "embedded_letter",
-    "transposition",
-    "edit",
-    "model_as_serial",
-)
-
-
-def _parse_kinds(kinds: str | None, max_distance: int | None) -> list[str]:
-    from firetrace.errors import UsageError
-
-    if not kinds:
-        chosen = [k for k in ALL_KINDS if k != "edit"]
-        if max_distance is not None:
-            chosen.append("edit")  # asking for a distance asks for the edit kind
-        return chosen
-    chosen = [k.strip().lower().replace("-", "_") for k in kinds.split(",") if k.strip()]
-    if "all" in chosen:
-        return list(ALL_KINDS)
-    unknown = [k for k in chosen if k not in ALL_KINDS]
-    if unknown:
-        raise UsageError(
-            f"--kinds: unknown kind '{unknown[0]}' (choose from {', '.join(ALL_KINDS)}, all)"
-        )
-    return chosen
 
 
 def _write_csv(path: Path, report) -> None:
@@ -112,7 +83,7 @@ def dupes(
         typer.Option(
             "--kinds",
             help="Comma-separated kinds to look for (default: all but edit; 'all' adds edit): "
-            + ", ".join(ALL_KINDS),
+            + ", ".join(KINDS),
             show_default=False,
         ),
     ] = None,
@@ -151,10 +122,10 @@ def dupes(
     """Find duplicate and near-duplicate serials across the registry (exit 1 if any)."""
     from firetrace.audit import check_policy, record_read
     from firetrace.registry.db import connect
-    from firetrace.serials.dupes import find_duplicates
+    from firetrace.serials.dupes import find_duplicates, parse_kinds
 
     check_policy("dupes", settings.purpose)
-    kind_list = _parse_kinds(kinds, max_distance)
+    kind_list = parse_kinds(kinds, max_distance)
     conn = connect(settings.db)
     try:
         with err_console.status("looking for duplicate serials", spinner="dots") as status:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from firetrace.errors import InputError
+from firetrace.verdicts import Verdict
 
 
 @dataclass
@@ -264,9 +265,10 @@ def score(findings: list[dict]) -> float:
     return round(1.0 - remaining, 4)
 
 
-def verdict_for(rule_set: RuleSet, value: float) -> str:
+def verdict_for(rule_set: RuleSet, value: float) -> Verdict:
+    """The grade a score earns under the rule set's ``[verdict]`` thresholds."""
     if value >= rule_set.high:
-        return "high"
+        return Verdict.HIGH
     if value >= rule_set.review:
-        return "review"
-    return "clear"
+        return Verdict.REVIEW
+    return Verdict.CLEAR

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from firetrace.verdicts import Verdict
+
 
 class Analyser(Protocol):
     def sniff(self, fh: BinaryIO, size: int, name: str | None) -> str | None: ...
@@ -82,4 +84,4 @@ class SniffOnlyAnalyser:
         return sniff_format(fh, size, name)
 
     def analyse(self, fh: BinaryIO, *, name: str, size: int, fmt: str | None) -> dict:
-        return {"format": fmt, "verdict": "clear", "score": 0.0, "findings": []}
+        return {"format": fmt, "verdict": Verdict.CLEAR, "score": 0.0, "findings": []}

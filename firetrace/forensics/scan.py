@@ -26,8 +26,7 @@ from firetrace.forensics.folders import Unit, walk_roots
 from firetrace.forensics.hashing import hash_stream
 from firetrace.forensics.limits import ScanLimits
 from firetrace.forensics.readonly import PrivateStaging, open_readonly
-
-VERDICT_RANK = {"clear": 0, "review": 1, "high": 2, "error": -1}
+from firetrace.verdicts import Verdict
 
 
 class AnalysisTimeout(BaseException):
@@ -62,9 +61,6 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-FLAGGED = ("review", "high")
 
 
 @dataclass
@@ -273,7 +269,8 @@ def build_record(entry: Entry, digests: dict, size: int, fmt: str | None, result
         "sha1": digests["sha1"],
         "size": size,
         "format": result.get("format") or fmt,
-        "verdict": result.get("verdict") or ("error" if result.get("error") else "clear"),
+        "verdict": result.get("verdict")
+        or (Verdict.ERROR if result.get("error") else Verdict.CLEAR),
         "score": float(result.get("score") or 0.0),
         "findings": list(result.get("findings") or []),
         "reference_matches": list(result.get("reference_matches") or []),

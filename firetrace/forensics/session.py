@@ -21,7 +21,7 @@ from firetrace import __version__
 from firetrace.errors import InputError, UsageError
 from firetrace.forensics.entries import Tally, display_name
 from firetrace.forensics.limits import ScanLimits, load_limits
-from firetrace.forensics.scan import FLAGGED, VERDICT_RANK, default_workers, scan_units, walk
+from firetrace.forensics.scan import default_workers, scan_units, walk
 from firetrace.forensics.writers import (
     CsvWriter,
     JsonlWriter,
@@ -29,8 +29,7 @@ from firetrace.forensics.writers import (
     manifest_path,
     write_json,
 )
-
-VERDICTS = ("clear", "review", "high")
+from firetrace.verdicts import FLAGGED, Verdict, at_least, parse_min_verdict
 
 
 @dataclass
@@ -139,7 +138,7 @@ def _sha256_of(path) -> str:
 def passes(record: dict, min_verdict: str) -> bool:
     """Records at or above ``min_verdict``; error records always pass (never silent)."""
     verdict = record.get("verdict")
-    return verdict == "error" or VERDICT_RANK.get(verdict, 0) >= VERDICT_RANK[min_verdict]
+    return verdict == Verdict.ERROR or at_least(verdict, min_verdict)
 
 
 def run_scan(
@@ -150,8 +149,7 @@ def run_scan(
     progress: Callable[[int, int], None] | None = None,
 ) -> ScanSummary:
     """Run a scan; returns the manifest and the flagged records, best score first."""
-    if options.min_verdict not in VERDICTS:
-        raise UsageError(f"--min-verdict must be one of {', '.join(VERDICTS)}")
+    parse_min_verdict(options.min_verdict)
     if not options.roots:
         raise UsageError("scan needs at least one evidence path")
     for root in options.roots:

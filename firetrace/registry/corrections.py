@@ -18,16 +18,9 @@ from datetime import date
 from typing import Any
 
 from firetrace.errors import InputError, UsageError
+from firetrace.registry.vocabulary import EVENT_FIELDS
 
-CORRECTABLE = (
-    "event",
-    "event_date",
-    "party",
-    "party_licence",
-    "party_country",
-    "reference",
-    "notes",
-)
+CORRECTABLE = EVENT_FIELDS  # a correction is a new event: only event fields change
 
 
 @dataclass

@@ -41,6 +41,7 @@ from firetrace.registry.validate import (
     load_profile,
     load_vocabulary,
 )
+from firetrace.registry.vocabulary import DESCRIPTION_FIELDS
 
 CHUNK_ROWS = 20_000
 IMPORT_CACHE_KIB = -32_768  # negative: KiB, so 32 MiB of page cache during an import
@@ -441,15 +442,7 @@ def _batch_level_checks(conn: sqlite3.Connection, profile, sink: _ErrorSink) -> 
             )
 
 
-_ATTRIBUTES = (
-    "type",
-    "model",
-    "calibre",
-    "country_of_manufacture",
-    "year_of_manufacture",
-    "import_country",
-    "import_year",
-)
+_ATTRIBUTES = DESCRIPTION_FIELDS
 _STAGED_ATTRIBUTE = {
     "type": "type",
     "model": "model",

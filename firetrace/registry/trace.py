@@ -16,30 +16,18 @@ import sqlite3
 from typing import Any
 
 from firetrace.registry.status import component_status
+from firetrace.registry.vocabulary import DESCRIPTION_FIELDS, EVENT_FIELDS
 
 # Candidates described per round of set-based queries: each round binds up to
 # about four ids per candidate, and SQLite allows 32,766 parameters a statement.
 DESCRIBE_CHUNK = 500
 
 _COMPONENT_SQL = (
-    "SELECT c.id, c.kind, c.control, c.serial, p.name, c.type, c.model, c.calibre, "
-    "c.country_of_manufacture, c.year_of_manufacture, c.import_country, c.import_year "
-    "FROM components c JOIN parties p ON p.id = c.maker_id WHERE c.id = ?"
+    "SELECT c.id, c.kind, c.control, c.serial, p.name, "
+    + ", ".join(f"c.{name}" for name in DESCRIPTION_FIELDS)
+    + " FROM components c JOIN parties p ON p.id = c.maker_id WHERE c.id = ?"
 )
-_COMPONENT_FIELDS = (
-    "id",
-    "component",
-    "control",
-    "serial",
-    "manufacturer",
-    "type",
-    "model",
-    "calibre",
-    "country_of_manufacture",
-    "year_of_manufacture",
-    "import_country",
-    "import_year",
-)
+_COMPONENT_FIELDS = ("id", "component", "control", "serial", "manufacturer", *DESCRIPTION_FIELDS)
 
 
 def firearm_of(conn: sqlite3.Connection, component_id: int, control: bool) -> int | None:
@@ -162,13 +150,7 @@ def _installations_by(
 
 _EVENT_KEYS = (
     "id",
-    "event",
-    "event_date",
-    "party",
-    "party_licence",
-    "party_country",
-    "reference",
-    "notes",
+    *EVENT_FIELDS,
     "component",
     "serial",
     "batch_id",

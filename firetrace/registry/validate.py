@@ -24,31 +24,15 @@ from pathlib import Path
 from firetrace.errors import InputError, UsageError
 from firetrace.paths import rules_dir
 from firetrace.registry.parties import normalize_party_name
-from firetrace.registry.vocabulary import Vocabulary, load_vocabulary  # noqa: F401 (re-export)
+from firetrace.registry.vocabulary import (  # noqa: F401 (Vocabulary: re-export)
+    RECORD_FIELDS,
+    Vocabulary,
+    load_vocabulary,
+)
 from firetrace.serials.normalize import serial_keys
 
 # CONTRACT batch columns, in the order the JSON Lines reader aligns them.
-COLUMNS = (
-    "manufacturer",
-    "serial",
-    "component",
-    "control",
-    "firearm",
-    "type",
-    "model",
-    "calibre",
-    "country_of_manufacture",
-    "year_of_manufacture",
-    "import_country",
-    "import_year",
-    "event",
-    "event_date",
-    "party",
-    "party_licence",
-    "party_country",
-    "reference",
-    "notes",
-)
+COLUMNS = RECORD_FIELDS
 
 # What the importer writes into its staging table, in this order.
 STAGING_COLUMNS = (
@@ -175,9 +159,18 @@ def load_profile(name: str) -> Profile:
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     serial = data.get("serial", {})
-    unknown = set(data.get("required", [])) - set(COLUMNS)
-    if unknown:
-        raise UsageError(f"{path}: required names unknown columns: {', '.join(sorted(unknown))}")
+    vocab = load_vocabulary()
+    for key, known, what in (
+        ("required", COLUMNS, "columns"),
+        ("marking_required", COLUMNS, "columns"),
+        ("encouraged", COLUMNS, "columns"),
+        ("import_required", COLUMNS, "columns"),
+        ("marking_events", vocab.events, "event kinds"),
+        ("marked_components", vocab.kinds, "component kinds"),
+    ):
+        unknown = set(data.get(key, [])) - set(known)
+        if unknown:
+            raise UsageError(f"{path}: {key} names unknown {what}: {', '.join(sorted(unknown))}")
     return Profile(
         name=data.get("name", path.stem),
         title=data.get("title", path.stem),

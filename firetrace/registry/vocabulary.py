@@ -1,6 +1,11 @@
-"""The registry's vocabulary, from ``rules/registry.toml``: component kinds and
-which of them carry a firearm's identity, firearm types, event kinds, which
-events install or remove a part, the event-to-status mapping, and value limits.
+"""The registry's vocabulary, in one place.
+
+The record fields (the columns of a batch row, CONTRACT "Registry record
+batches") are the tables below: every module that names them derives its list
+from these. The domain vocabulary is data, ``rules/registry.toml``: component
+kinds and which of them carry a firearm's identity, firearm types, event kinds,
+which events install or remove a part, the event-to-status mapping, and value
+limits (:func:`load_vocabulary`).
 
 Kept apart from :mod:`.validate` so that reading it (trace, status) stays light.
 """
@@ -13,6 +18,31 @@ from functools import lru_cache
 from pathlib import Path
 
 from firetrace.paths import rules_dir
+
+# What the row is about: the marked component, and the firearm it belongs to.
+COMPONENT_FIELDS = ("manufacturer", "serial", "component", "control", "firearm")
+# What the item is: stored on the component, shown as its firearm's description.
+DESCRIPTION_FIELDS = (
+    "type",
+    "model",
+    "calibre",
+    "country_of_manufacture",
+    "year_of_manufacture",
+    "import_country",
+    "import_year",
+)
+# What happened to it: one event (and what a correction may change).
+EVENT_FIELDS = (
+    "event",
+    "event_date",
+    "party",
+    "party_licence",
+    "party_country",
+    "reference",
+    "notes",
+)
+# Every record field, in the order the JSON Lines reader aligns them.
+RECORD_FIELDS = COMPONENT_FIELDS + DESCRIPTION_FIELDS + EVENT_FIELDS
 
 
 @dataclass(frozen=True)

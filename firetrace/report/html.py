@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-VERDICT_ORDER = ("high", "review", "clear", "error")
+from firetrace.verdicts import BY_URGENCY as VERDICT_ORDER
+
 _HERE = Path(__file__).resolve().parent
 STYLE = (_HERE / "report.css").read_text(encoding="utf-8")
 SCRIPT = (_HERE / "report.js").read_text(encoding="utf-8")

@@ -19,11 +19,7 @@ from typing import Any
 
 from firetrace.errors import InputError
 from firetrace.inputs import regular_file
-
-VERDICTS = ("high", "review", "clear", "error")
-# Ordering for --min-verdict; "error" records are never "flagged" (they are
-# listed in the case summary instead).
-VERDICT_RANK = {"clear": 0, "review": 1, "high": 2}
+from firetrace.verdicts import BY_URGENCY, at_least, parse_min_verdict, rank
 
 
 @dataclass
@@ -79,9 +75,9 @@ def _check_record(data: Any, where: str, line: int) -> dict[str, Any]:
     if not isinstance(path, str) or not path:
         raise InputError("missing or not text", path=where, line=line, field="path")
     verdict = data.get("verdict")
-    if verdict not in VERDICTS:
+    if verdict not in BY_URGENCY:
         raise InputError(
-            f"{verdict!r} is not one of {', '.join(VERDICTS)}",
+            f"{verdict!r} is not one of {', '.join(BY_URGENCY)}",
             path=where,
             line=line,
             field="verdict",
@@ -176,13 +172,10 @@ def flagged(
 
     Ties keep the scan's order, so the same scan always gives the same report.
     """
-    if min_verdict not in VERDICT_RANK:
-        raise InputError(
-            f"{min_verdict!r} is not one of {', '.join(VERDICT_RANK)}", field="--min-verdict"
-        )
-    floor = VERDICT_RANK[min_verdict]
-    chosen = [r for r in records if VERDICT_RANK.get(r.verdict, -1) >= floor]
-    chosen.sort(key=lambda r: (-VERDICT_RANK[r.verdict], -r.score))
+    floor = parse_min_verdict(min_verdict)
+    # "error" records are never flagged: the case summary lists them instead.
+    chosen = [r for r in records if at_least(r.verdict, floor)]
+    chosen.sort(key=lambda r: (-rank(r.verdict), -r.score))
     total = len(chosen)
     if limit is not None:
         chosen = chosen[: max(limit, 0)]

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from firetrace.errors import UsageError
 from firetrace.serials.normalize import (
     load_serial_rules,
 )
@@ -45,6 +46,27 @@ KINDS = (
     "model_as_serial",
 )
 DEFAULT_KINDS = tuple(k for k in KINDS if k != "edit")
+
+
+def parse_kinds(kinds: str | None, max_distance: int | None = None) -> list[str]:
+    """The kinds a ``--kinds`` text asks for (comma-separated, ``all`` for every
+    kind); none given: :data:`DEFAULT_KINDS`, plus ``edit`` when a distance is."""
+    if not kinds:
+        chosen = list(DEFAULT_KINDS)
+        if max_distance is not None:
+            chosen.append("edit")  # asking for a distance asks for the edit kind
+        return chosen
+    chosen = [k.strip().lower().replace("-", "_") for k in kinds.split(",") if k.strip()]
+    if "all" in chosen:
+        return list(KINDS)
+    unknown = [k for k in chosen if k not in KINDS]
+    if unknown:
+        raise UsageError(
+            f"--kinds: unknown kind '{unknown[0]}' (choose from {', '.join(KINDS)}, all)"
+        )
+    return chosen
+
+
 _CHUNK = 200_000
 
 
@@ -638,8 +660,6 @@ def find_duplicates(
     progress: Callable[[str], None] | None = None,
 ) -> DupesReport:
     """Every duplicate group of the chosen ``kinds`` in the registry."""
-    from firetrace.errors import UsageError
-
     conn = _plain(conn)
     kinds = set(kinds)
     unknown = kinds - set(KINDS)

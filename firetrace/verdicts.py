@@ -1,0 +1,53 @@
+"""The verdicts a design file can get: the one home of that vocabulary.
+
+Detection gives every file one of ``clear``, ``review`` or ``high`` (the
+grades, lowest first), or ``error`` when it could not be read. Everything else
+(``--min-verdict`` choices, what counts as flagged, display order, ranks) is
+derived here, so detection, the scan, the report and the command line cannot
+disagree about them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from firetrace.errors import UsageError
+
+
+class Verdict(StrEnum):
+    """One file's verdict; a ``str``, so records and JSON carry the plain word."""
+
+    CLEAR = "clear"
+    REVIEW = "review"
+    HIGH = "high"
+    ERROR = "error"  # the file could not be read: no grade, listed apart
+
+
+# The grades, lowest first: what a score maps to and what --min-verdict accepts.
+GRADES = (Verdict.CLEAR, Verdict.REVIEW, Verdict.HIGH)
+# Grades that put a file before an examiner (a report card, exit 1 from scan).
+FLAGGED = frozenset({Verdict.REVIEW, Verdict.HIGH})
+# Most urgent first, for tables and summaries.
+BY_URGENCY = (Verdict.HIGH, Verdict.REVIEW, Verdict.CLEAR, Verdict.ERROR)
+
+
+def rank(verdict: str | None) -> int:
+    """A grade's place among :data:`GRADES` (clear 0, review 1, high 2); -1 for
+    ``error`` or anything that is not a grade."""
+    try:
+        return GRADES.index(verdict)  # type: ignore[arg-type]
+    except ValueError:
+        return -1
+
+
+def parse_min_verdict(value: str) -> Verdict:
+    """``value`` as the floor of a ``--min-verdict`` option, or a usage error naming
+    the choices."""
+    if value not in GRADES:
+        raise UsageError(f"--min-verdict: {value!r} is not one of {', '.join(GRADES)}")
+    return Verdict(value)
+
+
+def at_least(verdict: str | None, floor: str) -> bool:
+    """Whether ``verdict`` is the grade ``floor`` or higher (``error`` never is)."""
+    return rank(verdict) >= rank(floor) >= 0
