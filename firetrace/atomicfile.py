@@ -19,6 +19,49 @@ from typing import TextIO
 from firetrace.errors import InputError
 
 
+class AtomicFile:
+    """A text file written beside ``path`` and renamed over it by :meth:`commit`.
+
+    For writers that stream (a CSV written row by row while a scan runs): until
+    :meth:`commit`, ``path`` keeps its old content (or stays absent), and
+    :meth:`abort` removes the partial file. An :class:`OSError` (no such
+    folder, no permission, disk full) becomes a one-line :class:`InputError`.
+    """
+
+    def __init__(self, path: str | Path, *, newline: str | None = None, errors: str = "strict"):
+        self.path = Path(path)
+        try:
+            fd, self._partial = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent or "."
+            )
+        except OSError as exc:
+            raise self._error(exc) from None
+        self.fh: TextIO = os.fdopen(fd, "w", encoding="utf-8", newline=newline, errors=errors)
+
+    def _error(self, exc: OSError) -> InputError:
+        return InputError(f"cannot write: {exc.strerror or exc}", path=str(self.path))
+
+    def commit(self) -> None:
+        """Flush the new content to disk and put it in place of ``path``."""
+        try:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+            os.chmod(self._partial, 0o644)
+            os.replace(self._partial, self.path)
+        except OSError as exc:
+            self.abort()
+            raise self._error(exc) from None
+
+    def abort(self) -> None:
+        """Drop the partial file; ``path`` is left as it was."""
+        try:
+            self.fh.close()
+        except OSError:
+            pass
+        Path(self._partial).unlink(missing_ok=True)
+
+
 @contextmanager
 def atomic_output(
     path: str | Path, *, newline: str | None = None, errors: str = "strict"
@@ -28,26 +71,16 @@ def atomic_output(
     An :class:`OSError` (no such folder, no permission, disk full) becomes a
     one-line :class:`InputError` naming the file.
     """
-    path = Path(path)
+    out = AtomicFile(path, newline=newline, errors=errors)
     try:
-        fd, partial = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".partial", dir=path.parent or "."
-        )
+        yield out.fh
     except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline, errors=errors) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(partial, 0o644)
-        os.replace(partial, path)
-    except OSError as exc:
-        Path(partial).unlink(missing_ok=True)
-        raise InputError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
+        out.abort()
+        raise out._error(exc) from None
     except BaseException:
-        Path(partial).unlink(missing_ok=True)
+        out.abort()
         raise
+    out.commit()
 
 
 def atomic_write_text(path: str | Path, text: str, *, errors: str = "strict") -> None:

@@ -52,3 +52,18 @@ def default_operator() -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return "unknown"
+
+
+def read_log_path(db: str | Path) -> Path:
+    """The read-audit log beside the registry ``db``: ``registry.db-reads``.
+
+    Audit entries of reads (trace, dupes) go there, so an officer's trace is
+    recorded even while a batch import holds the registry's write lock.
+    """
+    return Path(f"{db}-reads")
+
+
+def scratch_dir(db: str | Path) -> Path:
+    """The private scratch folder beside the registry ``db`` (parallel import parts)."""
+    db = Path(db)
+    return db.with_name(f".{db.name}-scratch")

@@ -31,13 +31,35 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console, ConsoleDimensions
+from rich.segment import Segment
+
+from firetrace.sanitize import escape_json_text, terminal_text
 
 # Piped or redirected, a line may be this wide: wider than any value firetrace
 # prints, so rich never cuts one with an ellipsis or wraps it mid-value.
 PIPED_WIDTH = 1 << 20
 
 
-class OutputConsole(Console):
+class SafeConsole(Console):
+    """A rich console that never writes a raw control, bidi or invisible character.
+
+    Commands render untrusted values through :func:`shown` (or
+    :func:`~firetrace.sanitize.terminal_text`) so tables measure the escaped
+    text; this is the net under them: every text segment is sanitised as it is
+    written, whatever a renderer forgot. Rich's own cursor movements (progress
+    bars) are control segments and pass unchanged, as do line breaks.
+    """
+
+    def _render_buffer(self, buffer) -> str:
+        return super()._render_buffer(
+            segment
+            if segment.control or segment.text.isprintable()
+            else Segment(terminal_text(segment.text, multiline=True), *segment[1:])
+            for segment in buffer
+        )
+
+
+class OutputConsole(SafeConsole):
     """The stdout console. On a terminal rich fits output to the window; when
     stdout is a pipe or a file (``firetrace trace X | grep``, ``> out.txt``) every
     value is printed whole, however wide the line, even when stderr is still a
@@ -84,7 +106,16 @@ class OutputConsole(Console):
 
 
 console = OutputConsole()
-err_console = Console(stderr=True)
+err_console = SafeConsole(stderr=True)
+
+
+def shown(value: object) -> str:
+    """An untrusted value as console markup that prints it as it is, on one line:
+    control and bidi characters as visible escapes, ``[`` never read as markup."""
+    from rich.markup import escape
+
+    return escape(terminal_text(value))
+
 
 DbOpt = Annotated[
     Path | None,
@@ -111,6 +142,7 @@ PurposeOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace output files that already exist.")]
 
 # The global options: parameter name -> its option type, in the order help lists them.
 GLOBAL_OPTIONS: dict[str, Any] = {"db": DbOpt, "operator": OperatorOpt, "purpose": PurposeOpt}
@@ -244,6 +276,9 @@ class Commands:
 
 def print_json(document: Any) -> None:
     """Write one JSON document on stdout (and nothing else)."""
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+    # Bidi, invisible and surrogate characters as \uXXXX: the same JSON values, but
+    # nothing that reorders or hides text on a terminal (or fails to encode).
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(escape_json_text(text))
     sys.stdout.write("\n")
     sys.stdout.flush()
