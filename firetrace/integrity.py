@@ -111,16 +111,15 @@ def copy_registry(conn: sqlite3.Connection, dest: str | Path, *, force: bool = F
     (and leaves ``dest`` untouched) when the copy fails its integrity check. Returns
     the source path and the copy's audit head. Writes nothing to the source.
     """
+    from firetrace.outputs import guard_output
+
     dest = Path(dest)
-    if dest.is_dir():
-        raise UsageError(f"{dest}: is a folder; give a file name for the backup")
-    if dest.exists() and not force:
-        raise UsageError(f"{dest}: already exists (use --force to overwrite it)")
+    source = conn.execute("PRAGMA database_list").fetchone()[2]
+    # Never the registry, its -wal/-shm/-journal (replacing one loses committed
+    # data), a device or a folder; an existing file only with force.
+    guard_output("DEST", dest, registry=source or None, force=force)
     if not dest.parent.is_dir():
         raise UsageError(f"{dest.parent}: no such folder")
-    source = conn.execute("PRAGMA database_list").fetchone()[2]
-    if source and Path(source).resolve() == dest.resolve():
-        raise UsageError(f"{dest}: is the registry itself")
 
     _remove_stale_partials(dest)
     partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")

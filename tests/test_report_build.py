@@ -354,7 +354,7 @@ def test_unreadable_inputs_exit_2(tmp_path, run_cli, scan):
     assert result.exit_code == 2 and "manifest not found" in result.stderr
     assert run_cli("report", scan, "--min-verdict", "bogus").exit_code == 2
     result = run_cli("report", scan, "-o", scan)
-    assert result.exit_code == 2 and "overwrite the scan results" in result.stderr
+    assert result.exit_code == 2 and "is an input of this command" in result.stderr
 
 
 def test_report_from_a_scan_of_the_samples(tmp_path, run_cli):

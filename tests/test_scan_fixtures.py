@@ -77,6 +77,7 @@ def scan_folder(root: Path, tmp_path: Path, analyser=None, **options):
     out = tmp_path / "out" / "scan.jsonl"
     out.parent.mkdir(exist_ok=True)
     options.setdefault("workers", 1)
+    options.setdefault("force", True)  # helpers scan into the same output again
     summary = run_scan(
         ScanOptions([str(root)], jsonl=out, **options), analyser=analyser or FixedVerdict()
     )

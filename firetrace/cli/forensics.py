@@ -13,6 +13,7 @@ import typer
 
 from firetrace.cli.common import (
     Commands,
+    ForceOpt,
     JsonOpt,
     Settings,
     console,
@@ -67,6 +68,7 @@ def scan(
     rules: Annotated[
         Path | None, typer.Option("--rules", help="Extra rules folder (adds to or overrides).")
     ] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -91,6 +93,7 @@ def scan(
         operator=settings.operator,
         purpose=settings.purpose,
         keep_records=as_json,
+        force=force,
     )
     try:
         summary = _run_with_progress(options, run_scan)

@@ -13,6 +13,7 @@ import typer
 
 from firetrace.cli.common import (
     Commands,
+    ForceOpt,
     JsonOpt,
     Settings,
     console,
@@ -116,6 +117,7 @@ def export_command(
     label: Annotated[
         list[str] | None, typer.Option("--label", help="Export only this label (repeatable).")
     ] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -129,6 +131,7 @@ def export_command(
         labels=label or None,
         operator=settings.operator,
         purpose=settings.purpose,
+        force=force,
     )
     if as_json:
         print_json(result)

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from firetrace.cli.common import (
     Commands,
+    ForceOpt,
     JsonOpt,
     Settings,
     console,
@@ -289,6 +290,7 @@ def import_command(
     ignore_unknown: Annotated[
         bool, typer.Option("--ignore-unknown", help="Skip columns firetrace does not know.")
     ] = False,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -307,6 +309,7 @@ def import_command(
             dry_run=dry_run,
             errors_path=errors,
             ignore_unknown=ignore_unknown,
+            force=force,
             operator=settings.operator,
             purpose=settings.purpose,
             progress=update,

@@ -15,6 +15,7 @@ import typer
 
 from firetrace.cli.common import (
     Commands,
+    ForceOpt,
     JsonOpt,
     Settings,
     console,
@@ -58,6 +59,7 @@ def report(
             show_default=False,
         ),
     ] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -78,6 +80,7 @@ def report(
         operator=settings.operator,
         purpose=settings.purpose,
         progress=None if as_json else progress,
+        force=force,
     )
     if as_json:
         print_json(summary.as_dict())

@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from firetrace.cli.common import (
     Commands,
+    ForceOpt,
     JsonOpt,
     Settings,
     console,
@@ -29,6 +30,7 @@ def _write_csv(path: Path, report) -> None:
     import csv
 
     from firetrace.atomicfile import atomic_output
+    from firetrace.sanitize import csv_row
 
     with atomic_output(path, newline="") as fh:
         writer = csv.writer(fh)
@@ -36,8 +38,8 @@ def _write_csv(path: Path, report) -> None:
         for number, group in enumerate(report.groups, 1):
             for m in group.members:
                 writer.writerow(
-                    [number, group.kind, m.id, m.serial, m.manufacturer, m.component,
-                     group.detail]
+                    csv_row((number, group.kind, m.id, m.serial, m.manufacturer, m.component,
+                             group.detail))
                 )  # fmt: skip
 
 
@@ -115,15 +117,18 @@ def dupes(
         typer.Option("--csv", help="Also write one row per group member to this CSV file."),
     ] = None,
     show: Annotated[int, typer.Option("--show", min=0, help="Groups shown in the table.")] = 200,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
 ) -> None:
     """Find duplicate and near-duplicate serials across the registry (exit 1 if any)."""
     from firetrace.audit import check_policy, record_read
+    from firetrace.outputs import guard_output
     from firetrace.registry.db import connect
     from firetrace.serials.dupes import find_duplicates, parse_kinds
 
+    guard_output("--csv", csv_path, registry=settings.db, force=force)
     check_policy("dupes", settings.purpose)
     kind_list = parse_kinds(kinds, max_distance)
     conn = connect(settings.db)

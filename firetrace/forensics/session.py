@@ -25,6 +25,7 @@ from firetrace.forensics.scan import default_workers, scan_units, walk
 from firetrace.forensics.writers import (
     CsvWriter,
     JsonlWriter,
+    journal_path,
     load_resume,
     manifest_path,
     write_json,
@@ -48,6 +49,7 @@ class ScanOptions:
     operator: str | None = None
     purpose: str | None = None
     keep_records: bool = False  # return every reported record (for --json)
+    force: bool = False  # replace outputs that exist
 
 
 @dataclass
@@ -91,6 +93,28 @@ def _mode(path: str) -> int:
         return os.stat(path).st_mode
     except OSError:
         return 0
+
+
+def _guard_outputs(options: ScanOptions, jsonl: Path | None) -> None:
+    """Every file the scan will write, checked together before anything is read:
+    not the registry, not an input, not special, no two alike, none replaced
+    without ``--force`` (``--resume`` continues its JSONL, journal and manifest)."""
+    from firetrace.outputs import guard_outputs
+    from firetrace.paths import default_db_path
+
+    outputs: dict[str, Path | None] = {"--jsonl": jsonl}
+    if jsonl is not None:
+        outputs["the manifest"] = manifest_path(jsonl)
+        outputs["the progress journal"] = journal_path(jsonl)
+    outputs |= {"--csv": options.csv, "--case": options.case}
+    resumed = ("--jsonl", "the manifest", "the progress journal") if options.resume else ()
+    guard_outputs(
+        outputs,
+        registry=options.db_path or default_db_path(),
+        inputs=[options.hashset, *(p for p in options.roots if os.path.isfile(p))],
+        force=options.force,
+        may_exist=resumed,
+    )
 
 
 def _refuse_outputs_in_evidence(roots: list[str], outputs: list) -> None:
@@ -161,6 +185,7 @@ def run_scan(
             raise UsageError("--resume continues the JSONL it names; give --jsonl the same file")
         jsonl = options.resume
     outputs = [jsonl, options.csv, options.case]
+    _guard_outputs(options, jsonl)
     _refuse_outputs_in_evidence(options.roots, outputs)
     _make_output_folders(outputs)
     limits = limits or load_limits(options.rules_dir, max_depth=options.max_depth)
@@ -213,7 +238,7 @@ def run_scan(
 
     jsonl_writer = JsonlWriter(jsonl, append=options.resume is not None) if jsonl else None
     csv_writer = CsvWriter(options.csv) if options.csv else None
-    interrupted = False
+    interrupted = failed = False
     try:
         for record in previous:
             if take(record) and csv_writer:
@@ -245,13 +270,15 @@ def run_scan(
             bytes_done += result.size
             if progress is not None:
                 progress(files_done, bytes_done)
-    except KeyboardInterrupt:
-        interrupted = True
+    except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        failed = True
         raise
     finally:
-        for writer in (jsonl_writer, csv_writer):
-            if writer is not None:
-                writer.close()
+        if jsonl_writer is not None:
+            jsonl_writer.close()
+        if csv_writer is not None:
+            csv_writer.close(complete=not failed)
         output_hashes = {
             kind: _sha256_of(path)
             for kind, path in (("jsonl", jsonl), ("csv", options.csv))

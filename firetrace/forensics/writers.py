@@ -1,7 +1,7 @@
 """Writers of scan results: JSON Lines (one record per line, a unit's records in
 one write so an interrupted scan leaves whole units), a progress journal beside
-it that makes ``--resume`` exact, CSV (spreadsheet-safe: cells that a spreadsheet
-would run as a formula are quoted with a leading apostrophe) and the resume
+it that makes ``--resume`` exact, CSV (spreadsheet-safe through
+:func:`firetrace.sanitize.csv_cell`) and the resume
 reader that recovers finished units from an earlier JSONL.
 """
 
@@ -78,36 +78,38 @@ class JsonlWriter:
 
 
 class CsvWriter:
-    """Records as CSV, one row per record, nested fields flattened to text."""
+    """Records as CSV, one row per record, nested fields flattened to text; the
+    file is put in place when the scan ends (an interrupted scan leaves none:
+    the resumed run writes it whole)."""
 
     def __init__(self, path: str | Path):
+        from firetrace.atomicfile import AtomicFile
+
         self.path = Path(path)
-        self._fh = open(self.path, "w", encoding="utf-8", newline="", errors="backslashreplace")
-        self._csv = csv.writer(self._fh)
+        self._out = AtomicFile(self.path, newline="", errors="backslashreplace")
+        self._csv = csv.writer(self._out.fh)
         self._csv.writerow(CSV_COLUMNS)
 
     def write(self, record: dict) -> None:
         self._csv.writerow([_cell(column, record.get(column)) for column in CSV_COLUMNS])
 
-    def close(self) -> None:
-        self._fh.close()
+    def close(self, *, complete: bool = True) -> None:
+        if complete:
+            self._out.commit()
+        else:
+            self._out.abort()
 
 
-def _cell(column: str, value) -> str:
-    if value is None:
-        return ""
-    if column == "findings":
+def _cell(column: str, value):
+    from firetrace.sanitize import csv_cell
+
+    if column == "findings" and value is not None:
         value = "; ".join(
             f"{f.get('rule')} ({f.get('weight')}): {f.get('detail', '')}" for f in value
         )
-    elif column == "reference_matches":
+    elif column == "reference_matches" and value is not None:
         value = "; ".join(f"{m.get('label')} {m.get('match')} {m.get('similarity')}" for m in value)
-    elif isinstance(value, bool):
-        value = "true" if value else "false"
-    text = str(value)
-    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text  # spreadsheet formula injection from evidence names
-    return text
+    return csv_cell(value)  # evidence names may be spreadsheet formulas
 
 
 def load_resume(path: str | Path) -> tuple[set[str], list[dict]]:

@@ -68,11 +68,15 @@ def export_bundle(
     labels: list[str] | None = None,
     operator: str,
     purpose: str | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Write the references (all, or those under ``labels``) to ``bundle_path``.
-    Returns {bundle, count, labels, sha256}. Sharing is recorded in the audit log."""
+    Returns {bundle, count, labels, sha256}. Sharing is recorded in the audit log.
+    An existing ``bundle_path`` is replaced only with ``force``."""
+    from firetrace.outputs import guard_output
     from firetrace.refs.library import _COLUMNS, _decode_rows, write_transaction
 
+    guard_output("BUNDLE", bundle_path, registry=db_path, force=force)
     if not Path(db_path).is_file():
         raise FiretraceError(f"{db_path}: no registry here, so no references to export")
     args = {"bundle": str(bundle_path), "labels": labels}

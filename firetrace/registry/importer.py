@@ -42,6 +42,7 @@ from firetrace.registry.validate import (
     load_vocabulary,
 )
 from firetrace.registry.vocabulary import DESCRIPTION_FIELDS
+from firetrace.sanitize import csv_row
 
 CHUNK_ROWS = 20_000
 IMPORT_CACHE_KIB = -32_768  # negative: KiB, so 32 MiB of page cache during an import
@@ -107,26 +108,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value: object) -> str:
-    """Spreadsheet-safe text: a leading ``=``, ``+``, ``-`` or ``@`` cannot start a formula."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
-
-
 class _ErrorSink:
-    """Collects bad rows: the first few in memory, all of them in the --errors CSV."""
+    """Collects bad rows: the first few in memory, all of them in the --errors CSV
+    (written beside its place and renamed into it when the import ends)."""
 
     def __init__(self, errors_path: Path | None):
+        from firetrace.atomicfile import AtomicFile
+
         self.kept: list[RowError] = []
         self.count = 0
         try:
-            self._fh = open(errors_path, "w", newline="", encoding="utf-8") if errors_path else None
-        except OSError as exc:
-            raise UsageError(f"--errors: cannot write {errors_path}: {exc.strerror}") from None
-        self._writer = csv.writer(self._fh) if self._fh else None
+            self._out = AtomicFile(errors_path, newline="") if errors_path else None
+        except InputError as exc:
+            raise UsageError(f"--errors: {exc}") from None
+        self._writer = csv.writer(self._out.fh) if self._out else None
         if self._writer:
             self._writer.writerow(["line", "field", "reason"])
 
@@ -135,11 +130,26 @@ class _ErrorSink:
         if len(self.kept) < MAX_ERRORS_KEPT:
             self.kept.append(RowError(line, field_name, reason))
         if self._writer:
-            self._writer.writerow([line, neutralise_cell(field_name), neutralise_cell(reason)])
+            self._writer.writerow(csv_row((line, field_name, reason)))
 
-    def close(self) -> None:
-        if self._fh:
-            self._fh.close()
+    def close(self, *, complete: bool = True) -> None:
+        """Put the CSV in place (``complete``), or drop it when the import failed."""
+        if self._out is None:
+            return
+        if complete:
+            self._out.commit()
+        else:
+            self._out.abort()
+
+
+def guard_errors_output(
+    registry: str | Path | None, batch: str | Path, errors_path: str | Path | None, force: bool
+) -> None:
+    """Refuse an ``--errors`` file that is the registry, the batch, special, or
+    exists (without ``force``), before anything is read or written."""
+    from firetrace.outputs import guard_output
+
+    guard_output("--errors", errors_path, registry=registry, inputs=[batch], force=force)
 
 
 # line is the rowid: staging is kept in batch order, so events get ids in line order.
@@ -697,17 +707,20 @@ def import_batch(
     audit: bool = True,
     progress: ProgressCallback | None = None,
     step: StepCallback | None = None,
+    force: bool = False,
 ) -> ImportResult:
     """Validate and import one batch file into the registry behind ``conn``.
 
     ``conn`` is a plain sqlite3 connection in autocommit mode (or a sqlite-utils
     Database). Raises :class:`~firetrace.errors.InputError` for a file that
     cannot be read at all; returns a result with ``status == 'rejected'`` and
-    every bad row when rows are invalid (nothing is written then).
+    every bad row when rows are invalid (nothing is written then). An existing
+    ``errors_path`` is replaced only with ``force``.
     """
     conn = getattr(conn, "conn", conn)
     started = time.perf_counter()
     path = Path(path)
+    guard_errors_output(_registry_path(conn), path, errors_path, force)
     marking = load_profile(profile)
     with open_batch(path, known_columns=COLUMNS, ignore_unknown=ignore_unknown) as batch:
         validator = RowValidator(
@@ -729,6 +742,7 @@ def import_batch(
         cache_before = conn.execute("PRAGMA cache_size").fetchone()[0]
         conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
         entry = {"source": str(path), "sha256": sha, "profile": marking.name}
+        completed = False
         try:
             with audited_write(
                 conn, "import", operator=operator, purpose=purpose, args=entry, record=audit
@@ -799,8 +813,9 @@ def import_batch(
                         write.record_ids.append(f"batch:{batch_id}")
                         step("committing")
                         result.status, result.batch_id = "imported", batch_id
+            completed = True
         finally:
-            sink.close()
+            sink.close(complete=completed)
             if scratch is not None:
                 _detach_parts(conn)
                 import shutil
@@ -818,10 +833,17 @@ def import_batch(
     return result
 
 
+def _registry_path(conn: sqlite3.Connection) -> str | None:
+    """The file of the main database behind ``conn`` (None in memory)."""
+    return conn.execute("PRAGMA database_list").fetchone()[2] or None
+
+
 def import_file(db_path: str | Path, path: str | Path, **options: Any) -> ImportResult:
     """Open the registry at ``db_path`` and import ``path`` (see :func:`import_batch`)."""
     from firetrace.registry.db import connect
 
+    # Before the registry is opened (or created): a refused --errors changes nothing.
+    guard_errors_output(db_path, path, options.get("errors_path"), options.get("force", False))
     conn = connect(db_path)
     try:
         return import_batch(conn, path, **options)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from firetrace.atomicfile import atomic_write_text
 from firetrace.errors import UsageError
+from firetrace.outputs import guard_output
 
 
 @dataclass
@@ -52,12 +53,14 @@ def build_report(
     operator: str | None = None,
     purpose: str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    force: bool = False,
 ) -> ReportSummary:
     """Write the examiner's report for a scan and say what went into it.
 
     ``operator`` and ``purpose`` (who prepares the report, and for which case
     or request) are printed under the title. ``progress(done, total, path)``
-    is called before each flagged file is drawn.
+    is called before each flagged file is drawn. An existing ``output`` is
+    replaced only with ``force``.
     """
     from firetrace import __version__
     from firetrace.report.html import Card, PageContext, render_page
@@ -68,8 +71,8 @@ def build_report(
     output = Path(output) if output is not None else default_output_path(jsonl)
     if limit is not None and limit < 0:
         raise UsageError("--limit must be zero or more")
-    if output.exists() and output.resolve() == jsonl.resolve():
-        raise UsageError(f"{output}: the report would overwrite the scan results")
+    # Before anything is read or drawn: not the scan, its manifest, the registry.
+    guard_output("--output", output, inputs=[jsonl, manifest], force=force)
     scan = load_scan(jsonl, manifest)
     chosen, total = flagged(scan.records, min_verdict, limit)
 
