@@ -106,7 +106,7 @@ def generate_serials(total: int, seed: int = 7):
 def build_registry(path: Path, total: int, *, seed: int = 7, index: bool = True) -> dict:
     """Create the registry at ``path`` with ``total`` control components."""
     from firetrace.registry.db import connect
-    from firetrace.serials.index import (
+    from firetrace.registry.serial_index import (
         drop_index_triggers,
         rebuild_serial_index,
         restore_index_triggers,

@@ -135,7 +135,7 @@ def plant(db: Path, per_kind: int, seed: int = 5) -> list[tuple[str, set[int]]]:
 def child(db: str, out: str) -> None:
     """Run dupes once and report time and this process's peak memory."""
     from firetrace.registry.db import connect
-    from firetrace.serials.dupes import find_duplicates
+    from firetrace.registry.dupes import find_duplicates
 
     conn = connect(db)
     t = time.perf_counter()

@@ -63,9 +63,9 @@ def worker_import(
     from firetrace.registry.importer import import_batch
 
     if not hook:  # measure the import's own memory, without the serial area's hook
-        import firetrace.serials.hooks
+        import firetrace.registry.batch_warnings
 
-        firetrace.serials.hooks.after_batch_import = lambda conn, batch_id: []
+        firetrace.registry.batch_warnings.after_batch_import = lambda conn, batch_id: []
     conn = connect(_fresh_db(db) if fresh else db)
 
     def children_cpu() -> float:  # the validation workers' CPU time
@@ -95,8 +95,8 @@ def worker_import(
 def worker_baseline(db: Path, batch: Path) -> dict:
     """The same rows with plain sqlite3 executemany in one transaction, same schema
     (serial index filled by the same bulk statements as a large import)."""
+    from firetrace.registry import serial_index
     from firetrace.registry.db import connect
-    from firetrace.serials import index as serial_index
 
     conn = connect(_fresh_db(db))
     started, cpu_started = time.perf_counter(), time.process_time()

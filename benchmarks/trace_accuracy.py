@@ -125,8 +125,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from firetrace.registry.db import connect
+    from firetrace.registry.lookup import find_candidates, rank_key, search
     from firetrace.registry.trace import trace
-    from firetrace.serials.lookup import find_candidates, rank_key, search
     from firetrace.serials.normalize import normalize_serial
 
     db = args.db or Path(f"/tmp/firetrace_trace_bench_{args.size}.db")

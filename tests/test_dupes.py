@@ -10,7 +10,7 @@ import json
 import pytest
 from test_serials_index import make_registry
 
-from firetrace.serials.dupes import find_duplicates
+from firetrace.registry.dupes import find_duplicates
 
 RECORDS = [
     ("Acme", "AB123"),

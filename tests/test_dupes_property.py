@@ -15,7 +15,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein
 from test_serials_index import make_registry
 
-from firetrace.serials.dupes import KINDS, find_duplicates
+from firetrace.registry.dupes import KINDS, find_duplicates
 from firetrace.serials.normalize import fold_leading_zeros, normalize_serial
 
 MAKERS = ("Acme", "Glock", "Beretta", "Walther")

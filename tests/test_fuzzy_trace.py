@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from test_serials_index import make_registry
 
-from firetrace.serials.lookup import align, find_candidates
+from firetrace.registry.lookup import align, find_candidates
 
 RECORDS = [
     ("Acme", "AB1O34"),
@@ -145,7 +145,7 @@ def test_two_substitution_probes_reach_every_serial_two_substitutions_away():
 
     from rapidfuzz.distance import Levenshtein
 
-    from firetrace.serials.lookup import _folded_letters, _two_substitution_probes
+    from firetrace.registry.lookup import _folded_letters, _two_substitution_probes
 
     rng = random.Random(5)
     letters = _folded_letters()

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from firetrace.registry import importer
+from firetrace.registry import dupes, importer
 from firetrace.registry.db import connect
 from firetrace.registry.importer import import_batch
-from firetrace.serials import dupes
 
 HEADER = "manufacturer,serial,component,event,event_date,country_of_manufacture,model,calibre\n"
 
@@ -60,7 +59,7 @@ def test_bulk_and_trigger_index_hold_the_same_rows(db_path, tmp_path, monkeypatc
     # The reference: the same tables recomputed from scratch by SQL over components.
     conn.execute("DELETE FROM serial_deletions")
     conn.execute("DELETE FROM serial_suffixes")
-    from firetrace.serials.index import index_new_components
+    from firetrace.registry.serial_index import index_new_components
 
     index_new_components(conn, 0)
     assert got == _index_rows(conn)
@@ -79,7 +78,7 @@ def test_failed_bulk_import_leaves_triggers_and_index_as_before(db_path, tmp_pat
     def boom(conn, batch_id):
         raise RuntimeError("hook failed")
 
-    monkeypatch.setattr("firetrace.serials.hooks.after_batch_import", boom)
+    monkeypatch.setattr("firetrace.registry.batch_warnings.after_batch_import", boom)
     with pytest.raises(RuntimeError):
         import_batch(conn, _batch(tmp_path / "b.csv", [("Glock", "BK00002")]))
     after = (_triggers(conn), _index_rows(conn), set(conn.execute("SELECT * FROM sqlite_master")))
@@ -118,7 +117,7 @@ def test_sequential_batch_gives_one_transposition_line_per_maker(
 
 
 def test_hook_caps_listed_groups_and_counts_the_rest(db_path, tmp_path):
-    from firetrace.serials.hooks import after_batch_import
+    from firetrace.registry.batch_warnings import after_batch_import
 
     conn = connect(db_path)
     old = [("Glock", f"AB{n}58") for n in range(10, 40)]

@@ -64,7 +64,7 @@ def test_key_change_and_delete_keep_index_current(db_path):
 
 
 def test_rebuild_recomputes_stale_keys(db_path):
-    from firetrace.serials.index import rebuild_serial_index
+    from firetrace.registry.serial_index import rebuild_serial_index
 
     conn = make_registry(db_path, [("Acme", "12O45")])
     conn.execute("UPDATE components SET serial_fold = 'stale', serial_skel = 'stale' WHERE id = 1")

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from firetrace.paths import samples_dir
 from firetrace.registry.db import connect
+from firetrace.registry.lookup import Candidate, align, align_cost, find_candidates
 from firetrace.registry.trace import describe_match, describe_matches
-from firetrace.serials.lookup import Candidate, align, align_cost, find_candidates
 
 SAMPLE = samples_dir() / "batch.csv"
 REPO = Path(__file__).resolve().parent.parent

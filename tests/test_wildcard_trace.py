@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from test_serials_index import make_registry
 
-from firetrace.serials.lookup import find_candidates
+from firetrace.registry.lookup import find_candidates
 
 FILLER = 3000  # enough rows that a full scan costs far more than a range scan
 
@@ -90,7 +90,7 @@ def test_pattern_without_literals_is_bounded(conn, monkeypatch):
 
 
 def test_search_counts_what_the_limit_left_out(conn):
-    from firetrace.serials.lookup import search
+    from firetrace.registry.lookup import search
 
     # QW000100 .. QW000199 all fit QW0001??: the data cannot rank them apart.
     result = search(conn, "QW0001??", limit=5)
@@ -104,7 +104,7 @@ def test_search_counts_what_the_limit_left_out(conn):
 
 
 def test_search_bound_makes_counts_lower_bounds(conn, monkeypatch):
-    from firetrace.serials import lookup
+    from firetrace.registry import lookup
 
     monkeypatch.setattr(lookup, "MAX_EXAMINED", 50)
     result = lookup.search(conn, "QW00*", limit=10)

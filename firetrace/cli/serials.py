@@ -1,6 +1,6 @@
 """Commands of the serials area: ``dupes`` finds duplicate and near-duplicate
 serials across the registry. The command parses options, checks the purpose
-policy, calls :func:`firetrace.serials.dupes.find_duplicates`, records the read
+policy, calls :func:`firetrace.registry.dupes.find_duplicates`, records the read
 in the audit log and renders the groups (rich table, ``--json``, ``--csv``).
 """
 
@@ -21,7 +21,7 @@ from firetrace.cli.common import (
     err_console,
     print_json,
 )
-from firetrace.serials.dupes import KINDS
+from firetrace.registry.dupes import KINDS
 
 commands = Commands()
 
@@ -126,7 +126,7 @@ def dupes(
     from firetrace.audit import check_policy, record_read
     from firetrace.outputs import guard_output
     from firetrace.registry.db import connect
-    from firetrace.serials.dupes import find_duplicates, parse_kinds
+    from firetrace.registry.dupes import find_duplicates, parse_kinds
 
     guard_output("--csv", csv_path, registry=settings.db, force=force)
     check_policy("dupes", settings.purpose)

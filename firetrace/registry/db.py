@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # sqlite-utils imports pandas when installed: keep it off the
     import sqlite_utils
 
 from firetrace.errors import FiretraceError
-from firetrace.serials.index import SERIAL_INDEX_V2
+from firetrace.registry.serial_index import SERIAL_INDEX_V2
 
 BUSY_TIMEOUT_MS = 10_000
 

@@ -468,7 +468,7 @@ def _store(
     conn: sqlite3.Connection, batch_id: int, rows: int, step: StepCallback = _quiet
 ) -> dict[str, int]:
     """Set-based inserts from staging into the registry tables; return what was added."""
-    from firetrace.serials import index as serial_index
+    from firetrace.registry import serial_index
 
     def scalar(sql: str, *params) -> int:
         return conn.execute(sql, params).fetchone()[0] or 0
@@ -790,7 +790,7 @@ def import_batch(
                     ).lastrowid
                     result.counts = _store(conn, batch_id, result.rows, step)
                     result.counts["duplicate_events"] = result.rows - result.counts["events"]
-                    from firetrace.serials.hooks import after_batch_import
+                    from firetrace.registry.batch_warnings import after_batch_import
 
                     step("checking for duplicate serials")
                     serial_warnings = list(after_batch_import(conn, batch_id) or [])

@@ -2,7 +2,7 @@
 (or was last) part of, that firearm's components over time, its full event
 timeline and its derived status.
 
-Candidate search belongs to :func:`firetrace.serials.lookup.find_candidates`
+Candidate search belongs to :func:`firetrace.registry.lookup.find_candidates`
 (exact, normalised, confusable, wildcard and fuzzy). This module turns
 candidates into the CONTRACT's trace JSON, all of them together with a handful
 of set-based queries (a default trace returns up to 20 neighbouring serials),
@@ -298,10 +298,10 @@ def exact_candidates(
     """Only exact and normalised matches, all of them: one index seek on ``serial_norm``.
 
     For a clean reading (``trace --exact``); the full search with look-alike,
-    wildcard and fuzzy candidates is :func:`firetrace.serials.lookup.find_candidates`.
+    wildcard and fuzzy candidates is :func:`firetrace.registry.lookup.find_candidates`.
     """
+    from firetrace.registry.lookup import Candidate
     from firetrace.registry.parties import normalize_party_name
-    from firetrace.serials.lookup import Candidate
     from firetrace.serials.normalize import normalize_serial
 
     sql = (
@@ -350,7 +350,7 @@ def trace(
 
     conn = getattr(conn, "conn", conn)
     check_policy("trace", purpose)
-    from firetrace.serials import lookup
+    from firetrace.registry import lookup
 
     if exact:
         found = exact_candidates(conn, query, manufacturer=manufacturer, component=component)

@@ -3,7 +3,7 @@
 The importer calls :func:`after_batch_import` inside the import transaction,
 after the batch's components are stored. The serial index tables are kept by
 triggers or, for large batches, filled in bulk by the importer (see
-:mod:`firetrace.serials.index`), so the hook's work is the warning: every new
+:mod:`firetrace.registry.serial_index`), so the hook's work is the warning: every new
 serial that joins a duplicate group with an existing record (the same, a
 normalised, a look-alike, an embedded-letter or a transposed serial) is named
 with the group it joins, up to a cap (the rest are counted). Transpositions
@@ -24,7 +24,7 @@ def after_batch_import(
     conn: sqlite3.Connection, batch_id: int, *, limit: int = MAX_WARNINGS
 ) -> list[str]:
     """Warnings for serials of batch ``batch_id`` that joined a duplicate group."""
-    from firetrace.serials.dupes import batch_findings
+    from firetrace.registry.dupes import batch_findings
 
     conn = getattr(conn, "conn", conn)
     found = batch_findings(conn, batch_id, limit=limit)

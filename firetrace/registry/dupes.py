@@ -645,7 +645,7 @@ def _describe_edit(pair: tuple, members: list[Member]) -> str:
 
 
 def _maker_ids(conn: sqlite3.Connection, manufacturer: str) -> list[int]:
-    from firetrace.serials.lookup import _maker_ids as lookup_maker_ids
+    from firetrace.registry.lookup import _maker_ids as lookup_maker_ids
 
     return lookup_maker_ids(conn, manufacturer)
 

@@ -11,7 +11,7 @@ digit in a dense run of sequential serials is ranked by principle, not luck.
 Every route is an index seek or range scan: the stored keys (``serial_norm``,
 ``serial_fold``, ``serial_skel``), the deletion neighbourhood for fuzzy matches
 and the reversed keys for wildcard patterns with a literal ending (see
-:mod:`firetrace.serials.index`). A wildcard pattern with almost no literal
+:mod:`firetrace.registry.serial_index`). A wildcard pattern with almost no literal
 characters falls back to a scan capped at ``wildcard.max_scan_rows`` rows.
 """
 
