@@ -26,13 +26,14 @@ only coarse features with printable firearm parts:
 
 * ``revolved_tube``: a stepped, tapered revolved tube 80-320 mm long with a straight
   bore of 5-20 mm on its axis, sometimes a lug yawed 0-30 degrees on its side;
-* ``prism_bore``: a hexagonal, octagonal, rounded, chamfered or D-shaped prism
+* ``drilled_prism``: a hexagonal, octagonal, rounded, chamfered or D-shaped prism
   90-260 mm long, tapered along its length, with an off-centre 5-20 mm bore;
-* ``loop_silhouette``: an extruded side outline (a long member and a leg inclined
-  10-25 degrees) 22-40 mm thick, with a finger loop of 18-35 mm, a well of
-  12-35 x 20-68 mm along the inclined leg, and a row of 3-6 pin holes of 2.5-6 mm
-  across the thickness on a line inclined 0-30 degrees;
-* ``slant_well_block``: a block lofted between two outlines, with a through-cavity of
+* ``loop_silhouette``: an extruded side outline (a long member over a leg inclined
+  10-25 degrees) 22-40 mm thick, with a finger loop of 18-35 mm, a well of about
+  17-35 x 20-66 mm along the inclined leg (blind or through), and a row of 3-6 pin
+  holes of 2.5-6 mm across the thickness on a line inclined 0-30 degrees, each hole
+  leaning 0-12 degrees;
+* ``slant_cavity_block``: a block lofted between two outlines, with a through-cavity of
   12-35 x 20-80 mm inclined 10-25 degrees and a pin row across its width;
 * ``dogleg_bar``: two members joined at 10-30 degrees; one carries a through-well
   (itself tilted 0-15 degrees), the other a row of 3-6 pin holes across its width;
@@ -47,8 +48,8 @@ Benign look-alikes, built the same ways, share one coarse feature each: a tool h
 with a hand slot, a pull ring, pipe fittings (elbows, tees, reducers) with short arms,
 a cable duct, an electronics enclosure, a divided tray, brackets with hole rows, a
 hinge leaf with its pin bore, bushings and wide pipes (calibre bore but short, or long
-but a wide bore), shaft clamps, a dog-leg linkage arm with a hole row, and a tool body
-with an inclined solid handle and a wide short barrel-less tube.
+but a wide bore), shaft clamps, a dog-leg linkage arm with a hole row, and a hand-tool
+casing (a solid handle inclined 10-25 degrees under a wide, short tube).
 
 API (for ``benchmarks/detect_eval.py`` and the G-code slicing benchmark):
 ``POSITIVES`` and ``LOOKALIKES`` map kind names to builders ``rng -> trimesh.Trimesh``
@@ -284,7 +285,7 @@ def _side_lug(rng, radius, tube_length) -> Manifold:
     return _moved(pad, _turn("y", _signed(rng, 0, 30)), _shift(position, radius + rise / 2 - 1, 0))
 
 
-def prism_bore(rng: np.random.Generator) -> trimesh.Trimesh:
+def drilled_prism(rng: np.random.Generator) -> trimesh.Trimesh:
     """A long tapered prism (hexagon, octagon, rounded, chamfered or D) with an
     off-centre calibre-sized bore along its length."""
     bore, length, wall = _u(rng, 5, 20), _u(rng, 90, 260), _u(rng, 2.5, 10)
@@ -375,7 +376,7 @@ def _leg_well(rng, thick, leg_width, leg_length, top_height, lean) -> Manifold:
     return _moved(_along_y(_prism(section, top - bottom)), _shift(y=(top + bottom) / 2))
 
 
-def slant_well_block(rng: np.random.Generator) -> trimesh.Trimesh:
+def slant_cavity_block(rng: np.random.Generator) -> trimesh.Trimesh:
     """A block lofted between a rounded and a chamfered outline, with a through-cavity
     inclined 10-25 degrees and an inclined row of pin holes across its width."""
     width, height = _u(rng, 24, 44), _u(rng, 40, 90)
@@ -850,7 +851,7 @@ class Kind(NamedTuple):
 
 KINDS: tuple[Kind, ...] = (
     Kind("revolved_tube", "positive", revolved_tube, "calibre bore through a long tube"),
-    Kind("prism_bore", "positive", prism_bore, "calibre bore through a long tapered prism"),
+    Kind("drilled_prism", "positive", drilled_prism, "calibre bore through a long tapered prism"),
     Kind(
         "loop_silhouette",
         "positive",
@@ -858,9 +859,9 @@ KINDS: tuple[Kind, ...] = (
         "finger loop; well along a leg inclined 10-25 deg; inclined pin row",
     ),
     Kind(
-        "slant_well_block",
+        "slant_cavity_block",
         "positive",
-        slant_well_block,
+        slant_cavity_block,
         "through-cavity inclined 10-25 deg; pin row across the width",
     ),
     Kind(
