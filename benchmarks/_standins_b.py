@@ -849,44 +849,36 @@ class Kind(NamedTuple):
     shells: int = 1  # connected shells: a closed hollow body has an inner one
 
 
-KINDS: tuple[Kind, ...] = (
-    Kind("revolved_tube", "positive", revolved_tube, "calibre bore through a long tube"),
-    Kind("drilled_prism", "positive", drilled_prism, "calibre bore through a long tapered prism"),
-    Kind(
-        "loop_silhouette",
-        "positive",
-        loop_silhouette,
-        "finger loop; well along a leg inclined 10-25 deg; inclined pin row",
-    ),
-    Kind(
-        "slant_cavity_block",
-        "positive",
-        slant_cavity_block,
-        "through-cavity inclined 10-25 deg; pin row across the width",
-    ),
-    Kind(
-        "dogleg_bar",
-        "positive",
-        dogleg_bar,
-        "members at 10-30 deg; well in one, pin row across the other",
-    ),
-    Kind(
-        "channel_beam", "positive", channel_beam, "long internal channel, calibre bore on its axis"
-    ),
-    Kind("shell_open", "positive", shell_open, "long thin-walled box, open (ends or top)"),
-    Kind("shell_closed", "positive", shell_closed, "long thin-walled box, closed", shells=2),
-    Kind("tool_handle", "lookalike", tool_handle, "hand slot (a large loop)"),
-    Kind("pull_ring", "lookalike", pull_ring, "finger-sized ring"),
-    Kind("pipe_fitting", "lookalike", pipe_fitting, "bores, short arms"),
-    Kind("cable_duct", "lookalike", cable_duct, "long thin-walled open channel, wide and shallow"),
-    Kind("enclosure", "lookalike", enclosure, "thin-walled open box, not long"),
-    Kind("divided_tray", "lookalike", divided_tray, "thin-walled open tray with dividers"),
-    Kind("hole_bracket", "lookalike", hole_bracket, "row of 3-8 holes through a flange"),
-    Kind("hinge_leaf", "lookalike", hinge_leaf, "pin bore along knuckles; screw-hole row"),
-    Kind("short_tube", "lookalike", short_tube, "calibre bore but short, or long but wide"),
-    Kind("shaft_clamp", "lookalike", shaft_clamp, "short calibre-sized bore"),
-    Kind("linkage_arm", "lookalike", linkage_arm, "flat dog-leg members; hole row"),
-    Kind("tool_body", "lookalike", tool_body, "solid handle inclined 10-25 deg; wide short tube"),
+def _group(group: str, *entries) -> tuple[Kind, ...]:
+    """Kinds of *group* from (builder, features[, shells]); a kind is named after its
+    builder."""
+    return tuple(Kind(make.__name__, group, make, *rest) for make, *rest in entries)
+
+
+KINDS: tuple[Kind, ...] = _group(
+    "positive",
+    (revolved_tube, "calibre bore through a long tube"),
+    (drilled_prism, "calibre bore through a long tapered prism"),
+    (loop_silhouette, "finger loop; well along a leg inclined 10-25 deg; inclined pin row"),
+    (slant_cavity_block, "through-cavity inclined 10-25 deg; pin row across the width"),
+    (dogleg_bar, "members at 10-30 deg; well in one, pin row across the other"),
+    (channel_beam, "long internal channel, calibre bore on its axis"),
+    (shell_open, "long thin-walled box, open (ends or top)"),
+    (shell_closed, "long thin-walled box, closed", 2),
+) + _group(
+    "lookalike",
+    (tool_handle, "hand slot (a large loop)"),
+    (pull_ring, "finger-sized ring"),
+    (pipe_fitting, "bores, short arms"),
+    (cable_duct, "long thin-walled open channel, wide and shallow"),
+    (enclosure, "thin-walled open box, not long"),
+    (divided_tray, "thin-walled open tray with dividers"),
+    (hole_bracket, "row of 3-8 holes through a flange"),
+    (hinge_leaf, "pin bore along knuckles; screw-hole row"),
+    (short_tube, "calibre bore but short, or long but wide"),
+    (shaft_clamp, "short calibre-sized bore"),
+    (linkage_arm, "flat dog-leg members; hole row"),
+    (tool_body, "solid handle inclined 10-25 deg; wide short tube"),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
 POSITIVES: dict[str, Builder] = {k.name: k.make for k in KINDS if k.group == "positive"}
