@@ -936,19 +936,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="also write posed STL files here")
     args = parser.parse_args(argv)
-    print("| kind | group | coarse features | extents (mm, longest to shortest) | triangles |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        "| kind | group | coarse features | extents (mm, longest to shortest) | triangles"
+        " | CPU ms per mesh |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
     for kind in KINDS:
         row = _summary(kind, args.count, args.seed)
         spans = " x ".join(
             f"{lo:.0f}-{hi:.0f}" for lo, hi in zip(row["low"], row["high"], strict=True)
         )
         tris = "{}-{}".format(*row["triangles"])
-        print(f"| {kind.name} | {kind.group} | {kind.features} | {spans} | {tris} |")
+        print(
+            f"| {kind.name} | {kind.group} | {kind.features} | {spans} | {tris} | {row['ms']:.0f} |"
+        )
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-        for n, (_group, name, mesh) in enumerate(iter_sample(args.count, args.seed)):
-            mesh.export(args.out / f"{name}_{n:04d}.stl")
+        for kind in KINDS:
+            for index in range(args.count):
+                mesh = build(kind.name, kind_rng(kind.name, index, args.seed))
+                mesh.export(args.out / f"{kind.name}_{index:03d}.stl")
         print(f"wrote {len(KINDS) * args.count} STL files to {args.out}")
 
 
