@@ -27,7 +27,10 @@ def test_unwritable_destination_is_a_one_line_error(tmp_path):
         atomic_write_text(tmp_path / "no-such-folder" / "out.csv", "x")
 
 
-def test_dupes_csv_into_a_missing_folder_is_a_clear_error(run_cli, tmp_path):
+def test_dupes_csv_into_a_missing_folder_is_a_clear_error(run_cli, tmp_path, db_path):
+    from firetrace.registry.db import connect
+
+    connect(db_path).close()  # dupes reads a registry; it never creates one
     result = run_cli("dupes", "--csv", tmp_path / "missing" / "groups.csv")
     assert result.exit_code == 2
     assert "groups.csv" in result.stderr and "Traceback" not in result.stderr

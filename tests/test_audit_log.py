@@ -86,10 +86,11 @@ def test_head_cli(conn, run_cli):
 
 
 def test_commands_on_a_missing_registry_are_a_clear_error(tmp_path, run_cli):
-    for args in (["audit", "verify"], ["audit", "log"], ["check"]):
+    for args in (["audit", "verify"], ["audit", "log"], ["check"], ["dupes"], ["trace", "X1"]):
         result = run_cli(*args, "--db", tmp_path / "nowhere.db")
         assert result.exit_code == 2
         assert "nowhere.db" in result.stderr and "Traceback" not in result.stderr
+        assert not (tmp_path / "nowhere.db").exists(), args
 
 
 def write_policy(tmp_path, text: str):

@@ -10,6 +10,7 @@ import json
 import pytest
 from test_serials_index import make_registry
 
+from firetrace.errors import UsageError
 from firetrace.registry.dupes import find_duplicates
 
 RECORDS = [
@@ -173,3 +174,19 @@ def test_import_warns_when_a_serial_joins_a_group_then_trace_and_dupes(run_cli, 
     assert dupes.exit_code == 1
     assert {g["kind"] for g in json.loads(dupes.stdout)["groups"]} == {"confusable",
                                                                        "transposition"}  # fmt: skip
+
+
+def test_a_python_caller_is_audited_like_the_command(conn, tmp_path, monkeypatch):
+    from firetrace import audit
+
+    report = find_duplicates(conn, kinds=["exact"], operator="ann", purpose="CASE-9")
+    (entry,) = audit.query_log(conn)
+    assert (entry["command"], entry["operator"], entry["purpose"]) == ("dupes", "ann", "CASE-9")
+    assert entry["record_ids"] == sorted({m.id for g in report.groups for m in g.members})
+    find_duplicates(conn, audit=False)
+    assert len(audit.query_log(conn)) == 1
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[purpose]\nrequired_for = ["dupes"]\n')
+    monkeypatch.setenv("FIRETRACE_POLICY", str(policy))
+    with pytest.raises(UsageError, match="requires --purpose"):
+        find_duplicates(conn, operator="ann")

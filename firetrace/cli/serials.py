@@ -1,7 +1,8 @@
 """Commands of the serials area: ``dupes`` finds duplicate and near-duplicate
-serials across the registry. The command parses options, checks the purpose
-policy, calls :func:`firetrace.registry.dupes.find_duplicates`, records the read
-in the audit log and renders the groups (rich table, ``--json``, ``--csv``).
+serials across the registry. The command parses options, calls
+:func:`firetrace.registry.dupes.find_duplicates` (which checks the purpose policy
+and records the read in the audit log) and renders the groups (rich table,
+``--json``, ``--csv``).
 """
 
 from __future__ import annotations
@@ -123,15 +124,13 @@ def dupes(
     settings: Settings,
 ) -> None:
     """Find duplicate and near-duplicate serials across the registry (exit 1 if any)."""
-    from firetrace.audit import check_policy, record_read
     from firetrace.outputs import guard_output
     from firetrace.registry.db import connect
     from firetrace.registry.dupes import find_duplicates, parse_kinds
 
     guard_output("--csv", csv_path, registry=settings.db, force=force)
-    check_policy("dupes", settings.purpose)
     kind_list = parse_kinds(kinds, max_distance)
-    conn = connect(settings.db)
+    conn = connect(settings.db, create=False)  # a read-only command creates no registry
     try:
         with err_console.status("looking for duplicate serials", spinner="dots") as status:
             report = find_duplicates(
@@ -141,22 +140,9 @@ def dupes(
                 manufacturer=manufacturer,
                 all_components=all_components,
                 progress=lambda msg: status.update(msg),
+                operator=settings.operator,
+                purpose=settings.purpose,
             )
-        record_ids = sorted({m.id for g in report.groups for m in g.members})
-        args = {
-            "kinds": kind_list,
-            "max_distance": max_distance,
-            "manufacturer": manufacturer,
-            "all_components": all_components,
-        }
-        record_read(
-            conn,
-            "dupes",
-            operator=settings.operator,
-            purpose=settings.purpose,
-            args=args,
-            record_ids=record_ids,
-        )
     finally:
         conn.close()
     if csv_path is not None:

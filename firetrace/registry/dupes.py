@@ -658,9 +658,20 @@ def find_duplicates(
     manufacturer: str | None = None,
     all_components: bool = False,
     progress: Callable[[str], None] | None = None,
+    operator: str = "unknown",
+    purpose: str | None = None,
+    audit: bool = True,
 ) -> DupesReport:
-    """Every duplicate group of the chosen ``kinds`` in the registry."""
+    """Every duplicate group of the chosen ``kinds`` in the registry.
+
+    A read of personal data: the purpose policy is checked first, and the search
+    is recorded in the audit log with every record it returns, unless ``audit`` is
+    False (benchmarks).
+    """
+    from firetrace.audit import check_policy, record_read
+
     conn = _plain(conn)
+    check_policy("dupes", purpose)
     kinds = set(kinds)
     unknown = kinds - set(KINDS)
     if unknown:
@@ -721,6 +732,15 @@ def find_duplicates(
             **timings,
         },
     )
+    if audit:
+        args = {
+            "kinds": report.stats["kinds"],
+            "max_distance": report.stats["max_distance"],
+            "manufacturer": manufacturer,
+            "all_components": all_components,
+        }
+        ids = sorted({m.id for g in groups for m in g.members})
+        record_read(conn, "dupes", operator=operator, purpose=purpose, args=args, record_ids=ids)
     return report
 
 
