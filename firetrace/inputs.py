@@ -14,9 +14,12 @@ from pathlib import Path
 from firetrace.errors import InputError
 
 
-def regular_file(path: str | Path, *, missing: str = "no such file") -> Path:
+def regular_file(
+    path: str | Path, *, missing: str = "no such file", folder: str = "is a folder, not a file"
+) -> Path:
     """``path`` as a :class:`Path` if it is a regular file (symlinks followed), else
-    an :class:`InputError` naming it; ``missing`` is the message for a missing file."""
+    an :class:`InputError` naming it; ``missing`` and ``folder`` are the messages
+    for a missing file and for a folder (a command may point to the one for folders)."""
     path = Path(path)
     try:
         mode = os.stat(path).st_mode
@@ -25,7 +28,7 @@ def regular_file(path: str | Path, *, missing: str = "no such file") -> Path:
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror or exc})", path=str(path)) from None
     if stat.S_ISDIR(mode):
-        raise InputError("is a folder, not a file", path=str(path))
+        raise InputError(folder, path=str(path))
     if not stat.S_ISREG(mode):
         raise InputError("not a regular file (FIFO, socket or device)", path=str(path))
     return path

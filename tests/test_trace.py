@@ -248,3 +248,18 @@ def test_a_moved_part_shows_its_earlier_firearms_custody_while_it_was_in_it(
 def test_a_serial_with_nothing_readable_is_a_usage_error(run_cli, sample_registry, serial):
     result = run_cli("trace", serial)
     assert result.exit_code == 2 and "has no readable character" in result.stderr
+
+
+def test_the_library_checks_its_query_as_the_command_does(db_path):
+    from firetrace import audit
+    from firetrace.errors import UsageError
+    from firetrace.registry.db import connect
+    from firetrace.registry.trace import trace
+
+    conn = connect(db_path)
+    with pytest.raises(UsageError, match="has no readable character"):
+        trace(conn, "*?*")
+    with pytest.raises(UsageError, match="--component: 'stock' is not one of"):
+        trace(conn, "AB1", component="Stock")
+    assert audit.query_log(conn) == []  # a refused query reads nothing and records nothing
+    assert trace(conn, "AB1", component=" Frame ")["matches"] == []

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import typer
 
 from firetrace.cli.common import Commands, JsonOpt, Settings, console, print_json
-from firetrace.errors import InputError
 from firetrace.inputs import regular_file
 from firetrace.verdicts import FLAGGED, Verdict
 
@@ -133,11 +132,8 @@ def inspect_command(
     from firetrace.detect.engine import inspect_file
     from firetrace.detect.rules import load_rules
 
-    if not file.exists():
-        raise InputError("no such file", path=str(file))
-    if file.is_dir():
-        raise InputError("is a folder (use 'firetrace scan' for folders)", path=str(file))
-    regular_file(file)  # a FIFO or device would block or never end: never opened
+    # A FIFO or device would block or never end: refused before anything opens it.
+    regular_file(file, folder="is a folder (use 'firetrace scan' for folders)")
     rule_set = load_rules(rules) if rules else None
     matcher = _matcher_for(settings.db)
     record = inspect_file(file, rules=rule_set, matcher=matcher)

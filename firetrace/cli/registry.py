@@ -353,23 +353,9 @@ def trace_command(
     settings: Settings,
 ) -> None:
     """Trace a serial: matching components, their firearm, history and status."""
-    from firetrace.errors import UsageError
     from firetrace.registry.db import connect
     from firetrace.registry.trace import trace
-    from firetrace.serials.normalize import normalize_serial
 
-    if not normalize_serial(serial).strip("?*"):
-        raise UsageError(
-            f"SERIAL {serial!r} has no readable character: give at least one "
-            "(? stands for one unreadable character, * for a run)"
-        )
-    if component is not None:
-        from firetrace.registry.vocabulary import load_vocabulary
-
-        component = component.strip().lower()
-        kinds = load_vocabulary().kinds
-        if component not in kinds:
-            raise UsageError(f"--component: '{component}' is not one of {', '.join(sorted(kinds))}")
     conn = connect(settings.db, create=False)
     try:
         document = trace(

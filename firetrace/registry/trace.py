@@ -16,7 +16,7 @@ import sqlite3
 from typing import Any
 
 from firetrace.registry.status import component_status
-from firetrace.registry.vocabulary import DESCRIPTION_FIELDS, EVENT_FIELDS
+from firetrace.registry.vocabulary import DESCRIPTION_FIELDS, EVENT_FIELDS, load_vocabulary
 
 # Candidates described per round of set-based queries: each round binds up to
 # about four ids per candidate, and SQLite allows 32,766 parameters a statement.
@@ -326,6 +326,27 @@ def exact_candidates(
     return found
 
 
+def check_query(query: str, component: str | None) -> str | None:
+    """Refuse a query no search could answer: a serial with no readable character,
+    or an unknown component kind. Returns the component kind as the registry
+    spells it (trimmed, lower case)."""
+    from firetrace.errors import UsageError
+    from firetrace.serials.normalize import normalize_serial
+
+    if not normalize_serial(query).strip("?*"):
+        raise UsageError(
+            f"SERIAL {query!r} has no readable character: give at least one "
+            "(? stands for one unreadable character, * for a run)"
+        )
+    if component is None:
+        return None
+    component = component.strip().lower()
+    kinds = load_vocabulary().kinds
+    if component not in kinds:
+        raise UsageError(f"--component: '{component}' is not one of {', '.join(sorted(kinds))}")
+    return component
+
+
 def trace(
     conn: sqlite3.Connection,
     query: str,
@@ -349,6 +370,7 @@ def trace(
     from firetrace.audit import check_policy
 
     conn = getattr(conn, "conn", conn)
+    component = check_query(query, component)
     check_policy("trace", purpose)
     from firetrace.registry import lookup
 
