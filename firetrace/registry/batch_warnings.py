@@ -26,7 +26,6 @@ def after_batch_import(
     """Warnings for serials of batch ``batch_id`` that joined a duplicate group."""
     from firetrace.registry.dupes import batch_findings
 
-    conn = getattr(conn, "conn", conn)
     found = batch_findings(conn, batch_id, limit=limit)
     new_ids = found.new_members
     warnings = []

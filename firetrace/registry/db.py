@@ -14,10 +14,6 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # sqlite-utils imports pandas when installed: keep it off the trace path
-    import sqlite_utils
 
 from firetrace.errors import FiretraceError
 from firetrace.registry.serial_index import SERIAL_INDEX_V2
@@ -171,12 +167,8 @@ MIGRATIONS: list[tuple[int, str]] = [
 ]
 
 
-def _conn(db: sqlite_utils.Database | sqlite3.Connection) -> sqlite3.Connection:
-    return getattr(db, "conn", db)
-
-
-def schema_version(db: sqlite_utils.Database | sqlite3.Connection) -> int:
-    conn = _conn(db)
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The number of the last migration applied to the file (0: a new file)."""
     has_meta = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
     ).fetchone()
@@ -186,9 +178,8 @@ def schema_version(db: sqlite_utils.Database | sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(db: sqlite_utils.Database | sqlite3.Connection) -> int:
+def migrate(conn: sqlite3.Connection) -> int:
     """Apply every migration newer than the file's version; return the new version."""
-    conn = _conn(db)
     current = schema_version(conn)
     for number, script in sorted(MIGRATIONS):
         if number <= current:
@@ -212,15 +203,18 @@ def migrate(db: sqlite_utils.Database | sqlite3.Connection) -> int:
 
 
 def latest_version() -> int:
+    """The number of the newest migration this version of firetrace knows."""
     return max(n for n, _ in MIGRATIONS)
 
 
 def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
-    """Open (and create or migrate) the registry at ``path`` as a plain connection.
+    """Open (and create or migrate) the registry at ``path``: the one way every
+    command and library function reaches it.
 
-    Autocommit mode (``isolation_level=None``): callers manage transactions with
-    ``BEGIN IMMEDIATE`` ... ``COMMIT``. The trace path uses this directly because
-    importing sqlite-utils pulls in pandas when it is installed (slow start-up).
+    Autocommit mode (``isolation_level=None``): writes go through
+    :func:`firetrace.audit.audited_write`, which takes the lock with ``BEGIN
+    IMMEDIATE``. A missing file is an error when ``create`` is false (read-only
+    commands never create a registry).
     """
     path = Path(path)
     if not create and not path.exists():
@@ -238,10 +232,3 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         raise FiretraceError(f"{path}: cannot open registry: {exc}") from exc
     return conn
-
-
-def open_registry(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
-    """Open (and create or migrate) the registry at ``path`` as a sqlite-utils database."""
-    import sqlite_utils
-
-    return sqlite_utils.Database(connect(path, create=create))

@@ -143,10 +143,6 @@ class _Scope:
             self.params = list(maker_ids)
 
 
-def _plain(conn):
-    return getattr(conn, "conn", conn)
-
-
 _MEMBER_SQL = (
     "SELECT c.id, c.serial, p.name, c.kind, c.maker_id, c.type, c.model, "
     "c.serial_norm, c.serial_fold, c.serial_skel FROM components c "
@@ -670,7 +666,6 @@ def find_duplicates(
     """
     from firetrace.audit import check_policy, record_read
 
-    conn = _plain(conn)
     check_policy("dupes", purpose)
     kinds = set(kinds)
     unknown = kinds - set(KINDS)
@@ -782,7 +777,6 @@ def batch_findings(
     few bytes per new record for the registry-wide transposition pass)."""
     import numpy as np
 
-    conn = _plain(conn)
     conn.execute("DROP TABLE IF EXISTS temp.dupe_batch_ids")
     conn.execute("CREATE TEMP TABLE dupe_batch_ids (id INTEGER PRIMARY KEY)")
     conn.execute(

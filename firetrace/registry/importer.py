@@ -711,13 +711,12 @@ def import_batch(
 ) -> ImportResult:
     """Validate and import one batch file into the registry behind ``conn``.
 
-    ``conn`` is a plain sqlite3 connection in autocommit mode (or a sqlite-utils
-    Database). Raises :class:`~firetrace.errors.InputError` for a file that
-    cannot be read at all; returns a result with ``status == 'rejected'`` and
-    every bad row when rows are invalid (nothing is written then). An existing
-    ``errors_path`` is replaced only with ``force``.
+    ``conn`` is a registry connection from :func:`~firetrace.registry.db.connect`.
+    Raises :class:`~firetrace.errors.InputError` for a file that cannot be read
+    at all; returns a result with ``status == 'rejected'`` and every bad row when
+    rows are invalid (nothing is written then). An existing ``errors_path`` is
+    replaced only with ``force``.
     """
-    conn = getattr(conn, "conn", conn)
     started = time.perf_counter()
     path = Path(path)
     guard_errors_output(_registry_path(conn), path, errors_path, force)

@@ -64,10 +64,6 @@ class _Row:
     kind: str
 
 
-def _plain(conn):
-    return getattr(conn, "conn", conn)
-
-
 def _score(cost: float) -> float:
     rules = load_serial_rules()
     return round(rules.scores.get("ceiling", 0.95) / (1.0 + cost), 4)
@@ -631,7 +627,6 @@ def search(
     ``query`` may hold ``?`` (one unreadable character) and ``*`` (any run).
     ``manufacturer`` (any spelling or alias) and ``component`` narrow the search.
     """
-    conn = _plain(conn)
     norm = normalize_serial(query)
     if not norm or not norm.strip(WILDCARDS):
         return Search([])

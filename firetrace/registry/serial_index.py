@@ -105,7 +105,6 @@ def rebuild_serial_index(conn: sqlite3.Connection) -> int:
     from firetrace.audit import write_lock
     from firetrace.serials.normalize import serial_keys
 
-    conn = getattr(conn, "conn", conn)
     with write_lock(conn):
         rows = conn.execute(
             "SELECT id, serial, serial_norm, serial_fold, serial_skel FROM components"

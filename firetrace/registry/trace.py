@@ -369,7 +369,6 @@ def trace(
     """
     from firetrace.audit import check_policy
 
-    conn = getattr(conn, "conn", conn)
     component = check_query(query, component)
     check_policy("trace", purpose)
     from firetrace.registry import lookup
