@@ -72,3 +72,10 @@ def test_nothing_outside_cli_imports_typer_or_rich():
             continue
         for target in _imports(path):
             assert target.split(".")[0] not in ("typer", "rich"), path.relative_to(PACKAGE)
+
+
+def test_the_registry_is_reached_through_sqlite3_only():
+    # docs/architecture.md, "Why plain sqlite3, not sqlite-utils".
+    for path, _ in _modules():
+        for target in _imports(path):
+            assert target.split(".")[0] != "sqlite_utils", path.relative_to(PACKAGE)
