@@ -1,0 +1,248 @@
+"""Moves of a G-code text: the modal state machine, vectorised.
+
+Positions are the nozzle's physical positions in millimetres. Each modal setting
+(units G20/G21, positioning G90/G91, extrusion mode M82/M83 and G90/G91 for E as
+Marlin does, firmware retraction G10/G11) is a forward fill over lines of the
+events that set it. An axis's logical position is the last absolute value (a
+word in absolute mode, G92, G28) plus the relative words since; G92 moves the
+origin, so the physical position adds the running sum of its offsets (reset by
+G28). Arcs (G2/G3, centre by I/J or radius by R, with Z and E spread along them)
+become chords of at most :data:`ARC_STEP_MM` and :data:`ARC_STEP_RAD`. A motion
+line with no G word repeats the last motion command (modal G1).
+
+A move extrudes when it travels in X/Y and its E grows: retractions,
+unretractions and E-only primes are not extrusions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from firetrace.gcode.words import Words, split_words
+
+ARC_STEP_MM = 0.5
+ARC_STEP_RAD = np.deg2rad(6.0)
+MAX_ARC_SEGMENTS = 2000
+INCH = 25.4
+
+
+@dataclass
+class Moves:
+    """Straight moves in file order (arcs already split into chords)."""
+
+    start: np.ndarray  # (n, 3) mm
+    end: np.ndarray  # (n, 3) mm
+    extrusion: np.ndarray  # (n,) filament length in mm (negative: retraction)
+    line: np.ndarray  # (n,) 0-based source line of the command
+    stats: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    @property
+    def extruding(self) -> np.ndarray:
+        """Moves that lay down material: they travel in X/Y and push filament."""
+        moved = np.any(self.end[:, :2] != self.start[:, :2], axis=1)
+        return (self.extrusion > 1e-9) & moved
+
+    def subset(self, mask: np.ndarray) -> Moves:
+        return Moves(
+            self.start[mask], self.end[mask], self.extrusion[mask], self.line[mask], self.stats
+        )
+
+
+def forward_fill(values: np.ndarray, start: float) -> np.ndarray:
+    """Replace NaN by the last value seen before it (*start* before any)."""
+    index = np.where(np.isnan(values), 0, np.arange(len(values)))
+    np.maximum.accumulate(index, out=index)
+    filled = values[index]
+    filled[np.isnan(filled)] = start
+    return filled
+
+
+def _events(pairs: list[tuple[np.ndarray, float]], n: int) -> np.ndarray:
+    """NaN everywhere except on the lines where a listed flag holds (later pairs win)."""
+    out = np.full(n, np.nan)
+    for flag, value in pairs:
+        out[flag] = value
+    return out
+
+
+def _logical_axis(value, is_set, set_value, is_add) -> np.ndarray:
+    """Logical position per line: the last absolute value plus the relative moves since."""
+    n = len(value)
+    delta = np.where(is_add, value, 0.0)
+    cum = np.concatenate(([0.0], np.cumsum(delta)))
+    last = np.where(is_set, np.arange(n), -1)
+    np.maximum.accumulate(last, out=last)
+    base = np.concatenate(([0.0], np.where(is_set, set_value, 0.0)))
+    return base[last + 1] + cum[1:] - cum[last + 1]
+
+
+def _segmented_cumsum(values: np.ndarray, reset: np.ndarray) -> np.ndarray:
+    """Running sum of *values* that restarts (excluding the line) where *reset* holds."""
+    cum = np.cumsum(values)
+    last = np.where(reset, np.arange(len(values)), -1)
+    np.maximum.accumulate(last, out=last)
+    before = np.concatenate(([0.0], cum))
+    return cum - before[last + 1]
+
+
+@dataclass
+class _State:
+    motion: np.ndarray  # per line: the move's G code (0-3), NaN when not a move
+    physical: np.ndarray  # (lines, 3)
+    logical_e: np.ndarray
+    arc_i: np.ndarray
+    arc_j: np.ndarray
+    arc_r: np.ndarray
+    stats: dict
+
+
+def _modal_state(words: Words) -> _State:
+    n = words.line_count
+    g = {code: words.has_code("G", code) for code in (0, 1, 2, 3, 10, 11, 20, 21, 28, 90, 91, 92)}
+    m82, m83 = words.has_code("M", 82), words.has_code("M", 83)
+    has_g, has_m, has_t = words.has_letter("G"), words.has_letter("M"), words.has_letter("T")
+    scale = forward_fill(_events([(g[21], 1.0), (g[20], INCH)], n), 1.0)
+    relative = forward_fill(_events([(g[90], 0.0), (g[91], 1.0)], n), 0.0) > 0
+    relative_e = forward_fill(_events([(g[90], 0.0), (g[91], 1.0), (m82, 0.0), (m83, 1.0)], n), 0.0)
+    relative_e = relative_e > 0
+    columns = {axis: words.column(axis) for axis in "XYZEIJR"}
+    axis_word = np.zeros(n, dtype=bool)
+    for axis in "XYZE":
+        axis_word |= ~np.isnan(columns[axis])
+    explicit = _events([(g[0], 0.0), (g[1], 1.0), (g[2], 2.0), (g[3], 3.0)], n)
+    # a line of axis words alone repeats the last motion command (modal G1)
+    bare = axis_word & ~has_g & ~has_m & ~has_t
+    modal = forward_fill(explicit, 1.0)
+    motion = np.where(~np.isnan(explicit), explicit, np.where(bare, modal, np.nan))
+    is_motion = ~np.isnan(motion)
+    reset_all = g[92] & ~axis_word
+    homing = g[28]
+    home_all = homing & ~(
+        ~np.isnan(columns["X"]) | ~np.isnan(columns["Y"]) | ~np.isnan(columns["Z"])
+    )
+    physical = np.empty((n, 3))
+    for index, axis in enumerate("XYZ"):
+        value = columns[axis] * scale
+        present = ~np.isnan(value)
+        homed = homing & (present | home_all)
+        g92 = g[92] & (present | reset_all)
+        g92_value = np.where(present, value, 0.0)
+        is_set = (is_motion & present & ~relative) | g92 | homed
+        set_value = np.where(homed, 0.0, np.where(g92, g92_value, value))
+        logical = _logical_axis(value, is_set, set_value, is_motion & present & relative)
+        before = np.concatenate(([0.0], logical[:-1]))
+        shift = np.where(g92, before - g92_value, 0.0)
+        physical[:, index] = logical + _segmented_cumsum(shift, homed)
+    e = columns["E"] * scale
+    e_present = ~np.isnan(e)
+    g92_e = g[92] & (e_present | reset_all)
+    is_set = (is_motion & e_present & ~relative_e) | g92_e
+    set_value = np.where(g92_e, np.where(e_present, e, 0.0), e)
+    logical_e = _logical_axis(e, is_set, set_value, is_motion & e_present & relative_e)
+    stats = {
+        "lines": n,
+        "arcs": int((g[2] | g[3]).sum()),
+        "inch_lines": int((scale != 1.0).sum()),
+        "firmware_retractions": int(g[10].sum()),
+        "firmware_unretractions": int(g[11].sum()),
+        "g92_resets": int(g[92].sum()),
+    }
+    return _State(
+        motion=motion,
+        physical=physical,
+        logical_e=logical_e,
+        arc_i=columns["I"] * scale,
+        arc_j=columns["J"] * scale,
+        arc_r=columns["R"] * scale,
+        stats=stats,
+    )
+
+
+def _arc_geometry(start, end, i, j, r, clockwise):
+    """Centre, start angle, signed sweep and radius of each arc (XY plane)."""
+    chord = end[:, :2] - start[:, :2]
+    use_r = np.isnan(i) & np.isnan(j) & ~np.isnan(r)
+    centre = start[:, :2] + np.stack([np.nan_to_num(i), np.nan_to_num(j)], axis=1)
+    if use_r.any():
+        length = np.hypot(chord[:, 0], chord[:, 1])
+        half = length / 2
+        rr = np.abs(np.nan_to_num(r))
+        height = np.sqrt(np.clip(rr**2 - half**2, 0.0, None))
+        normal = np.stack([-chord[:, 1], chord[:, 0]], axis=1) / np.maximum(length, 1e-12)[:, None]
+        # the centre sits left of the chord for a short counter-clockwise arc;
+        # a clockwise arc or a negative R (the long way round) puts it right
+        side = np.where(clockwise, -1.0, 1.0) * np.where(np.nan_to_num(r) < 0, -1.0, 1.0)
+        by_radius = start[:, :2] + chord / 2 + normal * (height * side)[:, None]
+        centre = np.where(use_r[:, None], by_radius, centre)
+    a0 = np.arctan2(start[:, 1] - centre[:, 1], start[:, 0] - centre[:, 0])
+    a1 = np.arctan2(end[:, 1] - centre[:, 1], end[:, 0] - centre[:, 0])
+    ccw_sweep = np.mod(a1 - a0, 2 * np.pi)
+    full = np.all(np.abs(chord) < 1e-9, axis=1) & ~use_r
+    ccw_sweep = np.where(full | (ccw_sweep < 1e-12), 2 * np.pi, ccw_sweep)
+    cw_sweep = np.mod(a0 - a1, 2 * np.pi)
+    cw_sweep = np.where(full | (cw_sweep < 1e-12), 2 * np.pi, cw_sweep)
+    sweep = np.where(clockwise, -cw_sweep, ccw_sweep)
+    radius = np.hypot(start[:, 0] - centre[:, 0], start[:, 1] - centre[:, 1])
+    return centre, a0, sweep, radius
+
+
+def _expand(state: _State) -> Moves:
+    """Straight moves, one per motion line and several per arc."""
+    motion_lines = np.flatnonzero(~np.isnan(state.motion))
+    end = state.physical[motion_lines]
+    previous = np.concatenate((np.zeros((1, 3)), state.physical[:-1]))
+    start = previous[motion_lines]
+    e_before = np.concatenate(([0.0], state.logical_e[:-1]))
+    extrusion = state.logical_e[motion_lines] - e_before[motion_lines]
+    code = state.motion[motion_lines]
+    arc = (code == 2) | (code == 3)
+    counts = np.ones(len(motion_lines), dtype=np.int64)
+    if arc.any():
+        a_start, a_end = start[arc], end[arc]
+        centre, a0, sweep, radius = _arc_geometry(
+            a_start,
+            a_end,
+            state.arc_i[motion_lines[arc]],
+            state.arc_j[motion_lines[arc]],
+            state.arc_r[motion_lines[arc]],
+            code[arc] == 2,
+        )
+        pieces = np.maximum(
+            np.ceil(np.abs(sweep) * radius / ARC_STEP_MM), np.ceil(np.abs(sweep) / ARC_STEP_RAD)
+        )
+        counts[arc] = np.clip(np.nan_to_num(pieces, nan=1.0), 1, MAX_ARC_SEGMENTS).astype(np.int64)
+    owner = np.repeat(np.arange(len(motion_lines)), counts)
+    first = np.cumsum(counts) - counts
+    step = np.arange(len(owner)) - first[owner] + 1
+    t = step / counts[owner]
+    points = start[owner] + (end[owner] - start[owner]) * t[:, None]
+    if arc.any():
+        arc_index = np.cumsum(arc) - 1
+        on_arc = arc[owner]
+        which = arc_index[owner[on_arc]]
+        angle = a0[which] + sweep[which] * t[on_arc]
+        points[on_arc, 0] = centre[which, 0] + radius[which] * np.cos(angle)
+        points[on_arc, 1] = centre[which, 1] + radius[which] * np.sin(angle)
+        last = step == counts[owner]  # land exactly on the commanded end point
+        points[last] = end[owner[last]]
+    starts = np.concatenate((start[:1], points[:-1])) if len(points) else points
+    # the first piece of every command starts where the previous command ended
+    starts[first] = start
+    return Moves(
+        start=starts,
+        end=points,
+        extrusion=(extrusion / counts)[owner],
+        line=motion_lines[owner],
+        stats=state.stats,
+    )
+
+
+def parse_moves(data: bytes, words: Words | None = None) -> Moves:
+    """Every move of a G-code text, in millimetres (see the module docstring)."""
+    words = words if words is not None else split_words(data)
+    return _expand(_modal_state(words))
