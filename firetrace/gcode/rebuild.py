@@ -1,0 +1,304 @@
+"""Printed objects rebuilt into watertight triangle meshes, layer by layer.
+
+Each layer of an object is drawn on a pixel grid: the centre line of every
+extruding move of the part (walls and infill; never support, skirt, brim or a
+prime tower), sampled finely enough that every line is 8-connected. The empty
+pixels are then labelled, in each layer separately, as 4-connected pockets:
+
+- a pocket that reaches the grid's edge is outside the part;
+- a pocket that touches infill is the room between infill lines: solid;
+- a pocket too thin or too small to be a hole (a gap between two walls) is solid;
+- any other pocket, bounded by walls alone, is a hole through that layer.
+
+This is the even-odd fill of the wall loops without needing the loops to be
+closed or told apart: seams, loops split between feature types and walls made
+of several pieces all separate inside from outside the same way. The layers are
+stacked at the file's layer height into a volume, and scikit-image's marching
+cubes turns each object's volume into a closed surface in millimetres.
+
+Without slicer feature markers, walls are the extrusion runs that close on
+themselves (a loop) and infill the open ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from firetrace.gcode.markers import FEATURE_CODE
+from firetrace.gcode.toolpath import Toolpath
+
+MAX_CELLS = 24_000_000  # voxels of one object's volume (bool): bounds time and memory
+MIN_PITCH_MM = 0.2
+PITCH_OF_RESOLUTION = 1.0  # pixels the size of the measurement's voxels
+INFILL_SPACING = 3.0  # pixels between infill samples
+MIN_HOLE_MM = 1.0  # a wall-bounded pocket narrower than this is a gap, not a hole
+MIN_BODY_FRACTION = 0.01  # shells smaller than this share of the object are debris
+_WALLS = np.array([FEATURE_CODE["outer_wall"], FEATURE_CODE["inner_wall"]], dtype=np.int8)
+_INFILL = FEATURE_CODE["infill"]
+_UNKNOWN = FEATURE_CODE["unknown"]
+
+
+@dataclass
+class RebuiltBody:
+    """One printed object (or, without object markers, one separate shell)."""
+
+    name: str
+    vertices: np.ndarray  # (n, 3) mm
+    faces: np.ndarray  # (m, 3)
+    layers: int
+    pitch_mm: float
+    layer_mm: float
+    volume_cells: int
+
+
+@dataclass
+class _Grid:
+    origin: np.ndarray  # (x, y) of pixel (0, 0)'s centre
+    pitch: float
+    shape: tuple[int, int, int]  # (layers, rows=y, cols=x)
+    layer_z: np.ndarray  # top Z of each kept layer
+    layer_mm: float
+
+
+def _runs_closed(start: np.ndarray, end: np.ndarray, width: float) -> np.ndarray:
+    """Per move: does its extrusion run (moves joined end to start) close on itself?"""
+    n = len(start)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    gap = np.linalg.norm(start[1:] - end[:-1], axis=1) > 1e-3
+    new_run = np.concatenate(([True], gap))
+    run = np.cumsum(new_run) - 1
+    first = np.flatnonzero(new_run)
+    last = np.append(first[1:], n) - 1
+    length = np.bincount(run, weights=np.linalg.norm(end[:, :2] - start[:, :2], axis=1))
+    closure = np.linalg.norm(end[last, :2] - start[first, :2], axis=1)
+    closed = (closure <= 2.0 * width) & (length > 8.0 * width)
+    return closed[run]
+
+
+def _layer_index(z: np.ndarray, layer_mm: float) -> tuple[np.ndarray, np.ndarray]:
+    """(layer of each move, top Z of each layer): distinct Z levels, or bins of the
+    layer height when there are far more levels than the height allows (vase mode)."""
+    levels = np.unique(np.round(z, 3))
+    span = float(levels[-1] - levels[0]) if len(levels) else 0.0
+    if len(levels) > 1.5 * (span / layer_mm + 1) + 5:
+        bins = np.round(z / layer_mm).astype(np.int64)
+        levels_bins = np.unique(bins)
+        return np.searchsorted(levels_bins, bins), levels_bins * layer_mm
+    return np.searchsorted(levels, np.round(z, 3)), levels
+
+
+def measurement_resolution(size: np.ndarray) -> float:
+    """The voxel size the mesh measurement will use for a part of this size (see
+    ``firetrace.detect.features.measure``): finer pixels than that add faces,
+    not information."""
+    from firetrace.detect.features import DEFAULTS
+
+    longest = float(size.max())
+    box = float(np.prod(np.maximum(size, 1e-3)))
+    return max(
+        float(DEFAULTS["min_resolution_mm"]),
+        longest / float(DEFAULTS["max_cells_per_axis"]),
+        (box / float(DEFAULTS["max_voxels"])) ** (1.0 / 3.0),
+    )
+
+
+def _plan_grid(start, end, tops, width, layer_mm) -> tuple[_Grid, np.ndarray]:
+    """The pixel grid of one object and the layers it keeps: pixels about the
+    measurement's voxel size (never finer than half a line), and every k-th layer
+    when layers are much thinner than the pixels."""
+    points = np.concatenate((start, end))
+    low, high = points.min(axis=0), points.max(axis=0)
+    size = high - low
+    size[2] = high[2]
+    layers = len(tops)
+    pitch = max(MIN_PITCH_MM, width / 2, PITCH_OF_RESOLUTION * measurement_resolution(size))
+    stride = max(1, int(pitch / layer_mm + 0.25))
+    area = float(np.prod(np.maximum(size[:2], 1.0)))
+    kept = math.ceil(layers / stride)
+    if area / pitch**2 * kept > MAX_CELLS:
+        pitch = math.sqrt(area * kept / MAX_CELLS)
+    keep = np.zeros(layers, dtype=bool)
+    keep[stride // 2 :: stride] = True
+    if not keep.any():
+        keep[0] = True
+    pad = 3 + int(math.ceil(width / pitch))
+    origin = low[:2] - pad * pitch
+    cols = int(math.ceil(size[0] / pitch)) + 2 * pad + 1
+    rows = int(math.ceil(size[1] / pitch)) + 2 * pad + 1
+    grid = _Grid(
+        origin=origin,
+        pitch=pitch,
+        shape=(int(keep.sum()), rows, cols),
+        layer_z=tops[keep],
+        layer_mm=layer_mm * stride,
+    )
+    return grid, keep
+
+
+def _draw(grid: _Grid, start, end, layer, spacing: float) -> np.ndarray:
+    """Flat indices of pixels along each segment's centre line, one sample every
+    *spacing* pixels (<= 1: an 8-connected line) and always both ends."""
+    a = (start[:, :2] - grid.origin) / grid.pitch
+    b = (end[:, :2] - grid.origin) / grid.pitch
+    steps = np.ceil(np.abs(b - a).max(axis=1) / spacing).astype(np.int64) + 1
+    owner = np.repeat(np.arange(len(a)), steps)
+    first = np.cumsum(steps) - steps
+    t = (np.arange(len(owner)) - first[owner]) / np.maximum(steps[owner] - 1, 1)
+    p = a[owner] + (b[owner] - a[owner]) * t[:, None]
+    col = np.rint(p[:, 0]).astype(np.int64)
+    row = np.rint(p[:, 1]).astype(np.int64)
+    _, rows, cols = grid.shape
+    return (layer[owner] * rows + row) * cols + col
+
+
+def _layer_masks(grid: _Grid, start, end, layer, is_wall) -> tuple[np.ndarray, np.ndarray]:
+    """(walls, infill) pixel masks of every kept layer. Walls are drawn as unbroken
+    lines (they separate inside from outside); infill only needs to mark the
+    pockets it passes through, so a sample every few pixels does."""
+    size = int(np.prod(grid.shape))
+    walls = np.zeros(size, dtype=bool)
+    infill = np.zeros(size, dtype=bool)
+    chunk = 200_000  # segments per drawing step: bounds the samples held at once
+    for mask, target, spacing in ((is_wall, walls, 0.95), (~is_wall, infill, INFILL_SPACING)):
+        s, e, k = start[mask], end[mask], layer[mask]
+        for begin in range(0, len(s), chunk):
+            part = slice(begin, begin + chunk)
+            target[_draw(grid, s[part], e[part], k[part], spacing)] = True
+    return walls.reshape(grid.shape), infill.reshape(grid.shape)
+
+
+def _in_plane(structure_2d: np.ndarray) -> np.ndarray:
+    """A 3D structuring element that connects within a layer only."""
+    out = np.zeros((3, 3, 3), dtype=bool)
+    out[1] = structure_2d
+    return out
+
+
+def solid_volume(walls: np.ndarray, infill: np.ndarray, pitch: float) -> np.ndarray:
+    """Each layer's solid region from its wall and infill pixels (module docstring)."""
+    from scipy import ndimage
+
+    cross = _in_plane(ndimage.generate_binary_structure(2, 1))
+    labels, count = ndimage.label(~walls, structure=cross)
+    if count == 0:
+        return walls.copy()
+    # a pocket reaching the grid's side is outside (each layer is padded with empty pixels)
+    outside = np.zeros(count + 1, dtype=bool)
+    for side in (labels[:, 0, :], labels[:, -1, :], labels[:, :, 0], labels[:, :, -1]):
+        outside[np.unique(side)] = True
+    filled = np.bincount(labels[infill], minlength=count + 1) > 0
+    filled[0] = True  # label 0: the walls themselves
+    candidate = ~outside & ~filled
+    if candidate.any():
+        filled |= candidate & ~_wide_enough(labels, candidate, pitch)
+    filled &= ~outside
+    return np.take(filled.view(np.uint8), labels).view(bool)
+
+
+def _wide_enough(labels: np.ndarray, candidate: np.ndarray, pitch: float) -> np.ndarray:
+    """Per label: does a candidate pocket hold a disc of :data:`MIN_HOLE_MM`? Pockets
+    that do not are gaps between walls. Eroded only in the box around candidates."""
+    from scipy import ndimage
+
+    cross = _in_plane(ndimage.generate_binary_structure(2, 1))
+    mask = np.take(candidate.view(np.uint8), labels).view(bool)
+    found = ndimage.find_objects(mask.astype(np.int8))
+    if not found or found[0] is None:
+        return np.zeros_like(candidate)
+    window = found[0]
+    radius = max(1, int(round(MIN_HOLE_MM / 2 / pitch)))
+    core = ndimage.binary_erosion(mask[window], structure=cross, iterations=radius)
+    return np.bincount(labels[window][core], minlength=len(candidate)) > 0
+
+
+def _surface(volume: np.ndarray, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Marching-cubes surface of a (layers, rows, cols) volume, in millimetres (x, y, z)."""
+    from skimage.measure import marching_cubes
+
+    padded = np.pad(volume, 1).astype(np.float32)
+    verts, faces, _normals, _values = marching_cubes(
+        padded, level=0.5, spacing=(grid.layer_mm, grid.pitch, grid.pitch), allow_degenerate=False
+    )
+    bottom = float(grid.layer_z[0]) - grid.layer_mm  # the first layer's slab starts here
+    xyz = np.empty_like(verts, dtype=np.float64)
+    xyz[:, 0] = verts[:, 2] - grid.pitch + grid.origin[0]
+    xyz[:, 1] = verts[:, 1] - grid.pitch + grid.origin[1]
+    xyz[:, 2] = verts[:, 0] - grid.layer_mm / 2 + bottom
+    return xyz, faces.astype(np.int64)
+
+
+def _keep_bodies(volume: np.ndarray, split: bool) -> list[np.ndarray]:
+    """The object's shells: all of them together, or one volume each when *split*
+    (then debris under :data:`MIN_BODY_FRACTION` of the total is dropped)."""
+    from scipy import ndimage
+
+    if not volume.any():
+        return []
+    if not split:
+        return [volume]
+    labels, count = ndimage.label(volume)
+    sizes = np.bincount(labels.ravel())[1:]
+    big = np.flatnonzero(sizes >= MIN_BODY_FRACTION * sizes.sum()) + 1
+    order = big[np.argsort(-sizes[big - 1])]
+    return [labels == label for label in order]
+
+
+def rebuild_object(toolpath: Toolpath, mask: np.ndarray, *, split: bool = False):
+    """Rebuild the moves in *mask* (one object's part moves) into volumes and
+    surfaces: a list of (vertices, faces, grid, cells) per shell kept."""
+    moves = toolpath.moves
+    start, end = moves.start[mask], moves.end[mask]
+    if len(start) == 0:
+        return []
+    feature = toolpath.feature[mask]
+    width = float(toolpath.metadata.get("line_width_mm") or 0.45)
+    layer_mm = float(toolpath.metadata.get("layer_height_mm") or 0.2)
+    closed = _runs_closed(start, end, width)
+    is_wall = np.isin(feature, _WALLS) | ((feature == _UNKNOWN) & closed)
+    layer_of, tops = _layer_index(end[:, 2], layer_mm)
+    grid, keep = _plan_grid(start, end, tops, width, layer_mm)
+    kept_index = np.cumsum(keep) - 1
+    on = keep[layer_of]
+    walls, infill = _layer_masks(
+        grid, start[on], end[on], kept_index[layer_of[on]], is_wall[on]
+    )
+    volume = solid_volume(walls, infill, grid.pitch)
+    del walls, infill
+    shells = []
+    for shell in _keep_bodies(volume, split):
+        vertices, faces = _surface(shell, grid)
+        shells.append((vertices, faces, grid, int(shell.sum())))
+    return shells
+
+
+def rebuild_bodies(toolpath: Toolpath) -> list[RebuiltBody]:
+    """Every printed object as a body (named after the slicer's object); a file
+    without object markers gives one body per separate shell."""
+    part = toolpath.part
+    bodies: list[RebuiltBody] = []
+    if toolpath.markers.has_objects:
+        groups = [(name, part & (toolpath.object == i)) for i, name in enumerate(toolpath.objects)]
+        split = False
+    else:
+        groups = [("object", part)]
+        split = True
+    for name, mask in groups:
+        shells = rebuild_object(toolpath, mask, split=split)
+        for number, (vertices, faces, grid, cells) in enumerate(shells, start=1):
+            label = name if not split or len(shells) == 1 else f"{name} {number}"
+            bodies.append(
+                RebuiltBody(
+                    name=label,
+                    vertices=vertices,
+                    faces=faces,
+                    layers=grid.shape[0],
+                    pitch_mm=round(grid.pitch, 4),
+                    layer_mm=round(grid.layer_mm, 4),
+                    volume_cells=cells,
+                )
+            )
+    return bodies
