@@ -290,7 +290,9 @@ def test_gcode_card_shows_extents_and_layer_preview(tmp_path):
     page = Page(out.read_text(encoding="utf-8"))
     text = "".join(page.cards[0]["text"])
     assert "30.0 \u00d7 20.0 mm" in text and "Layer 6 of 10" in text
-    assert len(page.cards[0]["images"]) == 2
+    # the layer preview, the front view and the object rebuilt from the layers
+    assert len(page.cards[0]["images"]) == 3
+    assert any("Rebuilt from the layers" in a["alt"] for a in page.cards[0]["images"])
     for attrs in page.cards[0]["images"]:
         assert (decode_data_uri(attrs["src"]) != 255).any()
 
@@ -501,7 +503,7 @@ def test_relative_scan_paths_are_found_from_another_folder(tmp_path, run_cli, mo
 
 
 def test_formats_without_a_mesh_say_why_there_are_no_pictures(tmp_path):
-    """Binary G-code gives its toolpath extents instead of a preview; STEP has no mesh."""
+    """Binary G-code is drawn like G-code (toolpath and rebuilt object); STEP has no mesh."""
     import struct
 
     from test_render_views import gcode_square_tower
@@ -513,8 +515,8 @@ def test_formats_without_a_mesh_say_why_there_are_no_pictures(tmp_path):
     bgcode = tmp_path / "print.bgcode"
     bgcode.write_bytes(b"GCDE" + struct.pack("<IH", 1, 0) + block)
     pictures = pictures_for({"path": str(bgcode), "format": "bgcode"})
-    assert pictures.views == [] and "toolpath, not a mesh" in pictures.problem
-    assert "30 \u00d7 20" in pictures.problem
+    assert pictures.problem is None and len(pictures.views) == 3
+    assert ("Extents of extruding moves", "30.0 \u00d7 20.0 mm") in pictures.facts
 
     step = tmp_path / "part.step"
     step.write_text(

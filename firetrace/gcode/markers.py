@@ -76,13 +76,17 @@ _SLICER_LINES = (
     re.compile(rb"generated with[ \t]+([A-Za-z][\w\-]*)[ \t]+v?([\w.+\-]+)", re.I),
     re.compile(rb"(Simplify3D)\(R\)[ \t]+Version[ \t]+([\w.]+)", re.I),
     re.compile(rb"Sliced by[ \t]+([A-Za-z][\w\-]*)[ \t]+v?([\w.+\-]+)", re.I),
-    re.compile(rb"^;[ \t]*(KISSlicer|ideaMaker|Slic3r|IceSL|MatterControl)\b[ \t]*v?([\w.]*)", re.I),
+    re.compile(
+        rb"^;[ \t]*(KISSlicer|ideaMaker|Slic3r|IceSL|MatterControl)\b[ \t]*v?([\w.]*)", re.I
+    ),
 )
 _KEY_VALUE = re.compile(rb"^;[ \t]*([a-z_][a-z0-9_]*)[ \t]*=[ \t]*([^\r\n]*)", re.M)
 _S3D_SETTING = re.compile(rb"^;[ \t]+([a-zA-Z]+),([^\r\n]*)", re.M)
 _CURA_HEADER = re.compile(rb"^;(Layer height|FLAVOR|TARGET_MACHINE\.NAME):[ \t]*([^\r\n]*)", re.M)
 _PRUSA_WIDTH = re.compile(rb"^;[ \t]*external perimeters extrusion width = ([\d.]+)mm", re.M)
-_CURA_SETTING = re.compile(rb"(machine_name|wall_line_width_0|material_diameter)\s*=\s*([^\\\r\n]+)")
+_CURA_SETTING = re.compile(
+    rb"(machine_name|wall_line_width_0|material_diameter)\s*=\s*([^\\\r\n]+)"
+)
 _FILE_NAME = re.compile(r"[^/\\]+\.(?:stl|3mf|obj|amf|step|stp|ply|iges|igs|f3d|scad)\b", re.I)
 
 # configuration keys worth keeping, by the name they get in the record
@@ -211,8 +215,11 @@ def scan_markers(data: bytes, newlines: np.ndarray) -> Markers:
             feature_events.append((line, FEATURE_CODE[feature_category(name)]))
             prefix = groups["type"].lower()
             dialects.add(
-                "feature" if prefix.startswith(b"feature:") else "s3d" if b" " in prefix or
-                b"\t" in prefix else "type"
+                "feature"
+                if prefix.startswith(b"feature:")
+                else "s3d"
+                if b" " in prefix or b"\t" in prefix
+                else "type"
             )
         elif groups["prusa"]:
             starting = groups["prusa"].lower().startswith(b"printing")
@@ -256,26 +263,28 @@ def scan_markers(data: bytes, newlines: np.ndarray) -> Markers:
     )
 
 
+_M486_S = re.compile(r"\bS\s*(-?\d+)", re.I)
+_M486_A = re.compile(r"\bA\s*(\"[^\"]*\"|'[^']*'|.+)", re.I)
+
+
 def _m486(args: str, line: int, table: _ObjectTable, events: list, current: int) -> int:
     """One ``M486`` command: ``S<id>`` starts object id (``S-1``: none), ``A<name>``
-    names the current one; ``T<count>`` only declares how many there are."""
-    letter, value = args[:1].upper(), args[1:].strip()
-    if letter == "S":
-        try:
-            number = int(float(value.split()[0])) if value else -1
-        except ValueError:
-            return current
-        if number < 0:
+    names the current one (on the same line or the next); ``T<count>`` only
+    declares how many there are."""
+    number = _M486_S.search(args)
+    if number:
+        current = int(number.group(1))
+        if current < 0:
             events.append((line, -1))
-            return -1
-        events.append((line, table.id_for(f"m486 {number}", f"object {number}")))
-        return number
-    if letter == "A" and current >= 0:
-        key = f"m486 {current}"
-        if key in table.index:
-            table.names[table.index[key]] = value.strip("\"'")[:200] or table.names[
-                table.index[key]
-            ]
+        else:
+            events.append((line, table.id_for(f"m486 {current}", f"object {current}")))
+    name = _M486_A.search(args)
+    if name:
+        value = name.group(1).strip().strip("\"'")[:200]
+        key = f"m486 {current}" if current >= 0 else f"m486 name {value}"
+        index = table.id_for(key, value)
+        if index >= 0 and value:
+            table.names[index] = value
     return current
 
 

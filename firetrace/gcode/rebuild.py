@@ -263,9 +263,7 @@ def rebuild_object(toolpath: Toolpath, mask: np.ndarray, *, split: bool = False)
     grid, keep = _plan_grid(start, end, tops, width, layer_mm)
     kept_index = np.cumsum(keep) - 1
     on = keep[layer_of]
-    walls, infill = _layer_masks(
-        grid, start[on], end[on], kept_index[layer_of[on]], is_wall[on]
-    )
+    walls, infill = _layer_masks(grid, start[on], end[on], kept_index[layer_of[on]], is_wall[on])
     volume = solid_volume(walls, infill, grid.pitch)
     del walls, infill
     shells = []

@@ -111,7 +111,9 @@ def read_toolpath(data: bytes) -> Toolpath:
     layer = _layer_height(meta, heights)
     outer = part & (feature == FEATURE_CODE["outer_wall"])
     meta["layer_height_mm"] = round(layer, 4)
-    meta["line_width_mm"] = round(_line_width(meta, moves, outer if outer.any() else part, layer), 4)
+    meta["line_width_mm"] = round(
+        _line_width(meta, moves, outer if outer.any() else part, layer), 4
+    )
     if markers.objects:
         meta["objects"] = list(markers.objects)
     files = source_files(markers.objects, meta)

@@ -1,16 +1,15 @@
 """Pictures of a G-code toolpath for the report: extents and a layer preview.
 
 A sliced file has no mesh, but its extruding moves draw the part layer by
-layer. :func:`parse_toolpath` turns the text into arrays of extruding segments
-with regular expressions over the whole text (no per-line Python parsing of
-coordinates) and forward-filled positions; :func:`render_toolpath` draws a top
+layer. :func:`parse_toolpath` takes the extruding segments from the one G-code
+parser (:mod:`firetrace.gcode`, which the detector reads through as well);
+:func:`render_toolpath` draws a top
 view of one layer over the faint footprint of all layers, and a front view of
 every extruding move, both at one millimetre scale with a scale bar.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,17 +18,8 @@ from firetrace.report.annotate import draw_scale_bar
 from firetrace.report.png import encode_png
 from firetrace.report.views import BACKGROUND, OUTLINE, RenderedView
 
-_MOVE = re.compile(rb"^[ \t]*(G0?[01]|G92)(?![0-9])([^;\r\n]*)", re.M | re.I)
-# One match per line: the axis word's number, or nothing when the line has none.
-_AXES = {
-    axis: re.compile(rb"^[^%s\n]*(?:%s\s*([-+]?\d*\.?\d+))?.*$" % (axis, axis), re.M | re.I)
-    for axis in (b"X", b"Y", b"Z", b"E")
-}
-_RELATIVE_E = re.compile(rb"^[ \t]*M83\b", re.M | re.I)
-_INCHES = re.compile(rb"^[ \t]*G20\b", re.M | re.I)
 # Samples drawn per picture at most; a denser toolpath is thinned (and says so).
 MAX_SAMPLES = 3_000_000
-_NO_WORD = re.compile(rb"()").match(b"")
 FOOTPRINT = np.array([205, 212, 222], dtype=np.uint8)
 
 
@@ -60,52 +50,18 @@ class ToolpathRendering:
     notes: list[str] = field(default_factory=list)
 
 
-def _forward_fill(values: np.ndarray, start: float) -> np.ndarray:
-    """Replace NaN by the last value seen before it (``start`` before any)."""
-    index = np.where(np.isnan(values), 0, np.arange(len(values)))
-    np.maximum.accumulate(index, out=index)
-    filled = values[index]
-    head = np.isnan(filled)
-    filled[head] = start
-    return filled
+def toolpath_of(parsed) -> Toolpath:
+    """The extruding segments of a :class:`firetrace.gcode.Toolpath`."""
+    starts, ends = parsed.extruding_segments()
+    return Toolpath(starts=starts, ends=ends, layers=parsed.layer_heights())
 
 
 def parse_toolpath(text: bytes) -> Toolpath:
-    """Extruding moves of a G-code text (absolute XYZ; E absolute unless M83)."""
-    commands = _MOVE.findall(text)
-    n = len(commands)
-    joined = b"\n".join(params for _, params in commands)
-    columns = {}
-    for axis, pattern in _AXES.items():
-        words = pattern.findall(joined) if n else []
-        if len(words) != n:  # cannot happen with one match per line; stay safe anyway
-            words = [(pattern.search(params) or _NO_WORD).group(1) for _, params in commands]
-        column = np.array(words or [b""], dtype=bytes)[:n]
-        columns[axis] = np.where(column == b"", b"nan", column).astype(np.float64)
-    is_reset = np.array([c.upper() == b"G92" for c, _ in commands], dtype=bool)
-    scale = 25.4 if _INCHES.search(text) else 1.0
-    x = _forward_fill(columns[b"X"], 0.0) * scale
-    y = _forward_fill(columns[b"Y"], 0.0) * scale
-    z = _forward_fill(np.where(is_reset, np.nan, columns[b"Z"]), 0.0) * scale
-    e_raw = columns[b"E"]
-    if _RELATIVE_E.search(text):
-        extruding = (e_raw > 0) & ~is_reset
-    else:
-        e = _forward_fill(e_raw, 0.0)
-        previous = np.concatenate([[0.0], e[:-1]])
-        extruding = ~np.isnan(e_raw) & ~is_reset & (e > previous + 1e-9)
-    if n:
-        # G92 only redefines E; its X/Y/Z (rare) must not draw a segment.
-        x[is_reset] = np.concatenate([[0.0], x[:-1]])[is_reset]
-        y[is_reset] = np.concatenate([[0.0], y[:-1]])[is_reset]
-    points = np.stack([x, y, z], axis=1)
-    moving = np.zeros(n, dtype=bool)
-    moving[1:] = np.any(points[1:, :2] != points[:-1, :2], axis=1)
-    pick = np.flatnonzero(extruding & moving)
-    pick = pick[pick > 0]
-    starts, ends = points[pick - 1], points[pick]
-    layers = np.unique(np.round(ends[:, 2], 3)) if len(pick) else np.zeros(0)
-    return Toolpath(starts=starts, ends=ends, layers=layers)
+    """Extruding moves of a G-code text, read by the one G-code parser
+    (:func:`firetrace.gcode.read_toolpath`) that the detector uses too."""
+    from firetrace.gcode import read_toolpath
+
+    return toolpath_of(read_toolpath(text))
 
 
 def _draw_segments(image: np.ndarray, a: np.ndarray, b: np.ndarray, colour: np.ndarray) -> bool:
@@ -201,3 +157,70 @@ def render_toolpath(
         scale_bar_mm=bar_mm,
         notes=notes,
     )
+
+
+@dataclass
+class GcodePictures:
+    """Everything the card of a G-code or bgcode file shows."""
+
+    rendering: ToolpathRendering
+    views: list[RenderedView]
+    facts: list[tuple[str, str]]
+    notes: list[str]
+
+
+def _thumbnail_view(thumbnail) -> RenderedView | None:
+    """The slicer's own preview embedded in a bgcode file (PNG only: the page
+    embeds PNG images; JPG and QOI thumbnails are named, not shown)."""
+    if thumbnail.format != "png" or not thumbnail.data.startswith(b"\x89PNG"):
+        return None
+    return RenderedView(
+        "thumbnail",
+        f"The slicer's embedded thumbnail ({thumbnail.width} x {thumbnail.height} px)",
+        thumbnail.data,
+        min(thumbnail.width, 400),
+        min(thumbnail.height, 320),
+    )
+
+
+def gcode_pictures(data: bytes, fmt: str) -> GcodePictures:
+    """Toolpath pictures, the rebuilt objects' shaded views and (bgcode) the
+    embedded thumbnail, for one file's bytes."""
+    from firetrace.gcode import read_toolpath
+    from firetrace.gcode.rebuild import rebuild_bodies
+    from firetrace.report.views import render_views
+
+    thumbnails = []
+    if fmt == "bgcode":
+        from firetrace.gcode.bgcode import decode_bgcode
+
+        decoded = decode_bgcode(data)
+        data, thumbnails = decoded.gcode, decoded.thumbnails
+    parsed = read_toolpath(data)
+    rendering = render_toolpath(toolpath_of(parsed))
+    views = list(rendering.views)
+    notes = list(rendering.notes)
+    size = rendering.extents_mm
+    facts = [
+        ("Extents of extruding moves", f"{size[0]:.1f} \u00d7 {size[1]:.1f} mm"),
+        ("Height of extruding moves", f"{size[2]:.2f} mm"),
+        ("Layers", f"{rendering.layer_count:,}"),
+        ("Extruding moves", f"{rendering.extruding_moves:,}"),
+    ]
+    if parsed.objects:
+        facts.append(("Printed objects", ", ".join(parsed.objects[:12])))
+    for thumbnail in thumbnails:
+        view = _thumbnail_view(thumbnail)
+        if view is not None:
+            views.append(view)
+        else:
+            notes.append(
+                f"Embedded {thumbnail.format} thumbnail {thumbnail.width}x"
+                f"{thumbnail.height} (not shown: only PNG is embedded in the page)."
+            )
+    for body in rebuild_bodies(parsed)[:3]:
+        shaded = render_views(body.vertices, body.faces)
+        for view in shaded.views[:1]:
+            view.caption = f"Rebuilt from the layers: {body.name} ({view.caption})"
+            views.append(view)
+    return GcodePictures(rendering, views, facts, notes)

@@ -31,7 +31,7 @@ MM_PER_UNIT = {
     "foot": 304.8, "feet": 304.8, "ft": 304.8,
     "um": 0.001, "micron": 0.001, "micrometer": 0.001, "micrometre": 0.001,
 }  # fmt: skip
-TOOLPATH_FORMATS = ("gcode",)
+TOOLPATH_FORMATS = ("gcode", "bgcode")
 
 
 @dataclass
@@ -165,16 +165,13 @@ def pictures_for(record: dict[str, Any], locations: EvidenceLocations | None = N
 
     try:
         if fmt in TOOLPATH_FORMATS:
-            from firetrace.report.gcode import parse_toolpath, render_toolpath
+            from firetrace.report.gcode import gcode_pictures
 
-            drawing = render_toolpath(parse_toolpath(data))
-            size = drawing.extents_mm
-            pictures.facts += [
-                ("Extents of extruding moves", f"{size[0]:.1f} \u00d7 {size[1]:.1f} mm"),
-                ("Height of extruding moves", f"{size[2]:.2f} mm"),
-                ("Layers", f"{drawing.layer_count:,}"),
-                ("Extruding moves", f"{drawing.extruding_moves:,}"),
-            ]
+            shown = gcode_pictures(data, fmt)
+            drawing = shown.rendering
+            drawing.views = shown.views
+            drawing.notes = shown.notes
+            pictures.facts += shown.facts
         else:
             from firetrace.report.views import render_views
 
