@@ -75,10 +75,9 @@ def _comment_mask(buf: np.ndarray, newlines: np.ndarray) -> np.ndarray:
         change[line_end[line_of[first]]] -= 1
     opens = np.flatnonzero(buf == ord("("))
     if len(opens):
-        closes = np.flatnonzero(buf == ord(")"))
+        closes = np.append(np.flatnonzero(buf == ord(")")), n)  # n: never closed
         eol = line_end[np.searchsorted(newlines, opens)]
-        nxt = np.searchsorted(closes, opens)
-        close_at = np.where(nxt < len(closes), closes[np.minimum(nxt, len(closes) - 1)] + 1, n)
+        close_at = closes[np.searchsorted(closes, opens)] + 1
         np.add.at(change, opens, 1)
         np.add.at(change, np.minimum(close_at, eol), -1)
     return np.cumsum(change[:n], dtype=np.int8) > 0
