@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from firetrace.detect.engine import inspect_file, inspect_stream  # noqa: E402
 from firetrace.detect.sniff import sniff_format  # noqa: E402
@@ -150,10 +151,18 @@ def main() -> None:
     parser.add_argument("--per-kind", type=int, default=25)
     parser.add_argument("--seed", type=int, default=None, help="default: a fresh random seed")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--gcode", action="store_true", help="also the G-code evaluation with real slicers"
+    )
     args = parser.parse_args()
     evaluate_corpus(args.corpus, args.verbose)
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     evaluate_generated(args.per_kind, seed, args.verbose)
+    if args.gcode:
+        # G-code groups live in their own module (benchmarks/_slicers.py, issue 13)
+        from _slicers import main as evaluate_gcode
+
+        evaluate_gcode(["--seed", str(seed)] + (["--verbose"] if args.verbose else []))
 
 
 if __name__ == "__main__":

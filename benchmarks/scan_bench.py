@@ -49,9 +49,29 @@ def _text(rng: random.Random, size: int) -> bytes:
     return " ".join(words).encode()[:size]
 
 
+def _gcode_design(rng: random.Random, index: int) -> tuple[str, bytes]:
+    """A procedural toolpath (samples/toolpaths.py): a tube or a plate of blocks."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "firetrace_toolpaths", Path(__file__).resolve().parents[1] / "samples" / "toolpaths.py"
+    )
+    toolpaths = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(toolpaths)
+    dialect = toolpaths.DIALECTS[index % len(toolpaths.DIALECTS)]
+    if index % 2:
+        return "gcode", toolpaths.tube_gcode(dialect, height=rng.uniform(20, 80))
+    plate = [(f"part_{n}", "block", (40 + 40 * n, 60)) for n in range(rng.randint(1, 3))]
+    return "gcode", toolpaths.plate_gcode(plate, dialect=dialect, height=rng.uniform(5, 25))
+
+
 def _design(rng: random.Random, index: int) -> tuple[str, bytes]:
-    """A crude procedural stand-in: a tube or a block, binary/ASCII STL or OBJ."""
+    """A crude procedural stand-in: a tube or a block, binary/ASCII STL or OBJ, and
+    every seventh a sliced toolpath (G-code)."""
     import trimesh
+
+    if index % 7 == 6:
+        return _gcode_design(rng, index)
 
     if index % 2:
         mesh = trimesh.creation.annulus(
