@@ -10,10 +10,15 @@ import pytest
 from _gcode_shapes import DIALECTS, plate_gcode, tube_gcode
 
 from firetrace.detect.engine import default_rules, inspect_stream
-from firetrace.detect.features import measure
+from firetrace.detect.features import DEFAULTS, measure
 from firetrace.detect.rules import evaluate, score, verdict_for
 from firetrace.gcode import read_toolpath
 from firetrace.gcode.rebuild import rebuild_bodies
+
+
+def bodies_of(text: bytes):
+    """The rebuilt bodies, at the pixel size the detector uses."""
+    return rebuild_bodies(read_toolpath(text), DEFAULTS)
 
 
 def judge(body) -> tuple[dict, str]:
@@ -25,7 +30,7 @@ def judge(body) -> tuple[dict, str]:
 
 @pytest.fixture(scope="module")
 def tube_bodies():
-    return {dialect: rebuild_bodies(read_toolpath(tube_gcode(dialect))) for dialect in DIALECTS}
+    return {dialect: bodies_of(tube_gcode(dialect)) for dialect in DIALECTS}
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -49,7 +54,7 @@ def test_the_skirt_never_counts_as_the_part(tube_bodies):
 
 def test_a_plain_block_is_solid_and_clear():
     text = plate_gcode([("box", "block", (100, 100))], style="prusa")
-    (body,) = rebuild_bodies(read_toolpath(text))
+    (body,) = bodies_of(text)
     features, verdict = judge(body)
     assert features["watertight"] and features["holes"] == []
     assert features["volume_mm3"] == pytest.approx(30 * 20 * 30, rel=0.06)
@@ -63,7 +68,7 @@ def test_a_plate_is_judged_object_by_object(style):
         ("spool_tube", "tube", (110, 40)),
         ("bracket_b", "block", (40, 110)),
     ]
-    bodies = rebuild_bodies(read_toolpath(plate_gcode(objects, style=style)))
+    bodies = bodies_of(plate_gcode(objects, style=style))
     assert [b.name for b in bodies] == ["bracket_a", "spool_tube", "bracket_b"]
     verdicts = {b.name: judge(b)[1] for b in bodies}
     assert verdicts == {"bracket_a": "clear", "spool_tube": "review", "bracket_b": "clear"}
@@ -72,7 +77,7 @@ def test_a_plate_is_judged_object_by_object(style):
 def test_a_stand_in_hidden_among_benign_objects_is_found():
     benign = [(f"clip_{i}", "block", (30 + 40 * (i % 4), 30 + 30 * (i // 4))) for i in range(7)]
     plate = benign[:3] + [("clip_7", "tube", (90, 150))] + benign[3:]
-    bodies = rebuild_bodies(read_toolpath(plate_gcode(plate, style="prusa")))
+    bodies = bodies_of(plate_gcode(plate, style="prusa"))
     flagged = [b.name for b in bodies if judge(b)[1] != "clear"]
     assert flagged == ["clip_7"]
 

@@ -17,7 +17,7 @@ LAYER = {
     "forensics": 5,
     "refs": 4,
     "detect": 3,
-    "gcode": 3,
+    "gcode": 2.5,  # the G-code parser and rebuild: detect's readers and report use it
     "registry": 2,
     "serials": 1,
 }

@@ -32,7 +32,7 @@ from firetrace.gcode.toolpath import Toolpath
 
 MAX_CELLS = 24_000_000  # voxels of one object's volume (bool): bounds time and memory
 MIN_PITCH_MM = 0.2
-PITCH_OF_RESOLUTION = 1.0  # pixels the size of the measurement's voxels
+PITCH_OF_RESOLUTION = 1.0  # pixels the size of the measurement voxels
 INFILL_SPACING = 3.0  # pixels between infill samples
 MIN_HOLE_MM = 1.0  # a wall-bounded pocket narrower than this is a gap, not a hole
 MIN_BODY_FRACTION = 0.01  # shells smaller than this share of the object are debris
@@ -91,22 +91,36 @@ def _layer_index(z: np.ndarray, layer_mm: float) -> tuple[np.ndarray, np.ndarray
     return np.searchsorted(levels, np.round(z, 3)), levels
 
 
-def measurement_resolution(size: np.ndarray) -> float:
-    """The voxel size the mesh measurement will use for a part of this size (see
-    ``firetrace.detect.features.measure``): finer pixels than that add faces,
-    not information."""
-    from firetrace.detect.features import DEFAULTS
+def measurement_resolution(points: np.ndarray, budget: dict | None) -> float:
+    """The voxel size a mesh measurement with this *budget* (``min_resolution_mm``,
+    ``max_cells_per_axis``, ``max_voxels``; the detector passes its own) will use
+    for a part spanning *points*, in the part's minimum-volume oriented box:
+    finer pixels than that add faces, not information. 0 without a budget."""
+    if not budget:
+        return 0.0
+    import trimesh
 
-    longest = float(size.max())
+    sample = points[:: max(1, len(points) // 20000)]
+    try:
+        _, size = trimesh.bounds.oriented_bounds(sample)
+    except Exception:  # flat or degenerate point sets: the axis-aligned box will do
+        size = np.ptp(sample, axis=0)
+    size = np.asarray(size, dtype=np.float64)
     box = float(np.prod(np.maximum(size, 1e-3)))
     return max(
-        float(DEFAULTS["min_resolution_mm"]),
-        longest / float(DEFAULTS["max_cells_per_axis"]),
-        (box / float(DEFAULTS["max_voxels"])) ** (1.0 / 3.0),
+        float(budget["min_resolution_mm"]),
+        float(size.max()) / float(budget["max_cells_per_axis"]),
+        (box / float(budget["max_voxels"])) ** (1.0 / 3.0),
     )
 
 
-def _plan_grid(start, end, tops, width, layer_mm) -> tuple[_Grid, np.ndarray]:
+def points_3d(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The printed points (move ends), with each layer's slab bottom as well, so
+    the part's thickness counts the first layer."""
+    return np.concatenate((end, start[:1]))
+
+
+def _plan_grid(start, end, tops, width, layer_mm, budget) -> tuple[_Grid, np.ndarray]:
     """The pixel grid of one object and the layers it keeps: pixels about the
     measurement's voxel size (never finer than half a line), and every k-th layer
     when layers are much thinner than the pixels."""
@@ -115,7 +129,8 @@ def _plan_grid(start, end, tops, width, layer_mm) -> tuple[_Grid, np.ndarray]:
     size = high - low
     size[2] = high[2]
     layers = len(tops)
-    pitch = max(MIN_PITCH_MM, width / 2, PITCH_OF_RESOLUTION * measurement_resolution(size))
+    resolution = measurement_resolution(points_3d(start, end), budget)
+    pitch = max(MIN_PITCH_MM, width / 2, PITCH_OF_RESOLUTION * resolution)
     stride = max(1, int(pitch / layer_mm + 0.25))
     area = float(np.prod(np.maximum(size[:2], 1.0)))
     kept = math.ceil(layers / stride)
@@ -247,7 +262,9 @@ def _keep_bodies(volume: np.ndarray, split: bool) -> list[np.ndarray]:
     return [labels == label for label in order]
 
 
-def rebuild_object(toolpath: Toolpath, mask: np.ndarray, *, split: bool = False):
+def rebuild_object(
+    toolpath: Toolpath, mask: np.ndarray, *, split: bool = False, budget: dict | None = None
+):
     """Rebuild the moves in *mask* (one object's part moves) into volumes and
     surfaces: a list of (vertices, faces, grid, cells) per shell kept."""
     moves = toolpath.moves
@@ -260,7 +277,7 @@ def rebuild_object(toolpath: Toolpath, mask: np.ndarray, *, split: bool = False)
     closed = _runs_closed(start, end, width)
     is_wall = np.isin(feature, _WALLS) | ((feature == _UNKNOWN) & closed)
     layer_of, tops = _layer_index(end[:, 2], layer_mm)
-    grid, keep = _plan_grid(start, end, tops, width, layer_mm)
+    grid, keep = _plan_grid(start, end, tops, width, layer_mm, budget)
     kept_index = np.cumsum(keep) - 1
     on = keep[layer_of]
     walls, infill = _layer_masks(grid, start[on], end[on], kept_index[layer_of[on]], is_wall[on])
@@ -273,9 +290,11 @@ def rebuild_object(toolpath: Toolpath, mask: np.ndarray, *, split: bool = False)
     return shells
 
 
-def rebuild_bodies(toolpath: Toolpath) -> list[RebuiltBody]:
+def rebuild_bodies(toolpath: Toolpath, budget: dict | None = None) -> list[RebuiltBody]:
     """Every printed object as a body (named after the slicer's object); a file
-    without object markers gives one body per separate shell."""
+    without object markers gives one body per separate shell. *budget* is the
+    voxel budget of the measurement that will judge the meshes (see
+    :func:`measurement_resolution`); without it pixels are half a line wide."""
     part = toolpath.part
     bodies: list[RebuiltBody] = []
     if toolpath.markers.has_objects:
@@ -285,7 +304,7 @@ def rebuild_bodies(toolpath: Toolpath) -> list[RebuiltBody]:
         groups = [("object", part)]
         split = True
     for name, mask in groups:
-        shells = rebuild_object(toolpath, mask, split=split)
+        shells = rebuild_object(toolpath, mask, split=split, budget=budget)
         for number, (vertices, faces, grid, cells) in enumerate(shells, start=1):
             label = name if not split or len(shells) == 1 else f"{name} {number}"
             bodies.append(

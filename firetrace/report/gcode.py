@@ -186,6 +186,7 @@ def _thumbnail_view(thumbnail) -> RenderedView | None:
 def gcode_pictures(data: bytes, fmt: str) -> GcodePictures:
     """Toolpath pictures, the rebuilt objects' shaded views and (bgcode) the
     embedded thumbnail, for one file's bytes."""
+    from firetrace.detect.features import DEFAULTS
     from firetrace.gcode import read_toolpath
     from firetrace.gcode.rebuild import rebuild_bodies
     from firetrace.report.views import render_views
@@ -218,7 +219,7 @@ def gcode_pictures(data: bytes, fmt: str) -> GcodePictures:
                 f"Embedded {thumbnail.format} thumbnail {thumbnail.width}x"
                 f"{thumbnail.height} (not shown: only PNG is embedded in the page)."
             )
-    for body in rebuild_bodies(parsed)[:3]:
+    for body in rebuild_bodies(parsed, DEFAULTS)[:3]:
         shaded = render_views(body.vertices, body.faces)
         for view in shaded.views[:1]:
             view.caption = f"Rebuilt from the layers: {body.name} ({view.caption})"

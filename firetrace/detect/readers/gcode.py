@@ -52,6 +52,7 @@ def _summary(toolpath) -> dict:
 def design_from_gcode(data: bytes, fmt: str = "gcode", design: Design | None = None) -> Design:
     """A :class:`Design` from G-code text: names, slicer metadata, toolpath figures
     and the rebuilt bodies (the largest one as the design's mesh)."""
+    from firetrace.detect.features import DEFAULTS
     from firetrace.gcode import read_toolpath
     from firetrace.gcode.rebuild import rebuild_bodies
 
@@ -76,7 +77,7 @@ def design_from_gcode(data: bytes, fmt: str = "gcode", design: Design | None = N
             design.names.append(name)
     design.toolpath = _summary(toolpath)
     design.units = "mm"  # the parser converts G20 inches to millimetres
-    bodies = rebuild_bodies(toolpath) if toolpath.part.any() else []
+    bodies = rebuild_bodies(toolpath, DEFAULTS) if toolpath.part.any() else []
     design.toolpath["bodies"] = [
         {"name": b.name, "triangles": len(b.faces), "pitch_mm": b.pitch_mm, "layer_mm": b.layer_mm}
         for b in bodies
