@@ -360,21 +360,12 @@ def main(argv: list[str] | None = None) -> None:
     family_b_path = ROOT / "benchmarks" / "_standins_b.py"
     if family_b_path.exists():
         family_b = _load(family_b_path, "firetrace_standins_b")
-        splits.append(
-            (
-                "family B stand-ins (held out)",
-                True,
-                list(generated(family_b, args.per_kind, seed + 2, True)),
-            )
-        )
-        if hasattr(family_b, "LOOKALIKES"):
-            splits.append(
-                (
-                    "family B look-alikes (held out)",
-                    False,
-                    list(generated(family_b, args.per_kind, seed + 3, False)),
-                )
-            )
+        drawn = family_b.sample(max(1, args.per_kind // 2), seed + 2)
+        named = [(group, f"{kind}#{i}", mesh) for i, (group, kind, mesh) in enumerate(drawn)]
+        positives = [(label, mesh) for group, label, mesh in named if group == "positive"]
+        lookalikes = [(label, mesh) for group, label, mesh in named if group != "positive"]
+        splits.append(("family B stand-ins (held out)", True, positives))
+        splits.append(("family B look-alikes (held out)", False, lookalikes))
     else:
         print("family B: benchmarks/_standins_b.py not present, skipped")
     if args.corpus.is_dir():
