@@ -82,25 +82,38 @@ def place_on_bed(mesh):
 
 
 def slice_prusa(stl: Path, out: Path, *extra: str) -> None:
+    """PrusaSlicer CLI; a posed part that touches the bed at a point or an edge has
+    nothing in its first layer, which PrusaSlicer refuses: such a part is sliced
+    again with supports (which the G-code reader must then leave out)."""
     bed = f"0x0,{BED_MM}x0,{BED_MM}x{BED_MM},0x{BED_MM}"
-    subprocess.run(
-        [
-            "prusa-slicer",
-            "--export-gcode",
-            "--bed-shape",
-            bed,
-            "--max-print-height",
-            str(BED_MM),
-            "--gcode-label-objects",
-            *extra,
-            "-o",
-            str(out),
-            str(stl),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=900,
-    )
+    command = [
+        "prusa-slicer",
+        "--export-gcode",
+        "--bed-shape",
+        bed,
+        "--max-print-height",
+        str(BED_MM),
+        "--gcode-label-objects",
+        *extra,
+        "-o",
+        str(out),
+        str(stl),
+    ]
+    try:
+        subprocess.run(command, check=True, capture_output=True, timeout=900)
+    except subprocess.CalledProcessError as exc:
+        if b"no extrusions in the first layer" not in exc.stderr + exc.stdout:
+            raise
+        SUPPORTED.append(stl.name)
+        subprocess.run(
+            command[:2] + ["--support-material"] + command[2:],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
+
+
+SUPPORTED: list[str] = []  # files PrusaSlicer sliced only with supports
 
 
 def slice_cura(stl: Path, out: Path, *extra: str) -> None:
@@ -384,6 +397,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{title}: {len(items)} meshes, {time.perf_counter() - started:.0f} s", flush=True)
         for slicer, tally in tallies.items():
             print(f"  {slicer:6} {tally.line(positive)}", flush=True)
+    if SUPPORTED:
+        print(
+            f"PrusaSlicer sliced {len(SUPPORTED)} posed parts only with supports "
+            "(nothing in the first layer otherwise)"
+        )
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"peak memory of the evaluation process: {usage.ru_maxrss / 1024:.0f} MB")
 
