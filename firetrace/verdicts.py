@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from firetrace.errors import UsageError
-
 
 class Verdict(StrEnum):
     """One file's verdict; a ``str``, so records and JSON carry the plain word."""
@@ -40,12 +38,17 @@ def rank(verdict: str | None) -> int:
         return -1
 
 
+# The --min-verdict default, the same in scan and report: files at review or high
+# are the ones put before an examiner.
+DEFAULT_MIN_VERDICT = Verdict.REVIEW
+
+
 def parse_min_verdict(value: str) -> Verdict:
-    """``value`` as the floor of a ``--min-verdict`` option, or a usage error naming
-    the choices."""
-    if value not in GRADES:
-        raise UsageError(f"--min-verdict: {value!r} is not one of {', '.join(GRADES)}")
-    return Verdict(value)
+    """``value`` (any case) as the floor of a ``--min-verdict`` option, or a usage
+    error (exit 2) with the nearest grade."""
+    from firetrace.suggest import choose
+
+    return Verdict(choose("verdict", str(value), list(GRADES), option="--min-verdict"))
 
 
 def at_least(verdict: str | None, floor: str) -> bool:

@@ -267,17 +267,18 @@ def test_bad_hashset_line_is_a_clear_error(tmp_path, run_cli):
     assert "bad.txt: line 1" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_min_verdict_filters_and_sets_exit_code(tmp_path):
+def test_min_verdict_sets_what_is_flagged_and_every_record_is_written(tmp_path):
     evidence = tmp_path / "e"
     evidence.mkdir()
     (evidence / "a.stl").write_bytes(tube_stl())
     summary, records = scan_folder(evidence, tmp_path, analyser=FixedVerdict("review", 0.4))
-    assert len(records) == 1 and summary.exit_code == 1
+    assert len(records) == 1 and summary.exit_code == 1 and len(summary.flagged) == 1
     summary, records = scan_folder(
-        evidence, tmp_path, analyser=FixedVerdict("review", 0.4), min_verdict="high"
+        evidence, tmp_path, analyser=FixedVerdict("review", 0.4), min_verdict="HIGH"
     )
-    assert records == [] and summary.exit_code == 0
-    assert summary.manifest["counts"]["by_verdict"] == {"review": 1}  # still counted
+    assert len(records) == 1  # still written: the results hold every candidate
+    assert summary.flagged == [] and summary.exit_code == 0
+    assert summary.manifest["counts"]["by_verdict"] == {"review": 1}
     summary, records = scan_folder(evidence, tmp_path, analyser=FixedVerdict("clear", 0.0))
     assert len(records) == 1 and summary.exit_code == 0
 

@@ -48,8 +48,11 @@ def test_flagged_are_the_grades_above_clear():
 
 def test_min_verdict_names_the_choices():
     assert parse_min_verdict("review") is Verdict.REVIEW
-    with pytest.raises(UsageError, match=r"--min-verdict: 'error' is not one of clear, review"):
+    assert parse_min_verdict("HIGH") is Verdict.HIGH  # any case, in scan and report alike
+    with pytest.raises(UsageError, match=r"--min-verdict: unknown verdict 'error' \(one of: clear"):
         parse_min_verdict("error")
+    with pytest.raises(UsageError, match=r"unknown verdict 'hihg'; did you mean 'high'\?"):
+        parse_min_verdict("hihg")
 
 
 def test_verdicts_are_plain_words_in_json():

@@ -28,6 +28,7 @@ COMMAND_AREAS = {
     "import": "registry",
     "trace": "registry",
     "demo": "registry",
+    "template": "registry",
     "dupes": "serials",
     "inspect": "detect",
     "scan": "forensics",

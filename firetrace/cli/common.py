@@ -143,6 +143,14 @@ PurposeOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace output files that already exist.")]
+# scan and report: one option, one default, one parser (firetrace.verdicts).
+MinVerdictOpt = Annotated[
+    str,
+    typer.Option(
+        "--min-verdict",
+        help="Lowest verdict listed as flagged: clear, review or high (any case).",
+    ),
+]
 
 # The global options: parameter name -> its option type, in the order help lists them.
 GLOBAL_OPTIONS: dict[str, Any] = {"db": DbOpt, "operator": OperatorOpt, "purpose": PurposeOpt}

@@ -15,13 +15,14 @@ from firetrace.cli.common import (
     Commands,
     ForceOpt,
     JsonOpt,
+    MinVerdictOpt,
     Settings,
     console,
     err_console,
     print_json,
 )
 from firetrace.errors import FiretraceError
-from firetrace.verdicts import GRADES
+from firetrace.verdicts import DEFAULT_MIN_VERDICT
 
 commands = Commands()
 
@@ -42,9 +43,7 @@ def scan(
     case_out: Annotated[
         Path | None, typer.Option("--case", help="Write a CASE/UCO JSON-LD document.")
     ] = None,
-    min_verdict: Annotated[
-        str, typer.Option("--min-verdict", help=f"Report only {'|'.join(GRADES)} and above.")
-    ] = "clear",
+    min_verdict: MinVerdictOpt = DEFAULT_MIN_VERDICT.value,
     workers: Annotated[
         int | None,
         typer.Option("--workers", "-j", help="Worker processes (default: all cores).", min=1),

@@ -290,12 +290,30 @@ def import_command(
     ignore_unknown: Annotated[
         bool, typer.Option("--ignore-unknown", help="Skip columns firetrace does not know.")
     ] = False,
+    encoding: Annotated[
+        str,
+        typer.Option(
+            "--encoding",
+            help="Text encoding of a CSV or JSON Lines batch, e.g. cp1252 for a CSV saved "
+            "by Excel on Windows.",
+        ),
+    ] = "utf-8",
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
 ) -> None:
-    """Validate a record batch and import it, all or nothing."""
+    """Validate a record batch and import it, all or nothing.
+
+    One row is one event about one component. Columns (case-insensitive; the
+    four marked * are required): manufacturer*, serial*, component, control,
+    firearm, type, model, calibre, country_of_manufacture, year_of_manufacture,
+    import_country, import_year, event*, event_date*, party, party_licence,
+    party_country, reference, notes.
+
+    `firetrace template batch.csv` writes an empty batch with one example row per
+    event kind; docs/registry.md explains every column and its values.
+    """
     from firetrace.registry.importer import import_file
 
     progress, update, step = _progress_callback(file, err_console.is_terminal)
@@ -309,6 +327,7 @@ def import_command(
             dry_run=dry_run,
             errors_path=errors,
             ignore_unknown=ignore_unknown,
+            encoding=encoding,
             force=force,
             operator=settings.operator,
             purpose=settings.purpose,
@@ -328,14 +347,21 @@ def import_command(
 
 @commands.command("trace")
 def trace_command(
-    serial: Annotated[str, typer.Argument(help="Serial as read off the item.")],
+    serial: Annotated[
+        str,
+        typer.Argument(
+            help="Serial as read off the item; ? = one unreadable character, * = a run."
+        ),
+    ],
     manufacturer: Annotated[
         str | None, typer.Option("--manufacturer", "-m", help="Only this maker (aliases ok).")
     ] = None,
     component: Annotated[
         str | None, typer.Option("--component", "-c", help="Only this component kind.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many matches.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, help="At most this many matches.")
+    ] = 20,
     exact: Annotated[
         bool,
         typer.Option("--exact", help="Only exact and normalised matches (no look-alike or fuzzy)."),
@@ -352,7 +378,16 @@ def trace_command(
     *,
     settings: Settings,
 ) -> None:
-    """Trace a serial: matching components, their firearm, history and status."""
+    """Trace a serial: matching components, their firearm, history and status.
+
+    SERIAL is the serial as read off the item. Case, spaces and dashes do not
+    matter, and look-alike characters (O/0, B/8, I/1), transposed, dropped and
+    extra characters are tried too. Write ? for one character that cannot be
+    read and * for a run of any length (also none), and quote the serial in
+    the shell: firetrace trace 'AB12?4', firetrace trace 'BK00*34'.
+
+    Exit 0 when something matched, 1 when nothing did.
+    """
     from firetrace.registry.db import connect
     from firetrace.registry.trace import trace
 
@@ -379,13 +414,75 @@ def trace_command(
 
 
 @commands.command("demo")
-def demo_command(*, settings: Settings) -> None:
-    """Build a registry from the sample batch and trace a stolen modular firearm."""
+def demo_command(
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep", help="Keep the temporary registry (default: removed after the demo)."
+        ),
+    ] = False,
+    *,
+    settings: Settings,
+) -> None:
+    """Build a registry from the sample batch and trace a stolen modular firearm,
+    then suggest three commands to try next."""
     from firetrace.registry.demo import run_demo
 
     # settings.db_option, not $FIRETRACE_DB: the demo never touches a real registry
-    result = run_demo(settings.db_option, operator=settings.operator, purpose=settings.purpose)
-    console.print(f"[bold]firetrace demo[/] - registry at {escape(str(result.db_path))}")
+    result = run_demo(
+        settings.db_option, keep=keep, operator=settings.operator, purpose=settings.purpose
+    )
+    where = "temporary registry, removed" if result.removed else "registry at"
+    shown = "" if result.removed else f" {escape(str(result.db_path))}"
+    console.print(f"[bold]firetrace demo[/] - {where}{shown}")
     render_import(result.imported)
     console.print(f"\n[bold]$ firetrace trace {escape(result.traced['query'])}[/]")
     render_trace(result.traced)
+    render_next(result.next_commands, kept_with="" if not result.removed else "--keep")
+
+
+def render_next(commands_to_try: list[tuple[str, str]], kept_with: str = "") -> None:
+    """The commands a new user could run next, one line each with why."""
+    console.print("\n[bold]Try next:[/]")
+    for command, why in commands_to_try:
+        console.print(f"  {escape(command)}    [dim]# {escape(why)}[/]", highlight=False)
+    if kept_with:
+        console.print(f"[dim](run the demo with {kept_with} to keep its registry)[/]")
+
+
+@commands.command("template", db=False)  # writes a blank batch, never the registry
+def template_command(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Batch file to write (.csv or .jsonl); default: print it on stdout.",
+            show_default=False,
+        ),
+    ] = None,
+    header_only: Annotated[
+        bool, typer.Option("--header-only", help="Only the header row, no example rows.")
+    ] = False,
+    force: ForceOpt = False,
+) -> None:
+    """Write an empty record batch to fill in: the header row and one example row
+    per event kind (the life of one invented pistol, valid under every profile)."""
+    import sys
+
+    from firetrace.registry.template import template_text
+
+    fmt = "jsonl" if file is not None and file.suffix.lower() in (".jsonl", ".ndjson") else "csv"
+    text = template_text(fmt, examples=not header_only)
+    if file is None or str(file) == "-":
+        sys.stdout.write(text)
+        return
+    from firetrace.atomicfile import atomic_write_text
+    from firetrace.outputs import guard_output
+
+    guard_output("FILE", file, force=force)
+    atomic_write_text(file, text)
+    rows = 0 if header_only else text.count("\n") - (fmt == "csv")
+    err_console.print(
+        f"wrote {file}: header and {rows} example row(s); replace them with real records, "
+        f"then: firetrace import {escape(str(file))} --dry-run",
+        highlight=False,
+    )

@@ -7,7 +7,6 @@ document with ``--json``).
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,18 +16,15 @@ from firetrace.cli.common import (
     Commands,
     ForceOpt,
     JsonOpt,
+    MinVerdictOpt,
     Settings,
     console,
     err_console,
     print_json,
 )
-from firetrace.verdicts import GRADES
+from firetrace.verdicts import DEFAULT_MIN_VERDICT
 
 commands = Commands()
-
-
-# typer offers an Enum's values as the option's choices: the grades, highest first.
-MinVerdict = StrEnum("MinVerdict", {grade.value: grade.value for grade in reversed(GRADES)})
 
 
 @commands.command("report", db=False)  # reads a scan's JSONL, not the registry
@@ -43,13 +39,10 @@ def report(
             show_default=False,
         ),
     ] = None,
-    min_verdict: Annotated[
-        MinVerdict,
-        typer.Option("--min-verdict", help="Lowest verdict that gets a card."),
-    ] = MinVerdict.review,  # type: ignore[attr-defined]
+    min_verdict: MinVerdictOpt = DEFAULT_MIN_VERDICT.value,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", min=0, help="At most this many flagged files (best first)."),
+        typer.Option("--limit", "-n", min=0, help="At most this many flagged files (best first)."),
     ] = None,
     manifest: Annotated[
         Path | None,
@@ -75,7 +68,7 @@ def report(
         scan,
         output,
         manifest=manifest,
-        min_verdict=min_verdict.value,
+        min_verdict=min_verdict,
         limit=limit,
         operator=settings.operator,
         purpose=settings.purpose,

@@ -44,7 +44,7 @@ def _write_csv(path: Path, report) -> None:
                 )  # fmt: skip
 
 
-def _render(report, show: int) -> None:
+def _render(report, limit: int) -> None:
     from rich.table import Table
 
     stats = report.stats
@@ -59,16 +59,17 @@ def _render(report, show: int) -> None:
     table.add_column("kind", style="bold")
     table.add_column("records")
     table.add_column("why")
-    for number, group in enumerate(report.groups[:show], 1):
+    for number, group in enumerate(report.groups[:limit], 1):
         records = "\n".join(
             f"{escape(m.serial)}  [dim]{escape(m.manufacturer)} {m.component} #{m.id}[/]"
             for m in group.members
         )
         table.add_row(str(number), group.kind, records, escape(group.detail))
     console.print(table)
-    if len(report.groups) > show:
+    if len(report.groups) > limit:
         console.print(
-            f"... {len(report.groups) - show:,} more group(s): use --json or --csv FILE",
+            f"... {len(report.groups) - limit:,} more group(s): raise --limit, "
+            "or use --json or --csv FILE",
             highlight=False,
         )
     counts = ", ".join(f"{k} {n:,}" for k, n in stats["groups"].items() if n)
@@ -103,7 +104,7 @@ def dupes(
     ] = None,
     manufacturer: Annotated[
         str | None,
-        typer.Option("--manufacturer", help="Only this maker's records (any alias)."),
+        typer.Option("--manufacturer", "-m", help="Only this maker's records (any alias)."),
     ] = None,
     all_components: Annotated[
         bool,
@@ -117,7 +118,12 @@ def dupes(
         Path | None,
         typer.Option("--csv", help="Also write one row per group member to this CSV file."),
     ] = None,
-    show: Annotated[int, typer.Option("--show", min=0, help="Groups shown in the table.")] = 200,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, help="At most this many groups in the table.")
+    ] = 200,
+    show: Annotated[
+        int | None, typer.Option("--show", min=0, hidden=True, help="Old name of --limit.")
+    ] = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     *,
@@ -150,6 +156,6 @@ def dupes(
     if as_json:
         print_json(report.as_dict())
     else:
-        _render(report, show)
+        _render(report, limit if show is None else show)
     if report.groups:
         raise typer.Exit(1)

@@ -30,7 +30,7 @@ from firetrace.forensics.writers import (
     manifest_path,
     write_json,
 )
-from firetrace.verdicts import FLAGGED, Verdict, at_least, parse_min_verdict
+from firetrace.verdicts import FLAGGED, at_least, parse_min_verdict
 
 
 @dataclass
@@ -39,7 +39,7 @@ class ScanOptions:
     jsonl: Path | None = None
     csv: Path | None = None
     case: Path | None = None
-    min_verdict: str = "clear"
+    min_verdict: str = "review"  # lowest verdict listed as flagged (every record is written)
     workers: int | None = None
     max_depth: int | None = None
     hashset: Path | None = None
@@ -159,12 +159,6 @@ def _sha256_of(path) -> str:
         return hash_stream(fh)[0]["sha256"]
 
 
-def passes(record: dict, min_verdict: str) -> bool:
-    """Records at or above ``min_verdict``; error records always pass (never silent)."""
-    verdict = record.get("verdict")
-    return verdict == Verdict.ERROR or at_least(verdict, min_verdict)
-
-
 def run_scan(
     options: ScanOptions,
     *,
@@ -173,7 +167,7 @@ def run_scan(
     progress: Callable[[int, int], None] | None = None,
 ) -> ScanSummary:
     """Run a scan; returns the manifest and the flagged records, best score first."""
-    parse_min_verdict(options.min_verdict)
+    floor = parse_min_verdict(options.min_verdict)
     if not options.roots:
         raise UsageError("scan needs at least one evidence path")
     for root in options.roots:
@@ -223,25 +217,24 @@ def run_scan(
     kept: list[dict] = []  # for the CASE export, which needs the whole graph at once
     bytes_done = files_done = 0
 
-    def take(record: dict) -> bool:
+    def take(record: dict) -> None:
         by_format[record.get("format") or "unknown"] += 1
         by_verdict[record.get("verdict") or "unknown"] += 1
         if record.get("hashset"):
             known[record["hashset"]] += 1
-        if not passes(record, options.min_verdict):
-            return False
-        if record.get("verdict") in FLAGGED:
+        # Every candidate is written; --min-verdict says which count as flagged.
+        if record.get("verdict") in FLAGGED and at_least(record.get("verdict"), floor):
             flagged.append(record)
         if options.case is not None or options.keep_records:
             kept.append(record)
-        return True
 
     jsonl_writer = JsonlWriter(jsonl, append=options.resume is not None) if jsonl else None
     csv_writer = CsvWriter(options.csv) if options.csv else None
     interrupted = failed = False
     try:
         for record in previous:
-            if take(record) and csv_writer:
+            take(record)
+            if csv_writer:
                 csv_writer.write(record)
 
         def finished_before(unit) -> bool:
@@ -256,16 +249,14 @@ def run_scan(
         for result in scan_units(units, analyser, limits, workers=workers):
             tally.merge(result.tally)
             images.extend(result.images)
-            written = []
             for record in result.records:
                 if hashset is not None:
                     record["hashset"] = hashset.lookup(record)
-                if take(record):
-                    written.append(record)
-                    if csv_writer:
-                        csv_writer.write(record)
+                take(record)
+                if csv_writer:
+                    csv_writer.write(record)
             if jsonl_writer:
-                jsonl_writer.write_unit(result.unit, result.size, result.mtime_ns, written)
+                jsonl_writer.write_unit(result.unit, result.size, result.mtime_ns, result.records)
             files_done += 1
             bytes_done += result.size
             if progress is not None:

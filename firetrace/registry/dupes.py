@@ -675,6 +675,10 @@ def find_duplicates(
         )
     if "edit" in kinds and not 1 <= max_distance <= 3:
         raise UsageError("--max-distance: must be 1, 2 or 3")
+    if manufacturer:
+        from firetrace.registry.filters import maker_name
+
+        maker_name(conn, manufacturer)  # a typo is a usage error, not "no duplicates"
     maker_ids = _maker_ids(conn, manufacturer) if manufacturer else None
     scope = _Scope(all_components, maker_ids)
     say = progress or (lambda _msg: None)

@@ -33,7 +33,13 @@ from typing import Any
 
 from firetrace.audit import audited_write, busy_error, is_busy
 from firetrace.errors import FiretraceError, InputError, UsageError
-from firetrace.registry.readers import csv_range_rows, line_at, open_batch, split_points
+from firetrace.registry.readers import (
+    csv_range_rows,
+    line_at,
+    open_batch,
+    split_points,
+    text_encoding,
+)
 from firetrace.registry.validate import (
     COLUMNS,
     STAGING_COLUMNS,
@@ -269,6 +275,7 @@ def _validate_range(task: dict, bytes_done, results) -> None:
             delimiter=task["delimiter"],
             width=len(task["columns"]),
             counter=counter,
+            encoding=task["encoding"],
         )
         validate = validator.validate
         insert_errors = "INSERT INTO errors VALUES (?, ?, ?, ?)"
@@ -342,6 +349,7 @@ def _stage_rows_parallel(
                 "end": end,
                 "first_line": line_at(batch.path, start),
                 "delimiter": batch.delimiter,
+                "encoding": batch.encoding,
                 "columns": list(batch.columns),
                 "profile": profile,
                 "ignore_unknown": ignore_unknown,
@@ -702,6 +710,7 @@ def import_batch(
     dry_run: bool = False,
     errors_path: str | Path | None = None,
     ignore_unknown: bool = False,
+    encoding: str = "utf-8",
     operator: str = "unknown",
     purpose: str | None = None,
     audit: bool = True,
@@ -721,7 +730,10 @@ def import_batch(
     path = Path(path)
     guard_errors_output(_registry_path(conn), path, errors_path, force)
     marking = load_profile(profile)
-    with open_batch(path, known_columns=COLUMNS, ignore_unknown=ignore_unknown) as batch:
+    encoding = text_encoding(encoding)
+    with open_batch(
+        path, known_columns=COLUMNS, ignore_unknown=ignore_unknown, encoding=encoding
+    ) as batch:
         validator = RowValidator(
             batch.columns, marking, ignore_unknown=ignore_unknown, path=str(path)
         )
@@ -730,7 +742,8 @@ def import_batch(
             source=str(path), sha256=sha, status="", profile=marking.name, format=batch.format
         )
         previous = conn.execute("SELECT id FROM batches WHERE sha256 = ?", (sha,)).fetchone()
-        if previous and not dry_run:
+        # A dry run says what the import would do: for a batch already in, nothing.
+        if previous:
             result.status, result.batch_id = "already_imported", previous[0]
             result.seconds = time.perf_counter() - started
             return result

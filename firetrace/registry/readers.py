@@ -31,6 +31,29 @@ MAX_LINE_BYTES = 1 << 20
 
 RowTriple = tuple[int, list[str] | None, str | None]
 
+UTF8 = "utf-8"
+# Offered when --encoding names no codec Python knows.
+COMMON_ENCODINGS = ("utf-8", "cp1252", "latin-1", "iso-8859-15", "cp1250", "cp1251", "mac-roman")
+
+
+def text_encoding(name: str) -> str:
+    """The codec ``--encoding NAME`` means (``cp1252``, ``latin-1``, ``utf-8``), or a
+    usage error. Only encodings that write ASCII as ASCII (so a line ends in the
+    byte ``\\n``) can be read line by line; UTF-16 and UTF-32 are refused."""
+    import codecs
+
+    from firetrace.errors import UsageError
+    from firetrace.suggest import unknown_message
+
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        message = unknown_message("encoding", name, COMMON_ENCODINGS)
+        raise UsageError(f"--encoding: {message}") from None
+    if '\n,;\t"Az09'.encode(codec, errors="replace") != b'\n,;\t"Az09':
+        raise UsageError(f"--encoding: {name} is not ASCII-compatible; save the file as UTF-8")
+    return UTF8 if codec in ("utf-8", "utf-8-sig") else codec
+
 
 @dataclass
 class Batch:
@@ -47,6 +70,7 @@ class Batch:
     # where the data rows start, so the rows can be read in ranges (csv_range_rows).
     delimiter: str | None = None
     data_start: int | None = None
+    encoding: str = UTF8  # the text encoding CSV and JSON Lines rows are decoded from
 
     def bytes_read(self) -> int:
         """How far into the file the reader is (for a progress bar)."""
@@ -99,7 +123,7 @@ def _check_text_encoding(path: Path, head: bytes) -> None:
 
 
 def _decoded_lines(
-    fh: BinaryIO, path: Path, counter: list[int], first_line: int = 1
+    fh: BinaryIO, path: Path, counter: list[int], first_line: int = 1, encoding: str = UTF8
 ) -> Iterator[str]:
     """The file's UTF-8 lines, split on ``\\n`` only, each with its terminator.
 
@@ -107,11 +131,12 @@ def _decoded_lines(
     call per line); an encoding error is still named by line and column, and a
     line longer than :data:`MAX_LINE_BYTES` is refused before it is held whole.
     """
-    return itertools.chain.from_iterable(_decoded_blocks(fh, path, counter, first_line))
+    blocks = _decoded_blocks(fh, path, counter, first_line, encoding)
+    return itertools.chain.from_iterable(blocks)
 
 
 def _decoded_blocks(
-    fh: BinaryIO, path: Path, counter: list[int], first_line: int = 1
+    fh: BinaryIO, path: Path, counter: list[int], first_line: int = 1, encoding: str = UTF8
 ) -> Iterator[io.StringIO]:
     lines_before = first_line - 1  # lines before the ones handed out: numbers errors
     pending = b""  # the unfinished last line of the previous block
@@ -140,9 +165,9 @@ def _decoded_blocks(
         else:
             return
         try:
-            text = head.decode("utf-8")
+            text = head.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise _encoding_error(fh, path, head, exc, lines_before) from None
+            raise _encoding_error(fh, path, head, exc, lines_before, encoding) from None
         if first:
             first = False
             if text.startswith("\ufeff"):
@@ -152,9 +177,14 @@ def _decoded_blocks(
 
 
 def _encoding_error(
-    fh: BinaryIO, path: Path, head: bytes, exc: UnicodeDecodeError, lines_before: int
+    fh: BinaryIO,
+    path: Path,
+    head: bytes,
+    exc: UnicodeDecodeError,
+    lines_before: int,
+    encoding: str = UTF8,
 ) -> InputError:
-    """Name the first line that is not UTF-8, and how many more there are."""
+    """Name the first line that is not in ``encoding``, and how many more there are."""
     line_start = head.rfind(b"\n", 0, exc.start) + 1
     first_bad = lines_before + head.count(b"\n", 0, exc.start) + 1
     bad = [first_bad]
@@ -164,16 +194,23 @@ def _encoding_error(
     for extra in [*rest.splitlines(keepends=True), *iter(lambda: fh.readline(1 << 20), b"")]:
         number += 1
         try:
-            extra.decode("utf-8")
+            extra.decode(encoding)
         except UnicodeDecodeError:
             bad.append(number)
     more = f" (also {len(bad) - 1} more lines: {', '.join(map(str, bad[1:6]))}" + (
         ", ...)" if len(bad) > 6 else ")"
     )
+    advice = (
+        "; save the file as UTF-8, or name its encoding (--encoding cp1252 for a CSV "
+        "saved by Excel on Windows)"
+        if encoding == UTF8
+        else f"; is {encoding} the file's encoding?"
+    )
+    named = "UTF-8" if encoding == UTF8 else encoding
     return InputError(
-        f"not valid UTF-8 (byte 0x{head[exc.start]:02x} at column {exc.start - line_start + 1})"
+        f"not valid {named} (byte 0x{head[exc.start]:02x} at column {exc.start - line_start + 1})"
         + (more if len(bad) > 1 else "")
-        + "; save the file as UTF-8",
+        + advice,
         path=str(path),
         line=bad[0],
         field="encoding",
@@ -212,13 +249,13 @@ def _clean_header(names: Sequence[object], path: Path, line: int) -> list[str]:
     return columns
 
 
-def _open_csv(path: Path, ignore_unknown: bool) -> Batch:
+def _open_csv(path: Path, ignore_unknown: bool, encoding: str = UTF8) -> Batch:
     fh = open(path, "rb")
     head = fh.read(4096)
     fh.seek(0)
     _check_text_encoding(path, head)
     counter = [0]
-    lines = _decoded_lines(fh, path, counter)
+    lines = _decoded_lines(fh, path, counter, encoding=encoding)
     first = next(lines, None)
     while first is not None and not first.strip():
         first = next(lines, None)
@@ -256,6 +293,7 @@ def _open_csv(path: Path, ignore_unknown: bool) -> Batch:
         fh.close,
         delimiter=delimiter,
         data_start=data_start,
+        encoding=encoding,
     )
 
 
@@ -312,6 +350,7 @@ def csv_range_rows(
     delimiter: str,
     width: int,
     counter: list[int] | None = None,
+    encoding: str = UTF8,
 ) -> Iterator[RowTriple]:
     """The data rows in bytes ``start`` to ``end`` of a CSV batch, numbered from
     ``first_line`` (the file's line at ``start``), exactly as the whole-file reader
@@ -319,7 +358,7 @@ def csv_range_rows(
     (:func:`split_points`)."""
     csv.field_size_limit(MAX_LINE_BYTES)
     with open(path, "rb") as fh:
-        lines = _decoded_lines(_Range(fh, start, end), path, counter or [0], first_line)
+        lines = _decoded_lines(_Range(fh, start, end), path, counter or [0], first_line, encoding)
         reader = csv.reader(lines, delimiter=delimiter, strict=True)
         yield from _csv_records(reader, width, path, first_line - 1)
 
@@ -402,7 +441,9 @@ def _scalar(value: object) -> str | None:
     return None
 
 
-def _open_jsonl(path: Path, ignore_unknown: bool, known_columns: Sequence[str]) -> Batch:
+def _open_jsonl(
+    path: Path, ignore_unknown: bool, known_columns: Sequence[str], encoding: str = UTF8
+) -> Batch:
     fh = open(path, "rb")
     head = fh.read(4096)
     fh.seek(0)
@@ -422,7 +463,7 @@ def _open_jsonl(path: Path, ignore_unknown: bool, known_columns: Sequence[str]) 
     position = {name: i for i, name in enumerate(columns)}
 
     def rows() -> Iterator[RowTriple]:
-        for number, text in enumerate(_decoded_lines(fh, path, counter), 1):
+        for number, text in enumerate(_decoded_lines(fh, path, counter, encoding=encoding), 1):
             if not text.strip():
                 continue
             try:
@@ -453,7 +494,10 @@ def _open_jsonl(path: Path, ignore_unknown: bool, known_columns: Sequence[str]) 
             else:
                 yield number, values, None
 
-    return Batch(path, "jsonl", columns, rows(), path.stat().st_size, lambda: counter[0], fh.close)
+    size = path.stat().st_size
+    return Batch(
+        path, "jsonl", columns, rows(), size, lambda: counter[0], fh.close, encoding=encoding
+    )
 
 
 def _open_xlsx(path: Path, ignore_unknown: bool) -> Batch:
@@ -513,9 +557,16 @@ def _open_xlsx(path: Path, ignore_unknown: bool) -> Batch:
 
 
 def open_batch(
-    path: str | Path, *, known_columns: Sequence[str], ignore_unknown: bool = False
+    path: str | Path,
+    *,
+    known_columns: Sequence[str],
+    ignore_unknown: bool = False,
+    encoding: str = UTF8,
 ) -> Batch:
-    """Open a batch file for streaming; raises InputError if it cannot be read at all."""
+    """Open a batch file for streaming; raises InputError if it cannot be read at all.
+
+    ``encoding`` is the text encoding of a CSV or JSON Lines batch (see
+    :func:`text_encoding`); XLSX carries its own."""
     path = regular_file(path)
     try:
         with open(path, "rb") as fh:
@@ -528,5 +579,5 @@ def open_batch(
     if fmt == "xlsx":
         return _open_xlsx(path, ignore_unknown)
     if fmt == "jsonl":
-        return _open_jsonl(path, ignore_unknown, known_columns)
-    return _open_csv(path, ignore_unknown)
+        return _open_jsonl(path, ignore_unknown, known_columns, encoding)
+    return _open_csv(path, ignore_unknown, encoding)

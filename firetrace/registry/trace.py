@@ -16,7 +16,7 @@ import sqlite3
 from typing import Any
 
 from firetrace.registry.status import component_status
-from firetrace.registry.vocabulary import DESCRIPTION_FIELDS, EVENT_FIELDS, load_vocabulary
+from firetrace.registry.vocabulary import DESCRIPTION_FIELDS, EVENT_FIELDS
 
 # Candidates described per round of set-based queries: each round binds up to
 # about four ids per candidate, and SQLite allows 32,766 parameters a statement.
@@ -340,11 +340,9 @@ def check_query(query: str, component: str | None) -> str | None:
         )
     if component is None:
         return None
-    component = component.strip().lower()
-    kinds = load_vocabulary().kinds
-    if component not in kinds:
-        raise UsageError(f"--component: '{component}' is not one of {', '.join(sorted(kinds))}")
-    return component
+    from firetrace.registry.filters import component_kind
+
+    return component_kind(component)
 
 
 def trace(
@@ -370,6 +368,10 @@ def trace(
     from firetrace.audit import check_policy
 
     component = check_query(query, component)
+    if manufacturer is not None:
+        from firetrace.registry.filters import maker_name
+
+        maker_name(conn, manufacturer)  # a typo is a usage error, not "no record"
     check_policy("trace", purpose)
     from firetrace.registry import lookup
 

@@ -153,9 +153,12 @@ def load_profile(name: str) -> Profile:
     """Load ``rules/marking/<name>.toml`` (or a path to a profile file)."""
     path = Path(name) if name.endswith(".toml") else rules_dir() / "marking" / f"{name}.toml"
     if not path.is_file():
-        raise UsageError(
-            f"unknown marking profile '{name}' (available: {', '.join(profile_names())})"
-        )
+        if name.endswith(".toml"):
+            raise UsageError(f"--profile: marking profile file '{name}' not found")
+        from firetrace.suggest import choose
+
+        name = choose("marking profile", name, profile_names(), option="--profile")
+        path = rules_dir() / "marking" / f"{name}.toml"
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     serial = data.get("serial", {})
@@ -229,6 +232,32 @@ def country_codes() -> frozenset[str]:
     return frozenset(codes)
 
 
+def not_one_of(value: str, choices) -> str:
+    """A row's enumerated value that is not one of ``choices``, with the nearest."""
+    from firetrace.suggest import close_matches, did_you_mean
+
+    listed = ", ".join(sorted(choices))
+    hint = did_you_mean(close_matches(value, choices))
+    return f"'{value[:40]}' is not one of {listed}" + (f"; {hint}" if hint else "")
+
+
+def not_a_country(code: str) -> str:
+    """A country field that is not an ISO 3166 code, with the code it likely means."""
+    from firetrace.registry.filters import suggest_country
+
+    guess = suggest_country(code)
+    hint = f"; did you mean '{guess}'?" if guess else ""
+    return f"'{code[:40]}' is not an ISO 3166 country code{hint}"
+
+
+def _calibre_hint(calibre: str) -> str:
+    from firetrace.registry.filters import suggest_calibre
+    from firetrace.suggest import did_you_mean
+
+    hint = did_you_mean(suggest_calibre(calibre))
+    return f"; {hint}" if hint else ""
+
+
 @dataclass
 class Warnings:
     """Counts of things worth a look that do not reject a row."""
@@ -243,7 +272,7 @@ class Warnings:
         ]
         if self.unknown_calibres:
             top = sorted(self.unknown_calibres.items(), key=lambda kv: -kv[1])[:5]
-            listed = ", ".join(f"'{name}' ({n})" for name, n in top)
+            listed = ", ".join(f"'{name}' ({n}{_calibre_hint(name)})" for name, n in top)
             out.append(
                 f"{sum(self.unknown_calibres.values())} rows name a calibre not in "
                 f"rules/calibres.toml, kept as written: {listed}"
@@ -556,9 +585,7 @@ class RowValidator:
         if isinstance(keys, str):
             problems.append(("serial", keys))
         if event and event not in vocab.events:
-            problems.append(
-                ("event", f"'{event[:40]}' is not one of {', '.join(sorted(vocab.events))}")
-            )
+            problems.append(("event", not_one_of(event, vocab.events)))
         day = None
         if event_date:
             checked = self._check_date(event_date)
@@ -569,9 +596,7 @@ class RowValidator:
 
         kind = get("component").lower() or vocab.default_kind
         if kind not in vocab.kinds:
-            problems.append(
-                ("component", f"'{kind[:40]}' is not one of {', '.join(sorted(vocab.kinds))}")
-            )
+            problems.append(("component", not_one_of(kind, vocab.kinds)))
         control_text = get("control").lower()
         if not control_text:
             control = 1 if kind in vocab.control_by_default else 0
@@ -584,15 +609,13 @@ class RowValidator:
             problems.append(("control", f"'{control_text[:40]}' is not yes or no"))
         ftype = get("type").lower() or None
         if ftype and ftype not in vocab.types:
-            problems.append(
-                ("type", f"'{ftype[:40]}' is not one of {', '.join(sorted(vocab.types))}")
-            )
+            problems.append(("type", not_one_of(ftype, vocab.types)))
 
         countries = []
         for name in ("country_of_manufacture", "import_country", "party_country"):
             code = get(name).upper() or None
             if code and code not in self.countries:
-                problems.append((name, f"'{code[:40]}' is not an ISO 3166 country code"))
+                problems.append((name, not_a_country(code)))
             countries.append(code)
         years = []
         for name in ("year_of_manufacture", "import_year"):
