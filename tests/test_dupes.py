@@ -87,7 +87,10 @@ def test_manufacturer_limits_scope(conn):
     report = find_duplicates(conn, manufacturer="BERETTA")
     assert {m.manufacturer for g in report.groups for m in g.members} == {"Beretta"}
     assert report.stats["records_compared"] == 6
-    assert find_duplicates(conn, manufacturer="Nobody").groups == []
+    from firetrace.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown maker 'Nobody'"):  # a typo, not "none"
+        find_duplicates(conn, manufacturer="Nobody")
 
 
 def test_cli_json_csv_exit_code_and_audit(conn, db_path, run_cli, tmp_path):

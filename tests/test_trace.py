@@ -259,7 +259,7 @@ def test_the_library_checks_its_query_as_the_command_does(db_path):
     conn = connect(db_path)
     with pytest.raises(UsageError, match="has no readable character"):
         trace(conn, "*?*")
-    with pytest.raises(UsageError, match="--component: 'stock' is not one of"):
+    with pytest.raises(UsageError, match="--component: unknown component kind 'Stock'"):
         trace(conn, "AB1", component="Stock")
     assert audit.query_log(conn) == []  # a refused query reads nothing and records nothing
     assert trace(conn, "AB1", component=" Frame ")["matches"] == []
