@@ -1,7 +1,8 @@
-"""Commands of the detect area: ``firetrace inspect FILE`` explains one design file
-in depth (verdict, findings with measured values, features). The work is done by
-:func:`firetrace.detect.engine.inspect_file`; this module only parses options and
-renders. Exit codes: 0 clear, 1 flagged (review or high), 2 unreadable input.
+"""Commands of the detect area: ``firetrace inspect FILE...`` explains design files
+in depth (verdict, findings with measured values, features). The files are read
+and analysed by :mod:`firetrace.forensics.inspect` (the scan's readers, guards and
+record); this module only parses options and renders. Exit codes: 0 clear, 1
+flagged (review or high), 2 unreadable input.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Annotated, Any
 import typer
 
 from firetrace.cli.common import Commands, JsonOpt, Settings, console, print_json
-from firetrace.inputs import regular_file
 from firetrace.verdicts import FLAGGED, Verdict
 
 commands = Commands()
@@ -30,17 +30,6 @@ _VERDICT_STYLE = {
 }
 
 
-def _matcher_for(db: Path):
-    """The reference library's matcher for this registry, if that feature is installed."""
-    try:
-        from firetrace.refs.library import load_matcher
-    except ImportError:
-        return None
-    if not db.exists():
-        return None
-    return load_matcher(db)
-
-
 def _render(record: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.panel import Panel
@@ -52,10 +41,20 @@ def _render(record: dict[str, Any]) -> None:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim")
     table.add_column()
+    table.add_row("path", Text(str(record.get("path"))))  # from the evidence: never markup
     table.add_row("verdict", f"[{style}]{verdict.upper()}[/]  score {record['score']:.2f}")
-    table.add_row("format", str(record.get("format")))
-    table.add_row("size", f"{record.get('size')} bytes")
-    table.add_row("sha256", str(record.get("sha256")))
+    table.add_row("format", record.get("format") or "[dim]not a design file[/]")
+    if record.get("size") is not None:
+        table.add_row("size", f"{record['size']:,} bytes")
+    for digest in ("sha256", "sha1", "md5"):
+        if record.get(digest):
+            table.add_row(digest, record[digest])
+    if record.get("deleted"):
+        table.add_row(
+            "deleted", f"yes (recovered from the disk image, inode {record.get('inode')})"
+        )
+    if record.get("modified"):
+        table.add_row("modified", record["modified"])
     if record.get("error"):
         table.add_row("error", Text(record["error"], style="red"))
     units = record.get("units")
@@ -122,26 +121,43 @@ def _render(record: dict[str, Any]) -> None:
 
 @commands.command("inspect")
 def inspect_command(
-    file: Annotated[Path, typer.Argument(help="Design file to inspect (read-only).")],
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            help="Design files, or scan paths into archives and disk images "
+            "(archive.zip!/member.stl); read-only.",
+            show_default=False,
+        ),
+    ],
     as_json: JsonOpt = False,
     rules: RulesOpt = None,
     *,
     settings: Settings,
 ) -> None:
-    """Explain how much one design file looks like a printable firearm part, and why."""
-    from firetrace.detect.engine import inspect_file
-    from firetrace.detect.rules import load_rules
+    """Explain how much each design file looks like a printable firearm part, and why.
 
-    # A FIFO or device would block or never end: refused before anything opens it.
-    regular_file(file, folder="is a folder (use 'firetrace scan' for folders)")
-    rule_set = load_rules(rules) if rules else None
-    matcher = _matcher_for(settings.db)
-    record = inspect_file(file, rules=rule_set, matcher=matcher)
+    A FILE may be a path that scan printed: seized.E01!/Users/x/parts.zip!/lower.stl
+    is read through the same archive and disk-image readers, with the same guards,
+    and gets the same record as in the scan (MD5, SHA-1, SHA-256 included), plus
+    the names and warnings found in it. With --json one file prints its record,
+    several print {"records": [...]}.
+
+    Exit 0 when every file is clear, 1 when any is flagged (review or high), 2
+    when any could not be read.
+    """
+    from firetrace.forensics.inspect import inspect_paths
+
+    records = []
+    for record in inspect_paths(files, rules_dir=rules, db=settings.db):
+        records.append(record)
+        if not as_json:
+            _render(record)
     if as_json:
-        print_json(record)
-    else:
-        _render(record)
+        print_json(records[0] if len(records) == 1 else {"records": records})
+    raise typer.Exit(max(_exit_code(r) for r in records))
+
+
+def _exit_code(record: dict[str, Any]) -> int:
     if record["verdict"] == Verdict.ERROR:
-        raise typer.Exit(2)
-    if record["verdict"] in FLAGGED:
-        raise typer.Exit(1)
+        return 2
+    return 1 if record["verdict"] in FLAGGED else 0

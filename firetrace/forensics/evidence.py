@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from firetrace.errors import InputError
 from firetrace.forensics.archives import container_kind, iter_members
-from firetrace.forensics.entries import LAYER_SEPARATOR, Entry, Tally
+from firetrace.forensics.entries import LAYER_SEPARATOR, Entry, Tally, display_name, iso_utc
 from firetrace.forensics.limits import ScanLimits, load_limits
 from firetrace.forensics.readonly import PrivateStaging, open_readonly, stream_size
 
@@ -55,6 +55,7 @@ def _children(
     limits: ScanLimits,
     staging: PrivateStaging,
     stack: contextlib.ExitStack,
+    tally: Tally,
 ) -> Iterator[Entry]:
     from firetrace.forensics.diskimage import ewf_segments, iter_image_files, open_ewf
 
@@ -64,7 +65,6 @@ def _children(
     where = LAYER_SEPARATOR.join(layers)
     if kind is None:
         raise InputError("not an archive or disk image, so it holds no members", path=where)
-    tally = Tally()
     if kind in ("disk", "ewf"):
         media, media_size = fh, size
         if kind == "ewf":
@@ -83,6 +83,21 @@ def read_evidence(
     ``inode`` picks among same-named files in a disk image (a live and a deleted
     copy). Raises :class:`InputError` naming the layer that cannot be found.
     """
+    with open_evidence(path, inode=inode, limits=limits) as (_entry, fh):
+        return fh.read()
+
+
+@contextlib.contextmanager
+def open_evidence(
+    path: str, *, inode: int | None = None, limits: ScanLimits | None = None
+) -> Iterator[tuple[Entry, BinaryIO]]:
+    """The file a ``!/`` path names, as the scan saw it: its :class:`Entry` (layers,
+    size, deleted flag, inode, modification time) and a seekable read-only stream.
+
+    An OS file is streamed from disk; a member is read through every container
+    layer with the scan's guards (bomb limits, hostile names, read-only opens) and
+    held in memory. Raises :class:`InputError` naming the layer that cannot be found.
+    """
     limits = limits or load_limits()
     os_path, remaining = _split_os_path(path)
     with contextlib.ExitStack() as stack:
@@ -93,30 +108,34 @@ def read_evidence(
         )
         size = stream_size(fh)
         layers: tuple[str, ...] = (os_path,)
-        while remaining:
-            wanted = {LAYER_SEPARATOR.join(remaining[:j]): j for j in range(1, len(remaining) + 1)}
-            found: tuple[Entry, int] | None = None
-            last_layer = False
-            for entry in _children(fh, size, layers, limits, staging, stack):
-                j = wanted.get(entry.layers[-1])
-                if j is None:
-                    continue
-                last_layer = j == len(remaining)
-                if last_layer and inode is not None and entry.inode not in (None, inode):
-                    continue
-                with entry.opener() as member:
-                    data = member.read()
-                found = (entry, j)
-                break
-            if found is None:
-                raise InputError(
-                    "member not found", path=LAYER_SEPARATOR.join((*layers, remaining[0]))
-                )
-            entry, j = found
-            if last_layer:
-                return data
-            fh = io.BytesIO(data)
-            size = len(data)
-            layers = entry.layers
-            remaining = remaining[j:]
-        return fh.read()
+        if not remaining:
+            modified = iso_utc(os.fstat(fh.fileno()).st_mtime)
+            opener = lambda: open_readonly(os_path, follow_symlinks=True)  # noqa: E731
+            yield Entry((display_name(os_path),), size, opener, modified=modified), fh
+            return
+        while True:
+            entry, data, j = _member(fh, size, layers, remaining, inode, limits, staging, stack)
+            if j == len(remaining):
+                yield entry, io.BytesIO(data)
+                return
+            fh, size, layers, remaining = io.BytesIO(data), len(data), entry.layers, remaining[j:]
+
+
+def _member(fh, size, layers, remaining, inode, limits, staging, stack):
+    """The member of the container ``fh`` that the next layers of ``remaining`` name:
+    (its entry, its bytes, how many layers its name spans)."""
+    wanted = {LAYER_SEPARATOR.join(remaining[:j]): j for j in range(1, len(remaining) + 1)}
+    tally = Tally()  # what the readers refused or could not read, as the scan reports it
+    for entry in _children(fh, size, layers, limits, staging, stack, tally):
+        j = wanted.get(entry.layers[-1])
+        if j is None:
+            continue
+        if j == len(remaining) and inode is not None and entry.inode not in (None, inode):
+            continue
+        with entry.opener() as member:
+            return entry, member.read(), j
+    where = LAYER_SEPARATOR.join((*layers, remaining[0]))
+    for event in tally.events:  # a bomb, a hostile name, a corrupt member: say which
+        if event["kind"] in ("refused", "error"):
+            raise InputError(f"{event['kind']}: {event['reason']}", path=event["path"])
+    raise InputError("member not found", path=where)

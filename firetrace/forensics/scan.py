@@ -220,24 +220,52 @@ class UnitScanner:
         key = (digests["sha256"], entry.name, fmt)
         result = self._results.get(key)
         if result is None:
-            seconds = self.limits.analysis_seconds
-            try:
-                with time_limit(seconds):
-                    result = self.analyser.analyse(fh, name=entry.name, size=size, fmt=fmt)
-            except AnalysisTimeout:
-                reason = (
-                    f"analysis stopped after {seconds:g} s (analysis_seconds in "
-                    "forensics/scan.toml); hashes recorded"
-                )
-                result = {"format": fmt, "verdict": "error", "error": reason}
-            except Exception as exc:  # the engine promises not to raise; never trust it blindly
-                result = {"format": fmt, "verdict": "error", "error": f"analysis failed: {exc}"}
+            result = analyse_within_limit(self.analyser, fh, entry.name, size, fmt, self.limits)
             self._results[key] = result
             if len(self._results) > self.RESULT_CACHE_SIZE:
                 self._results.popitem(last=False)
         else:
             self._results.move_to_end(key)
         return build_record(entry, digests, size, fmt, copy.deepcopy(result))
+
+
+def analyse_within_limit(
+    analyser, fh: BinaryIO, name: str, size: int, fmt: str | None, limits: ScanLimits
+) -> dict:
+    """The analyser's result for one design file, cut off after
+    ``limits.analysis_seconds``; an error result (never an exception) otherwise."""
+    seconds = limits.analysis_seconds
+    try:
+        with time_limit(seconds):
+            return analyser.analyse(fh, name=name, size=size, fmt=fmt)
+    except AnalysisTimeout:
+        reason = (
+            f"analysis stopped after {seconds:g} s (analysis_seconds in "
+            "forensics/scan.toml); hashes recorded"
+        )
+        return {"format": fmt, "verdict": "error", "error": reason}
+    except Exception as exc:  # the engine promises not to raise; never trust it blindly
+        return {"format": fmt, "verdict": "error", "error": f"analysis failed: {exc}"}
+
+
+def record_for(
+    entry: Entry, fh: BinaryIO, analyser, limits: ScanLimits, *, in_depth: bool = False
+) -> dict:
+    """The scan record of one file, whatever it holds: hashed, sniffed and analysed
+    exactly as the scan does it (``inspect`` calls this on the files it is given).
+    ``in_depth`` keeps what the analyser said beyond the record's fields (names,
+    warnings, rules digest)."""
+    fh.seek(0)
+    digests, size = hash_stream(fh)
+    fh.seek(0)
+    try:
+        fmt = analyser.sniff(fh, size, entry.name)
+    except Exception:  # a sniffer must never stop the caller
+        fmt = None
+    fh.seek(0)
+    result = analyse_within_limit(analyser, fh, entry.name, size, fmt, limits)
+    record = build_record(entry, digests, size, fmt, result)
+    return {**result, **record} if in_depth else record
 
 
 def _segment_hashes(path: str) -> dict:
