@@ -107,11 +107,12 @@ def build_registry(path: Path, total: int, *, seed: int = 7, index: bool = True)
     """Create the registry at ``path`` with ``total`` control components."""
     from firetrace.registry.db import connect
     from firetrace.registry.serial_index import (
+        SERIAL_COLUMNS,
         drop_index_triggers,
         rebuild_serial_index,
         restore_index_triggers,
+        serial_columns,
     )
-    from firetrace.serials.normalize import serial_keys
 
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
@@ -129,12 +130,22 @@ def build_registry(path: Path, total: int, *, seed: int = 7, index: bool = True)
     drop_index_triggers(conn)
     batch = []
     sql = (
-        "INSERT OR IGNORE INTO components (maker_id, kind, control, serial, serial_norm, "
-        "serial_fold, serial_skel, type, model) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)"
+        f"INSERT INTO components (maker_id, kind, control, {SERIAL_COLUMNS}, type, model) "
+        "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)"
     )
     conn.execute("BEGIN")
+    # One record per (maker, normalised serial): two formats can render the same
+    # serial ('12-345678' and '12345678'); a registry would hold one item.
+    maker, seen = None, set()
     for m, serial, kind, ftype, model in generate_serials(total, seed):
-        batch.append((m + 1, kind, serial, *serial_keys(serial), ftype, model))
+        values = serial_columns(serial)
+        norm = values[1] or values[0]
+        if m != maker:
+            maker, seen = m, set()
+        if norm in seen:
+            continue
+        seen.add(norm)
+        batch.append((m + 1, kind, *values, ftype, model))
         if len(batch) >= 50_000:
             conn.executemany(sql, batch)
             batch.clear()

@@ -34,14 +34,14 @@ OTHER_KIND = {
 
 
 def _insert(conn, maker_id, kind, serial, ftype=None, model=None) -> int | None:
-    from firetrace.serials.normalize import serial_keys
+    from firetrace.registry.serial_index import SERIAL_COLUMNS, serial_columns
 
     cur = conn.execute(
-        "INSERT OR IGNORE INTO components (maker_id, kind, control, serial, serial_norm, "
-        "serial_fold, serial_skel, type, model) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)",
-        (maker_id, kind, serial, *serial_keys(serial), ftype, model),
+        f"INSERT INTO components (maker_id, kind, control, {SERIAL_COLUMNS}, type, model) "
+        "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)",
+        (maker_id, kind, *serial_columns(serial), ftype, model),
     )
-    return cur.lastrowid if cur.rowcount == 1 else None
+    return cur.lastrowid
 
 
 def plant(db: Path, per_kind: int, seed: int = 5) -> list[tuple[str, set[int]]]:

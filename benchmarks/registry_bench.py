@@ -120,21 +120,30 @@ def worker_baseline(db: Path, batch: Path) -> dict:
             makers[fields[m]] = conn.execute(
                 "INSERT INTO parties (norm_name, name) VALUES (?, ?)", (fields[m], fields[m])
             ).lastrowid
-    # Components: one INSERT OR IGNORE per row (identity = maker, kind, serial as written).
+    # Components: identity = (maker, kind, serial as written), deduplicated in a
+    # dict; one executemany of the distinct ones, serials stored as written.
     serial_index.drop_index_triggers(conn)
+    component_ids: dict[tuple, int] = {}
+    for f in rows():
+        component_ids.setdefault((makers[f[m]], f[k] or "frame", f[s]), len(component_ids) + 1)
     conn.executemany(
-        "INSERT OR IGNORE INTO components (maker_id, kind, control, serial, serial_norm, "
-        "serial_fold, serial_skel) VALUES (?, ?, 1, ?, ?, ?, ?)",
-        ((makers[f[m]], f[k] or "frame", f[s], f[s], f[s], f[s]) for f in rows()),
+        "INSERT INTO components (id, maker_id, kind, control, serial) VALUES (?, ?, ?, 1, ?)",
+        ((cid, *key) for key, cid in component_ids.items()),
     )
     serial_index.index_new_components(conn, 0)
     serial_index.restore_index_triggers(conn)
     conn.executemany(
         "INSERT INTO events (component_id, event, event_date, reference, line, row_key) "
-        "VALUES ((SELECT id FROM components WHERE maker_id = ? AND kind = ? AND serial_norm = ?),"
-        " ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?)",
         (
-            (makers[f[m]], f[k] or "frame", f[s], f[ev], f[day], f[ref], n, n.to_bytes(8, "big"))
+            (
+                component_ids[(makers[f[m]], f[k] or "frame", f[s])],
+                f[ev],
+                f[day],
+                f[ref],
+                n,
+                n.to_bytes(8, "big"),
+            )
             for n, f in enumerate(rows(), 2)
         ),
     )

@@ -147,7 +147,7 @@ def main() -> int:
     embedded_ids = [
         r[0]
         for r in conn.execute(
-            "SELECT id FROM components WHERE serial_skel <> ltrim(serial_fold, '0') LIMIT 200000"
+            "SELECT id FROM components WHERE serial_skel_stored IS NOT NULL LIMIT 200000"
         )
     ]
     print(

@@ -28,6 +28,10 @@ APPEND_ONLY_TRIGGERS = (
     "events_no_delete",
     "audit_no_update",
     "audit_no_delete",
+    "withdrawals_no_update",
+    "withdrawals_no_delete",
+    "serial_changes_no_update",
+    "serial_changes_no_delete",
 )
 
 

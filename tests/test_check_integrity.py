@@ -18,14 +18,16 @@ def add_event(conn, serial: str = "AB1234", event: str = "manufactured") -> int:
     """One maker, one component, one event, straight into the schema."""
     conn.execute("INSERT OR IGNORE INTO parties (norm_name, name) VALUES ('ACME', 'Acme')")
     maker = conn.execute("SELECT id FROM parties WHERE norm_name = 'ACME'").fetchone()[0]
-    conn.execute(
-        "INSERT OR IGNORE INTO components (maker_id, kind, control, serial, serial_norm, "
-        "serial_fold, serial_skel) VALUES (?, 'frame', 1, ?, ?, ?, ?)",
-        (maker, serial, serial, serial, serial),
-    )
-    component = conn.execute(
-        "SELECT id FROM components WHERE serial_norm = ?", (serial,)
-    ).fetchone()[0]
+    from firetrace.registry.serial_index import SERIAL_COLUMNS, serial_columns
+
+    row = conn.execute("SELECT id FROM components WHERE serial_norm = ?", (serial,)).fetchone()
+    component = row[0] if row else None
+    if component is None:
+        component = conn.execute(
+            f"INSERT INTO components (maker_id, kind, control, {SERIAL_COLUMNS}) "
+            "VALUES (?, 'frame', 1, ?, ?, ?, ?)",
+            (maker, *serial_columns(serial)),
+        ).lastrowid
     cur = conn.execute(
         "INSERT INTO events (component_id, event, event_date, row_key) VALUES (?, ?, ?, ?)",
         (component, event, "2020-01-02", f"{serial}:{event}".encode()),

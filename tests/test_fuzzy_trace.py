@@ -140,27 +140,38 @@ def test_two_unrelated_substitutions_in_both_halves_are_found(conn):
     assert "ZQ5511" not in found and "AB1234" not in found
 
 
-def test_two_substitution_probes_reach_every_serial_two_substitutions_away():
+def test_edit_expansions_reach_every_serial_they_promise_and_nothing_far():
     import random
 
-    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.distance import OSA, Levenshtein
 
-    from firetrace.registry.lookup import _folded_letters, _two_substitution_probes
+    from firetrace.registry.lookup import (
+        _DIGITS,
+        _folded_letters,
+        _one_edit_folds,
+        _two_edit_folds,
+    )
 
     rng = random.Random(5)
     letters = _folded_letters()
+    alphabet = _DIGITS + letters
     for _ in range(200):
-        query = rng.choice(letters) + "".join(rng.choice("0123456789") for _ in range(6))
-        probes = set(_two_substitution_probes(query))
+        query = rng.choice(letters) + "".join(rng.choice(_DIGITS) for _ in range(6))
+        one, two = _one_edit_folds(query, alphabet), _two_edit_folds(query)
+        # Every serial one edit away (any character) is among the one-edit probes.
+        i = rng.randrange(len(query))
+        edits = {
+            query[:i] + rng.choice(alphabet) + query[i + 1 :],  # substituted
+            query[:i] + rng.choice(alphabet) + query[i:],  # a character not read
+            query[:i] + query[i + 1 :],  # an extra character read
+        }
+        edits.discard(query)
+        assert edits <= one, (query, edits - one)
+        assert all(OSA.distance(query, probe) == 1 for probe in one)
+        # Two characters keyed wrongly, each within its class, are a two-edit probe.
         chars = list(query)
         for p in rng.sample(range(len(query)), 2):
-            pool = letters if chars[p].isalpha() else "0123456789"
+            pool = letters if chars[p].isalpha() else _DIGITS
             chars[p] = rng.choice([c for c in pool if c != query[p]])
-        record = "".join(chars)
-        deletions = {record[:k] + record[k + 1 :] for k in range(len(record))}
-        assert deletions & probes, (query, record)  # every such record is reached
-        far = query
-        while Levenshtein.distance(far, query) < 4:
-            far = query[0] + "".join(rng.choice("0123456789") for _ in range(6))
-        far_deletions = {far[:k] + far[k + 1 :] for k in range(len(far))}
-        assert not far_deletions & probes  # four edits away: never
+        assert "".join(chars) in two
+        assert all(Levenshtein.distance(query, probe) <= 2 for probe in two)

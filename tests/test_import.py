@@ -286,6 +286,7 @@ def test_import_says_what_it_is_doing_step_by_step(tmp_path, db_path):
     assert steps == [
         "reading and validating",
         "checking firearm keys",
+        "matching rows to components",
         "writing parties",
         "writing components",
         "writing firearms and events",

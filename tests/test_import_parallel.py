@@ -27,7 +27,6 @@ TABLES = (
     "firearms",
     "assemblies",
     "events",
-    "serial_deletions",
     "serial_suffixes",
 )
 

@@ -15,6 +15,7 @@ from firetrace.registry.vocabulary import (
     DESCRIPTION_FIELDS,
     EVENT_FIELDS,
     RECORD_FIELDS,
+    ROUTING_FIELDS,
     load_vocabulary,
 )
 
@@ -26,8 +27,9 @@ CONTRACT_COLUMNS = (  # CONTRACT "Registry record batches", in its table's order
 
 
 def test_record_fields_are_the_contract_columns_each_in_one_group():
-    assert list(RECORD_FIELDS) == CONTRACT_COLUMNS
-    groups = (COMPONENT_FIELDS, DESCRIPTION_FIELDS, EVENT_FIELDS)
+    # The contract's columns in its order, then firetrace's extension (component_id).
+    assert list(RECORD_FIELDS) == CONTRACT_COLUMNS + list(ROUTING_FIELDS)
+    groups = (COMPONENT_FIELDS, DESCRIPTION_FIELDS, EVENT_FIELDS, ROUTING_FIELDS)
     assert sum(len(g) for g in groups) == len(set().union(*groups)) == len(RECORD_FIELDS)
 
 

@@ -171,6 +171,8 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
             f"match: {match['match']} ({match['score']:.2f}) - {escape(match['why'])}",
             highlight=False,
         )
+        if match.get("duplicate_serial"):
+            console.print(f"[bold red]{escape(match['duplicate_serial']['note'])}[/]")
         firearm = match.get("firearm")
         if firearm:
             control = firearm["control_component"]

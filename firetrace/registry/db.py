@@ -7,15 +7,19 @@ uses WAL (readers keep working while one writer writes), a busy timeout (a
 second writer waits, then fails with a clear message) and foreign keys.
 
 Numbering: 1 is the base schema. Later issues append their own migrations to
-``MIGRATIONS`` (never edit an applied one; add a new number).
+``MIGRATIONS`` (never edit an applied one; add a new number). A migration is a
+SQL script, or a function for one that rebuilds tables: it runs with foreign
+keys off (SQLite's table-rebuild procedure) and must leave none broken.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from firetrace.errors import FiretraceError
+from firetrace.registry.schema_v5 import migrate_v5
 from firetrace.registry.serial_index import SERIAL_INDEX_V2
 
 BUSY_TIMEOUT_MS = 10_000
@@ -136,7 +140,7 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
-MIGRATIONS: list[tuple[int, str]] = [
+MIGRATIONS: list[tuple[int, str | Callable[[sqlite3.Connection], None]]] = [
     (1, SCHEMA_V1),
     (2, SERIAL_INDEX_V2),  # serial index for fuzzy/wildcard trace and dupes (issue 3)
     (
@@ -164,6 +168,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         ");\n"
         "CREATE INDEX IF NOT EXISTS refs_geometry_hash ON refs(geometry_hash);",
     ),
+    (5, migrate_v5),  # duplicated serials kept, withdrawals, serial changes (issue 14)
 ]
 
 
@@ -181,25 +186,57 @@ def schema_version(conn: sqlite3.Connection) -> int:
 def migrate(conn: sqlite3.Connection) -> int:
     """Apply every migration newer than the file's version; return the new version."""
     current = schema_version(conn)
-    for number, script in sorted(MIGRATIONS):
+    for number, step in sorted(MIGRATIONS, key=lambda m: m[0]):
         if number <= current:
             continue
-        # executescript commits implicitly; wrap in an explicit transaction so a
-        # failed migration leaves the file at its previous version.
+        if callable(step):
+            _apply_function(conn, number, step)
+        else:
+            _apply_script(conn, number, step)
+        current = number
+    return current
+
+
+_SET_VERSION = "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', '{}')"
+
+
+def _apply_script(conn: sqlite3.Connection, number: int, script: str) -> None:
+    # executescript commits implicitly; wrap in an explicit transaction so a
+    # failed migration leaves the file at its previous version.
+    try:
+        conn.executescript(
+            "BEGIN IMMEDIATE;\n" + script + ";\n" + _SET_VERSION.format(number) + ";\nCOMMIT;"
+        )
+    except sqlite3.Error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _apply_function(
+    conn: sqlite3.Connection, number: int, step: Callable[[sqlite3.Connection], None]
+) -> None:
+    """A table-rebuilding migration: foreign keys off (they cannot change inside
+    a transaction), one transaction, every foreign key checked before commit."""
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executescript(
-                "BEGIN IMMEDIATE;\n"
-                + script
-                + "\nINSERT OR REPLACE INTO meta(key, value) "
-                + f"VALUES ('schema_version', '{number}');"
-                + "\nCOMMIT;"
-            )
-        except sqlite3.Error:
+            step(conn)
+            broken = conn.execute("PRAGMA foreign_key_check").fetchmany(5)
+            if broken:
+                raise FiretraceError(
+                    f"schema migration {number} would break foreign keys: {broken}; "
+                    "the registry was left as it was"
+                )
+            conn.execute(_SET_VERSION.format(number))
+            conn.execute("COMMIT")
+        except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        current = number
-    return current
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 def latest_version() -> int:

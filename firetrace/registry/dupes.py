@@ -823,26 +823,7 @@ def _batch_findings(conn, new_ids, kinds: set[str], limit: int, findings: BatchF
         else:
             findings.more += 1
 
-    fold0 = _fold0_sql().replace("serial_", "c.serial_")
-    related: dict[int, Member] = {}
-    for expr in (fold0, "c.serial_skel"):
-        hot = [
-            r[0]
-            for r in conn.execute(
-                f"SELECT k FROM (SELECT DISTINCT {expr} AS k FROM temp.dupe_batch_ids n "
-                "CROSS JOIN components c ON c.id = n.id WHERE c.control = 1) "
-                f"WHERE (SELECT count(*) FROM (SELECT 1 FROM components c WHERE {expr} = k "
-                "AND c.control = 1 LIMIT 2)) > 1"
-            )
-        ]
-        for start in range(0, len(hot), 500):
-            chunk = hot[start : start + 500]
-            rows = conn.execute(
-                _MEMBER_SQL + f"WHERE {expr} IN ({','.join('?' * len(chunk))}) AND c.control = 1",
-                chunk,
-            )
-            for m in _members(rows):
-                related[m.id] = m
+    related = _key_neighbours(conn)
     if related:
         for group in _key_groups(list(related.values()), kinds):
             report(group)
@@ -907,6 +888,44 @@ def _batch_findings(conn, new_ids, kinds: set[str], limit: int, findings: BatchF
         conn, pairs_a[kept].tolist(), pairs_b[kept].tolist(), positions[kept].tolist()
     )
     findings.more += len(outside) - len(kept)
+
+
+def _key_neighbours(conn: sqlite3.Connection) -> dict[int, Member]:
+    """The batch's new control components and every control component sharing a
+    blocking key with one (look-alike key or skeleton, leading zeros folded), by
+    index seeks: each key is looked up with up to four leading zeros."""
+    conn.execute("DROP TABLE IF EXISTS temp.dupe_probes")
+    conn.execute("CREATE TEMP TABLE dupe_probes (fold TEXT PRIMARY KEY) WITHOUT ROWID")
+    probes: set[str] = set()
+    keys = conn.execute(
+        "SELECT c.serial_fold, c.serial_skel FROM temp.dupe_batch_ids n "
+        "CROSS JOIN components c ON c.id = n.id WHERE c.control = 1"
+    )
+    while rows := keys.fetchmany(10_000):
+        for fold, skel in rows:
+            for key in {fold, skel}:
+                stripped = key.lstrip("0") if _folds_leading_zeros() else key
+                probes.update("0" * k + stripped for k in range(5))
+        if len(probes) > 50_000:
+            conn.executemany(
+                "INSERT OR IGNORE INTO temp.dupe_probes VALUES (?)", ((p,) for p in probes)
+            )
+            probes.clear()
+    conn.executemany("INSERT OR IGNORE INTO temp.dupe_probes VALUES (?)", ((p,) for p in probes))
+    related: dict[int, Member] = {}
+    for where in (
+        "c.serial_fold = t.fold",
+        "c.serial_skel_stored = t.fold",
+    ):
+        rows = conn.execute(
+            "SELECT c.id, c.serial, p.name, c.kind, c.maker_id, c.type, c.model, "
+            "c.serial_norm, c.serial_fold, c.serial_skel FROM temp.dupe_probes t "
+            f"CROSS JOIN components c ON {where} JOIN parties p ON p.id = c.maker_id "
+            "WHERE c.control = 1"
+        )
+        related.update((m.id, m) for m in _members(rows))
+    conn.execute("DROP TABLE temp.dupe_probes")
+    return related
 
 
 def _verified_pair_groups(conn, ids_a: list, ids_b: list, positions: list) -> list[DupeGroup]:

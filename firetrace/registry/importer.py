@@ -92,6 +92,8 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     warnings: list[str] = field(default_factory=list)
+    # New components that share their serial with another item (exact duplicates).
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -160,7 +162,8 @@ def guard_errors_output(
 
 # line is the rowid: staging is kept in batch order, so events get ids in line order.
 _STAGING_TYPES = {"line": "INTEGER PRIMARY KEY", "control": "INTEGER", "year": "INTEGER"}
-_STAGING_TYPES |= {"import_year": "INTEGER", "row_key": "BLOB"}
+_STAGING_TYPES |= {"import_year": "INTEGER", "row_key": "BLOB", "legacy_key": "BLOB"}
+_STAGING_TYPES |= {"component_ref": "INTEGER"}
 _STAGING_DDL = (
     "CREATE TEMP TABLE staging ("
     + ", ".join(f"{c} {_STAGING_TYPES.get(c, 'TEXT')}" for c in STAGING_COLUMNS)
@@ -256,6 +259,7 @@ def _validate_range(task: dict, bytes_done, results) -> None:
             ignore_unknown=task["ignore_unknown"],
             path=task["path"],
             today=date.fromisoformat(task["today"]),
+            legacy_keys=task["legacy_keys"],
         )
         conn = sqlite3.connect(task["scratch"], isolation_level=None)
         conn.execute("PRAGMA journal_mode = OFF")
@@ -307,6 +311,7 @@ def _validate_range(task: dict, bytes_done, results) -> None:
         bytes_done.value = counter[0]
         out["missing"] = validator.warnings.missing_encouraged
         out["calibres"] = validator.warnings.unknown_calibres
+        out["characters"] = sorted(validator.characters)
     except BaseException as exc:  # reported to the importer, which reads the batch itself
         out["failure"] = f"{type(exc).__name__}: {exc}"
     try:
@@ -354,6 +359,7 @@ def _stage_rows_parallel(
                 "profile": profile,
                 "ignore_unknown": ignore_unknown,
                 "today": validator.today.isoformat(),
+                "legacy_keys": validator.legacy_keys,
                 "scratch": os.path.join(scratch, f"part{k}.db"),
             }
             receive, send = ctx.Pipe(duplex=False)
@@ -383,6 +389,7 @@ def _stage_rows_parallel(
             for name, count in result["missing"].items():
                 missing = validator.warnings.missing_encouraged
                 missing[name] = missing.get(name, 0) + count
+            validator.characters.update(result["characters"])
             for name, count in result["calibres"].items():
                 calibres = validator.warnings.unknown_calibres
                 if name in calibres or len(calibres) < 1000:
@@ -472,11 +479,33 @@ _STAGED_ATTRIBUTE = {
 }
 
 
+def _resolve_identities(conn: sqlite3.Connection, sink: _ErrorSink, step: StepCallback):
+    """Decide which component each staged row concerns (:mod:`.identity`): rows
+    already recorded are set aside, every key SQL can decide is marked, the rest
+    are resolved in Python. Ambiguous rows go to ``sink`` (the batch is then
+    rejected); returns the :class:`~.identity.Resolution`."""
+    from firetrace.registry import identity
+
+    identifies = load_vocabulary().identifies
+    step("matching rows to components")
+    identity.mark_known_rows(conn)
+    hard = identity.classify(conn, identifies)
+    resolution = identity.resolve_complex(conn, identifies) if hard else identity.Resolution()
+    for line, name, reason in resolution.errors:
+        sink.add(line, name, reason)
+    return resolution
+
+
 def _store(
-    conn: sqlite3.Connection, batch_id: int, rows: int, step: StepCallback = _quiet
+    conn: sqlite3.Connection,
+    batch_id: int,
+    rows: int,
+    resolution,
+    step: StepCallback = _quiet,
 ) -> dict[str, int]:
     """Set-based inserts from staging into the registry tables; return what was added."""
     from firetrace.registry import serial_index
+    from firetrace.registry.identity import component_of_row_sql
 
     def scalar(sql: str, *params) -> int:
         return conn.execute(sql, params).fetchone()[0] or 0
@@ -513,11 +542,6 @@ def _store(
         "INSERT INTO maker_ids SELECT p.norm_name, p.id FROM parties p "
         "WHERE p.norm_name IN (SELECT DISTINCT maker_norm FROM staging)"
     )
-    # The serial as marked comes from the component's first row (bare columns
-    # beside min(line)); attributes from any row that gives them.
-    attributes = ", ".join(_ATTRIBUTES)
-    aggregated = ", ".join(f"max(s.{_STAGED_ATTRIBUTE[a]}) AS {a}" for a in _ATTRIBUTES)
-    keep_known = ", ".join(f"{a} = coalesce(components.{a}, excluded.{a})" for a in _ATTRIBUTES)
     # Large batches: the serial index is filled in key order after the insert
     # instead of by the per-row trigger (DDL is transactional: a failure or a
     # kill puts the triggers back with everything else).
@@ -528,21 +552,8 @@ def _store(
     # one sort each afterwards instead of taking a random B-tree insert per row.
     component_indexes = _drop_indexes(conn, "components", rows, before["components"])
     step("writing components")
-    conn.execute(
-        "INSERT INTO components (maker_id, kind, control, serial, serial_norm, serial_fold, "
-        f"serial_skel, {attributes}, batch_id) "
-        "SELECT maker_id, kind, control, serial, serial_norm, serial_fold, serial_skel, "
-        f"{attributes}, ? FROM ("
-        "  SELECT m.id AS maker_id, s.kind AS kind, max(s.control) AS control, "
-        "  s.serial AS serial, s.serial_norm AS serial_norm, s.serial_fold AS serial_fold, "
-        f"  s.serial_skel AS serial_skel, {aggregated}, min(s.line) "
-        "  FROM staging s JOIN maker_ids m ON m.norm = s.maker_norm "
-        "  GROUP BY m.id, s.kind, s.serial_norm"
-        ") WHERE true "
-        "ON CONFLICT (maker_id, kind, serial_norm) DO UPDATE SET "
-        f"control = max(components.control, excluded.control), {keep_known}",
-        (batch_id,),
-    )
+    _insert_new_components(conn, batch_id, resolution)
+    _fill_known_components(conn, resolution)
     if bulk_index:
         step("indexing serials")
         serial_index.index_new_components(conn, before["components"])
@@ -555,19 +566,28 @@ def _store(
         "SELECT c.id, ? FROM components c WHERE c.id > ? AND c.control = 1",
         (batch_id, before["components"]),
     )
+    # A record can make an existing part the control component of its firearm.
+    conn.execute(
+        "INSERT OR IGNORE INTO firearms (control_component_id, batch_id) "
+        "SELECT c.id, ? FROM batch_keys k JOIN components c ON c.id = k.existing "
+        "WHERE k.existing IS NOT NULL AND c.control = 1",
+        (batch_id,),
+    )
+    component_of_row = component_of_row_sql()
     conn.execute(
         "CREATE TEMP TABLE firearm_keys (firearm_key TEXT PRIMARY KEY, firearm_id INTEGER) "
         "WITHOUT ROWID"
     )
     conn.execute(
-        "INSERT OR IGNORE INTO firearm_keys "
-        "SELECT k.firearm_key, f.id FROM (SELECT firearm_key, maker_norm, kind, serial_norm "
-        "  FROM staging WHERE control = 1 AND firearm_key IS NOT NULL "
-        "  GROUP BY firearm_key) k "
-        "JOIN maker_ids m ON m.norm = k.maker_norm "
-        "JOIN components c ON c.maker_id = m.id AND c.kind = k.kind "
-        "  AND c.serial_norm = k.serial_norm "
-        "JOIN firearms f ON f.control_component_id = c.id"
+        "INSERT OR IGNORE INTO firearm_keys SELECT s.firearm_key, f.id FROM staging s "
+        "JOIN maker_ids m ON m.norm = s.maker_norm "
+        f"JOIN firearms f ON f.control_component_id = {component_of_row} "
+        "WHERE s.control = 1 AND s.firearm_key IS NOT NULL ORDER BY s.line"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO firearm_keys SELECT k.firearm_key, f.id FROM known_rows k "
+        "JOIN firearms f ON f.control_component_id = k.component_id "
+        "WHERE k.control = 1 AND k.firearm_key IS NOT NULL ORDER BY k.line"
     )
     conn.execute(
         "INSERT OR IGNORE INTO events (component_id, firearm_id, event, event_date, party_id, "
@@ -576,8 +596,7 @@ def _store(
         "s.event_date, pp.id, s.party_licence, s.party_country, s.reference, s.notes, ?, "
         "s.line, s.row_key "
         "FROM staging s JOIN maker_ids m ON m.norm = s.maker_norm "
-        "JOIN components c ON c.maker_id = m.id AND c.kind = s.kind "
-        "  AND c.serial_norm = s.serial_norm "
+        f"JOIN components c ON c.id = {component_of_row} "
         "LEFT JOIN firearms f ON f.control_component_id = c.id "
         "LEFT JOIN firearm_keys k ON k.firearm_key = s.firearm_key "
         "LEFT JOIN parties pp ON pp.norm_name = s.party_norm "
@@ -585,6 +604,11 @@ def _store(
         (batch_id,),
     )
     _restore_indexes(conn, event_indexes)
+    conn.execute(
+        "UPDATE batches SET first_event_id = (SELECT min(id) FROM events WHERE id > ?), "
+        "last_event_id = (SELECT max(id) FROM events WHERE id > ?) WHERE id = ?",
+        (before["events"], before["events"], batch_id),
+    )
     step("writing assemblies")
     assemblies = _update_assemblies(conn, batch_id, before["events"])
     return {
@@ -594,6 +618,83 @@ def _store(
         "events": scalar("SELECT count(*) FROM events WHERE id > ?", before["events"]),
         "assemblies": assemblies,
     }
+
+
+_COMPONENT_INSERT = (
+    "INSERT INTO components (maker_id, kind, control, serial, serial_norm_stored, "
+    f"serial_fold_stored, serial_skel_stored, {', '.join(_ATTRIBUTES)}, batch_id) "
+)
+
+
+def _insert_new_components(conn: sqlite3.Connection, batch_id: int, resolution) -> None:
+    """One component per new simple key (set-based, in key order), then one per
+    new item of the hard keys, whose rows are then pointed at their component."""
+    from firetrace.registry.serial_index import stored_keys_sql, stored_serial_keys
+
+    staged = ", ".join(f"k.{_STAGED_ATTRIBUTE[a]}" for a in _ATTRIBUTES)
+    stored = stored_keys_sql("f.serial", "f.serial_norm", "f.serial_fold", "f.serial_skel")
+    # The serial as marked comes from the key's first row.
+    conn.execute(
+        _COMPONENT_INSERT + f"SELECT m.id, k.kind, k.control, f.serial, {stored}, {staged}, ? "
+        "FROM batch_keys k JOIN maker_ids m ON m.norm = k.maker_norm "
+        "JOIN staging f ON f.line = k.first_line "
+        "WHERE k.simple = 1 AND k.existing IS NULL ORDER BY k.rowid",
+        (batch_id,),
+    )
+    conn.execute("DROP TABLE IF EXISTS temp.row_component")
+    conn.execute("CREATE TEMP TABLE row_component (line INTEGER PRIMARY KEY, component_id INTEGER)")
+    if not resolution.assignments:
+        return
+    makers = dict(conn.execute("SELECT norm, id FROM maker_ids"))
+    marks = ", ".join("?" * (8 + len(_ATTRIBUTES)))
+    for item in resolution.new_items:
+        first = item.rows[0]
+        item.component_id = conn.execute(
+            _COMPONENT_INSERT + f"VALUES ({marks})",
+            (
+                makers[first["maker_norm"]],
+                first["kind"],
+                max(r["control"] for r in item.rows),
+                first["serial"],
+                *stored_serial_keys(
+                    first["serial"],
+                    (first["serial_norm"], first["serial_fold"], first["serial_skel"]),
+                ),
+                *(item.values.get(_STAGED_ATTRIBUTE[a]) for a in _ATTRIBUTES),
+                batch_id,
+            ),
+        ).lastrowid
+    for duplicate in resolution.duplicates:
+        duplicate.component_id = duplicate.item.component_id
+    conn.executemany(
+        "INSERT INTO row_component VALUES (?, ?)",
+        [(line, item.component_id) for line, item in resolution.assignments],
+    )
+
+
+def _fill_known_components(conn: sqlite3.Connection, resolution) -> None:
+    """Existing components take the description a record gives where they had
+    none (a value they have is kept: a conflicting one made a new item)."""
+    from firetrace.registry.identity import KEEP_COLUMNS
+
+    sets = ", ".join(
+        f"{a} = coalesce(components.{a}, k.{_STAGED_ATTRIBUTE[a]})" for a in _ATTRIBUTES
+    )
+    missing = " OR ".join(
+        f"(components.{a} IS NULL AND k.{_STAGED_ATTRIBUTE[a]} IS NOT NULL)" for a in _ATTRIBUTES
+    )
+    conn.execute(
+        f"UPDATE components SET control = max(components.control, k.control), {sets} "
+        "FROM batch_keys k WHERE k.simple = 1 AND components.id = k.existing "
+        f"AND (k.control > components.control OR {missing})"
+    )
+    for item in resolution.changed:
+        filled = {KEEP_COLUMNS[name]: value for name, value in item.filled.items()}
+        assignments = ", ".join(f"{column} = coalesce({column}, ?)" for column in filled)
+        conn.execute(
+            f"UPDATE components SET {assignments} WHERE id = ?",
+            (*filled.values(), item.component_id),
+        )
 
 
 def _drop_indexes(conn: sqlite3.Connection, table: str, rows: int, existing: int) -> list[str]:
@@ -735,7 +836,11 @@ def import_batch(
         path, known_columns=COLUMNS, ignore_unknown=ignore_unknown, encoding=encoding
     ) as batch:
         validator = RowValidator(
-            batch.columns, marking, ignore_unknown=ignore_unknown, path=str(path)
+            batch.columns,
+            marking,
+            ignore_unknown=ignore_unknown,
+            path=str(path),
+            legacy_keys=_has_legacy_keys(conn),
         )
         sha = file_sha256(path)
         result = ImportResult(
@@ -759,9 +864,8 @@ def import_batch(
             with audited_write(
                 conn, "import", operator=operator, purpose=purpose, args=entry, record=audit
             ) as write:
-                conn.execute("DROP TABLE IF EXISTS temp.staging")
-                conn.execute("DROP TABLE IF EXISTS temp.maker_ids")
-                conn.execute("DROP TABLE IF EXISTS temp.firearm_keys")
+                for table in _TEMP_TABLES:
+                    conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
                 conn.execute(_STAGING_DDL)
                 step = step or _quiet
                 step("reading and validating")
@@ -789,6 +893,8 @@ def import_batch(
                 if not sink.count:
                     step("checking firearm keys")
                     _batch_level_checks(conn, marking, sink)
+                if not sink.count:
+                    resolution = _resolve_identities(conn, sink, step)
                 result.warnings = validator.warnings.messages()
                 if sink.count:
                     result.status = "rejected"
@@ -800,7 +906,10 @@ def import_batch(
                         "imported_at, rows) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (path.name, sha, marking.name, operator, purpose, now, result.rows),
                     ).lastrowid
-                    result.counts = _store(conn, batch_id, result.rows, step)
+                    result.counts = _store(conn, batch_id, result.rows, resolution, step)
+                    _record_characters(conn, validator.characters)
+                    result.duplicates = [d.as_dict() for d in resolution.duplicates]
+                    result.warnings += [d.message() for d in resolution.duplicates]
                     result.counts["duplicate_events"] = result.rows - result.counts["events"]
                     from firetrace.registry.batch_warnings import after_batch_import
 
@@ -834,7 +943,7 @@ def import_batch(
 
                 shutil.rmtree(scratch, ignore_errors=True)
             conn.execute(f"PRAGMA cache_size = {int(cache_before)}")
-            for table in ("staging", "maker_ids", "firearm_keys"):
+            for table in _TEMP_TABLES:
                 try:
                     conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
                 except sqlite3.Error:
@@ -843,6 +952,33 @@ def import_batch(
     result.error_count = sink.count
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _has_legacy_keys(conn: sqlite3.Connection) -> bool:
+    """Whether the registry holds events keyed before migration 5 (then a manufacture
+    row is also looked up by its old key, so re-importing an old batch adds nothing)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'legacy_row_keys_through'").fetchone()
+    return bool(row and int(row[0]) > 0)
+
+
+_TEMP_TABLES = (
+    "staging",
+    "maker_ids",
+    "firearm_keys",
+    "known_rows",
+    "batch_keys",
+    "key_matches",
+    "hard_keys",
+    "row_component",
+)
+
+
+def _record_characters(conn: sqlite3.Connection, characters: set[str]) -> None:
+    """Remember serial characters beyond digits and Latin letters (trace tries them)."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO serial_characters(ch) VALUES (?)",
+        [(ch,) for ch in sorted(characters)],
+    )
 
 
 def _registry_path(conn: sqlite3.Connection) -> str | None:

@@ -334,6 +334,8 @@ def _deletions(s: str, depth: int) -> set[str]:
 
 
 _DIGITS = "0123456789"
+# Probes bound per statement (SQLite's default variable limit is 32,766).
+PROBE_CHUNK = 20_000
 
 
 def _folded_letters() -> str:
@@ -342,23 +344,74 @@ def _folded_letters() -> str:
     return "".join(sorted({ch for ch in folded if ch.isalpha()}))
 
 
-def _two_substitution_probes(fold: str) -> list[str]:
-    """Deletion-index keys that reach every serial two substitutions away from
-    ``fold`` (digit for digit, letter for letter).
+def _alphabet(conn: sqlite3.Connection, fold: str) -> str:
+    """Every character a stored folded serial may hold: digits, the folded Latin
+    letters, the registry's other serial characters (Greek, Cyrillic: table
+    ``serial_characters``, filled by the importer) and the query's own."""
+    extra = "".join(r[0] for r in conn.execute("SELECT ch FROM serial_characters"))
+    return "".join(sorted(set(_DIGITS + _folded_letters() + extra + fold)))
 
-    A serial differing at positions p and k equals ``fold`` with position p
-    replaced by its character everywhere but k, so deleting k from that variant
-    gives one of the serial's stored one-character deletions.
-    """
-    alphabet = {True: _DIGITS, False: _folded_letters()}
-    probes: set[str] = set()
-    for p, ch in enumerate(fold):
-        for other in alphabet[ch.isdigit()]:
-            if other == ch:
-                continue
-            variant = fold[:p] + other + fold[p + 1 :]
-            probes.update(variant[:k] + variant[k + 1 :] for k in range(len(fold)) if k != p)
-    return sorted(probes)
+
+def _one_edit_folds(fold: str, alphabet: str) -> set[str]:
+    """Every folded serial one edit from ``fold``: a character substituted, a
+    character the reading missed, an extra character read, two neighbours
+    swapped. Trace seeks each of them in the fold index (about 700 seeks for a
+    nine-character serial)."""
+    out: set[str] = set()
+    for i in range(len(fold) + 1):
+        head, tail = fold[:i], fold[i:]
+        out.update(head + ch + tail for ch in alphabet)  # the reading missed one
+        if tail:
+            out.add(head + tail[1:])  # an extra character read
+            out.update(head + ch + tail[1:] for ch in alphabet if ch != tail[0])
+            if len(tail) > 1 and tail[0] != tail[1]:
+                out.add(head + tail[1] + tail[0] + tail[2:])
+    out.discard(fold)
+    return out
+
+
+def _same_class(ch: str, letters: str) -> str:
+    return _DIGITS if ch.isdigit() else letters
+
+
+def _two_edit_folds(fold: str) -> set[str]:
+    """Folded serials two edits from ``fold`` that real misreadings produce and
+    one edit does not reach, each substitution digit for digit or letter for
+    letter: two characters keyed wrongly, and a wrong character beside an
+    extra one read (a struck-twice digit and a misread one)."""
+    letters = _folded_letters()
+    out: set[str] = set()
+    for p in range(len(fold)):
+        for q in range(p + 1, len(fold)):
+            for a in _same_class(fold[p], letters):
+                if a == fold[p]:
+                    continue
+                middle = fold[:p] + a + fold[p + 1 : q]
+                out.update(
+                    middle + b + fold[q + 1 :]
+                    for b in _same_class(fold[q], letters)
+                    if b != fold[q]
+                )
+    for d in range(len(fold)):
+        shorter = fold[:d] + fold[d + 1 :]
+        for p, ch in enumerate(shorter):
+            out.update(
+                shorter[:p] + b + shorter[p + 1 :] for b in _same_class(ch, letters) if b != ch
+            )
+    out.discard(fold)
+    return out
+
+
+def _padded(key: str) -> list[str]:
+    """``key`` and ``key`` behind up to four leading zeros (leading-zero folding)."""
+    stripped = fold_leading_zeros(key)
+    return sorted({key, stripped, *("0" * k + stripped for k in range(1, 5))})
+
+
+def _chunks(values, size: int = PROBE_CHUNK):
+    values = sorted(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _direct_and_fuzzy(
@@ -381,8 +434,7 @@ def _direct_and_fuzzy(
     found: dict[int, Candidate] = {}
     unexplained: dict[int, str] = {}
 
-    stripped = fold_leading_zeros(norm)
-    padded = sorted({norm, stripped, *("0" * k + stripped for k in range(1, 5))})
+    padded = _padded(norm)
     direct = _fetch(
         conn, "c.serial_norm IN " + _in_list(padded), padded, maker_ids, component, bounded=bounded
     )
@@ -407,23 +459,12 @@ def _direct_and_fuzzy(
 
     # Everything else is verified by the weighted alignment.
     folds = fold_alternatives(norm)
+    skeletons = _padded(skel)
     pools: list[tuple[str, list]] = [
         ("c.serial_fold IN " + _in_list(folds), folds),
-        ("c.serial_skel = ?", [skel]),
+        ("c.serial_skel_stored = ?", [skel]),
+        ("c.serial_fold IN " + _in_list(skeletons), skeletons),
     ]
-    if max_edits > 0 and fold:
-        query_dels = sorted(_deletions(fold, max_edits))
-        probe = sorted({fold, *query_dels})
-        if query_dels:
-            pools.append(("c.serial_fold IN " + _in_list(query_dels), query_dels))
-        pools.append(
-            (
-                "c.id IN (SELECT component_id FROM serial_deletions WHERE variant IN "
-                + _in_list(probe)
-                + ")",
-                probe,
-            )
-        )
     seen: set[int] = set(found)
 
     def examine(rows: list[_Row]) -> None:
@@ -440,20 +481,29 @@ def _direct_and_fuzzy(
             found[row.id] = _candidate(row, match, _score(align_cost(norm, row.norm)), "")
             unexplained[row.id] = row.norm
 
+    def seek(probes) -> None:
+        for chunk in _chunks(probes):
+            examine(
+                _fetch(
+                    conn,
+                    "c.serial_fold IN " + _in_list(chunk),
+                    chunk,
+                    maker_ids,
+                    component,
+                    bounded=bounded,
+                )
+            )
+
     for where, params in pools:
         examine(_fetch(conn, where, params, maker_ids, component, bounded=bounded))
+    if max_edits > 0 and fold:
+        near = _one_edit_folds(fold, _alphabet(conn, fold))
+        if max_edits >= 2:  # two extra characters read
+            near |= {d for d in _deletions(fold, 2) if len(d) == len(fold) - 2}
+        seek(near)
     if max_edits >= 2 and len(found) < want and len(fold) >= 4:
-        # Room left after the one-edit candidates: two substitutions (a serial keyed
-        # wrongly in two places), through the same deletion index.
-        probes = _two_substitution_probes(fold)
-        for start in range(0, len(probes), 900):
-            chunk = probes[start : start + 900]
-            where = (
-                "c.id IN (SELECT component_id FROM serial_deletions WHERE variant IN "
-                + _in_list(chunk)
-                + ") AND length(c.serial_fold) = ?"
-            )
-            examine(_fetch(conn, where, [*chunk, len(fold)], maker_ids, component, bounded=bounded))
+        # Room left after the one-edit candidates: two edits as misreadings make them.
+        seek(_two_edit_folds(fold))
     half = len(fold) // 2
     one_edit = _score(load_serial_rules().fuzzy.get("substitution", 1.0))
     close = sum(1 for c in found.values() if c.score >= one_edit)

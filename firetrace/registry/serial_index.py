@@ -1,23 +1,31 @@
-"""The serial index: tables that let trace and dupes avoid scanning the registry.
+"""The serial index: what lets trace and dupes avoid scanning the registry.
 
-Schema migration 2 (registered in ``firetrace.registry.db.MIGRATIONS``) adds:
+Since schema migration 5 a component stores its serial as marked and only the
+keys that cannot be derived from it (``serial_norm_stored``,
+``serial_fold_stored``, ``serial_skel_stored``, NULL when derivable); the keys
+themselves are VIRTUAL generated columns (``serial_norm``, ``serial_fold``,
+``serial_skel``) that cost no space and carry the indexes:
 
-* ``serial_deletions``: every one-character deletion of each component's folded
-  serial (a deletion neighbourhood). Two serials within one edit of each other
-  (substitution, insertion, deletion, adjacent transposition) share an entry,
-  so fuzzy trace is a handful of index seeks;
+* ``components_serial_norm`` on ``(serial_norm, maker_id, kind)``: exact and
+  normalised trace, and the importer's identity lookups;
+* ``components_serial_fold`` on ``serial_fold``: look-alike trace, wildcard
+  prefixes, and every fuzzy candidate (trace expands the query into the
+  serials one edit away and seeks each, :mod:`firetrace.registry.lookup`);
+* ``components_skel`` on ``serial_skel_stored``, partial: only serials with
+  letters between digits have a skeleton that differs from their fold;
 * ``serial_suffixes``: the folded serial reversed, so a wildcard pattern with a
-  literal ending (``*3456``) is a range scan like one with a literal beginning;
-* indexes on ``(serial_skel, control, maker_id)`` and ``(ltrim(serial_fold, '0'), control)``
-  that serve the two dupes blocking passes as covering index scans.
+  literal ending (``*3456``) is a range scan like one with a literal beginning.
 
-Triggers keep the two tables current for every insert, key change and delete
-on ``components``, whoever writes them (the importer, corrections, benchmarks'
-bulk SQL). :func:`rebuild_serial_index` recomputes the stored keys and both
-tables from scratch, for registries written before the rules changed. Large
-imports drop the triggers inside their transaction and add the new components'
-rows in key order instead (:func:`index_new_components`): same rows, sequential
-B-tree inserts.
+Migration 2 also kept a deletion neighbourhood (``serial_deletions``, nine rows
+per component: half the file); migration 5 dropped it for the query-side
+expansion, which costs a trace about a millisecond more.
+
+Triggers keep ``serial_suffixes`` current for every insert, serial change and
+delete on ``components``, whoever writes them. :func:`rebuild_serial_index`
+recomputes the stored keys and the table from scratch, for registries written
+before the rules changed. Large imports drop the triggers inside their
+transaction and add the new components' rows in key order instead
+(:func:`index_new_components`).
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ def _deletions_select(src: str, id_col: str) -> str:
     )
 
 
+# Migration 2 as it was applied (older registries replay it on their way to 5,
+# which drops the deletion table and the two blocking indexes it made).
 SERIAL_INDEX_V2 = f"""
 CREATE TABLE serial_positions (n INTEGER PRIMARY KEY);
 WITH RECURSIVE p(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM p WHERE n < {MAX_SERIAL_LENGTH})
@@ -96,8 +106,68 @@ END;
 """
 
 
+# Migration 5: the trigger set once serial_deletions is gone. The serial keys
+# are generated columns, so a change of any stored part of them is a change.
+_SERIAL_PARTS = "serial, serial_norm_stored, serial_fold_stored"
+SUFFIX_TRIGGERS = f"""
+CREATE TRIGGER components_serial_index_insert AFTER INSERT ON components
+BEGIN
+    INSERT OR IGNORE INTO serial_suffixes(reversed, component_id)
+        VALUES ({reversed_sql("NEW.serial_fold")}, NEW.id);
+END;
+CREATE TRIGGER components_serial_index_update AFTER UPDATE OF {_SERIAL_PARTS} ON components
+BEGIN
+    DELETE FROM serial_suffixes WHERE component_id = OLD.id
+        AND reversed = {reversed_sql("OLD.serial_fold")};
+    INSERT OR IGNORE INTO serial_suffixes(reversed, component_id)
+        VALUES ({reversed_sql("NEW.serial_fold")}, NEW.id);
+END;
+CREATE TRIGGER components_serial_index_delete AFTER DELETE ON components
+BEGIN
+    DELETE FROM serial_suffixes WHERE component_id = OLD.id
+        AND reversed = {reversed_sql("OLD.serial_fold")};
+END;
+"""
+SERIAL_INDEXES_V5 = """
+CREATE INDEX components_serial_norm ON components(serial_norm, maker_id, kind);
+CREATE INDEX components_serial_fold ON components(serial_fold);
+CREATE INDEX components_skel ON components(serial_skel_stored, maker_id)
+    WHERE serial_skel_stored IS NOT NULL;
+"""
+
+
+def stored_serial_keys(serial: str, keys: tuple[str, str, str]) -> tuple[str | None, ...]:
+    """The parts of a serial's keys (norm, fold, skeleton) a component stores:
+    each is None when the generated column derives it (the norm from the serial
+    as marked, the fold from the norm, the skeleton from the fold without its
+    leading zeros). Every writer of ``components`` goes through this."""
+    norm, fold, skel = keys
+    return (
+        None if norm == serial else norm,
+        None if fold == norm else fold,
+        None if skel == fold.lstrip("0") else skel,
+    )
+
+
+# The columns a writer of ``components`` gives for a serial (see serial_columns).
+SERIAL_COLUMNS = "serial, serial_norm_stored, serial_fold_stored, serial_skel_stored"
+
+
+def serial_columns(serial: str) -> tuple[str, str | None, str | None, str | None]:
+    """The values of :data:`SERIAL_COLUMNS` for a serial as marked."""
+    from firetrace.serials.normalize import serial_keys
+
+    serial = serial.strip()
+    return (serial, *stored_serial_keys(serial, serial_keys(serial)))
+
+
+def stored_keys_sql(serial: str, norm: str, fold: str, skel: str) -> str:
+    """:func:`stored_serial_keys` as SQL over column expressions (set-based writers)."""
+    return f"nullif({norm}, {serial}), nullif({fold}, {norm}), nullif({skel}, ltrim({fold}, '0'))"
+
+
 def rebuild_serial_index(conn: sqlite3.Connection) -> int:
-    """Recompute every component's serial keys and both index tables; return the count.
+    """Recompute every component's serial keys and the suffix table; return the count.
 
     Runs in one transaction. Use after editing ``rules/serials.toml`` (the stored
     keys follow the rules) or after bulk-loading with the triggers dropped.
@@ -107,53 +177,35 @@ def rebuild_serial_index(conn: sqlite3.Connection) -> int:
 
     with write_lock(conn):
         rows = conn.execute(
-            "SELECT id, serial, serial_norm, serial_fold, serial_skel FROM components"
+            "SELECT id, serial, serial_norm_stored, serial_fold_stored, serial_skel_stored "
+            "FROM components"
         )
         changed = []
-        for cid, serial, norm, fold, skel in rows.fetchall():
-            keys = serial_keys(serial)
-            if keys != (norm, fold, skel):
-                changed.append((*keys, cid))
-        # Key updates fire the update trigger; rebuild the tables wholesale afterwards
-        # anyway, in sorted order, which is much faster than row-by-row maintenance.
+        for cid, serial, *stored in rows.fetchall():
+            wanted = stored_serial_keys(serial, serial_keys(serial))
+            if wanted != tuple(stored):
+                changed.append((*wanted, cid))
+        drop_index_triggers(conn)
         conn.executemany(
-            "UPDATE components SET serial_norm = ?, serial_fold = ?, serial_skel = ? WHERE id = ?",
+            "UPDATE components SET serial_norm_stored = ?, serial_fold_stored = ?, "
+            "serial_skel_stored = ? WHERE id = ?",
             changed,
         )
-        conn.execute("DELETE FROM serial_deletions")
         conn.execute("DELETE FROM serial_suffixes")
-        conn.execute(
-            "INSERT OR IGNORE INTO serial_deletions(variant, component_id) SELECT * FROM ("
-            + _deletions_select("c.serial_fold", "c.id").replace(
-                "FROM serial_positions", "FROM components c, serial_positions"
-            )
-            + ") ORDER BY 1, 2"
-        )
-        conn.execute(
-            "INSERT OR IGNORE INTO serial_suffixes(reversed, component_id) SELECT * FROM ("
-            f"SELECT {reversed_sql('serial_fold')} AS r, id FROM components) ORDER BY 1, 2"
-        )
+        index_new_components(conn, 0)
+        restore_index_triggers(conn)
         (count,) = conn.execute("SELECT count(*) FROM components").fetchone()
     return count
 
 
 def index_new_components(conn: sqlite3.Connection, after_id: int) -> None:
-    """Add the index rows of every component with ``id > after_id``, in key order.
+    """Add the suffix rows of every component with ``id > after_id``, in key order.
 
     The bulk counterpart of the insert trigger, for a caller that dropped the
     triggers inside its own transaction (the importer, for large batches). Rows
     go in sorted by key, so the B-tree inserts are sequential page appends
-    instead of ~10 random seeks per component; on a large registry this is the
-    difference between a cache-sized working set and one page miss per row.
+    instead of a random seek per component.
     """
-    deletions = _deletions_select("c.serial_fold", "c.id").replace(
-        "FROM serial_positions", "FROM components c, serial_positions"
-    )
-    conn.execute(
-        "INSERT OR IGNORE INTO serial_deletions(variant, component_id) "
-        f"SELECT * FROM ({deletions} AND c.id > ?) ORDER BY 1, 2",
-        (after_id,),
-    )
     # Same value as reversed_sql() (the trigger's 64-term expression), at a
     # fraction of its cost per row.
     conn.create_function(
@@ -175,7 +227,6 @@ def drop_index_triggers(conn: sqlite3.Connection) -> None:
 
 def restore_index_triggers(conn: sqlite3.Connection) -> None:
     """Re-create the maintenance triggers dropped by :func:`drop_index_triggers`."""
-    script = SERIAL_INDEX_V2[SERIAL_INDEX_V2.index("CREATE TRIGGER") :]
-    for statement in script.split("\nEND;"):
+    for statement in SUFFIX_TRIGGERS.split("\nEND;"):
         if statement.strip():
             conn.execute(statement + "\nEND;")

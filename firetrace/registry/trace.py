@@ -105,6 +105,23 @@ def _firearms_of(conn: sqlite3.Connection, comps: list[dict[str, Any]]) -> dict[
     return {c["id"]: found.get(c["id"]) for c in comps}
 
 
+def shared_serials(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[int]]:
+    """For each component of ``ids`` that shares its maker, kind and serial with
+    other components (a duplicated serial: two items), the ids of the others."""
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "SELECT c.id, o.id FROM components c JOIN components o ON o.serial_norm = c.serial_norm "
+        f"AND o.maker_id = c.maker_id AND o.kind = c.kind AND o.id <> c.id "
+        f"WHERE c.id IN ({_marks(ids)})",
+        ids,
+    )
+    out: dict[int, list[int]] = {}
+    for cid, other in rows:
+        out.setdefault(cid, []).append(other)
+    return out
+
+
 def _installations_by(
     conn: sqlite3.Connection, column: str, values: list[int]
 ) -> dict[int, list[dict[str, Any]]]:
@@ -114,7 +131,7 @@ def _installations_by(
         return grouped
     rows = conn.execute(
         f"SELECT {column}, a.firearm_id, a.installed, a.removed, c.kind, c.serial, p.name, "
-        "cc.serial, cc.kind "
+        "cc.serial, cc.kind, a.component_id "
         "FROM assemblies a JOIN components c ON c.id = a.component_id "
         "JOIN parties p ON p.id = c.maker_id "
         "JOIN firearms f ON f.id = a.firearm_id "
@@ -132,9 +149,11 @@ def _installations_by(
         maker,
         control_serial,
         control_kind,
+        component_id,
     ) in rows:
         grouped[key].append(
             {
+                "component_id": component_id,
                 "component": kind,
                 "serial": serial,
                 "manufacturer": maker,
@@ -160,11 +179,11 @@ _EVENT_KEYS = (
 )
 
 
-def _events_rows(
-    conn: sqlite3.Connection, component_ids: set[int], firearm_ids: set[int]
-) -> list[tuple]:
-    """Every event of these components or firearms, in timeline order, each row
-    led by its component and firearm ids (for sharing out among the matches)."""
+def _events_rows(conn: sqlite3.Connection, component_ids: set[int]) -> list[tuple]:
+    """Every event of these components, in timeline order, each row led by its
+    component and firearm ids (for sharing out among the matches). A firearm's
+    events are those of its control component and of the parts installed in it
+    that name it."""
     sql = (
         "SELECT e.component_id, e.firearm_id, e.id, e.event, e.event_date, p.name, "
         "e.party_licence, e.party_country, e.reference, e.notes, c.kind, c.serial, e.batch_id, "
@@ -174,9 +193,6 @@ def _events_rows(
         f"WHERE e.component_id IN ({_marks(component_ids)})"
     )
     params: list[Any] = sorted(component_ids)
-    if firearm_ids:
-        sql += f" OR e.firearm_id IN ({_marks(firearm_ids)})"
-        params += sorted(firearm_ids)
     return conn.execute(sql + " ORDER BY e.event_date, e.id", params).fetchall()
 
 
@@ -217,7 +233,9 @@ def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[st
             comps.update(_components(conn, missing))
     by_firearm = _installations_by(conn, "a.firearm_id", wanted)
     event_components = set(comps) | {control_of[f] for f in earlier}
-    events = _events_rows(conn, event_components, set(wanted))
+    event_components |= {spot["component_id"] for spots in by_firearm.values() for spot in spots}
+    events = _events_rows(conn, event_components)
+    sharing = shared_serials(conn, sorted({c.component_id for c in candidates}))
 
     matches = []
     for candidate in candidates:
@@ -233,6 +251,14 @@ def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[st
             "component_id": comp["id"],
             "control": comp["control"],
         }
+        others = sharing.get(comp["id"])
+        if others:
+            match["duplicate_serial"] = {
+                "note": f"duplicate serial: {len(others) + 1} {comp['manufacturer']} "
+                f"{comp['component']}s are recorded with this serial (components "
+                f"{', '.join(map(str, sorted([comp['id'], *others])))})",
+                "shared_with": sorted(others),
+            }
         own = {comp["id"]}
         firearm = None
         if firearm_id is not None:

@@ -57,11 +57,14 @@ STAGING_COLUMNS = (
     "party_country",
     "reference",
     "notes",
+    "component_ref",
+    "model_key",
     "serial",
     "serial_norm",
     "serial_fold",
     "serial_skel",
     "row_key",
+    "legacy_key",
 )
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -100,9 +103,17 @@ def event_row_key(
     reference: str | None,
     notes: str | None,
     firearm_key: str | None,
+    identity: tuple = (),
 ) -> bytes:
     """The digest that makes an event row unique: importing the same row twice,
-    through either validation path, adds it once."""
+    through either validation path, adds it once.
+
+    ``identity`` (year, model, calibre, country of manufacture) is part of the
+    key of a row that brings an item into the record (``manufactured``,
+    ``marked``): two such rows alike in everything but the year are two items
+    sharing a serial, not one row given twice. Other rows are keyed without it,
+    as every row was before schema migration 5.
+    """
     fields = (
         maker_norm,
         kind,
@@ -114,6 +125,7 @@ def event_row_key(
         reference or "",
         notes or "",
         firearm_key or "",
+        *("" if value is None else str(value) for value in identity),
     )
     return _blake2b("\x1f".join(fields).encode(), digest_size=16).digest()
 
@@ -134,14 +146,35 @@ _KEY_FIELDS = tuple(
         "firearm_key",
     )
 )
+_IDENTITY_FIELDS = tuple(
+    STAGING_COLUMNS.index(name) for name in ("year", "model_key", "calibre", "country")
+)
+_EVENT = STAGING_COLUMNS.index("event")
 
 
-def staging_row(fields: tuple, serial: str, keys: tuple[str, str, str]) -> tuple:
+def staging_row(
+    fields: tuple, serial: str, keys: tuple[str, str, str], *, legacy_keys: bool = False
+) -> tuple:
     """A valid row's staging tuple (:data:`STAGING_COLUMNS` order) from either
-    validation path: ``fields`` runs from ``line`` to ``notes``; the serial, its
-    three keys and the content key (:func:`event_row_key`) are appended."""
+    validation path: ``fields`` runs from ``line`` to ``model_key``; the serial,
+    its three keys, the content key (:func:`event_row_key`) and, with
+    ``legacy_keys``, the key the row had before migration 5 (manufacture rows
+    only, else None) are appended."""
     row = (*fields, serial, *keys)
-    return (*row, event_row_key(*(row[i] for i in _KEY_FIELDS)))
+    content = [row[i] for i in _KEY_FIELDS]
+    if row[_EVENT] not in load_vocabulary().identifies:
+        return (*row, event_row_key(*content), None)
+    identity = tuple(row[i] for i in _IDENTITY_FIELDS)
+    legacy = event_row_key(*content) if legacy_keys else None
+    return (*row, event_row_key(*content, identity=identity), legacy)
+
+
+_MODEL_SEPARATORS = re.compile(r"[\s.\-_/]+")
+
+
+def model_key(model: str) -> str:
+    """A model as compared: case, spaces and separators folded (``92 FS`` = ``92fs``)."""
+    return _MODEL_SEPARATORS.sub("", model).upper()
 
 
 def profile_names() -> list[str]:
@@ -291,6 +324,7 @@ class RowValidator:
         ignore_unknown: bool = False,
         path: str = "",
         today: date | None = None,
+        legacy_keys: bool = False,
     ):
         unknown = [c for c in columns if c not in COLUMNS]
         if unknown and not ignore_unknown:
@@ -316,6 +350,10 @@ class RowValidator:
         self.countries = country_codes()
         self.today = today or date.today()
         self.warnings = Warnings()
+        self.legacy_keys = legacy_keys
+        # Characters of the batch's folded serials beyond digits and Latin letters:
+        # trace's fuzzy expansion must try them (registry table serial_characters).
+        self.characters: set[str] = set()
         self._index = {name: columns.index(name) for name in COLUMNS if name in columns}
         # Column positions for the fast path; -1 reads the "" appended to each row.
         self._positions = tuple(self._index.get(name, -1) for name in COLUMNS)
@@ -331,6 +369,7 @@ class RowValidator:
         self._dates: dict[str, object] = {}
         self._years: dict[str, object] = {}
         self._calibres: dict[str, tuple[str, bool]] = {}
+        self._models: dict[str, str] = {}
 
     # Small caches: values that repeat across millions of rows are checked once.
     def _check_date(self, text: str) -> str | tuple[str]:
@@ -402,7 +441,28 @@ class RowValidator:
         if p.reject_letters_only and norm.isalpha():
             what = "a single letter" if len(norm) == 1 else "letters only"
             return f"'{serial}' is {what}; a serial needs digits"
+        fold = keys[1]
+        if not (fold.isascii() and fold.isalnum()):
+            self.characters.update(ch for ch in fold if not (ch.isascii() and ch.isalnum()))
         return keys
+
+    def _model_key(self, model: str | None) -> str | None:
+        if model is None:
+            return None
+        known = self._models.get(model)
+        if known is None:
+            known = model_key(model)
+            if len(self._models) < 10_000:
+                self._models[model] = known
+        return known
+
+    def _component_ref(self, text: str) -> int | None | tuple[str]:
+        """A registry component id, None when blank, or a 1-tuple with the reason."""
+        if not text:
+            return None
+        if text.isascii() and text.isdigit() and 0 < len(text) <= 18 and int(text) > 0:
+            return int(text)
+        return (f"'{text[:40]}' is not a component id (a registry id: a whole number)",)
 
     def validate(self, line: int, values: list[str]) -> tuple | list[tuple[str, str]]:
         """The staging tuple for a valid row, else its ``(field, reason)`` problems.
@@ -437,6 +497,7 @@ class RowValidator:
             i_party_country,
             i_reference,
             i_notes,
+            i_component_id,
         ) = self._positions
         manufacturer = row[i_maker].strip()
         serial = row[i_serial].strip()
@@ -515,6 +576,10 @@ class RowValidator:
         party_licence = row[i_licence].strip() or None
         reference = row[i_reference].strip() or None
         notes = row[i_notes].strip() or None
+        component_ref = self._component_ref(row[i_component_id].strip())
+        if type(component_ref) is tuple:
+            return self._full_check(line, values)
+        model = row[i_model].strip() or None
         return staging_row(
             (
                 line,
@@ -524,7 +589,7 @@ class RowValidator:
                 control,
                 firearm_key,
                 ftype,
-                row[i_model].strip() or None,
+                model,
                 calibre,
                 made_in,
                 made,
@@ -538,9 +603,12 @@ class RowValidator:
                 party_country,
                 reference,
                 notes,
+                component_ref,
+                self._model_key(model),
             ),
             serial,
             keys,
+            legacy_keys=self.legacy_keys,
         )
 
     def _full_check(self, line: int, values: list[str]) -> tuple | list[tuple[str, str]]:
@@ -655,6 +723,9 @@ class RowValidator:
         for name in p.required:
             if name not in ("manufacturer", "serial", "event", "event_date") and not get(name):
                 problems.append((name, f"required by profile '{p.name}'"))
+        component_ref = self._component_ref(get("component_id"))
+        if isinstance(component_ref, tuple):
+            problems.append(("component_id", component_ref[0]))
 
         if problems:
             return problems
@@ -688,7 +759,10 @@ class RowValidator:
                 countries[2],
                 reference,
                 notes,
+                component_ref,
+                self._model_key(model),
             ),
             serial,
             keys,
+            legacy_keys=self.legacy_keys,
         )

@@ -41,8 +41,14 @@ EVENT_FIELDS = (
     "reference",
     "notes",
 )
+# Which registry component a row concerns, when the serial alone does not say
+# (two items share it): the id trace, show and dupes print.
+ROUTING_FIELDS = ("component_id",)
 # Every record field, in the order the JSON Lines reader aligns them.
-RECORD_FIELDS = COMPONENT_FIELDS + DESCRIPTION_FIELDS + EVENT_FIELDS
+RECORD_FIELDS = COMPONENT_FIELDS + DESCRIPTION_FIELDS + EVENT_FIELDS + ROUTING_FIELDS
+# The description fields on which two records of one serial cannot both be true
+# of one item: a conflict makes them two items sharing a serial.
+IDENTITY_FIELDS = ("year_of_manufacture", "model", "calibre", "country_of_manufacture")
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class Vocabulary:
     events: frozenset[str]
     installs: frozenset[str]
     removes: frozenset[str]
+    identifies: frozenset[str]
     status_of_event: dict[str, str]
     yes: frozenset[str]
     no: frozenset[str]
@@ -76,6 +83,7 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
         events=frozenset(events["kinds"]),
         installs=frozenset(events["installs"]),
         removes=frozenset(events["removes"]),
+        identifies=frozenset(events["identifies"]),
         status_of_event=dict(data["status"]),
         yes=frozenset(values["yes"]),
         no=frozenset(values["no"]),
