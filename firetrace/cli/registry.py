@@ -311,7 +311,8 @@ def import_command(
     four marked * are required): manufacturer*, serial*, component, control,
     firearm, type, model, calibre, country_of_manufacture, year_of_manufacture,
     import_country, import_year, event*, event_date*, party, party_licence,
-    party_country, reference, notes.
+    party_country, reference, notes, component_id (which of several items sharing
+    a serial the row concerns).
 
     `firetrace template batch.csv` writes an empty batch with one example row per
     event kind; docs/registry.md explains every column and its values.
