@@ -125,6 +125,14 @@ def csv_cell(value: object) -> object:
     return "'" + text if text.startswith(FORMULA_LEADS) else text
 
 
+def restore_csv_cell(text: str) -> str:
+    """The value :func:`csv_cell` was given, for text it wrote: ``'=x`` -> ``=x``
+    (text that did not need the apostrophe is returned as it is)."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_LEADS):
+        return text[1:]
+    return text
+
+
 def csv_row(values: Iterable[object]) -> list[object]:
     """:func:`csv_cell` of every value of a row."""
     return [csv_cell(v) for v in values]

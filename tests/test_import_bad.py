@@ -60,8 +60,11 @@ def test_bad_rows_are_all_named_and_nothing_changes(tmp_path, run_cli, db_path, 
     assert "nothing was imported" in result.stderr
     assert registry_snapshot(db_path) == seeded
     with open(errors_csv, newline="", encoding="utf-8") as fh:
-        listed = list(csv.DictReader(fh))
-    assert {(int(r["line"]), r["field"]) for r in listed} == set(expected.items())
+        listed = list(csv.DictReader(fh))  # a rejects file: line_number, msg, the row
+    assert {(int(r["line_number"]), r["msg"].split(": ")[0]) for r in listed} == set(
+        expected.items()
+    )
+    assert {r["line_number"]: r["serial"] for r in listed}["7"] == "ABCDEF"
 
 
 def test_json_output_lists_errors(tmp_path, run_cli, seeded):

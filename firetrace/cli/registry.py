@@ -287,7 +287,20 @@ def import_command(
         bool, typer.Option("--dry-run", help="Validate only; change nothing.")
     ] = False,
     errors: Annotated[
-        Path | None, typer.Option("--errors", help="Write every bad row to this CSV.")
+        Path | None,
+        typer.Option(
+            "--errors",
+            help="Write every bad row, with its line number and what is wrong, to this "
+            "CSV (a rejects file: fix it, then import it or give it to --fixes).",
+        ),
+    ] = None,
+    fixes: Annotated[
+        Path | None,
+        typer.Option(
+            "--fixes",
+            help="A fixed rejects file: its rows replace the batch's rows at their "
+            "line_number, and the batch is imported whole.",
+        ),
     ] = None,
     ignore_unknown: Annotated[
         bool, typer.Option("--ignore-unknown", help="Skip columns firetrace does not know.")
@@ -329,6 +342,7 @@ def import_command(
             profile=profile,
             dry_run=dry_run,
             errors_path=errors,
+            fixes_path=fixes,
             ignore_unknown=ignore_unknown,
             encoding=encoding,
             force=force,

@@ -33,10 +33,15 @@ from typing import Any
 
 from firetrace.audit import audited_write, busy_error, is_busy
 from firetrace.errors import FiretraceError, InputError, UsageError
+from firetrace.inputs import regular_file
 from firetrace.registry.readers import (
+    REJECT_COLUMNS,
     csv_range_rows,
     line_at,
+    load_fixes,
     open_batch,
+    original_rows,
+    patched_rows,
     split_points,
     text_encoding,
 )
@@ -117,47 +122,99 @@ def file_sha256(path: Path) -> str:
 
 
 class _ErrorSink:
-    """Collects bad rows: the first few in memory, all of them in the --errors CSV
-    (written beside its place and renamed into it when the import ends)."""
+    """Collects bad rows: the first few in memory for the report, and with
+    ``--errors FILE`` every problem in a private scratch database, from which the
+    rejects file is written when the import ends (:meth:`close`)."""
 
-    def __init__(self, errors_path: Path | None):
-        from firetrace.atomicfile import AtomicFile
-
+    def __init__(self, errors_path: Path | None, original=None):
         self.kept: list[RowError] = []
         self.count = 0
-        try:
-            self._out = AtomicFile(errors_path, newline="") if errors_path else None
-        except InputError as exc:
-            raise UsageError(f"--errors: {exc}") from None
-        self._writer = csv.writer(self._out.fh) if self._out else None
-        if self._writer:
-            self._writer.writerow(["line", "field", "reason"])
+        self._original = original  # () -> original_rows(...) context, for the rejects file
+        self._pending: list[tuple[int, str]] = []
+        self._store = self._out = None
+        if errors_path:
+            from firetrace.atomicfile import AtomicFile
+
+            try:  # an unwritable place is said now, not after the whole batch is read
+                self._out = AtomicFile(errors_path, newline="")
+            except InputError as exc:
+                raise UsageError(f"--errors: {exc}") from None
+            self._store = sqlite3.connect("")  # private scratch database, on disk
+            self._store.execute("CREATE TABLE problems (seq INTEGER PRIMARY KEY, line, msg)")
 
     def add(self, line: int, field_name: str, reason: str) -> None:
         self.count += 1
         if len(self.kept) < MAX_ERRORS_KEPT:
             self.kept.append(RowError(line, field_name, reason))
-        if self._writer:
-            self._writer.writerow(csv_row((line, field_name, reason)))
+        if self._store is not None:
+            self._pending.append((line, f"{field_name}: {reason}"))
+            if len(self._pending) >= CHUNK_ROWS:
+                self._flush()
+
+    def _flush(self) -> None:
+        self._store.executemany("INSERT INTO problems (line, msg) VALUES (?, ?)", self._pending)
+        self._pending.clear()
 
     def close(self, *, complete: bool = True) -> None:
-        """Put the CSV in place (``complete``), or drop it when the import failed."""
-        if self._out is None:
+        """Write the rejects file (``complete``), or nothing when the import failed."""
+        if self._store is None:
             return
-        if complete:
-            self._out.commit()
-        else:
-            self._out.abort()
+        try:
+            if complete:
+                self._flush()
+                write_rejects(self._out, self._store, self._original)
+            else:
+                self._out.abort()
+        finally:
+            self._store.close()
+
+
+def write_rejects(out, store: sqlite3.Connection, original) -> None:
+    """The rejects file, in the manner of csvkit's csvclean: one row per bad batch
+    row, ``line_number`` and ``msg`` (every problem of the row) first, then the
+    row's own values under the batch's header, so a clerk can fix the values and
+    import the file as it is (:data:`REJECT_COLUMNS` are skipped on import).
+    Cells a spreadsheet would run as a formula are neutralised. ``out`` is the
+    :class:`~firetrace.atomicfile.AtomicFile` put in place when it is complete."""
+    problems = store.execute(
+        "SELECT line, group_concat(msg, '; ') FROM "
+        "(SELECT line, msg FROM problems ORDER BY line, seq) GROUP BY line ORDER BY line"
+    )
+    try:
+        writer = csv.writer(out.fh)
+        with original() as (columns, rows):
+            writer.writerow([*REJECT_COLUMNS, *columns])
+            for line, msg, values in _joined(problems, rows):
+                short = [""] * (len(columns) - len(values))  # a cell to fill in, per column
+                writer.writerow(csv_row((line, msg, *values, *short)))
+    except BaseException:
+        out.abort()
+        raise
+    out.commit()
+
+
+def _joined(problems, rows):
+    """(line, msg, values) for each problem line, values from the batch's rows (both
+    in line order); a line the rows do not hold gets no values."""
+    row_line, values = -1, []
+    for line, msg in problems:
+        while row_line < line:
+            row_line, values = next(rows, (float("inf"), []))
+        yield line, msg, values if row_line == line else []
 
 
 def guard_errors_output(
-    registry: str | Path | None, batch: str | Path, errors_path: str | Path | None, force: bool
+    registry: str | Path | None,
+    batch: str | Path,
+    errors_path: str | Path | None,
+    force: bool,
+    fixes: str | Path | None = None,
 ) -> None:
     """Refuse an ``--errors`` file that is the registry, the batch, special, or
     exists (without ``force``), before anything is read or written."""
     from firetrace.outputs import guard_output
 
-    guard_output("--errors", errors_path, registry=registry, inputs=[batch], force=force)
+    guard_output("--errors", errors_path, registry=registry, inputs=[batch, fixes], force=force)
 
 
 # line is the rowid: staging is kept in batch order, so events get ids in line order.
@@ -218,8 +275,8 @@ def _import_workers(batch) -> int:
     ``FIRETRACE_IMPORT_WORKERS`` sets the number for any CSV batch (1: none);
     unset, a CSV batch of :data:`PARALLEL_MIN_BYTES` or more gets one per core.
     """
-    if batch.format != "csv" or batch.data_start is None:
-        return 0
+    if batch.format != "csv" or batch.data_start is None or batch.rejects or batch.patched:
+        return 0  # (a rejects file's cells are restored by the one-process reader)
     setting = os.environ.get("FIRETRACE_IMPORT_WORKERS", "").strip()
     if setting:
         try:
@@ -810,6 +867,7 @@ def import_batch(
     profile: str = "iti",
     dry_run: bool = False,
     errors_path: str | Path | None = None,
+    fixes_path: str | Path | None = None,
     ignore_unknown: bool = False,
     encoding: str = "utf-8",
     operator: str = "unknown",
@@ -825,11 +883,13 @@ def import_batch(
     Raises :class:`~firetrace.errors.InputError` for a file that cannot be read
     at all; returns a result with ``status == 'rejected'`` and every bad row when
     rows are invalid (nothing is written then). An existing ``errors_path`` is
-    replaced only with ``force``.
+    replaced only with ``force``. ``fixes_path`` is a rejects file (as
+    ``errors_path`` writes it) whose corrected rows replace the batch's rows at
+    their ``line_number``s.
     """
     started = time.perf_counter()
     path = Path(path)
-    guard_errors_output(_registry_path(conn), path, errors_path, force)
+    guard_errors_output(_registry_path(conn), path, errors_path, force, fixes_path)
     marking = load_profile(profile)
     encoding = text_encoding(encoding)
     with open_batch(
@@ -842,6 +902,11 @@ def import_batch(
             path=str(path),
             legacy_keys=_has_legacy_keys(conn),
         )
+        fixes = None
+        if fixes_path is not None:
+            fixes = load_fixes(regular_file(fixes_path), batch.columns, encoding=encoding)
+            batch.rows = patched_rows(batch.rows, fixes, Path(fixes_path))
+            batch.patched = True
         sha = file_sha256(path)
         result = ImportResult(
             source=str(path), sha256=sha, status="", profile=marking.name, format=batch.format
@@ -852,13 +917,18 @@ def import_batch(
             result.status, result.batch_id = "already_imported", previous[0]
             result.seconds = time.perf_counter() - started
             return result
-        sink = _ErrorSink(Path(errors_path) if errors_path else None)
+        sink = _ErrorSink(
+            Path(errors_path) if errors_path else None,
+            lambda: original_rows(path, known_columns=COLUMNS, encoding=encoding, fixes=fixes),
+        )
         scratch = None  # the worker processes' scratch folder, for a parallel read
         # A bigger (but fixed) page cache for the bulk load: index pages of a
         # large registry stay cached; memory stays bounded whatever the batch size.
         cache_before = conn.execute("PRAGMA cache_size").fetchone()[0]
         conn.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
         entry = {"source": str(path), "sha256": sha, "profile": marking.name}
+        if fixes_path is not None:  # the audit names the corrections as well as the batch
+            entry |= {"fixes": str(fixes_path), "fixes_sha256": file_sha256(Path(fixes_path))}
         completed = False
         try:
             with audited_write(
@@ -991,7 +1061,13 @@ def import_file(db_path: str | Path, path: str | Path, **options: Any) -> Import
     from firetrace.registry.db import connect
 
     # Before the registry is opened (or created): a refused --errors changes nothing.
-    guard_errors_output(db_path, path, options.get("errors_path"), options.get("force", False))
+    guard_errors_output(
+        db_path,
+        path,
+        options.get("errors_path"),
+        options.get("force", False),
+        options.get("fixes_path"),
+    )
     conn = connect(db_path)
     try:
         return import_batch(conn, path, **options)

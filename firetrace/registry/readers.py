@@ -17,6 +17,7 @@ import io
 import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -32,6 +33,10 @@ MAX_LINE_BYTES = 1 << 20
 RowTriple = tuple[int, list[str] | None, str | None]
 
 UTF8 = "utf-8"
+# The columns a rejects file (import --errors FILE) puts before a bad row's own
+# values, as csvkit's csvclean does. A batch holding them is a rejects file being
+# imported again: they are not batch columns and are skipped.
+REJECT_COLUMNS = ("line_number", "msg")
 # Offered when --encoding names no codec Python knows.
 COMMON_ENCODINGS = ("utf-8", "cp1252", "latin-1", "iso-8859-15", "cp1250", "cp1251", "mac-roman")
 
@@ -71,6 +76,8 @@ class Batch:
     delimiter: str | None = None
     data_start: int | None = None
     encoding: str = UTF8  # the text encoding CSV and JSON Lines rows are decoded from
+    rejects: bool = False  # a rejects file imported again (REJECT_COLUMNS in the header)
+    patched: bool = False  # rows replaced by fixes (import --fixes): read by one process
 
     def bytes_read(self) -> int:
         """How far into the file the reader is (for a progress bar)."""
@@ -283,18 +290,35 @@ def _open_csv(path: Path, ignore_unknown: bool, encoding: str = UTF8) -> Batch:
             data_start = len(fh_head.readline(MAX_LINE_BYTES + 1))
         finally:
             fh_head.close()
+    rejects = is_rejects_header(columns)
+    records = _csv_records(reader, len(columns), path, 0)
     return Batch(
         path,
         "csv",
         columns,
-        _csv_records(reader, len(columns), path, 0),
+        _restored(records) if rejects else records,
         path.stat().st_size,
         lambda: counter[0],
         fh.close,
         delimiter=delimiter,
         data_start=data_start,
         encoding=encoding,
+        rejects=rejects,
     )
+
+
+def is_rejects_header(columns: Sequence[str]) -> bool:
+    """Whether a batch header is a rejects file's (it starts ``line_number,msg``)."""
+    return tuple(columns[: len(REJECT_COLUMNS)]) == REJECT_COLUMNS
+
+
+def _restored(records: Iterator[RowTriple]) -> Iterator[RowTriple]:
+    """A rejects file's rows with the cells as the clerk's batch had them: the
+    apostrophe that kept a spreadsheet from running ``=...`` is taken off again."""
+    from firetrace.sanitize import restore_csv_cell
+
+    for line, values, problem in records:
+        yield line, values and [restore_csv_cell(v) for v in values], problem
 
 
 def _csv_records(reader, width: int, path: Path, line_offset: int) -> Iterator[RowTriple]:
@@ -308,10 +332,10 @@ def _csv_records(reader, width: int, path: Path, line_offset: int) -> Iterator[R
                     continue  # blank line
                 if len(values) > width and not any(v.strip() for v in values[width:]):
                     values = values[:width]  # trailing delimiters
-                else:
+                else:  # the fields go along: a rejects file shows the row as it was
                     yield (
                         reader.line_num + line_offset,
-                        None,
+                        values,
                         f"row: has {len(values)} fields, the header has {width}",
                     )
                     continue
@@ -479,6 +503,8 @@ def _open_jsonl(
             for key, raw in obj.items():
                 name = str(key).strip().lower()
                 index = position.get(name)
+                if index is None and name in REJECT_COLUMNS:
+                    continue  # a rejects file's own annotations
                 if index is None:
                     if not ignore_unknown:
                         problem = f"{name}: unknown column (use --ignore-unknown to skip it)"
@@ -532,14 +558,16 @@ def _open_xlsx(path: Path, ignore_unknown: bool) -> Batch:
                 continue
             if len(values) > width:
                 if any(v for v in values[width:]):
-                    yield number, None, f"row: has values beyond the header's {width} columns"
+                    shown = ["" if v is None else v for v in values]
+                    yield number, shown, f"row: has values beyond the header's {width} columns"
                     continue
                 values = values[:width]
             elif len(values) < width:
                 values += [""] * (width - len(values))
             bad = next((i for i, v in enumerate(values) if v is None), None)
             if bad is not None:
-                yield number, None, f"{columns[bad]}: cell holds an unsupported value"
+                shown = ["" if v is None else v for v in values]
+                yield number, shown, f"{columns[bad]}: cell holds an unsupported value"
                 continue
             yield number, values, None
 
@@ -581,3 +609,104 @@ def open_batch(
     if fmt == "jsonl":
         return _open_jsonl(path, ignore_unknown, known_columns, encoding)
     return _open_csv(path, ignore_unknown, encoding)
+
+
+@contextmanager
+def original_rows(
+    path: str | Path,
+    *,
+    known_columns: Sequence[str],
+    encoding: str = UTF8,
+    fixes: dict[int, list[str]] | None = None,
+) -> Iterator[tuple[list[str], Iterator[tuple[int, list[str]]]]]:
+    """A batch's header and its rows as the file holds them, numbered as the import
+    numbers them: what a rejects file copies. CSV and XLSX rows are the cells as
+    read (a rejects file's own annotations left off); a JSON Lines object is its
+    values in ``known_columns`` order (a line that is no JSON object: no values).
+    A row replaced by ``fixes`` (``import --fixes``) is shown as it was fixed."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        fmt = detect_format(path, fh.read(8))
+    if fmt == "jsonl":
+        with open(path, "rb") as fh:
+            yield list(known_columns), _jsonl_values(fh, path, known_columns, encoding)
+        return
+    with open_batch(
+        path, known_columns=known_columns, ignore_unknown=True, encoding=encoding
+    ) as batch:
+        skip = len(REJECT_COLUMNS) if batch.rejects else 0
+        fixed = fixes or {}
+        rows = (
+            (line, fixed[line][skip:] if line in fixed else (values or [])[skip:])
+            for line, values, _ in batch.rows
+        )
+        yield batch.columns[skip:], rows
+
+
+def _jsonl_values(fh, path, known_columns, encoding) -> Iterator[tuple[int, list[str]]]:
+    for number, text in enumerate(_decoded_lines(fh, path, [0], encoding=encoding), 1):
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            obj = None
+        lowered = (
+            {str(k).strip().lower(): v for k, v in obj.items()} if isinstance(obj, dict) else {}
+        )
+        yield number, ["" if lowered.get(c) is None else str(lowered[c]) for c in known_columns]
+
+
+def load_fixes(
+    path: str | Path, columns: Sequence[str], *, encoding: str = UTF8
+) -> dict[int, list[str]]:
+    """A fixed rejects file (``import BATCH --fixes REJECTS``): batch line -> the
+    row's corrected values in the batch's ``columns`` order."""
+    path = Path(path)
+    fixes: dict[int, list[str]] = {}
+    with open_batch(path, known_columns=columns, ignore_unknown=True, encoding=encoding) as fixed:
+        if not fixed.rejects:
+            raise InputError(
+                "not a rejects file: its header must start with line_number,msg "
+                "(as import --errors writes it)",
+                path=str(path),
+                line=1,
+                field="header",
+            )
+        position = {name: i for i, name in enumerate(fixed.columns)}
+        missing = [c for c in columns if c not in position]
+        if missing:
+            raise InputError(
+                f"the batch's column '{missing[0]}' is missing", path=str(path), line=1
+            )
+        for line, values, problem in fixed.rows:
+            if problem is not None or values is None:
+                raise InputError(problem or "unreadable row", path=str(path), line=line)
+            number = values[0].strip()
+            if not number.isdigit():
+                raise InputError(
+                    f"'{number[:40]}' is not a batch line number",
+                    path=str(path),
+                    line=line,
+                    field="line_number",
+                )
+            fixes[int(number)] = [values[position[c]] for c in columns]
+    return fixes
+
+
+def patched_rows(rows: Iterator[RowTriple], fixes: dict[int, list[str]], path: Path):
+    """A batch's rows with the rows at the fixed lines replaced by their fixes; a
+    fix for a line the batch has no row at is an error (nothing is imported)."""
+    unused = set(fixes)
+    for line, values, problem in rows:
+        fixed = fixes.get(line)
+        if fixed is None:
+            yield line, values, problem
+        else:
+            unused.discard(line)
+            yield line, fixed, None
+    if unused:
+        first = min(unused)
+        raise InputError(
+            f"--fixes names line {first}, where the batch has no row", path=str(path), line=first
+        )

@@ -326,7 +326,11 @@ class RowValidator:
         today: date | None = None,
         legacy_keys: bool = False,
     ):
-        unknown = [c for c in columns if c not in COLUMNS]
+        from firetrace.registry.readers import REJECT_COLUMNS, is_rejects_header
+
+        # a rejects file imported again: its line_number and msg are not batch columns
+        skipped = REJECT_COLUMNS if is_rejects_header(columns) else ()
+        unknown = [c for c in columns if c not in COLUMNS and c not in skipped]
         if unknown and not ignore_unknown:
             raise InputError(
                 f"unknown column '{unknown[0]}'"
