@@ -193,10 +193,11 @@ def test_multiple_bodies_are_concatenated():
     assert np.ptp(mesh.vertices[:, 0]) == pytest.approx(60.0)
 
 
-def test_meshes_over_the_geometry_limit_keep_their_names_only(monkeypatch):
+def test_meshes_over_the_geometry_limit_keep_their_names_and_record_the_limit(monkeypatch):
     from firetrace.detect import readers
 
     monkeypatch.setattr(readers.LIMITS, "max_geometry_triangles", 10)
+    monkeypatch.setattr(readers.LIMITS, "max_triangles", 10)
     data = bytearray(_export(BOX, "stl"))
     data[:80] = b"Shelf bracket v2".ljust(80, b"\0")
     for payload in (bytes(data), _export(BOX, "stl_ascii"), _export(BOX, "obj")):
@@ -204,7 +205,26 @@ def test_meshes_over_the_geometry_limit_keep_their_names_only(monkeypatch):
         assert not design.has_mesh
         assert design.metadata["triangles"] == 12
         assert "geometry not analysed" in design.warnings[0]
+        assert [item["limit"] for item in design.limits] == ["triangles"]
     assert "Shelf bracket v2" in _design(bytes(data)).names
+
+
+def test_large_binary_stl_is_decimated_while_read_not_skipped(monkeypatch):
+    from firetrace.detect.readers import stl
+
+    tube = trimesh.creation.annulus(r_min=4.5, r_max=12.0, height=150.0, sections=64)
+    fine = tube.subdivide().subdivide()
+    monkeypatch.setattr(stl, "DECIMATE_ABOVE", 1000)
+    monkeypatch.setattr(stl, "DECIMATE_CHUNK", 777)  # chunk edges inside the data
+    monkeypatch.setattr(stl, "DECIMATE_TARGET_VERTICES", 3000)
+    design = _design(_export(fine, "stl"))
+    info = design.metadata["decimated"]
+    assert info["from_triangles"] == len(fine.faces)
+    assert 0 < info["to_triangles"] < len(fine.faces) / 2
+    mesh = design.to_trimesh()
+    assert np.ptp(mesh.vertices, axis=0) == pytest.approx(np.ptp(fine.vertices, axis=0), abs=1.5)
+    assert "decimated" in design.warnings[0]
+    assert not design.limits
 
 
 def test_ascii_stl_parsed_in_small_chunks_gives_the_same_mesh(monkeypatch):
@@ -242,3 +262,4 @@ def test_3mf_model_part_over_the_xml_limit_is_named_but_not_parsed(monkeypatch):
     design = _design(_three_mf())
     assert not design.has_mesh
     assert "over the 100 limit" in design.warnings[0]
+    assert design.limits[0]["limit"] == "xml_bytes"

@@ -51,15 +51,16 @@ def _error(record: dict, message: str) -> dict:
     return record
 
 
-def evidence_texts(name: str | None, design) -> list[str]:
-    """The words that count as evidence: the file name, its folder, object names
-    and metadata values."""
+def evidence_texts(name: str | None, design, exclude: set[str] | None = None) -> list[str]:
+    """The words that count as evidence for the whole file: the file name, its
+    folder, the names the file holds and its metadata values. Names in *exclude*
+    (the bodies' own names) are left to the bodies they name."""
     texts: list[str] = []
     if name:
         inner = name.rsplit("!/", 1)[-1].replace("\\", "/")
         parts = [p for p in inner.split("/") if p]
         texts += parts[-2:]
-    texts += [n for n in design.names if isinstance(n, str)]
+    texts += [n for n in design.names if isinstance(n, str) and n not in (exclude or ())]
     for key, value in design.metadata.items():
         if isinstance(value, str) and key not in ("encoding", "slicer"):
             texts.append(value)
@@ -116,38 +117,51 @@ def inspect_stream(
 
 
 def _inspect(fh, record, *, name, size, fmt, claimed, rules, matcher, started) -> dict:
-    import numpy as np
-
-    from firetrace.detect.features import measure
     from firetrace.detect.keywords import keyword_hits
     from firetrace.detect.readers import read_design
-    from firetrace.detect.units import resolve_units
 
     rule_set = rules or default_rules()
     design = read_design(fh, fmt, name, size)
     notes = list(design.warnings)
     if claimed and claimed != fmt:
         notes.append(f"extension says {claimed} but the content is {fmt}")
+    body_names = {b.name for b in design.bodies if b.name}
+    file_hits = keyword_hits(evidence_texts(name, design, body_names), rule_set.terms)
     features: dict[str, Any] = {}
-    mesh_for_matcher = None
+    findings: list[dict] = []
     if design.has_mesh:
-        vertices = design.vertices
-        raw_extent = float(np.ptp(vertices, axis=0).max())
-        units = resolve_units(design.units, raw_extent, rule_set.section("units"))
-        record["units"] = units
-        scaled = vertices * units["scale_to_mm"]
-        features = measure(scaled, design.faces, rule_set.section("measure"))
-        if not features["watertight"]:
-            notes.append(
-                f"mesh is not watertight ({features['boundary_edges']} open edges, "
-                f"{features['nonmanifold_edges']} non-manifold edges): "
-                "volume and holes are approximate"
-            )
-        if matcher is not None:
-            import trimesh
+        judged = _judge_bodies(design, rule_set, file_hits, matcher, record, notes)
+        top = judged["top"]
+        if top is not None:
+            features, findings = top["features"], list(top["findings"])
+            record["reference_matches"] = top["reference_matches"]
+        record["bodies"] = judged["records"]
+    else:
+        features = _toolpath_features(design, record)
+        findings = evaluate(rule_set, features, file_hits)
+    findings += _limit_findings(design, rule_set)
+    record["findings"] = findings
+    record["score"] = score(findings)
+    record["verdict"] = verdict_for(rule_set, record["score"])
+    if record["reference_matches"]:
+        record["verdict"] = "high"
+    record["features"] = features
+    record["names"] = design.names[:50]
+    record["metadata"] = {k: v for k, v in design.metadata.items()}
+    hits = _merge_hits(file_hits, *[b.get("_hits", {}) for b in record.get("bodies", [])])
+    for body in record.get("bodies", []):
+        body.pop("_hits", None)
+    record["keywords"] = {t: h for t, h in hits.items() if h and t != "benign_context"}
+    record["warnings"] = notes
+    record["rules_digest"] = rule_set.digest
+    record["elapsed_s"] = round(time.perf_counter() - started, 3)
+    return record
 
-            mesh_for_matcher = trimesh.Trimesh(vertices=scaled, faces=design.faces, process=False)
-    elif design.toolpath is not None:
+
+def _toolpath_features(design, record: dict) -> dict[str, Any]:
+    """Features of a file without a mesh: a toolpath's printed extents, or nothing."""
+    features: dict[str, Any] = {}
+    if design.toolpath is not None:
         features = {"toolpath": design.toolpath}
         extents = design.toolpath.get("extents_mm")
         if extents:
@@ -161,41 +175,145 @@ def _inspect(fh, record, *, name, size, fmt, claimed, rules, matcher, started) -
         record["units"] = {"unit": design.units or "mm", "scale_to_mm": 1.0, "source": "declared"}
     elif design.units:
         record["units"] = {"unit": design.units, "source": "declared"}
-    texts = evidence_texts(name, design)
-    hits = keyword_hits(texts, rule_set.terms)
-    findings = evaluate(rule_set, features, hits)
-    if mesh_for_matcher is not None:
-        try:
-            matches = list(matcher(mesh_for_matcher) or [])
-        except Exception as exc:  # the reference library failing is not this file's fault
-            matches = []
-            notes.append(f"reference matching failed ({type(exc).__name__}: {exc})")
-        record["reference_matches"] = matches
-        for match in matches:
-            findings.insert(
-                0,
-                {
-                    "rule": "reference.match",
-                    "weight": 1.0,
-                    "detail": f"{match.get('match', 'near')} match with reference "
-                    f"'{match.get('label', '?')}' "
-                    f"(similarity {float(match.get('similarity', 0)):.2f})",
-                    "value": match.get("similarity"),
-                },
+    return features
+
+
+def _limit_findings(design, rule_set: RuleSet) -> list[dict]:
+    """One finding per limit that stopped analysis, each weighing enough on its own
+    for ``review``: a file that was not fully analysed never reads as clear."""
+    findings, seen = [], set()
+    for item in design.limits:
+        if item["limit"] in seen:
+            continue
+        seen.add(item["limit"])
+        findings.append(
+            {"rule": f"limit.{item['limit']}", "weight": rule_set.review, "detail": item["detail"]}
+        )
+    return findings
+
+
+def _merge_hits(*hit_sets: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    merged: dict[str, list[dict]] = {}
+    for hits in hit_sets:
+        for tier, found in hits.items():
+            merged.setdefault(tier, []).extend(found)
+    return merged
+
+
+def _judge_bodies(design, rule_set: RuleSet, file_hits, matcher, record, notes) -> dict:
+    """Split the design into parts (see :mod:`firetrace.detect.bodies`), judge each
+    part on its own, and return the per-body records and the highest one."""
+    import numpy as np
+
+    from firetrace.detect.bodies import DEFAULTS as BODY_DEFAULTS
+    from firetrace.detect.bodies import parts_of
+    from firetrace.detect.keywords import keyword_hits
+    from firetrace.detect.units import resolve_units
+
+    vertices = design.vertices
+    raw_extent = float(np.ptp(vertices, axis=0).max())
+    units = resolve_units(design.units, raw_extent, rule_set.section("units"))
+    record["units"] = units
+    settings = dict(BODY_DEFAULTS)
+    settings.update(rule_set.section("bodies"))
+    parts = parts_of(design.bodies, units["scale_to_mm"], settings)
+    candidates = [p for p in parts if p.set_aside is None]
+    if not candidates:  # nothing but small parts: judge them, rather than nothing
+        for part in parts:
+            part.set_aside = None
+        candidates = list(parts)
+    candidates.sort(key=lambda p: -float(np.prod(np.maximum(p.extents, 1e-3))))
+    limit = int(settings["max_judged"])
+    for part in candidates[limit:]:
+        part.set_aside = f"not analysed: more than {limit} parts in the file (largest judged)"
+    if len(candidates) > limit:
+        design.limit(
+            "bodies",
+            f"{len(candidates)} parts in the file; only the {limit} largest were judged",
+        )
+    records, best, best_key = [], None, None
+    for part in parts:
+        body = _judge_part(part, rule_set, file_hits, matcher, keyword_hits, notes)
+        records.append(body)
+        if part.set_aside is None:
+            key = (body["score"], float(np.prod(np.maximum(part.extents, 1e-3))))
+            if best_key is None or key > best_key:
+                best, best_key = body, key
+    top = None
+    if best is not None:
+        top = {
+            "features": best.pop("_features"),
+            "findings": best["findings"],
+            "reference_matches": best.get("reference_matches", []),
+        }
+        if len(parts) > 1:
+            notes.insert(0, f"{len(parts)} bodies; the file is judged by body {best['index']}")
+    for body in records:
+        body.pop("_features", None)
+    return {"records": records, "top": top}
+
+
+def _judge_part(part, rule_set: RuleSet, file_hits, matcher, keyword_hits, notes) -> dict:
+    from firetrace.detect.features import measure
+
+    extents = sorted((float(e) for e in part.extents), reverse=True)
+    body: dict[str, Any] = {
+        "index": part.index,
+        "name": part.name,
+        "verdict": "clear",
+        "score": 0.0,
+        "findings": [],
+        "extents_mm": [round(e, 2) for e in extents],
+        "triangles": int(len(part.faces)),
+        "shells": part.shells,
+        "set_aside": part.set_aside,
+    }
+    part_hits = keyword_hits([part.name], rule_set.terms) if part.name else {}
+    body["_hits"] = part_hits
+    hits = _merge_hits(file_hits, part_hits)
+    if part.set_aside is not None:
+        body["findings"] = evaluate(rule_set, {}, hits)
+    else:
+        features = measure(part.vertices, part.faces, rule_set.section("measure"))
+        body["_features"] = features
+        if not features["watertight"]:
+            notes.append(
+                f"body {part.index}: mesh is not watertight ({features['boundary_edges']} open "
+                f"edges, {features['nonmanifold_edges']} non-manifold edges): volume and holes "
+                "are approximate"
             )
-    record["findings"] = findings
-    record["score"] = score(findings)
-    record["verdict"] = verdict_for(rule_set, record["score"])
-    if record["reference_matches"]:
-        record["verdict"] = "high"
-    record["features"] = features
-    record["names"] = design.names[:50]
-    record["metadata"] = {k: v for k, v in design.metadata.items()}
-    record["keywords"] = {t: h for t, h in hits.items() if h and t != "benign_context"}
-    record["warnings"] = notes
-    record["rules_digest"] = rule_set.digest
-    record["elapsed_s"] = round(time.perf_counter() - started, 3)
-    return record
+        body["findings"] = evaluate(rule_set, features, hits)
+        if matcher is not None:
+            body["reference_matches"] = _reference_matches(part, matcher, body["findings"], notes)
+    body["score"] = score(body["findings"])
+    body["verdict"] = verdict_for(rule_set, body["score"])
+    if body.get("reference_matches"):
+        body["verdict"] = "high"
+    return body
+
+
+def _reference_matches(part, matcher: Matcher, findings: list[dict], notes: list[str]) -> list:
+    import trimesh
+
+    mesh = trimesh.Trimesh(vertices=part.vertices, faces=part.faces, process=False)
+    try:
+        matches = list(matcher(mesh) or [])
+    except Exception as exc:  # the reference library failing is not this file's fault
+        notes.append(f"reference matching failed ({type(exc).__name__}: {exc})")
+        return []
+    for match in matches:
+        findings.insert(
+            0,
+            {
+                "rule": "reference.match",
+                "weight": 1.0,
+                "detail": f"{match.get('match', 'near')} match with reference "
+                f"'{match.get('label', '?')}' "
+                f"(similarity {float(match.get('similarity', 0)):.2f})",
+                "value": match.get("similarity"),
+            },
+        )
+    return matches
 
 
 def hash_file(path: Path, chunk: int = 1 << 20) -> tuple[str, str, int]:

@@ -1,16 +1,26 @@
-"""Readers: one module per design-file format, each registering a function that
-turns a seekable binary stream into a :class:`Design` (geometry if the format has
-any, plus the names and metadata that are evidence in themselves).
+"""Readers: one module per design-file format. Each module registers itself with
+:func:`register`, declaring the format's name, its file extensions and the byte
+signature that recognises it (plaso's way: the sniffer knows nothing about formats,
+it asks every registered reader in turn). Adding a format is one new module in
+this package plus its test; nothing else is edited (the package imports every
+module it holds).
 
-Adding a format touches one new module here and its test. Every reader raises
-:class:`firetrace.errors.InputError` with a one-line reason for input it cannot
-read; :func:`read_design` also turns unexpected parser failures into that error so
-callers never see a traceback for a bad file. Sizes claimed by a file are checked
-against :data:`LIMITS` before anything is allocated.
+A reader turns a seekable binary stream into a :class:`Design`: the file's
+**bodies** (each object, group, node or solid the file names, with its transform
+applied; the engine then splits them into connected shells and joins shells that
+touch), and the names and metadata that are evidence in themselves. Every reader
+raises :class:`firetrace.errors.InputError` with a one-line reason for input it
+cannot read; :func:`read_design` also turns unexpected parser failures into that
+error, so callers never see a traceback for a bad file. Sizes claimed by a file
+are checked against :data:`LIMITS` before anything is allocated; a limit that stops
+analysis is recorded with :meth:`Design.limit` and makes the verdict ``review``,
+never ``clear``.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -24,18 +34,33 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass
 class Limits:
-    """Ceilings that keep a hostile file from exhausting memory."""
+    """Ceilings that keep a hostile file from exhausting memory or time."""
 
-    max_triangles: int = 20_000_000  # a claim beyond this is absurd: error record
-    # beyond this the mesh is not loaded (names and metadata still are), which keeps
-    # one inspection under about 1 GB of memory
+    # a claim beyond this is absurd for a real part: the geometry is not loaded
+    max_triangles: int = 20_000_000
+    # formats read through trimesh or a tree parser (OBJ, PLY, OFF, glTF, 3MF, AMF)
+    # keep their whole text and objects in memory: beyond this their geometry is not
+    # loaded, which keeps one inspection under about 1 GB (STL streams, so it is
+    # read up to max_triangles and decimated instead)
     max_geometry_triangles: int = 2_000_000
     max_text_bytes: int = 400_000_000
     max_zip_member_bytes: int = 400_000_000
     max_zip_ratio: int = 200
+    max_bodies: int = 10_000  # bodies a reader may yield
 
 
 LIMITS = Limits()
+
+
+@dataclass
+class Body:
+    """One object, group, node or solid of a design file, in file units with the
+    file's own transforms applied."""
+
+    vertices: np.ndarray  # (n, 3) float64
+    faces: np.ndarray  # (m, 3) int64
+    name: str | None = None  # as the file names it: evidence, and how a person finds it
+    kind: str = "mesh"  # what the file calls it: object, group, node, item, solid, ...
 
 
 @dataclass
@@ -43,65 +68,159 @@ class Design:
     """What a reader found in one file."""
 
     format: str
-    vertices: np.ndarray | None = None  # (n, 3) float64
-    faces: np.ndarray | None = None  # (m, 3) int64
+    bodies: list[Body] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # object/part names, header text: evidence
     units: str | None = None  # declared by the file (3MF, AMF, STEP, IGES, G-code)
     metadata: dict[str, Any] = field(default_factory=dict)
     toolpath: dict[str, Any] | None = None  # G-code: extents, layers
     warnings: list[str] = field(default_factory=list)
+    # analysis limits that were hit: {"limit": name, "detail": one line}
+    limits: list[dict[str, str]] = field(default_factory=list)
+
+    def add_body(self, vertices, faces, name: str | None = None, kind: str = "mesh") -> None:
+        """Append one body (arrays are converted, not copied when already right)."""
+        import numpy as np
+
+        if len(self.bodies) >= LIMITS.max_bodies:
+            if not any(item["limit"] == "max_bodies" for item in self.limits):
+                self.limit(
+                    "max_bodies", f"more than {LIMITS.max_bodies:,} bodies; the rest skipped"
+                )
+            return
+        self.bodies.append(
+            Body(
+                vertices=np.asarray(vertices, dtype=np.float64),
+                faces=np.asarray(faces, dtype=np.int64),
+                name=name,
+                kind=kind,
+            )
+        )
+
+    def limit(self, name: str, detail: str) -> None:
+        """Record that a limit stopped (part of) the analysis."""
+        self.limits.append({"limit": name, "detail": detail})
+        self.warnings.append(detail)
 
     @property
     def has_mesh(self) -> bool:
-        return self.vertices is not None and self.faces is not None and len(self.faces) > 0
+        return any(len(body.faces) for body in self.bodies)
+
+    @property
+    def vertices(self) -> np.ndarray | None:
+        """All bodies' vertices, concatenated (None without a mesh)."""
+        return self._joined()[0]
+
+    @property
+    def faces(self) -> np.ndarray | None:
+        """All bodies' faces, indexing :attr:`vertices` (None without a mesh)."""
+        return self._joined()[1]
+
+    def _joined(self):
+        import numpy as np
+
+        bodies = [b for b in self.bodies if len(b.faces)]
+        if not bodies:
+            return None, None
+        if len(bodies) == 1:
+            return bodies[0].vertices, bodies[0].faces
+        offsets = np.cumsum([0] + [len(b.vertices) for b in bodies[:-1]])
+        vertices = np.concatenate([b.vertices for b in bodies])
+        faces = np.concatenate([b.faces + o for b, o in zip(bodies, offsets, strict=True)])
+        return vertices, faces
 
     def to_trimesh(self) -> trimesh.Trimesh:
-        """The geometry as a Trimesh (no processing beyond what the reader did)."""
+        """The geometry of every body as one Trimesh (no processing beyond the reader's)."""
         import trimesh
 
         if not self.has_mesh:
-            if self.metadata.get("triangles"):
-                raise InputError(
-                    f"{self.format} mesh of {self.metadata['triangles']:,} triangles is over "
-                    f"the {LIMITS.max_geometry_triangles:,} limit; not loaded"
-                )
+            if self.limits:
+                raise InputError(f"{self.format}: {self.limits[0]['detail']}")
             raise InputError(f"{self.format} file holds no triangle mesh")
         return trimesh.Trimesh(vertices=self.vertices, faces=self.faces, process=False)
 
 
+@dataclass(frozen=True)
+class Head:
+    """The first bytes of a file, prepared once for every reader's signature test."""
+
+    raw: bytes  # the first HEAD_BYTES (fewer for a short file)
+    size: int  # the whole file's size
+    stripped: bytes  # without a UTF-8 byte order mark and leading white space
+    text: bool  # the start reads as text (no NUL, at most 3% control bytes)
+    lowered: bytes  # the first 4 KiB of ``stripped``, lower-cased
+
+    @property
+    def first_line(self) -> bytes:
+        return self.stripped.split(b"\n", 1)[0].strip()
+
+
 Reader = Callable[[BinaryIO, int, str | None], Design]
-_READERS: dict[str, Reader] = {}
 
 
-def register(*formats: str) -> Callable[[Reader], Reader]:
-    """Decorator: register a reader for one or more format names."""
+@dataclass(frozen=True)
+class ReaderSpec:
+    """A registered reader: what it reads and how it recognises its files."""
+
+    format: str
+    read: Reader
+    extensions: tuple[str, ...]
+    # content signature: True when the head holds this format
+    signature: Callable[[Head], bool] | None
+    # for zip containers: True when the member names (lower-cased) hold this format
+    zip_signature: Callable[[list[str]], bool] | None
+    # signatures are tried in this order; binary signatures do not need text
+    order: int
+    text: bool  # the signature applies only to text heads
+    summary: str
+
+
+_READERS: dict[str, ReaderSpec] = {}
+
+
+def register(
+    fmt: str,
+    *,
+    extensions: tuple[str, ...] = (),
+    signature: Callable[[Head], bool] | None = None,
+    zip_signature: Callable[[list[str]], bool] | None = None,
+    order: int = 100,
+    text: bool = False,
+) -> Callable[[Reader], Reader]:
+    """Decorator: register a reader function for design format *fmt*."""
 
     def wrap(func: Reader) -> Reader:
-        for fmt in formats:
-            _READERS[fmt] = func
+        summary = (func.__doc__ or "").strip().split("\n", 1)[0]
+        _READERS[fmt] = ReaderSpec(
+            fmt, func, extensions or (fmt,), signature, zip_signature, order, text, summary
+        )
         return func
 
     return wrap
 
 
 def _load_all() -> None:
+    """Import every reader module of this package (each registers itself)."""
     if _READERS:
         return
-    from firetrace.detect.readers import (  # noqa: F401  (import registers)
-        gcode,
-        header,
-        stl,
-        trimesh_formats,
-        xml_formats,
-    )
+    for module in pkgutil.iter_modules(__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{module.name}")
+
+
+def reader_specs() -> list[ReaderSpec]:
+    """Every registered reader, in signature order."""
+    _load_all()
+    return sorted(_READERS.values(), key=lambda spec: (spec.order, spec.format))
 
 
 def supported_formats() -> list[str]:
+    """Names of the formats a reader is registered for."""
     _load_all()
     return sorted(_READERS)
 
 
 def stream_size(fh: BinaryIO) -> int:
+    """The size of a seekable stream (its position is kept)."""
     pos = fh.tell()
     fh.seek(0, 2)
     size = fh.tell()
@@ -112,8 +231,8 @@ def stream_size(fh: BinaryIO) -> int:
 def read_design(fh: BinaryIO, fmt: str, name: str | None = None, size: int | None = None) -> Design:
     """Read one design file of a known format; InputError with a reason if it cannot."""
     _load_all()
-    reader = _READERS.get(fmt)
-    if reader is None:
+    spec = _READERS.get(fmt)
+    if spec is None:
         raise InputError(f"unsupported format '{fmt}'")
     if size is None:
         size = stream_size(fh)
@@ -121,7 +240,7 @@ def read_design(fh: BinaryIO, fmt: str, name: str | None = None, size: int | Non
         raise InputError("empty file")
     fh.seek(0)
     try:
-        design = reader(fh, size, name)
+        design = spec.read(fh, size, name)
     except InputError:
         raise
     except MemoryError as exc:
@@ -136,46 +255,77 @@ def read_design(fh: BinaryIO, fmt: str, name: str | None = None, size: int | Non
     return design
 
 
-def geometry_skipped(design: Design, triangles: int) -> Design:
+def geometry_skipped(design: Design, triangles: int, limit: int | None = None) -> Design:
     """Mark a design whose mesh is too large to load; its words are still evidence."""
+    limit = LIMITS.max_geometry_triangles if limit is None else limit
     design.metadata["triangles"] = triangles
-    design.warnings.append(
-        f"geometry not analysed: {triangles:,} triangles exceeds the "
-        f"{LIMITS.max_geometry_triangles:,} limit (names and metadata only)"
+    design.limit(
+        "triangles",
+        f"geometry not analysed: {triangles:,} triangles exceeds the {limit:,} limit "
+        "of this format's reader (names and metadata only)",
     )
     return design
 
 
 def check_geometry(design: Design) -> None:
     """Refuse geometry no measurement can be made on; warn about defects."""
+    for body in design.bodies:
+        _check_body(design.format, body)
+    degenerate = 0
+    kept = []
+    for body in design.bodies:
+        faces = body.faces
+        distinct = distinct_corners(faces)
+        degenerate += int((~distinct).sum())
+        if not distinct.all():
+            body.faces = faces[distinct]
+        if len(body.faces):
+            kept.append(body)
+    total = sum(len(b.faces) for b in design.bodies) + degenerate
+    if not kept or not any(_has_area(body) for body in kept):
+        raise InputError(f"{design.format}: degenerate mesh (all {total} triangles have zero area)")
+    if degenerate:
+        design.warnings.append(
+            f"{degenerate} of {total} triangles are degenerate (repeated corner); ignored"
+        )
+    design.bodies = kept
+
+
+def distinct_corners(faces: np.ndarray) -> np.ndarray:
+    """Mask of the triangles whose three corners are distinct vertices (the others are
+    lines or points; zero-area triangles with distinct corners are caught where areas
+    are computed)."""
+    return (
+        (faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 2] != faces[:, 0])
+    )
+
+
+def _has_area(body: Body) -> bool:
+    """Whether any triangle of the body has an area above round-off."""
     import numpy as np
 
-    vertices, faces = design.vertices, design.faces
+    corners = body.vertices[body.faces]
+    cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    scale = float(np.ptp(body.vertices, axis=0).max()) or 1.0
+    return bool((np.abs(cross).max(axis=1) > 1e-12 * scale * scale).any())
+
+
+def _check_body(fmt: str, body: Body) -> None:
+    import numpy as np
+
+    vertices, faces = body.vertices, body.faces
+    if not len(faces):
+        return
     if len(vertices) == 0:
-        raise InputError(f"{design.format}: faces but no vertices")
+        raise InputError(f"{fmt}: faces but no vertices")
     if faces.min() < 0 or faces.max() >= len(vertices):
-        raise InputError(f"{design.format}: face refers to a vertex that does not exist")
+        raise InputError(f"{fmt}: face refers to a vertex that does not exist")
     finite = np.isfinite(vertices).all(axis=1)
     if not finite.all():
         bad = int((~finite).sum())
-        raise InputError(f"{design.format}: {bad} vertices have NaN or infinite coordinates")
+        raise InputError(f"{fmt}: {bad} vertices have NaN or infinite coordinates")
     if np.abs(vertices).max() > 1e9:
-        raise InputError(f"{design.format}: coordinates beyond 1e9 units")
-    # triangles that repeat a corner are lines or points; zero-area triangles with
-    # three distinct corners are caught where areas are computed anyway (features)
-    distinct = (
-        (faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 2] != faces[:, 0])
-    )
-    if not distinct.any():
-        raise InputError(
-            f"{design.format}: degenerate mesh (all {len(faces)} triangles have zero area)"
-        )
-    if not distinct.all():
-        design.warnings.append(
-            f"{int((~distinct).sum())} of {len(faces)} triangles are degenerate "
-            "(repeated corner); ignored"
-        )
-        design.faces = faces[distinct]
+        raise InputError(f"{fmt}: coordinates beyond 1e9 units")
 
 
 def load_design(fh: BinaryIO, fmt: str | None = None, name: str | None = None) -> Design:
@@ -191,11 +341,10 @@ def load_design(fh: BinaryIO, fmt: str | None = None, name: str | None = None) -
 
 
 def load_mesh(fh: BinaryIO, fmt: str | None = None, name: str | None = None) -> trimesh.Trimesh:
-    """Geometry of a design file as a ``trimesh.Trimesh`` (vertices merged).
+    """Geometry of a design file as one ``trimesh.Trimesh`` (every body, not merged).
 
-    *fmt* is one of :data:`firetrace.detect.sniff.FORMATS`, or None to sniff the
-    content. Raises :class:`InputError` for unreadable files and for formats that
-    carry no mesh (STEP, IGES and G-code are read for their headers only).
+    *fmt* is a registered format name (:func:`supported_formats`), or None to sniff
+    the content. Raises :class:`InputError` for unreadable files and for formats
+    that carry no mesh (STEP and IGES are read for their headers only).
     """
-    design = load_design(fh, fmt, name)
-    return design.to_trimesh()
+    return load_design(fh, fmt, name).to_trimesh()

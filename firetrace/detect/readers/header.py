@@ -26,8 +26,15 @@ def _unquote(text: str) -> str:
     return text.replace("''", "'").strip()
 
 
-@register("step")
+@register(
+    "step",
+    extensions=("step", "stp"),
+    signature=lambda head: head.stripped.startswith(b"ISO-10303-21"),
+    order=40,
+    text=True,
+)
 def read_step(fh: BinaryIO, size: int, name: str | None) -> Design:
+    """STEP header: file name, description, product names and the length unit."""
     fh.seek(0)
     text = fh.read(SCAN_BYTES).decode("latin-1")
     if "ISO-10303-21" not in text[:1024]:
@@ -79,8 +86,14 @@ def _hollerith_strings(text: str) -> tuple[list[str], str]:
         index = start + length
 
 
-@register("iges")
+def _looks_like_iges(head) -> bool:
+    first = head.raw.split(b"\n", 1)[0].rstrip(b"\r")
+    return len(first) >= 73 and first[72:73] == b"S" and first[73:80].strip().isdigit()
+
+
+@register("iges", extensions=("iges", "igs"), signature=_looks_like_iges, order=43, text=True)
 def read_iges(fh: BinaryIO, size: int, name: str | None) -> Design:
+    """IGES start and global sections: their text, strings and the length unit."""
     fh.seek(0)
     text = fh.read(min(size, 4_000_000)).decode("latin-1")
     lines = text.splitlines()

@@ -11,7 +11,13 @@ import re
 import struct
 from typing import BinaryIO
 
-from firetrace.detect.readers import LIMITS, Design, geometry_skipped, register
+from firetrace.detect.readers import (
+    LIMITS,
+    Design,
+    distinct_corners,
+    geometry_skipped,
+    register,
+)
 from firetrace.errors import InputError
 
 _FLOAT = rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)"
@@ -62,30 +68,56 @@ def _header_text(header: bytes) -> str:
     return text
 
 
-@register("stl")
+def looks_like_stl(head) -> bool:
+    """A binary STL's triangle count matches the file size exactly; an ASCII STL
+    opens with ``solid`` and has facets (CAD exporters also write binary files
+    whose 80-byte header starts with "solid", which the count check catches first)."""
+    if head.size >= 84 and len(head.raw) >= 84:
+        (count,) = struct.unpack_from("<I", head.raw, 80)
+        if 84 + 50 * count == head.size:
+            return True
+    return (
+        head.text
+        and head.lowered.startswith(b"solid")
+        and (b"facet" in head.lowered or b"endsolid" in head.lowered)
+    )
+
+
+@register("stl", signature=looks_like_stl, order=20)
 def read_stl(fh: BinaryIO, size: int, name: str | None) -> Design:
+    """STL, binary or ASCII: one body per ASCII ``solid``, one for a binary file."""
     fh.seek(0)
     head = fh.read(84)
     is_ascii = head.lstrip().lower().startswith(b"solid")
     if size >= 84:
         (count,) = struct.unpack_from("<I", head, 80)
-        if 84 + 50 * count == size:
-            is_ascii = False
-        elif is_ascii:
-            pass
-        else:
+        if 84 + 50 * count == size or not is_ascii:
             return _binary(fh, size, head, count)
     elif not is_ascii:
         raise InputError(f"truncated: {size} bytes is shorter than a binary STL header (84)")
-    if is_ascii:
-        return _ascii(fh, size)
-    return _binary(fh, size, head, count)
+    return _ascii(fh, size)
+
+
+_RECORD = None
+
+
+def _record_dtype():
+    import numpy as np
+
+    global _RECORD
+    if _RECORD is None:
+        _RECORD = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attr", "<u2")])
+    return _RECORD
 
 
 def _binary(fh: BinaryIO, size: int, head: bytes, count: int) -> Design:
     import numpy as np
 
     expected = 84 + 50 * count
+    if count > LIMITS.max_triangles and expected == size:
+        design = Design(format="stl")
+        geometry_skipped(design, count, LIMITS.max_triangles)
+        return _with_header(design, head)
     if count > LIMITS.max_triangles:
         raise InputError(
             f"binary STL header claims {count:,} triangles ({expected:,} bytes) but the file has "
@@ -99,34 +131,136 @@ def _binary(fh: BinaryIO, size: int, head: bytes, count: int) -> Design:
     if count == 0:
         raise InputError("binary STL with zero triangles")
     design = Design(format="stl")
-    if count > LIMITS.max_geometry_triangles:
-        geometry_skipped(design, count)
+    if count > DECIMATE_ABOVE:
+        vertices, faces, cell = _decimated(fh, count)
+        design.add_body(vertices, faces, kind="solid")
+        design.metadata["decimated"] = {
+            "from_triangles": count,
+            "to_triangles": int(len(faces)),
+            "cell": round(float(cell), 6),
+        }
+        design.warnings.append(
+            f"{count:,} triangles decimated to {len(faces):,} by vertex clustering "
+            f"(cells of {cell:.3g} file units) before analysis"
+        )
     else:
-        dtype = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attr", "<u2")])
         fh.seek(84)
         data = fh.read(50 * count)
-        records = np.frombuffer(data, dtype=dtype, count=count)
-        design.vertices, design.faces = merge_corners(records["corners"].reshape(-1, 3))
+        records = np.frombuffer(data, dtype=_record_dtype(), count=count)
+        vertices, faces = merge_corners(records["corners"].reshape(-1, 3))
+        design.add_body(vertices, faces, kind="solid")
         del data, records
-    header = _header_text(head[:80])
-    if header:
-        design.names.append(header)
-        design.metadata["header"] = header
+    design = _with_header(design, head)
     design.metadata["encoding"] = "binary"
     if expected < size:
         design.warnings.append(f"{size - expected} trailing bytes after the last triangle")
     return design
 
 
+def _with_header(design: Design, head: bytes) -> Design:
+    header = _header_text(head[:80])
+    if header:
+        design.names.append(header)
+        design.metadata["header"] = header
+    return design
+
+
+# binary STL files with more triangles are decimated while they are read, so that a
+# 10-million-triangle scan is judged in seconds and bounded memory (LIMITS caps the rest)
+DECIMATE_ABOVE = 2_000_000
+DECIMATE_CHUNK = 1_000_000  # triangles read at a time
+# cells small enough that the engine's voxel grid (about 400 cells along the longest
+# side) sees the same solid, and large enough that about this many vertices remain
+DECIMATE_CELLS_ALONG = 800
+DECIMATE_TARGET_VERTICES = 700_000
+
+
+def _chunks(fh: BinaryIO, count: int):
+    import numpy as np
+
+    fh.seek(84)
+    for start in range(0, count, DECIMATE_CHUNK):
+        n = min(DECIMATE_CHUNK, count - start)
+        data = fh.read(50 * n)
+        if len(data) < 50 * n:
+            raise InputError("truncated while reading triangles")
+        yield np.frombuffer(data, dtype=_record_dtype(), count=n)["corners"]
+
+
+def _decimated(fh: BinaryIO, count: int):
+    """Vertex clustering in two streaming passes: the box and surface area first, then
+    every corner snapped to a cell of a regular grid; triangles that collapse are
+    dropped. Returns (vertices, faces, cell size in file units)."""
+    import numpy as np
+
+    low = np.full(3, np.inf)
+    high = np.full(3, -np.inf)
+    area = 0.0
+    for corners in _chunks(fh, count):
+        flat = corners.reshape(-1, 3)
+        finite = np.isfinite(flat).all(axis=1)
+        if not finite.all():
+            raise InputError(f"{int((~finite).sum())} vertices have NaN or infinite coordinates")
+        low = np.minimum(low, flat.min(axis=0))
+        high = np.maximum(high, flat.max(axis=0))
+        cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+        area += float(np.sqrt((cross.astype(np.float64) ** 2).sum(axis=1)).sum() / 2)
+    longest = float((high - low).max())
+    if not longest > 0:
+        raise InputError("degenerate mesh (all corners coincide)")
+    cell = max(longest / DECIMATE_CELLS_ALONG, (area / DECIMATE_TARGET_VERTICES) ** 0.5)
+    cells = np.floor((high - low) / cell).astype(np.int64) + 1
+    keys = np.empty(3 * count, dtype=np.int64)
+    position = 0
+    for corners in _chunks(fh, count):
+        index = np.floor((corners.reshape(-1, 3) - low) / cell).astype(np.int64)
+        np.clip(index, 0, cells - 1, out=index)
+        end = position + len(index)
+        keys[position:end] = (index[:, 0] * cells[1] + index[:, 1]) * cells[2] + index[:, 2]
+        position = end
+    unique, inverse = np.unique(keys, return_inverse=True)
+    del keys
+    faces = inverse.reshape(-1, 3)
+    del inverse
+    faces = _without_repeats(faces[distinct_corners(faces)], len(unique))
+    index = np.stack(
+        [unique // (cells[1] * cells[2]), (unique // cells[2]) % cells[1], unique % cells[2]],
+        axis=1,
+    )
+    vertices = low + (index + 0.5) * cell
+    return vertices, faces, cell
+
+
+def _without_repeats(faces, n_vertices: int):
+    """Drop every triangle whose three vertices another triangle also uses: clustering
+    folds thin slivers onto themselves, leaving pairs of opposite triangles that
+    enclose nothing."""
+    import numpy as np
+
+    if not len(faces):
+        return faces
+    ordered = np.sort(faces, axis=1)
+    if n_vertices < 2_000_000:  # three indices fit one int64 key: a flat sort
+        n = np.int64(n_vertices)
+        key = (ordered[:, 0] * n + ordered[:, 1]) * n + ordered[:, 2]
+        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    else:
+        _, inverse, counts = np.unique(ordered, axis=0, return_inverse=True, return_counts=True)
+    return faces[counts[inverse.ravel()] == 1]
+
+
+_SOLID_END = re.compile(rb"^[ \t]*endsolid[^\r\n]*", re.M | re.I)
+
+
 def _ascii(fh: BinaryIO, size: int) -> Design:
     """Parse in chunks cut at line ends, so memory follows the triangle count
-    rather than the (much larger) text."""
+    rather than the (much larger) text. Each ``solid ... endsolid`` is a body."""
     import numpy as np
 
     if size > LIMITS.max_text_bytes:
         raise InputError(f"ASCII STL of {size:,} bytes exceeds the {LIMITS.max_text_bytes:,} limit")
     fh.seek(0)
-    blocks: list = []
+    solids: list[list] = [[]]  # the corner blocks of each solid, in file order
     names: list[str] = []
     corners_seen = 0
     too_many = False
@@ -141,12 +275,16 @@ def _ascii(fh: BinaryIO, size: int) -> Design:
         else:
             carry = b""
         names += [n.decode("utf-8", "replace").strip() for n in _SOLID_NAME.findall(text)]
-        numbers = _VERTEX.findall(text)
-        corners_seen += len(numbers)
-        if corners_seen > 3 * LIMITS.max_geometry_triangles:
-            too_many = True
-        if numbers and not too_many:
-            blocks.append(np.array(numbers, dtype=np.float64).reshape(-1, 3))
+        pieces = _SOLID_END.split(text)
+        for number, piece in enumerate(pieces):
+            if number:
+                solids.append([])  # an endsolid closed the previous solid
+            numbers = _VERTEX.findall(piece)
+            corners_seen += len(numbers)
+            if corners_seen > 3 * LIMITS.max_geometry_triangles:
+                too_many = True
+            if numbers and not too_many:
+                solids[-1].append(np.array(numbers, dtype=np.float64).reshape(-1, 3))
         if text:
             tail = (tail + text)[-4096:]
         if not chunk:
@@ -161,9 +299,15 @@ def _ascii(fh: BinaryIO, size: int) -> Design:
     if too_many:
         geometry_skipped(design, corners_seen // 3)
     else:
-        design.vertices, design.faces = merge_corners(np.concatenate(blocks))
-    text = tail
+        filled = [blocks for blocks in solids if blocks]
+        for number, blocks in enumerate(filled):
+            corners = np.concatenate(blocks)
+            if len(corners) % 3:
+                raise InputError(f"ASCII STL: solid {number + 1} has a facet without 3 vertices")
+            vertices, faces = merge_corners(corners)
+            label = names[number] if number < len(names) and names[number] else None
+            design.add_body(vertices, faces, name=label, kind="solid")
     design.metadata["encoding"] = "ascii"
-    if b"endsolid" not in text[-4096:].lower():
+    if b"endsolid" not in tail[-4096:].lower():
         design.warnings.append("no closing 'endsolid' (truncated?)")
     return design

@@ -1,10 +1,11 @@
 """OBJ, PLY, OFF, GLB and glTF through trimesh's loaders, with names gathered as
-evidence (OBJ ``o``/``g`` names, PLY comments, glTF node and mesh names) and the
-scene flattened into one mesh in world coordinates. glTF files that point at
-external buffers are refused: a stream has no folder to resolve them against, and
-following paths named inside a seized file is not something a scanner should do;
-the one exception is a plain file name (``scene.bin``) beside a glTF read from
-disk, which is what exporters write.
+evidence (OBJ ``o``/``g`` names, PLY comments, glTF node and mesh names). Every
+OBJ object and group, and every glTF node that carries a mesh, becomes one body in
+world coordinates (the node's transform applied), named as the file names it.
+glTF files that point at external buffers are refused: a stream has no folder to
+resolve them against, and following paths named inside a seized file is not
+something a scanner should do; the one exception is a plain file name
+(``scene.bin``) beside a glTF read from disk, which is what exporters write.
 """
 
 from __future__ import annotations
@@ -31,25 +32,28 @@ def _read_all(fh: BinaryIO, size: int, fmt: str) -> bytes:
     return fh.read()
 
 
-def _flatten(loaded, fmt: str) -> tuple:
+def _add_bodies(design: Design, loaded, kind: str) -> Design:
+    """One body per mesh-carrying scene node (world transform applied), or the mesh."""
     import numpy as np
     import trimesh
 
-    if isinstance(loaded, trimesh.Scene):
-        meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh)]
-    elif isinstance(loaded, trimesh.Trimesh):
-        meshes = [loaded]
-    else:
-        meshes = []
-    meshes = [m for m in meshes if len(m.faces)]
-    if not meshes:
-        raise InputError(f"{fmt} file holds no triangles")
-    vertices, faces, offset = [], [], 0
-    for mesh in meshes:
-        vertices.append(np.asarray(mesh.vertices, dtype=np.float64))
-        faces.append(np.asarray(mesh.faces, dtype=np.int64) + offset)
-        offset += len(mesh.vertices)
-    return np.concatenate(vertices), np.concatenate(faces)
+    if isinstance(loaded, trimesh.Trimesh):
+        if len(loaded.faces):
+            design.add_body(loaded.vertices, loaded.faces, kind=kind)
+    elif isinstance(loaded, trimesh.Scene):
+        for node in loaded.graph.nodes_geometry:
+            transform, geometry_name = loaded.graph[node]
+            mesh = loaded.geometry.get(geometry_name)
+            if not isinstance(mesh, trimesh.Trimesh) or not len(mesh.faces):
+                continue
+            vertices = np.asarray(mesh.vertices, dtype=np.float64)
+            if not np.allclose(transform, np.eye(4)):
+                vertices = vertices @ transform[:3, :3].T + transform[:3, 3]
+            label = str(node) if node != geometry_name else str(geometry_name)
+            design.add_body(vertices, mesh.faces, name=label[:200], kind=kind)
+    if not design.has_mesh:
+        raise InputError(f"{design.format} file holds no triangles")
+    return design
 
 
 def _load(data: bytes, fmt: str, **kwargs):
@@ -62,8 +66,19 @@ def _load(data: bytes, fmt: str, **kwargs):
     return trimesh.load(io.BytesIO(data), file_type=fmt, process=True, **kwargs)
 
 
-@register("obj")
+_OBJ_LINE = re.compile(rb"^(v|vn|vt|f|o|g|mtllib|usemtl|s)\s", re.M)
+_OBJ_VERTEX = re.compile(rb"^v\s+[-+.\d]", re.M)
+
+
+def _looks_like_obj(head) -> bool:
+    if head.stripped.startswith(b"<"):
+        return False  # XML
+    return bool(_OBJ_VERTEX.search(head.stripped)) and len(_OBJ_LINE.findall(head.stripped)) >= 3
+
+
+@register("obj", signature=_looks_like_obj, order=60, text=True)
 def read_obj(fh: BinaryIO, size: int, name: str | None) -> Design:
+    """Wavefront OBJ: one body per object and group."""
     data = _read_all(fh, size, "obj")
     if not re.search(rb"^[ \t]*f[ \t]", data, re.M):
         raise InputError("OBJ file holds no faces")
@@ -72,13 +87,25 @@ def read_obj(fh: BinaryIO, size: int, name: str | None) -> Design:
     polygons = data.count(b"\nf ")
     if polygons > LIMITS.max_geometry_triangles:
         return geometry_skipped(design, polygons)
-    loaded = _load(data, "obj", skip_materials=True, group_material=False)
-    design.vertices, design.faces = _flatten(loaded, "obj")
-    return design
+    loaded = _load(
+        data,
+        "obj",
+        skip_materials=True,
+        group_material=False,
+        split_objects=True,
+        split_groups=True,
+    )
+    return _add_bodies(design, loaded, "group")
 
 
-@register("ply")
+def _looks_like_ply(head) -> bool:
+    # the header is text even when the body is binary
+    return head.stripped.startswith(b"ply") and head.stripped[3:4] in (b"\n", b"\r")
+
+
+@register("ply", signature=_looks_like_ply, order=30)
 def read_ply(fh: BinaryIO, size: int, name: str | None) -> Design:
+    """PLY, ASCII or binary: one body; header comments are evidence."""
     data = _read_all(fh, size, "ply")
     header_end = data.find(b"end_header")
     if header_end < 0:
@@ -94,13 +121,17 @@ def read_ply(fh: BinaryIO, size: int, name: str | None) -> Design:
     design = Design(format="ply", names=[c for c in comments if c])
     if claimed > LIMITS.max_geometry_triangles:
         return geometry_skipped(design, claimed)
-    loaded = _load(data, "ply")
-    design.vertices, design.faces = _flatten(loaded, "ply")
-    return design
+    return _add_bodies(design, _load(data, "ply"), "solid")
 
 
-@register("off")
+def _looks_like_off(head) -> bool:
+    first = head.first_line
+    return first in (b"OFF", b"COFF", b"NOFF", b"CNOFF") or bool(re.match(rb"^OFF\s+\d", first))
+
+
+@register("off", signature=_looks_like_off, order=41, text=True)
 def read_off(fh: BinaryIO, size: int, name: str | None) -> Design:
+    """Object File Format: one body."""
     data = _read_all(fh, size, "off")
     tokens = re.sub(rb"#[^\n]*", b"", data[:4096]).split()
     if len(tokens) >= 4 and tokens[1].isdigit() and tokens[2].isdigit():
@@ -109,9 +140,7 @@ def read_off(fh: BinaryIO, size: int, name: str | None) -> Design:
             raise InputError(f"OFF header claims {claimed:,} faces; refusing")
         if claimed > LIMITS.max_geometry_triangles:
             return geometry_skipped(Design(format="off"), claimed)
-    loaded = _load(data, "off")
-    vertices, faces = _flatten(loaded, "off")
-    return Design(format="off", vertices=vertices, faces=faces)
+    return _add_bodies(Design(format="off"), _load(data, "off"), "solid")
 
 
 def _gltf_names(document: dict) -> list[str]:
@@ -157,8 +186,11 @@ def _check_buffers(document: dict, fmt: str, name: str | None = None) -> None:
             image.pop("uri", None)
 
 
-@register("glb")
+@register(
+    "glb", signature=lambda head: head.raw.startswith(b"glTF") and len(head.raw) >= 12, order=10
+)
 def read_glb(fh: BinaryIO, size: int, name: str | None) -> Design:
+    """Binary glTF: one body per mesh node; node and mesh names are evidence."""
     data = _read_all(fh, size, "glb")
     if len(data) < 20:
         raise InputError("truncated GLB header")
@@ -170,13 +202,17 @@ def read_glb(fh: BinaryIO, size: int, name: str | None) -> Design:
         raise InputError("GLB without a valid JSON chunk")
     document = json.loads(data[20 : 20 + chunk_length])
     _check_buffers({"buffers": (document.get("buffers") or [])[1:]}, "glb")
-    loaded = _load(data, "glb")
-    vertices, faces = _flatten(loaded, "glb")
-    return Design(format="glb", vertices=vertices, faces=faces, names=_gltf_names(document))
+    design = Design(format="glb", names=_gltf_names(document))
+    return _add_bodies(design, _load(data, "glb"), "node")
 
 
-@register("gltf")
+def _looks_like_gltf(head) -> bool:
+    return head.stripped.startswith(b"{") and b'"asset"' in head.lowered
+
+
+@register("gltf", signature=_looks_like_gltf, order=45, text=True)
 def read_gltf(fh: BinaryIO, size: int, name: str | None) -> Design:
+    """glTF JSON: one body per mesh node (buffers inline or beside the file only)."""
     data = _read_all(fh, size, "gltf")
     try:
         document = json.loads(data)
@@ -185,6 +221,5 @@ def read_gltf(fh: BinaryIO, size: int, name: str | None) -> Design:
     if not isinstance(document, dict):
         raise InputError("glTF document is not a JSON object")
     _check_buffers(document, "gltf", name)
-    loaded = _load(json.dumps(document).encode(), "gltf")
-    vertices, faces = _flatten(loaded, "gltf")
-    return Design(format="gltf", vertices=vertices, faces=faces, names=_gltf_names(document))
+    design = Design(format="gltf", names=_gltf_names(document))
+    return _add_bodies(design, _load(json.dumps(document).encode(), "gltf"), "node")
