@@ -8,7 +8,10 @@ loop, a rectangular through-cavity and a row of pin holes; a longer block with
 an internal channel and a hollow boss; a thin-walled long box). The benign
 look-alikes share the same primitives (pipe spacer, mug with handle, storage box,
 bracket with holes). Sizes vary randomly within plausible ranges; :func:`pose`
-puts a part in a random orientation and position.
+puts a part in a random orientation and position. Every stand-in also takes
+``tilt`` (degrees): its sub-features (loop, cavity, pin row, collar, boss and
+bore, the box's walls) are then turned by up to that much relative to each other
+and to the body's axes, as a part drawn freehand would have them.
 
 Usage: ``python samples/generate.py OUTDIR [--count N] [--seed S] [--formats stl,obj,...]``
 writes ``<kind>_<n>.<ext>`` files (names carry no firearm words).
@@ -61,28 +64,44 @@ def _u(rng, low, high):
     return float(rng.uniform(low, high))
 
 
+def _turned(mesh, rng, tilt: float, axis=None, about=None):
+    """*mesh* turned by a random angle in [-tilt, tilt] degrees about *axis* (a random
+    axis when None) through the point *about* (its centroid when None)."""
+    if tilt <= 0:
+        return mesh
+    if axis is None:
+        axis = rng.normal(size=3)
+    angle = np.radians(_u(rng, -tilt, tilt))
+    centre = mesh.bounds.mean(axis=0) if about is None else about
+    mesh.apply_transform(trimesh.transformations.rotation_matrix(angle, axis, centre))
+    return mesh
+
+
 CALIBRES_MM = (5.7, 7.8, 9.0, 9.1, 10.2, 11.5, 18.5)
 
 
 # --- stand-ins ------------------------------------------------------------------------
 
 
-def tube_with_bore(rng):
-    """A plain tube whose bore is calibre-sized, sometimes with a collar at one end."""
+def tube_with_bore(rng, tilt: float = 0.0):
+    """A plain tube whose bore is calibre-sized, sometimes with a collar at one end
+    (turned by up to *tilt* degrees against the tube)."""
     bore = float(rng.choice(CALIBRES_MM))
     outer = bore / 2 + _u(rng, 4.0, 8.0)
     length = _u(rng, 90, 260)
     body = _cylinder(outer, length, axis="x")
-    if rng.random() < 0.5:
+    if rng.random() < 0.5 or tilt > 0:
         collar = _cylinder(
             outer + _u(rng, 2, 5), _u(rng, 10, 25), centre=(-length / 2 + 10, 0, 0), axis="x"
         )
-        body = _join(body, collar)
+        body = _join(body, _turned(collar, rng, tilt))
     return _cut(body, _cylinder(bore / 2, length + 10, axis="x"))
 
 
-def grip_block(rng):
-    """A block with a finger loop, a rectangular through-cavity and a row of pin holes."""
+def grip_block(rng, tilt: float = 0.0):
+    """A block with a finger loop, a rectangular through-cavity and a row of pin holes
+    (each turned by up to *tilt* degrees: the cavity mostly in the block's plane, like
+    an inclined well, the pins across its thickness)."""
     length, height, thick = _u(rng, 150, 200), _u(rng, 90, 125), _u(rng, 26, 32)
     block = _box((length, height, thick))
     loop_r, loop_x = _u(rng, 11, 14), -0.1 * length
@@ -101,11 +120,25 @@ def grip_block(rng):
         )
         for i in range(int(rng.integers(3, 5)))
     ]
+    if tilt > 0:
+        _turned(loop, rng, tilt)
+        _turned(cavity, rng, tilt, axis=(0, 0, 1))
+        _turned(cavity, rng, tilt / 3)
+        pin_axis = (1.0, _u(rng, -0.3, 0.3), 0.0)
+        pin_angle = _u(rng, -tilt, tilt)
+        for pin in pins:
+            pin.apply_transform(
+                trimesh.transformations.rotation_matrix(
+                    np.radians(pin_angle), pin_axis, pin.bounds.mean(axis=0)
+                )
+            )
     return _cut(block, loop, cavity, *pins)
 
 
-def channel_block(rng):
-    """A longer block with an internal channel open at one end and a hollow boss at the other."""
+def channel_block(rng, tilt: float = 0.0):
+    """A longer block with an internal channel open at one end and a hollow boss at the
+    other (boss and bore turned together by up to *tilt* / 2 degrees: more would leave
+    the block)."""
     length, width, height = _u(rng, 170, 230), _u(rng, 27, 34), _u(rng, 30, 38)
     block = _box((length, height, width))
     boss_r, boss_l = _u(rng, 7.5, 10), _u(rng, 12, 20)
@@ -122,16 +155,29 @@ def channel_block(rng):
         centre=(length / 2 + boss_l / 2 - (boss_l + length - channel_l) / 2, 0, 0),
         axis="x",
     )
+    if tilt > 0:
+        pivot = np.array([length / 2, 0.0, 0.0])
+        axis = (0.0, _u(rng, -1, 1), _u(rng, -1, 1))
+        angle = np.radians(_u(rng, -tilt / 2, tilt / 2))
+        turn = trimesh.transformations.rotation_matrix(angle, axis, pivot)
+        body = _join(block, boss.apply_transform(turn))
+        bore_cut.apply_transform(turn)
     return _cut(body, channel, bore_cut)
 
 
-def thin_walled_box(rng):
-    """A long, narrow, open-topped box with thin walls."""
+def thin_walled_box(rng, tilt: float = 0.0):
+    """A long, narrow, open-topped box with thin walls (sheared by up to *tilt*
+    degrees along its length, like an inclined box)."""
     length, width, height = _u(rng, 180, 260), _u(rng, 28, 40), _u(rng, 45, 62)
     wall = _u(rng, 1.5, 2.5)
     outer = _box((length, height, width))
     inner = _box((length - 2 * wall, height, width - 2 * wall), centre=(0, wall + 1, 0))
-    return _cut(outer, inner)
+    box = _cut(outer, inner)
+    if tilt > 0:
+        shear = np.eye(4)
+        shear[1, 0] = np.tan(np.radians(_u(rng, -tilt, tilt)))
+        box.apply_transform(shear)
+    return box
 
 
 # --- benign look-alikes ---------------------------------------------------------------
@@ -224,8 +270,11 @@ def export_bytes(mesh: trimesh.Trimesh, fmt: str) -> tuple[bytes, str]:
     return data, extension
 
 
-def generate(out_dir: Path, count: int = 2, seed: int = 0, formats=("stl",)) -> list[Path]:
-    """Write *count* posed samples of every kind to *out_dir*, cycling through *formats*."""
+def generate(
+    out_dir: Path, count: int = 2, seed: int = 0, formats=("stl",), tilt: float = 0.0
+) -> list[Path]:
+    """Write *count* posed samples of every kind to *out_dir*, cycling through *formats*
+    (stand-ins with their sub-features turned by up to *tilt* degrees)."""
     rng = np.random.default_rng(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -235,7 +284,8 @@ def generate(out_dir: Path, count: int = 2, seed: int = 0, formats=("stl",)) -> 
             for n in range(count):
                 fmt = formats[index % len(formats)]
                 index += 1
-                data, extension = export_bytes(pose(build(rng), rng), fmt)
+                part = build(rng, tilt) if kinds is STANDINS else build(rng)
+                data, extension = export_bytes(pose(part, rng), fmt)
                 path = out_dir / f"{kind}_{n:03d}.{extension}"
                 path.write_bytes(data)
                 written.append(path)
@@ -248,8 +298,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--formats", default="stl", help="comma list of " + ",".join(EXPORT_TYPES))
+    parser.add_argument("--tilt", type=float, default=0.0, help="sub-feature turn, degrees")
     args = parser.parse_args(argv)
-    paths = generate(args.out_dir, args.count, args.seed, tuple(args.formats.split(",")))
+    formats = tuple(args.formats.split(","))
+    paths = generate(args.out_dir, args.count, args.seed, formats, args.tilt)
     print(f"wrote {len(paths)} files to {args.out_dir}")
 
 

@@ -73,8 +73,11 @@ def shells_of(vertices: np.ndarray, faces: np.ndarray, body: int, max_shells: in
     graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), (n, n))
     count, labels = connected_components(graph, directed=False)
     face_label = labels[faces[:, 0]]
-    used = np.unique(face_label)
-    if len(used) == 1 or len(used) > max_shells:
+    used, sizes = np.unique(face_label, return_counts=True)
+    # fewer than four triangles cannot close a surface: a body made mostly of such
+    # scraps is a triangle soup (vertices never shared), judged whole
+    scraps = int(sizes[sizes < 4].sum())
+    if len(used) == 1 or len(used) > max_shells or scraps > len(faces) / 2:
         return [_shell(vertices, faces, body)]
     order = np.argsort(face_label, kind="stable")
     bounds = np.searchsorted(face_label[order], used)

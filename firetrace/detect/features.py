@@ -48,6 +48,19 @@ DEFAULTS = {
     "max_holes": 120,
     "hull_sample": 20000,
     "link_overlap": 0.7,
+    # the frame and the extra search directions (see firetrace.detect.directions)
+    "normal_cluster_deg": 8.0,
+    "flat_share": 0.12,
+    "max_directions": 4,
+    "min_dihedral_deg": 3.0,
+    "edge_cluster_deg": 6.0,
+    "axis_gap_deg": 2.5,
+    "min_turning_mm": 40.0,
+    "axis_tolerance_deg": 25.0,
+    "extra_max_voxels": 2_000_000,
+    "region_margin_mm": 8.0,
+    "line_cell_mm": 0.5,
+    "min_line_mm": 6.0,
 }
 
 AXIS_NAMES = ("length", "width", "thickness")
@@ -102,28 +115,28 @@ def topology(faces: np.ndarray, n_vertices: int) -> dict[str, Any]:
     }
 
 
-def principal_frame(vertices: np.ndarray, sample: int) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices in the minimum-volume oriented box frame, axes longest first.
+def principal_frame(
+    vertices: np.ndarray, faces: np.ndarray, params: dict
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vertices in the part's own frame (:func:`firetrace.detect.directions.part_frame`),
+    axes longest first, the box's minimum corner at 0.
 
-    Returns (aligned vertices with the box's minimum corner at 0, extents)."""
-    import trimesh
+    Returns (aligned vertices, extents, axes as rows in the file's coordinates)."""
+    from firetrace.detect.directions import part_frame
 
-    points = vertices
-    if len(points) > sample:
-        points = points[:: len(points) // sample + 1]
     try:
-        to_origin, extents = trimesh.bounds.oriented_bounds(points)
-        # einsum, not matmul: a 3-column product gains nothing from BLAS threads,
-        # which only contend on a busy machine
-        aligned = np.einsum("ij,kj->ik", vertices, to_origin[:3, :3]) + to_origin[:3, 3]
-    except Exception:  # flat or degenerate point sets: fall back to principal axes
+        axes = part_frame(vertices, faces, params)
+    except (np.linalg.LinAlgError, ValueError):  # flat or degenerate: principal axes
         centred = vertices - vertices.mean(axis=0)
+        sample = int(params["hull_sample"])
         _, _, axes = np.linalg.svd(centred[:: max(1, len(centred) // sample)], full_matrices=False)
-        aligned = np.einsum("ij,kj->ik", centred, axes)
-    order = np.argsort(-np.ptp(aligned, axis=0))
-    aligned = aligned[:, order]
+    # einsum, not matmul: a 3-column product gains nothing from BLAS threads,
+    # which only contend on a busy machine
+    aligned = np.einsum("ij,kj->ik", vertices, axes)
+    order = np.argsort(-np.ptp(aligned, axis=0), kind="stable")
+    aligned, axes = aligned[:, order], axes[order]
     aligned = aligned - aligned.min(axis=0)
-    return aligned, np.ptp(aligned, axis=0)
+    return aligned, np.ptp(aligned, axis=0), axes
 
 
 def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> np.ndarray:
@@ -337,8 +350,50 @@ def _between_packed_last(packed: np.ndarray) -> np.ndarray:
     return ((255 >> skip) & (255 ^ (255 >> keep))).astype(np.uint8)
 
 
-def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]:
-    """Straight holes along each grid axis: empty voxels enclosed in their slice."""
+def _classify(fill: float, narrow: float, wide: float, params: dict) -> str:
+    aspect = wide / max(narrow, 1e-9)
+    # a digitised circle fills more of its box the fewer cells it spans, and may fill
+    # nearly all of it across four or five cells: both bounds move up for small sections
+    bonus = params["rect_small_bonus"] / max(narrow, 1.0)
+    rect_fill = min(0.98, params["rect_min_fill"] + bonus)
+    if fill >= rect_fill:
+        return "rect"
+    round_high = min(0.97, params["round_fill"][1] + bonus)
+    if params["round_fill"][0] <= fill < round_high and aspect <= params["round_max_aspect"]:
+        return "round"
+    return "other"
+
+
+def _section_shape(footprint: np.ndarray, mean_area: float, params: dict) -> dict:
+    """Shape of a hole's cross-section from its footprint (a 2-D mask), judged in the
+    grid's box; a section that is neither round nor rectangular there is judged again
+    in its smallest-area rotated rectangle, so that a rectangle at an angle in its
+    slice still reads as ``rect`` (small sections are too coarse for that)."""
+    from firetrace.detect.directions import _min_area_rectangle
+
+    rows, cols = footprint.shape
+    fill, narrow, wide = mean_area / (rows * cols), float(min(rows, cols)), float(max(rows, cols))
+    shape = _classify(fill, narrow, wide, params)
+    if shape == "other" and min(rows, cols) >= 8:
+        points = np.argwhere(footprint).astype(np.float64)
+        side = _min_area_rectangle(points)
+        across = np.array([-side[1], side[0]])
+        spans = sorted([float(np.ptp(points @ side)) + 1.0, float(np.ptp(points @ across)) + 1.0])
+        rotated = mean_area / (spans[0] * spans[1])
+        if _classify(rotated, spans[0], spans[1], params) == "rect":
+            shape, fill, narrow, wide = "rect", rotated, spans[0], spans[1]
+    return {"shape": shape, "fill": fill, "narrow": narrow, "wide": wide}
+
+
+def find_holes(
+    solid: np.ndarray,
+    resolution: float,
+    params: dict,
+    axes: tuple[int, ...] = (0, 1, 2),
+    pad: int = 0,
+) -> list[dict]:
+    """Straight holes along the grid axes *axes*: empty voxels enclosed in their slice.
+    Centres are given in millimetres from the grid's origin less *pad* cells."""
     from scipy import ndimage
 
     holes: list[dict] = []
@@ -354,7 +409,7 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
     ]
     not_solid = ~packed
     buffer = np.empty(packed.shape, dtype=np.uint8)
-    for axis in range(3):
+    for axis in axes:
         in_plane = [d for d in range(3) if d != axis]
         # an empty voxel enclosed in its slice has solid on both sides along each
         # in-plane axis; only the box around such candidates (grown by one voxel in
@@ -411,20 +466,13 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
                 continue
             voxels = int(sizes[label])
             mean_area = voxels / slices
-            fill = mean_area / (plane[0] * plane[1])
-            aspect = max(plane) / min(plane)
-            # a digitised circle fills more of its box the fewer cells it spans
-            rect_fill = min(0.98, params["rect_min_fill"] + params["rect_small_bonus"] / min(plane))
-            if fill >= rect_fill:
-                shape = "rect"
-            elif params["round_fill"][0] <= fill < params["round_fill"][1] and (
-                aspect <= params["round_max_aspect"]
-            ):
-                shape = "round"
-            else:
-                shape = "other"
             mask = components[local_box] == label
             footprint = mask.any(axis=axis)
+            section = _section_shape(footprint, mean_area, params)
+            # how much of the footprint each slice covers: 1 for a hole running along the
+            # grid axis, less for one cut across it (each slice sees it shifted)
+            coherence = mean_area / max(int(footprint.sum()), 1)
+            shape, fill = section["shape"], section["fill"]
             open_ends = 0
             for end_index in (box[axis].start - 1, box[axis].stop):
                 if end_index < 0 or end_index >= solid.shape[axis]:
@@ -437,18 +485,19 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
                     open_ends += 1
             diameter = 2.0 * math.sqrt(mean_area / math.pi) * resolution
             length = slices * resolution
-            centre = [(s.start + s.stop) / 2 * resolution for s in box]
+            centre = [((s.start + s.stop) / 2 - pad) * resolution for s in box]
             holes.append(
                 {
                     "axis": axis,
                     "along": AXIS_NAMES[axis],
                     "shape": shape,
                     "diameter_mm": round(diameter, 2),
-                    "width_mm": round(min(plane) * resolution, 2),
-                    "height_mm": round(max(plane) * resolution, 2),
+                    "width_mm": round(section["narrow"] * resolution, 2),
+                    "height_mm": round(section["wide"] * resolution, 2),
                     "length_mm": round(length, 2),
                     "length_over_diameter": round(length / diameter, 2) if diameter else None,
                     "fill": round(fill, 3),
+                    "coherence": round(coherence, 3),
                     "open_ends": open_ends,
                     "through": open_ends == 2,
                     "volume_mm3": round(voxels * resolution**3, 1),
@@ -459,15 +508,118 @@ def find_holes(solid: np.ndarray, resolution: float, params: dict) -> list[dict]
     return holes[: params["max_holes"]]
 
 
+def _grid_resolution(extents, params: dict, max_voxels: float) -> float:
+    longest = max(float(extents[0]), 1e-9)
+    box_volume = max(float(np.prod(np.maximum(extents, 1e-9))), 1e-12)
+    return max(
+        float(params["min_resolution_mm"]),
+        longest / float(params["max_cells_per_axis"]),
+        (box_volume / float(max_voxels)) ** (1.0 / 3.0),
+    )
+
+
+def _solid_grid(aligned: np.ndarray, faces: np.ndarray, resolution: float, params: dict, pad: int):
+    """Voxelise vertices given in a frame whose box starts at 0."""
+    extents = np.ptp(aligned, axis=0)
+    shape = tuple(int(math.ceil(e / resolution)) + 2 * pad for e in extents)
+    grid_tris = aligned.astype(np.float32)[faces] / np.float32(resolution) + np.float32(pad)
+    return voxelize(grid_tris, shape, int(params["pair_chunk"]))
+
+
+def _across(direction: np.ndarray) -> np.ndarray:
+    """A frame (rows) whose first axis is *direction* (given in the part's frame) and
+    whose second is the part axis most across it, made square to it: a well inclined in
+    the length-width plane keeps its walls on the grid."""
+    d = direction / np.linalg.norm(direction)
+    basis = np.eye(3)
+    choice = int(np.argmin(np.abs(basis @ d)))
+    u = basis[choice] - (basis[choice] @ d) * d
+    u /= np.linalg.norm(u)
+    return np.array([d, u, np.cross(d, u)])
+
+
+def _angle_to_axes(direction: np.ndarray) -> tuple[int, float]:
+    cosines = np.abs(direction / np.linalg.norm(direction))
+    axis = int(np.argmax(cosines))
+    return axis, math.degrees(math.acos(min(1.0, float(cosines[axis]))))
+
+
+def holes_along_directions(
+    aligned: np.ndarray, faces: np.ndarray, directions: list[dict], params: dict
+) -> list[dict]:
+    """Holes along each extra direction (given in the part's frame), each voxelised in
+    a frame of its own over the region its edges span (grown across the direction,
+    so the walls around a hole are inside it; along the direction the whole part);
+    centres and directions are reported in the part's frame."""
+    found: list[dict] = []
+    pad = 2
+    for number, item in enumerate(directions):
+        frame = _across(item["direction"])
+        local = np.einsum("ij,kj->ik", aligned, frame)
+        points = np.einsum("ij,kj->ik", item["points"], frame)
+        low, high = local.min(axis=0), local.max(axis=0)
+        span = points.max(axis=0) - points.min(axis=0)
+        margin = np.maximum(float(params["region_margin_mm"]), 0.5 * span)
+        low[1:] = np.maximum(low[1:], points.min(axis=0)[1:] - margin[1:])
+        high[1:] = np.minimum(high[1:], points.max(axis=0)[1:] + margin[1:])
+        resolution = _grid_resolution(high - low, params, params["extra_max_voxels"])
+        shape = tuple(int(math.ceil(e / resolution)) + 2 * pad for e in high - low)
+        grid_tris = (local - low).astype(np.float32)[faces] / np.float32(resolution) + pad
+        solid = voxelize(grid_tris, shape, int(params["pair_chunk"]))
+        axis, angle = _angle_to_axes(frame[0])
+        for hole in find_holes(solid, resolution, params, axes=(0,), pad=pad):
+            centre = (np.asarray(hole["centre_mm"]) + low) @ frame
+            hole.update(
+                centre_mm=[round(float(c), 1) for c in centre],
+                direction=[round(float(c), 4) for c in frame[0]],
+                angle_deg=round(angle, 1),
+                direction_id=3 + number,
+                voxel_mm=round(resolution, 3),
+                section_mm2=float(np.prod(np.ptp(local, axis=0)[1:])),
+            )
+            hole["axis"] = axis if angle <= params["axis_tolerance_deg"] else None
+            hole["along"] = AXIS_NAMES[axis] if hole["axis"] is not None else "inclined"
+            found.append(hole)
+    return found
+
+
+def _same_hole(a: dict, b: dict, resolution: float) -> bool:
+    """Whether two holes found along different directions are one hole."""
+    gap = math.dist(a["centre_mm"], b["centre_mm"])
+    size = max(a["diameter_mm"], b["diameter_mm"])
+    return gap <= 0.5 * size + 2 * resolution and (
+        abs(a["diameter_mm"] - b["diameter_mm"]) <= 0.35 * size
+    )
+
+
+def merge_holes(principal: list[dict], extra: list[dict], resolution: float) -> list[dict]:
+    """Principal-axis holes plus the extra-direction ones. Where passes along two
+    directions found one hole, the reading along the hole's own direction is kept: the
+    one whose slices cover most of its footprint (a hole cut across the grid is seen
+    shifted from slice to slice, and reads wide, irregular or broken up)."""
+    holes = list(principal)
+    for hole in sorted(extra, key=lambda h: -h["coherence"]):
+        twins = [i for i, other in enumerate(holes) if _same_hole(hole, other, resolution)]
+        if twins and max(holes[i]["coherence"] for i in twins) >= hole["coherence"] - 0.05:
+            continue
+        for i in sorted(twins, reverse=True):
+            holes.pop(i)
+        holes.append(hole)
+    holes.sort(key=lambda h: -h["volume_mm3"])
+    return holes
+
+
 def measure(
     vertices: np.ndarray, faces: np.ndarray, settings: dict | None = None
 ) -> dict[str, Any]:
     """All geometric features of one mesh (coordinates in millimetres)."""
+    from firetrace.detect.directions import search_directions
+
     params = dict(DEFAULTS)
     params.update(settings or {})
     features: dict[str, Any] = {"triangles": int(len(faces)), "vertices": int(len(vertices))}
     features.update(topology(faces, len(vertices)))
-    aligned, extents = principal_frame(vertices, int(params["hull_sample"]))
+    aligned, extents, axes = principal_frame(vertices, faces, params)
     # float32 halves the memory traffic; sums are accumulated in float64
     tris = aligned.astype(np.float32)[faces]
     cross = _cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
@@ -479,6 +631,7 @@ def measure(
         raise InputError(f"degenerate mesh (all {len(faces)} triangles have zero area)")
     features["degenerate_triangles"] = int(zero_area.sum())
     signed_volume = float((tris[:, 0] * cross).sum(dtype=np.float64) / 6.0)
+    del tris, cross
     extents = [float(e) for e in extents]
     features["extents_mm"] = [round(e, 2) for e in extents]
     features["length_mm"], features["width_mm"], features["thickness_mm"] = (
@@ -487,33 +640,47 @@ def measure(
     features["aspect"] = round(extents[0] / extents[1], 2) if extents[1] > 0 else None
     features["area_mm2"] = round(area, 1)
 
-    longest = max(extents[0], 1e-9)
     box_volume = max(extents[0] * max(extents[1], 1e-9) * max(extents[2], 1e-9), 1e-12)
-    resolution = max(
-        float(params["min_resolution_mm"]),
-        longest / float(params["max_cells_per_axis"]),
-        (box_volume / float(params["max_voxels"])) ** (1.0 / 3.0),
-    )
+    resolution = _grid_resolution(extents, params, params["max_voxels"])
     pad = 2
-    shape = tuple(int(math.ceil(e / resolution)) + 2 * pad for e in extents)
-    grid_tris = tris / resolution + pad
-    solid = voxelize(grid_tris, shape, int(params["pair_chunk"]))
+    solid = _solid_grid(aligned, faces, resolution, params, pad)
     voxel_volume = float(solid.sum()) * resolution**3
     volume = abs(signed_volume) if features["watertight"] else voxel_volume
     features["volume_mm3"] = round(volume, 1)
     features["voxel_mm"] = round(resolution, 3)
     features["voxel_volume_mm3"] = round(voxel_volume, 1)
     features["solid_fraction"] = round(min(volume / box_volume, 1.0), 3)
-    features["mean_wall_mm"] = round(2.0 * volume / area, 2) if area > 0 else None
-    holes = find_holes(solid, resolution, params) if solid.any() else []
-    features["holes"] = holes
+    mean_wall = 2.0 * volume / area if area > 0 else None
+    features["mean_wall_mm"] = round(mean_wall, 2) if mean_wall is not None else None
+    # walls thin against the part's smallest side: a hollow shell, open or closed
+    features["wall_to_size"] = (
+        round(mean_wall / extents[2], 3) if mean_wall is not None and extents[2] > 0 else None
+    )
+    holes = find_holes(solid, resolution, params, pad=pad) if solid.any() else []
+    del solid
+    for hole in holes:
+        hole.update(direction_id=hole["axis"], angle_deg=0.0)
+        in_plane = [extents[d] for d in range(3) if d != hole["axis"]]
+        hole["section_mm2"] = in_plane[0] * in_plane[1]
+    directions = search_directions(aligned, faces, np.eye(3), params)
+    features["search_directions"] = [
+        {
+            "direction": [round(float(c), 3) for c in item["direction"]],
+            "angle_deg": round(_angle_to_axes(item["direction"])[1], 1),
+            "turning_mm": round(item["turning_mm"], 1),
+        }
+        for item in directions
+    ]
+    if directions:
+        extra = holes_along_directions(aligned, faces, directions, params)
+        holes = merge_holes(holes, extra, resolution)
     largest, largest_axis = 0.0, None
     for hole in holes:
-        in_plane = [extents[d] for d in range(3) if d != hole["axis"]]
-        section = max(in_plane[0] * in_plane[1], 1e-9)
+        section = max(hole.pop("section_mm2"), 1e-9)
         fraction = math.pi * (hole["diameter_mm"] / 2) ** 2 / section
         if fraction > largest:
             largest, largest_axis = fraction, hole["axis"]
+    features["holes"] = holes[: params["max_holes"]]
     features["largest_cavity_fraction"] = round(min(largest, 1.0), 3)
     features["largest_cavity_axis"] = largest_axis
     return features

@@ -7,7 +7,9 @@ scalar features (``feature = "shape"``) and give ``where`` conditions: a
 ``[low, high]`` pair is a range, a list of strings a set, anything else an equal
 value; ``min_count``/``group_by`` ask for several matching items sharing a value
 (a row of parallel pin holes). Keyword rules name a term tier. Combination rules
-fire when rules they list fired. Weights combine by noisy-OR into a score; the
+fire when rules they list fired, and (unless ``distinct = false``) the holes that
+made those rules fire are different holes: one opening seen twice, as a finger loop
+and as a cavity, is one piece of evidence, not two. Weights combine by noisy-OR into a score; the
 ``[verdict]`` thresholds turn the score into ``high``, ``review`` or ``clear``.
 
 User files are loaded after the bundled ones: a rule with an existing id replaces
@@ -43,6 +45,8 @@ class Rule:
     requires: list[str] = field(default_factory=list)
     requires_any: list[str] = field(default_factory=list)
     min_any: int = 1
+    # combinations: the holes behind the rules they list must be different holes
+    distinct: bool = True
     enabled: bool = True
     source: str = ""
 
@@ -211,13 +215,65 @@ def _evaluate_feature(rule: Rule, features: dict) -> dict | None:
     values.update(best)
     values["count"] = len(items)
     value = best.get(rule.value) if rule.value else len(items)
-    return {"detail": _format(rule.detail, values), "value": value}
+    # a group (a pin row) is one piece of evidence: any of its holes stands for it
+    return {"detail": _format(rule.detail, values), "value": value, "items": items}
+
+
+def _same_opening(a: dict, b: dict) -> bool:
+    """Two holes found along one direction with overlapping sections: one opening
+    (a window that narrows along its depth reads as two holes)."""
+    if a is b:
+        return True
+    if a.get("direction_id") != b.get("direction_id"):
+        return False
+    centre_a, centre_b = a.get("centre_mm"), b.get("centre_mm")
+    if centre_a is None or centre_b is None:
+        return False
+    reach = 0.5 * (float(a.get("diameter_mm") or 0) + float(b.get("diameter_mm") or 0))
+    return math.dist(centre_a, centre_b) < reach
+
+
+def _distinct_choice(groups: list[list[dict] | None]) -> bool:
+    """Whether one hole can be picked per group with no two the same opening (a group
+    of None is evidence without holes: a name, a shape figure)."""
+    holed = sorted((g[:12] for g in groups if g), key=len)
+
+    def pick(index: int, chosen: list[dict]) -> bool:
+        if index == len(holed):
+            return True
+        return any(
+            not any(_same_opening(item, other) for other in chosen)
+            and pick(index + 1, [*chosen, item])
+            for item in holed[index]
+        )
+
+    return pick(0, [])
+
+
+def _combination_holds(rule: Rule, items: dict[str, list[dict] | None]) -> bool:
+    if not all(r in items for r in rule.requires):
+        return False
+    present = [r for r in rule.requires_any if r in items]
+    if rule.requires_any and len(present) < rule.min_any:
+        return False
+    if not rule.distinct:
+        return True
+    needed = [items[r] for r in rule.requires]
+    if not rule.requires_any:
+        return _distinct_choice(needed)
+    from itertools import combinations
+
+    return any(
+        _distinct_choice(needed + [items[r] for r in chosen])
+        for chosen in combinations(present, rule.min_any)
+    )
 
 
 def evaluate(rule_set: RuleSet, features: dict, keyword_hits: dict[str, list[dict]]) -> list[dict]:
     """Findings for every rule that fired, in rule order (combinations last)."""
     findings: list[dict] = []
-    fired: set[str] = set()
+    # the rules that fired, each with the holes that made it fire (None: no holes)
+    fired: dict[str, list[dict] | None] = {}
     for rule in rule_set.rules:
         result = None
         if rule.kind == "feature":
@@ -231,22 +287,35 @@ def evaluate(rule_set: RuleSet, features: dict, keyword_hits: dict[str, list[dic
                 values["count"] = len(hits)
                 result = {"detail": _format(rule.detail, values), "value": values["terms"]}
         if result is not None:
-            fired.add(rule.id)
+            fired[rule.id] = result.get("items")
             if rule.weight > 0:
                 findings.append(_finding(rule, result))
+    _discount_same_openings(findings, fired)
     for rule in rule_set.rules:
-        if rule.kind != "combination":
+        if rule.kind != "combination" or not _combination_holds(rule, fired):
             continue
-        if not all(r in fired for r in rule.requires):
-            continue
-        if rule.requires_any:
-            present = [r for r in rule.requires_any if r in fired]
-            if len(present) < rule.min_any:
-                continue
-        fired.add(rule.id)
+        fired[rule.id] = None
         if rule.weight > 0:
             findings.append(_finding(rule, {"detail": _format(rule.detail, {}), "value": None}))
     return findings
+
+
+def _discount_same_openings(findings: list[dict], fired: dict) -> None:
+    """A lighter hole finding whose every hole is an opening a heavier finding already
+    stands on adds no weight (kept, at weight 0, saying so): one window read as a
+    loop and as a cavity is one piece of evidence."""
+    kept: list[dict] = []
+    for finding in sorted(findings, key=lambda f: -f["weight"]):
+        items = fired.get(finding["rule"])
+        if items:
+            for heavier in kept:
+                others = fired.get(heavier["rule"]) or []
+                if all(any(_same_opening(i, o) for o in others) for i in items):
+                    finding["detail"] += f" (the same opening as {heavier['rule']})"
+                    finding["weight"] = 0.0
+                    break
+        if finding["weight"] > 0 and items:
+            kept.append(finding)
 
 
 def _finding(rule: Rule, result: dict) -> dict:
