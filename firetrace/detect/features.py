@@ -364,22 +364,42 @@ def _classify(fill: float, narrow: float, wide: float, params: dict) -> str:
     return "other"
 
 
-def _section_shape(footprint: np.ndarray, mean_area: float, params: dict) -> dict:
-    """Shape of a hole's cross-section from its footprint (a 2-D mask), judged in the
-    grid's box; a section that is neither round nor rectangular there is judged again
-    in its smallest-area rotated rectangle, so that a rectangle at an angle in its
-    slice still reads as ``rect`` (small sections are too coarse for that)."""
+def _slice_boxes(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per slice of a hole's mask (slices first): its area and the sides of its box."""
+    area = planes.sum(axis=(1, 2))
+    spans = []
+    for along in (2, 1):
+        present = planes.any(axis=along)
+        first = np.argmax(present, axis=1)
+        last = present.shape[1] - 1 - np.argmax(present[:, ::-1], axis=1)
+        spans.append(np.where(present.any(axis=1), last - first + 1, 0))
+    return area, spans[0], spans[1]
+
+
+def _section_shape(planes: np.ndarray, params: dict) -> dict:
+    """Shape of a hole's cross-section from its mask (slices first), judged slice by
+    slice and summed up by the median slice, so that a hole whose outline wavers
+    from layer to layer (a rebuilt print, a drift across the grid) reads as its
+    sections do, not as the union of them. A section that is neither round nor
+    rectangular in the grid's box is judged again in its smallest-area rotated
+    rectangle, so that a rectangle at an angle in its slice still reads as ``rect``
+    (small sections are too coarse for that)."""
     from firetrace.detect.directions import _min_area_rectangle
 
-    rows, cols = footprint.shape
-    fill, narrow, wide = mean_area / (rows * cols), float(min(rows, cols)), float(max(rows, cols))
+    area, rows, cols = _slice_boxes(planes)
+    kept = area > 0
+    area, rows, cols = area[kept], rows[kept], cols[kept]
+    fill = float(np.median(area / (rows * cols)))
+    narrow = float(np.median(np.minimum(rows, cols)))
+    wide = float(np.median(np.maximum(rows, cols)))
     shape = _classify(fill, narrow, wide, params)
-    if shape == "other" and min(rows, cols) >= 8:
-        points = np.argwhere(footprint).astype(np.float64)
+    if shape == "other" and narrow >= 8:
+        middle = planes[kept][int(np.argsort(area)[len(area) // 2])]
+        points = np.argwhere(middle).astype(np.float64)
         side = _min_area_rectangle(points)
         across = np.array([-side[1], side[0]])
         spans = sorted([float(np.ptp(points @ side)) + 1.0, float(np.ptp(points @ across)) + 1.0])
-        rotated = mean_area / (spans[0] * spans[1])
+        rotated = float(middle.sum()) / (spans[0] * spans[1])
         if _classify(rotated, spans[0], spans[1], params) == "rect":
             shape, fill, narrow, wide = "rect", rotated, spans[0], spans[1]
     return {"shape": shape, "fill": fill, "narrow": narrow, "wide": wide}
@@ -468,7 +488,7 @@ def find_holes(
             mean_area = voxels / slices
             mask = components[local_box] == label
             footprint = mask.any(axis=axis)
-            section = _section_shape(footprint, mean_area, params)
+            section = _section_shape(np.moveaxis(mask, axis, 0), params)
             # how much of the footprint each slice covers: 1 for a hole running along the
             # grid axis, less for one cut across it (each slice sees it shifted)
             coherence = mean_area / max(int(footprint.sum()), 1)
