@@ -33,6 +33,7 @@ def looks_like_gcode(head) -> bool:
         return True
     return head.stripped.startswith(b";") and bool(_GCODE_COMMENT.search(head.stripped))
 
+
 # above this the toolpath is not rebuilt (names and metadata still are): parsing
 # needs about ten bytes of memory per byte of text
 MAX_GEOMETRY_BYTES = 120_000_000
