@@ -132,14 +132,14 @@ def touching(a: Shell, b: Shell, settings: dict) -> bool:
 
 
 def _solid_near(shell: Shell, origin: np.ndarray, cell: float, shape: tuple) -> np.ndarray:
-    """The shell's solid on a small grid (triangles beyond the grid's far x side, or
-    outside its y and z range, cannot change any cell's parity and are left out)."""
+    """The shell's solid on a small grid. Triangles outside the grid's y and z range
+    cross none of its rows and are left out; those beyond its x range still close
+    the parity of the rows they cross, so they stay."""
     from firetrace.detect.features import voxelize
 
     tris = (shell.vertices[shell.faces] - origin) / cell
     lo, hi = tris.min(axis=1), tris.max(axis=1)
-    near = (lo[:, 0] <= shape[0]) & (hi[:, 1] >= 0) & (lo[:, 1] <= shape[1])
-    near &= (hi[:, 2] >= 0) & (lo[:, 2] <= shape[2])
+    near = (hi[:, 1] >= 0) & (lo[:, 1] <= shape[1]) & (hi[:, 2] >= 0) & (lo[:, 2] <= shape[2])
     if not near.any():
         return np.zeros(shape, dtype=bool)
     return voxelize(tris[near].astype(np.float32), shape, 1_000_000)

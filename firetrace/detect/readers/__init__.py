@@ -198,13 +198,19 @@ def register(
     return wrap
 
 
+_LOADED: list[bool] = []
+
+
 def _load_all() -> None:
-    """Import every reader module of this package (each registers itself)."""
-    if _READERS:
+    """Import every reader module of this package (each registers itself). Importing
+    one reader module directly registers only that one, so a flag, not the registry
+    being non-empty, says that all were loaded."""
+    if _LOADED:
         return
     for module in pkgutil.iter_modules(__path__):
         if not module.name.startswith("_"):
             importlib.import_module(f"{__name__}.{module.name}")
+    _LOADED.append(True)
 
 
 def reader_specs() -> list[ReaderSpec]:
