@@ -44,6 +44,7 @@ class Shell:
     faces: np.ndarray
     low: np.ndarray
     high: np.ndarray
+    pieces: int = 1  # connected pieces (more than one only for a body judged whole)
 
 
 @dataclass
@@ -57,10 +58,11 @@ class Part:
     shells: int
     bodies: list[int] = field(default_factory=list)  # reader bodies it draws on
     set_aside: str | None = None  # why it is not judged (below a threshold)
+    extents: np.ndarray = field(default=None)  # of its box in the file's axes
 
-    @property
-    def extents(self) -> np.ndarray:
-        return np.ptp(self.vertices, axis=0)
+    def __post_init__(self) -> None:
+        if self.extents is None:
+            self.extents = np.ptp(self.vertices, axis=0)
 
 
 def shells_of(vertices: np.ndarray, faces: np.ndarray, body: int, max_shells: int) -> list[Shell]:
@@ -78,7 +80,9 @@ def shells_of(vertices: np.ndarray, faces: np.ndarray, body: int, max_shells: in
     # scraps is a triangle soup (vertices never shared), judged whole
     scraps = int(sizes[sizes < 4].sum())
     if len(used) == 1 or len(used) > max_shells or scraps > len(faces) / 2:
-        return [_shell(vertices, faces, body)]
+        whole = _shell(vertices, faces, body)
+        whole.pieces = len(used)
+        return [whole]
     order = np.argsort(face_label, kind="stable")
     bounds = np.searchsorted(face_label[order], used)
     shells = []
@@ -186,7 +190,7 @@ def parts_of(bodies: list, scale: float, settings: dict | None = None) -> list[P
         faces = np.concatenate([s.faces + o for s, o in zip(members, offsets, strict=True)])
         sources = sorted({s.body for s in members})
         name = _part_name(bodies, sources, split, seen_pieces)
-        part = Part(len(parts), name, vertices, faces, len(members), sources)
+        part = Part(len(parts), name, vertices, faces, sum(s.pieces for s in members), sources)
         part.set_aside = _too_small(part, params)
         parts.append(part)
     return parts

@@ -26,6 +26,8 @@ import math
 
 import numpy as np
 
+FRAME_SAMPLE = 200_000  # faces whose normals choose the frame (every k-th of a larger mesh)
+
 
 def _principal(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The sign-free weighted mean direction of unit vectors (top eigenvector of their
@@ -114,9 +116,19 @@ def _min_area_rectangle(points: np.ndarray) -> np.ndarray:
     return edges[int(np.argmin(areas))]
 
 
-def part_frame(vertices: np.ndarray, faces: np.ndarray, settings: dict) -> np.ndarray:
-    """Rows: the part's three axes (unit vectors), longest extent first."""
-    normals, areas = face_normals(vertices, faces)
+def part_frame(
+    vertices: np.ndarray, faces: np.ndarray, settings: dict, normals=None, areas=None
+) -> np.ndarray:
+    """Rows: the part's three axes (unit vectors), longest extent first, right-handed
+    (*normals* and *areas* of the faces, when the caller has them)."""
+    if normals is None or areas is None:
+        normals, areas = face_normals(vertices, faces)
+    else:
+        keep = areas > 0
+        normals, areas = normals[keep].astype(np.float64), areas[keep].astype(np.float64)
+    if len(normals) > FRAME_SAMPLE:  # an even subsample of the faces votes alike
+        step = len(normals) // FRAME_SAMPLE + 1
+        normals, areas = normals[::step], areas[::step]
     total = float(areas.sum()) or 1.0
     found = clusters(
         normals,
@@ -150,21 +162,32 @@ def part_frame(vertices: np.ndarray, faces: np.ndarray, settings: dict) -> np.nd
 
 
 def search_directions(
-    vertices: np.ndarray, faces: np.ndarray, frame: np.ndarray, settings: dict
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    frame: np.ndarray,
+    settings: dict,
+    edges=None,
+    normals=None,
 ) -> list[dict]:
     """Extra hole-search directions: clusters of edge turning (length x dihedral angle)
     at least ``axis_gap_deg`` away from every frame axis, heaviest first."""
     most = int(settings["max_directions"])
     if most <= 0 or len(faces) < 8:
         return []
-    edges, starts, turning = _edge_turning(vertices, faces)
-    keep = turning > math.radians(float(settings["min_dihedral_deg"]))
-    if not keep.any():
+    if edges is None:
+        from firetrace.detect.features import MeshEdges
+
+        edges = MeshEdges(faces, len(vertices))
+    edges, starts, turning = _edge_turning(
+        vertices, faces, edges, normals, math.radians(float(settings["min_dihedral_deg"]))
+    )
+    if not len(turning):
         return []
-    starts = starts[keep]
-    vectors, lengths = edges[keep], np.linalg.norm(edges[keep], axis=1)
+    vectors, lengths = edges, np.linalg.norm(edges, axis=1)
+    keep = lengths > 0
+    vectors, lengths, starts, turning = vectors[keep], lengths[keep], starts[keep], turning[keep]
     vectors = vectors / lengths[:, None]
-    weights = lengths * turning[keep]
+    weights = lengths * turning
     gap = math.cos(math.radians(float(settings["axis_gap_deg"])))
     off_axis = (np.abs(vectors @ frame.T) < gap).all(axis=1)
     vectors, weights, lengths = vectors[off_axis], weights[off_axis], lengths[off_axis]
@@ -214,27 +237,18 @@ def _on_long_lines(direction, starts, vectors, lengths, members, settings) -> np
     return total[line] >= float(settings["min_line_mm"])
 
 
-def _edge_turning(vertices: np.ndarray, faces: np.ndarray):
-    """Each interior edge shared by exactly two faces: its vector, its start and the
-    angle (radians) between its faces' normals."""
-    corners = vertices[faces]
-    cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
-    norm = np.sqrt(np.einsum("ij,ij->i", cross, cross))
-    norm[norm == 0] = 1.0
-    normals = cross / norm[:, None]
-    a = faces.ravel()
-    b = faces[:, [1, 2, 0]].ravel()
-    low, high = np.minimum(a, b), np.maximum(a, b)
-    key = low.astype(np.int64) * np.int64(len(vertices)) + high
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    first = np.flatnonzero(np.concatenate(([True], sorted_key[1:] != sorted_key[:-1])))
-    counts = np.diff(np.append(first, len(key)))
-    pairs = first[counts == 2]
-    face_a = order[pairs] // 3
-    face_b = order[pairs + 1] // 3
-    cosine = np.clip(np.einsum("ij,ij->i", normals[face_a], normals[face_b]), -1.0, 1.0)
-    angle = np.arccos(cosine)
-    edge_index = order[pairs]
-    start = vertices[low[edge_index]]
-    return vertices[high[edge_index]] - start, start, angle
+def _edge_turning(vertices: np.ndarray, faces: np.ndarray, edges, normals=None, least=0.0):
+    """Each interior edge shared by exactly two faces whose normals turn by more than
+    *least* radians there: its vector, its start and that angle (*normals*: unit,
+    one per face, when the caller has them)."""
+    face_a, face_b, half = edges.manifold_pairs()
+    if normals is None:
+        corners = vertices[faces]
+        cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+        norm = np.sqrt(np.einsum("ij,ij->i", cross, cross))
+        normals = cross / np.maximum(norm, 1e-30)[:, None]
+    cosine = np.einsum("ij,ij->i", normals[face_a], normals[face_b])
+    bent = cosine < math.cos(least)  # flat edges (most of a fine mesh) go first
+    cosine, half = np.clip(cosine[bent], -1.0, 1.0), half[bent]
+    start = vertices[edges.low[half]]
+    return vertices[edges.high[half]] - start, start, np.arccos(cosine)

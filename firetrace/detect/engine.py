@@ -274,7 +274,7 @@ def _judge_part(part, rule_set: RuleSet, file_hits, matcher, keyword_hits, notes
     if part.set_aside is not None:
         body["findings"] = evaluate(rule_set, {}, hits)
     else:
-        features = measure(part.vertices, part.faces, rule_set.section("measure"))
+        features = measure(part.vertices, part.faces, rule_set.section("measure"), part.shells)
         body["_features"] = features
         if not features["watertight"]:
             notes.append(

@@ -75,31 +75,51 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def topology(faces: np.ndarray, n_vertices: int) -> dict[str, Any]:
-    """Edge counts, bodies, Euler characteristic and genus of a face array."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+class MeshEdges:
+    """The edges of a face array, sorted once and shared by the topology figures and
+    the search for directions: half-edge keys in sorted order, where each distinct
+    edge starts among them, and how many faces share it."""
 
-    starts = faces.ravel()
-    ends = faces[:, [1, 2, 0]].ravel()
-    low, high = np.minimum(starts, ends), np.maximum(starts, ends)
-    keys = low.astype(np.int64) * np.int64(n_vertices) + high
-    keys.sort()
-    boundaries = np.flatnonzero(np.diff(keys)) + 1
-    counts = np.diff(np.concatenate(([0], boundaries, [len(keys)])))
+    def __init__(self, faces: np.ndarray, n_vertices: int):
+        starts = faces.ravel()
+        ends = faces[:, [1, 2, 0]].ravel()
+        self.low = np.minimum(starts, ends)
+        self.high = np.maximum(starts, ends)
+        keys = self.low.astype(np.int64) * np.int64(n_vertices) + self.high
+        self.order = np.argsort(keys, kind="stable")
+        ordered = keys[self.order]
+        self.first = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        self.counts = np.diff(np.append(self.first, len(keys)))
+        self.unique_keys = ordered[self.first]
+        self.n_vertices = n_vertices
+
+    def manifold_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each edge shared by exactly two faces: (face a, face b, half-edge index)."""
+        pairs = self.first[self.counts == 2]
+        return self.order[pairs] // 3, self.order[pairs + 1] // 3, self.order[pairs]
+
+
+def topology(
+    faces: np.ndarray, n_vertices: int, edges: MeshEdges | None = None, bodies: int | None = None
+) -> dict[str, Any]:
+    """Edge counts, bodies, Euler characteristic and genus of a face array (*bodies*,
+    the connected shells, when the caller already counted them)."""
+    edges = edges or MeshEdges(faces, n_vertices)
+    counts = edges.counts
     unique_edges = len(counts)
     used = np.flatnonzero(np.bincount(faces.ravel(), minlength=n_vertices))
     chi = int(len(used) - unique_edges + len(faces))
-    unique_keys = keys[np.concatenate(([0], boundaries))]
-    graph = coo_matrix(
-        (
-            np.ones(len(unique_keys), dtype=np.int8),
-            (unique_keys // n_vertices, unique_keys % n_vertices),
-        ),
-        shape=(n_vertices, n_vertices),
-    )
-    n_components, labels = connected_components(graph, directed=False)
-    bodies = int(len(np.unique(labels[used])))
+    if bodies is None:
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        keys = edges.unique_keys
+        graph = coo_matrix(
+            (np.ones(len(keys), dtype=np.int8), (keys // n_vertices, keys % n_vertices)),
+            shape=(n_vertices, n_vertices),
+        )
+        _, labels = connected_components(graph, directed=False)
+        bodies = int(len(np.unique(labels[used])))
     boundary = int((counts == 1).sum())
     nonmanifold = int((counts > 2).sum())
     watertight = boundary == 0 and nonmanifold == 0
@@ -116,7 +136,7 @@ def topology(faces: np.ndarray, n_vertices: int) -> dict[str, Any]:
 
 
 def principal_frame(
-    vertices: np.ndarray, faces: np.ndarray, params: dict
+    vertices: np.ndarray, faces: np.ndarray, params: dict, normals=None, areas=None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vertices in the part's own frame (:func:`firetrace.detect.directions.part_frame`),
     axes longest first, the box's minimum corner at 0.
@@ -125,16 +145,18 @@ def principal_frame(
     from firetrace.detect.directions import part_frame
 
     try:
-        axes = part_frame(vertices, faces, params)
+        axes = part_frame(vertices, faces, params, normals, areas)
     except (np.linalg.LinAlgError, ValueError):  # flat or degenerate: principal axes
         centred = vertices - vertices.mean(axis=0)
         sample = int(params["hull_sample"])
         _, _, axes = np.linalg.svd(centred[:: max(1, len(centred) // sample)], full_matrices=False)
+        order = np.argsort(-np.ptp(centred @ axes.T, axis=0), kind="stable")
+        axes = axes[order]
+        if np.linalg.det(axes) < 0:
+            axes[2] = -axes[2]
     # einsum, not matmul: a 3-column product gains nothing from BLAS threads,
     # which only contend on a busy machine
     aligned = np.einsum("ij,kj->ik", vertices, axes)
-    order = np.argsort(-np.ptp(aligned, axis=0), kind="stable")
-    aligned, axes = aligned[:, order], axes[order]
     aligned = aligned - aligned.min(axis=0)
     return aligned, np.ptp(aligned, axis=0), axes
 
@@ -630,28 +652,41 @@ def merge_holes(principal: list[dict], extra: list[dict], resolution: float) -> 
 
 
 def measure(
-    vertices: np.ndarray, faces: np.ndarray, settings: dict | None = None
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    settings: dict | None = None,
+    shells: int | None = None,
 ) -> dict[str, Any]:
-    """All geometric features of one mesh (coordinates in millimetres)."""
+    """All geometric features of one mesh (coordinates in millimetres; *shells*, its
+    connected shells, when the caller already counted them)."""
     from firetrace.detect.directions import search_directions
 
     params = dict(DEFAULTS)
     params.update(settings or {})
     features: dict[str, Any] = {"triangles": int(len(faces)), "vertices": int(len(vertices))}
-    features.update(topology(faces, len(vertices)))
-    aligned, extents, axes = principal_frame(vertices, faces, params)
-    # float32 halves the memory traffic; sums are accumulated in float64
-    tris = aligned.astype(np.float32)[faces]
+    edges = MeshEdges(faces, len(vertices))
+    features.update(topology(faces, len(vertices), edges, shells))
+    # one cross product per face serves the frame, the areas, the volume and the
+    # directions (a rotation turns it with the vertices); float32 halves the memory
+    # traffic, sums are accumulated in float64
+    tris = vertices.astype(np.float32)[faces]
     cross = _cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+    del tris
     doubled_areas = np.sqrt(np.einsum("ij,ij->i", cross, cross))
+    normals = cross / np.maximum(doubled_areas, np.float32(1e-30))[:, None]
+    aligned, extents, axes = principal_frame(vertices, faces, params, normals, doubled_areas / 2)
+    normals = np.einsum("ij,kj->ik", normals, axes.astype(np.float32))
     area = float(doubled_areas.sum(dtype=np.float64) / 2.0)
     scale = max(float(extents.max()), 1e-30)
     zero_area = doubled_areas <= 1e-12 * scale * scale
     if zero_area.all():
         raise InputError(f"degenerate mesh (all {len(faces)} triangles have zero area)")
     features["degenerate_triangles"] = int(zero_area.sum())
-    signed_volume = float((tris[:, 0] * cross).sum(dtype=np.float64) / 6.0)
-    del tris, cross
+    corner = aligned.astype(np.float32)[faces[:, 0]]
+    signed_volume = float(
+        np.einsum("ij,ij->i", corner, normals * doubled_areas[:, None]).sum(dtype=np.float64) / 6.0
+    )
+    del corner, cross
     extents = [float(e) for e in extents]
     features["extents_mm"] = [round(e, 2) for e in extents]
     features["length_mm"], features["width_mm"], features["thickness_mm"] = (
@@ -682,7 +717,7 @@ def measure(
         hole.update(direction_id=hole["axis"], angle_deg=0.0)
         in_plane = [extents[d] for d in range(3) if d != hole["axis"]]
         hole["section_mm2"] = in_plane[0] * in_plane[1]
-    directions = search_directions(aligned, faces, np.eye(3), params)
+    directions = search_directions(aligned, faces, np.eye(3), params, edges, normals)
     features["search_directions"] = [
         {
             "direction": [round(float(c), 3) for c in item["direction"]],
