@@ -22,7 +22,9 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import sqlite3
+import tomllib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -30,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from firetrace import paths
 from firetrace.errors import FiretraceError, InputError, UsageError
 
 GENESIS = "0" * 64
@@ -595,15 +598,13 @@ def query_log(
 
 def default_policy_path() -> Path:
     """``FIRETRACE_POLICY`` if set, else the bundled ``rules/policy.toml``."""
-    from firetrace.paths import rules_dir
 
     env = os.environ.get("FIRETRACE_POLICY")
-    return Path(env) if env else rules_dir() / "policy.toml"
+    return Path(env) if env else paths.rules_dir() / "policy.toml"
 
 
 def load_policy(path: str | Path | None = None) -> dict[str, Any]:
     """The purpose policy as a dict; a missing or malformed file is an input error."""
-    import tomllib
 
     path = Path(path) if path else default_policy_path()
     try:
@@ -622,7 +623,6 @@ def check_policy(command: str, purpose: str | None, policy_path=None) -> None:
     required_for`` lists commands that need ``--purpose``; an optional ``pattern``
     (a regular expression) is the form every purpose must take, e.g. a case number.
     """
-    import re
 
     path = Path(policy_path) if policy_path else default_policy_path()
     rules = load_policy(path).get("purpose", {})

@@ -22,6 +22,7 @@ from typing import Any
 
 from firetrace import audit
 from firetrace.errors import FiretraceError, UsageError
+from firetrace.outputs import guard_output
 
 APPEND_ONLY_TRIGGERS = (
     "events_no_update",
@@ -115,7 +116,6 @@ def copy_registry(conn: sqlite3.Connection, dest: str | Path, *, force: bool = F
     (and leaves ``dest`` untouched) when the copy fails its integrity check. Returns
     the source path and the copy's audit head. Writes nothing to the source.
     """
-    from firetrace.outputs import guard_output
 
     dest = Path(dest)
     source = conn.execute("PRAGMA database_list").fetchone()[2]

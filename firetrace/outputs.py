@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from firetrace.errors import UsageError
+from firetrace.paths import default_db_path, read_log_path
 
 # SQLite's companion files of a database: rollback journal, write-ahead log and
 # its shared-memory index. Writing over any of them loses committed data.
@@ -34,7 +35,6 @@ SQLITE_COMPANIONS = ("-journal", "-wal", "-shm")
 def registry_files(db: str | Path) -> list[Path]:
     """Every file that makes up the registry at ``db``: the database, its SQLite
     companions, and the read-audit log with its own companions."""
-    from firetrace.paths import read_log_path
 
     db = Path(db)
     files = [db, *(Path(f"{db}{suffix}") for suffix in SQLITE_COMPANIONS)]
@@ -122,7 +122,6 @@ def guard_outputs(
 
 
 def _registry_identities(registry) -> list[tuple[Path, _Identity]]:
-    from firetrace.paths import default_db_path
 
     if registry is None:
         dbs: list[str | Path] = []

@@ -8,8 +8,11 @@ CONTRACT: ``--db``, else ``FIRETRACE_DB``, else the per-user data folder.
 
 from __future__ import annotations
 
+import getpass
 import os
 from pathlib import Path
+
+import platformdirs
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -36,8 +39,6 @@ def default_db_path() -> Path:
     env = os.environ.get("FIRETRACE_DB")
     if env:
         return Path(env)
-    import platformdirs
-
     return Path(platformdirs.user_data_dir("firetrace", appauthor=False)) / "registry.db"
 
 
@@ -47,8 +48,6 @@ def default_operator() -> str:
     if env:
         return env
     try:
-        import getpass
-
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return "unknown"

@@ -23,7 +23,7 @@ LIST_CHOICES_UP_TO = 20
 
 def close_matches(value: str, choices: Iterable[str], *, limit: int = 3) -> list[str]:
     """The known values nearest ``value``, best first (case and punctuation ignored)."""
-    from rapidfuzz import fuzz, process, utils
+    from rapidfuzz import fuzz, process, utils  # lazy: only once a value is wrong
 
     unique = list(dict.fromkeys(c for c in choices if c))
     if not value.strip() or not unique:

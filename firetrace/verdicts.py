@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from firetrace.suggest import choose
+
 
 class Verdict(StrEnum):
     """One file's verdict; a ``str``, so records and JSON carry the plain word."""
@@ -46,7 +48,6 @@ DEFAULT_MIN_VERDICT = Verdict.REVIEW
 def parse_min_verdict(value: str) -> Verdict:
     """``value`` (any case) as the floor of a ``--min-verdict`` option, or a usage
     error (exit 2) with the nearest grade."""
-    from firetrace.suggest import choose
 
     return Verdict(choose("verdict", str(value), list(GRADES), option="--min-verdict"))
 

@@ -6,11 +6,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
+from rich.table import Table
 
+from firetrace import audit
 from firetrace.cli.common import (
     Commands,
     JsonOpt,
@@ -19,6 +23,8 @@ from firetrace.cli.common import (
     err_console,
     print_json,
 )
+from firetrace.errors import UsageError
+from firetrace.registry.db import connect
 from firetrace.registry.vocabulary import EVENT_FIELDS
 
 commands = Commands()
@@ -39,8 +45,6 @@ HeadOpt = Annotated[
 
 def _connect(settings: Settings):
     """The registry, which these commands never create."""
-    from firetrace.registry.db import connect
-
     return connect(settings.db, create=False)
 
 
@@ -82,8 +86,6 @@ def log_cmd(
 
     Here --operator and --purpose filter the log (listing it is not itself audited).
     """
-    from firetrace import audit
-
     conn = _connect(settings)
     entries = audit.query_log(
         conn,
@@ -99,8 +101,6 @@ def log_cmd(
     if as_json:
         print_json({"entries": entries, "count": len(entries)})
         return
-    from rich import box
-    from rich.table import Table
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("id", "time (UTC)", "operator", "purpose", "command", "records", "hash"):
@@ -136,8 +136,6 @@ def verify_cmd(
     settings: Settings,
 ) -> None:
     """Check the hash chain; exit 1 naming the first altered, removed or reordered entry."""
-    from firetrace import audit
-
     conn = _connect(settings)
     result = audit.verify(conn, expected_head=expected_head)
     if as_json:
@@ -172,9 +170,6 @@ def head_cmd(
     settings: Settings,
 ) -> None:
     """Print the current head hash (record it in the case file; 'verify --head' checks it)."""
-    from dataclasses import asdict
-
-    from firetrace import audit
 
     conn = _connect(settings)
     current = audit.head(conn)
@@ -193,8 +188,6 @@ def head_cmd(
 @audit_group.command("seal")
 def seal_cmd(*, settings: Settings) -> None:
     """Adopt an older unkeyed log under FIRETRACE_AUDIT_KEY with one keyed entry."""
-    from firetrace import audit
-
     conn = _connect(settings)
     digest = audit.seal(conn, operator=settings.operator, purpose=settings.purpose)
     console.print(f"sealed: new keyed head {digest}", highlight=False)
@@ -209,6 +202,7 @@ def backup_cmd(
     settings: Settings,
 ) -> None:
     """Copy the registry with SQLite's online backup API, then integrity-check the copy."""
+    # lazy: integrity is for backup and check only, not the audit commands or --help
     from firetrace.integrity import backup
 
     conn = _connect(settings)
@@ -236,6 +230,7 @@ def check_cmd(
 ) -> None:
     """Integrity check, foreign-key check, append-only triggers and audit verify; exit 1
     on any problem."""
+    # lazy: integrity is for backup and check only, not the audit commands or --help
     from firetrace.integrity import check
 
     conn = _connect(settings)
@@ -270,7 +265,7 @@ def correct_cmd(
     settings: Settings,
 ) -> None:
     """Correct an event: a new event that references it (history is never rewritten)."""
-    from firetrace.errors import UsageError
+    # lazy: corrections validate events (country tables): correct only
     from firetrace.registry.corrections import correct_event
 
     changes: dict[str, str | None] = {}

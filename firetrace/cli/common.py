@@ -30,9 +30,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console, ConsoleDimensions
+from rich.markup import escape
+from rich.rule import Rule
 from rich.segment import Segment
+from rich.text import Text
 
+from firetrace.paths import default_db_path, default_operator
 from firetrace.sanitize import escape_json_text, terminal_text
 
 # Piped or redirected, a line may be this wide: wider than any value firetrace
@@ -97,9 +102,6 @@ class OutputConsole(SafeConsole):
         classic terminal (or the title), not :data:`PIPED_WIDTH` characters."""
         if not self.piped:
             return super().rule(title, **options)
-        from rich.cells import cell_len
-        from rich.rule import Rule
-        from rich.text import Text
 
         plain = Text.from_markup(title).plain if isinstance(title, str) else str(title)
         self.print(Rule(title, **options), width=max(80, cell_len(plain) + 6))
@@ -112,7 +114,6 @@ err_console = SafeConsole(stderr=True)
 def shown(value: object) -> str:
     """An untrusted value as console markup that prints it as it is, on one line:
     control and bidi characters as visible escapes, ``[`` never read as markup."""
-    from rich.markup import escape
 
     return escape(terminal_text(value))
 
@@ -169,7 +170,6 @@ class Settings:
     @property
     def db(self) -> Path:
         """The registry file: ``--db``, else ``$FIRETRACE_DB``, else the user data folder."""
-        from firetrace.paths import default_db_path
 
         return self.db_option or default_db_path()
 
@@ -177,7 +177,6 @@ class Settings:
 def merge_settings(ctx: typer.Context | None, given: dict[str, Any]) -> Settings:
     """Merge a command's own global options (``given``) over the app-level ones,
     then environment and defaults."""
-    from firetrace.paths import default_operator
 
     top = (ctx.find_root().obj if ctx is not None else None) or {}
 

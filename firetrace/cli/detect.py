@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
 
 from firetrace.cli.common import Commands, JsonOpt, Settings, console, print_json
 from firetrace.verdicts import FLAGGED, Verdict
@@ -31,10 +35,6 @@ _VERDICT_STYLE = {
 
 
 def _render(record: dict[str, Any]) -> None:
-    from rich.markup import escape
-    from rich.panel import Panel
-    from rich.table import Table
-    from rich.text import Text
 
     verdict = record["verdict"]
     style = _VERDICT_STYLE.get(verdict, "bold")
@@ -145,6 +145,7 @@ def inspect_command(
     Exit 0 when every file is clear, 1 when any is flagged (review or high), 2
     when any could not be read.
     """
+    # lazy: detection (readers, rules, the reference library) loads for inspect, not for --help
     from firetrace.forensics.inspect import inspect_paths
 
     records = []

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
+from rich.text import Text
 
 from firetrace.cli.common import (
     Commands,
@@ -22,6 +24,8 @@ from firetrace.cli.common import (
     print_json,
 )
 from firetrace.errors import FiretraceError
+from firetrace.forensics.folders import measure_roots
+from firetrace.forensics.writers import manifest_path
 from firetrace.verdicts import DEFAULT_MIN_VERDICT
 
 commands = Commands()
@@ -73,8 +77,8 @@ def scan(
     settings: Settings,
 ) -> None:
     """Find design files in seized media and rank them; exit 1 when any is flagged."""
-    from rich.text import Text
 
+    # lazy: the scan (worker pools, detection) loads for scan, not for --help
     from firetrace.forensics.session import ScanOptions, run_scan
 
     options = ScanOptions(
@@ -112,6 +116,7 @@ def scan(
 def _run_with_progress(options, run_scan):
     if not err_console.is_terminal:
         return run_scan(options)
+    # lazy: progress bars only on a terminal
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -120,8 +125,6 @@ def _run_with_progress(options, run_scan):
         TimeRemainingColumn,
         TransferSpeedColumn,
     )
-
-    from firetrace.forensics.folders import measure_roots
 
     files_total, bytes_total = measure_roots(options.roots)
     columns = (
@@ -141,8 +144,6 @@ def _run_with_progress(options, run_scan):
 
 
 def _render(summary) -> None:
-    from rich.table import Table
-    from rich.text import Text
 
     manifest = summary.manifest
     counts = manifest["counts"]
@@ -193,8 +194,6 @@ def _render(summary) -> None:
             markup=False,
         )
     if manifest["outputs"].get("jsonl"):
-        from firetrace.forensics.writers import manifest_path
-
         err_console.print(
             f"manifest: {manifest_path(manifest['outputs']['jsonl'])}",
             highlight=False,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from firetrace.cli.common import (
     Commands,
@@ -36,6 +37,7 @@ def add_command(
     settings: Settings,
 ) -> None:
     """Add design files to the library under LABEL (all files or none)."""
+    # lazy: the reference library (geometry, numpy) loads for refs commands, not for --help
     from firetrace.refs.library import add_references
 
     added = add_references(
@@ -64,8 +66,8 @@ def list_command(
     settings: Settings,
 ) -> None:
     """List the references, grouped by label."""
-    from rich.table import Table
 
+    # lazy: the reference library (geometry, numpy) loads for refs commands, not for --help
     from firetrace.refs.library import list_references
 
     rows = list_references(settings.db)
@@ -100,6 +102,7 @@ def remove_command(
     settings: Settings,
 ) -> None:
     """Remove every reference under LABEL."""
+    # lazy: the reference library (geometry, numpy) loads for refs commands, not for --help
     from firetrace.refs.library import remove_references
 
     removed = remove_references(
@@ -123,6 +126,7 @@ def export_command(
     settings: Settings,
 ) -> None:
     """Write the library's signatures and labels (never geometry) to BUNDLE."""
+    # lazy: the reference library (geometry, numpy) loads for refs commands, not for --help
     from firetrace.refs.bundle import export_bundle
 
     result = export_bundle(
@@ -151,6 +155,7 @@ def import_command(
     settings: Settings,
 ) -> None:
     """Import a signature bundle (checked first; all or nothing)."""
+    # lazy: the reference library (geometry, numpy) loads for refs commands, not for --help
     from firetrace.refs.bundle import import_bundle
 
     result = import_bundle(
@@ -178,8 +183,8 @@ def match_command(
     settings: Settings,
 ) -> None:
     """Match one file against the library. Exit 1 when it matches a reference."""
-    from rich.table import Table
 
+    # lazy: the reference library (geometry, numpy) loads for refs commands, not for --help
     from firetrace.refs.library import match_file
 
     result = match_file(settings.db, file, threshold)

@@ -5,12 +5,17 @@ and ``demo``. Each parses options, calls one library function in
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.cells import cell_len
 from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 
+from firetrace.atomicfile import atomic_write_text
 from firetrace.cli.common import (
     Commands,
     ForceOpt,
@@ -20,6 +25,10 @@ from firetrace.cli.common import (
     err_console,
     print_json,
 )
+from firetrace.outputs import guard_output
+from firetrace.registry.db import connect
+from firetrace.registry.template import template_text
+from firetrace.registry.trace import trace
 
 commands = Commands()
 
@@ -41,6 +50,7 @@ def _progress_callback(path: Path, enabled: bool):
     """A rich progress bar on stderr, or None for small files."""
     if not enabled or not path.is_file() or path.stat().st_size < PROGRESS_MIN_BYTES:
         return None, None, None
+    # lazy: progress bars only for large batches on a terminal
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     progress = Progress(
@@ -108,8 +118,6 @@ def _table(title: str, headers: tuple[str, ...], rows: list[list]):
     when the table is wider than the terminal, rich's own narrowing of the
     widest columns. Should rich's internals change, rich measures as before.
     """
-    from rich.cells import cell_len
-    from rich.table import Table
 
     padding = 2  # one space each side of a cell
     room = console.width - (len(headers) + 1)  # the rest is borders
@@ -119,6 +127,7 @@ def _table(title: str, headers: tuple[str, ...], rows: list[list]):
     ]
     fits = sum(widths) <= room  # no cell needs wrapping: skip rich's line breaking
     try:
+        # lazy: a private helper of rich that may move; the except below falls back
         from rich._ratio import ratio_reduce
 
         if not fits:
@@ -153,7 +162,6 @@ def detailed_count(matches: list[dict[str, Any]], details: bool) -> int:
 def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
     """Rich rendering of a trace: a block per best match (firearm, components over
     time, timeline), then one line per other candidate."""
-    from rich.text import Text
 
     matches = document["matches"]
     if not matches:
@@ -330,6 +338,7 @@ def import_command(
     `firetrace template batch.csv` writes an empty batch with one example row per
     event kind; docs/registry.md explains every column and its values.
     """
+    # lazy: the importer (validation tables, numpy for the duplicate check) is not on trace's path
     from firetrace.registry.importer import import_file
 
     progress, update, step = _progress_callback(file, err_console.is_terminal)
@@ -405,9 +414,6 @@ def trace_command(
 
     Exit 0 when something matched, 1 when nothing did.
     """
-    from firetrace.registry.db import connect
-    from firetrace.registry.trace import trace
-
     conn = connect(settings.db, create=False)
     try:
         document = trace(
@@ -443,6 +449,7 @@ def demo_command(
 ) -> None:
     """Build a registry from the sample batch and trace a stolen modular firearm,
     then suggest three commands to try next."""
+    # lazy: the demo imports a batch (importer, numpy): not on trace's path
     from firetrace.registry.demo import run_demo
 
     # settings.db_option, not $FIRETRACE_DB: the demo never touches a real registry
@@ -483,18 +490,12 @@ def template_command(
 ) -> None:
     """Write an empty record batch to fill in: the header row and one example row
     per event kind (the life of one invented pistol, valid under every profile)."""
-    import sys
-
-    from firetrace.registry.template import template_text
 
     fmt = "jsonl" if file is not None and file.suffix.lower() in (".jsonl", ".ndjson") else "csv"
     text = template_text(fmt, examples=not header_only)
     if file is None or str(file) == "-":
         sys.stdout.write(text)
         return
-    from firetrace.atomicfile import atomic_write_text
-    from firetrace.outputs import guard_output
-
     guard_output("FILE", file, force=force)
     atomic_write_text(file, text)
     rows = 0 if header_only else text.count("\n") - (fmt == "csv")

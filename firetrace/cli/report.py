@@ -58,6 +58,7 @@ def report(
     settings: Settings,
 ) -> None:
     """Write a self-contained HTML examiner's report of a scan's flagged files."""
+    # lazy: the report (geometry drawing, numpy) loads for report, not for --help
     from firetrace.report import build_report
 
     def progress(done: int, total: int, path: str) -> None:

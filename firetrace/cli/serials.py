@@ -7,12 +7,15 @@ and records the read in the audit log) and renders the groups (rich table,
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
+from firetrace.atomicfile import atomic_output
 from firetrace.cli.common import (
     Commands,
     ForceOpt,
@@ -22,16 +25,15 @@ from firetrace.cli.common import (
     err_console,
     print_json,
 )
-from firetrace.registry.dupes import KINDS
+from firetrace.outputs import guard_output
+from firetrace.registry.db import connect
+from firetrace.registry.vocabulary import DUPLICATE_KINDS as KINDS
+from firetrace.sanitize import csv_row
 
 commands = Commands()
 
 
 def _write_csv(path: Path, report) -> None:
-    import csv
-
-    from firetrace.atomicfile import atomic_output
-    from firetrace.sanitize import csv_row
 
     with atomic_output(path, newline="") as fh:
         writer = csv.writer(fh)
@@ -45,7 +47,6 @@ def _write_csv(path: Path, report) -> None:
 
 
 def _render(report, limit: int) -> None:
-    from rich.table import Table
 
     stats = report.stats
     if not report.groups:
@@ -130,8 +131,7 @@ def dupes(
     settings: Settings,
 ) -> None:
     """Find duplicate and near-duplicate serials across the registry (exit 1 if any)."""
-    from firetrace.outputs import guard_output
-    from firetrace.registry.db import connect
+    # lazy: duplicate finding needs numpy; --help does not
     from firetrace.registry.dupes import find_duplicates, parse_kinds
 
     guard_output("--csv", csv_path, registry=settings.db, force=force)

@@ -11,6 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from firetrace.detect.engine import inspect_stream
+from firetrace.detect.rules import load_rules
+from firetrace.detect.sniff import sniff_format
+from firetrace.refs.library import load_matcher
 from firetrace.verdicts import Verdict
 
 
@@ -40,17 +44,11 @@ class EngineAnalyser:
     def _load(self) -> None:
         if self._loaded:
             return
-        from firetrace.detect.rules import load_rules
 
         self._rules = load_rules(self.rules_dir)
         self._matcher = None
         if self.db_path and Path(self.db_path).is_file():
-            try:
-                from firetrace.refs.library import load_matcher
-            except ImportError:  # reference library not installed in this build
-                load_matcher = None
-            if load_matcher is not None:
-                self._matcher = load_matcher(self.db_path)
+            self._matcher = load_matcher(self.db_path)
         self._loaded = True
 
     def rules_digest(self) -> str | None:
@@ -58,12 +56,10 @@ class EngineAnalyser:
         return getattr(self._rules, "digest", None)
 
     def sniff(self, fh: BinaryIO, size: int, name: str | None) -> str | None:
-        from firetrace.detect.sniff import sniff_format
 
         return sniff_format(fh, size, name)
 
     def analyse(self, fh: BinaryIO, *, name: str, size: int, fmt: str | None) -> dict:
-        from firetrace.detect.engine import inspect_stream
 
         self._load()
         return inspect_stream(
@@ -79,7 +75,6 @@ class SniffOnlyAnalyser:
     """
 
     def sniff(self, fh: BinaryIO, size: int, name: str | None) -> str | None:
-        from firetrace.detect.sniff import sniff_format
 
         return sniff_format(fh, size, name)
 

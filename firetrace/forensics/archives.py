@@ -11,12 +11,14 @@ scanned.
 from __future__ import annotations
 
 import bz2
+import datetime as dt
 import gzip
 import io
 import lzma
 import re
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -264,7 +266,6 @@ def _iter_zip(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]
 
 def _zip_mtime(info: zipfile.ZipInfo) -> str | None:
     """Zip stores local time without a zone: kept as written, with no offset."""
-    import datetime as dt
 
     try:
         return dt.datetime(*info.date_time).isoformat()
@@ -340,7 +341,6 @@ def _iter_tar(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]
 
 
 def zlib_error() -> type[Exception]:
-    import zlib
 
     return zlib.error
 
@@ -408,6 +408,7 @@ def _iter_compressed(kind, fh, size, layers, limits, tally, staging) -> Iterator
 
 
 def _iter_7z(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]:
+    # lazy: py7zr costs ~0.4 s, and only a 7z archive needs it
     import py7zr
     from py7zr.io import Py7zIO, WriterFactory
 

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 from firetrace import __version__
+from firetrace.atomicfile import atomic_output
 
 _NAMESPACE = uuid.UUID("6f0c1f43-2a3e-4c53-9f5e-6b1d7d2b9a10")
 
@@ -186,7 +187,6 @@ def case_document(records: list[dict], manifest: dict) -> dict:
 
 
 def write_case(path: str | Path, records: list[dict], manifest: dict) -> None:
-    from firetrace.atomicfile import atomic_output
 
     with atomic_output(path, errors="backslashreplace") as fh:
         json.dump(case_document(records, manifest), fh, indent=2, ensure_ascii=False)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from firetrace.forensics.entries import Entry, Tally, iso_utc
+from firetrace.forensics.readonly import open_readonly
 
 _SEGMENT_NAME = re.compile(r"\.(?:e|ex|s|l)(?:\d\d|[a-z]{2})$", re.IGNORECASE)
 
@@ -54,9 +55,7 @@ def open_ewf(fh: BinaryIO, segment_paths: list[str] | None = None):
     ``segment_paths`` (all segments, from :func:`ewf_segments`) are opened read-only
     by the caller's opener; a single in-memory segment works too.
     """
-    import pyewf
-
-    from firetrace.forensics.readonly import open_readonly
+    import pyewf  # lazy: optional (the 'forensics' extra); only E01 images need it
 
     handles = [fh]
     if segment_paths and len(segment_paths) > 1:
@@ -74,7 +73,7 @@ def open_ewf(fh: BinaryIO, segment_paths: list[str] | None = None):
 
 def ewf_segments(path: str) -> list[str]:
     """All segment files of the E01 image at ``path`` (``.E01``, ``.E02``, ...)."""
-    import pyewf
+    import pyewf  # lazy: optional (the 'forensics' extra); only E01 images need it
 
     if not _SEGMENT_NAME.search(path):
         return [path]
@@ -85,7 +84,7 @@ def ewf_segments(path: str) -> list[str]:
 
 
 def _img_info(fh: BinaryIO, size: int):
-    import pytsk3
+    import pytsk3  # lazy: optional (the 'forensics' extra); only disk images need it
 
     class _StreamImg(pytsk3.Img_Info):
         def __init__(self) -> None:
@@ -108,7 +107,7 @@ def iter_image_files(
     fh: BinaryIO, size: int, layers: tuple[str, ...], tally: Tally
 ) -> Iterator[Entry]:
     """Every regular file (allocated or recoverable deleted) of the image on ``fh``."""
-    import pytsk3
+    import pytsk3  # lazy: optional (the 'forensics' extra); only disk images need it
 
     image_path = "!/".join(layers)
     img = _img_info(fh, size)
@@ -140,7 +139,7 @@ def iter_image_files(
 
 
 def _walk_fs(fs, prefix: str, layers: tuple[str, ...], tally: Tally) -> Iterator[Entry]:
-    import pytsk3
+    import pytsk3  # lazy: optional (the 'forensics' extra); only disk images need it
 
     reg = pytsk3.TSK_FS_META_TYPE_REG
     dir_types = (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR)

@@ -6,6 +6,7 @@ seen and collects every refusal, error and skip so none is silent.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,6 @@ LAYER_SEPARATOR = "!/"
 
 def iso_utc(timestamp: float) -> str | None:
     """A POSIX timestamp as ISO 8601 UTC, or None when it is out of range."""
-    import datetime as dt
 
     try:
         moment = dt.datetime.fromtimestamp(timestamp, dt.UTC)

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from firetrace.errors import InputError
 from firetrace.forensics.archives import container_kind, iter_members
+from firetrace.forensics.diskimage import ewf_segments, iter_image_files, open_ewf
 from firetrace.forensics.entries import LAYER_SEPARATOR, Entry, Tally, display_name, iso_utc
 from firetrace.forensics.limits import ScanLimits, load_limits
 from firetrace.forensics.readonly import PrivateStaging, open_readonly, stream_size
@@ -57,7 +58,6 @@ def _children(
     stack: contextlib.ExitStack,
     tally: Tally,
 ) -> Iterator[Entry]:
-    from firetrace.forensics.diskimage import ewf_segments, iter_image_files, open_ewf
 
     head = fh.read(limits.sniff_bytes)
     fh.seek(0)

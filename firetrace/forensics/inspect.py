@@ -16,8 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from firetrace.errors import InputError
+from firetrace.forensics.analysis import EngineAnalyser
+from firetrace.forensics.archives import container_kind
 from firetrace.forensics.entries import LAYER_SEPARATOR
+from firetrace.forensics.evidence import open_evidence
 from firetrace.forensics.limits import ScanLimits, load_limits
+from firetrace.forensics.scan import record_for
+from firetrace.inputs import regular_file
 
 FOLDER_HINT = "is a folder (use 'firetrace scan' for folders)"
 
@@ -32,7 +37,6 @@ def inspect_paths(
     """One record per path, in order. A bad rules folder is raised before any file
     is read; a path that cannot be opened at all raises :class:`InputError` when it
     is the only one, and is an ``error`` record among several."""
-    from firetrace.forensics.analysis import EngineAnalyser
 
     analyser = EngineAnalyser(rules_dir, db)
     analyser.rules_digest()  # loads (and checks) the rules now, not inside a record
@@ -48,9 +52,6 @@ def inspect_paths(
 
 def inspect_path(path: str, analyser, limits: ScanLimits) -> dict:
     """The record of the file ``path`` names, as the scan would write it."""
-    from firetrace.forensics.evidence import open_evidence
-    from firetrace.forensics.scan import record_for
-    from firetrace.inputs import regular_file
 
     if LAYER_SEPARATOR not in path or os.path.lexists(path):
         regular_file(path, folder=FOLDER_HINT)  # FIFOs and devices refused unopened
@@ -64,7 +65,6 @@ def inspect_path(path: str, analyser, limits: ScanLimits) -> dict:
 
 
 def _not_a_design_file(error: str | None, head: bytes, size: int, path: str) -> str:
-    from firetrace.forensics.archives import container_kind
 
     kind = container_kind(head, size)
     if kind is None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from firetrace.forensics.archives import BombRefused, container_kind, iter_members
+from firetrace.forensics.diskimage import ewf_segments, iter_image_files, open_ewf
 from firetrace.forensics.entries import Entry, Tally, display_name, iso_utc
 from firetrace.forensics.folders import Unit, walk_roots
 from firetrace.forensics.hashing import hash_stream
@@ -175,7 +176,6 @@ class UnitScanner:
     def _open_image(
         self, kind: str, entry: Entry, fh: BinaryIO, depth: int, out: UnitResult, staging
     ) -> None:
-        from firetrace.forensics.diskimage import ewf_segments, iter_image_files, open_ewf
 
         segments = None
         if kind == "ewf" and len(entry.layers) == 1:
@@ -352,6 +352,7 @@ def scan_units(
         for unit in units:
             yield scanner.scan_unit(unit)
         return
+    # lazy: process pools only when more than one worker scans
     import multiprocessing
     from concurrent.futures.process import BrokenProcessPool
 

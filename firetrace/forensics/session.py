@@ -9,6 +9,7 @@ verdict, every error and refusal) beside the JSONL.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import stat
@@ -19,7 +20,11 @@ from pathlib import Path
 
 from firetrace import __version__
 from firetrace.errors import InputError, UsageError
+from firetrace.forensics import analysis
+from firetrace.forensics.case import write_case
 from firetrace.forensics.entries import Tally, display_name
+from firetrace.forensics.hashing import hash_stream
+from firetrace.forensics.hashset import load_hashset
 from firetrace.forensics.limits import ScanLimits, load_limits
 from firetrace.forensics.scan import default_workers, scan_units, walk
 from firetrace.forensics.writers import (
@@ -30,6 +35,8 @@ from firetrace.forensics.writers import (
     manifest_path,
     write_json,
 )
+from firetrace.outputs import guard_outputs
+from firetrace.paths import default_db_path
 from firetrace.verdicts import FLAGGED, at_least, parse_min_verdict
 
 
@@ -73,7 +80,6 @@ _DERIVED_COUNTS = ("by_format", "by_verdict", "hashset_matches", "resumed_skippe
 def _carry_over(previous_manifest: Path, tally: Tally, images: list[dict]) -> str | None:
     """Counts, events and disk images of the interrupted run, so the resumed run's
     manifest still lists everything (records are counted again from the JSONL)."""
-    import json
 
     try:
         previous = json.loads(previous_manifest.read_text(encoding="utf-8"))
@@ -99,8 +105,6 @@ def _guard_outputs(options: ScanOptions, jsonl: Path | None) -> None:
     """Every file the scan will write, checked together before anything is read:
     not the registry, not an input, not special, no two alike, none replaced
     without ``--force`` (``--resume`` continues its JSONL, journal and manifest)."""
-    from firetrace.outputs import guard_outputs
-    from firetrace.paths import default_db_path
 
     outputs: dict[str, Path | None] = {"--jsonl": jsonl}
     if jsonl is not None:
@@ -153,7 +157,6 @@ def _make_output_folders(outputs: list) -> None:
 
 
 def _sha256_of(path) -> str:
-    from firetrace.forensics.hashing import hash_stream
 
     with open(path, "rb") as fh:
         return hash_stream(fh)[0]["sha256"]
@@ -184,13 +187,9 @@ def run_scan(
     _make_output_folders(outputs)
     limits = limits or load_limits(options.rules_dir, max_depth=options.max_depth)
     if analyser is None:
-        from firetrace.forensics.analysis import EngineAnalyser
-
-        analyser = EngineAnalyser(options.rules_dir, options.db_path)
+        analyser = analysis.EngineAnalyser(options.rules_dir, options.db_path)
     hashset = None
     if options.hashset is not None:
-        from firetrace.forensics.hashset import load_hashset
-
         hashset = load_hashset(options.hashset)
     workers = options.workers or default_workers()
 
@@ -297,8 +296,6 @@ def run_scan(
         if jsonl is not None:
             write_json(manifest_path(jsonl), manifest)
     if options.case is not None:
-        from firetrace.forensics.case import write_case
-
         write_case(options.case, kept, manifest)
     flagged.sort(key=lambda r: (-float(r.get("score") or 0), r["path"]))
     return ScanSummary(manifest, flagged, kept if options.keep_records else [])

@@ -11,8 +11,10 @@ import csv
 import json
 from pathlib import Path
 
+from firetrace.atomicfile import AtomicFile, atomic_output, atomic_write_text
 from firetrace.errors import InputError
 from firetrace.forensics.entries import LAYER_SEPARATOR
+from firetrace.sanitize import csv_cell
 
 CSV_COLUMNS = (
     "path",
@@ -83,7 +85,6 @@ class CsvWriter:
     the resumed run writes it whole)."""
 
     def __init__(self, path: str | Path):
-        from firetrace.atomicfile import AtomicFile
 
         self.path = Path(path)
         self._out = AtomicFile(self.path, newline="", errors="backslashreplace")
@@ -101,7 +102,6 @@ class CsvWriter:
 
 
 def _cell(column: str, value):
-    from firetrace.sanitize import csv_cell
 
     if column == "findings" and value is not None:
         value = "; ".join(
@@ -155,14 +155,11 @@ def load_resume(path: str | Path) -> tuple[set[str], list[dict]]:
         done = {unit_of(r["path"]) for r in records}
     whole = [r for r in records if unit_of(r["path"]) in done]
     if torn or len(whole) != len(records):
-        from firetrace.atomicfile import atomic_write_text
-
         atomic_write_text(path, "".join(dumps(r) + "\n" for r in whole), errors="backslashreplace")
     return done, whole
 
 
 def write_json(path: str | Path, document: dict) -> None:
-    from firetrace.atomicfile import atomic_output
 
     with atomic_output(path, errors="backslashreplace") as fh:
         json.dump(document, fh, indent=2, ensure_ascii=False, default=str)

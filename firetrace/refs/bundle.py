@@ -28,9 +28,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from firetrace.atomicfile import atomic_write_text
 from firetrace.errors import FiretraceError, InputError
 from firetrace.inputs import regular_file
+from firetrace.outputs import guard_output
+from firetrace.refs.library import (
+    _COLUMNS,
+    Fingerprint,
+    _decode_rows,
+    insert_references,
+    load_settings,
+    write_transaction,
+)
+from firetrace.refs.signature import SIGNATURE_LENGTH, SIGNATURE_VERSION, Signature
 
 BUNDLE_FORMAT = "firetrace-refs-bundle"
 BUNDLE_VERSION = 1
@@ -39,8 +51,6 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 def build_bundle(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The bundle document for decoded reference rows (see library._decode_rows)."""
-    from firetrace.refs.signature import SIGNATURE_VERSION
-
     references = [
         {
             "label": row["label"],
@@ -73,8 +83,6 @@ def export_bundle(
     """Write the references (all, or those under ``labels``) to ``bundle_path``.
     Returns {bundle, count, labels, sha256}. Sharing is recorded in the audit log.
     An existing ``bundle_path`` is replaced only with ``force``."""
-    from firetrace.outputs import guard_output
-    from firetrace.refs.library import _COLUMNS, _decode_rows, write_transaction
 
     guard_output("BUNDLE", bundle_path, registry=db_path, force=force)
     if not Path(db_path).is_file():
@@ -116,11 +124,6 @@ def parse_bundle(
     """Read and check a bundle; returns (decoded rows, sha256 of the file).
     Raises InputError naming the file (and field) for anything wrong. The limits
     default to ``rules/refs.toml``."""
-    import numpy as np
-
-    from firetrace.refs.library import load_settings
-    from firetrace.refs.signature import SIGNATURE_LENGTH, SIGNATURE_VERSION
-
     path = str(bundle_path)
     limits = load_settings()["bundle"]
     max_bytes = int(limits["max_bytes"]) if max_bytes is None else max_bytes
@@ -236,9 +239,6 @@ def import_bundle(
     db_path: str | Path, bundle_path: str | Path, *, operator: str, purpose: str | None = None
 ) -> dict[str, Any]:
     """Check and import a bundle; returns {bundle, sha256, added, skipped, labels}."""
-    from firetrace.refs.library import Fingerprint, insert_references, write_transaction
-    from firetrace.refs.signature import Signature
-
     rows, digest = parse_bundle(bundle_path)
     args = {"bundle": str(bundle_path), "sha256": digest}
     added = 0

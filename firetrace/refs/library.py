@@ -17,20 +17,36 @@ from __future__ import annotations
 import sqlite3
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from firetrace import paths
+from firetrace.audit import audited_write, check_policy
+from firetrace.detect.engine import default_rules
+from firetrace.detect.readers import read_design, stream_size
+from firetrace.detect.sniff import sniff_format
+from firetrace.detect.units import resolve_units
 from firetrace.errors import FiretraceError, InputError
 from firetrace.inputs import regular_file
+from firetrace.refs.canonical import geometry_hash
+from firetrace.refs.signature import (
+    SIGNATURE_LENGTH,
+    SIGNATURE_VERSION,
+    TOTAL_WEIGHT,
+    Signature,
+    compute_signature,
+    similarity_from_distance,
+)
+from firetrace.registry.db import connect
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
     import trimesh
-
-    from firetrace.refs.signature import Signature
 
 
 @dataclass(frozen=True)
@@ -45,9 +61,8 @@ class MatchSettings:
 @lru_cache(maxsize=4)
 def load_settings(path: Path | None = None) -> dict[str, Any]:
     """The parsed ``rules/refs.toml`` (or ``path``)."""
-    from firetrace.paths import rules_dir
 
-    path = path or rules_dir() / "refs.toml"
+    path = path or paths.rules_dir() / "refs.toml"
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
@@ -71,12 +86,7 @@ def mesh_from_file(path: str | Path) -> trimesh.Trimesh:
     """The mesh of a design file exactly as ``inspect`` hands it to the matcher:
     sniffed, read by the detect readers, scaled to millimetres, not processed.
     Raises :class:`InputError` naming the file when it holds no readable mesh."""
-    import trimesh
-
-    from firetrace.detect.engine import default_rules
-    from firetrace.detect.readers import read_design, stream_size
-    from firetrace.detect.sniff import sniff_format
-    from firetrace.detect.units import resolve_units
+    import trimesh  # lazy: ~2 s; listing, matching and bundles never build a mesh
 
     path = regular_file(path)
     try:
@@ -94,8 +104,6 @@ def mesh_from_file(path: str | Path) -> trimesh.Trimesh:
         raise InputError(exc.strerror or str(exc), path=str(path)) from exc
     if not design.has_mesh:
         raise InputError(f"{design.format} file holds no triangle mesh", path=str(path))
-    import numpy as np
-
     vertices = design.vertices
     units = resolve_units(
         design.units, float(np.ptp(vertices, axis=0).max()), default_rules().section("units")
@@ -105,8 +113,6 @@ def mesh_from_file(path: str | Path) -> trimesh.Trimesh:
 
 
 def _triangles(mesh: Any) -> np.ndarray:
-    import numpy as np
-
     triangles = getattr(mesh, "triangles", mesh)
     return np.asarray(triangles, dtype=np.float64).reshape(-1, 3, 3)
 
@@ -121,9 +127,6 @@ class Fingerprint:
 
 def fingerprint(mesh: Any) -> Fingerprint:
     """Exact hash and shape signature of a mesh (a Trimesh or (n, 3, 3) triangles)."""
-    from firetrace.refs.canonical import geometry_hash
-    from firetrace.refs.signature import compute_signature
-
     triangles = _triangles(mesh)
     try:
         signature = compute_signature(triangles)
@@ -141,10 +144,6 @@ class ReferenceIndex:
     costs one matrix-vector product plus a dict lookup."""
 
     def __init__(self, rows: Sequence[dict[str, Any]], settings: MatchSettings | None = None):
-        import numpy as np
-
-        from firetrace.refs.signature import SIGNATURE_LENGTH
-
         self.settings = settings or match_settings()
         self.labels = [row["label"] for row in rows]
         self.ids = [row["id"] for row in rows]
@@ -162,10 +161,6 @@ class ReferenceIndex:
 
     def similarities(self, vector: np.ndarray) -> np.ndarray:
         """Similarity in [0, 1] of ``vector`` to every reference."""
-        import numpy as np
-
-        from firetrace.refs.signature import TOTAL_WEIGHT, similarity_from_distance
-
         query = np.asarray(vector, dtype=np.float32)
         squared = self.norms + float((query.astype(np.float64) ** 2).sum())
         squared -= 2.0 * (self.matrix @ query).astype(np.float64)
@@ -174,8 +169,6 @@ class ReferenceIndex:
 
     def match(self, found: Fingerprint, threshold: float | None = None) -> list[dict[str, Any]]:
         """Best match per label, exact matches first, then by similarity."""
-        import numpy as np
-
         if not len(self):
             return []
         threshold = self.settings.threshold if threshold is None else threshold
@@ -237,10 +230,6 @@ _COLUMNS = "id, label, geometry_hash, signature, signature_version, size, faces,
 
 
 def _decode_rows(raw: Iterable[tuple]) -> list[dict[str, Any]]:
-    import numpy as np
-
-    from firetrace.refs.signature import SIGNATURE_LENGTH, SIGNATURE_VERSION
-
     rows = []
     for rid, label, ghash, blob, version, size, faces, source, origin in raw:
         if version != SIGNATURE_VERSION:
@@ -340,8 +329,6 @@ def insert_references(
     """Insert (fingerprint, source name) pairs under ``label`` inside the caller's
     transaction; returns the new ids (a reference already under this label with
     the same geometry hash is skipped)."""
-    import numpy as np
-
     ids = []
     for found, source in items:
         sig = found.signature
@@ -371,10 +358,6 @@ def write_transaction(db_path: str | Path, command: str, args: Any, operator: st
     """Context manager: open (creating or migrating) the registry and make one
     :func:`~firetrace.audit.audited_write`; yields the connection and a list to
     collect changed reference ids, which the audit entry names."""
-    from contextlib import contextmanager
-
-    from firetrace.audit import audited_write, check_policy
-    from firetrace.registry.db import connect
 
     @contextmanager
     def run():

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from firetrace.registry.dupes import batch_findings
+
 MAX_WARNINGS = 1_000
 
 
@@ -24,7 +26,6 @@ def after_batch_import(
     conn: sqlite3.Connection, batch_id: int, *, limit: int = MAX_WARNINGS
 ) -> list[str]:
     """Warnings for serials of batch ``batch_id`` that joined a duplicate group."""
-    from firetrace.registry.dupes import batch_findings
 
     found = batch_findings(conn, batch_id, limit=limit)
     new_ids = found.new_members

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from firetrace import audit
 from firetrace.errors import InputError, UsageError
+from firetrace.registry.parties import normalize_party_name
+from firetrace.registry.validate import country_codes, load_vocabulary
 from firetrace.registry.vocabulary import EVENT_FIELDS
 
 CORRECTABLE = EVENT_FIELDS  # a correction is a new event: only event fields change
@@ -36,7 +39,6 @@ class Correction:
 
 
 def _validate(changes: dict[str, str | None]) -> dict[str, str | None]:
-    from firetrace.registry.validate import country_codes, load_vocabulary
 
     vocabulary = load_vocabulary()
     clean: dict[str, str | None] = {}
@@ -75,7 +77,6 @@ def _validate(changes: dict[str, str | None]) -> dict[str, str | None]:
 def _party_id(conn: sqlite3.Connection, name: str | None) -> int | None:
     if name is None:
         return None
-    from firetrace.registry.parties import normalize_party_name
 
     norm = normalize_party_name(name)
     conn.execute("INSERT OR IGNORE INTO parties (norm_name, name) VALUES (?, ?)", (norm, name))
@@ -96,7 +97,6 @@ def correct_event(
     purpose: str | None,
 ) -> Correction:
     """Record a correction of event ``event_id``; return the correcting event."""
-    from firetrace import audit
 
     if not (reason and reason.strip()):
         raise UsageError("a correction needs --reason: say what was wrong and on what authority")

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from firetrace.paths import samples_dir
+from firetrace.registry.db import connect
 from firetrace.registry.importer import ImportResult, import_file
+from firetrace.registry.trace import trace
 
 
 @dataclass
@@ -59,8 +61,6 @@ def run_demo(
 
 
 def _import_and_trace(db_path: Path, plan: dict, operator: str, purpose: str | None):
-    from firetrace.registry.db import connect
-    from firetrace.registry.trace import trace
 
     imported = import_file(
         db_path, samples_dir() / plan["batch"], operator=operator, purpose=purpose

@@ -29,22 +29,20 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import combinations
 
+import numpy as np
+
+from firetrace.audit import check_policy, record_read
 from firetrace.errors import UsageError
+from firetrace.registry.filters import maker_name
+from firetrace.registry.lookup import _maker_ids as lookup_maker_ids
+from firetrace.registry.vocabulary import DUPLICATE_KINDS
 from firetrace.serials.normalize import (
     load_serial_rules,
 )
 
-KINDS = (
-    "exact",
-    "cross_manufacturer",
-    "normalized",
-    "confusable",
-    "embedded_letter",
-    "transposition",
-    "edit",
-    "model_as_serial",
-)
+KINDS = DUPLICATE_KINDS
 DEFAULT_KINDS = tuple(k for k in KINDS if k != "edit")
 
 
@@ -378,15 +376,11 @@ def _fold_chunks(conn: sqlite3.Connection, scope: _Scope, chunk: int = _CHUNK):
 
 
 def _char_matrix(folds: list[str], width: int):
-    import numpy as np
-
     arr = np.array(folds, dtype=f"U{width}")
     return arr.view(np.uint32).reshape(len(folds), width).astype(np.uint64)
 
 
 def _powers(width: int):
-    import numpy as np
-
     powers = np.ones(width + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
         for k in range(width - 1, -1, -1):
@@ -395,8 +389,6 @@ def _powers(width: int):
 
 
 def _hashes(makers, chars, powers):
-    import numpy as np
-
     width = chars.shape[1]
     with np.errstate(over="ignore"):
         h = np.asarray(makers, dtype=np.uint64) * powers[width]
@@ -438,8 +430,6 @@ def _transposition_pair_arrays(conn: sqlite3.Connection, scope: _Scope, chunk: i
     counts of a batch's own pairs use the hits as they are (a 64-bit collision
     among a registry's serials is vanishingly unlikely).
     """
-    import numpy as np
-
     (width,) = conn.execute(
         f"SELECT coalesce(max(length(serial_fold)), 0) FROM components WHERE {scope.sql}",
         scope.params,
@@ -579,9 +569,7 @@ def _edit_pairs(
 ) -> list[tuple[int, str, str, int]]:
     """Fold pairs (same maker) within ``max_distance`` Levenshtein edits, by deletion
     neighbourhoods built one maker at a time (memory bounded by the largest maker)."""
-    from itertools import combinations
-
-    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.distance import Levenshtein  # lazy: only the edit kind (opt-in) needs it
 
     makers = [
         r[0]
@@ -641,7 +629,6 @@ def _describe_edit(pair: tuple, members: list[Member]) -> str:
 
 
 def _maker_ids(conn: sqlite3.Connection, manufacturer: str) -> list[int]:
-    from firetrace.registry.lookup import _maker_ids as lookup_maker_ids
 
     return lookup_maker_ids(conn, manufacturer)
 
@@ -664,7 +651,6 @@ def find_duplicates(
     is recorded in the audit log with every record it returns, unless ``audit`` is
     False (benchmarks).
     """
-    from firetrace.audit import check_policy, record_read
 
     check_policy("dupes", purpose)
     kinds = set(kinds)
@@ -676,8 +662,6 @@ def find_duplicates(
     if "edit" in kinds and not 1 <= max_distance <= 3:
         raise UsageError("--max-distance: must be 1, 2 or 3")
     if manufacturer:
-        from firetrace.registry.filters import maker_name
-
         maker_name(conn, manufacturer)  # a typo is a usage error, not "no duplicates"
     maker_ids = _maker_ids(conn, manufacturer) if manufacturer else None
     scope = _Scope(all_components, maker_ids)
@@ -779,8 +763,6 @@ def batch_findings(
     """Duplicate groups that the components first stored by ``batch_id`` join: the
     import hook's check, set-based and with memory bounded by ``limit`` (plus a
     few bytes per new record for the registry-wide transposition pass)."""
-    import numpy as np
-
     conn.execute("DROP TABLE IF EXISTS temp.dupe_batch_ids")
     conn.execute("CREATE TEMP TABLE dupe_batch_ids (id INTEGER PRIMARY KEY)")
     conn.execute(
@@ -803,8 +785,6 @@ def batch_findings(
 
 
 def _batch_findings(conn, new_ids, kinds: set[str], limit: int, findings: BatchFindings) -> None:
-    import numpy as np
-
     def is_new(ids) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)
         at = np.minimum(np.searchsorted(new_ids, ids), len(new_ids) - 1)

@@ -16,26 +16,31 @@ from functools import lru_cache
 
 from firetrace.errors import UsageError
 from firetrace.paths import rules_dir
+from firetrace.registry.parties import normalize_party_name
+from firetrace.registry.validate import (
+    _calibre_key,
+    country_codes,
+    load_calibres,
+    normalize_calibre,
+)
+from firetrace.registry.vocabulary import load_vocabulary
 from firetrace.suggest import choose, close_matches, did_you_mean, unknown_message
 
 
 def component_kind(value: str, *, option: str = "--component") -> str:
     """``value`` as a component kind (any case), or a usage error with suggestions."""
-    from firetrace.registry.vocabulary import load_vocabulary
 
     return choose("component kind", value, sorted(load_vocabulary().kinds), option=option)
 
 
 def firearm_type(value: str, *, option: str = "--type") -> str:
     """``value`` as a firearm type (any case), or a usage error with suggestions."""
-    from firetrace.registry.vocabulary import load_vocabulary
 
     return choose("firearm type", value, sorted(load_vocabulary().types), option=option)
 
 
 def event_kind(value: str, *, option: str = "--event") -> str:
     """``value`` as an event kind (any case), or a usage error with suggestions."""
-    from firetrace.registry.vocabulary import load_vocabulary
 
     return choose("event", value, sorted(load_vocabulary().events), option=option)
 
@@ -52,7 +57,6 @@ def _registry_makers(conn: sqlite3.Connection) -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _rule_makers() -> dict[str, str]:
     """Party key -> canonical name, for the makers in ``rules/makers.toml``."""
-    from firetrace.registry.parties import normalize_party_name
 
     with open(rules_dir() / "makers.toml", "rb") as fh:
         aliases = tomllib.load(fh).get("aliases", {})
@@ -62,7 +66,6 @@ def _rule_makers() -> dict[str, str]:
 def maker_name(conn: sqlite3.Connection, value: str, *, option: str = "--manufacturer") -> str:
     """``value`` when it names a maker the registry or ``rules/makers.toml`` knows
     (any spelling or alias); else a usage error suggesting the nearest makers."""
-    from firetrace.registry.parties import normalize_party_name
 
     key = normalize_party_name(value)
     registered = _registry_makers(conn)
@@ -76,7 +79,6 @@ def maker_name(conn: sqlite3.Connection, value: str, *, option: str = "--manufac
 
 def suggest_calibre(value: str) -> list[str]:
     """Canonical calibres whose spellings are nearest ``value`` (``9mm Lugr``)."""
-    from firetrace.registry.validate import _calibre_key, load_calibres
 
     table = load_calibres()
     return list(dict.fromkeys(table[k] for k in close_matches(_calibre_key(value), table)))
@@ -85,7 +87,6 @@ def suggest_calibre(value: str) -> list[str]:
 def calibre_name(conn: sqlite3.Connection, value: str, *, option: str = "--calibre") -> str:
     """The canonical calibre ``value`` names, or a calibre stored as written in the
     registry; else a usage error with suggestions."""
-    from firetrace.registry.validate import normalize_calibre
 
     canonical, known = normalize_calibre(value)
     if known:
@@ -116,7 +117,7 @@ def suggest_country(value: str) -> str | None:
     alias = _country_aliases().get(text.upper())
     if alias:
         return alias
-    import pycountry
+    import pycountry  # lazy: ~70 ms, only for a value that is neither a code nor an alias
 
     try:
         found = pycountry.countries.lookup(text)
@@ -127,7 +128,6 @@ def suggest_country(value: str) -> str | None:
 
 def country_code(value: str, *, option: str = "--country") -> str:
     """``value`` as an ISO 3166 alpha-2 code (any case), or a usage error suggesting one."""
-    from firetrace.registry.validate import country_codes
 
     code = value.strip().upper()
     if code in country_codes():

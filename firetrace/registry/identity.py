@@ -29,6 +29,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from firetrace.registry.validate import model_key
+
 # The staged fields compared between two records of one key, and how the
 # component table names them.
 _COMPARED = (
@@ -124,7 +126,6 @@ def classify(conn: sqlite3.Connection, identifies: frozenset[str]) -> int:
 def _match_existing(conn: sqlite3.Connection, identifies: frozenset[str]) -> None:
     """Link each key to the components already holding it; a key with one live
     component that nothing in the batch contradicts stays simple."""
-    from firetrace.registry.validate import model_key
 
     conn.create_function(
         "firetrace_model_key",
@@ -295,7 +296,6 @@ def resolve_complex(conn: sqlite3.Connection, identifies: frozenset[str]) -> Res
 def _existing_items(conn: sqlite3.Connection, identifies: frozenset[str]) -> dict[tuple, list]:
     """The live components holding each hard key (withdrawn-only ones are not
     candidates: a withdrawn batch's items do not absorb new records)."""
-    from firetrace.registry.validate import model_key
 
     out: dict[tuple, list[Item]] = {}
     columns = ", ".join(f"c.{column}" for _, column, _ in _COMPARED)

@@ -21,19 +21,26 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from firetrace.atomicfile import AtomicFile
 from firetrace.audit import audited_write, busy_error, is_busy
 from firetrace.errors import FiretraceError, InputError, UsageError
 from firetrace.inputs import regular_file
+from firetrace.outputs import guard_output
+from firetrace.registry import batch_warnings, identity, serial_index
+from firetrace.registry.db import connect
+from firetrace.registry.identity import KEEP_COLUMNS, component_of_row_sql
 from firetrace.registry.readers import (
     REJECT_COLUMNS,
     csv_range_rows,
@@ -45,6 +52,7 @@ from firetrace.registry.readers import (
     split_points,
     text_encoding,
 )
+from firetrace.registry.serial_index import stored_keys_sql, stored_serial_keys
 from firetrace.registry.validate import (
     COLUMNS,
     STAGING_COLUMNS,
@@ -133,8 +141,6 @@ class _ErrorSink:
         self._pending: list[tuple[int, str]] = []
         self._store = self._out = None
         if errors_path:
-            from firetrace.atomicfile import AtomicFile
-
             try:  # an unwritable place is said now, not after the whole batch is read
                 self._out = AtomicFile(errors_path, newline="")
             except InputError as exc:
@@ -212,7 +218,6 @@ def guard_errors_output(
 ) -> None:
     """Refuse an ``--errors`` file that is the registry, the batch, special, or
     exists (without ``force``), before anything is read or written."""
-    from firetrace.outputs import guard_output
 
     guard_output("--errors", errors_path, registry=registry, inputs=[batch, fixes], force=force)
 
@@ -305,7 +310,6 @@ def _validate_range(task: dict, bytes_done, results) -> None:
     error it reports is the one a single process reports. Stops if the importer
     process goes away.
     """
-    from datetime import date
 
     parent = os.getppid()
     out: dict[str, Any] = {"rows": 0, "failure": None}
@@ -394,7 +398,7 @@ def _stage_rows_parallel(
     None if the file cannot be cut cleanly or a worker fails (the caller then
     stages the batch itself). The scratch databases stay attached as
     ``firetrace_part<k>`` until the transaction ends (:func:`_detach_parts`)."""
-    import multiprocessing
+    import multiprocessing  # lazy: only batches of PARALLEL_MIN_BYTES or more use workers
 
     ranges = split_points(batch.path, batch.data_start, batch.size, workers)
     if ranges is None:
@@ -541,7 +545,6 @@ def _resolve_identities(conn: sqlite3.Connection, sink: _ErrorSink, step: StepCa
     already recorded are set aside, every key SQL can decide is marked, the rest
     are resolved in Python. Ambiguous rows go to ``sink`` (the batch is then
     rejected); returns the :class:`~.identity.Resolution`."""
-    from firetrace.registry import identity
 
     identifies = load_vocabulary().identifies
     step("matching rows to components")
@@ -561,8 +564,6 @@ def _store(
     step: StepCallback = _quiet,
 ) -> dict[str, int]:
     """Set-based inserts from staging into the registry tables; return what was added."""
-    from firetrace.registry import serial_index
-    from firetrace.registry.identity import component_of_row_sql
 
     def scalar(sql: str, *params) -> int:
         return conn.execute(sql, params).fetchone()[0] or 0
@@ -686,7 +687,6 @@ _COMPONENT_INSERT = (
 def _insert_new_components(conn: sqlite3.Connection, batch_id: int, resolution) -> None:
     """One component per new simple key (set-based, in key order), then one per
     new item of the hard keys, whose rows are then pointed at their component."""
-    from firetrace.registry.serial_index import stored_keys_sql, stored_serial_keys
 
     staged = ", ".join(f"k.{_STAGED_ATTRIBUTE[a]}" for a in _ATTRIBUTES)
     stored = stored_keys_sql("f.serial", "f.serial_norm", "f.serial_fold", "f.serial_skel")
@@ -732,7 +732,6 @@ def _insert_new_components(conn: sqlite3.Connection, batch_id: int, resolution) 
 def _fill_known_components(conn: sqlite3.Connection, resolution) -> None:
     """Existing components take the description a record gives where they had
     none (a value they have is kept: a conflicting one made a new item)."""
-    from firetrace.registry.identity import KEEP_COLUMNS
 
     sets = ", ".join(
         f"{a} = coalesce(components.{a}, k.{_STAGED_ATTRIBUTE[a]})" for a in _ATTRIBUTES
@@ -981,18 +980,14 @@ def import_batch(
                     result.duplicates = [d.as_dict() for d in resolution.duplicates]
                     result.warnings += [d.message() for d in resolution.duplicates]
                     result.counts["duplicate_events"] = result.rows - result.counts["events"]
-                    from firetrace.registry.batch_warnings import after_batch_import
-
                     step("checking for duplicate serials")
-                    serial_warnings = list(after_batch_import(conn, batch_id) or [])
+                    serial_warnings = list(batch_warnings.after_batch_import(conn, batch_id) or [])
                     if len(serial_warnings) > MAX_WARNINGS_KEPT:
                         extra = len(serial_warnings) - MAX_WARNINGS_KEPT
                         serial_warnings[MAX_WARNINGS_KEPT:] = [
                             f"... and {extra} more serial warnings (firetrace dupes lists them all)"
                         ]
                     result.warnings += serial_warnings
-                    import json
-
                     conn.execute(
                         "UPDATE batches SET counts = ? WHERE id = ?",
                         (json.dumps(result.counts), batch_id),
@@ -1009,8 +1004,6 @@ def import_batch(
             sink.close(complete=completed)
             if scratch is not None:
                 _detach_parts(conn)
-                import shutil
-
                 shutil.rmtree(scratch, ignore_errors=True)
             conn.execute(f"PRAGMA cache_size = {int(cache_before)}")
             for table in _TEMP_TABLES:
@@ -1058,7 +1051,6 @@ def _registry_path(conn: sqlite3.Connection) -> str | None:
 
 def import_file(db_path: str | Path, path: str | Path, **options: Any) -> ImportResult:
     """Open the registry at ``db_path`` and import ``path`` (see :func:`import_batch`)."""
-    from firetrace.registry.db import connect
 
     # Before the registry is opened (or created): a refused --errors changes nothing.
     guard_errors_output(

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
 
+from firetrace.registry.parties import normalize_party_name
 from firetrace.serials.normalize import (
     fold_alternatives,
     fold_leading_zeros,
@@ -104,12 +105,7 @@ def _in_list(values: list) -> str:
 
 
 def _maker_ids(conn: sqlite3.Connection, manufacturer: str) -> list[int]:
-    try:
-        from firetrace.registry.parties import normalize_party_name
-
-        key = normalize_party_name(manufacturer)
-    except ImportError:  # registry area not installed: match the stored key plainly
-        key = manufacturer.strip().upper()
+    key = normalize_party_name(manufacturer)
     rows = conn.execute(
         "SELECT id FROM parties WHERE norm_name = ? OR name = ? COLLATE NOCASE",
         (key, manufacturer.strip()),
@@ -455,7 +451,7 @@ def _direct_and_fuzzy(
             bounded.append(True)
         return found, unexplained
 
-    from rapidfuzz.distance import OSA
+    from rapidfuzz.distance import OSA  # lazy: only a search that goes fuzzy needs it
 
     # Everything else is verified by the weighted alignment.
     folds = fold_alternatives(norm)

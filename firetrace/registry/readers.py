@@ -12,10 +12,12 @@ nothing about column meanings; :mod:`.validate` does. Adding a format means one
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
 import json
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,8 +25,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from firetrace.errors import InputError
+from firetrace.errors import InputError, UsageError
 from firetrace.inputs import regular_file
+from firetrace.suggest import unknown_message
 
 # One physical line (and one CSV field) may not exceed this: bounds memory on
 # hostile input such as a multi-gigabyte line without a newline.
@@ -45,10 +48,6 @@ def text_encoding(name: str) -> str:
     """The codec ``--encoding NAME`` means (``cp1252``, ``latin-1``, ``utf-8``), or a
     usage error. Only encodings that write ASCII as ASCII (so a line ends in the
     byte ``\\n``) can be read line by line; UTF-16 and UTF-32 are refused."""
-    import codecs
-
-    from firetrace.errors import UsageError
-    from firetrace.suggest import unknown_message
 
     try:
         codec = codecs.lookup(name).name
@@ -527,9 +526,8 @@ def _open_jsonl(
 
 
 def _open_xlsx(path: Path, ignore_unknown: bool) -> Batch:
-    import zipfile
 
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # lazy: ~0.5 s, and only XLSX batches need it
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)

@@ -31,6 +31,8 @@ from __future__ import annotations
 import sqlite3
 
 from firetrace.registry.serial_index import SERIAL_INDEXES_V5, SUFFIX_TRIGGERS, stored_keys_sql
+from firetrace.registry.status import DEFAULT_STATUS
+from firetrace.registry.vocabulary import load_vocabulary
 
 _DESCRIPTION = (
     "type, model, calibre, country_of_manufacture, year_of_manufacture, import_country, import_year"
@@ -139,8 +141,6 @@ DROP INDEX IF EXISTS assemblies_firearm;  -- UNIQUE (firearm_id, ...) leads with
 
 def status_index_sql() -> str:
     """The partial index of the events that take a firearm out of circulation."""
-    from firetrace.registry.status import DEFAULT_STATUS
-    from firetrace.registry.vocabulary import load_vocabulary
 
     events = sorted(
         event

@@ -32,6 +32,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from firetrace.audit import write_lock
+from firetrace.serials.normalize import serial_keys
+
 MAX_SERIAL_LENGTH = 64
 
 _REVERSED = " || ".join(f"substr({{col}}, -{k}, 1)" for k in range(1, MAX_SERIAL_LENGTH + 1))
@@ -155,7 +158,6 @@ SERIAL_COLUMNS = "serial, serial_norm_stored, serial_fold_stored, serial_skel_st
 
 def serial_columns(serial: str) -> tuple[str, str | None, str | None, str | None]:
     """The values of :data:`SERIAL_COLUMNS` for a serial as marked."""
-    from firetrace.serials.normalize import serial_keys
 
     serial = serial.strip()
     return (serial, *stored_serial_keys(serial, serial_keys(serial)))
@@ -172,8 +174,6 @@ def rebuild_serial_index(conn: sqlite3.Connection) -> int:
     Runs in one transaction. Use after editing ``rules/serials.toml`` (the stored
     keys follow the rules) or after bulk-loading with the triggers dropped.
     """
-    from firetrace.audit import write_lock
-    from firetrace.serials.normalize import serial_keys
 
     with write_lock(conn):
         rows = conn.execute(

@@ -15,8 +15,15 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from firetrace.audit import check_policy, record_read
+from firetrace.errors import UsageError
+from firetrace.registry import lookup
+from firetrace.registry.filters import component_kind, maker_name
+from firetrace.registry.lookup import Candidate
+from firetrace.registry.parties import normalize_party_name
 from firetrace.registry.status import component_status
 from firetrace.registry.vocabulary import DESCRIPTION_FIELDS, EVENT_FIELDS
+from firetrace.serials.normalize import normalize_serial
 
 # Candidates described per round of set-based queries: each round binds up to
 # about four ids per candidate, and SQLite allows 32,766 parameters a statement.
@@ -326,9 +333,6 @@ def exact_candidates(
     For a clean reading (``trace --exact``); the full search with look-alike,
     wildcard and fuzzy candidates is :func:`firetrace.registry.lookup.find_candidates`.
     """
-    from firetrace.registry.lookup import Candidate
-    from firetrace.registry.parties import normalize_party_name
-    from firetrace.serials.normalize import normalize_serial
 
     sql = (
         "SELECT c.id, c.serial, p.name, c.kind FROM components c "
@@ -356,8 +360,6 @@ def check_query(query: str, component: str | None) -> str | None:
     """Refuse a query no search could answer: a serial with no readable character,
     or an unknown component kind. Returns the component kind as the registry
     spells it (trimmed, lower case)."""
-    from firetrace.errors import UsageError
-    from firetrace.serials.normalize import normalize_serial
 
     if not normalize_serial(query).strip("?*"):
         raise UsageError(
@@ -366,7 +368,6 @@ def check_query(query: str, component: str | None) -> str | None:
         )
     if component is None:
         return None
-    from firetrace.registry.filters import component_kind
 
     return component_kind(component)
 
@@ -391,15 +392,11 @@ def trace(
     recorded in the audit log (its own small write transaction) unless ``audit``
     is False (used by the benchmark to measure the log's cost).
     """
-    from firetrace.audit import check_policy
 
     component = check_query(query, component)
     if manufacturer is not None:
-        from firetrace.registry.filters import maker_name
-
         maker_name(conn, manufacturer)  # a typo is a usage error, not "no record"
     check_policy("trace", purpose)
-    from firetrace.registry import lookup
 
     if exact:
         found = exact_candidates(conn, query, manufacturer=manufacturer, component=component)
@@ -413,8 +410,6 @@ def trace(
         )
     matches = describe_matches(conn, result.candidates)
     if audit:
-        from firetrace.audit import record_read
-
         args = {
             "query": query,
             "manufacturer": manufacturer,

@@ -30,6 +30,7 @@ from firetrace.registry.vocabulary import (  # noqa: F401 (Vocabulary: re-export
     load_vocabulary,
 )
 from firetrace.serials.normalize import serial_keys
+from firetrace.suggest import choose, close_matches, did_you_mean
 
 # CONTRACT batch columns, in the order the JSON Lines reader aligns them.
 COLUMNS = RECORD_FIELDS
@@ -188,8 +189,6 @@ def load_profile(name: str) -> Profile:
     if not path.is_file():
         if name.endswith(".toml"):
             raise UsageError(f"--profile: marking profile file '{name}' not found")
-        from firetrace.suggest import choose
-
         name = choose("marking profile", name, profile_names(), option="--profile")
         path = rules_dir() / "marking" / f"{name}.toml"
     with open(path, "rb") as fh:
@@ -253,7 +252,7 @@ def normalize_calibre(text: str) -> tuple[str, bool]:
 @lru_cache(maxsize=1)
 def country_codes() -> frozenset[str]:
     """ISO 3166-1 alpha-2 codes plus the alpha-2 codes of ISO 3166-3 historic countries."""
-    import pycountry
+    import pycountry  # lazy: ~70 ms, only once a row names a country
 
     codes = {c.alpha_2 for c in pycountry.countries}
     for historic in pycountry.historic_countries:
@@ -267,8 +266,6 @@ def country_codes() -> frozenset[str]:
 
 def not_one_of(value: str, choices) -> str:
     """A row's enumerated value that is not one of ``choices``, with the nearest."""
-    from firetrace.suggest import close_matches, did_you_mean
-
     listed = ", ".join(sorted(choices))
     hint = did_you_mean(close_matches(value, choices))
     return f"'{value[:40]}' is not one of {listed}" + (f"; {hint}" if hint else "")
@@ -276,7 +273,7 @@ def not_one_of(value: str, choices) -> str:
 
 def not_a_country(code: str) -> str:
     """A country field that is not an ISO 3166 code, with the code it likely means."""
-    from firetrace.registry.filters import suggest_country
+    from firetrace.registry.filters import suggest_country  # lazy: filters imports this module
 
     guess = suggest_country(code)
     hint = f"; did you mean '{guess}'?" if guess else ""
@@ -284,8 +281,7 @@ def not_a_country(code: str) -> str:
 
 
 def _calibre_hint(calibre: str) -> str:
-    from firetrace.registry.filters import suggest_calibre
-    from firetrace.suggest import did_you_mean
+    from firetrace.registry.filters import suggest_calibre  # lazy: filters imports this module
 
     hint = did_you_mean(suggest_calibre(calibre))
     return f"; {hint}" if hint else ""

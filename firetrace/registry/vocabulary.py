@@ -50,6 +50,18 @@ RECORD_FIELDS = COMPONENT_FIELDS + DESCRIPTION_FIELDS + EVENT_FIELDS + ROUTING_F
 # of one item: a conflict makes them two items sharing a serial.
 IDENTITY_FIELDS = ("year_of_manufacture", "model", "calibre", "country_of_manufacture")
 
+# The ways two records' serials can collide (CONTRACT ``dupes --kinds``), in report order.
+DUPLICATE_KINDS = (
+    "exact",
+    "cross_manufacturer",
+    "normalized",
+    "confusable",
+    "embedded_letter",
+    "transposition",
+    "edit",
+    "model_as_serial",
+)
+
 
 @dataclass(frozen=True)
 class Vocabulary:

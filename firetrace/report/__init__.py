@@ -15,9 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from firetrace import __version__
 from firetrace.atomicfile import atomic_write_text
 from firetrace.errors import UsageError
 from firetrace.outputs import guard_output
+from firetrace.report.html import Card, PageContext, render_page
+from firetrace.report.pictures import EvidenceLocations, pictures_for
+from firetrace.report.scanfile import flagged, load_scan
 
 
 @dataclass
@@ -62,10 +66,6 @@ def build_report(
     is called before each flagged file is drawn. An existing ``output`` is
     replaced only with ``force``.
     """
-    from firetrace import __version__
-    from firetrace.report.html import Card, PageContext, render_page
-    from firetrace.report.pictures import EvidenceLocations, pictures_for
-    from firetrace.report.scanfile import flagged, load_scan
 
     jsonl = Path(jsonl)
     output = Path(output) if output is not None else default_output_path(jsonl)

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from firetrace.detect.readers import load_design
 from firetrace.errors import FiretraceError
+from firetrace.forensics.evidence import read_evidence
 
 LAYER_SEPARATOR = "!/"
 # Millimetres per unit, for the unit words records use (3MF's names, short forms;
@@ -104,26 +106,11 @@ def read_subject(
     ``inode`` picks between same-named files in a disk image (live and deleted).
     """
     located = (locations or EvidenceLocations()).locate(path)
-    try:
-        from firetrace.forensics.evidence import read_evidence
-    except ImportError:
-        read_evidence = None
-    if read_evidence is not None:
-        return read_evidence(located, inode=inode)
-    if LAYER_SEPARATOR in located:
-        raise FiretraceError("reading inside containers needs firetrace.forensics.evidence")
-    return Path(located).read_bytes()
+    return read_evidence(located, inode=inode)
 
 
 def _read_mesh(data: bytes, fmt: str, name: str):
     """Vertices and faces through the inspection engine's readers."""
-    try:
-        from firetrace.detect.readers import load_design
-    except ImportError:  # the engine is not installed: let trimesh try alone
-        import trimesh
-
-        mesh = trimesh.load(io.BytesIO(data), file_type=fmt, force="mesh")
-        return mesh.vertices, mesh.faces
     design = load_design(io.BytesIO(data), None if fmt == "unknown" else fmt, name)
     if not design.has_mesh:
         toolpath = design.toolpath or {}
@@ -165,6 +152,7 @@ def pictures_for(record: dict[str, Any], locations: EvidenceLocations | None = N
 
     try:
         if fmt in TOOLPATH_FORMATS:
+            # lazy: drawing needs numpy; the report's text and --json do not
             from firetrace.report.gcode import gcode_pictures
 
             shown = gcode_pictures(data, fmt)
@@ -173,6 +161,7 @@ def pictures_for(record: dict[str, Any], locations: EvidenceLocations | None = N
             drawing.notes = shown.notes
             pictures.facts += shown.facts
         else:
+            # lazy: drawing needs numpy; the report's text and --json do not
             from firetrace.report.views import render_views
 
             vertices, faces = _read_mesh(data, fmt, name)

@@ -12,6 +12,7 @@ needs a display: pictures are drawn by :mod:`.raster` and encoded by
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -88,9 +89,7 @@ def _pose(vertices: np.ndarray) -> tuple[np.ndarray, str]:
     """
     extent = np.ptp(vertices, axis=0)
     try:
-        import warnings
-
-        import trimesh
+        import trimesh  # lazy: ~2 s, only to straighten a tilted part's pose
 
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")  # hull mass properties of slivers divide by 0
