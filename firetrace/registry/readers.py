@@ -27,6 +27,7 @@ from typing import BinaryIO
 
 from firetrace.errors import InputError, UsageError
 from firetrace.inputs import regular_file
+from firetrace.sanitize import restore_csv_cell
 from firetrace.suggest import unknown_message
 
 # One physical line (and one CSV field) may not exceed this: bounds memory on
@@ -314,7 +315,6 @@ def is_rejects_header(columns: Sequence[str]) -> bool:
 def _restored(records: Iterator[RowTriple]) -> Iterator[RowTriple]:
     """A rejects file's rows with the cells as the clerk's batch had them: the
     apostrophe that kept a spreadsheet from running ``=...`` is taken off again."""
-    from firetrace.sanitize import restore_csv_cell
 
     for line, values, problem in records:
         yield line, values and [restore_csv_cell(v) for v in values], problem

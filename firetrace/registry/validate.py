@@ -24,6 +24,7 @@ from pathlib import Path
 from firetrace.errors import InputError, UsageError
 from firetrace.paths import rules_dir
 from firetrace.registry.parties import normalize_party_name
+from firetrace.registry.readers import REJECT_COLUMNS, is_rejects_header
 from firetrace.registry.vocabulary import (  # noqa: F401 (Vocabulary: re-export)
     RECORD_FIELDS,
     Vocabulary,
@@ -322,7 +323,6 @@ class RowValidator:
         today: date | None = None,
         legacy_keys: bool = False,
     ):
-        from firetrace.registry.readers import REJECT_COLUMNS, is_rejects_header
 
         # a rejects file imported again: its line_number and msg are not batch columns
         skipped = REJECT_COLUMNS if is_rejects_header(columns) else ()
