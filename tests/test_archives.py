@@ -118,6 +118,7 @@ def test_single_compressed_stream(tmp_path, compress, suffix):
     assert [r["path"] for r in records] == [f"{evidence}/part.stl{suffix}!/part.stl"]
 
 
+@pytest.mark.slow
 def test_7z_bomb_refused_by_overall_ratio(tmp_path):
     evidence = tmp_path / "e"
     evidence.mkdir()

@@ -287,6 +287,7 @@ def test_audit_table_is_append_only_through_sqlite(registry):
 TAMPERS = st.sampled_from(["alter", "delete", "swap", "move_to_end"])
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,

@@ -19,6 +19,7 @@ def _nodes(document: dict, kind: str) -> list[dict]:
     return [n for n in document["@graph"] if n["@type"] == kind]
 
 
+@pytest.mark.slow
 def test_case_export_validates(tmp_path, run_cli):
     if shutil.which("case_validate") is None:
         pytest.skip("case_validate (pip install case-utils) is not installed")

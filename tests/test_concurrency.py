@@ -22,6 +22,7 @@ def env(db_path):
     return {**os.environ, "FIRETRACE_DB": str(db_path), "FIRETRACE_OPERATOR": "clerk"}
 
 
+@pytest.mark.slow
 def test_two_concurrent_imports_both_end_correctly(tmp_path, db_path, env):
     connect(db_path).close()  # create the schema first, as a deployed registry has it
     rows = 2000
@@ -41,6 +42,7 @@ def test_two_concurrent_imports_both_end_correctly(tmp_path, db_path, env):
     assert check(conn).ok
 
 
+@pytest.mark.slow
 def test_a_waiting_writer_proceeds_once_the_lock_is_released(tmp_path, db_path, env):
     holder = connect(db_path)
     holder.execute("BEGIN IMMEDIATE")
@@ -62,6 +64,7 @@ def test_a_waiting_writer_proceeds_once_the_lock_is_released(tmp_path, db_path, 
     assert audit.head(holder).entries == 2
 
 
+@pytest.mark.slow
 def test_readers_keep_working_and_never_see_half_a_batch(tmp_path, db_path, env):
     rows = 4000
     connect(db_path).close()

@@ -21,6 +21,7 @@ from firetrace.registry.db import connect
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
 
+@pytest.mark.slow
 def test_killed_backups_leave_no_half_written_file(tmp_path, db_path):
     conn = connect(db_path)
     conn.execute("BEGIN IMMEDIATE")

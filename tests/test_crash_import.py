@@ -66,6 +66,7 @@ def batch_state(conn, batch_no: int) -> tuple[int, int]:
     return components, events
 
 
+@pytest.mark.slow
 def test_fifty_imports_killed_at_random_points(tmp_path):
     rows, kills = 2000, 50
     db = tmp_path / "registry.db"

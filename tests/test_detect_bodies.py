@@ -211,6 +211,7 @@ def test_neighbouring_bodies_features_do_not_combine():
     assert record["verdict"] == "clear"
 
 
+@pytest.mark.slow
 def test_fifty_body_plate_lists_and_judges_every_body():
     meshes = []
     for i in range(50):

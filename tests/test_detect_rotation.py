@@ -103,6 +103,7 @@ quaternions = st.tuples(*[st.floats(-1, 1) for _ in range(4)]).filter(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     kind=st.sampled_from(sorted(BODIES)),

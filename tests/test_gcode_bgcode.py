@@ -64,6 +64,7 @@ def test_metadata_and_thumbnails():
     assert decoded.thumbnails[0].data == png
 
 
+@pytest.mark.slow
 def test_a_sliced_tube_as_bgcode_is_judged_like_its_gcode():
     text = tube_gcode("prusa")
     data = encode_bgcode(text, compression=3, meatpack=True, printer={"printer_model": "MK4"})

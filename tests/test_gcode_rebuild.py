@@ -61,6 +61,7 @@ def test_a_plain_block_is_solid_and_clear():
     assert verdict == "clear"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("style", ["prusa", "m486", "klipper", "cura"])
 def test_a_plate_is_judged_object_by_object(style):
     objects = [
@@ -74,6 +75,7 @@ def test_a_plate_is_judged_object_by_object(style):
     assert verdicts == {"bracket_a": "clear", "spool_tube": "review", "bracket_b": "clear"}
 
 
+@pytest.mark.slow
 def test_a_stand_in_hidden_among_benign_objects_is_found():
     benign = [(f"clip_{i}", "block", (30 + 40 * (i % 4), 30 + 30 * (i // 4))) for i in range(7)]
     plate = benign[:3] + [("clip_7", "tube", (90, 150))] + benign[3:]

@@ -32,6 +32,7 @@ def _wait_for_wal(db_path: Path, proc: subprocess.Popen, min_bytes: int) -> None
         time.sleep(0.005)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("kill_at_wal_bytes", "workers"),
     [(64 * 1024, "1"), (4 * 1024 * 1024, "1"), (64 * 1024, "2")],

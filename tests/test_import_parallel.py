@@ -85,6 +85,7 @@ def parallel(monkeypatch):
     return staged
 
 
+@pytest.mark.slow
 def test_parallel_import_writes_exactly_what_one_process_writes(tmp_path, monkeypatch, parallel):
     batch = _generated(tmp_path / "batch.csv", 6_000, seed=4)
     one = _import(tmp_path / "one.db", batch, 1, monkeypatch)
@@ -95,6 +96,7 @@ def test_parallel_import_writes_exactly_what_one_process_writes(tmp_path, monkey
     assert _contents(tmp_path / "one.db") == _contents(tmp_path / "three.db")
 
 
+@pytest.mark.slow
 def test_bad_rows_in_every_range_are_listed_as_one_process_lists_them(
     tmp_path, monkeypatch, parallel
 ):
@@ -130,6 +132,7 @@ def test_bad_rows_in_every_range_are_listed_as_one_process_lists_them(
     assert _contents(tmp_path / "two.db") == _contents(tmp_path / "one.db")  # nothing written
 
 
+@pytest.mark.slow
 def test_an_unreadable_line_late_in_the_file_gives_the_same_error(tmp_path, monkeypatch, parallel):
     batch = _generated(tmp_path / "batch.csv", 12_000, seed=6)
     data = batch.read_bytes()
@@ -221,6 +224,7 @@ def test_cuts_after_a_long_quoted_field_stay_in_order(tmp_path):
     assert read == whole
 
 
+@pytest.mark.slow
 def test_semicolons_a_byte_order_mark_and_ignored_columns(tmp_path, monkeypatch, parallel):
     plain = _generated(tmp_path / "plain.csv", 2_000, seed=8)
     with open(plain, newline="", encoding="utf-8") as fh:

@@ -5,6 +5,7 @@ functions included), so a shortcut upwards fails here rather than in review."""
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "firetrace"
@@ -30,6 +31,15 @@ def _area(module: str) -> str:
 
 
 def _imports(path: Path):
+    return _imports_of(path, path.stat().st_mtime_ns)
+
+
+@cache
+def _imports_of(path: Path, _mtime: int) -> tuple[str, ...]:
+    return tuple(_walk_imports(path))
+
+
+def _walk_imports(path: Path):
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module == "firetrace":

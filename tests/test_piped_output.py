@@ -63,6 +63,7 @@ def test_audit_log_prints_hashes_whole(sample_registry):
     assert re.search(r"\b[0-9a-f]{64}\b", proc.stdout), proc.stdout
 
 
+@pytest.mark.slow
 def test_scan_prints_long_evidence_paths_whole(tmp_path):
     folder = tmp_path / ("evidence_" + "very_long_folder_name_" * 4) / "parts_archive_2026"
     folder.mkdir(parents=True)
@@ -76,6 +77,7 @@ def test_scan_prints_long_evidence_paths_whole(tmp_path):
     assert "review" in row or "high" in row
 
 
+@pytest.mark.slow
 def test_inspect_prints_path_and_sha256_whole(tmp_path):
     part = tmp_path / ("x" * 70) / "tube_with_a_long_name_for_the_panel.stl"
     part.parent.mkdir()

@@ -96,6 +96,7 @@ def test_inch_files_are_drawn_in_millimetres():
     assert drawing.scale_bar_mm == 20
 
 
+@pytest.mark.slow
 def test_large_meshes_are_decimated_for_the_picture_only():
     part = block_with_hole()
     dense = part.subdivide().subdivide().subdivide()

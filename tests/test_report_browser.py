@@ -178,6 +178,7 @@ def problems(client: DevTools) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_report_in_headless_chromium(browser, built, tmp_path):  # noqa: F811
     summary = built.summary
     session = open_page(browser, built.html.as_uri())
@@ -250,6 +251,7 @@ def test_report_in_headless_chromium(browser, built, tmp_path):  # noqa: F811
     assert problems(browser) == []
 
 
+@pytest.mark.slow
 def test_report_reads_without_javascript(browser, built):  # noqa: F811
     summary = built.summary
     session = open_page(browser, built.html.as_uri(), scripts=False)

@@ -359,6 +359,7 @@ def test_unreadable_inputs_exit_2(tmp_path, run_cli, scan):
     assert result.exit_code == 2 and "is an input of this command" in result.stderr
 
 
+@pytest.mark.slow
 def test_report_from_a_scan_of_the_samples(tmp_path, run_cli):
     """End to end: generate the samples, scan them, report on the scan."""
     from firetrace.cli import app

@@ -456,6 +456,7 @@ class DiesOnPoison(FixedVerdict):
         return super().analyse(fh, name=name, **kw)
 
 
+@pytest.mark.slow
 def test_a_dying_worker_is_reported_and_the_scan_goes_on(tmp_path):
     evidence = tmp_path / "e"
     evidence.mkdir()

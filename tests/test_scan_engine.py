@@ -27,6 +27,7 @@ def _generator():
     return module
 
 
+@pytest.mark.slow
 def test_real_engine_in_workers_over_containers(tmp_path, run_cli):
     generate = _generator()
     made = generate.generate(tmp_path / "made", count=1, seed=3, formats=("stl", "obj", "3mf"))
