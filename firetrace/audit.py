@@ -14,6 +14,13 @@ policy (:func:`check_policy`).
 Every change (and every read of personal data) goes through
 :func:`audited_write`, so the entry and the change land together or not at all,
 and a busy registry always gives the same message (:func:`busy_error`).
+
+Reads of personal data go to the read log beside the registry
+(:mod:`firetrace.readlog`, same chain rules), so they never wait for a batch
+import. A write entry also ``attests`` the row seals of what it changed
+(:mod:`firetrace.rowseals`) and the read log's head; ``attests`` is covered by
+the entry's hash. A wrong ``FIRETRACE_AUDIT_KEY`` is refused before any write
+(:func:`check_key`): an entry under the wrong key would break the chain for good.
 """
 
 from __future__ import annotations
@@ -37,7 +44,11 @@ from firetrace.errors import FiretraceError, InputError, UsageError
 
 GENESIS = "0" * 64
 HASHED_FIELDS = ("ts", "operator", "purpose", "command", "args_digest", "record_ids")
-_COLUMNS = "id, ts, operator, purpose, command, args_digest, record_ids, prev_hash, hash, keyed"
+# Hashed too when present (entries written before it existed hash as they did).
+OPTIONAL_HASHED_FIELDS = ("attests",)
+_COLUMNS = (
+    "id, ts, operator, purpose, command, args_digest, record_ids, prev_hash, hash, keyed, attests"
+)
 _MAX_PROBLEMS = 100
 _UNSET: Any = object()
 
@@ -68,10 +79,10 @@ def args_digest(args: Any) -> str:
 
 def entry_hash(fields: dict[str, Any], prev_hash: str, key: bytes | None) -> str:
     """The hash of one entry: its fields in canonical JSON chained to ``prev_hash``."""
+    hashed = {k: fields[k] for k in HASHED_FIELDS}
+    hashed |= {k: fields[k] for k in OPTIONAL_HASHED_FIELDS if fields.get(k) is not None}
     payload = (
-        json.dumps(
-            {k: fields[k] for k in HASHED_FIELDS}, sort_keys=True, separators=(",", ":")
-        ).encode()
+        json.dumps(hashed, sort_keys=True, separators=(",", ":")).encode()
         + b"|"
         + prev_hash.encode()
     )
@@ -101,6 +112,13 @@ def begin_write(conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         raise busy_error(exc) from exc
+    from firetrace.rowseals import track_changes
+
+    try:
+        track_changes(conn)  # the rows this write changes get sealed with its entry
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 @contextmanager
@@ -164,7 +182,7 @@ def audited_write(
         if write.discarded:
             conn.execute("ROLLBACK")
         elif record:
-            _append_in_transaction(
+            append_in_transaction(
                 conn,
                 operator=operator,
                 purpose=purpose,
@@ -183,8 +201,35 @@ def _keyed_log_error() -> FiretraceError:
 
 def ensure_can_append(conn: sqlite3.Connection) -> None:
     """Fail early, before any work, when :func:`append_entry` would refuse."""
-    if not _key() and head(conn).keyed:
+    check_key(conn)
+
+
+def _fields(row: tuple) -> dict[str, Any]:
+    """The hashed fields of an entry read with :data:`_COLUMNS`."""
+    names = ("ts", "operator", "purpose", "command", "args_digest", "record_ids")
+    return dict(zip(names, row[1:7], strict=True)) | {"attests": row[10]}
+
+
+def _last_entry(conn: sqlite3.Connection) -> tuple | None:
+    return conn.execute(f"SELECT {_columns(conn)} FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+
+
+def check_key(conn: sqlite3.Connection, last: tuple | None = _UNSET) -> None:
+    """Refuse to write when the key does not fit the log: none given for a keyed
+    log, or one that does not verify the newest keyed entry (a wrong key)."""
+    if last is _UNSET:
+        last = _last_entry(conn)
+    if last is None or not last[9]:
+        return
+    key = _key()
+    if not key:
         raise _keyed_log_error()
+    if not hmac.compare_digest(entry_hash(_fields(last), last[7], key), last[8]):
+        raise FiretraceError(
+            f"FIRETRACE_AUDIT_KEY is not this audit log's key: it does not verify the newest "
+            f"entry ({last[0]}, {last[4]}); nothing was written (an entry under a wrong key "
+            "would break the chain for good)"
+        )
 
 
 def record_read(
@@ -196,12 +241,13 @@ def record_read(
     args: dict[str, Any],
     record_ids: Iterable[Any],
 ) -> None:
-    """Audit a read of personal data (``trace``, ``dupes``): an :func:`audited_write`
-    whose only change is its entry naming the records the reader saw."""
-    with audited_write(
-        conn, command, operator=operator, purpose=purpose, args=args, record_ids=record_ids
-    ):
-        pass
+    """Audit a read of personal data (``trace``, ``dupes``): one entry naming the
+    records the reader saw, in the read log beside the registry (it never waits
+    for a batch import; see :mod:`firetrace.readlog`)."""
+    from firetrace.readlog import append_read
+
+    check_policy(command, purpose)
+    append_read(conn, command, operator=operator, purpose=purpose, args=args, record_ids=record_ids)
 
 
 def append_entry(
@@ -223,12 +269,12 @@ def append_entry(
     """
     entry = {"operator": operator, "purpose": purpose, "command": command, "args": args}
     if conn.in_transaction:
-        return _append_in_transaction(conn, **entry, record_ids=record_ids, ts=ts)
+        return append_in_transaction(conn, **entry, record_ids=record_ids, ts=ts)
     with write_lock(conn):
-        return _append_in_transaction(conn, **entry, record_ids=record_ids, ts=ts)
+        return append_in_transaction(conn, **entry, record_ids=record_ids, ts=ts)
 
 
-def _append_in_transaction(
+def append_in_transaction(
     conn,
     *,
     operator: str,
@@ -237,12 +283,28 @@ def _append_in_transaction(
     args: Any,
     record_ids: Iterable[Any] = (),
     ts: str | None = None,
+    attests: dict[str, Any] | None = None,
 ) -> str:
-    row = conn.execute("SELECT hash, keyed FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-    prev = row[0] if row else GENESIS
+    """Append one entry inside the caller's write transaction; return its hash.
+
+    In the registry's log the entry also attests the seals of every row the
+    transaction changed and the read log's head (``attests``, hashed with it).
+    """
+    from firetrace.readlog import anchor_for
+    from firetrace.rowseals import seal_changes
+
+    last = _last_entry(conn)
+    check_key(conn, last)
+    prev = last[8] if last else GENESIS
+    entry_id = (last[0] if last else 0) + 1
+    attests = dict(attests or {})
+    sealed = seal_changes(conn, entry_id)
+    if sealed:
+        attests["seal"] = sealed
+    reads = anchor_for(conn)
+    if reads:
+        attests["reads"] = reads
     key = _key()
-    if row and row[1] and not key:
-        raise _keyed_log_error()
     fields = {
         "ts": ts or datetime.now(UTC).isoformat(timespec="microseconds"),
         "operator": operator,
@@ -250,14 +312,21 @@ def _append_in_transaction(
         "command": command,
         "args_digest": args_digest(args),
         "record_ids": json.dumps(list(record_ids), default=str, separators=(",", ":")),
+        "attests": json.dumps(attests, sort_keys=True, separators=(",", ":")) if attests else None,
     }
     digest = entry_hash(fields, prev, key)
     conn.execute(
-        "INSERT INTO audit (ts, operator, purpose, command, args_digest, record_ids, "
-        "prev_hash, hash, keyed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (*fields.values(), prev, digest, 1 if key else 0),
+        "INSERT INTO audit (id, ts, operator, purpose, command, args_digest, record_ids, "
+        "attests, prev_hash, hash, keyed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (entry_id, *fields.values(), prev, digest, 1 if key else 0),
     )
     return digest
+
+
+def _columns(conn: sqlite3.Connection) -> str:
+    """:data:`_COLUMNS`, with NULL for ``attests`` in a log from before it existed."""
+    names = {row[1] for row in conn.execute("PRAGMA table_info(audit)")}
+    return _COLUMNS if "attests" in names else _COLUMNS.replace("attests", "NULL AS attests")
 
 
 # --- the head -------------------------------------------------------------------
@@ -288,13 +357,18 @@ def seal(conn: sqlite3.Connection, *, operator: str, purpose: str | None) -> str
     if not _key():
         raise UsageError("set FIRETRACE_AUDIT_KEY to seal the audit log under a key")
     current = head(conn)
-    return append_entry(
+    digest = append_entry(
         conn,
         operator=operator,
         purpose=purpose,
         command="audit.seal",
         args={"head": current.hash, "entries": current.entries},
     )
+    from firetrace.readlog import append_read
+
+    # The read log's unkeyed entries are adopted the same way (a keyed entry after them).
+    append_read(conn, "audit.seal", operator=operator, purpose=purpose, args={}, record_ids=[])
+    return digest
 
 
 # --- verification ---------------------------------------------------------------
@@ -307,6 +381,7 @@ class Problem:
     entry_id: int
     kind: str  # altered | removed | reordered | rewritten | unkeyed | unverifiable | truncated
     message: str
+    log: str = "main"  # main (the registry's log) | reads (the read log) | rows (row seals)
 
 
 @dataclass
@@ -317,14 +392,23 @@ class VerifyResult:
     head: Head
     problems: list[Problem] = field(default_factory=list)
     expected_head_id: int | None = None
+    read_entries: int = 0  # in the read log (see integrity.verify_history)
+    read_head: Head | None = None
+    rows_checked: bool = False  # row seals were checked too
+    notes: list[str] = field(default_factory=list)  # worth knowing, not a problem
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    def ordered_problems(self) -> list[Problem]:
+        """The registry log's problems, then the read log's, then the rows', each by entry."""
+        order = {"main": 0, "reads": 1, "rows": 2}
+        return sorted(self.problems, key=lambda p: (order.get(p.log, 3), p.entry_id))
+
     @property
     def first_problem(self) -> Problem | None:
-        return min(self.problems, key=lambda p: p.entry_id) if self.problems else None
+        return self.ordered_problems()[0] if self.problems else None
 
     def to_json(self) -> dict[str, Any]:
         first = self.first_problem
@@ -336,12 +420,17 @@ class VerifyResult:
             "head": asdict(self.head),
             "expected_head_id": self.expected_head_id,
             "first_bad_entry": first.entry_id if first else None,
-            "problems": [asdict(p) for p in sorted(self.problems, key=lambda p: p.entry_id)],
+            "first_bad_log": first.log if first else None,
+            "read_entries": self.read_entries,
+            "read_head": asdict(self.read_head) if self.read_head else None,
+            "rows_checked": self.rows_checked,
+            "notes": self.notes,
+            "problems": [asdict(p) for p in self.ordered_problems()],
         }
 
 
 def _rows(conn: sqlite3.Connection) -> Iterator[tuple]:
-    yield from conn.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id")
+    yield from conn.execute(f"SELECT {_columns(conn)} FROM audit ORDER BY id")
 
 
 def _id_with_hash(conn: sqlite3.Connection, digest: str) -> int | None:
@@ -398,14 +487,7 @@ def verify(
             )
             report(prev_id + 1, "removed", f"{missing} missing (deleted from the log)")
 
-        fields = {
-            "ts": ts,
-            "operator": operator,
-            "purpose": purpose,
-            "command": command,
-            "args_digest": digest_args,
-            "record_ids": record_ids,
-        }
+        fields = _fields(row)
         self_consistent = True
         if keyed:
             keyed_entries += 1
@@ -556,13 +638,49 @@ def query_log(
     limit: int | None = None,
     newest_first: bool = True,
 ) -> list[dict[str, Any]]:
-    """Audit entries matching every filter given.
+    """Audit entries matching every filter given, from the registry's log and the
+    read log together, in time order; each says which ``log`` it is from.
 
     ``operator``, ``purpose`` and ``command`` match exactly, or as a glob when they
     contain ``*``, ``?`` or ``[``. ``since``/``until`` are ISO dates (inclusive) or
     date-times. ``record_id`` keeps entries whose affected ids include it.
     """
-    sql, params = f"SELECT {_COLUMNS} FROM audit WHERE 1=1", []
+    from firetrace.readlog import open_read_log, read_log_for
+
+    filters = dict(operator=operator, purpose=purpose, command=command, since=since)
+    filters |= dict(until=until, record_id=record_id, limit=limit, newest_first=newest_first)
+    entries = _query_one(conn, "main", **filters)
+    path = None if _is_read_log(conn) else read_log_for(conn)
+    reads = open_read_log(path, create=False) if path else None
+    if reads is not None:
+        try:
+            entries += _query_one(reads, "reads", **filters)
+        finally:
+            reads.close()
+        entries.sort(key=lambda e: (e["ts"], e["log"] == "main", e["id"]), reverse=newest_first)
+    return entries[:limit] if limit is not None else entries
+
+
+def _is_read_log(conn: sqlite3.Connection) -> bool:
+    from firetrace.readlog import is_read_log
+
+    return is_read_log(conn)
+
+
+def _query_one(
+    conn: sqlite3.Connection,
+    log: str,
+    *,
+    operator,
+    purpose,
+    command,
+    since,
+    until,
+    record_id,
+    limit,
+    newest_first,
+) -> list[dict[str, Any]]:
+    sql, params = f"SELECT {_columns(conn)} FROM audit WHERE 1=1", []
     for column, value in (("operator", operator), ("purpose", purpose), ("command", command)):
         if value is not None:
             clause, extra = _match(column, value)
@@ -589,6 +707,8 @@ def query_log(
         entry = dict(zip(names, row, strict=True))
         entry["keyed"] = bool(entry["keyed"])
         entry["record_ids"] = json.loads(entry["record_ids"])
+        entry["attests"] = json.loads(entry["attests"]) if entry["attests"] else None
+        entry["log"] = log
         entries.append(entry)
     return entries
 

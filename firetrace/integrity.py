@@ -22,7 +22,8 @@ from typing import Any
 
 from firetrace import audit
 from firetrace.errors import FiretraceError, UsageError
-from firetrace.outputs import guard_output
+from firetrace.outputs import guard_outputs
+from firetrace.paths import read_log_path
 
 APPEND_ONLY_TRIGGERS = (
     "events_no_update",
@@ -33,6 +34,8 @@ APPEND_ONLY_TRIGGERS = (
     "withdrawals_no_delete",
     "serial_changes_no_update",
     "serial_changes_no_delete",
+    "seals_no_update",
+    "seals_no_delete",
 )
 
 
@@ -114,19 +117,23 @@ def copy_registry(conn: sqlite3.Connection, dest: str | Path, *, force: bool = F
 
     Refuses an existing ``dest`` unless ``force``. Raises :class:`FiretraceError`
     (and leaves ``dest`` untouched) when the copy fails its integrity check. Returns
-    the source path and the copy's audit head. Writes nothing to the source.
+    the source path and the copy's audit head. Writes nothing to the source. The
+    read log goes beside the copy (``DEST-reads``), up to the copy's snapshot.
     """
 
     dest = Path(dest)
     source = conn.execute("PRAGMA database_list").fetchone()[2]
     # Never the registry, its -wal/-shm/-journal (replacing one loses committed
     # data), a device or a folder; an existing file only with force.
-    guard_output("DEST", dest, registry=source or None, force=force)
+    dest_reads = read_log_path(dest)
+    outputs = {"DEST": dest, "the read log's copy": dest_reads}
+    guard_outputs(outputs, registry=source or None, force=force)
     if not dest.parent.is_dir():
         raise UsageError(f"{dest.parent}: no such folder")
 
     _remove_stale_partials(dest)
     partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
+    partial_reads = dest.with_name(f".{dest.name}.partial-{os.getpid()}-reads")
     try:
         copy = sqlite3.connect(str(partial), isolation_level=None)
         try:
@@ -143,12 +150,45 @@ def copy_registry(conn: sqlite3.Connection, dest: str | Path, *, force: bool = F
             raise FiretraceError(
                 f"{dest}: the copy failed its integrity check ({problems[0]}); nothing was written"
             )
+        _copy_read_log(conn, partial_reads, copy_head.id)
+        if partial_reads.exists():
+            os.replace(partial_reads, dest_reads)
+        else:
+            dest_reads.unlink(missing_ok=True)  # an older backup's, not this copy's
         os.replace(partial, dest)
     except sqlite3.Error as exc:
         raise FiretraceError(f"{dest}: backup failed: {exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
+        partial_reads.unlink(missing_ok=True)
     return {"source": str(source), "head": copy_head}
+
+
+def _copy_read_log(conn: sqlite3.Connection, partial: Path, main_head_id: int) -> None:
+    """Copy the registry's read log to ``partial``, keeping the reads made up to
+    the registry copy's snapshot (those anchored at or before ``main_head_id``),
+    so that the two copies vouch for each other like the originals."""
+    from firetrace.readlog import READ_LOG_SCHEMA
+
+    reads = _open_reads(conn)
+    if reads is None:
+        return
+    try:
+        copy = sqlite3.connect(str(partial), isolation_level=None)
+        try:
+            reads.backup(copy, pages=-1)
+            copy.execute("PRAGMA journal_mode = DELETE")
+            copy.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+            copy.execute(
+                "DELETE FROM audit WHERE id >= (SELECT min(id) FROM audit WHERE "
+                "coalesce(json_extract(attests, '$.main.id'), 0) > ?)",
+                (main_head_id,),
+            )
+            copy.executescript(READ_LOG_SCHEMA)  # the trigger again
+        finally:
+            copy.close()
+    finally:
+        reads.close()
 
 
 def backup(
@@ -183,6 +223,95 @@ def backup(
     return result
 
 
+def split_head(expected_head: str | None) -> tuple[str | None, str | None]:
+    """``--head`` as printed by ``audit head``: the registry log's head hash, then
+    (after ``:``) the read log's, when there was one."""
+    if expected_head is None:
+        return None, None
+    main, _, reads = expected_head.strip().partition(":")
+    return main, reads or None
+
+
+def head_token(conn: sqlite3.Connection) -> str:
+    """What ``audit head`` prints: the registry log's head hash, and the read log's
+    after a ``:`` when it has entries; ``audit verify --head`` checks both."""
+    main = audit.head(conn).hash
+    reads = _open_reads(conn)
+    if reads is None:
+        return main
+    try:
+        current = audit.head(reads)
+    finally:
+        reads.close()
+    return f"{main}:{current.hash}" if current.entries else main
+
+
+def _open_reads(conn: sqlite3.Connection):
+    from firetrace.readlog import open_read_log, read_log_for
+
+    path = read_log_for(conn)
+    return open_read_log(path, create=False) if path else None
+
+
+def verify_history(
+    conn: sqlite3.Connection, *, expected_head: str | None = None
+) -> audit.VerifyResult:
+    """The whole recorded history: the registry's audit chain, the read log's chain,
+    their anchors to each other, and every sealed row against its seal.
+
+    ``expected_head`` is a token printed earlier by ``audit head``: each log must
+    still reach its part of it (detects removed newest entries). Nothing is written.
+    """
+    from firetrace import readlog, rowseals
+
+    main_head, reads_head = split_head(expected_head)
+    result = audit.verify(conn, expected_head=main_head)
+    reads = _open_reads(conn)
+    try:
+        if reads is not None:
+            read_result = audit.verify(reads, expected_head=reads_head)
+            result.read_entries, result.read_head = read_result.entries, read_result.head
+            result.problems += [
+                audit.Problem(p.entry_id, p.kind, f"read log: {p.message}", log="reads")
+                for p in read_result.problems
+            ]
+        elif reads_head:
+            result.problems.append(
+                audit.Problem(
+                    1, "truncated", "the read log is gone, but the expected head names one", "reads"
+                )
+            )
+        result.problems += readlog.cross_check(conn, reads)
+    finally:
+        if reads is not None:
+            reads.close()
+    attested, commands = _seal_claims(conn, result)
+    for found in rowseals.verify_seals(conn, attested, commands):
+        if found.kind == "unsealed":
+            result.notes.append(found.message)
+        else:
+            result.problems.append(audit.Problem(found.entry_id, found.kind, found.message, "rows"))
+    result.rows_checked = True
+    return result
+
+
+def _seal_claims(conn: sqlite3.Connection, result: audit.VerifyResult):
+    """Seal digests attested by registry entries that passed the chain check, and
+    every entry's command (for messages)."""
+    from firetrace.rowseals import attests_of
+
+    untrusted = {p.entry_id for p in result.problems if p.log == "main" and p.kind == "altered"}
+    attested, commands = {}, {}
+    names = {row[1] for row in conn.execute("PRAGMA table_info(audit)")}
+    column = "attests" if "attests" in names else "NULL"
+    for entry_id, command, text in conn.execute(f"SELECT id, command, {column} FROM audit"):
+        commands[entry_id] = command
+        seal = attests_of(text).get("seal")
+        if seal and entry_id not in untrusted:
+            attested[entry_id] = seal
+    return attested, commands
+
+
 @dataclass
 class CheckResult:
     integrity: list[str] = field(default_factory=list)
@@ -214,9 +343,7 @@ class CheckResult:
             for n in self.unaudited_batches
         ]
         if self.audit is not None:
-            lines += [
-                f"audit: {p.message}" for p in sorted(self.audit.problems, key=lambda p: p.entry_id)
-            ]
+            lines += [f"audit: {p.message}" for p in self.audit.ordered_problems()]
         return lines
 
     def to_json(self) -> dict[str, Any]:
@@ -249,7 +376,7 @@ def check(
             missing_triggers=_missing_triggers(conn),
             unaudited_batches=_unaudited_batches(conn),
         )
-        result.audit = audit.verify(conn, expected_head=expected_head)
+        result.audit = verify_history(conn, expected_head=expected_head)
     except sqlite3.DatabaseError as exc:
         # A damaged file can fail the pragmas themselves; that is a finding too.
         return CheckResult(integrity=[f"database error: {exc}"])

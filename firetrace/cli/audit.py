@@ -136,31 +136,46 @@ def verify_cmd(
     settings: Settings,
 ) -> None:
     """Check the hash chain; exit 1 naming the first altered, removed or reordered entry."""
+    # lazy: integrity is for backup and check only, not the audit commands or --help
+    from firetrace.integrity import verify_history
+
     conn = _connect(settings)
-    result = audit.verify(conn, expected_head=expected_head)
+    result = verify_history(conn, expected_head=expected_head)
     if as_json:
         print_json(result.to_json())
     elif result.ok:
         kind = "keyed (HMAC)" if result.keyed_entries else "unkeyed (SHA-256)"
+        reads = f", {result.read_entries} read entries" if result.read_entries else ""
         console.print(
-            f"audit log intact: {result.entries} entries, {kind}, head entry {result.head.id} "
-            f"{result.head.hash}",
+            f"audit log intact: {result.entries} entries{reads}, {kind}, head entry "
+            f"{result.head.id} {result.head.hash}; every sealed row matches its seal",
             highlight=False,
         )
+        for note in result.notes:
+            err_console.print(f"note: {note}", highlight=False)
     else:
         first = result.first_problem
         console.print(
-            f"[bold red]audit log NOT intact:[/] first bad entry {first.entry_id}: {first.message}",
+            f"[bold red]audit log NOT intact:[/] first bad {_where(first)}: {first.message}",
             highlight=False,
             soft_wrap=True,
         )
-        rest = sorted(result.problems, key=lambda p: p.entry_id)[1:]
+        rest = result.ordered_problems()[1:]
         for problem in rest[:20]:
-            console.print(f"  entry {problem.entry_id}: {problem.message}", highlight=False)
+            console.print(f"  {_where(problem)}: {problem.message}", highlight=False)
         if len(rest) > 20:
             console.print(f"  ... and {len(rest) - 20} more (--json lists them)", highlight=False)
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _where(problem) -> str:
+    """Which log (or the rows) a verification problem is in, for its line."""
+    if problem.log == "reads":
+        return f"read entry {problem.entry_id}"
+    if problem.log == "rows":
+        return "row"
+    return f"entry {problem.entry_id}"
 
 
 @audit_group.command("head")
@@ -170,13 +185,16 @@ def head_cmd(
     settings: Settings,
 ) -> None:
     """Print the current head hash (record it in the case file; 'verify --head' checks it)."""
+    # lazy: integrity is for backup and check only, not the audit commands or --help
+    from firetrace.integrity import head_token
 
     conn = _connect(settings)
     current = audit.head(conn)
+    token = head_token(conn)
     if as_json:
-        print_json(asdict(current))
+        print_json(asdict(current) | {"token": token})
         return
-    typer.echo(current.hash)
+    typer.echo(token)
     err_console.print(
         f"head: entry {current.id} of {current.entries}"
         + (f", {current.ts}" if current.ts else "")

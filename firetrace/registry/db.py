@@ -21,6 +21,7 @@ from pathlib import Path
 from firetrace.errors import FiretraceError
 from firetrace.registry.schema_v5 import migrate_v5
 from firetrace.registry.serial_index import SERIAL_INDEX_V2
+from firetrace.rowseals import SEALS_SCHEMA
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -169,6 +170,10 @@ MIGRATIONS: list[tuple[int, str | Callable[[sqlite3.Connection], None]]] = [
         "CREATE INDEX IF NOT EXISTS refs_geometry_hash ON refs(geometry_hash);",
     ),
     (5, migrate_v5),  # duplicated serials kept, withdrawals, serial changes (issue 14)
+    (
+        6,  # tamper-evident content: row seals and read-log anchors in the chain (issue 15)
+        "ALTER TABLE audit ADD COLUMN attests TEXT;\n" + SEALS_SCHEMA,
+    ),
 ]
 
 
