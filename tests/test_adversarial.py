@@ -146,3 +146,259 @@ def test_11_every_csv_writer_neutralises_formulas(run_cli, tmp_path):
     assert run_cli("import", bad, "--errors", errors).exit_code == 1
     cells = [c for row in csv.reader(open(errors, newline="")) for c in row]
     assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
+
+
+# --- 3. event history cannot be rewritten undetected ----------------------------
+
+
+def _attacker(db: Path) -> sqlite3.Connection:
+    """Someone with write access to the file: the append-only triggers go first."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    for name in ("events_no_update", "events_no_delete", "seals_no_update", "seals_no_delete"):
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    return conn
+
+
+def _restore_triggers(conn: sqlite3.Connection) -> None:
+    conn.executescript(
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+        "CREATE TRIGGER IF NOT EXISTS seals_no_update BEFORE UPDATE ON seals "
+        "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+        "CREATE TRIGGER IF NOT EXISTS seals_no_delete BEFORE DELETE ON seals "
+        "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+        "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+    )
+    conn.close()
+
+
+def _stolen_event(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT id FROM events WHERE event = 'reported_stolen'").fetchone()[0]
+    finally:
+        conn.close()
+
+
+TAMPERS = {
+    "stolen_to_sold": (
+        "UPDATE events SET event = 'sold' WHERE id = {stolen}",
+        "events row {stolen}",
+        "altered",
+    ),
+    "event_deleted": ("DELETE FROM events WHERE id = {stolen}", "events row {stolen}", "deleted"),
+    "event_added": (
+        "INSERT INTO events (component_id, event, event_date, row_key) "
+        "SELECT component_id, 'recovered', '2024-01-01', x'00' FROM events WHERE id = {stolen}",
+        "events row",
+        "added outside any audited write",
+    ),
+    "component_serial": (
+        "UPDATE components SET serial = 'X' || serial WHERE id = 1",
+        "components row 1",
+        "altered",
+    ),
+    "assembly_removed": (
+        "UPDATE assemblies SET removed = '2020-01-01' WHERE id = 1",
+        "assemblies row 1",
+        "altered",
+    ),
+    "batch_operator": ("UPDATE batches SET operator = 'mallory'", "batches row 1", "altered"),
+    "firearm_deleted": (
+        "DELETE FROM firearms WHERE id = (SELECT max(id) FROM firearms)",
+        "firearms row",
+        "deleted",
+    ),
+    "party_renamed": (
+        "UPDATE parties SET name = 'Someone Else' WHERE id = 1",
+        "parties row 1",
+        "altered",
+    ),
+    "seal_edited": (
+        "UPDATE seals SET fps = zeroblob(length(fps)) WHERE id = 1",
+        "row seals of audit entry",
+        "seals table was altered",
+    ),
+    "seal_forged": (
+        "INSERT INTO seals (audit_id, tbl, columns, max_id, tombstones, ids, fps) "
+        "SELECT 999, tbl, columns, max_id, tombstones, ids, fps FROM seals WHERE id = 1",
+        "name audit entry 999",
+        "added to the seals table by hand",
+    ),
+}
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["unkeyed", "keyed"])
+@pytest.mark.parametrize("tamper", sorted(TAMPERS))
+def test_03_every_kind_of_tamper_is_caught_by_check_and_verify(
+    tamper, keyed, db_path, run_cli, monkeypatch
+):
+    if keyed:
+        monkeypatch.setenv("FIRETRACE_AUDIT_KEY", "the right key")
+    assert run_cli("import", SAMPLE).exit_code == 0
+    assert run_cli("check").exit_code == 0
+    sql, where, what = TAMPERS[tamper]
+    stolen = _stolen_event(db_path)
+    evil = _attacker(db_path)
+    evil.execute(sql.format(stolen=stolen))
+    _restore_triggers(evil)
+    for command in (("check",), ("audit", "verify")):
+        result = run_cli(*command)
+        assert result.exit_code == 1, (command, result.stdout)
+        assert where.format(stolen=stolen) in result.stdout, result.stdout
+        assert what in result.stdout, result.stdout
+
+
+def test_03_the_stolen_pistol_rewritten_as_sold_is_named(db_path, run_cli, monkeypatch):
+    monkeypatch.setenv("FIRETRACE_AUDIT_KEY", "the right key")
+    assert run_cli("import", SAMPLE).exit_code == 0
+    stolen = _stolen_event(db_path)
+    evil = _attacker(db_path)
+    evil.execute("UPDATE events SET event = 'sold' WHERE id = ?", (stolen,))
+    _restore_triggers(evil)
+    result = run_cli("check", "--json")
+    document = __import__("json").loads(result.stdout)
+    assert result.exit_code == 1 and not document["ok"]
+    rows = [p for p in document["audit"]["problems"] if p["log"] == "rows"]
+    assert rows[0]["kind"] == "altered"
+    assert rows[0]["message"].startswith(f"events row {stolen} was altered after audit entry 1")
+
+
+def test_03_a_rebuilt_seal_and_chain_needs_the_key(db_path, run_cli, monkeypatch):
+    """An attacker who recomputes the row's seal, the entry's attests and the whole
+    chain passes without a key (the threat model says so) and fails with it."""
+    import hashlib
+    import json
+
+    from firetrace import audit, rowseals
+
+    monkeypatch.setenv("FIRETRACE_AUDIT_KEY", "the right key")
+    assert run_cli("import", SAMPLE).exit_code == 0
+    stolen = _stolen_event(db_path)
+    evil = _attacker(db_path)
+    evil.execute("DROP TRIGGER audit_no_update")
+    evil.execute("UPDATE events SET event = 'sold' WHERE id = ?", (stolen,))
+    columns = rowseals.sealed_tables(evil)["events"]
+    values = evil.execute(
+        f"SELECT {', '.join(columns)} FROM events WHERE id = ?", (stolen,)
+    ).fetchone()
+    seal_id, ids, fps = evil.execute(
+        "SELECT id, ids, fps FROM seals WHERE tbl = 'events'"
+    ).fetchone()
+    position = list(rowseals._decode_ids(ids)).index(stolen)
+    fps = bytearray(fps)
+    fps[position * 16 : position * 16 + 16] = rowseals.fingerprint("events", values)
+    evil.execute("UPDATE seals SET fps = ? WHERE id = ?", (bytes(fps), seal_id))
+    digest = hashlib.sha256()
+    for row in evil.execute(
+        "SELECT tbl, columns, ids, fps FROM seals WHERE audit_id = 1 ORDER BY id"
+    ):
+        rowseals._add_to_digest(digest, *row)
+    attests = json.loads(evil.execute("SELECT attests FROM audit WHERE id = 1").fetchone()[0])
+    attests["seal"]["digest"] = digest.hexdigest()
+    text = json.dumps(attests, sort_keys=True, separators=(",", ":"))
+    evil.execute("UPDATE audit SET attests = ? WHERE id = 1", (text,))
+    prev = audit.GENESIS
+    for row in evil.execute(f"SELECT {audit._COLUMNS} FROM audit ORDER BY id").fetchall():
+        digest = audit.entry_hash(audit._fields(row), prev, None)
+        evil.execute(
+            "UPDATE audit SET prev_hash = ?, hash = ?, keyed = 0 WHERE id = ?",
+            (prev, digest, row[0]),
+        )
+        prev = digest
+    _restore_triggers(evil)
+    monkeypatch.delenv("FIRETRACE_AUDIT_KEY")
+    assert run_cli("check").exit_code == 0  # forged without the key: undetectable
+    monkeypatch.setenv("FIRETRACE_AUDIT_KEY", "the right key")
+    result = run_cli("check")
+    assert result.exit_code == 1 and "rebuilt without the key" in result.stdout
+
+
+def test_03_legitimate_writes_of_every_kind_keep_the_registry_sealed(db_path, run_cli, tmp_path):
+    from test_audit_coverage import write_cube
+
+    cube = write_cube(tmp_path / "cube.stl")
+    steps = [
+        ("import", SAMPLE),
+        ("correct", "1", "--set", "notes=checked", "--reason", "typo"),
+        ("refs", "add", cube, "--label", "A"),
+        ("refs", "remove", "A"),
+        ("refs", "add", cube, "--label", "B"),  # the removed row's id is used again
+        ("trace", "58B200917"),
+        ("backup", tmp_path / "copy.db"),
+    ]
+    for step in steps:
+        result = run_cli(*step)
+        assert result.exit_code == 0, (step, result.stdout, result.stderr)
+        check = run_cli("check")
+        assert check.exit_code == 0, (step, check.stdout)
+    assert "every sealed row matches" in run_cli("audit", "verify").stdout
+    assert run_cli("check", "--db", tmp_path / "copy.db").exit_code == 0  # reads copied too
+    assert (tmp_path / "copy.db-reads").is_file()
+
+
+# --- 5. a wrong audit key cannot poison the log ---------------------------------
+
+
+def test_05_a_wrong_key_is_refused_before_anything_is_written(db_path, run_cli, monkeypatch):
+    from firetrace import audit
+    from firetrace.registry.db import connect
+
+    monkeypatch.setenv("FIRETRACE_AUDIT_KEY", "the right key")
+    assert run_cli("import", SAMPLE).exit_code == 0
+    assert run_cli("trace", "58B200917").exit_code == 0
+    before = len(audit.query_log(connect(db_path)))
+    monkeypatch.setenv("FIRETRACE_AUDIT_KEY", "wrong")
+    correct = ("correct", "1", "--set", "notes=x", "--reason", "r")
+    for args in (("trace", "58B200917"), ("dupes",), correct, ("backup", db_path.with_name("b"))):
+        result = run_cli(*args)
+        assert result.exit_code == 2, (args, result.stdout, result.stderr)
+        assert "FIRETRACE_AUDIT_KEY is not this audit log's key" in result.stderr
+    monkeypatch.setenv("FIRETRACE_AUDIT_KEY", "the right key")
+    assert len(audit.query_log(connect(db_path))) == before
+    assert run_cli("audit", "verify").exit_code == 0
+    assert run_cli("trace", "58B200917").exit_code == 0  # and the log keeps working
+
+
+# --- 16. tracing while a clerk imports ------------------------------------------
+
+
+def test_16_a_trace_during_an_import_answers_and_is_recorded(registry, run_cli):
+    from firetrace import audit
+    from firetrace.registry.db import connect
+
+    clerk = sqlite3.connect(registry, isolation_level=None)
+    clerk.execute("BEGIN IMMEDIATE")  # an import holding the write lock
+    clerk.execute("INSERT INTO meta VALUES ('importing', '1')")
+    try:
+        result = run_cli("trace", "58B200917", "--json", "--purpose", "CASE-16")
+    finally:
+        clerk.execute("ROLLBACK")
+        clerk.close()
+    assert result.exit_code == 0, result.stderr
+    traced = audit.query_log(connect(registry), command="trace")
+    assert traced[0]["purpose"] == "CASE-16" and traced[0]["log"] == "reads"
+    assert run_cli("audit", "verify").exit_code == 0
+
+
+def test_16_a_deleted_or_cut_back_read_log_is_caught(registry, run_cli, tmp_path):
+    from firetrace.paths import read_log_path
+
+    for _ in range(3):
+        assert run_cli("trace", "58B200917").exit_code == 0
+    head = run_cli("audit", "head").stdout.strip()
+    assert ":" in head  # the registry log's head and the read log's
+    assert run_cli("backup", tmp_path / "b.db").exit_code == 0  # a write anchors the reads
+    reads = read_log_path(registry)
+    evil = sqlite3.connect(reads, isolation_level=None)
+    evil.execute("DROP TRIGGER audit_no_delete")
+    evil.execute("DELETE FROM audit WHERE id = (SELECT max(id) FROM audit)")
+    evil.close()
+    result = run_cli("audit", "verify", "--head", head)
+    assert result.exit_code == 1 and "read" in result.stdout
+    reads.unlink()
+    result = run_cli("check")
+    assert result.exit_code == 1 and "read log" in result.stdout

@@ -45,10 +45,11 @@ def rebuild_chain(conn: sqlite3.Connection, key: bytes | None) -> None:
     """Recompute every hash in id order, as an attacker covering their tracks would."""
     prev = audit.GENESIS
     rows = conn.execute(
-        "SELECT id, ts, operator, purpose, command, args_digest, record_ids FROM audit ORDER BY id"
+        "SELECT id, ts, operator, purpose, command, args_digest, record_ids, attests "
+        "FROM audit ORDER BY id"
     ).fetchall()
     for row in rows:
-        fields = dict(zip(audit.HASHED_FIELDS, row[1:], strict=True))
+        fields = dict(zip(audit.HASHED_FIELDS, row[1:7], strict=True)) | {"attests": row[7]}
         digest = audit.entry_hash(fields, prev, key)
         conn.execute(
             "UPDATE audit SET prev_hash = ?, hash = ?, keyed = ? WHERE id = ?",

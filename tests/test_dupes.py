@@ -105,10 +105,11 @@ def test_cli_json_csv_exit_code_and_audit(conn, db_path, run_cli, tmp_path):
     rows = list(csv.DictReader(out_csv.open()))
     assert {r["kind"] for r in rows} == {g["kind"] for g in doc["groups"]}
     assert len(rows) == sum(len(g["members"]) for g in doc["groups"])
-    audit = conn.execute("SELECT command, purpose, operator, record_ids FROM audit").fetchall()
-    assert audit[-1][:3] == ("dupes", "case 7", "tester")
-    assert len(json.loads(audit[-1][3])) == len({m["id"] for g in doc["groups"] for m in
-                                                   g["members"]})  # fmt: skip
+    from firetrace.audit import query_log
+
+    entry = query_log(conn, command="dupes")[0]  # reads go to the read log
+    assert (entry["command"], entry["purpose"], entry["operator"]) == ("dupes", "case 7", "tester")
+    assert len(entry["record_ids"]) == len({m["id"] for g in doc["groups"] for m in g["members"]})
 
 
 def test_cli_table_and_options(conn, db_path, run_cli):

@@ -145,15 +145,14 @@ def test_human_output_shows_history(run_cli, sample_registry):
 def test_every_trace_is_audited(run_cli, sample_registry):
     run_cli("trace", "58B200917", "--operator", "officer1", "--purpose", "CASE-9")
     run_cli("--purpose", "CASE-10", "trace", "NOPE999")
-    rows = (
-        sqlite3.connect(sample_registry)
-        .execute(
-            "SELECT operator, purpose, record_ids FROM audit WHERE command = 'trace' ORDER BY id"
-        )
-        .fetchall()
-    )
-    assert rows[0][:2] == ("officer1", "CASE-9") and json.loads(rows[0][2])
-    assert rows[1][:2] == ("tester", "CASE-10") and json.loads(rows[1][2]) == []
+    from firetrace.audit import query_log
+    from firetrace.registry.db import connect
+
+    # Reads are recorded in the read log beside the registry (never blocked by an import).
+    entries = query_log(connect(sample_registry), command="trace", newest_first=False)
+    rows = [(e["operator"], e["purpose"], e["record_ids"], e["log"]) for e in entries]
+    assert rows[0][:2] == ("officer1", "CASE-9") and rows[0][2] and rows[0][3] == "reads"
+    assert rows[1] == ("tester", "CASE-10", [], "reads")
 
 
 def test_library_trace_without_audit_writes_nothing(sample_registry):
