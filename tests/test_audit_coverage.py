@@ -108,6 +108,7 @@ def strict_policy(tmp_path, monkeypatch):
 
 def test_policy_refuses_a_trace_without_purpose(db_path, run_cli, strict_policy):
     assert run_cli("import", samples_dir() / "batch.csv").exit_code == 0
+
     def entries() -> int:  # the registry's log and the read log
         return len(audit.query_log(connect(db_path)))
 
