@@ -402,3 +402,19 @@ def test_16_a_deleted_or_cut_back_read_log_is_caught(registry, run_cli, tmp_path
     reads.unlink()
     result = run_cli("check")
     assert result.exit_code == 1 and "read log" in result.stdout
+
+
+# --- 13. profiles are names, never paths ----------------------------------------
+
+
+def test_13_a_profile_path_outside_the_rules_folder_is_refused(run_cli, tmp_path, db_path):
+    weak = tmp_path / "weak.toml"
+    weak.write_text('name = "weak"\nrequired = ["serial"]\n')
+    bad = tmp_path / "bad.csv"
+    bad.write_text("manufacturer,serial,event,event_date\nAcme,,manufactured,2020-01-01\n")
+    relative = os.path.relpath(weak.with_suffix(""), samples_dir().parent / "rules" / "marking")
+    for profile in (str(weak), relative, "../../" + weak.stem, "iti/../weak"):
+        result = run_cli("import", bad, "--profile", profile)
+        assert result.exit_code == 2, (profile, result.stdout)
+        assert "--profile" in result.stderr and "marking profile" in result.stderr
+    assert not db_path.exists()

@@ -83,10 +83,11 @@ def test_every_bundled_profile_names_known_events_and_components():
 def test_a_profile_naming_an_unknown_word_is_refused(tmp_path, line, message):
     from firetrace.registry.validate import load_profile
 
-    path = tmp_path / "custom.toml"
+    path = tmp_path / "marking" / "custom.toml"
+    path.parent.mkdir()
     path.write_text(f'name = "custom"\n{line}\n')
     with pytest.raises(UsageError, match=message):
-        load_profile(str(path))
+        load_profile("custom", tmp_path)
 
 
 def test_no_module_lists_the_event_or_component_kinds_again():

@@ -179,19 +179,19 @@ def model_key(model: str) -> str:
     return _MODEL_SEPARATORS.sub("", model).upper()
 
 
-def profile_names() -> list[str]:
-    return sorted(p.stem for p in (rules_dir() / "marking").glob("*.toml"))
+def profile_names(rules: Path | None = None) -> list[str]:
+    """The marking profiles of the rules folder ``rules`` (default: the bundled one)."""
+    return sorted(p.stem for p in ((rules or rules_dir()) / "marking").glob("*.toml"))
 
 
 @lru_cache(maxsize=8)
-def load_profile(name: str) -> Profile:
-    """Load ``rules/marking/<name>.toml`` (or a path to a profile file)."""
-    path = Path(name) if name.endswith(".toml") else rules_dir() / "marking" / f"{name}.toml"
-    if not path.is_file():
-        if name.endswith(".toml"):
-            raise UsageError(f"--profile: marking profile file '{name}' not found")
-        name = choose("marking profile", name, profile_names(), option="--profile")
-        path = rules_dir() / "marking" / f"{name}.toml"
+def load_profile(name: str, rules: Path | None = None) -> Profile:
+    """Load the marking profile ``name``: ``marking/<name>.toml`` in the rules
+    folder ``rules`` (default: the bundled one). A profile is a name from that
+    folder, never a path: ``--profile ../../x`` cannot load a weaker profile from
+    elsewhere on the machine."""
+    name = choose("marking profile", name, profile_names(rules), option="--profile")
+    path = (rules or rules_dir()) / "marking" / f"{name}.toml"
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     serial = data.get("serial", {})
