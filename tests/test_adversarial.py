@@ -418,3 +418,41 @@ def test_13_a_profile_path_outside_the_rules_folder_is_refused(run_cli, tmp_path
         assert result.exit_code == 2, (profile, result.stdout)
         assert "--profile" in result.stderr and "marking profile" in result.stderr
     assert not db_path.exists()
+
+
+# --- 6. read-only commands never create or change a database ----------------------
+
+READ_ONLY = [
+    ("check",),
+    ("audit", "verify"),
+    ("audit", "log"),
+    ("audit", "head"),
+    ("dupes",),
+    ("refs", "list"),
+    ("trace", "58B200917"),
+]
+
+
+@pytest.mark.parametrize("command", READ_ONLY, ids=" ".join)
+def test_06_a_missing_registry_is_not_created(command, run_cli, tmp_path):
+    db = tmp_path / "typo.db"
+    result = run_cli(*command, "--db", db)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert "no registry here" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [*READ_ONLY, ("import", str(SAMPLE))], ids=str)
+def test_06_another_programs_database_is_refused_unchanged(command, run_cli, tmp_path):
+    other = tmp_path / "browser-history.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE visits (url TEXT, at TEXT)")
+    conn.execute("INSERT INTO visits VALUES ('https://example.org', '2024-01-01')")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    result = run_cli(*command, "--db", other)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert "not a firetrace registry" in result.stderr
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name]  # no -wal, no read log

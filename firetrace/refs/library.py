@@ -259,11 +259,19 @@ def _open_read_only(db_path: Path) -> sqlite3.Connection | None:
     """A read-only connection, or None when there is no file (never creates one)."""
     if not db_path.is_file():
         return None
+    from firetrace.registry.db import is_registry
+
     try:
         conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        known = is_registry(conn)
     except sqlite3.Error as exc:
         raise FiretraceError(f"{db_path}: cannot open registry: {exc}") from exc
+    if known is False:
+        conn.close()
+        raise InputError(
+            "is an SQLite database of another program, not a firetrace registry",
+            path=str(db_path),
+        )
     return conn
 
 
@@ -428,10 +436,13 @@ def add_references(
 
 
 def list_references(db_path: str | Path) -> list[dict[str, Any]]:
-    """Every reference (no signature vectors), by label then id; [] without a db."""
+    """Every reference (no signature vectors), by label then id. A missing
+    registry is an error (a mistyped --db must not read as an empty library)."""
     conn = _open_read_only(Path(db_path))
     if conn is None:
-        return []
+        raise InputError(
+            "no registry here (import a batch or add references first)", path=str(db_path)
+        )
     try:
         has_table = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refs'"

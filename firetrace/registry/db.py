@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from firetrace.errors import FiretraceError
+from firetrace.errors import FiretraceError, InputError
 from firetrace.registry.schema_v5 import migrate_v5
 from firetrace.registry.serial_index import SERIAL_INDEX_V2
 from firetrace.rowseals import SEALS_SCHEMA
@@ -249,23 +249,60 @@ def latest_version() -> int:
     return max(n for n, _ in MIGRATIONS)
 
 
+REGISTRY_ID = 0x46545247  # PRAGMA application_id of a registry: "FTRG"
+
+
+def is_registry(conn: sqlite3.Connection) -> bool | None:
+    """True for a firetrace registry, None for an empty database (a new one),
+    False for another program's database. Reads only the schema."""
+    if conn.execute("PRAGMA application_id").fetchone()[0] == REGISTRY_ID:
+        return True
+    tables = {
+        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    if not tables:
+        return None
+    return "meta" in tables and schema_version(conn) > 0
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: Path, *, create: bool) -> bool:
+    """Before anything is written: another program's SQLite file is left as it is,
+    and a read-only command never turns an empty file into a registry. Returns
+    whether the database is new (empty)."""
+    kind = is_registry(conn)
+    if kind or (kind is None and create):
+        return kind is None
+    conn.close()
+    if kind is None:
+        raise InputError("no registry here (an empty file; import a batch first)", path=str(path))
+    raise InputError(
+        "is an SQLite database of another program, not a firetrace registry; left unchanged",
+        path=str(path),
+    )
+
+
 def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     """Open (and create or migrate) the registry at ``path``: the one way every
     command and library function reaches it.
 
     Autocommit mode (``isolation_level=None``): writes go through
     :func:`firetrace.audit.audited_write`, which takes the lock with ``BEGIN
-    IMMEDIATE``. A missing file is an error when ``create`` is false (read-only
-    commands never create a registry).
+    IMMEDIATE``. With ``create`` false (read-only commands) a missing or empty
+    file is an error, never a new registry; another program's SQLite file is
+    refused either way and left unchanged (no tables, no WAL switch).
     """
     path = Path(path)
     if not create and not path.exists():
-        raise FiretraceError(f"{path}: no registry here (import a batch first)")
+        raise InputError("no registry here (import a batch first)", path=str(path))
+    if path.exists() and not path.is_file():
+        raise InputError("is not a regular file, so it cannot be a registry", path=str(path))
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if _refuse_foreign(conn, path, create=create):
+            conn.execute(f"PRAGMA application_id = {REGISTRY_ID}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
