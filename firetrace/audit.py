@@ -192,6 +192,29 @@ def audited_write(
             )
 
 
+MAX_OPERATOR = 200
+MAX_PURPOSE = 1000
+
+
+def check_who(operator: str, purpose: str | None) -> None:
+    """Refuse an operator or purpose that cannot go into the log as it is: too
+    long, or holding control or bidi characters (they would reach the terminal
+    of whoever reads the log). Validated like a batch field, but on one line."""
+    from firetrace.sanitize import field_problem
+
+    for option, value, limit in (
+        ("--operator", operator, MAX_OPERATOR),
+        ("--purpose", purpose, MAX_PURPOSE),
+    ):
+        if value is None:
+            continue
+        problem = field_problem(value, multiline=False)
+        if problem is None and len(value) > limit:
+            problem = f"{len(value)} characters (at most {limit})"
+        if problem:
+            raise UsageError(f"{option}: {problem}")
+
+
 def _keyed_log_error() -> FiretraceError:
     # An unkeyed entry after keyed ones would read as a downgrade attack later.
     return FiretraceError(
@@ -293,6 +316,7 @@ def append_in_transaction(
     from firetrace.readlog import anchor_for
     from firetrace.rowseals import seal_changes
 
+    check_who(operator, purpose)
     last = _last_entry(conn)
     check_key(conn, last)
     prev = last[8] if last else GENESIS

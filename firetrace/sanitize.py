@@ -15,8 +15,11 @@ people firetrace cannot trust. Three ways out, one function each:
   (leading ``=``, ``+``, ``-``, ``@``, tab, CR or LF, and their fullwidth forms)
   with a leading apostrophe, as OWASP recommends; every CSV writer uses it.
 
-:func:`unsafe_character` is the check behind refusing such characters where
-they are never legitimate (batch fields, ``--operator``, ``--purpose``).
+:func:`field_problem` is the check behind refusing the characters no typed
+field may hold (batch fields, ``--operator``, ``--purpose``, ``correct --set``):
+controls and bidi embeddings, overrides and isolates. Joiners and direction
+marks stay allowed in fields (Persian and Indic names need them); they are only
+shown escaped.
 """
 
 from __future__ import annotations
@@ -74,15 +77,27 @@ def terminal_text(value: object, *, multiline: bool = False) -> str:
     return pattern.sub(lambda m: visible_escape(m.group()), text)
 
 
-def unsafe_character(text: str, *, allow_newlines: bool = False) -> str | None:
-    """A one-line description of the first character that has no place in a
-    typed field (a control, bidi or invisible character), or None if there is none."""
-    pattern = _UNSAFE_BUT_NEWLINE if allow_newlines else _UNSAFE
-    found = pattern.search(text)
+# Never in a typed field: C0 controls (tab, LF and CR only where a field may span
+# lines), DEL and C1 controls, bidi embeddings, overrides and isolates (they
+# reorder what is shown: 'evil\u202eexe.txt'), unpaired surrogates and the
+# invisible tag characters.
+_FIELD_FORBIDDEN = (
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+    "\U000e0000-\U000e007f"
+)
+FIELD_FORBIDDEN = re.compile(f"[{_FIELD_FORBIDDEN}]")
+_LINE_FIELD_FORBIDDEN = re.compile(f"[\t\n\r{_FIELD_FORBIDDEN}]")
+
+
+def field_problem(text: str, *, multiline: bool = True) -> str | None:
+    """Why ``text`` cannot be stored as a typed field, in a few words naming the
+    character and its position, or None when it can. ``multiline`` false also
+    refuses tab, line feed and carriage return (a one-line value: an operator)."""
+    found = (FIELD_FORBIDDEN if multiline else _LINE_FIELD_FORBIDDEN).search(text)
     if found is None:
         return None
     char = found.group()
-    kind = "a bidi control" if _BIDI.match(char) else "an invisible or control"
+    kind = "a bidi control" if _BIDI.match(char) else "a control"
     return f"contains {kind} character ({visible_escape(char)}) at position {found.start() + 1}"
 
 

@@ -71,6 +71,9 @@ def test_global_options_are_accepted_after_every_registry_command():
 
 
 def test_global_options_before_and_after_mean_the_same(run_cli, tmp_path):
+    from firetrace.registry.db import connect
+
+    connect(tmp_path / "a.db").close()  # refs list never creates a registry
     before = run_cli("--db", tmp_path / "a.db", "--operator", "alice", "refs", "list", "--json")
     after = run_cli("refs", "list", "--json", "--db", tmp_path / "a.db", "--operator", "alice")
     assert before.exit_code == after.exit_code == 0

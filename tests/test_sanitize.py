@@ -11,8 +11,8 @@ import unicodedata
 from firetrace.sanitize import (
     csv_cell,
     escape_json_text,
+    field_problem,
     terminal_text,
-    unsafe_character,
 )
 
 UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
@@ -39,14 +39,14 @@ def test_escapes_are_visible_and_plain_text_passes_unchanged():
     assert terminal_text(plain) is plain
 
 
-def test_unsafe_character_names_the_kind_and_position():
-    assert unsafe_character("ok text") is None
-    assert (
-        unsafe_character("ab\u202ecd")
-        == "contains a bidi control character (\\u202e) at position 3"
-    )
-    assert "control character (\\x1b)" in unsafe_character("\x1b[31m")
-    assert unsafe_character("a\nb", allow_newlines=True) is None
+def test_field_problem_names_the_kind_and_position():
+    assert field_problem("ok text, Ærø 東京") is None
+    assert field_problem("\u0645\u06cc\u200c\u0634\u0648\u062f") is None  # a Persian ZWNJ
+    found = field_problem("ab\u202ecd")
+    assert found == "contains a bidi control character (\\u202e) at position 3"
+    assert "control character (\\x1b)" in field_problem("\x1b[31m")
+    assert field_problem("a\nb") is None
+    assert "control character (\\n)" in field_problem("a\nb", multiline=False)
 
 
 def test_json_escaping_keeps_the_values():

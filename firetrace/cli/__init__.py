@@ -17,10 +17,16 @@ from importlib import import_module
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from firetrace import __version__
-from firetrace.cli.common import GLOBAL_FLAGS, DbOpt, OperatorOpt, PurposeOpt, err_console
+from firetrace.cli.common import (
+    GLOBAL_FLAGS,
+    DbOpt,
+    OperatorOpt,
+    PurposeOpt,
+    err_console,
+    shown,
+)
 from firetrace.errors import FiretraceError
 
 # Top-level command -> the module that registers it (tests check this stays true).
@@ -105,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
         application(args=args, prog_name="firetrace")
     except FiretraceError as exc:
         err_console.print(
-            f"[bold red]firetrace:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            f"[bold red]firetrace:[/] {shown(str(exc))}", highlight=False, soft_wrap=True
         )
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

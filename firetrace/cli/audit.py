@@ -22,6 +22,7 @@ from firetrace.cli.common import (
     console,
     err_console,
     print_json,
+    shown,
 )
 from firetrace.errors import UsageError
 from firetrace.registry.db import connect
@@ -51,7 +52,7 @@ def _connect(settings: Settings):
 def _render_problems(problems: list[str], what: str) -> None:
     err_console.print(f"[bold red]{what}:[/] {len(problems)} problem(s)", highlight=False)
     for line in problems:
-        console.print(f"  {line}", highlight=False, soft_wrap=True)
+        console.print(f"  {shown(line)}", highlight=False, soft_wrap=True)
 
 
 @audit_group.command("log", who=False)  # --operator/--purpose filter the log
@@ -114,18 +115,19 @@ def log_cmd(
     for e in entries:
         ids = e["record_ids"] if whole else e["record_ids"][:5]
         more = len(e["record_ids"]) - len(ids)
-        shown = ", ".join(map(str, ids)) + (f" (+{more})" if more else "")
+        records = ", ".join(map(str, ids)) + (f" (+{more})" if more else "")
+        # Operators, purposes and record ids were typed by people: shown escaped.
         table.add_row(
-            str(e["id"]),
+            ("r" if e.get("log") == "reads" else "") + str(e["id"]),
             e["ts"] if whole else e["ts"][:16].replace("T", " "),
-            e["operator"],
-            e["purpose"] or "",
-            e["command"],
-            shown,
+            shown(e["operator"]),
+            shown(e["purpose"] or ""),
+            shown(e["command"]),
+            shown(records),
             console.clip(e["hash"], 10) + ("*" if e["keyed"] else ""),
         )
     console.print(table)
-    err_console.print(f"{len(entries)} entries (* keyed HMAC)")
+    err_console.print(f"{len(entries)} entries (* keyed HMAC; r: in the read log)")
 
 
 @audit_group.command("verify")
@@ -156,13 +158,13 @@ def verify_cmd(
     else:
         first = result.first_problem
         console.print(
-            f"[bold red]audit log NOT intact:[/] first bad {_where(first)}: {first.message}",
+            f"[bold red]audit log NOT intact:[/] first bad {_where(first)}: {shown(first.message)}",
             highlight=False,
             soft_wrap=True,
         )
         rest = result.ordered_problems()[1:]
         for problem in rest[:20]:
-            console.print(f"  {_where(problem)}: {problem.message}", highlight=False)
+            console.print(f"  {_where(problem)}: {shown(problem.message)}", highlight=False)
         if len(rest) > 20:
             console.print(f"  ... and {len(rest) - 20} more (--json lists them)", highlight=False)
     if not result.ok:
@@ -306,5 +308,6 @@ def correct_cmd(
         return
     changed = ", ".join(f"{k}={v!r}" for k, v in result.changes.items())
     console.print(
-        f"event {result.event_id} corrects event {result.corrects}: {changed}", highlight=False
+        f"event {result.event_id} corrects event {result.corrects}: {shown(changed)}",
+        highlight=False,
     )

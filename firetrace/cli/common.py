@@ -183,11 +183,15 @@ def merge_settings(ctx: typer.Context | None, given: dict[str, Any]) -> Settings
     def pick(name: str) -> Any:
         return given.get(name) or top.get(name)
 
-    return Settings(
+    from firetrace.audit import check_who
+
+    chosen = Settings(
         db_option=Path(pick("db")) if pick("db") else None,
         operator=pick("operator") or default_operator(),
         purpose=pick("purpose"),
     )
+    check_who(chosen.operator, chosen.purpose)  # before any work, not at the audit entry
+    return chosen
 
 
 def _context_parameter(signature: inspect.Signature) -> str | None:

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from firetrace.cli.common import Commands, JsonOpt, Settings, console, print_json
+from firetrace.sanitize import terminal_text
 from firetrace.verdicts import FLAGGED, Verdict
 
 commands = Commands()
@@ -41,7 +42,7 @@ def _render(record: dict[str, Any]) -> None:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim")
     table.add_column()
-    table.add_row("path", Text(str(record.get("path"))))  # from the evidence: never markup
+    table.add_row("path", Text(terminal_text(record.get("path"))))  # evidence: never markup
     table.add_row("verdict", f"[{style}]{verdict.upper()}[/]  score {record['score']:.2f}")
     table.add_row("format", record.get("format") or "[dim]not a design file[/]")
     if record.get("size") is not None:
@@ -56,7 +57,7 @@ def _render(record: dict[str, Any]) -> None:
     if record.get("modified"):
         table.add_row("modified", record["modified"])
     if record.get("error"):
-        table.add_row("error", Text(record["error"], style="red"))
+        table.add_row("error", Text(terminal_text(record["error"]), style="red"))
     units = record.get("units")
     if units:
         how = units.get("source", "")
@@ -86,10 +87,10 @@ def _render(record: dict[str, Any]) -> None:
     # names, paths and details come from the seized file: never read them as markup
     if record.get("names"):
         names = record["names"] if console.piped else record["names"][:8]
-        table.add_row("names", Text(", ".join(names)))
+        table.add_row("names", Text(terminal_text(", ".join(names))))
     for warning in record.get("warnings") or []:
-        table.add_row("warning", Text(warning, style="yellow"))
-    title = escape(str(record.get("path")))
+        table.add_row("warning", Text(terminal_text(warning), style="yellow"))
+    title = escape(terminal_text(record.get("path")))
     console.print(Panel(table, title=title, border_style=style.split()[-1], expand=False))
     if record.get("findings"):
         findings = Table(title="Findings", show_lines=False)
@@ -98,7 +99,9 @@ def _render(record: dict[str, Any]) -> None:
         findings.add_column("detail")
         for finding in record["findings"]:
             findings.add_row(
-                Text(finding["rule"]), f"{finding['weight']:.2f}", Text(finding["detail"])
+                Text(finding["rule"]),
+                f"{finding['weight']:.2f}",
+                Text(terminal_text(finding["detail"])),
             )
         console.print(findings)
     holes = features.get("holes") or []

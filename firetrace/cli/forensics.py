@@ -26,6 +26,7 @@ from firetrace.cli.common import (
 from firetrace.errors import FiretraceError
 from firetrace.forensics.folders import measure_roots
 from firetrace.forensics.writers import manifest_path
+from firetrace.sanitize import terminal_text
 from firetrace.verdicts import DEFAULT_MIN_VERDICT
 
 commands = Commands()
@@ -103,7 +104,7 @@ def scan(
     except FiretraceError as exc:
         # Messages name evidence paths, which may look like rich markup ("[/]"):
         # printed here as plain text rather than by the app's markup-aware handler.
-        message = Text.assemble(("firetrace:", "bold red"), f" {exc}")
+        message = Text.assemble(("firetrace:", "bold red"), f" {terminal_text(exc)}")
         err_console.print(message, highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     if as_json:
@@ -171,9 +172,9 @@ def _render(summary) -> None:
             table.add_row(
                 f"{float(record.get('score') or 0):.2f}",
                 Text(str(record.get("verdict"))),
-                Text(str(record.get("format"))),
-                Text(record["path"]),
-                Text("; ".join([str(why), *notes]).strip("; ")),
+                Text(terminal_text(record.get("format"))),
+                Text(terminal_text(record["path"])),
+                Text(terminal_text("; ".join([str(why), *notes]).strip("; "))),
             )
         console.print(table)
     by_verdict = counts.get("by_verdict", {})
@@ -188,7 +189,7 @@ def _render(summary) -> None:
     )
     for event in manifest["errors"][:10] + manifest["refused"][:10]:
         err_console.print(
-            f"  {event['kind']}: {event['path']}: {event['reason']}",
+            f"  {event['kind']}: {terminal_text(event['path'])}: {terminal_text(event['reason'])}",
             highlight=False,
             soft_wrap=True,
             markup=False,

@@ -20,6 +20,7 @@ from firetrace.cli.common import (
     console,
     err_console,
     print_json,
+    shown,
 )
 
 commands = Commands()
@@ -46,14 +47,14 @@ def add_command(
         label,
         operator=settings.operator,
         purpose=settings.purpose,
-        progress=lambda p: err_console.print(f"reading {p}", highlight=False),
+        progress=lambda p: err_console.print(f"reading {shown(p)}", highlight=False),
     )
     if as_json:
         print_json({"added": added})
         return
     for item in added:
         console.print(
-            f"{item['status']}: {item['file']} as '{item['label']}' "
+            f"{item['status']}: {shown(item['file'])} as '{shown(item['label'])}' "
             f"({item['faces']} triangles, hash {console.clip(item['geometry_hash'], 12)})",
             highlight=False,
         )
@@ -84,11 +85,11 @@ def list_command(
         origin = row["origin"]
         table.add_row(
             str(row["id"]),
-            row["label"],
-            row["source"] or "-",
+            shown(row["label"]),
+            shown(row["source"] or "-"),
             str(row["faces"]),
             console.clip(row["geometry_hash"], 16),
-            console.clip(origin, 19, "…"),
+            shown(console.clip(origin, 19, "…")),
             row["added_at"],
         )
     console.print(table)
@@ -111,7 +112,7 @@ def remove_command(
     if as_json:
         print_json({"label": label, "removed": removed})
     else:
-        console.print(f"removed {removed} reference(s) labelled '{label}'", highlight=False)
+        console.print(f"removed {removed} reference(s) labelled '{shown(label)}'", highlight=False)
 
 
 @refs_group.command("export")
@@ -142,7 +143,7 @@ def export_command(
     else:
         console.print(
             f"wrote {result['count']} reference(s), {len(result['labels'])} label(s) to "
-            f"{result['bundle']} (sha256 {console.clip(result['sha256'], 16)})",
+            f"{shown(result['bundle'])} (sha256 {console.clip(result['sha256'], 16)})",
             highlight=False,
         )
 
@@ -165,7 +166,7 @@ def import_command(
         print_json(result)
     else:
         console.print(
-            f"imported {result['added']} reference(s) from {result['bundle']} "
+            f"imported {result['added']} reference(s) from {shown(result['bundle'])} "
             f"({result['skipped']} already present)",
             highlight=False,
         )
@@ -193,15 +194,15 @@ def match_command(
         print_json(result)
     elif not matches:
         console.print(
-            f"{file}: no match among {result['references']} reference(s)", highlight=False
+            f"{shown(file)}: no match among {result['references']} reference(s)", highlight=False
         )
     else:
-        table = Table(title=f"{file}: reference matches")
+        table = Table(title=f"{shown(file)}: reference matches")
         for column in ("label", "match", "similarity", "scale"):
             table.add_column(column)
         for match in matches:
             table.add_row(
-                match["label"],
+                shown(match["label"]),
                 match["match"],
                 f"{match['similarity']:.3f}",
                 f"{match['scale']:.3g}x",

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.cells import cell_len
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -24,6 +23,7 @@ from firetrace.cli.common import (
     console,
     err_console,
     print_json,
+    shown,
 )
 from firetrace.outputs import guard_output
 from firetrace.registry.db import connect
@@ -74,13 +74,13 @@ def _progress_callback(path: Path, enabled: bool):
 
 def render_import(result) -> None:
     """Human summary of an import result."""
-    name = escape(result.source)
+    name = shown(result.source)
     if result.status == "already_imported":
         console.print(f"{name}: already imported as batch {result.batch_id}; nothing changed")
         return
     if result.status == "rejected":
         for error in result.errors:
-            console.print(escape(str(error)), highlight=False, soft_wrap=True)
+            console.print(shown(str(error)), highlight=False, soft_wrap=True)
         more = result.error_count - len(result.errors)
         if more > 0:
             console.print(f"... and {more} more bad rows (use --errors FILE for all of them)")
@@ -105,7 +105,7 @@ def render_import(result) -> None:
             highlight=False,
         )
     for warning in result.warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {shown(warning)}", highlight=False)
 
 
 def _table(title: str, headers: tuple[str, ...], rows: list[list]):
@@ -165,27 +165,27 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
 
     matches = document["matches"]
     if not matches:
-        console.print(f"no registry record matches {escape(document['query'])!r}")
+        console.print(f"no registry record matches {shown(document['query'])!r}")
         return
-    shown = detailed_count(matches, details)
-    for number, match in enumerate(matches[:shown], 1):
+    in_full = detailed_count(matches, details)
+    for number, match in enumerate(matches[:in_full], 1):
         status = match["status"]
         style = STATUS_STYLE.get(status, "")
         console.rule(
-            f"[bold]{number}. {escape(match['serial'])}[/] {escape(match['manufacturer'])} "
+            f"[bold]{number}. {shown(match['serial'])}[/] {shown(match['manufacturer'])} "
             f"{match['component']}  [{style}]{status.replace('_', ' ').upper()}[/]"
         )
         console.print(
-            f"match: {match['match']} ({match['score']:.2f}) - {escape(match['why'])}",
+            f"match: {match['match']} ({match['score']:.2f}) - {shown(match['why'])}",
             highlight=False,
         )
         if match.get("duplicate_serial"):
-            console.print(f"[bold red]{escape(match['duplicate_serial']['note'])}[/]")
+            console.print(f"[bold red]{shown(match['duplicate_serial']['note'])}[/]")
         firearm = match.get("firearm")
         if firearm:
             control = firearm["control_component"]
             details = ", ".join(
-                f"{label} {escape(str(firearm[key]))}"
+                f"{label} {shown(str(firearm[key]))}"
                 for label, key in (
                     ("type", "type"),
                     ("model", "model"),
@@ -197,8 +197,8 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
                 if firearm.get(key)
             )
             console.print(
-                f"firearm: {control['component']} {escape(control['serial'])} "
-                f"({escape(control['manufacturer'])}) - {details}",
+                f"firearm: {control['component']} {shown(control['serial'])} "
+                f"({shown(control['manufacturer'])}) - {details}",
                 highlight=False,
             )
             if firearm["components"]:
@@ -235,7 +235,7 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
             ]
             console.print(
                 _table(
-                    f"installations of {escape(match['serial'])}",
+                    f"installations of {shown(match['serial'])}",
                     ("in firearm", "installed", "removed"),
                     rows,
                 )
@@ -261,15 +261,15 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
         console.print(
             _table("event timeline", ("date", "event", "component", "party", "reference"), rows)
         )
-    if shown < len(matches):
+    if in_full < len(matches):
         console.rule("other candidates (--details prints each in full)", style="dim")
-        for number, m in enumerate(matches[shown:], shown + 1):
+        for number, m in enumerate(matches[in_full:], in_full + 1):
             status = m["status"]
             console.print(
-                f"{number:>3}. [bold]{escape(m['serial'])}[/] {escape(m['manufacturer'])} "
+                f"{number:>3}. [bold]{shown(m['serial'])}[/] {shown(m['manufacturer'])} "
                 f"{m['component']}  [{STATUS_STYLE.get(status, '')}]"
                 f"{status.replace('_', ' ')}[/]  {m['match']} {m['score']:.2f}: "
-                f"{escape(m['why'])}",
+                f"{shown(m['why'])}",
                 highlight=False,
             )
     more = document.get("more") or {}
@@ -457,10 +457,10 @@ def demo_command(
         settings.db_option, keep=keep, operator=settings.operator, purpose=settings.purpose
     )
     where = "temporary registry, removed" if result.removed else "registry at"
-    shown = "" if result.removed else f" {escape(str(result.db_path))}"
-    console.print(f"[bold]firetrace demo[/] - {where}{shown}")
+    location = "" if result.removed else f" {shown(str(result.db_path))}"
+    console.print(f"[bold]firetrace demo[/] - {where}{location}")
     render_import(result.imported)
-    console.print(f"\n[bold]$ firetrace trace {escape(result.traced['query'])}[/]")
+    console.print(f"\n[bold]$ firetrace trace {shown(result.traced['query'])}[/]")
     render_trace(result.traced)
     render_next(result.next_commands, kept_with="" if not result.removed else "--keep")
 
@@ -469,7 +469,7 @@ def render_next(commands_to_try: list[tuple[str, str]], kept_with: str = "") -> 
     """The commands a new user could run next, one line each with why."""
     console.print("\n[bold]Try next:[/]")
     for command, why in commands_to_try:
-        console.print(f"  {escape(command)}    [dim]# {escape(why)}[/]", highlight=False)
+        console.print(f"  {shown(command)}    [dim]# {shown(why)}[/]", highlight=False)
     if kept_with:
         console.print(f"[dim](run the demo with {kept_with} to keep its registry)[/]")
 
@@ -501,6 +501,6 @@ def template_command(
     rows = 0 if header_only else text.count("\n") - (fmt == "csv")
     err_console.print(
         f"wrote {file}: header and {rows} example row(s); replace them with real records, "
-        f"then: firetrace import {escape(str(file))} --dry-run",
+        f"then: firetrace import {shown(str(file))} --dry-run",
         highlight=False,
     )

@@ -21,6 +21,7 @@ from firetrace.cli.common import (
     console,
     err_console,
     print_json,
+    shown,
 )
 from firetrace.verdicts import DEFAULT_MIN_VERDICT
 
@@ -63,7 +64,7 @@ def report(
 
     def progress(done: int, total: int, path: str) -> None:
         if path:
-            err_console.print(f"[dim]drawing {done + 1}/{total}[/] {path}", highlight=False)
+            err_console.print(f"[dim]drawing {done + 1}/{total}[/] {shown(path)}", highlight=False)
 
     summary = build_report(
         scan,
@@ -80,7 +81,7 @@ def report(
         print_json(summary.as_dict())
         return
     if summary.manifest_problem:
-        err_console.print(f"[yellow]note:[/] {summary.manifest_problem}", highlight=False)
+        err_console.print(f"[yellow]note:[/] {shown(summary.manifest_problem)}", highlight=False)
     console.print(
         f"Wrote [bold]{summary.output}[/]: {summary.cards} card(s) of {summary.flagged} flagged "
         f"file(s) from {summary.records} record(s)"

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from firetrace.atomicfile import atomic_output
@@ -24,6 +23,7 @@ from firetrace.cli.common import (
     console,
     err_console,
     print_json,
+    shown,
 )
 from firetrace.outputs import guard_output
 from firetrace.registry.db import connect
@@ -62,10 +62,10 @@ def _render(report, limit: int) -> None:
     table.add_column("why")
     for number, group in enumerate(report.groups[:limit], 1):
         records = "\n".join(
-            f"{escape(m.serial)}  [dim]{escape(m.manufacturer)} {m.component} #{m.id}[/]"
+            f"{shown(m.serial)}  [dim]{shown(m.manufacturer)} {m.component} #{m.id}[/]"
             for m in group.members
         )
-        table.add_row(str(number), group.kind, records, escape(group.detail))
+        table.add_row(str(number), group.kind, records, shown(group.detail))
     console.print(table)
     if len(report.groups) > limit:
         console.print(

@@ -22,6 +22,7 @@ from firetrace.errors import InputError, UsageError
 from firetrace.registry.parties import normalize_party_name
 from firetrace.registry.validate import country_codes, load_vocabulary
 from firetrace.registry.vocabulary import EVENT_FIELDS
+from firetrace.sanitize import field_problem
 
 CORRECTABLE = EVENT_FIELDS  # a correction is a new event: only event fields change
 
@@ -49,6 +50,9 @@ def _validate(changes: dict[str, str | None]) -> dict[str, str | None]:
             )
         value = value.strip() if value is not None else None
         value = value or None
+        problem = field_problem(value) if value is not None else None
+        if problem:
+            raise InputError(problem, field=name)
         limit = vocabulary.max_length_notes if name == "notes" else vocabulary.max_length
         if value is not None and len(value) > limit:
             raise InputError(f"longer than {limit} characters", field=name)
@@ -100,6 +104,10 @@ def correct_event(
 
     if not (reason and reason.strip()):
         raise UsageError("a correction needs --reason: say what was wrong and on what authority")
+    if field_problem(reason):
+        raise UsageError(f"--reason: {field_problem(reason)}")
+    if not 0 < event_id < 2**63:  # SQLite's integer range: larger ids cannot exist
+        raise InputError(f"no event {event_id}", field="EVENT_ID")
     if not changes:
         raise UsageError("nothing to correct: give at least one --set FIELD=VALUE")
     changes = _validate(changes)

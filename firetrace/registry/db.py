@@ -257,9 +257,7 @@ def is_registry(conn: sqlite3.Connection) -> bool | None:
     False for another program's database. Reads only the schema."""
     if conn.execute("PRAGMA application_id").fetchone()[0] == REGISTRY_ID:
         return True
-    tables = {
-        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    }
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not tables:
         return None
     return "meta" in tables and schema_version(conn) > 0

@@ -30,6 +30,7 @@ from firetrace.registry.vocabulary import (  # noqa: F401 (Vocabulary: re-export
     Vocabulary,
     load_vocabulary,
 )
+from firetrace.sanitize import FIELD_FORBIDDEN, field_problem
 from firetrace.serials.normalize import serial_keys
 from firetrace.suggest import choose, close_matches, did_you_mean
 
@@ -69,7 +70,8 @@ STAGING_COLUMNS = (
     "legacy_key",
 )
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Controls, bidi overrides and isolates, surrogates: never in a field (sanitize).
+_CONTROL_CHARACTERS = FIELD_FORBIDDEN
 
 
 @dataclass(frozen=True)
@@ -619,8 +621,9 @@ class RowValidator:
         joined = "".join(values)
         if _CONTROL_CHARACTERS.search(joined):
             for name, i in idx.items():
-                if _CONTROL_CHARACTERS.search(values[i]):
-                    problems.append((name, "contains a control character"))
+                problem = field_problem(values[i])
+                if problem:
+                    problems.append((name, problem))
             return problems
         if len(joined) > vocab.max_length:
             for name, i in idx.items():
