@@ -39,7 +39,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from firetrace import paths
+from firetrace import (  # readlog imports this module: attributes only
+    paths,
+    readlog,
+    rowseals,
+    sanitize,
+)
 from firetrace.errors import FiretraceError, InputError, UsageError
 
 GENESIS = "0" * 64
@@ -112,10 +117,8 @@ def begin_write(conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         raise busy_error(exc) from exc
-    from firetrace.rowseals import track_changes
-
     try:
-        track_changes(conn)  # the rows this write changes get sealed with its entry
+        rowseals.track_changes(conn)  # the rows this write changes get sealed with its entry
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -200,15 +203,13 @@ def check_who(operator: str, purpose: str | None) -> None:
     """Refuse an operator or purpose that cannot go into the log as it is: too
     long, or holding control or bidi characters (they would reach the terminal
     of whoever reads the log). Validated like a batch field, but on one line."""
-    from firetrace.sanitize import field_problem
-
     for option, value, limit in (
         ("--operator", operator, MAX_OPERATOR),
         ("--purpose", purpose, MAX_PURPOSE),
     ):
         if value is None:
             continue
-        problem = field_problem(value, multiline=False)
+        problem = sanitize.field_problem(value, multiline=False)
         if problem is None and len(value) > limit:
             problem = f"{len(value)} characters (at most {limit})"
         if problem:
@@ -267,10 +268,10 @@ def record_read(
     """Audit a read of personal data (``trace``, ``dupes``): one entry naming the
     records the reader saw, in the read log beside the registry (it never waits
     for a batch import; see :mod:`firetrace.readlog`)."""
-    from firetrace.readlog import append_read
-
     check_policy(command, purpose)
-    append_read(conn, command, operator=operator, purpose=purpose, args=args, record_ids=record_ids)
+    readlog.append_read(
+        conn, command, operator=operator, purpose=purpose, args=args, record_ids=record_ids
+    )
 
 
 def append_entry(
@@ -313,19 +314,16 @@ def append_in_transaction(
     In the registry's log the entry also attests the seals of every row the
     transaction changed and the read log's head (``attests``, hashed with it).
     """
-    from firetrace.readlog import anchor_for
-    from firetrace.rowseals import seal_changes
-
     check_who(operator, purpose)
     last = _last_entry(conn)
     check_key(conn, last)
     prev = last[8] if last else GENESIS
     entry_id = (last[0] if last else 0) + 1
     attests = dict(attests or {})
-    sealed = seal_changes(conn, entry_id)
+    sealed = rowseals.seal_changes(conn, entry_id)
     if sealed:
         attests["seal"] = sealed
-    reads = anchor_for(conn)
+    reads = readlog.anchor_for(conn)
     if reads:
         attests["reads"] = reads
     key = _key()
@@ -388,10 +386,10 @@ def seal(conn: sqlite3.Connection, *, operator: str, purpose: str | None) -> str
         command="audit.seal",
         args={"head": current.hash, "entries": current.entries},
     )
-    from firetrace.readlog import append_read
-
     # The read log's unkeyed entries are adopted the same way (a keyed entry after them).
-    append_read(conn, "audit.seal", operator=operator, purpose=purpose, args={}, record_ids=[])
+    readlog.append_read(
+        conn, "audit.seal", operator=operator, purpose=purpose, args={}, record_ids=[]
+    )
     return digest
 
 
@@ -669,13 +667,11 @@ def query_log(
     contain ``*``, ``?`` or ``[``. ``since``/``until`` are ISO dates (inclusive) or
     date-times. ``record_id`` keeps entries whose affected ids include it.
     """
-    from firetrace.readlog import open_read_log, read_log_for
-
     filters = dict(operator=operator, purpose=purpose, command=command, since=since)
     filters |= dict(until=until, record_id=record_id, limit=limit, newest_first=newest_first)
     entries = _query_one(conn, "main", **filters)
-    path = None if _is_read_log(conn) else read_log_for(conn)
-    reads = open_read_log(path, create=False) if path else None
+    path = None if readlog.is_read_log(conn) else readlog.read_log_for(conn)
+    reads = readlog.open_read_log(path, create=False) if path else None
     if reads is not None:
         try:
             entries += _query_one(reads, "reads", **filters)
@@ -683,12 +679,6 @@ def query_log(
             reads.close()
         entries.sort(key=lambda e: (e["ts"], e["log"] == "main", e["id"]), reverse=newest_first)
     return entries[:limit] if limit is not None else entries
-
-
-def _is_read_log(conn: sqlite3.Connection) -> bool:
-    from firetrace.readlog import is_read_log
-
-    return is_read_log(conn)
 
 
 def _query_one(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from firetrace import audit
+from firetrace import audit, readlog, rowseals
 from firetrace.errors import FiretraceError, UsageError
 from firetrace.outputs import guard_outputs
 from firetrace.paths import read_log_path
@@ -168,8 +168,6 @@ def _copy_read_log(conn: sqlite3.Connection, partial: Path, main_head_id: int) -
     """Copy the registry's read log to ``partial``, keeping the reads made up to
     the registry copy's snapshot (those anchored at or before ``main_head_id``),
     so that the two copies vouch for each other like the originals."""
-    from firetrace.readlog import READ_LOG_SCHEMA
-
     reads = _open_reads(conn)
     if reads is None:
         return
@@ -184,7 +182,7 @@ def _copy_read_log(conn: sqlite3.Connection, partial: Path, main_head_id: int) -
                 "coalesce(json_extract(attests, '$.main.id'), 0) > ?)",
                 (main_head_id,),
             )
-            copy.executescript(READ_LOG_SCHEMA)  # the trigger again
+            copy.executescript(readlog.READ_LOG_SCHEMA)  # the trigger again
         finally:
             copy.close()
     finally:
@@ -247,10 +245,8 @@ def head_token(conn: sqlite3.Connection) -> str:
 
 
 def _open_reads(conn: sqlite3.Connection):
-    from firetrace.readlog import open_read_log, read_log_for
-
-    path = read_log_for(conn)
-    return open_read_log(path, create=False) if path else None
+    path = readlog.read_log_for(conn)
+    return readlog.open_read_log(path, create=False) if path else None
 
 
 def verify_history(
@@ -262,8 +258,6 @@ def verify_history(
     ``expected_head`` is a token printed earlier by ``audit head``: each log must
     still reach its part of it (detects removed newest entries). Nothing is written.
     """
-    from firetrace import readlog, rowseals
-
     main_head, reads_head = split_head(expected_head)
     result = audit.verify(conn, expected_head=main_head)
     reads = _open_reads(conn)
@@ -298,15 +292,13 @@ def verify_history(
 def _seal_claims(conn: sqlite3.Connection, result: audit.VerifyResult):
     """Seal digests attested by registry entries that passed the chain check, and
     every entry's command (for messages)."""
-    from firetrace.rowseals import attests_of
-
     untrusted = {p.entry_id for p in result.problems if p.log == "main" and p.kind == "altered"}
     attested, commands = {}, {}
     names = {row[1] for row in conn.execute("PRAGMA table_info(audit)")}
     column = "attests" if "attests" in names else "NULL"
     for entry_id, command, text in conn.execute(f"SELECT id, command, {column} FROM audit"):
         commands[entry_id] = command
-        seal = attests_of(text).get("seal")
+        seal = rowseals.attests_of(text).get("seal")
         if seal and entry_id not in untrusted:
             attested[entry_id] = seal
     return attested, commands

@@ -25,7 +25,10 @@ import os
 import sqlite3
 from pathlib import Path
 
+from firetrace import audit  # audit imports this module too: attributes only, at call time
 from firetrace.errors import FiretraceError
+from firetrace.paths import read_log_path
+from firetrace.rowseals import attests_of
 
 READ_LOG_ID = 0x46545244  # PRAGMA application_id of a read log: "FTRD"
 BUSY_TIMEOUT_MS = 10_000
@@ -60,8 +63,6 @@ def registry_file(conn: sqlite3.Connection) -> str | None:
 
 def read_log_for(conn: sqlite3.Connection) -> Path | None:
     """The read log of the registry open on ``conn`` (None for an in-memory one)."""
-    from firetrace.paths import read_log_path
-
     db = registry_file(conn)
     return read_log_path(db) if db else None
 
@@ -121,8 +122,6 @@ def append_read(
     waits for a writer of the registry. A wrong ``FIRETRACE_AUDIT_KEY`` is
     refused before anything is written.
     """
-    from firetrace import audit
-
     path = read_log_for(conn)
     if path is None:  # an in-memory registry has nowhere beside it
         with audit.audited_write(
@@ -168,9 +167,6 @@ def anchor_for(conn: sqlite3.Connection) -> dict | None:
 
 def cross_check(main: sqlite3.Connection, reads: sqlite3.Connection | None) -> list:
     """The anchors of each log against the other log; returns ``audit.Problem``s."""
-    from firetrace import audit
-    from firetrace.rowseals import attests_of
-
     problems = []
     read_hashes = _hashes(reads) if reads is not None else {}
     main_hashes = _hashes(main)

@@ -158,7 +158,7 @@ def _encode_ids(ids: array) -> bytes:
 
 
 def _decode_ids(blob: bytes):
-    import numpy as np
+    import numpy as np  # lazy: only verification needs numpy, not writes or start-up
 
     return np.cumsum(np.frombuffer(zlib.decompress(blob), dtype="<i8"))
 
@@ -334,7 +334,7 @@ def check_seal_rows(
 
 def _expected(rows: list[tuple]) -> dict[str, _Expected]:
     """The fingerprint each row should have now, per table: the last seal wins."""
-    import numpy as np
+    import numpy as np  # lazy: only verification needs numpy, not writes or start-up
 
     parts: dict[str, list] = {}
     for _, audit_id, table, columns, ids, fps in rows:
@@ -360,7 +360,7 @@ def _expected(rows: list[tuple]) -> dict[str, _Expected]:
 
 def _actual(conn: sqlite3.Connection, table: str, columns: list[str], exp: _Expected | None):
     """Row ids and fingerprints as the table holds them now."""
-    import numpy as np
+    import numpy as np  # lazy: only verification needs numpy, not writes or start-up
 
     ids = array("q")
     fps = bytearray()
@@ -417,7 +417,7 @@ def verify_seals(
     ``attested`` maps audit entry id -> the ``attests.seal`` it carries, from
     entries that passed the chain check; ``commands`` names each entry's command.
     """
-    import numpy as np
+    import numpy as np  # lazy: only verification needs numpy, not writes or start-up
 
     if not has_seals(conn):
         return []
@@ -458,7 +458,7 @@ def _legacy(tables: list[str]) -> list[SealProblem]:
 
 
 def _compare(table, ids, fps, exp: _Expected, commands) -> list[SealProblem]:
-    import numpy as np
+    import numpy as np  # lazy: only verification needs numpy, not writes or start-up
 
     deleted = (exp.fps == 0).all(axis=1)
     live_ids = exp.ids[~deleted]
@@ -480,7 +480,7 @@ def _compare(table, ids, fps, exp: _Expected, commands) -> list[SealProblem]:
 
 
 def _row_problem(table, kind, rows, where, exp: _Expected, commands) -> SealProblem:
-    import numpy as np
+    import numpy as np  # lazy: only verification needs numpy, not writes or start-up
 
     first = int(rows[0])
     more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""

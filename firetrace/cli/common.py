@@ -37,6 +37,7 @@ from rich.rule import Rule
 from rich.segment import Segment
 from rich.text import Text
 
+from firetrace import audit
 from firetrace.paths import default_db_path, default_operator
 from firetrace.sanitize import escape_json_text, terminal_text
 
@@ -183,14 +184,12 @@ def merge_settings(ctx: typer.Context | None, given: dict[str, Any]) -> Settings
     def pick(name: str) -> Any:
         return given.get(name) or top.get(name)
 
-    from firetrace.audit import check_who
-
     chosen = Settings(
         db_option=Path(pick("db")) if pick("db") else None,
         operator=pick("operator") or default_operator(),
         purpose=pick("purpose"),
     )
-    check_who(chosen.operator, chosen.purpose)  # before any work, not at the audit entry
+    audit.check_who(chosen.operator, chosen.purpose)  # before any work, not at the audit entry
     return chosen
 
 

@@ -43,7 +43,7 @@ from firetrace.refs.signature import (
     compute_signature,
     similarity_from_distance,
 )
-from firetrace.registry.db import connect
+from firetrace.registry.db import connect, is_registry
 
 if TYPE_CHECKING:  # pragma: no cover
     import trimesh
@@ -259,8 +259,6 @@ def _open_read_only(db_path: Path) -> sqlite3.Connection | None:
     """A read-only connection, or None when there is no file (never creates one)."""
     if not db_path.is_file():
         return None
-    from firetrace.registry.db import is_registry
-
     try:
         conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
         known = is_registry(conn)
