@@ -421,6 +421,7 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the chain verified with no problem."""
         return not self.problems
 
     def ordered_problems(self) -> list[Problem]:
@@ -430,9 +431,11 @@ class VerifyResult:
 
     @property
     def first_problem(self) -> Problem | None:
+        """The first problem: the registry log's lowest entry first, then the read log's."""
         return self.ordered_problems()[0] if self.problems else None
 
     def to_json(self) -> dict[str, Any]:
+        """The result as the JSON document ``audit verify --json`` prints."""
         first = self.first_problem
         return {
             "ok": self.ok,

@@ -94,6 +94,7 @@ class BackupResult:
     integrity: str = "ok"
 
     def to_json(self) -> dict[str, Any]:
+        """The result as the JSON document ``backup --json`` prints."""
         return dict(self.__dict__)
 
 
@@ -314,6 +315,7 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
+        """Whether every check passed."""
         return not (
             self.integrity
             or self.foreign_keys
@@ -339,6 +341,7 @@ class CheckResult:
         return lines
 
     def to_json(self) -> dict[str, Any]:
+        """The result as the JSON document ``check --json`` prints."""
         return {
             "ok": self.ok,
             "integrity": self.integrity or ["ok"],

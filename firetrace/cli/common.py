@@ -83,11 +83,13 @@ class OutputConsole(SafeConsole):
 
     @property
     def size(self) -> ConsoleDimensions:
+        """The terminal's size, or an unlimited width when piped (values print whole)."""
         size = super().size
         return ConsoleDimensions(PIPED_WIDTH, size.height) if self.piped else size
 
     @size.setter
     def size(self, new_size: tuple[int, int]) -> None:
+        """Set the size (rich's own setter), remembering that a width was given."""
         self._width, self._height = new_size
         self._width_given = True
 

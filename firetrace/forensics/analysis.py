@@ -19,9 +19,13 @@ from firetrace.verdicts import Verdict
 
 
 class Analyser(Protocol):
-    def sniff(self, fh: BinaryIO, size: int, name: str | None) -> str | None: ...
+    def sniff(self, fh: BinaryIO, size: int, name: str | None) -> str | None:
+        """The format of the file on ``fh`` by content, or None when it is not a design file."""
+        ...
 
-    def analyse(self, fh: BinaryIO, *, name: str, size: int, fmt: str | None) -> dict: ...
+    def analyse(self, fh: BinaryIO, *, name: str, size: int, fmt: str | None) -> dict:
+        """The detection record of one design file (verdict, score, findings, ...)."""
+        ...
 
 
 class EngineAnalyser:
@@ -52,15 +56,16 @@ class EngineAnalyser:
         self._loaded = True
 
     def rules_digest(self) -> str | None:
+        """The digest of the rule set in use, for the scan's manifest."""
         self._load()
         return getattr(self._rules, "digest", None)
 
     def sniff(self, fh: BinaryIO, size: int, name: str | None) -> str | None:
-
+        """The format of the file on ``fh`` by content (see :func:`sniff_format`)."""
         return sniff_format(fh, size, name)
 
     def analyse(self, fh: BinaryIO, *, name: str, size: int, fmt: str | None) -> dict:
-
+        """The detection engine's record for one design file, with the reference matches."""
         self._load()
         return inspect_stream(
             fh, name=name, size=size, fmt=fmt, rules=self._rules, matcher=self._matcher
@@ -75,8 +80,9 @@ class SniffOnlyAnalyser:
     """
 
     def sniff(self, fh: BinaryIO, size: int, name: str | None) -> str | None:
-
+        """The format of the file on ``fh`` by content (see :func:`sniff_format`)."""
         return sniff_format(fh, size, name)
 
     def analyse(self, fh: BinaryIO, *, name: str, size: int, fmt: str | None) -> dict:
+        """A ``clear`` record naming the format only: for scans that only inventory files."""
         return {"format": fmt, "verdict": Verdict.CLEAR, "score": 0.0, "findings": []}

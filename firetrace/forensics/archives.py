@@ -341,7 +341,7 @@ def _iter_tar(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]
 
 
 def zlib_error() -> type[Exception]:
-
+    """The exception zlib raises for corrupt data (deflate members of ZIP archives)."""
     return zlib.error
 
 

@@ -187,7 +187,7 @@ def case_document(records: list[dict], manifest: dict) -> dict:
 
 
 def write_case(path: str | Path, records: list[dict], manifest: dict) -> None:
-
+    """Write the CASE/UCO JSON-LD document of ``records`` to ``path``, atomically."""
     with atomic_output(path, errors="backslashreplace") as fh:
         json.dump(case_document(records, manifest), fh, indent=2, ensure_ascii=False)
         fh.write("\n")

@@ -54,13 +54,16 @@ class Entry:
 
     @property
     def path(self) -> str:
+        """The entry's full path, its containers' layers joined by ``!/``."""
         return LAYER_SEPARATOR.join(self.layers)
 
     @property
     def name(self) -> str:
+        """The entry's own file name (the last layer's last path part)."""
         return self.layers[-1].rstrip("/").rsplit("/", 1)[-1]
 
     def head(self, n: int) -> bytes:
+        """The first ``n`` bytes of the entry, without opening it twice when it can be avoided."""
         if self.head_reader is not None:
             return self.head_reader(n)
         with self.opener() as fh:
@@ -75,6 +78,7 @@ class Tally:
     events: list[dict] = field(default_factory=list)
 
     def count(self, what: str, n: int = 1) -> None:
+        """Add ``n`` to the counter ``what``."""
         self.counts[what] += n
 
     def event(self, kind: str, path: str, reason: str) -> None:
@@ -83,5 +87,6 @@ class Tally:
         self.events.append({"kind": kind, "path": path, "reason": reason})
 
     def merge(self, other: Tally) -> None:
+        """Add another tally's counts and events to this one (a worker's, say)."""
         self.counts.update(other.counts)
         self.events.extend(other.events)

@@ -21,12 +21,14 @@ class MultiHash:
         self.size = 0
 
     def update(self, data: bytes | memoryview) -> None:
+        """Feed ``data`` to every digest."""
         self._md5.update(data)
         self._sha1.update(data)
         self._sha256.update(data)
         self.size += len(data)
 
     def hexdigests(self) -> dict[str, str]:
+        """The MD5, SHA-1 and SHA-256 of everything fed so far, as hex."""
         return {
             "md5": self._md5.hexdigest(),
             "sha1": self._sha1.hexdigest(),

@@ -26,6 +26,7 @@ class ScanLimits:
     analysis_seconds: float = 120.0
 
     def as_dict(self) -> dict:
+        """The limits as a plain dict, for the manifest."""
         return asdict(self)
 
 

@@ -79,6 +79,7 @@ class PrivateStaging:
         return tempfile.TemporaryFile(dir=self._folder())  # type: ignore[return-value]
 
     def cleanup(self) -> None:
+        """Remove the private staging folder and everything in it."""
         if self._dir is not None:
             self._dir.cleanup()
             self._dir = None

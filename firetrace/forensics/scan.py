@@ -90,6 +90,7 @@ class UnitScanner:
         self._unit_os_path = ""
 
     def scan_unit(self, unit: Unit) -> UnitResult:
+        """Every record and event of one unit of evidence (a file, archive or disk image)."""
         result = UnitResult(unit.display, unit.size, unit.mtime_ns)
         self._unit_os_path = unit.os_path
         staging = PrivateStaging()
@@ -330,6 +331,7 @@ def _scan_in_worker(unit: Unit) -> UnitResult:
 
 
 def default_workers() -> int:
+    """The number of cores this process may run on: the default worker count."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:

@@ -67,6 +67,7 @@ class ScanSummary:
 
     @property
     def exit_code(self) -> int:
+        """1 when any file is flagged, else 0 (the CONTRACT's exit code for scan)."""
         return 1 if self.flagged else 0
 
 

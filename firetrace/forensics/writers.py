@@ -53,6 +53,7 @@ def unit_of(path: str) -> str:
 
 
 def dumps(record: dict) -> str:
+    """One record as a compact JSON line (non-ASCII kept, unknown types as text)."""
     return json.dumps(record, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
@@ -68,6 +69,7 @@ class JsonlWriter:
         )
 
     def write_unit(self, unit: str, size: int, mtime_ns: int, records: list[dict]) -> None:
+        """Write one unit's records, then journal the unit as done (for ``--resume``)."""
         if records:
             self._fh.write("".join(dumps(r) + "\n" for r in records))
             self._fh.flush()
@@ -75,6 +77,7 @@ class JsonlWriter:
         self._journal.flush()
 
     def close(self) -> None:
+        """Close the JSONL file and its journal."""
         self._fh.close()
         self._journal.close()
 
@@ -92,9 +95,11 @@ class CsvWriter:
         self._csv.writerow(CSV_COLUMNS)
 
     def write(self, record: dict) -> None:
+        """Write one record as a CSV row (formula-leading cells neutralised)."""
         self._csv.writerow([_cell(column, record.get(column)) for column in CSV_COLUMNS])
 
     def close(self, *, complete: bool = True) -> None:
+        """Close the CSV: put in place when ``complete``, else discard the partial file."""
         if complete:
             self._out.commit()
         else:
@@ -160,7 +165,7 @@ def load_resume(path: str | Path) -> tuple[set[str], list[dict]]:
 
 
 def write_json(path: str | Path, document: dict) -> None:
-
+    """Write ``document`` to ``path`` as indented JSON, atomically."""
     with atomic_output(path, errors="backslashreplace") as fh:
         json.dump(document, fh, indent=2, ensure_ascii=False, default=str)
         fh.write("\n")

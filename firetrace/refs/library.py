@@ -71,6 +71,7 @@ def load_settings(path: Path | None = None) -> dict[str, Any]:
 
 
 def match_settings() -> MatchSettings:
+    """The matching settings from ``rules/refs.toml`` ``[match]``."""
     section = load_settings()["match"]
     return MatchSettings(
         distance_scale=float(section["distance_scale"]),

@@ -36,6 +36,7 @@ class Correction:
     reason: str
 
     def to_json(self) -> dict[str, Any]:
+        """The correction as the JSON document ``correct --json`` prints."""
         return dict(self.__dict__)
 
 

@@ -96,6 +96,7 @@ class Member:
             self.norm0, self.fold0 = self.norm, self.fold
 
     def public(self) -> dict:
+        """The member as shown in ``dupes --json``."""
         return {
             "id": self.id,
             "serial": self.serial,
@@ -111,6 +112,7 @@ class DupeGroup:
     detail: str
 
     def as_dict(self) -> dict:
+        """The group as shown in ``dupes --json``."""
         return {
             "kind": self.kind,
             "members": [m.public() for m in self.members],
@@ -124,6 +126,7 @@ class DupesReport:
     stats: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        """The report as the JSON document ``dupes --json`` prints."""
         return {"groups": [g.as_dict() for g in self.groups], "stats": self.stats}
 
 

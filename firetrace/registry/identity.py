@@ -187,6 +187,7 @@ class Item:
     filled: dict[str, Any] = field(default_factory=dict)  # for an existing one: new values
 
     def label(self) -> str:
+        """How a message names this item: its component id or its batch line."""
         where = (
             f"component {self.component_id}"
             if self.component_id is not None
@@ -211,6 +212,7 @@ class Duplicate:
     component_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The duplicate as listed in ``import --json``."""
         return {
             "line": self.line,
             "serial": self.serial,
@@ -222,6 +224,7 @@ class Duplicate:
         }
 
     def message(self) -> str:
+        """The one-line warning the import prints for this duplicate."""
         return (
             f"line {self.line}: {self.serial} ({self.manufacturer} {self.component}) kept as a "
             f"second item sharing its serial with {'; '.join(self.shares_with)}: {self.reason} "

@@ -112,9 +112,11 @@ class ImportResult:
 
     @property
     def ok(self) -> bool:
+        """False only when the batch was rejected for invalid rows."""
         return self.status != "rejected"
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as the JSON document ``import --json`` prints."""
         out = asdict(self)
         out["errors"] = [str(e) for e in self.errors]
         out["errors_truncated"] = self.error_count > len(self.errors)
@@ -122,6 +124,7 @@ class ImportResult:
 
 
 def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file at ``path``, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

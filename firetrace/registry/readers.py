@@ -84,6 +84,7 @@ class Batch:
         return self._position()
 
     def close(self) -> None:
+        """Close the batch's file."""
         self._close()
 
     def __enter__(self) -> Batch:

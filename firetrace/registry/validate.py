@@ -298,6 +298,7 @@ class Warnings:
     unknown_calibres: dict[str, int] = field(default_factory=dict)
 
     def messages(self) -> list[str]:
+        """The batch-level warnings, one line each."""
         out = [
             f"{count} marking rows lack the encouraged field '{name}'"
             for name, count in sorted(self.missing_encouraged.items())

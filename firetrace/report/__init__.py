@@ -38,6 +38,7 @@ class ReportSummary:
     manifest_problem: str | None
 
     def as_dict(self) -> dict:
+        """The summary as the JSON document ``report --json`` prints."""
         return dict(self.__dict__)
 
 

@@ -123,6 +123,7 @@ def describe(value: Any, depth: int = 0) -> str:
 
 
 def human_size(size: Any) -> str:
+    """A byte count as HTML-escaped text in the largest fitting unit (``1.2 MB``)."""
     if not isinstance(size, int) or isinstance(size, bool):
         return text(size)
     for unit in ("bytes", "KB", "MB", "GB", "TB"):

@@ -76,6 +76,8 @@ class EvidenceLocations:
     def from_manifest(
         cls, manifest: dict[str, Any] | None, base_dir: Path | None
     ) -> EvidenceLocations:
+        """Where the scanned evidence is, from the scan manifest's roots (relative to
+        ``base_dir``)."""
         roots = []
         for root in (manifest or {}).get("roots") or []:
             if isinstance(root, dict) and isinstance(root.get("path"), str):
@@ -85,6 +87,7 @@ class EvidenceLocations:
         return cls(roots=roots, base_dir=base_dir)
 
     def locate(self, path: str) -> str:
+        """The readable path of a record's ``path``: its top layer found among the scan's roots."""
         top, sep, rest = path.partition(LAYER_SEPARATOR)
         if Path(top).is_absolute() or Path(top).exists():
             return path

@@ -31,21 +31,26 @@ class ScanRecord:
 
     @property
     def path(self) -> str:
+        """The record's evidence path (``!/`` layers allowed)."""
         return self.data["path"]
 
     @property
     def verdict(self) -> str:
+        """The record's verdict."""
         return self.data["verdict"]
 
     @property
     def score(self) -> float:
+        """The record's score (0 when absent)."""
         return float(self.data.get("score") or 0.0)
 
     @property
     def fmt(self) -> str:
+        """The record's format, ``unknown`` when absent."""
         return str(self.data.get("format") or "unknown")
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The record's ``key``, ``default`` when absent or null."""
         value = self.data.get(key)
         return default if value is None else value
 

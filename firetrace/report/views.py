@@ -76,6 +76,7 @@ class Rendering:
 
     @property
     def decimated(self) -> bool:
+        """Whether fewer triangles were drawn than the mesh has (a large mesh's picture)."""
         return self.drawn_triangles < self.triangles
 
 

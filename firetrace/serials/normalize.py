@@ -42,11 +42,13 @@ class SerialRules:
     wildcard: dict[str, Any] = field(default_factory=dict)
 
     def strip_table(self) -> dict[int, None]:
+        """The translation table that deletes the separator characters."""
         return {ord(c): None for c in self.strip}
 
 
 @lru_cache(maxsize=8)
 def load_serial_rules(path: Path | None = None) -> SerialRules:
+    """The serial knowledge in ``rules/serials.toml`` (look-alikes, separators, ...)."""
     path = path or rules_dir() / "serials.toml"
     with open(path, "rb") as fh:
         data = tomllib.load(fh)

@@ -1,4 +1,5 @@
-"""Imports inside functions only where they protect start-up, each saying why.
+"""Imports inside functions only where they protect start-up, each saying why;
+a docstring on every public function.
 
 A module's imports belong at its top. The exceptions keep heavy or optional
 modules (numpy, trimesh, scipy, openpyxl, py7zr, pytsk3, process pools, ...) out
@@ -79,3 +80,23 @@ def test_light_commands_load_nothing_heavy(tmp_path):
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120
     )
     assert "LOADED []" in result.stderr.splitlines(), result.stderr
+
+
+def test_every_public_function_has_a_docstring():
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative.startswith(NOT_YET):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        scopes = [("", tree.body)] + [
+            (f"{n.name}.", n.body)
+            for n in tree.body
+            if isinstance(n, ast.ClassDef) and not n.name.startswith("_")
+        ]
+        for prefix, body in scopes:
+            for node in body:
+                public = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                if public and not node.name.startswith("_") and not ast.get_docstring(node):
+                    missing.append(f"{relative}:{node.lineno}: {prefix}{node.name}")
+    assert not missing, "\n".join(missing)
