@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from firetrace.cli.common import PIPED_WIDTH, OutputConsole
+from firetrace.cli.output import PIPED_WIDTH, OutputConsole
 from firetrace.paths import samples_dir
 from tests.test_scan_fixtures import tube_stl
 

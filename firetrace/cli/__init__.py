@@ -19,14 +19,8 @@ from typing import Annotated
 import typer
 
 from firetrace import __version__
-from firetrace.cli.common import (
-    GLOBAL_FLAGS,
-    DbOpt,
-    OperatorOpt,
-    PurposeOpt,
-    err_console,
-    shown,
-)
+from firetrace.cli.common import GLOBAL_FLAGS, DbOpt, OperatorOpt, PurposeOpt
+from firetrace.cli.output import err_console, shown
 from firetrace.errors import FiretraceError
 
 # Top-level command -> the module that registers it (tests check this stays true).

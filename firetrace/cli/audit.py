@@ -15,15 +15,8 @@ from rich import box
 from rich.table import Table
 
 from firetrace import audit
-from firetrace.cli.common import (
-    Commands,
-    JsonOpt,
-    Settings,
-    console,
-    err_console,
-    print_json,
-    shown,
-)
+from firetrace.cli.common import Commands, JsonOpt, Settings
+from firetrace.cli.output import console, err_console, print_json, shown
 from firetrace.errors import UsageError
 from firetrace.registry.db import connect
 from firetrace.registry.vocabulary import EVENT_FIELDS

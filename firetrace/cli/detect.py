@@ -16,7 +16,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from firetrace.cli.common import Commands, JsonOpt, Settings, console, print_json
+from firetrace.cli.common import Commands, JsonOpt, Settings
+from firetrace.cli.output import console, print_json
 from firetrace.sanitize import terminal_text
 from firetrace.verdicts import FLAGGED, Verdict
 

@@ -13,16 +13,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from firetrace.cli.common import (
-    Commands,
-    ForceOpt,
-    JsonOpt,
-    MinVerdictOpt,
-    Settings,
-    console,
-    err_console,
-    print_json,
-)
+from firetrace.cli.common import Commands, ForceOpt, JsonOpt, MinVerdictOpt, Settings
+from firetrace.cli.output import console, err_console, print_json
 from firetrace.errors import FiretraceError
 from firetrace.forensics.folders import measure_roots
 from firetrace.forensics.writers import manifest_path

@@ -12,16 +12,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from firetrace.cli.common import (
-    Commands,
-    ForceOpt,
-    JsonOpt,
-    Settings,
-    console,
-    err_console,
-    print_json,
-    shown,
-)
+from firetrace.cli.common import Commands, ForceOpt, JsonOpt, Settings
+from firetrace.cli.output import console, err_console, print_json, shown
 
 commands = Commands()
 refs_group = commands.group(

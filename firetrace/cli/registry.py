@@ -15,16 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from firetrace.atomicfile import atomic_write_text
-from firetrace.cli.common import (
-    Commands,
-    ForceOpt,
-    JsonOpt,
-    Settings,
-    console,
-    err_console,
-    print_json,
-    shown,
-)
+from firetrace.cli.common import Commands, ForceOpt, JsonOpt, Settings
+from firetrace.cli.output import console, err_console, print_json, shown
 from firetrace.outputs import guard_output
 from firetrace.registry.db import connect
 from firetrace.registry.template import template_text

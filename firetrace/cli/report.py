@@ -12,17 +12,8 @@ from typing import Annotated
 
 import typer
 
-from firetrace.cli.common import (
-    Commands,
-    ForceOpt,
-    JsonOpt,
-    MinVerdictOpt,
-    Settings,
-    console,
-    err_console,
-    print_json,
-    shown,
-)
+from firetrace.cli.common import Commands, ForceOpt, JsonOpt, MinVerdictOpt, Settings
+from firetrace.cli.output import console, err_console, print_json, shown
 from firetrace.verdicts import DEFAULT_MIN_VERDICT
 
 commands = Commands()

@@ -15,16 +15,8 @@ import typer
 from rich.table import Table
 
 from firetrace.atomicfile import atomic_output
-from firetrace.cli.common import (
-    Commands,
-    ForceOpt,
-    JsonOpt,
-    Settings,
-    console,
-    err_console,
-    print_json,
-    shown,
-)
+from firetrace.cli.common import Commands, ForceOpt, JsonOpt, Settings
+from firetrace.cli.output import console, err_console, print_json, shown
 from firetrace.outputs import guard_output
 from firetrace.registry.db import connect
 from firetrace.registry.vocabulary import DUPLICATE_KINDS as KINDS
