@@ -171,6 +171,7 @@ class Writer:
             "m486": [f"M486 S{index}", f'M486 A"{name}"'],
             "klipper": [f"EXCLUDE_OBJECT_START NAME={name}"],
             "cura": [f";MESH:{name}"],
+            "none": [],
         }[style]
 
     def end_object(self, name: str, index: int, style: str) -> None:
@@ -179,6 +180,7 @@ class Writer:
             "m486": ["M486 S-1"],
             "klipper": [f"EXCLUDE_OBJECT_END NAME={name}"],
             "cura": [";MESH:NONMESH"],
+            "none": [],
         }[style]
 
     def text(self) -> bytes:
@@ -200,7 +202,9 @@ def tube_gcode(dialect="prusa", height=60.0, outer=10.0, bore=9.0, skirt=True) -
 def plate_gcode(objects, style="prusa", dialect="prusa", height=30.0) -> bytes:
     """Several objects printed layer by layer, each between its object markers.
 
-    *objects* is a list of (name, kind, (x, y)) with kind ``tube`` or ``block``."""
+    *objects* is a list of (name, kind, (x, y)) with kind ``tube`` or ``block``;
+    *style* is the object marker dialect (``prusa``, ``m486``, ``klipper``, ``cura``,
+    or ``none`` for a file without object markers)."""
     out = Writer(dialect)
     if style == "klipper":
         out.lines += [

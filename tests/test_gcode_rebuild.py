@@ -61,6 +61,14 @@ def test_a_plain_block_is_solid_and_clear():
     assert verdict == "clear"
 
 
+def inspect_bytes(data: bytes, name: str = "plate.gcode") -> dict:
+    return inspect_stream(io.BytesIO(data), name=name, size=len(data))
+
+
+def body_verdicts(record: dict) -> dict[str, str]:
+    return {body["name"]: body["verdict"] for body in record["bodies"]}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("style", ["prusa", "m486", "klipper", "cura"])
 def test_a_plate_is_judged_object_by_object(style):
@@ -69,32 +77,56 @@ def test_a_plate_is_judged_object_by_object(style):
         ("spool_tube", "tube", (110, 40)),
         ("bracket_b", "block", (40, 110)),
     ]
-    bodies = bodies_of(plate_gcode(objects, style=style))
-    assert [b.name for b in bodies] == ["bracket_a", "spool_tube", "bracket_b"]
-    verdicts = {b.name: judge(b)[1] for b in bodies}
-    assert verdicts == {"bracket_a": "clear", "spool_tube": "review", "bracket_b": "clear"}
+    record = inspect_bytes(plate_gcode(objects, style=style))
+    assert [b["name"] for b in record["bodies"]] == ["bracket_a", "spool_tube", "bracket_b"]
+    assert body_verdicts(record) == {
+        "bracket_a": "clear",
+        "spool_tube": "review",
+        "bracket_b": "clear",
+    }
+    assert all(b["shells"] == 1 and b["set_aside"] is None for b in record["bodies"])
+    tube = record["bodies"][1]
+    assert tube["extents_mm"] == pytest.approx([60, 20, 20], abs=0.6)
+    # the file takes its highest body's verdict and findings
+    assert record["verdict"] == "review"
+    assert [f["rule"] for f in record["findings"]] == [f["rule"] for f in tube["findings"]]
+    assert record["warnings"][0] == "3 bodies; the file is judged by body 1"
 
 
 @pytest.mark.slow
-def test_a_stand_in_hidden_among_benign_objects_is_found():
+def test_a_stand_in_hidden_among_benign_objects_is_the_flagged_body():
     benign = [(f"clip_{i}", "block", (30 + 40 * (i % 4), 30 + 30 * (i // 4))) for i in range(7)]
     plate = benign[:3] + [("clip_7", "tube", (90, 150))] + benign[3:]
-    bodies = bodies_of(plate_gcode(plate, style="prusa"))
-    flagged = [b.name for b in bodies if judge(b)[1] != "clear"]
-    assert flagged == ["clip_7"]
+    record = inspect_bytes(plate_gcode(plate, style="prusa"))
+    verdicts = body_verdicts(record)
+    assert len(verdicts) == 8
+    assert {name for name, verdict in verdicts.items() if verdict != "clear"} == {"clip_7"}
+    hidden = next(b for b in record["bodies"] if b["name"] == "clip_7")
+    assert "bore.calibre_range" in [f["rule"] for f in hidden["findings"]]
+    assert record["verdict"] == hidden["verdict"] == "review"
+
+
+def test_a_plate_without_object_markers_is_judged_piece_by_piece():
+    plate = [("a", "block", (40, 40)), ("b", "tube", (110, 40)), ("c", "block", (40, 110))]
+    text = plate_gcode(plate, style="none")
+    assert read_toolpath(text).objects == []
+    record = inspect_bytes(text)
+    assert len(record["bodies"]) == 3
+    flagged = [b for b in record["bodies"] if b["verdict"] != "clear"]
+    assert len(flagged) == 1
+    assert flagged[0]["extents_mm"] == pytest.approx([60, 20, 20], abs=0.6)
+    assert record["verdict"] == "review"
 
 
 def test_inspect_judges_a_sliced_tube_like_its_mesh():
-    data = tube_gcode("prusa")
-    record = inspect_stream(io.BytesIO(data), name="part.gcode", size=len(data))
+    record = inspect_bytes(tube_gcode("prusa"), name="part.gcode")
     assert record["verdict"] == "review"
     assert "bore.calibre_range" in [f["rule"] for f in record["findings"]]
     assert record["metadata"]["slicer"] == "PrusaSlicer"
 
 
 def test_object_names_are_evidence_like_file_names():
-    text = plate_gcode([("glock_frame.stl", "block", (100, 100))], style="prusa")
-    record = inspect_stream(io.BytesIO(text), name="plate.gcode", size=len(text))
+    record = inspect_bytes(plate_gcode([("glock_frame.stl", "block", (100, 100))], style="prusa"))
     assert record["keywords"].get("strong"), record["keywords"]
     assert "glock_frame.stl" in record["names"]
     assert record["metadata"]["source_files"] == ["glock_frame.stl"]

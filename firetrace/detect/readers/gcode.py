@@ -103,7 +103,6 @@ def design_from_gcode(data: bytes, fmt: str = "gcode", design: Design | None = N
         {"name": b.name, "triangles": len(b.faces), "pitch_mm": b.pitch_mm, "layer_mm": b.layer_mm}
         for b in bodies
     ]
-    design.rebuilt_bodies = bodies
     for body in bodies:  # each printed object is a body, judged on its own
         design.add_body(body.vertices, body.faces, name=body.name, kind="object")
     if not bodies and toolpath.extruding.any():
