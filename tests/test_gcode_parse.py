@@ -118,6 +118,46 @@ def test_numbers_are_read_exactly():
     assert words.values.tolist() == [1, -12.345, 0.5, 7, 0.000012, 7800]
 
 
+def _random_numbers(count: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    plain = [f"{v:.{d}f}" for v in rng.normal(0, 400, count) for d in range(7)]
+    return plain + ["-.5", "+3", "0", "-0", "12345678", "1234567.8", ".1234567", "1.", "007"]
+
+
+def test_every_number_reads_as_python_reads_it():
+    numbers = _random_numbers(300, 4)
+    text = "".join(f"G1 X{n}\n" for n in numbers).encode()
+    values = split_words(text).values.reshape(-1, 2)
+    assert values[:, 1].tolist() == [float(n) for n in numbers]
+
+
+@pytest.mark.parametrize(
+    "word", ["1.2.3", "-", ".", "+-1", "1-2", '5"', "1e5", "12345678901234567", "--1"]
+)
+def test_words_that_are_not_plain_numbers_are_nan(word):
+    values = dict(zip("GXY", split_words(f"G1 X{word} Y2\n".encode()).values, strict=False))
+    assert math.isnan(values["X"]) and values["Y"] == 2 or word == "1e5"
+
+
+def test_reading_in_blocks_changes_nothing(monkeypatch):
+    from firetrace.gcode import words
+
+    rng = np.random.default_rng(7)
+    alphabet = list(b"GXYZE0123456789.-+ ;()\n*aNxe\t=")
+    text = bytes(rng.choice(alphabet, size=5000)) + b"\nG1 X" + b"1" * 300 + b" ;" + b"c" * 300
+    whole = split_words(text)
+    monkeypatch.setattr(words, "BLOCK_BYTES", 37)
+    blocks = split_words(text)
+    for name in ("letters", "values", "lines"):
+        assert np.array_equal(getattr(whole, name), getattr(blocks, name), equal_nan=True), name
+    assert whole.line_count == blocks.line_count
+
+
+def test_only_the_letters_asked_for_are_read():
+    words = split_words(b"N10 G1 X1 Y2 F300 E0.5*71\n", "GXE")
+    assert words.letters.tobytes() == b"GXE" and words.values.tolist() == [1, 1, 0.5]
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -17,8 +17,10 @@ Dialects read:
 - Klipper: ``EXCLUDE_OBJECT_DEFINE`` / ``EXCLUDE_OBJECT_START NAME=`` / ``_END``;
 - ``M486 S<id>`` / ``M486 A<name>`` (Marlin, Prusa firmware, RepRapFirmware).
 
-Markers are found by one regular expression over the whole text; only the
-matches (a few per layer) are looked at one by one.
+Markers are found by two regular expressions over the whole text (comment
+markers, which the regex engine finds by their ``;``, and command markers, only
+in files that hold one); only the matches (a few per layer) are looked at one by
+one.
 """
 
 from __future__ import annotations
@@ -55,19 +57,25 @@ _FEATURE_WORDS = (
     (("fill", "skin", "solid", "bridge", "top", "bottom", "surface", "ironing"), "infill"),
 )
 
-_MARKER = re.compile(
-    rb"^[ \t]*(?:"
-    rb";[ \t]*(?P<type>TYPE:|FEATURE:|feature[ \t])[ \t]*(?P<type_name>[^\r\n]*)"
-    rb"|;[ \t]*(?P<prusa>printing object|stop printing object)[ \t]*(?P<prusa_name>[^\r\n]*)"
-    rb"|;[ \t]*(?P<orca>start printing object|stop printing object), unique label id:[ \t]*"
+# comment markers: the pattern opens with ';', which the regex engine finds fast
+_COMMENT_MARKER = re.compile(
+    rb";[ \t]*(?:"
+    rb"(?P<type>TYPE:|FEATURE:|feature[ \t])[ \t]*(?P<type_name>[^\r\n]*)"
+    rb"|(?P<prusa>printing object|stop printing object)[ \t]*(?P<prusa_name>[^\r\n]*)"
+    rb"|(?P<orca>start printing object|stop printing object), unique label id:[ \t]*"
     rb"(?P<orca_id>\d+)"
-    rb"|;(?P<mesh>MESH:)(?P<mesh_name>[^\r\n]*)"
-    rb"|;[ \t]*(?P<layer>LAYER_CHANGE|LAYER:|CHANGE_LAYER|layer[ \t]+\d+,)"
-    rb"|(?P<klipper>EXCLUDE_OBJECT_(?:START|END|DEFINE))(?P<klipper_args>[^\r\n;]*)"
-    rb"|(?P<m486>[Mm]486)[ \t]+(?P<m486_args>[^\r\n;]*)"
+    rb"|(?P<mesh>MESH:)(?P<mesh_name>[^\r\n]*)"
+    rb"|(?P<layer>LAYER_CHANGE|LAYER:|CHANGE_LAYER|layer[ \t]+\d+,)"
     rb")",
-    re.M | re.I,
+    re.I,
 )
+# command markers, looked for only in files that hold one
+_COMMAND_MARKER = re.compile(
+    rb"(?P<klipper>EXCLUDE_OBJECT_(?:START|END|DEFINE))(?P<klipper_args>[^\r\n;]*)"
+    rb"|(?P<m486>M486)[ \t]+(?P<m486_args>[^\r\n;]*)",
+    re.I,
+)
+_COMMAND_WORDS = (b"EXCLUDE_OBJECT", b"exclude_object", b"M486", b"m486")
 _NAME_ARG = re.compile(r"NAME=(\"[^\"]*\"|'[^']*'|\S+)", re.I)
 _PRUSA_COPY = re.compile(r"^(.*?)\s+id:(\d+)\s+copy\s+(\d+)\s*$")
 
@@ -195,6 +203,25 @@ def _klipper_name(args: str) -> str | None:
     return match.group(1).strip("\"'") if match else None
 
 
+def _at_line_start(data: bytes, offset: int) -> bool:
+    """Whether only blanks stand between the line's start and *offset*."""
+    begin = data.rfind(b"\n", 0, offset) + 1
+    return not data[begin:offset].strip(b" \t")
+
+
+def _marker_matches(data: bytes) -> list[tuple[int, dict]]:
+    """(offset, groups) of every marker standing at the start of its line, in order."""
+    found = [
+        (match.start(), match.groupdict())
+        for pattern in (_COMMENT_MARKER, _COMMAND_MARKER)
+        if pattern is _COMMENT_MARKER or any(word in data for word in _COMMAND_WORDS)
+        for match in pattern.finditer(data)
+        if _at_line_start(data, match.start())
+    ]
+    found.sort(key=lambda item: item[0])
+    return found
+
+
 def scan_markers(data: bytes, newlines: np.ndarray) -> Markers:
     """Feature and object events of a G-code text (see the module docstring)."""
     table = _ObjectTable()
@@ -203,17 +230,15 @@ def scan_markers(data: bytes, newlines: np.ndarray) -> Markers:
     dialects: set[str] = set()
     layer_marks = 0
     m486_current = -1
-    offsets: list[int] = []
-    kinds: list[tuple] = []
-    for match in _MARKER.finditer(data):
-        offsets.append(match.start())
-        kinds.append(match.groupdict())
-    lines = np.searchsorted(newlines, np.asarray(offsets, dtype=np.int64)) if offsets else []
+    found = _marker_matches(data)
+    offsets = np.asarray([offset for offset, _ in found], dtype=np.int64)
+    lines = np.searchsorted(newlines, offsets) if len(found) else []
+    kinds = [groups for _, groups in found]
     for line, groups in zip((int(v) for v in lines), kinds, strict=True):
-        if groups["type"]:
-            name = _text(groups["type_name"])
+        if groups.get("type"):
+            name = _text(groups.get("type_name"))
             feature_events.append((line, FEATURE_CODE[feature_category(name)]))
-            prefix = groups["type"].lower()
+            prefix = groups.get("type").lower()
             dialects.add(
                 "feature"
                 if prefix.startswith(b"feature:")
@@ -221,26 +246,26 @@ def scan_markers(data: bytes, newlines: np.ndarray) -> Markers:
                 if b" " in prefix or b"\t" in prefix
                 else "type"
             )
-        elif groups["prusa"]:
-            starting = groups["prusa"].lower().startswith(b"printing")
-            key = _text(groups["prusa_name"])
+        elif groups.get("prusa"):
+            starting = groups.get("prusa").lower().startswith(b"printing")
+            key = _text(groups.get("prusa_name"))
             object_events.append((line, _prusa_object(table, key) if starting else -1))
             dialects.add("printing_object")
-        elif groups["orca"]:
-            starting = groups["orca"].lower().startswith(b"start")
+        elif groups.get("orca"):
+            starting = groups.get("orca").lower().startswith(b"start")
             key = f"object {int(groups['orca_id'])}"
             object_events.append((line, table.id_for(key) if starting else -1))
             dialects.add("printing_object")
-        elif groups["mesh"]:
-            name = _text(groups["mesh_name"])
+        elif groups.get("mesh"):
+            name = _text(groups.get("mesh_name"))
             nonmesh = name.upper() == "NONMESH"
             object_events.append((line, -1 if nonmesh else table.id_for(f"mesh {name}", name)))
             dialects.add("mesh")
-        elif groups["layer"]:
+        elif groups.get("layer"):
             layer_marks += 1
-        elif groups["klipper"]:
-            verb = groups["klipper"].upper()
-            name = _klipper_name(_text(groups["klipper_args"]))
+        elif groups.get("klipper"):
+            verb = groups.get("klipper").upper()
+            name = _klipper_name(_text(groups.get("klipper_args")))
             dialects.add("exclude_object")
             if verb.endswith(b"DEFINE") and name:
                 table.id_for(f"klipper {name}", name)
@@ -248,8 +273,8 @@ def scan_markers(data: bytes, newlines: np.ndarray) -> Markers:
                 object_events.append((line, table.id_for(f"klipper {name}", name)))
             elif verb.endswith(b"END"):
                 object_events.append((line, -1))
-        elif groups["m486"]:
-            args = _text(groups["m486_args"])
+        elif groups.get("m486"):
+            args = _text(groups.get("m486_args"))
             dialects.add("m486")
             m486_current = _m486(args, line, table, object_events, m486_current)
     return Markers(

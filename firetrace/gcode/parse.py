@@ -17,6 +17,7 @@ unretractions and E-only primes are not extrusions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -26,6 +27,7 @@ ARC_STEP_MM = 0.5
 ARC_STEP_RAD = np.deg2rad(6.0)
 MAX_ARC_SEGMENTS = 2000
 INCH = 25.4
+MOTION_LETTERS = "GMTXYZEIJR"  # the only words the state machine reads
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Moves:
     def __len__(self) -> int:
         return len(self.line)
 
-    @property
+    @cached_property
     def extruding(self) -> np.ndarray:
         """Moves that lay down material: they travel in X/Y and push filament."""
         moved = np.any(self.end[:, :2] != self.start[:, :2], axis=1)
@@ -55,7 +57,7 @@ class Moves:
 
 def forward_fill(values: np.ndarray, start: float) -> np.ndarray:
     """Replace NaN by the last value seen before it (*start* before any)."""
-    index = np.where(np.isnan(values), 0, np.arange(len(values)))
+    index = np.where(np.isnan(values), np.int32(0), np.arange(len(values), dtype=np.int32))
     np.maximum.accumulate(index, out=index)
     filled = values[index]
     filled[np.isnan(filled)] = start
@@ -73,16 +75,21 @@ def _events(pairs: list[tuple[np.ndarray, float]], n: int) -> np.ndarray:
 def _logical_axis(value, is_set, set_value, is_add) -> np.ndarray:
     """Logical position per line: the last absolute value plus the relative moves since."""
     n = len(value)
-    delta = np.where(is_add, value, 0.0)
-    cum = np.concatenate(([0.0], np.cumsum(delta)))
-    last = np.where(is_set, np.arange(n), -1)
+    last = np.where(is_set, np.arange(n, dtype=np.int32), np.int32(-1))
     np.maximum.accumulate(last, out=last)
+    last += 1
     base = np.concatenate(([0.0], np.where(is_set, set_value, 0.0)))
-    return base[last + 1] + cum[1:] - cum[last + 1]
+    position = base[last]
+    if is_add.any():  # relative moves (G91, M83): add those since the last absolute value
+        cum = np.concatenate(([0.0], np.cumsum(np.where(is_add, value, 0.0))))
+        position += cum[1:] - cum[last]
+    return position
 
 
 def _segmented_cumsum(values: np.ndarray, reset: np.ndarray) -> np.ndarray:
     """Running sum of *values* that restarts (excluding the line) where *reset* holds."""
+    if not values.any():
+        return values
     cum = np.cumsum(values)
     last = np.where(reset, np.arange(len(values)), -1)
     np.maximum.accumulate(last, out=last)
@@ -106,7 +113,8 @@ def _modal_state(words: Words) -> _State:
     g = {code: words.has_code("G", code) for code in (0, 1, 2, 3, 10, 11, 20, 21, 28, 90, 91, 92)}
     m82, m83 = words.has_code("M", 82), words.has_code("M", 83)
     has_g, has_m, has_t = words.has_letter("G"), words.has_letter("M"), words.has_letter("T")
-    scale = forward_fill(_events([(g[21], 1.0), (g[20], INCH)], n), 1.0)
+    # inches (G20) are rare: without them the scale is the number 1
+    scale = forward_fill(_events([(g[21], 1.0), (g[20], INCH)], n), 1.0) if g[20].any() else 1.0
     relative = forward_fill(_events([(g[90], 0.0), (g[91], 1.0)], n), 0.0) > 0
     relative_e = forward_fill(_events([(g[90], 0.0), (g[91], 1.0), (m82, 0.0), (m83, 1.0)], n), 0.0)
     relative_e = relative_e > 0
@@ -147,7 +155,7 @@ def _modal_state(words: Words) -> _State:
     stats = {
         "lines": n,
         "arcs": int((g[2] | g[3]).sum()),
-        "inch_lines": int((scale != 1.0).sum()),
+        "inch_lines": int(np.sum(scale != 1.0)) if g[20].any() else 0,
         "firmware_retractions": int(g[10].sum()),
         "firmware_unretractions": int(g[11].sum()),
         "g92_resets": int(g[92].sum()),
@@ -195,41 +203,45 @@ def _expand(state: _State) -> Moves:
     """Straight moves, one per motion line and several per arc."""
     motion_lines = np.flatnonzero(~np.isnan(state.motion))
     end = state.physical[motion_lines]
-    previous = np.concatenate((np.zeros((1, 3)), state.physical[:-1]))
-    start = previous[motion_lines]
-    e_before = np.concatenate(([0.0], state.logical_e[:-1]))
-    extrusion = state.logical_e[motion_lines] - e_before[motion_lines]
+    before = np.maximum(motion_lines - 1, 0)  # a move starts where the line before left off
+    start = np.where((motion_lines > 0)[:, None], state.physical[before], 0.0)
+    e_before = np.where(motion_lines > 0, state.logical_e[before], 0.0)
+    extrusion = state.logical_e[motion_lines] - e_before
     code = state.motion[motion_lines]
     arc = (code == 2) | (code == 3)
+    if not arc.any():  # the common case: one straight move per motion line
+        return Moves(start, end, extrusion, motion_lines, state.stats)
+    return _with_arcs(state, motion_lines, start, end, extrusion, code, arc)
+
+
+def _with_arcs(state: _State, motion_lines, start, end, extrusion, code, arc) -> Moves:
+    """The moves with every arc split into chords (see the module docstring)."""
     counts = np.ones(len(motion_lines), dtype=np.int64)
-    if arc.any():
-        a_start, a_end = start[arc], end[arc]
-        centre, a0, sweep, radius = _arc_geometry(
-            a_start,
-            a_end,
-            state.arc_i[motion_lines[arc]],
-            state.arc_j[motion_lines[arc]],
-            state.arc_r[motion_lines[arc]],
-            code[arc] == 2,
-        )
-        pieces = np.maximum(
-            np.ceil(np.abs(sweep) * radius / ARC_STEP_MM), np.ceil(np.abs(sweep) / ARC_STEP_RAD)
-        )
-        counts[arc] = np.clip(np.nan_to_num(pieces, nan=1.0), 1, MAX_ARC_SEGMENTS).astype(np.int64)
+    centre, a0, sweep, radius = _arc_geometry(
+        start[arc],
+        end[arc],
+        state.arc_i[motion_lines[arc]],
+        state.arc_j[motion_lines[arc]],
+        state.arc_r[motion_lines[arc]],
+        code[arc] == 2,
+    )
+    pieces = np.maximum(
+        np.ceil(np.abs(sweep) * radius / ARC_STEP_MM), np.ceil(np.abs(sweep) / ARC_STEP_RAD)
+    )
+    counts[arc] = np.clip(np.nan_to_num(pieces, nan=1.0), 1, MAX_ARC_SEGMENTS).astype(np.int64)
     owner = np.repeat(np.arange(len(motion_lines)), counts)
     first = np.cumsum(counts) - counts
     step = np.arange(len(owner)) - first[owner] + 1
     t = step / counts[owner]
     points = start[owner] + (end[owner] - start[owner]) * t[:, None]
-    if arc.any():
-        arc_index = np.cumsum(arc) - 1
-        on_arc = arc[owner]
-        which = arc_index[owner[on_arc]]
-        angle = a0[which] + sweep[which] * t[on_arc]
-        points[on_arc, 0] = centre[which, 0] + radius[which] * np.cos(angle)
-        points[on_arc, 1] = centre[which, 1] + radius[which] * np.sin(angle)
-        last = step == counts[owner]  # land exactly on the commanded end point
-        points[last] = end[owner[last]]
+    arc_index = np.cumsum(arc) - 1
+    on_arc = arc[owner]
+    which = arc_index[owner[on_arc]]
+    angle = a0[which] + sweep[which] * t[on_arc]
+    points[on_arc, 0] = centre[which, 0] + radius[which] * np.cos(angle)
+    points[on_arc, 1] = centre[which, 1] + radius[which] * np.sin(angle)
+    last = step == counts[owner]  # land exactly on the commanded end point
+    points[last] = end[owner[last]]
     starts = np.concatenate((start[:1], points[:-1])) if len(points) else points
     # the first piece of every command starts where the previous command ended
     starts[first] = start
@@ -244,5 +256,5 @@ def _expand(state: _State) -> Moves:
 
 def parse_moves(data: bytes, words: Words | None = None) -> Moves:
     """Every move of a G-code text, in millimetres (see the module docstring)."""
-    words = words if words is not None else split_words(data)
+    words = words if words is not None else split_words(data, MOTION_LETTERS)
     return _expand(_modal_state(words))

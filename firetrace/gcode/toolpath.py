@@ -6,6 +6,7 @@ the report read G-code through :func:`read_toolpath`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from firetrace.gcode.markers import (
     scan_markers,
     source_files,
 )
-from firetrace.gcode.parse import Moves, parse_moves
+from firetrace.gcode.parse import MOTION_LETTERS, Moves, parse_moves
 from firetrace.gcode.words import split_words
 
 DEFAULT_WIDTH_MM = 0.45
@@ -41,7 +42,7 @@ class Toolpath:
     def extruding(self) -> np.ndarray:
         return self.moves.extruding
 
-    @property
+    @cached_property
     def part(self) -> np.ndarray:
         """Extruding moves that print a part: not support, skirt, brim, prime
         tower or start-up purge lines, and inside an object when the file names
@@ -100,7 +101,7 @@ def _line_width(meta: dict, moves: Moves, pick: np.ndarray, layer: float) -> flo
 
 def read_toolpath(data: bytes) -> Toolpath:
     """Parse a whole G-code text (bytes) into a :class:`Toolpath`."""
-    words = split_words(data)
+    words = split_words(data, MOTION_LETTERS)
     moves = parse_moves(data, words)
     markers = scan_markers(data, words.newlines)
     feature, obj = markers.at(moves.line)
