@@ -35,3 +35,32 @@ class InputError(FiretraceError):
 
 class UsageError(FiretraceError):
     """Options that do not make sense together, or a refused request (policy)."""
+
+
+class MissingDependency(FiretraceError):
+    """A package firetrace needs for this input is not installed (or does not load).
+
+    The message is the exact command that installs it into the Python running
+    firetrace. It stops a scan (exit 2) rather than becoming one file's error, since
+    every later file of that kind would fail the same way."""
+
+
+# Import name -> the requirement that provides it (as in pyproject.toml).
+REQUIREMENTS = {"pytsk3": "pytsk3>=20231007", "pyewf": "libewf-python>=20231119"}
+
+
+def require(module: str, *, needed_for: str):
+    """``import module``, or :class:`MissingDependency` naming the install command."""
+    import importlib
+    import shlex
+    import sys
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        requirement = REQUIREMENTS.get(module, module)
+        command = f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(requirement)}"
+        raise MissingDependency(
+            f"{needed_for} needs the Python package {requirement.split('>')[0]}, which is "
+            f"not installed or does not load ({exc}); install it with: {command}"
+        ) from None

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from firetrace.errors import require
 from firetrace.forensics.entries import Entry, Tally, iso_utc
 from firetrace.forensics.readonly import open_readonly
 
@@ -55,7 +56,7 @@ def open_ewf(fh: BinaryIO, segment_paths: list[str] | None = None):
     ``segment_paths`` (all segments, from :func:`ewf_segments`) are opened read-only
     by the caller's opener; a single in-memory segment works too.
     """
-    import pyewf  # lazy: optional (the 'forensics' extra); only E01 images need it
+    pyewf = require("pyewf", needed_for="reading E01 images")
 
     handles = [fh]
     if segment_paths and len(segment_paths) > 1:
@@ -73,7 +74,7 @@ def open_ewf(fh: BinaryIO, segment_paths: list[str] | None = None):
 
 def ewf_segments(path: str) -> list[str]:
     """All segment files of the E01 image at ``path`` (``.E01``, ``.E02``, ...)."""
-    import pyewf  # lazy: optional (the 'forensics' extra); only E01 images need it
+    pyewf = require("pyewf", needed_for="reading E01 images")
 
     if not _SEGMENT_NAME.search(path):
         return [path]
@@ -84,7 +85,7 @@ def ewf_segments(path: str) -> list[str]:
 
 
 def _img_info(fh: BinaryIO, size: int):
-    import pytsk3  # lazy: optional (the 'forensics' extra); only disk images need it
+    pytsk3 = require("pytsk3", needed_for="reading disk images")
 
     class _StreamImg(pytsk3.Img_Info):
         def __init__(self) -> None:
@@ -107,7 +108,7 @@ def iter_image_files(
     fh: BinaryIO, size: int, layers: tuple[str, ...], tally: Tally
 ) -> Iterator[Entry]:
     """Every regular file (allocated or recoverable deleted) of the image on ``fh``."""
-    import pytsk3  # lazy: optional (the 'forensics' extra); only disk images need it
+    pytsk3 = require("pytsk3", needed_for="reading disk images")
 
     image_path = "!/".join(layers)
     img = _img_info(fh, size)
@@ -139,7 +140,7 @@ def iter_image_files(
 
 
 def _walk_fs(fs, prefix: str, layers: tuple[str, ...], tally: Tally) -> Iterator[Entry]:
-    import pytsk3  # lazy: optional (the 'forensics' extra); only disk images need it
+    pytsk3 = require("pytsk3", needed_for="reading disk images")
 
     reg = pytsk3.TSK_FS_META_TYPE_REG
     dir_types = (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_VIRT_DIR)

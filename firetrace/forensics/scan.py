@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from firetrace.errors import MissingDependency
 from firetrace.forensics.archives import BombRefused, container_kind, iter_members
 from firetrace.forensics.diskimage import ewf_segments, iter_image_files, open_ewf
 from firetrace.forensics.entries import Entry, Tally, display_name, iso_utc
@@ -126,6 +127,8 @@ class UnitScanner:
                 return
             with entry.opener() as fh:
                 self._classify_open(entry, fh, depth, out, staging)
+        except MissingDependency:
+            raise  # every later image would fail the same way: stop, say what to install
         except BombRefused as exc:
             tally.count("refused")
             tally.event("refused", entry.path, str(exc))
@@ -198,6 +201,8 @@ class UnitScanner:
         if kind == "ewf":
             try:
                 media, media_size, handle = open_ewf(fh, segments)
+            except MissingDependency:
+                raise
             except Exception as exc:  # libewf reports corrupt images as generic errors
                 out.tally.count("errors")
                 # libewf chains every layer's complaint; the first says what went wrong
@@ -387,6 +392,8 @@ def scan_units(
                     yield _failed(unit, died)
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = new_pool()
+                except MissingDependency:
+                    raise
                 except Exception as exc:
                     yield _failed(unit, f"worker failed: {exc!r}")
                 continue
@@ -407,6 +414,8 @@ def scan_units(
                 except BrokenProcessPool:
                     broken = True
                     suspects.append(unit)
+                except MissingDependency:
+                    raise
                 except Exception as exc:  # a worker bug must not lose the other units
                     yield _failed(unit, f"worker failed: {exc!r}")
             if broken:
