@@ -734,10 +734,9 @@ def _query_one(
 
 
 def default_policy_path() -> Path:
-    """``FIRETRACE_POLICY`` if set, else the bundled ``rules/policy.toml``."""
-
-    env = os.environ.get("FIRETRACE_POLICY")
-    return Path(env) if env else paths.rules_dir() / "policy.toml"
+    """The policy file :func:`firetrace.paths.policy_path` names (``FIRETRACE_POLICY``,
+    else the config file, else the bundled ``rules/policy.toml``)."""
+    return paths.policy_path()
 
 
 def load_policy(path: str | Path | None = None) -> dict[str, Any]:

@@ -15,6 +15,10 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("FIRETRACE_DB", str(tmp_path / "registry.db"))
     monkeypatch.setenv("FIRETRACE_OPERATOR", "tester")
     monkeypatch.delenv("FIRETRACE_AUDIT_KEY", raising=False)
+    # the runner's own config file (~/.config/firetrace) must not change any test
+    monkeypatch.setenv("FIRETRACE_CONFIG", str(tmp_path / "no-config.toml"))
+    for name in ("FIRETRACE_PROFILE", "FIRETRACE_REFS_DB", "FIRETRACE_POLICY"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ COMMAND_AREAS = {
     "check": "audit",
     "correct": "audit",
     "report": "report",
+    "where": "config",
 }
 AREAS = tuple(dict.fromkeys(COMMAND_AREAS.values()))  # in help order
 
@@ -66,7 +67,10 @@ def build_app(areas: tuple[str, ...] = AREAS) -> typer.Typer:
     application = typer.Typer(
         name="firetrace",
         help="Firearms marking, record-keeping and tracing; finding 3D-printable firearm "
-        "design files on seized media.",
+        "design files on seized media.\n\n"
+        "The registry is --db, else $FIRETRACE_DB, else the config file, else registry.db "
+        "in the user data folder; the rules are bundled (rules/). "
+        "'firetrace where' shows every path in use and what chose it.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},

@@ -36,7 +36,7 @@ DbOpt = Annotated[
     Path | None,
     typer.Option(
         "--db",
-        help="Registry file (default: $FIRETRACE_DB, else user data dir).",
+        help="Registry file (default: $FIRETRACE_DB, else the config file, else user data dir).",
         show_default=False,
     ),
 ]
@@ -44,7 +44,7 @@ OperatorOpt = Annotated[
     str | None,
     typer.Option(
         "--operator",
-        help="Who runs this (default: $FIRETRACE_OPERATOR, else OS user).",
+        help="Who runs this (default: $FIRETRACE_OPERATOR, else the config file, else OS user).",
         show_default=False,
     ),
 ]
@@ -58,6 +58,15 @@ PurposeOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace output files that already exist.")]
+RefsDbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--refs-db",
+        help="Reference library database (default: $FIRETRACE_REFS_DB, else the config "
+        "file, else the registry).",
+        show_default=False,
+    ),
+]
 # scan and report: one option, one default, one parser (firetrace.verdicts).
 MinVerdictOpt = Annotated[
     str,

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from firetrace.cli.common import Commands, ForceOpt, JsonOpt, Settings
+from firetrace.cli.common import Commands, ForceOpt, JsonOpt, RefsDbOpt, Settings
 from firetrace.cli.output import console, err_console, print_json, shown
 
 commands = Commands()
@@ -25,6 +25,7 @@ refs_group = commands.group(
 def add_command(
     files: Annotated[list[Path], typer.Argument(help="Design files (any format inspect reads).")],
     label: Annotated[str, typer.Option("--label", help="Name of the known design.")],
+    refs_db: RefsDbOpt = None,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -34,7 +35,7 @@ def add_command(
     from firetrace.refs.library import add_references
 
     added = add_references(
-        settings.db,
+        refs_db_path(settings.db, refs_db),
         files,
         label,
         operator=settings.operator,
@@ -54,6 +55,7 @@ def add_command(
 
 @refs_group.command("list")
 def list_command(
+    refs_db: RefsDbOpt = None,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -63,7 +65,7 @@ def list_command(
     # lazy: the reference library (geometry, numpy) loads for refs commands, not for --help
     from firetrace.refs.library import list_references
 
-    rows = list_references(settings.db)
+    rows = list_references(refs_db_path(settings.db, refs_db))
     if as_json:
         print_json({"references": rows})
         return
@@ -90,6 +92,7 @@ def list_command(
 @refs_group.command("remove")
 def remove_command(
     label: Annotated[str, typer.Argument(help="Label to remove (all its references).")],
+    refs_db: RefsDbOpt = None,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -99,7 +102,10 @@ def remove_command(
     from firetrace.refs.library import remove_references
 
     removed = remove_references(
-        settings.db, label, operator=settings.operator, purpose=settings.purpose
+        refs_db_path(settings.db, refs_db),
+        label,
+        operator=settings.operator,
+        purpose=settings.purpose,
     )
     if as_json:
         print_json({"label": label, "removed": removed})
@@ -114,6 +120,7 @@ def export_command(
         list[str] | None, typer.Option("--label", help="Export only this label (repeatable).")
     ] = None,
     force: ForceOpt = False,
+    refs_db: RefsDbOpt = None,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -123,7 +130,7 @@ def export_command(
     from firetrace.refs.bundle import export_bundle
 
     result = export_bundle(
-        settings.db,
+        refs_db_path(settings.db, refs_db),
         bundle,
         labels=label or None,
         operator=settings.operator,
@@ -143,6 +150,7 @@ def export_command(
 @refs_group.command("import")
 def import_command(
     bundle: Annotated[Path, typer.Argument(help="Bundle file to read.")],
+    refs_db: RefsDbOpt = None,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -152,7 +160,10 @@ def import_command(
     from firetrace.refs.bundle import import_bundle
 
     result = import_bundle(
-        settings.db, bundle, operator=settings.operator, purpose=settings.purpose
+        refs_db_path(settings.db, refs_db),
+        bundle,
+        operator=settings.operator,
+        purpose=settings.purpose,
     )
     if as_json:
         print_json(result)
@@ -171,6 +182,7 @@ def match_command(
         float | None,
         typer.Option("--threshold", min=0.0, max=1.0, help="Similarity for a near match."),
     ] = None,
+    refs_db: RefsDbOpt = None,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -180,7 +192,7 @@ def match_command(
     # lazy: the reference library (geometry, numpy) loads for refs commands, not for --help
     from firetrace.refs.library import match_file
 
-    result = match_file(settings.db, file, threshold)
+    result = match_file(refs_db_path(settings.db, refs_db), file, threshold)
     matches = result["reference_matches"]
     if as_json:
         print_json(result)

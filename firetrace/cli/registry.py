@@ -281,8 +281,14 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
 def import_command(
     file: Annotated[Path, typer.Argument(help="Batch file: CSV, JSON Lines or XLSX.")],
     profile: Annotated[
-        str, typer.Option("--profile", help="Marking profile from rules/marking/.")
-    ] = "iti",
+        str | None,
+        typer.Option(
+            "--profile",
+            help="Marking profile from rules/marking/: iti, eu, us (default: "
+            "$FIRETRACE_PROFILE, else the config file, else iti).",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate only; change nothing.")
     ] = False,

@@ -53,6 +53,7 @@ class ScanOptions:
     resume: Path | None = None
     rules_dir: Path | None = None
     db_path: Path | None = None
+    refs_db: Path | None = None  # the reference library, when not in the registry
     operator: str | None = None
     purpose: str | None = None
     keep_records: bool = False  # return every reported record (for --json)
@@ -188,7 +189,7 @@ def run_scan(
     _make_output_folders(outputs)
     limits = limits or load_limits(options.rules_dir, max_depth=options.max_depth)
     if analyser is None:
-        analyser = analysis.EngineAnalyser(options.rules_dir, options.db_path)
+        analyser = analysis.EngineAnalyser(options.rules_dir, options.refs_db or options.db_path)
     hashset = None
     if options.hashset is not None:
         hashset = load_hashset(options.hashset)

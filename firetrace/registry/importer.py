@@ -866,7 +866,7 @@ def import_batch(
     conn: sqlite3.Connection,
     path: str | Path,
     *,
-    profile: str = "iti",
+    profile: str | None = None,
     dry_run: bool = False,
     errors_path: str | Path | None = None,
     fixes_path: str | Path | None = None,
@@ -892,6 +892,10 @@ def import_batch(
     started = time.perf_counter()
     path = Path(path)
     guard_errors_output(_registry_path(conn), path, errors_path, force, fixes_path)
+    if profile is None:
+        from firetrace.paths import default_profile
+
+        profile = default_profile()
     marking = load_profile(profile)
     encoding = text_encoding(encoding)
     with open_batch(
