@@ -19,7 +19,13 @@ naming the file (exit 2).
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
+
+import platformdirs
+
+from firetrace.errors import UsageError
+from firetrace.suggest import unknown_message
 
 CONFIG_ENV = "FIRETRACE_CONFIG"
 # key -> the environment variable that overrides it
@@ -38,18 +44,11 @@ def config_path() -> Path:
     env = os.environ.get(CONFIG_ENV)
     if env:
         return Path(env).expanduser()
-    import platformdirs
-
     return Path(platformdirs.user_config_dir("firetrace", appauthor=False)) / "config.toml"
 
 
 def load_config(path: Path | None = None) -> dict[str, str]:
     """The settings in the config file (empty when there is none), checked."""
-    import tomllib
-
-    from firetrace.errors import UsageError
-    from firetrace.suggest import unknown_message
-
     path = path or config_path()
     try:
         with open(path, "rb") as fh:
@@ -89,7 +88,7 @@ def where(db_option: str | Path | None = None, refs_option: str | Path | None = 
     """Where everything firetrace reads and writes is, and what chose it: the config
     file, the registry, operator, profile, policy, reference library, the bundled
     rules and samples, and the user data folder (``firetrace where``)."""
-    from firetrace import paths
+    from firetrace import paths  # lazy: paths imports this module (the defaults it reads)
 
     def chosen(key: str, option, default) -> dict:
         if option:

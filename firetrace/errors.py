@@ -7,6 +7,10 @@ never shows a traceback for them.
 
 from __future__ import annotations
 
+import importlib
+import shlex
+import sys
+
 
 class FiretraceError(Exception):
     """An expected failure with a one-line message for the user."""
@@ -51,10 +55,6 @@ REQUIREMENTS = {"pytsk3": "pytsk3>=20231007", "pyewf": "libewf-python>=20231119"
 
 def require(module: str, *, needed_for: str):
     """``import module``, or :class:`MissingDependency` naming the install command."""
-    import importlib
-    import shlex
-    import sys
-
     try:
         return importlib.import_module(module)
     except ImportError as exc:

@@ -4,8 +4,12 @@ config file, policy, reference library and rules a command would use, and why
 
 from __future__ import annotations
 
+from rich.table import Table
+from rich.text import Text
+
 from firetrace.cli.common import Commands, JsonOpt, RefsDbOpt, Settings
 from firetrace.cli.output import console, print_json
+from firetrace.config import where
 
 commands = Commands()
 
@@ -27,11 +31,6 @@ def where_command(refs_db: RefsDbOpt = None, as_json: JsonOpt = False, *, settin
     """Say where the registry, the config file, the rules and the reference library
     are, and what chose each (a flag, an environment variable, the config file or
     the default). Reads nothing and creates nothing."""
-    from rich.table import Table
-    from rich.text import Text
-
-    from firetrace.config import where
-
     places = where(settings.db_option, refs_db)
     if settings.operator != places["operator"]["value"]:  # --operator was given
         places["operator"] = {"value": settings.operator, "from": "--operator"}

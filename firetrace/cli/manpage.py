@@ -8,6 +8,12 @@ from __future__ import annotations
 import inspect
 import sys
 
+import typer._click as click
+import typer.main
+
+from firetrace import __version__
+from firetrace.cli import build_app
+
 EXIT_STATUS = [
     ("0", "Success, and nothing needs attention."),
     (
@@ -64,8 +70,6 @@ def _options(command, ctx) -> list[str]:
 
 
 def _commands(group, ctx, prefix: str) -> list[str]:
-    import typer._click as click
-
     out = []
     for name, command in group.commands.items():
         if getattr(command, "hidden", False):
@@ -84,12 +88,6 @@ def _commands(group, ctx, prefix: str) -> list[str]:
 
 def render(app=None) -> str:
     """The whole page as roff (man macros)."""
-    import typer._click as click
-    import typer.main
-
-    from firetrace import __version__
-    from firetrace.cli import build_app
-
     root = typer.main.get_command(app or build_app())
     ctx = click.Context(root, info_name="firetrace")
     lines = [

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from firetrace.cli.common import Commands, ForceOpt, JsonOpt, RefsDbOpt, Settings
 from firetrace.cli.output import console, err_console, print_json, shown
+from firetrace.paths import refs_db_path
 
 commands = Commands()
 refs_group = commands.group(

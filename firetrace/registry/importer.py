@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from firetrace import paths
 from firetrace.atomicfile import AtomicFile
 from firetrace.audit import audited_write, busy_error, is_busy
 from firetrace.errors import FiretraceError, InputError, UsageError
@@ -893,9 +894,7 @@ def import_batch(
     path = Path(path)
     guard_errors_output(_registry_path(conn), path, errors_path, force, fixes_path)
     if profile is None:
-        from firetrace.paths import default_profile
-
-        profile = default_profile()
+        profile = paths.default_profile()
     marking = load_profile(profile)
     encoding = text_encoding(encoding)
     with open_batch(
