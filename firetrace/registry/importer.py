@@ -1066,7 +1066,7 @@ def import_file(db_path: str | Path, path: str | Path, **options: Any) -> Import
         options.get("force", False),
         options.get("fixes_path"),
     )
-    load_profile(options.get("profile", "iti"))  # an unknown profile creates no registry
+    load_profile(options.get("profile") or paths.default_profile())  # an unknown one: no registry
     conn = connect(db_path)
     try:
         return import_batch(conn, path, **options)
