@@ -81,3 +81,35 @@ def test_every_link_resolves(page):
 def test_no_page_points_at_files_a_clone_does_not_have():
     for page in PAGES:
         assert "../shared" not in page.read_text(), page.name
+
+
+def test_the_batch_columns_and_vocabularies_are_specified_in_full():
+    from firetrace.registry.vocabulary import RECORD_FIELDS, load_vocabulary
+
+    registry = (DOCS / "registry.md").read_text()
+    table_rows = {
+        line.split("|")[1].strip() for line in registry.splitlines() if line.startswith("| `")
+    }
+    for column in RECORD_FIELDS:
+        assert f"`{column}`" in table_rows, column
+    vocab = load_vocabulary()
+    for word in sorted(vocab.events | vocab.kinds | vocab.types):
+        assert f"`{word}`" in registry, word
+
+
+def test_the_dupes_kinds_and_the_scan_record_are_specified():
+    from firetrace.forensics.entries import Entry
+    from firetrace.forensics.scan import build_record
+    from firetrace.registry.vocabulary import DUPLICATE_KINDS
+    from firetrace.verdicts import Verdict
+
+    dupes = (DOCS / "dupes.md").read_text()
+    for kind in DUPLICATE_KINDS:
+        assert f"`{kind}`" in dupes, kind
+    scan = (DOCS / "scan.md").read_text()
+    digests = {"sha256": "", "md5": "", "sha1": ""}
+    record = build_record(Entry(("a.stl",), 0, lambda: None), digests, 0, "stl", {})
+    for key in record:
+        assert f'"{key}"' in scan or f"`{key}`" in scan, key
+    for verdict in Verdict:
+        assert verdict.value in scan
