@@ -187,3 +187,13 @@ def test_a_blind_hole_is_not_reported_as_through():
     by_axis = {h["axis"]: h for h in holes}
     assert by_axis[0]["through"] is True
     assert by_axis[2]["through"] is False and by_axis[2]["open_ends"] == 1
+
+
+def test_a_component_without_status_events_is_in_circulation(db_path):
+    """Mutation (mutmut, registry/status.py): the default status never used (``if row``
+    made always true), so a component whose events bear no status raised."""
+    from firetrace.registry.db import connect
+    from firetrace.registry.status import DEFAULT_STATUS, component_status
+
+    conn = connect(db_path)
+    assert component_status(conn, 12345) == DEFAULT_STATUS == "in_circulation"

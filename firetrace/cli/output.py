@@ -108,3 +108,11 @@ def print_json(document: Any) -> None:
     sys.stdout.write(escape_json_text(text))
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def print_result(as_json: bool, document: Any, summary: str) -> None:
+    """With ``--json`` the result's JSON document, else its one-line summary."""
+    if as_json:
+        print_json(document)
+    else:
+        console.print(summary, highlight=False)

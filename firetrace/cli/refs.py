@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from firetrace.cli.common import Commands, ForceOpt, JsonOpt, RefsDbOpt, Settings
-from firetrace.cli.output import console, err_console, print_json, shown
+from firetrace.cli.output import console, err_console, print_json, print_result, shown
 from firetrace.paths import refs_db_path
 
 commands = Commands()
@@ -108,10 +108,8 @@ def remove_command(
         operator=settings.operator,
         purpose=settings.purpose,
     )
-    if as_json:
-        print_json({"label": label, "removed": removed})
-    else:
-        console.print(f"removed {removed} reference(s) labelled '{shown(label)}'", highlight=False)
+    summary = f"removed {removed} reference(s) labelled '{shown(label)}'"
+    print_result(as_json, {"label": label, "removed": removed}, summary)
 
 
 @refs_group.command("export")
@@ -138,14 +136,11 @@ def export_command(
         purpose=settings.purpose,
         force=force,
     )
-    if as_json:
-        print_json(result)
-    else:
-        console.print(
-            f"wrote {result['count']} reference(s), {len(result['labels'])} label(s) to "
-            f"{shown(result['bundle'])} (sha256 {console.clip(result['sha256'], 16)})",
-            highlight=False,
-        )
+    summary = (
+        f"wrote {result['count']} reference(s), {len(result['labels'])} label(s) to "
+        f"{shown(result['bundle'])} (sha256 {console.clip(result['sha256'], 16)})"
+    )
+    print_result(as_json, result, summary)
 
 
 @refs_group.command("import")
@@ -166,14 +161,11 @@ def import_command(
         operator=settings.operator,
         purpose=settings.purpose,
     )
-    if as_json:
-        print_json(result)
-    else:
-        console.print(
-            f"imported {result['added']} reference(s) from {shown(result['bundle'])} "
-            f"({result['skipped']} already present)",
-            highlight=False,
-        )
+    summary = (
+        f"imported {result['added']} reference(s) from {shown(result['bundle'])} "
+        f"({result['skipped']} already present)"
+    )
+    print_result(as_json, result, summary)
 
 
 @refs_group.command("match")

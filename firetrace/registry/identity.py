@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from firetrace.registry.validate import model_key
+from firetrace.registry.vocabulary import DESCRIPTION_FIELDS
 
 # The staged fields compared between two records of one key, and how the
 # component table names them.
@@ -40,21 +41,8 @@ _COMPARED = (
     ("country", "country_of_manufacture", "country of manufacture"),
 )
 _KEEP = ("type", "model", "calibre", "country", "year", "import_country", "import_year")
-_KEEP_COLUMN = dict(
-    zip(
-        _KEEP,
-        (
-            "type",
-            "model",
-            "calibre",
-            "country_of_manufacture",
-            "year_of_manufacture",
-            "import_country",
-            "import_year",
-        ),
-        strict=True,
-    )
-)
+# staging name -> record field (the description fields, in the same order)
+_KEEP_COLUMN = dict(zip(_KEEP, DESCRIPTION_FIELDS, strict=True))
 
 
 def _in_list(values) -> str:

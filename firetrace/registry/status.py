@@ -16,13 +16,6 @@ from firetrace.registry.vocabulary import load_vocabulary
 DEFAULT_STATUS = "in_circulation"
 
 
-def status_case_sql(column: str = "event") -> str:
-    """A SQL ``CASE`` expression mapping an event column to its status (for views/reports)."""
-    mapping = load_vocabulary().status_of_event
-    arms = " ".join(f"WHEN '{event}' THEN '{status}'" for event, status in sorted(mapping.items()))
-    return f"CASE {column} {arms} END"
-
-
 def component_status(conn: sqlite3.Connection, component_id: int) -> str:
     """Status from the latest status-bearing event of one component (an index seek)."""
     mapping = load_vocabulary().status_of_event
@@ -37,13 +30,3 @@ def component_status(conn: sqlite3.Connection, component_id: int) -> str:
         (component_id, *events),
     ).fetchone()
     return mapping[row[0]] if row else DEFAULT_STATUS
-
-
-def firearm_status(conn: sqlite3.Connection, firearm_id: int) -> str:
-    """Status of a firearm: that of its control component's latest status-bearing event."""
-    row = conn.execute(
-        "SELECT control_component_id FROM firearms WHERE id = ?", (firearm_id,)
-    ).fetchone()
-    if row is None:
-        raise KeyError(f"no firearm {firearm_id}")
-    return component_status(conn, row[0])

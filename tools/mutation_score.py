@@ -1,0 +1,200 @@
+"""Mutation score of the modules whose correctness matters most (issue 17.8).
+
+Runs mutmut (``pip install mutmut``) over one module at a time, with only the
+tests that cover that module, in a scratch copy of the working tree (the tree
+itself is never touched), and prints killed / total per module and overall.
+Not part of CI: a full run takes hours of CPU on a 2-core machine. Run it
+niced, one module at a time::
+
+    nice -n 15 python tools/mutation_score.py registry/status.py
+    nice -n 15 python tools/mutation_score.py --all      # every module below
+
+A surviving mutant is either a missing test (write it: tests/test_mutation_gaps.py
+holds the ones found so far) or equivalent to the original (list it, with why,
+in docs/testing.md#mutation-testing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# module (under firetrace/) -> the tests that cover it
+MODULES = {
+    "registry/validate.py": ["test_import.py", "test_import_bad.py", "test_mutation_gaps.py",
+                             "test_vocabulary.py", "test_registry_support.py"],
+    "registry/status.py": ["test_trace.py", "test_audit_corrections.py", "test_mutation_gaps.py"],
+    "registry/trace.py": ["test_trace.py", "test_wildcard_trace.py", "test_trace_fast_paths.py",
+                          "test_mutation_gaps.py"],
+    "registry/lookup.py": ["test_fuzzy_trace.py", "test_wildcard_trace.py",
+                           "test_trace_fast_paths.py", "test_mutation_gaps.py"],
+    "registry/dupes.py": ["test_dupes.py", "test_import_bulk.py"],
+    "forensics/archives.py": ["test_archives.py"],
+    "forensics/hashset.py": ["test_hashset.py", "test_mutation_gaps.py"],
+    "refs/library.py": ["test_refs_library.py", "test_mutation_gaps.py"],
+    "report/html.py": ["test_report_build.py", "test_report_escaping.py", "test_mutation_gaps.py"],
+    "detect/features.py": ["test_detect_features.py", "test_detect_hole_window.py",
+                           "test_mutation_gaps.py"],
+    "detect/readers/stl.py": ["test_readers.py", "test_fuzz_readers.py", "test_mutation_gaps.py"],
+}  # fmt: skip
+COPIED = ("firetrace", "rules", "samples", "tests", "benchmarks", "pyproject.toml")
+
+
+def _scratch_copy(module: str, tests: list[str]) -> Path:
+    """A copy of the tree with a [tool.mutmut] section for this module."""
+    root = Path(tempfile.mkdtemp(prefix="firetrace-mutation-"))
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "mutants")
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=ignore)
+        elif source.exists():
+            shutil.copy2(source, root / name)
+    selection = ", ".join(json.dumps(f"tests/{t}") for t in tests)
+    config = (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["firetrace"]\n'
+        f'only_mutate = ["firetrace/{module}"]\n'
+        f"pytest_add_cli_args_test_selection = [{selection}]\n"
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-m", "not slow", "-q"]\n'
+        'also_copy = ["rules", "samples", "benchmarks"]\n'
+    )
+    with open(root / "pyproject.toml", "a", encoding="utf-8") as fh:
+        fh.write(config)
+    return root
+
+
+def _results(root: Path) -> dict[str, int]:
+    """Mutants by status, from ``mutmut results --all true``."""
+    out = subprocess.run(
+        ["mutmut", "results", "--all", "true"], cwd=root, capture_output=True, text=True
+    ).stdout
+    counts: dict[str, int] = {}
+    for line in out.splitlines():
+        if ":" in line:
+            status = line.rsplit(":", 1)[1].strip()
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+_SQL_WORDS = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", " FROM ", " WHERE ", "ORDER BY", " AND ")
+
+
+def _diff(root: Path, mutant: str) -> tuple[list[str], list[str]]:
+    shown = subprocess.run(["mutmut", "show", mutant], cwd=root, capture_output=True, text=True)
+    lines = shown.stdout.splitlines()
+    removed = [x[1:] for x in lines if x.startswith("-") and not x.startswith("---")]
+    added = [x[1:] for x in lines if x.startswith("+") and not x.startswith("+++")]
+    return removed, added
+
+
+def is_equivalent(removed: list[str], added: list[str]) -> str | None:
+    """Why a surviving mutant cannot change behaviour, or None.
+
+    The one kind recognised: the letter case of an SQL text without quoted
+    values changed (SQLite reads keywords and names in any case)."""
+    if len(removed) != len(added) or not removed:
+        return None
+    for before, after in zip(removed, added, strict=True):
+        if before.lower() != after.lower() or "'" in before:
+            return None
+        if not any(word in before.upper() for word in _SQL_WORDS):
+            return None
+    return "SQL keywords and names are case-insensitive"
+
+
+def score(module: str, keep: bool = False) -> dict[str, object]:
+    """Run mutmut over ``module`` with its tests; the counts and the survivors."""
+    root = _scratch_copy(module, MODULES[module])
+    # The mutated copy must shadow any installed firetrace; the folder exists before
+    # Python starts, or the import system caches it as missing.
+    (root / "mutants").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(root / "mutants")}
+    started = time.process_time()
+    wall = time.perf_counter()
+    with open(root / "mutmut-run.log", "w") as log:
+        run = subprocess.run(
+            ["mutmut", "run", "--max-children", "1"], cwd=root, env=env,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    counts = _results(root)
+    listing = subprocess.run(["mutmut", "results"], cwd=root, capture_output=True, text=True)
+    survivors = [
+        line.split(":")[0].strip()
+        for line in listing.stdout.splitlines()
+        if line.strip().endswith(": survived")
+    ]
+    equivalent = {}
+    for mutant in list(survivors):
+        why = is_equivalent(*_diff(root, mutant))
+        if why:
+            equivalent[mutant] = why
+            survivors.remove(mutant)
+    killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    # "no tests": no selected test runs that function (reported apart, counted as not killed)
+    total = sum(counts.values()) - counts.get("skipped", 0) - len(equivalent)
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return {
+        "module": module,
+        "killed": killed,
+        "total": total,
+        "counts": counts,
+        "survivors": survivors,
+        "equivalent": equivalent,
+        "wall_s": round(time.perf_counter() - wall, 1),
+        "mutmut_exit": run.returncode,
+        "log_tail": (root / "mutmut-run.log").read_text()[-800:] if not killed else "",
+        "scratch": str(root) if keep else None,
+        "cpu_s_parent": round(time.process_time() - started, 1),
+    }
+
+
+def main() -> None:
+    """Score the modules named (or ``--all``) and print one line each, then the total."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=f"any of: {', '.join(MODULES)}")
+    parser.add_argument("--all", action="store_true", help="every module in the list")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args()
+    chosen = list(MODULES) if args.all else args.modules
+    unknown = [m for m in chosen if m not in MODULES]
+    if not chosen or unknown:
+        parser.error(f"choose modules from: {', '.join(MODULES)}")
+    results = []
+    for module in chosen:
+        result = score(module, keep=args.keep)
+        results.append(result)
+        share = result["killed"] / result["total"] if result["total"] else 0.0
+        print(
+            f"{module}: {result['killed']}/{result['total']} killed ({share:.0%}), "
+            f"{len(result['equivalent'])} equivalent left out, {result['wall_s']} s wall; "
+            f"{result['counts']}",
+            flush=True,
+        )
+        for survivor in result["survivors"]:
+            print(f"  survived: {survivor}")
+        for mutant, why in result["equivalent"].items():
+            print(f"  equivalent: {mutant} ({why})")
+        if result["log_tail"]:
+            print(result["log_tail"], file=sys.stderr)
+    killed = sum(r["killed"] for r in results)
+    total = sum(r["total"] for r in results)
+    if total:
+        print(f"total: {killed}/{total} killed ({killed / total:.1%})")
+    if args.json:
+        print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
