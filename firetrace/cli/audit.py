@@ -202,7 +202,7 @@ def head_cmd(
 def seal_cmd(*, settings: Settings) -> None:
     """Adopt an older unkeyed log under FIRETRACE_AUDIT_KEY with one keyed entry."""
     conn = _connect(settings)
-    digest = audit.seal(conn, operator=settings.operator, purpose=settings.purpose)
+    digest = audit.seal(conn, **settings.who)
     console.print(f"sealed: new keyed head {digest}", highlight=False)
 
 
@@ -219,7 +219,7 @@ def backup_cmd(
     from firetrace.integrity import backup
 
     conn = _connect(settings)
-    result = backup(conn, dest, operator=settings.operator, purpose=settings.purpose, force=force)
+    result = backup(conn, dest, **settings.who, force=force)
     if as_json:
         print_json(result.to_json())
         return
@@ -293,8 +293,7 @@ def correct_cmd(
         event_id,
         changes,
         reason=reason,
-        operator=settings.operator,
-        purpose=settings.purpose,
+        **settings.who,
     )
     if as_json:
         print_json(result.to_json())

@@ -91,6 +91,11 @@ class Settings:
     purpose: str | None
 
     @property
+    def who(self) -> dict[str, str | None]:
+        """``operator`` and ``purpose`` as keyword arguments for the library's audit."""
+        return {"operator": self.operator, "purpose": self.purpose}
+
+    @property
     def db(self) -> Path:
         """The registry file: ``--db``, else ``$FIRETRACE_DB``, else the user data folder."""
 

@@ -89,8 +89,7 @@ def scan(
         rules_dir=rules,
         db_path=settings.db,
         refs_db=refs_db_path(settings.db, refs_db),
-        operator=settings.operator,
-        purpose=settings.purpose,
+        **settings.who,
         keep_records=as_json,
         force=force,
     )

@@ -39,8 +39,7 @@ def add_command(
         refs_db_path(settings.db, refs_db),
         files,
         label,
-        operator=settings.operator,
-        purpose=settings.purpose,
+        **settings.who,
         progress=lambda p: err_console.print(f"reading {shown(p)}", highlight=False),
     )
     if as_json:
@@ -105,8 +104,7 @@ def remove_command(
     removed = remove_references(
         refs_db_path(settings.db, refs_db),
         label,
-        operator=settings.operator,
-        purpose=settings.purpose,
+        **settings.who,
     )
     summary = f"removed {removed} reference(s) labelled '{shown(label)}'"
     print_result(as_json, {"label": label, "removed": removed}, summary)
@@ -132,8 +130,7 @@ def export_command(
         refs_db_path(settings.db, refs_db),
         bundle,
         labels=label or None,
-        operator=settings.operator,
-        purpose=settings.purpose,
+        **settings.who,
         force=force,
     )
     summary = (
@@ -158,8 +155,7 @@ def import_command(
     result = import_bundle(
         refs_db_path(settings.db, refs_db),
         bundle,
-        operator=settings.operator,
-        purpose=settings.purpose,
+        **settings.who,
     )
     summary = (
         f"imported {result['added']} reference(s) from {shown(result['bundle'])} "

@@ -137,6 +137,12 @@ def _table(title: str, headers: tuple[str, ...], rows: list[list]):
     return table
 
 
+def _span(part: dict[str, Any], open_label: str) -> list:
+    """The installed and removed cells of an installation; an open one says so in green."""
+    removed = Text(part["removed"]) if part["removed"] else Text.assemble((open_label, "green"))
+    return [Text(part["installed"] or ""), removed]
+
+
 # Matches a trace prints in full when none is exact or normalised; the rest are
 # one line each (``--details`` prints every match in full).
 DETAILED_MATCHES = 3
@@ -195,14 +201,7 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
             )
             if firearm["components"]:
                 rows = [
-                    [
-                        Text(part["component"]),
-                        Text(part["serial"]),
-                        Text(part["installed"] or ""),
-                        Text(part["removed"])
-                        if part["removed"]
-                        else Text.assemble(("installed", "green")),
-                    ]
+                    [Text(part["component"]), Text(part["serial"]), *_span(part, "installed")]
                     for part in firearm["components"]
                 ]
                 console.print(
@@ -218,10 +217,7 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
             rows = [
                 [
                     Text(f"{spot['firearm_component']} {spot['firearm_serial']}"),
-                    Text(spot["installed"] or ""),
-                    Text(spot["removed"])
-                    if spot["removed"]
-                    else Text.assemble(("still installed", "green")),
+                    *_span(spot, "still installed"),
                 ]
                 for spot in match["installations"]
             ]
@@ -353,8 +349,7 @@ def import_command(
             ignore_unknown=ignore_unknown,
             encoding=encoding,
             force=force,
-            operator=settings.operator,
-            purpose=settings.purpose,
+            **settings.who,
             progress=update,
             step=step,
         )
@@ -421,8 +416,7 @@ def trace_command(
             component=component,
             limit=limit,
             exact=exact,
-            operator=settings.operator,
-            purpose=settings.purpose,
+            **settings.who,
         )
     finally:
         conn.close()
@@ -451,9 +445,7 @@ def demo_command(
     from firetrace.registry.demo import run_demo
 
     # settings.db_option, not $FIRETRACE_DB: the demo never touches a real registry
-    result = run_demo(
-        settings.db_option, keep=keep, operator=settings.operator, purpose=settings.purpose
-    )
+    result = run_demo(settings.db_option, keep=keep, **settings.who)
     where = "temporary registry, removed" if result.removed else "registry at"
     location = "" if result.removed else f" {shown(str(result.db_path))}"
     console.print(f"[bold]firetrace demo[/] - {where}{location}")

@@ -63,8 +63,7 @@ def report(
         manifest=manifest,
         min_verdict=min_verdict,
         limit=limit,
-        operator=settings.operator,
-        purpose=settings.purpose,
+        **settings.who,
         progress=None if as_json else progress,
         force=force,
     )

@@ -138,8 +138,7 @@ def dupes(
                 manufacturer=manufacturer,
                 all_components=all_components,
                 progress=lambda msg: status.update(msg),
-                operator=settings.operator,
-                purpose=settings.purpose,
+                **settings.who,
             )
     finally:
         conn.close()
