@@ -7,6 +7,7 @@ file or a folder gets the same one-line error from every command.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -32,3 +33,30 @@ def regular_file(
     if not stat.S_ISREG(mode):
         raise InputError("not a regular file (FIFO, socket or device)", path=str(path))
     return path
+
+
+class DuplicateKey(ValueError):
+    """A JSON object naming the same key twice (which value was meant?)."""
+
+    def __init__(self, key: str):
+        super().__init__(f"'{key}' is given twice")
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, object]]) -> dict:
+    found: dict = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(key)
+        found[key] = value
+    return found
+
+
+def parse_json(text: str | bytes, *, unique_keys: bool = False):
+    """``json.loads`` for untrusted text: nesting too deep for the parser is a
+    ``ValueError`` like any other malformed JSON (not a ``RecursionError``), and
+    with ``unique_keys`` an object naming a key twice is one (:class:`DuplicateKey`)."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_pairs if unique_keys else None)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None

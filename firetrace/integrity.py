@@ -353,6 +353,16 @@ class CheckResult:
         }
 
 
+def damaged_beyond_opening(exc: Exception) -> CheckResult | None:
+    """A registry that fails to open because it is damaged (truncated, pages
+    overwritten) is a finding of the check (exit 1), not an unreadable input;
+    None for any other failure (not a database at all, no such file)."""
+    cause = exc.__cause__ or exc
+    if isinstance(cause, sqlite3.DatabaseError) and "malformed" in str(cause):
+        return CheckResult(integrity=[f"the registry cannot be opened: {cause}"])
+    return None
+
+
 def check(
     conn: sqlite3.Connection, *, quick: bool = False, expected_head: str | None = None
 ) -> CheckResult:

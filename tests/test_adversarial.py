@@ -6,6 +6,7 @@ processes have their own files (named in the item's comment).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import sqlite3
@@ -517,3 +518,145 @@ def test_10_the_audit_log_shows_stored_values_escaped(registry, run_cli):
     conn.execute("COMMIT")
     result = run_cli("audit", "log")
     assert "\\x1b]0;pwned" in result.stdout and _no_raw_controls(result.stdout)
+
+
+# --- 7. tracebacks become one-line errors with the right exit code ---------------
+
+
+def test_07_the_same_batch_imported_twice_at_once_is_already_imported(db_path, tmp_path):
+    import threading
+    import time
+
+    from firetrace.registry.db import connect
+    from firetrace.registry.importer import file_sha256, import_file
+
+    connect(db_path).close()
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the other import holds the lock, about to commit
+    other.execute(
+        "INSERT INTO batches (source, sha256, imported_at, rows) VALUES ('batch.csv', ?, 'now', 1)",
+        (file_sha256(SAMPLE),),
+    )
+    results = []
+    worker = threading.Thread(target=lambda: results.append(import_file(db_path, SAMPLE)))
+    worker.start()
+    time.sleep(1.0)  # this import has looked (nothing committed yet) and waits for the lock
+    other.execute("COMMIT")
+    worker.join(30)
+    other.close()
+    assert results and results[0].status == "already_imported"
+
+
+def _xlsx(tmp_path: Path, name: str, replace) -> Path:
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["manufacturer", "serial", "event", "event_date"])
+    book.active.append(["Acme", "A1", "manufactured", "2020-01-01"])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    out = tmp_path / name
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(out, "w") as dst:
+        for member in src.namelist():
+            dst.writestr(member, replace(member, src.read(member)))
+    return out
+
+
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+    + b"".join(
+        f'<!ENTITY {chr(98 + k)} "{("&" + chr(97 + k) + ";") * 10}">'.encode() for k in range(8)
+    )
+    + b']><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">&i;</Types>'
+)
+
+
+def test_07_hostile_batches_are_one_line_errors(run_cli, tmp_path):
+    def bomb(member, data):
+        return LAUGHS if member == "[Content_Types].xml" else data
+
+    def truncated(member, data):
+        return data[: len(data) // 2] if member.startswith("xl/worksheets/") else data
+
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"a":' * 5000 + "1" + "}" * 5000 + "\n")
+    surrogate = tmp_path / "surrogate.jsonl"
+    surrogate.write_text('{"manufacturer": "Acme", "serial": "A\\ud800", "event": "x"}\n')
+    cases = [
+        (_xlsx(tmp_path, "bomb.xlsx", bomb), 2, "not a readable XLSX workbook"),
+        (_xlsx(tmp_path, "cut.xlsx", truncated), 2, "sheet is damaged"),
+        (deep, 1, "nested too deeply"),
+        (surrogate, 1, "serial: contains a control character (\\ud800)"),
+    ]
+    for batch, code, message in cases:
+        for extra in ((), ("--dry-run",)):
+            result = run_cli("import", batch, *extra)
+            assert result.exit_code == code, (batch.name, result.stdout, result.stderr)
+            assert message in result.stdout + result.stderr, (batch.name, result.stderr)
+            assert "Traceback" not in result.stderr
+
+
+def test_07_hostile_bundles_and_ids_are_one_line_errors(run_cli, tmp_path, registry):
+    import json
+
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"format": "firetrace-refs-bundle", "x": ' + "[" * 5000 + "]" * 5000 + "}")
+    huge = tmp_path / "huge.json"
+    entry = {"label": "x", "geometry_hash": "0" * 64, "signature": [0.1] * 139, "size": 1.0}
+    for faces in (10**30, 1e30):
+        document = {"format": "firetrace-refs-bundle", "version": 1, "signature_version": 1}
+        huge.write_text(
+            json.dumps(document | {"count": 1, "references": [entry | {"faces": faces}]})
+        )
+        result = run_cli("refs", "import", huge)
+        assert result.exit_code == 2 and "faces" in result.stderr, result.stderr
+    result = run_cli("refs", "import", deep)
+    assert result.exit_code == 2 and "nested too deeply" in result.stderr
+    result = run_cli("correct", "1234567890123456789012345", "--set", "notes=x", "--reason", "r")
+    assert result.exit_code == 2 and "no event" in result.stderr
+
+
+def test_07_a_damaged_or_unwritable_registry_is_one_line(registry, run_cli, tmp_path):
+    damaged = tmp_path / "damaged.db"
+    data = bytearray(registry.read_bytes())
+    data[len(data) // 3 :] = bytes(len(data) - len(data) // 3)  # the back two thirds zeroed
+    damaged.write_bytes(bytes(data))
+    for command in (("trace", "58B200917"), ("dupes",), ("audit", "verify"), ("refs", "list")):
+        result = run_cli(*command, "--db", damaged)
+        assert result.exit_code in (1, 2), (command, result.stderr)
+        assert "Traceback" not in result.stderr and result.stderr.count("\n") <= 2
+    result = run_cli("check", "--db", damaged)
+    assert result.exit_code == 1, result.stderr  # damage found, not an unreadable input
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    copy = locked / "r.db"
+    copy.write_bytes(registry.read_bytes())
+    with _unwritable(locked, copy):
+        for command in (("import", SAMPLE), ("trace", "58B200917"), ("check",)):
+            result = run_cli(*command, "--db", copy)
+            assert result.exit_code in (1, 2), (command, result.stdout, result.stderr)
+            assert "Traceback" not in result.stderr and result.stderr.count("\n") <= 2
+
+
+@contextlib.contextmanager
+def _unwritable(*paths: Path):
+    """Files nobody may change, root included (chattr +i), else read-only modes."""
+    import shutil
+    import subprocess
+
+    immutable = os.geteuid() == 0 and shutil.which("chattr")
+    if immutable:
+        subprocess.run(["chattr", "+i", *map(str, paths)], check=True)
+    else:
+        for path in paths:
+            os.chmod(path, 0o555 if path.is_dir() else 0o444)
+    try:
+        yield
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", *map(str, paths)], check=True)
+        else:
+            for path in paths:
+                os.chmod(path, 0o755 if path.is_dir() else 0o644)

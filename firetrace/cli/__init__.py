@@ -12,6 +12,7 @@ or report commands); ``--help``, an unknown command and ``firetrace.cli.app``
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from importlib import import_module
 from typing import Annotated
@@ -108,15 +109,24 @@ def main(argv: list[str] | None = None) -> None:
     try:
         application(args=args, prog_name="firetrace")
     except FiretraceError as exc:
-        err_console.print(
-            f"[bold red]firetrace:[/] {shown(str(exc))}", highlight=False, soft_wrap=True
-        )
-        sys.exit(exc.exit_code)
+        _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("firetrace: interrupted")
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    # Nets under the commands' own handling: a database damaged where no command
+    # looked, a disk that filled up, a file that vanished. One line, never a traceback.
+    except sqlite3.DatabaseError as exc:
+        _fail(f"the registry cannot be used: {exc} (see 'firetrace check')", 2)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _fail(f"{where}{exc.strerror or exc}", 2)
+
+
+def _fail(message: str, code: int) -> None:
+    err_console.print(f"[bold red]firetrace:[/] {shown(message)}", highlight=False, soft_wrap=True)
+    sys.exit(code)
 
 
 __all__ = ["app", "build_app", "main", "COMMAND_AREAS"]

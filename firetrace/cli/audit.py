@@ -17,7 +17,7 @@ from rich.table import Table
 from firetrace import audit
 from firetrace.cli.common import Commands, JsonOpt, Settings
 from firetrace.cli.output import console, err_console, print_json, shown
-from firetrace.errors import UsageError
+from firetrace.errors import FiretraceError, UsageError
 from firetrace.registry.db import connect
 from firetrace.registry.vocabulary import EVENT_FIELDS
 
@@ -244,10 +244,16 @@ def check_cmd(
     """Integrity check, foreign-key check, append-only triggers and audit verify; exit 1
     on any problem."""
     # lazy: integrity is for backup and check only, not the audit commands or --help
-    from firetrace.integrity import check
+    from firetrace.integrity import check, damaged_beyond_opening
 
-    conn = _connect(settings)
-    result = check(conn, quick=quick, expected_head=expected_head)
+    try:
+        conn = _connect(settings)
+    except FiretraceError as exc:
+        result = damaged_beyond_opening(exc)
+        if result is None:
+            raise
+    else:
+        result = check(conn, quick=quick, expected_head=expected_head)
     if as_json:
         print_json(result.to_json())
     elif result.ok:

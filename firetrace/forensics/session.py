@@ -9,7 +9,6 @@ verdict, every error and refusal) beside the JSONL.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import platform
 import stat
@@ -35,6 +34,7 @@ from firetrace.forensics.writers import (
     manifest_path,
     write_json,
 )
+from firetrace.inputs import parse_json
 from firetrace.outputs import guard_outputs
 from firetrace.paths import default_db_path
 from firetrace.verdicts import FLAGGED, at_least, parse_min_verdict
@@ -84,7 +84,7 @@ def _carry_over(previous_manifest: Path, tally: Tally, images: list[dict]) -> st
     manifest still lists everything (records are counted again from the JSONL)."""
 
     try:
-        previous = json.loads(previous_manifest.read_text(encoding="utf-8"))
+        previous = parse_json(previous_manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None  # killed before its manifest was written: nothing to carry
     for key, value in (previous.get("counts") or {}).items():

@@ -14,6 +14,7 @@ from pathlib import Path
 from firetrace.atomicfile import AtomicFile, atomic_output, atomic_write_text
 from firetrace.errors import InputError
 from firetrace.forensics.entries import LAYER_SEPARATOR
+from firetrace.inputs import parse_json
 from firetrace.sanitize import csv_cell
 
 CSV_COLUMNS = (
@@ -138,7 +139,7 @@ def load_resume(path: str | Path) -> tuple[set[str], list[dict]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = parse_json(line)
             if not isinstance(record, dict) or "path" not in record:
                 raise ValueError("not a scan record")
         except ValueError:

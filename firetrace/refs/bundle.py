@@ -32,7 +32,7 @@ import numpy as np
 
 from firetrace.atomicfile import atomic_write_text
 from firetrace.errors import FiretraceError, InputError
-from firetrace.inputs import regular_file
+from firetrace.inputs import parse_json, regular_file
 from firetrace.outputs import guard_output
 from firetrace.refs.library import (
     _COLUMNS,
@@ -46,6 +46,7 @@ from firetrace.refs.signature import SIGNATURE_LENGTH, SIGNATURE_VERSION, Signat
 
 BUNDLE_FORMAT = "firetrace-refs-bundle"
 BUNDLE_VERSION = 1
+MAX_FACES = 10**12  # triangles of one reference: far beyond any mesh, inside SQLite's range
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -142,11 +143,13 @@ def parse_bundle(
     except OSError as exc:
         raise InputError(exc.strerror or str(exc), path=path) from exc
     try:
-        document = json.loads(raw.decode("utf-8"))
+        document = parse_json(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InputError("not UTF-8 text, so not a bundle", path=path) from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON ({exc.msg})", path=path, line=exc.lineno) from exc
+    except ValueError as exc:  # nested too deeply for any bundle
+        raise InputError(f"malformed JSON ({exc})", path=path) from exc
     if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
         raise InputError(
             f"not a firetrace reference bundle (format is not '{BUNDLE_FORMAT}')",
@@ -221,8 +224,10 @@ def parse_bundle(
         if size <= 0:
             raise InputError("must be positive", path=path, field=f"{where}.size")
         faces = entry.get("faces", 0)
-        if isinstance(faces, bool) or not isinstance(faces, int) or faces < 0:
-            raise InputError("must be a whole number", path=path, field=f"{where}.faces")
+        if isinstance(faces, bool) or not isinstance(faces, int) or not 0 <= faces <= MAX_FACES:
+            raise InputError(
+                f"must be a whole number from 0 to {MAX_FACES:,}", path=path, field=f"{where}.faces"
+            )
         rows.append(
             {
                 "label": label.strip(),

@@ -939,6 +939,7 @@ def import_batch(
             with audited_write(
                 conn, "import", operator=operator, purpose=purpose, args=entry, record=audit
             ) as write:
+                _refuse_if_imported_meanwhile(conn, sha)
                 for table in _TEMP_TABLES:
                     conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
                 conn.execute(_STAGING_DDL)
@@ -1006,6 +1007,8 @@ def import_batch(
                         step("committing")
                         result.status, result.batch_id = "imported", batch_id
             completed = True
+        except _ImportedMeanwhile as already:
+            result.status, result.batch_id = "already_imported", already.batch_id
         finally:
             sink.close(complete=completed)
             if scratch is not None:
@@ -1048,6 +1051,22 @@ def _record_characters(conn: sqlite3.Connection, characters: set[str]) -> None:
         "INSERT OR IGNORE INTO serial_characters(ch) VALUES (?)",
         [(ch,) for ch in sorted(characters)],
     )
+
+
+class _ImportedMeanwhile(Exception):
+    """The same file was imported by another process while this one waited."""
+
+    def __init__(self, batch_id: int):
+        super().__init__(batch_id)
+        self.batch_id = batch_id
+
+
+def _refuse_if_imported_meanwhile(conn: sqlite3.Connection, sha: str) -> None:
+    """Under the write lock, look again: two imports of one file started together
+    both passed the first look; the second is 'already imported', not an error."""
+    row = conn.execute("SELECT id FROM batches WHERE sha256 = ?", (sha,)).fetchone()
+    if row:
+        raise _ImportedMeanwhile(row[0])
 
 
 def _registry_path(conn: sqlite3.Connection) -> str | None:

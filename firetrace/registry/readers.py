@@ -16,7 +16,6 @@ import codecs
 import csv
 import io
 import itertools
-import json
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from firetrace.errors import InputError, UsageError
-from firetrace.inputs import regular_file
+from firetrace.inputs import DuplicateKey, parse_json, regular_file
 from firetrace.sanitize import restore_csv_cell
 from firetrace.suggest import unknown_message
 
@@ -117,16 +116,31 @@ def detect_format(path: Path, head: bytes) -> str:
 
 
 def _check_text_encoding(path: Path, head: bytes) -> None:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(
-            "file is UTF-16 encoded; save it as UTF-8", path=str(path), line=1, field="encoding"
-        )
+    # UTF-32 first: its little-endian mark begins with UTF-16's.
+    for marks, name in (
+        ((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"), "UTF-32"),
+        ((b"\xff\xfe", b"\xfe\xff"), "UTF-16"),
+    ):
+        if head.startswith(marks):
+            raise InputError(
+                f"file is {name} encoded; save it as UTF-8",
+                path=str(path),
+                line=1,
+                field="encoding",
+            )
     if b"\x00" in head:
         raise InputError(
             "binary content (NUL bytes): not a CSV or JSON Lines batch",
             path=str(path),
-            line=1,
+            line=head[: head.index(b"\x00")].count(b"\n") + 1,
             field="encoding",
+        )
+    if b"\r" in head and b"\n" not in head and len(head.split(b"\r")) > 2:
+        raise InputError(
+            "lines end in a lone CR (classic Mac line endings): save the file with LF or "
+            "CRLF line endings",
+            path=str(path),
+            line=1,
         )
 
 
@@ -491,17 +505,26 @@ def _open_jsonl(
             if not text.strip():
                 continue
             try:
-                obj = json.loads(text)
+                obj = parse_json(text, unique_keys=True)
+            except DuplicateKey as exc:  # as a CSV header naming a column twice is refused
+                yield number, None, f"{exc.key.strip().lower()}: given twice in one record"
+                continue
             except ValueError as exc:
-                yield number, None, f"row: not valid JSON ({exc.msg} at column {exc.colno})"
+                where = f" at column {exc.colno}" if hasattr(exc, "colno") else ""
+                yield number, None, f"row: not valid JSON ({getattr(exc, 'msg', exc)}{where})"
                 continue
             if not isinstance(obj, dict):
                 yield number, None, "row: not a JSON object"
                 continue
             values = [""] * len(columns)
             problem = None
+            seen: set[str] = set()
             for key, raw in obj.items():
                 name = str(key).strip().lower()
+                if name in seen:
+                    problem = f"{name}: given twice in one record (as {key!r} too)"
+                    break
+                seen.add(name)
                 index = position.get(name)
                 if index is None and name in REJECT_COLUMNS:
                     continue  # a rejects file's own annotations
@@ -526,16 +549,38 @@ def _open_jsonl(
     )
 
 
+def _sheet_rows(rows: Iterator[tuple], path: Path) -> Iterator[tuple]:
+    """A sheet's rows, read lazily: damage met on the way (XML cut short, a broken
+    zip member) is a one-line error naming the file and the row, not a traceback."""
+    number = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except (SyntaxError, ValueError, KeyError, EOFError, OSError, zipfile.BadZipFile) as exc:
+            # SyntaxError covers xml.etree's ParseError (truncated or malformed sheet XML)
+            raise InputError(
+                f"the workbook's first sheet is damaged after row {number} ({exc})",
+                path=str(path),
+                line=number + 1,
+            ) from None
+        number += 1
+        yield row
+
+
 def _open_xlsx(path: Path, ignore_unknown: bool) -> Batch:
 
     from openpyxl import load_workbook  # lazy: ~0.5 s, and only XLSX batches need it
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
+        # SyntaxError: xml.etree's ParseError (damaged XML, or an entity bomb that
+        # expat's amplification limit stopped)
         raise InputError(f"not a readable XLSX workbook ({exc})", path=str(path)) from None
     sheet = workbook.worksheets[0]
-    cells = sheet.iter_rows(values_only=True)
+    cells = _sheet_rows(sheet.iter_rows(values_only=True), path)
     header = None
     header_line = 0
     for header_line, candidate in enumerate(cells, 1):  # noqa: B007
@@ -647,7 +692,7 @@ def _jsonl_values(fh, path, known_columns, encoding) -> Iterator[tuple[int, list
         if not text.strip():
             continue
         try:
-            obj = json.loads(text)
+            obj = parse_json(text)
         except ValueError:
             obj = None
         lowered = (

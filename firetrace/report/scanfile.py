@@ -12,13 +12,12 @@ missing: the report then says so and derives its counts from the records.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from firetrace.errors import InputError
-from firetrace.inputs import regular_file
+from firetrace.inputs import parse_json, regular_file
 from firetrace.verdicts import BY_URGENCY, at_least, parse_min_verdict, rank
 
 
@@ -126,9 +125,10 @@ def read_records(jsonl: Path) -> tuple[list[ScanRecord], str]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON ({exc.msg})", path=where, line=number) from None
+            data = parse_json(line)
+        except ValueError as exc:  # malformed, or nested too deeply
+            reason = getattr(exc, "msg", None) or str(exc)
+            raise InputError(f"not valid JSON ({reason})", path=where, line=number) from None
         records.append(ScanRecord(_check_record(data, where, number), number))
     return records, digest
 
@@ -139,7 +139,7 @@ def read_manifest(path: Path, *, required: bool) -> tuple[dict[str, Any] | None,
     With ``required`` (the user named the file) a problem is an error instead.
     """
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = parse_json(path.read_text(encoding="utf-8"))
         if not isinstance(document, dict):
             raise ValueError("not a JSON object")
     except FileNotFoundError:
