@@ -660,3 +660,85 @@ def _unwritable(*paths: Path):
         else:
             for path in paths:
                 os.chmod(path, 0o755 if path.is_dir() else 0o644)
+
+
+# --- 4. trace has a length limit and bounded work -------------------------------
+
+
+def test_04_an_impossible_query_is_a_usage_error_and_answers_at_once(registry, run_cli):
+    for query, message in (
+        ("A" * 1000, "characters long"),
+        ("7" * 10_000, "characters long"),
+        ("1-" * 200, "characters long"),
+        ("*1*2*3*4*", "'*' runs"),
+    ):
+        result = run_cli("trace", query)
+        assert result.exit_code == 2, (query[:20], result.stdout)
+        assert message in result.stderr and "Traceback" not in result.stderr
+    assert run_cli("trace", "58B-2009-17").exit_code == 0  # separators still fine
+
+
+def test_04_every_search_path_is_bounded_in_time(registry, monkeypatch):
+    import firetrace.registry.lookup as lookup
+    from firetrace.registry.db import connect
+    from firetrace.registry.trace import trace
+
+    monkeypatch.setattr(lookup, "SEARCH_SECONDS", 0.0)  # the bound fires at once
+    monkeypatch.setattr(lookup, "PROGRESS_STEPS", 1)
+    conn = connect(registry)
+    for query in ("58B200917", "58B2?0917", "5*7", "58B200971"):
+        document = trace(conn, query, audit=False)
+        assert document["more"]["complete"] is False, query  # partial, and says so
+
+
+# --- 15. smaller ----------------------------------------------------------------
+
+
+def test_15_readers_name_the_right_line_encoding_and_keys(run_cli, tmp_path):
+    header = b"manufacturer,serial,event,event_date\n"
+    row = b"Acme,A1,manufactured,2020-01-01\n"
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(header + row * 3 + b"Acme,A\x001,manufactured,2020-01-01\n")
+    cr = tmp_path / "cr.csv"
+    cr.write_bytes((header + row * 2).replace(b"\n", b"\r"))
+    utf32 = tmp_path / "u32.csv"
+    utf32.write_bytes((header + row).decode().encode("utf-32"))
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text('{"manufacturer": "Acme", "serial": "A1", "Serial": "B2", "event": "x"}\n')
+    bidi = tmp_path / "bidi.csv"
+    bidi.write_text(
+        "manufacturer,serial,event,event_date,notes\n"
+        "Acme,A1,manufactured,2020-01-01,ok\u202egnp.exe\n"
+    )
+    for batch, needle in (
+        (nul, "line 5: encoding: binary content"),
+        (cr, "lone CR"),
+        (utf32, "UTF-32"),
+        (twice, "serial: given twice"),
+        (bidi, "notes: contains a bidi control character (\\u202e)"),
+    ):
+        result = run_cli("import", batch, "--dry-run")
+        assert result.exit_code in (1, 2), (batch.name, result.stdout)
+        assert needle in result.stdout + result.stderr, (batch.name, result.stdout, result.stderr)
+        assert "universal-newline" not in result.stderr
+
+
+def test_15_fullwidth_queries_find_the_serial(registry, run_cli):
+    import json
+
+    result = run_cli("trace", "５８Ｂ２００９１７", "--json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["matches"][0]["serial"] == "58B200917"
+    assert document["query"] == "５８Ｂ２００９１７"  # as typed
+
+
+def test_15_an_encrypted_7z_header_is_worded_for_people(run_cli, tmp_path):
+    py7zr = pytest.importorskip("py7zr")
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    with py7zr.SevenZipFile(evidence / "locked.7z", "w", password="x", header_encryption=True) as z:
+        z.writestr(b"solid x\nendsolid x\n", "a.stl")
+    result = run_cli("scan", evidence, "--workers", "1")
+    assert "encrypted 7z (its file list too) not read" in result.stderr
+    assert "PasswordRequired" not in result.stderr and "[{" not in result.stderr

@@ -416,9 +416,15 @@ def _iter_7z(kind, fh, size, layers, limits, tally, staging) -> Iterator[Entry]:
     try:
         szf = py7zr.SevenZipFile(fh, mode="r")
         infos = [i for i in szf.list() if not i.is_directory]
+    except py7zr.exceptions.PasswordRequired:
+        # An encrypted header hides even the member names: nothing can be listed.
+        tally.count("errors")
+        tally.event("error", archive, "encrypted 7z (its file list too) not read")
+        return
     except Exception as exc:  # py7zr raises many kinds on malformed input
         tally.count("errors")
-        tally.event("error", archive, f"unreadable 7z: {exc}")
+        reason = exc.args[-1] if exc.args and isinstance(exc.args[-1], str) else exc
+        tally.event("error", archive, f"unreadable 7z: {reason}")
         return
     if szf.needs_password():
         tally.count("errors")

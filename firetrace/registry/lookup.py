@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -39,6 +41,10 @@ MATCH_RANK = {"exact": 0, "normalized": 1, "confusable": 2, "wildcard": 3, "fuzz
 WILDCARDS = "?*"
 # Candidate ids examined per query at most: keeps a pathological query bounded.
 MAX_EXAMINED = 20_000
+# Seconds of SQLite work one search may take, whatever the registry's size: a
+# statement still running then is interrupted and the search says it is partial.
+SEARCH_SECONDS = 1.5
+PROGRESS_STEPS = 20_000  # SQLite VM steps between looks at the clock
 # Rows read per half-serial anchor in the two-edit fallback.
 ANCHOR_ROWS = 2_000
 _TOP = chr(0x10FFFF)  # sorts after every character: upper bound of a prefix range
@@ -94,10 +100,30 @@ def _fetch(
         params.append(component)
     cap = MAX_EXAMINED if cap is None else cap
     sql += f" LIMIT {int(cap)}"
-    rows = [_Row(*r) for r in conn.execute(sql, params)]
+    rows: list[_Row] = []
+    try:
+        for row in conn.execute(sql, params):
+            rows.append(_Row(*row))
+    except sqlite3.OperationalError as exc:
+        if "interrupted" not in str(exc):
+            raise
+        cap = len(rows)  # the search's time ran out: what was read so far
     if bounded is not None and len(rows) >= cap:
         bounded.append(True)
     return rows
+
+
+@contextmanager
+def _time_bound(conn: sqlite3.Connection):
+    """Interrupt any statement of this search still running after
+    :data:`SEARCH_SECONDS` (a candidate cap bounds the rows a query returns, not
+    the rows an index range scans to find them)."""
+    deadline = time.monotonic() + SEARCH_SECONDS
+    conn.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 def _in_list(values: list) -> str:
@@ -672,7 +698,25 @@ def search(
 
     ``query`` may hold ``?`` (one unreadable character) and ``*`` (any run).
     ``manufacturer`` (any spelling or alias) and ``component`` narrow the search.
+    The search's SQLite work is bounded in time (:data:`SEARCH_SECONDS`): past it
+    the candidates found so far come back with ``complete`` False.
     """
+    with _time_bound(conn):
+        try:
+            return _search(conn, query, manufacturer, component, limit)
+        except sqlite3.OperationalError as exc:
+            if "interrupted" not in str(exc):
+                raise
+            return Search([], complete=False)
+
+
+def _search(
+    conn: sqlite3.Connection,
+    query: str,
+    manufacturer: str | None,
+    component: str | None,
+    limit: int,
+) -> Search:
     norm = normalize_serial(query)
     if not norm or not norm.strip(WILDCARDS):
         return Search([])

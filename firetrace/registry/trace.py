@@ -12,7 +12,10 @@ and records the read in the audit log, since a trace reads personal data
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from firetrace.audit import check_policy, record_read
@@ -22,6 +25,7 @@ from firetrace.registry.filters import component_kind, maker_name
 from firetrace.registry.lookup import Candidate
 from firetrace.registry.parties import normalize_party_name
 from firetrace.registry.status import component_status
+from firetrace.registry.validate import load_profile, profile_names
 from firetrace.registry.vocabulary import DESCRIPTION_FIELDS, EVENT_FIELDS
 from firetrace.serials.normalize import normalize_serial
 
@@ -356,11 +360,42 @@ def exact_candidates(
     return found
 
 
-def check_query(query: str, component: str | None) -> str | None:
-    """Refuse a query no search could answer: a serial with no readable character,
-    or an unknown component kind. Returns the component kind as the registry
-    spells it (trimmed, lower case)."""
+# A query may read this many characters more than the longest serial the marking
+# rules allow (a misread character, a stray mark), and hold this many '*' runs.
+QUERY_SLACK = 4
+MAX_STAR_RUNS = 3
 
+
+@lru_cache(maxsize=1)
+def longest_serial() -> int:
+    """The longest serial any marking profile in the rules folder allows."""
+    return max(load_profile(name).serial_max for name in profile_names())
+
+
+def _check_length(query: str, norm: str) -> None:
+    """Bound the search before it starts: the fuzzy expansion grows with the
+    square of the query's length, and '*' runs multiply the pattern's work."""
+    longest = longest_serial()
+    readable = len(norm.replace("*", ""))
+    if readable > longest + QUERY_SLACK or len(query) > 4 * (longest + QUERY_SLACK):
+        raise UsageError(
+            f"SERIAL is {max(readable, len(query))} characters long; no serial the marking "
+            f"rules allow is longer than {longest}: give the serial as read off the item"
+        )
+    if len(re.findall(r"\*+", norm)) > MAX_STAR_RUNS:
+        raise UsageError(
+            f"SERIAL has more than {MAX_STAR_RUNS} '*' runs: keep the characters you can "
+            "read and use ? for each one you cannot"
+        )
+
+
+def check_query(query: str, component: str | None) -> str | None:
+    """Refuse a query no search could answer, or whose search could not be bounded:
+    a serial with no readable character, one longer than any serial can be, too many
+    '*' runs, or an unknown component kind. Returns the component kind as the
+    registry spells it (trimmed, lower case)."""
+
+    _check_length(query, normalize_serial(query))
     if not normalize_serial(query).strip("?*"):
         raise UsageError(
             f"SERIAL {query!r} has no readable character: give at least one "
@@ -393,20 +428,23 @@ def trace(
     is False (used by the benchmark to measure the log's cost).
     """
 
-    component = check_query(query, component)
+    # Fullwidth and compatibility forms are the characters they stand for:
+    # 'ＢＫＬＭ１０１' finds BKLM101 (the entry and the JSON keep what was typed).
+    searched = unicodedata.normalize("NFKC", query)
+    component = check_query(searched, component)
     if manufacturer is not None:
         maker_name(conn, manufacturer)  # a typo is a usage error, not "no record"
     check_policy("trace", purpose)
 
     if exact:
-        found = exact_candidates(conn, query, manufacturer=manufacturer, component=component)
+        found = exact_candidates(conn, searched, manufacturer=manufacturer, component=component)
         result = lookup.Search(found)
         if limit and 0 < limit < len(found):
             result = lookup.Search(found[:limit], more=len(found) - limit)
             result.more_tied = sum(1 for c in found[limit:] if c.match == found[limit - 1].match)
     else:
         result = lookup.search(
-            conn, query, manufacturer=manufacturer, component=component, limit=limit
+            conn, searched, manufacturer=manufacturer, component=component, limit=limit
         )
     matches = describe_matches(conn, result.candidates)
     if audit:
