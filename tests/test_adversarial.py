@@ -742,3 +742,207 @@ def test_15_an_encrypted_7z_header_is_worded_for_people(run_cli, tmp_path):
     result = run_cli("scan", evidence, "--workers", "1")
     assert "encrypted 7z (its file list too) not read" in result.stderr
     assert "PasswordRequired" not in result.stderr and "[{" not in result.stderr
+
+
+# --- 8. unreadable evidence roots exit 2 ------------------------------------------
+
+
+def test_08_a_root_that_cannot_be_read_at_all_exits_2(run_cli, tmp_path):
+    broken = tmp_path / "gone"
+    broken.symlink_to(tmp_path / "nowhere")
+    damaged = tmp_path / "image.E01"
+    damaged.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + b"\x00" * 64)  # an E01 signature, no image
+    for root, message in (
+        (broken, "cannot read evidence root"),
+        (damaged, "not a readable E01 image (truncated, damaged, or a segment"),
+    ):
+        result = run_cli("scan", root, "--workers", "1")
+        assert result.exit_code == 2, (root.name, result.stderr)
+        assert message in result.stderr
+        assert "RuntimeError" not in result.stderr and "OSError(" not in result.stderr
+
+
+# --- 12. scanning keeps access times ------------------------------------------------
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_12_scanning_keeps_the_access_times_of_files_folders_and_links(run_cli, tmp_path, workers):
+    from test_scan_fixtures import tube_stl
+
+    evidence = tmp_path / "evidence"
+    (evidence / "sub" / "deeper").mkdir(parents=True)
+    (evidence / "part.stl").write_bytes(tube_stl())
+    (evidence / "sub" / "notes.txt").write_text("nothing here")
+    (evidence / "sub" / "deeper" / "other.stl").write_bytes(tube_stl(length=40))
+    (evidence / "link.stl").symlink_to("part.stl")
+    (evidence / "sub" / "up").symlink_to("..")
+    (evidence / "outside").symlink_to(tmp_path)
+    paths = [p for p in evidence.rglob("*")] + [evidence]
+    old = int((__import__("time").time() - 2 * 86400) * 1e9)
+    for path in paths:
+        os.utime(path, ns=(old, path.lstat().st_mtime_ns), follow_symlinks=False)
+    before = {p: p.lstat().st_atime_ns for p in paths}
+    result = run_cli("scan", evidence, "--workers", str(workers), "--min-verdict", "clear")
+    assert result.exit_code in (0, 1), result.stderr
+    after = {p: p.lstat().st_atime_ns for p in paths}
+    assert {str(p): after[p] for p in paths if after[p] != before[p]} == {}
+
+
+# --- 9. nothing is left behind after SIGKILL -----------------------------------------
+
+
+@pytest.mark.slow
+def test_09_killing_a_parallel_scan_ends_its_workers(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_scan_fixtures import tube_stl
+
+    from firetrace.workers import parent_alive
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    for k in range(8):
+        (evidence / f"f{k}.stl").write_bytes(tube_stl(length=30 + k))
+    # A scan whose analysis takes long enough to be killed in the middle of it.
+    (tmp_path / "slow_analyser.py").write_text(
+        "import time\n"
+        "from firetrace.detect.sniff import sniff_format\n"
+        "class Slow:\n"
+        "    def sniff(self, fh, size, name):\n"
+        "        return sniff_format(fh, size, name)\n"
+        "    def analyse(self, fh, **kw):\n"
+        "        time.sleep(60)\n"
+        "        return {'verdict': 'clear', 'score': 0.0, 'findings': [], 'format': 'stl'}\n"
+    )
+    script = (
+        "from slow_analyser import Slow\n"
+        "from firetrace.forensics.session import ScanOptions, run_scan\n"
+        f"run_scan(ScanOptions([{str(evidence)!r}], workers=2), analyser=Slow())\n"
+    )
+    env = os.environ | {"PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    scan = subprocess.Popen([sys.executable, "-c", script], env=env)
+    children: set[int] = set()
+    deadline = time.monotonic() + 60
+    # the resource tracker, the forkserver and two workers, busy analysing
+    while len(children) < 4 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        children = _descendants(scan.pid)
+    assert len(children) >= 4, children
+    time.sleep(1.0)  # the workers are inside the analysis now
+    scan.send_signal(signal.SIGKILL)
+    scan.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(parent_alive(pid) for pid in children):
+        time.sleep(0.2)
+    left = [pid for pid in children if parent_alive(pid)]
+    for pid in left:  # a failing run must not leave them either
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
+
+
+def _descendants(pid: int) -> set[int]:
+    found, queue = set(), [pid]
+    while queue:
+        parent = queue.pop()
+        try:
+            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found.add(child)
+            queue.append(child)
+    return found
+
+
+def test_09_import_scratch_files_stay_beside_the_registry_and_are_cleared(db_path, tmp_path):
+    from firetrace.paths import scratch_dir
+    from firetrace.workers import scratch_folder
+
+    db_path.write_bytes(b"")
+    dead = scratch_dir(db_path) / "999999999-left-by-a-killed-import"
+    dead.mkdir(parents=True)
+    (dead / "part0.db").write_text("owner names")
+    mine = scratch_folder(db_path)
+    assert mine.parent == scratch_dir(db_path) and mine.parent.parent == db_path.parent
+    assert not dead.exists()  # the dead run's leftovers are gone
+    assert oct(mine.stat().st_mode & 0o777) == "0o700"
+    assert oct(mine.parent.stat().st_mode & 0o777) == "0o700"
+
+
+# --- 14. scan and report ----------------------------------------------------------
+
+
+def test_14_scan_limits_from_a_rules_folder_are_validated(run_cli, tmp_path):
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    rules = tmp_path / "rules" / "forensics"
+    rules.mkdir(parents=True)
+    for line, message in (
+        ("max_depth = -1", "max_depth: -1 is outside"),
+        ('max_depth = "deep"', "max_depth: must be a whole number"),
+        ("max_ratio = 1e999", "max_ratio: inf is outside"),
+        ("max_ratio = nan", "max_ratio: nan is outside"),
+        ("analysis_seconds = true", "analysis_seconds: must be a number"),
+    ):
+        (rules / "scan.toml").write_text(f"[walk]\n{line}\n")
+        result = run_cli("scan", evidence, "--rules", tmp_path / "rules")
+        assert result.exit_code == 2, (line, result.stdout)
+        assert message in result.stderr, (line, result.stderr)
+
+
+def test_14_a_resumed_scan_counts_the_whole_scan_after_a_kill(tmp_path):
+    import json
+
+    from test_scan_fixtures import FixedVerdict, tube_stl
+
+    from firetrace.forensics.session import ScanOptions, run_scan
+    from firetrace.forensics.writers import journal_path, manifest_path
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    for k in range(4):
+        (evidence / f"p{k}.stl").write_bytes(tube_stl(length=30 + k))
+    out = tmp_path / "scan.jsonl"
+    whole = run_scan(ScanOptions([str(evidence)], jsonl=out, workers=1), analyser=FixedVerdict())
+    # As if SIGKILLed after two files: no manifest, two units journaled.
+    manifest_path(out).unlink()
+    journal = journal_path(out)
+    journal.write_text("".join(journal.read_text().splitlines(keepends=True)[:2]))
+    out.write_text("".join(out.read_text().splitlines(keepends=True)[:2]))
+    resumed = run_scan(ScanOptions([str(evidence)], resume=out, workers=1), analyser=FixedVerdict())
+    assert resumed.manifest["counts"]["files"] == whole.manifest["counts"]["files"] == 4
+    assert resumed.manifest["counts"]["by_format"] == whole.manifest["counts"]["by_format"]
+    assert json.loads(manifest_path(out).read_text())["counts"]["files"] == 4
+
+
+def test_14_report_rereads_only_the_evidence_and_checks_its_output_first(run_cli, tmp_path):
+    import json
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "part.stl").symlink_to("/etc/passwd")
+    secret = tmp_path / "outside.stl"
+    secret.write_text("solid secret\nendsolid secret\n")
+    base = {"verdict": "high", "score": 0.9, "format": "stl", "findings": [], "size": 1}
+    records = [
+        base | {"path": str(evidence / "part.stl"), "sha256": "1" * 64},
+        base | {"path": str(secret), "sha256": "2" * 64},
+        base | {"path": "/proc/self/environ", "sha256": "3" * 64},
+    ]
+    scan = tmp_path / "scan.jsonl"
+    scan.write_text("".join(json.dumps(r) + "\n" for r in records))
+    manifest = {"roots": [{"path": str(evidence), "absolute": str(evidence), "type": "folder"}]}
+    (tmp_path / "scan.manifest.json").write_text(json.dumps(manifest))
+    html = tmp_path / "report.html"
+    result = run_cli("report", scan, "-o", html)
+    assert result.exit_code == 0, result.stderr
+    page = html.read_text()
+    assert page.count("outside the evidence roots") == 3
+    assert "root:" not in page and "secret" not in page.split("<body", 1)[1].split("outside.stl")[0]
+    before = html.read_text()
+    result = run_cli("report", scan, "-o", html)  # exists: refused before drawing anything
+    assert result.exit_code == 2 and "already exists" in result.stderr
+    assert "drawing" not in result.stderr and html.read_text() == before

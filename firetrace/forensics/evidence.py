@@ -76,20 +76,44 @@ def _children(
 
 
 def read_evidence(
-    path: str, *, inode: int | None = None, limits: ScanLimits | None = None
+    path: str,
+    *,
+    inode: int | None = None,
+    limits: ScanLimits | None = None,
+    within: list[str] | None = None,
 ) -> bytes:
     """The bytes of the file a scan record's ``path`` names (read-only).
 
     ``inode`` picks among same-named files in a disk image (a live and a deleted
-    copy). Raises :class:`InputError` naming the layer that cannot be found.
+    copy). ``within`` confines the read to those evidence roots (see
+    :func:`confine`). Raises :class:`InputError` naming the layer that cannot be found.
     """
-    with open_evidence(path, inode=inode, limits=limits) as (_entry, fh):
+    with open_evidence(path, inode=inode, limits=limits, within=within) as (_entry, fh):
         return fh.read()
+
+
+def confine(os_path: str, roots: list[str]) -> None:
+    """Refuse ``os_path`` unless, once every symlink is resolved, it is one of the
+    evidence ``roots`` or inside a root folder. A record read back later names a
+    path the scan wrote, but the file there may since be a link to ``/etc/passwd``,
+    and a crafted JSONL may name ``/proc/self/environ``: neither is evidence."""
+    real = os.path.realpath(os_path)
+    for root in roots:
+        top = os.path.realpath(root)
+        if real == top or (os.path.isdir(top) and os.path.commonpath([real, top]) == top):
+            return
+    raise InputError(
+        "outside the evidence roots the scan's manifest names: not read", path=display_name(os_path)
+    )
 
 
 @contextlib.contextmanager
 def open_evidence(
-    path: str, *, inode: int | None = None, limits: ScanLimits | None = None
+    path: str,
+    *,
+    inode: int | None = None,
+    limits: ScanLimits | None = None,
+    within: list[str] | None = None,
 ) -> Iterator[tuple[Entry, BinaryIO]]:
     """The file a ``!/`` path names, as the scan saw it: its :class:`Entry` (layers,
     size, deleted flag, inode, modification time) and a seekable read-only stream.
@@ -100,6 +124,8 @@ def open_evidence(
     """
     limits = limits or load_limits()
     os_path, remaining = _split_os_path(path)
+    if within is not None:
+        confine(os_path, within)
     with contextlib.ExitStack() as stack:
         staging = PrivateStaging()
         stack.callback(staging.cleanup)

@@ -1,9 +1,11 @@
-"""Folders as evidence sources: a recursive walk that never follows a symlink
-(one pointing out of the evidence root is reported; one inside it points at a
-file the walk reaches anyway), is safe against loops (each directory is entered
-once by device and inode), and counts FIFOs, sockets and devices without opening
-them. Unreadable directories and non-UTF-8 names are reported, never fatal.
-Only ``lstat``/``scandir`` touch the evidence here: no file is opened.
+"""Folders as evidence sources: a recursive walk that never follows or reads a
+symlink (each is reported; reading one would set its access time, and one
+inside the root points at a file the walk reaches anyway), is safe against
+loops (each directory is entered once by device and inode), and counts FIFOs,
+sockets and devices without opening them. Folders are listed through a
+descriptor opened with ``O_NOATIME`` where permitted, so access times stay as
+they were. Unreadable directories and non-UTF-8 names are reported, never
+fatal. Only ``lstat``/``scandir`` touch the evidence here: no file is opened.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from firetrace.forensics.entries import Tally, display_name
-from firetrace.forensics.readonly import open_readonly, stream_size
+from firetrace.forensics.readonly import NOATIME, open_readonly, stream_size
 
 _SPECIAL_KINDS = (
     (stat.S_ISFIFO, "FIFO"),
@@ -32,13 +34,6 @@ class Unit:
     display: str  # UTF-8-safe, as written in records
     size: int
     mtime_ns: int
-
-
-def _within(path: str, root: str) -> bool:
-    try:
-        return os.path.commonpath([path, root]) == root
-    except ValueError:  # different drives
-        return False
 
 
 def walk_roots(roots: list[str], tally: Tally) -> Iterator[Unit]:
@@ -77,13 +72,11 @@ def _walk_root(root: str, tally: Tally, visited: set[tuple[int, int]]) -> Iterat
     if not stat.S_ISDIR(st.st_mode):
         _special(root, st.st_mode, tally)
         return
-    real_root = os.path.realpath(root)
     stack = [root]
     while stack:
         folder = stack.pop()
         try:
-            with os.scandir(folder) as it:
-                children = sorted(it, key=lambda e: e.name)
+            children = _list_folder(folder)
         except OSError as exc:
             tally.count("errors")
             tally.event("error", display_name(folder), f"cannot list folder: {exc.strerror}")
@@ -103,10 +96,10 @@ def _walk_root(root: str, tally: Tally, visited: set[tuple[int, int]]) -> Iterat
                 continue
             mode = lst.st_mode
             if stat.S_ISLNK(mode):
+                # Never read: reading a link (readlink) sets its access time, and
+                # a link inside the root points at files the walk reaches anyway.
                 tally.count("symlinks")
-                target = os.path.realpath(path)
-                if not _within(target, real_root):
-                    tally.event("skipped", shown, "symlink out of the evidence root not followed")
+                tally.event("skipped", shown, "symlink not followed (its target is not read)")
                 continue
             if stat.S_ISDIR(mode):
                 key = (lst.st_dev, lst.st_ino)
@@ -121,6 +114,41 @@ def _walk_root(root: str, tally: Tally, visited: set[tuple[int, int]]) -> Iterat
                 continue
             _special(path, mode, tally)
         stack.extend(reversed(subfolders))
+
+
+def _list_folder(folder: str) -> list[os.DirEntry]:
+    """A folder's entries by name, listed through a descriptor opened with
+    ``O_NOATIME`` where the system allows it (listing a folder sets its access
+    time otherwise); ``DirEntry.path`` is joined to ``folder`` as ``scandir`` would."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    fd = -1
+    if NOATIME and os.scandir in os.supports_fd:
+        try:
+            fd = os.open(folder, flags | NOATIME)
+        except PermissionError:  # O_NOATIME needs ownership (or CAP_FOWNER)
+            fd = -1
+    if fd < 0:
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda e: e.name)
+    try:
+        with os.scandir(fd) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    finally:
+        os.close(fd)
+    return [_Joined(folder, entry) for entry in entries]
+
+
+class _Joined:
+    """A ``DirEntry`` read through a descriptor, with the path it has under ``folder``."""
+
+    def __init__(self, folder: str, entry: os.DirEntry):
+        self._entry = entry
+        self.name = entry.name
+        self.path = os.path.join(folder, entry.name)
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        # The descriptor is closed: stat by path, without following (lstat).
+        return os.stat(self.path, follow_symlinks=follow_symlinks)
 
 
 def _inside_visited(path: str, visited: set[tuple[int, int]]) -> bool:

@@ -30,6 +30,33 @@ class ScanLimits:
         return asdict(self)
 
 
+# What each limit may be: (type, smallest, largest). Sizes stop at 2**62 bytes, a
+# ratio at 10**9, the analysis time at a day: anything beyond is a typo, and a
+# negative depth, a string or 1e999 would silently disable the limit.
+_RANGES: dict[str, tuple[type, float, float]] = {
+    "max_depth": (int, 0, 1000),
+    "sniff_bytes": (int, 512, 1 << 30),
+    "in_memory_bytes": (int, 0, 1 << 62),
+    "max_ratio": (float, 1, 1e9),
+    "ratio_floor_bytes": (int, 0, 1 << 62),
+    "max_member_bytes": (int, 1, 1 << 62),
+    "max_total_bytes": (int, 1, 1 << 62),
+    "max_members": (int, 1, 1 << 40),
+    "analysis_seconds": (float, 0, 86400),
+}
+
+
+def _checked(name: str, value: object, where: str) -> int | float:
+    kind, low, high = _RANGES[name]
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if not numeric or (kind is int and not isinstance(value, int)):
+        wanted = "a whole number" if kind is int else "a number"
+        raise InputError(f"must be {wanted}, not {value!r}", path=where, field=name)
+    if not low <= value <= high:  # NaN fails both comparisons
+        raise InputError(f"{value!r} is outside {low:g}..{high:g}", path=where, field=name)
+    return kind(value)
+
+
 def _read_toml(path: Path) -> dict:
     try:
         with open(path, "rb") as fh:
@@ -49,13 +76,17 @@ def _read_toml(path: Path) -> dict:
 
 def load_limits(extra_dir: str | Path | None = None, **overrides: int | None) -> ScanLimits:
     """Bundled limits, then ``extra_dir/forensics/scan.toml``, then explicit overrides."""
-    values: dict = _read_toml(rules_dir() / "forensics" / "scan.toml")
+    bundled = rules_dir() / "forensics" / "scan.toml"
+    values = {k: _checked(k, v, str(bundled)) for k, v in _read_toml(bundled).items()}
     if extra_dir is not None:
         user = Path(extra_dir) / "forensics" / "scan.toml"
         if user.is_file():
-            values.update(_read_toml(user))
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return ScanLimits(**values)
-    except TypeError as exc:
-        raise InputError(str(exc), path="forensics/scan.toml") from None
+            values.update({k: _checked(k, v, str(user)) for k, v in _read_toml(user).items()})
+    values.update(
+        {
+            k: _checked(k, v, f"--{k.replace('_', '-')}")
+            for k, v in overrides.items()
+            if v is not None
+        }
+    )
+    return ScanLimits(**values)

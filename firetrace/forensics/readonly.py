@@ -13,7 +13,7 @@ import stat
 import tempfile
 from typing import BinaryIO
 
-_NOATIME = getattr(os, "O_NOATIME", 0)
+NOATIME = getattr(os, "O_NOATIME", 0)
 _BASE_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
@@ -28,9 +28,9 @@ def open_readonly(
     """
     flags = _BASE_FLAGS | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0))
     fd = -1
-    if _NOATIME:
+    if NOATIME:
         try:
-            fd = os.open(path, flags | _NOATIME)
+            fd = os.open(path, flags | NOATIME)
         except PermissionError:
             # O_NOATIME needs ownership (or CAP_FOWNER); fall back to a plain read.
             fd = -1

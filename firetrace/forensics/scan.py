@@ -29,6 +29,7 @@ from firetrace.forensics.hashing import hash_stream
 from firetrace.forensics.limits import ScanLimits
 from firetrace.forensics.readonly import PrivateStaging, open_readonly
 from firetrace.verdicts import Verdict
+from firetrace.workers import exit_with_parent
 
 
 class AnalysisTimeout(BaseException):
@@ -205,9 +206,7 @@ class UnitScanner:
                 raise
             except Exception as exc:  # libewf reports corrupt images as generic errors
                 out.tally.count("errors")
-                # libewf chains every layer's complaint; the first says what went wrong
-                reason = str(exc).split(". ", 1)[0]
-                out.tally.event("error", entry.path, f"unreadable E01 image: {reason}")
+                out.tally.event("error", entry.path, ewf_problem(exc))
                 return
             info["media_size"] = media_size
             info["acquisition_hashes"] = _stored_hashes(handle)
@@ -215,6 +214,11 @@ class UnitScanner:
         try:
             for file_entry in iter_image_files(media, media_size, entry.layers, out.tally):
                 self._visit(file_entry, depth + 1, out, staging, seekable=True)
+        except ImportError as exc:  # The Sleuth Kit's binding is an optional extra
+            out.tally.count("errors")
+            out.tally.event(
+                "error", entry.path, f"disk image not read: it {missing_module_hint(exc)}"
+            )
         finally:
             if handle is not None:
                 handle.close()
@@ -233,6 +237,29 @@ class UnitScanner:
         else:
             self._results.move_to_end(key)
         return build_record(entry, digests, size, fmt, copy.deepcopy(result))
+
+
+# Optional modules of the 'forensics' extra, by import name: the package to install.
+OPTIONAL_PACKAGES = {"pyewf": "libewf-python", "pytsk3": "pytsk3"}
+
+
+def missing_module_hint(exc: ImportError) -> str:
+    """What to install when an optional reader is missing, in one sentence."""
+    package = OPTIONAL_PACKAGES.get(exc.name or "", exc.name or "a module")
+    return f"needs {package}, which is not installed: pip install 'firetrace[forensics]'"
+
+
+def ewf_problem(exc: Exception) -> str:
+    """An E01 that libewf cannot open, worded for the examiner (libewf chains every
+    layer's complaint as 'pyewf_handle_open_file_objects: unable to open handle. ...')."""
+    if isinstance(exc, ImportError):
+        return f"E01 image not read: it {missing_module_hint(exc)}"
+    detail = str(exc).split(". ", 1)[0]
+    detail = detail.split(": ", 1)[-1] if detail.startswith(("pyewf_", "libewf_")) else detail
+    return (
+        "not a readable E01 image (truncated, damaged, or a segment such as .E02 missing): "
+        f"libewf says '{detail}'"
+    )
 
 
 def analyse_within_limit(
@@ -325,8 +352,9 @@ def build_record(entry: Entry, digests: dict, size: int, fmt: str | None, result
 _worker_scanner: UnitScanner | None = None
 
 
-def _init_worker(analyser, limits: ScanLimits) -> None:
+def _init_worker(analyser, limits: ScanLimits, parent: int) -> None:
     global _worker_scanner
+    exit_with_parent(parent)  # a killed scan leaves no worker holding evidence open
     _worker_scanner = UnitScanner(analyser, limits)
 
 
@@ -372,7 +400,7 @@ def scan_units(
             max_workers=workers,
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(analyser, limits),
+            initargs=(analyser, limits, os.getpid()),
         )
 
     in_flight: dict[Future, Unit] = {}

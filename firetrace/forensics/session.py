@@ -67,8 +67,17 @@ class ScanSummary:
     records: list[dict] = field(default_factory=list)
 
     @property
+    def unreadable_roots(self) -> list[dict]:
+        """Errors about an evidence root named on the command line itself (a broken
+        link, a damaged E01): that input could not be read at all."""
+        roots = {root["path"] for root in self.manifest.get("roots", [])}
+        return [e for e in self.manifest.get("errors", []) if e.get("path") in roots]
+
+    @property
     def exit_code(self) -> int:
-        """1 when any file is flagged, else 0 (the CONTRACT's exit code for scan)."""
+        """2 when a named root could not be read at all, else 1 when anything is flagged."""
+        if self.unreadable_roots:
+            return 2
         return 1 if self.flagged else 0
 
 
@@ -202,15 +211,19 @@ def run_scan(
 
     done: set[str] = set()
     previous: list[dict] = []
-    if options.resume is not None:
-        done, previous = load_resume(options.resume)
-
     started = _now()
     tally = Tally()
     images: list[dict] = []
     first_started = None
     if options.resume is not None:
-        first_started = _carry_over(manifest_path(jsonl), tally, images)
+        resumed = load_resume(options.resume)
+        done, previous = resumed.done, resumed.records
+        if resumed.journal_counts:  # exact, even when the first run left no manifest
+            tally.merge(resumed.tally)
+            images.extend(resumed.images)
+            first_started = _carry_over(manifest_path(jsonl), Tally(), [])
+        else:  # a journal from before it kept counts: the old manifest's
+            first_started = _carry_over(manifest_path(jsonl), tally, images)
     by_format: Counter = Counter()
     by_verdict: Counter = Counter()
     known: Counter = Counter()
@@ -257,7 +270,14 @@ def run_scan(
                 if csv_writer:
                     csv_writer.write(record)
             if jsonl_writer:
-                jsonl_writer.write_unit(result.unit, result.size, result.mtime_ns, result.records)
+                jsonl_writer.write_unit(
+                    result.unit,
+                    result.size,
+                    result.mtime_ns,
+                    result.records,
+                    tally=result.tally,
+                    images=result.images,
+                )
             files_done += 1
             bytes_done += result.size
             if progress is not None:

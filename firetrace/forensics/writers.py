@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from firetrace.atomicfile import AtomicFile, atomic_output, atomic_write_text
 from firetrace.errors import InputError
-from firetrace.forensics.entries import LAYER_SEPARATOR
+from firetrace.forensics.entries import LAYER_SEPARATOR, Tally
 from firetrace.inputs import parse_json
 from firetrace.sanitize import csv_cell
 
@@ -69,12 +70,19 @@ class JsonlWriter:
             journal_path(self.path), mode, encoding="utf-8", errors="backslashreplace"
         )
 
-    def write_unit(self, unit: str, size: int, mtime_ns: int, records: list[dict]) -> None:
-        """Write one unit's records, then journal the unit as done (for ``--resume``)."""
+    def write_unit(
+        self, unit: str, size: int, mtime_ns: int, records: list[dict], *, tally=None, images=()
+    ) -> None:
+        """A finished unit: its records, then its journal line, which also keeps the
+        unit's counts, events and disk images, so a run resumed after a SIGKILL (no
+        manifest written) still counts the whole scan."""
         if records:
             self._fh.write("".join(dumps(r) + "\n" for r in records))
             self._fh.flush()
-        self._journal.write(dumps({"unit": unit, "size": size, "mtime_ns": mtime_ns}) + "\n")
+        line = {"unit": unit, "size": size, "mtime_ns": mtime_ns}
+        if tally is not None:
+            line |= {"counts": dict(tally.counts), "events": tally.events, "images": list(images)}
+        self._journal.write(dumps(line) + "\n")
         self._journal.flush()
 
     def close(self) -> None:
@@ -118,7 +126,19 @@ def _cell(column: str, value):
     return csv_cell(value)  # evidence names may be spreadsheet formulas
 
 
-def load_resume(path: str | Path) -> tuple[set[str], list[dict]]:
+@dataclass
+class Resumed:
+    """What an earlier, interrupted run finished: its units, their records, and
+    (from the journal) their counts, events and disk images."""
+
+    done: set[str]
+    records: list[dict]
+    tally: Tally = field(default_factory=Tally)
+    images: list[dict] = field(default_factory=list)
+    journal_counts: bool = False  # the journal kept counts (else: the old manifest's)
+
+
+def load_resume(path: str | Path) -> Resumed:
     """Finished units and their records from an earlier run's JSONL and journal.
 
     A unit is finished when the journal lists it (records are written before the
@@ -149,20 +169,35 @@ def load_resume(path: str | Path) -> tuple[set[str], list[dict]]:
             raise InputError("not a scan record", path=str(path), line=index + 1) from None
         records.append(record)
     journal = journal_path(path)
+    resumed = Resumed(set(), [])
     if journal.is_file():
-        done: set[str] = set()
         with open(journal, encoding="utf-8", errors="surrogateescape") as fh:
             for line in fh:
-                try:
-                    done.add(json.loads(line)["unit"])
-                except (ValueError, KeyError, TypeError):
-                    continue  # a torn journal line: that unit is simply redone
+                _journal_line(line, resumed)
     else:
-        done = {unit_of(r["path"]) for r in records}
-    whole = [r for r in records if unit_of(r["path"]) in done]
-    if torn or len(whole) != len(records):
-        atomic_write_text(path, "".join(dumps(r) + "\n" for r in whole), errors="backslashreplace")
-    return done, whole
+        resumed.done = {unit_of(r["path"]) for r in records}
+    resumed.records = [r for r in records if unit_of(r["path"]) in resumed.done]
+    if torn or len(resumed.records) != len(records):
+        text = "".join(dumps(r) + "\n" for r in resumed.records)
+        atomic_write_text(path, text, errors="backslashreplace")
+    return resumed
+
+
+def _journal_line(line: str, resumed: Resumed) -> None:
+    try:
+        entry = parse_json(line)
+        unit = entry["unit"]
+    except (ValueError, KeyError, TypeError):
+        return  # a torn journal line: that unit is simply redone
+    resumed.done.add(unit)
+    counts = entry.get("counts")
+    if isinstance(counts, dict):
+        resumed.journal_counts = True
+        for key, value in counts.items():
+            if isinstance(value, int):
+                resumed.tally.count(key, value)
+        resumed.tally.events.extend(e for e in entry.get("events") or [] if isinstance(e, dict))
+        resumed.images.extend(i for i in entry.get("images") or [] if isinstance(i, dict))
 
 
 def write_json(path: str | Path, document: dict) -> None:

@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -63,6 +62,7 @@ from firetrace.registry.validate import (
 )
 from firetrace.registry.vocabulary import DESCRIPTION_FIELDS
 from firetrace.sanitize import csv_row
+from firetrace.workers import exit_with_parent, scratch_folder
 
 CHUNK_ROWS = 20_000
 IMPORT_CACHE_KIB = -32_768  # negative: KiB, so 32 MiB of page cache during an import
@@ -314,7 +314,7 @@ def _validate_range(task: dict, bytes_done, results) -> None:
     error it reports is the one a single process reports. Stops if the importer
     process goes away.
     """
-
+    exit_with_parent(task["importer"])  # killed importer: this worker ends within a second
     parent = os.getppid()
     out: dict[str, Any] = {"rows": 0, "failure": None}
     try:
@@ -426,6 +426,7 @@ def _stage_rows_parallel(
                 "today": validator.today.isoformat(),
                 "legacy_keys": validator.legacy_keys,
                 "scratch": os.path.join(scratch, f"part{k}.db"),
+                "importer": os.getpid(),
             }
             receive, send = ctx.Pipe(duplex=False)
             value = ctx.Value("q", 0, lock=False)
@@ -948,7 +949,7 @@ def import_batch(
                 staged_rows = None
                 workers = _import_workers(batch)
                 if workers:
-                    scratch = tempfile.mkdtemp(prefix="firetrace-import-")
+                    scratch = scratch_folder(_registry_path(conn))
                     staged_rows = _stage_rows_parallel(
                         conn,
                         batch,

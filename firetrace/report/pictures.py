@@ -71,20 +71,25 @@ class EvidenceLocations:
 
     roots: list[tuple[str, str]] = field(default_factory=list)  # (as recorded, absolute)
     base_dir: Path | None = None
+    # Where re-reads may go (None: anywhere, for library callers who decide).
+    evidence: list[str] | None = None
 
     @classmethod
     def from_manifest(
         cls, manifest: dict[str, Any] | None, base_dir: Path | None
     ) -> EvidenceLocations:
         """Where the scanned evidence is, from the scan manifest's roots (relative to
-        ``base_dir``)."""
-        roots = []
+        ``base_dir``), and the roots re-reads are confined to."""
+        roots, evidence = [], []
         for root in (manifest or {}).get("roots") or []:
             if isinstance(root, dict) and isinstance(root.get("path"), str):
                 absolute = root.get("absolute")
                 if isinstance(absolute, str) and absolute != root["path"]:
                     roots.append((root["path"].rstrip("/"), absolute.rstrip("/")))
-        return cls(roots=roots, base_dir=base_dir)
+                evidence.append(absolute if isinstance(absolute, str) else root["path"])
+        if not evidence and base_dir is not None:  # no manifest: the results' own folder
+            evidence = [str(base_dir)]
+        return cls(roots=roots, base_dir=base_dir, evidence=evidence)
 
     def locate(self, path: str) -> str:
         """The readable path of a record's ``path``: its top layer found among the scan's roots."""
@@ -108,8 +113,10 @@ def read_subject(
 
     ``inode`` picks between same-named files in a disk image (live and deleted).
     """
-    located = (locations or EvidenceLocations()).locate(path)
-    return read_evidence(located, inode=inode)
+    locations = locations or EvidenceLocations()
+    located = locations.locate(path)
+    # Only the evidence the manifest names (else the results' folder) is read back.
+    return read_evidence(located, inode=inode, within=locations.evidence)
 
 
 def _read_mesh(data: bytes, fmt: str, name: str):
