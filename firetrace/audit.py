@@ -274,28 +274,20 @@ def record_read(
     )
 
 
-def append_entry(
-    conn,
-    *,
-    operator: str,
-    purpose: str | None,
-    command: str,
-    args: Any,
-    record_ids: Iterable[Any] = (),
-    ts: str | None = None,
-) -> str:
+def append_entry(conn, **entry: Any) -> str:
     """Append one entry through ``conn`` (a sqlite3 connection); return its hash.
 
-    Inside a caller's transaction the caller must hold the write lock (``BEGIN
-    IMMEDIATE``), so that no other writer can chain to the same predecessor. Outside
-    a transaction the entry is written in its own ``BEGIN IMMEDIATE`` transaction.
-    Code that changes the registry uses :func:`audited_write` instead.
+    ``entry`` is the keywords of :func:`append_in_transaction` (``operator``,
+    ``purpose``, ``command``, ``args``, ``record_ids``, ``ts``). Inside a caller's
+    transaction the caller must hold the write lock (``BEGIN IMMEDIATE``), so that
+    no other writer can chain to the same predecessor. Outside a transaction the
+    entry is written in its own ``BEGIN IMMEDIATE`` transaction. Code that changes
+    the registry uses :func:`audited_write` instead.
     """
-    entry = {"operator": operator, "purpose": purpose, "command": command, "args": args}
     if conn.in_transaction:
-        return append_in_transaction(conn, **entry, record_ids=record_ids, ts=ts)
+        return append_in_transaction(conn, **entry)
     with write_lock(conn):
-        return append_in_transaction(conn, **entry, record_ids=record_ids, ts=ts)
+        return append_in_transaction(conn, **entry)
 
 
 def append_in_transaction(
