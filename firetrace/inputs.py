@@ -7,6 +7,7 @@ file or a folder gets the same one-line error from every command.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -60,3 +61,12 @@ def parse_json(text: str | bytes, *, unique_keys: bool = False):
         return json.loads(text, object_pairs_hook=_unique_pairs if unique_keys else None)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of the file at ``path``, read in 1 MiB blocks (memory stays flat)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

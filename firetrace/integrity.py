@@ -13,7 +13,6 @@ batch has its import entry in the audit log (which catches a truncated log).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 
 from firetrace import audit, readlog, rowseals
 from firetrace.errors import FiretraceError, UsageError
+from firetrace.inputs import file_sha256
 from firetrace.outputs import guard_outputs
 from firetrace.paths import read_log_path
 
@@ -73,14 +73,6 @@ def _unaudited_batches(conn: sqlite3.Connection) -> list[int]:
             " ORDER BY b.id"
         )
     ]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -206,7 +198,7 @@ def backup(
         source=copied["source"],
         dest=str(dest),
         bytes=dest.stat().st_size,
-        sha256=_sha256(dest),
+        sha256=file_sha256(dest),
         audit_head=copied["head"].hash,
         audit_entries=copied["head"].entries,
     )

@@ -20,7 +20,6 @@ inside the same transaction, so a failure or a kill undoes it too.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import shutil
@@ -36,7 +35,7 @@ from firetrace import paths
 from firetrace.atomicfile import AtomicFile
 from firetrace.audit import audited_write, busy_error, is_busy
 from firetrace.errors import FiretraceError, InputError, UsageError
-from firetrace.inputs import regular_file
+from firetrace.inputs import file_sha256, regular_file
 from firetrace.outputs import guard_output
 from firetrace.registry import batch_warnings, identity, serial_index
 from firetrace.registry.db import connect
@@ -122,15 +121,6 @@ class ImportResult:
         out["errors"] = [str(e) for e in self.errors]
         out["errors_truncated"] = self.error_count > len(self.errors)
         return out
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of the file at ``path``, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class _ErrorSink:
