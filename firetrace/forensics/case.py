@@ -42,6 +42,20 @@ def _datetime(value: str) -> dict:
     return {"@type": "xsd:dateTime", "@value": value}
 
 
+def _hashes(owner_id: str, digests: dict) -> list[dict]:
+    """The UCO Hash nodes of ``digests`` (MD5, SHA-1, SHA-256 where present)."""
+    return [
+        {
+            "@id": _id("hash", owner_id, algo),
+            "@type": "uco-types:Hash",
+            "uco-types:hashMethod": label,
+            "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": digests[algo]},
+        }
+        for algo, label in _HASH_NAMES
+        if digests.get(algo)
+    ]
+
+
 def file_node(record: dict) -> tuple[dict, str]:
     """The ``observable:File`` node for one record and its identifier."""
     file_id = _id("file", record["path"], record.get("sha256"))
@@ -56,16 +70,7 @@ def file_node(record: dict) -> tuple[dict, str]:
     }
     if record.get("modified"):
         file_facet["uco-observable:modifiedTime"] = _datetime(record["modified"])
-    hashes = [
-        {
-            "@id": _id("hash", file_id, algo),
-            "@type": "uco-types:Hash",
-            "uco-types:hashMethod": label,
-            "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": record[algo]},
-        }
-        for algo, label in _HASH_NAMES
-        if record.get(algo)
-    ]
+    hashes = _hashes(file_id, record)
     content_facet = {
         "@id": _id("content-data-facet", file_id),
         "@type": "uco-observable:ContentDataFacet",
@@ -148,16 +153,7 @@ def case_document(records: list[dict], manifest: dict) -> dict:
                 {
                     "@id": _id("evidence-content", root_id),
                     "@type": "uco-observable:ContentDataFacet",
-                    "uco-observable:hash": [
-                        {
-                            "@id": _id("hash", root_id, algo),
-                            "@type": "uco-types:Hash",
-                            "uco-types:hashMethod": label,
-                            "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": root[algo]},
-                        }
-                        for algo, label in _HASH_NAMES
-                        if root.get(algo)
-                    ],
+                    "uco-observable:hash": _hashes(root_id, root),
                 }
             )
         graph.append({"@id": root_id, "@type": "uco-observable:File", "uco-core:hasFacet": facets})
