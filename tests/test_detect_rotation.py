@@ -117,3 +117,31 @@ def test_turning_mirroring_and_scaling_a_body_keeps_its_verdict_and_findings(
     record = _judge(_turned(BODIES[kind], quaternion, mirror, scale))
     assert record["verdict"] == BASELINE[kind]["verdict"]
     assert _rules(record) == _rules(BASELINE[kind])
+
+
+@pytest.mark.parametrize("angle", [0, 17, 40])
+def test_an_obround_well_reads_as_a_well_at_any_angle_in_its_slice(angle):
+    """A well with round ends (a stadium 20 x 50 mm, 91 % of its box) is not round: it
+    is a slot or, this full, a rectangle, whichever way it is turned in the block's
+    plane, and so a through-cavity."""
+    ends = [
+        trimesh.creation.cylinder(radius=10, height=60, sections=64).apply_translation((x, 0, 0))
+        for x in (15, -15)
+    ]
+    well = trimesh.boolean.union([trimesh.creation.box((30, 20, 60)), *ends], engine="manifold")
+    well.apply_transform(trimesh.transformations.rotation_matrix(np.radians(angle), [0, 0, 1]))
+    block = trimesh.creation.box((160, 110, 30))
+    mesh = trimesh.boolean.difference([block, well], engine="manifold")
+    holes = _judge(mesh)["features"]["holes"]
+    slots = [h for h in holes if h["shape"] in ("slot", "rect") and h["through"]]
+    assert slots, [(h["shape"], h["fill"], h["width_mm"], h["height_mm"]) for h in holes]
+    assert sorted([slots[0]["width_mm"], slots[0]["height_mm"]]) == pytest.approx([20, 50], abs=2)
+
+
+def test_sections_between_an_ellipse_and_a_rectangle_are_slots():
+    from firetrace.detect.features import DEFAULTS, _classify
+
+    assert _classify(0.857, 20, 30, DEFAULTS) == "slot"  # stadium 20 x 30
+    assert _classify(0.785, 20, 20, DEFAULTS) == "round"
+    assert _classify(0.99, 20, 30, DEFAULTS) == "rect"
+    assert _classify(0.7, 20, 40, DEFAULTS) == "other"  # an ellipse, elongated

@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "max_judged": 100,  # parts judged per file, largest first; the rest hit a limit
     "touch_cells": 128,  # the contact grid's cells along the longest side of the meeting box
     "touch_min_mm": 0.25,  # ... and its finest cell: shells this close count as touching
+    "threads": 2,  # parts judged at once (from 4 parts up)
+    "plate_voxels": 40_000_000,  # voxels shared by the parts of one file ...
+    "min_part_voxels": 800_000,  # ... each part keeping at least this many
 }
 
 

@@ -207,7 +207,6 @@ def _judge_bodies(design, rule_set: RuleSet, file_hits, matcher, record, notes) 
 
     from firetrace.detect.bodies import DEFAULTS as BODY_DEFAULTS
     from firetrace.detect.bodies import parts_of
-    from firetrace.detect.keywords import keyword_hits
     from firetrace.detect.units import resolve_units
 
     vertices = design.vertices
@@ -231,9 +230,21 @@ def _judge_bodies(design, rule_set: RuleSet, file_hits, matcher, record, notes) 
             "bodies",
             f"{len(candidates)} parts in the file; only the {limit} largest were judged",
         )
+    measure_settings = _measure_settings(rule_set, settings, len(candidates))
+
+    def judge(part):
+        return _judge_part(part, rule_set, measure_settings, file_hits, matcher, notes)
+
+    workers = int(settings["threads"]) if len(candidates) >= 4 else 1
+    if workers > 1:  # numpy gives up the interpreter lock in the heavy steps
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            judged = list(pool.map(judge, parts))
+    else:
+        judged = [judge(part) for part in parts]
     records, best, best_key = [], None, None
-    for part in parts:
-        body = _judge_part(part, rule_set, file_hits, matcher, keyword_hits, notes)
+    for part, body in zip(parts, judged, strict=True):
         records.append(body)
         if part.set_aside is None:
             key = (body["score"], float(np.prod(np.maximum(part.extents, 1e-3))))
@@ -253,8 +264,25 @@ def _judge_bodies(design, rule_set: RuleSet, file_hits, matcher, record, notes) 
     return {"records": records, "top": top}
 
 
-def _judge_part(part, rule_set: RuleSet, file_hits, matcher, keyword_hits, notes) -> dict:
+def _measure_settings(rule_set: RuleSet, settings: dict, parts: int) -> dict:
+    """The measurement settings for each of *parts* parts: a crowded plate shares one
+    voxel budget (``plate_voxels``), each part keeping at least ``min_part_voxels``,
+    so that the work per file stays bounded."""
+    from firetrace.detect.features import DEFAULTS
+
+    measure = dict(DEFAULTS)
+    measure.update(rule_set.section("measure"))
+    if parts > 1:
+        share = float(settings["plate_voxels"]) / parts
+        measure["max_voxels"] = min(
+            float(measure["max_voxels"]), max(float(settings["min_part_voxels"]), share)
+        )
+    return measure
+
+
+def _judge_part(part, rule_set: RuleSet, measure_settings, file_hits, matcher, notes) -> dict:
     from firetrace.detect.features import measure
+    from firetrace.detect.keywords import keyword_hits
 
     extents = sorted((float(e) for e in part.extents), reverse=True)
     body: dict[str, Any] = {
@@ -274,7 +302,7 @@ def _judge_part(part, rule_set: RuleSet, file_hits, matcher, keyword_hits, notes
     if part.set_aside is not None:
         body["findings"] = evaluate(rule_set, {}, hits)
     else:
-        features = measure(part.vertices, part.faces, rule_set.section("measure"), part.shells)
+        features = measure(part.vertices, part.faces, measure_settings, part.shells)
         body["_features"] = features
         if not features["watertight"]:
             notes.append(

@@ -44,6 +44,7 @@ DEFAULTS = {
     "round_max_aspect": 1.35,
     "rect_min_fill": 0.9,
     "rect_small_bonus": 0.5,
+    "slot_min_fill": 0.84,
     "min_hole_diameter_mm": 1.2,
     "max_holes": 120,
     "hull_sample": 20000,
@@ -383,6 +384,10 @@ def _classify(fill: float, narrow: float, wide: float, params: dict) -> str:
     round_high = min(0.97, params["round_fill"][1] + bonus)
     if params["round_fill"][0] <= fill < round_high and aspect <= params["round_max_aspect"]:
         return "round"
+    # an elongated section with rounded ends or corners (an obround well, a filleted
+    # channel): fuller than an ellipse (pi/4), not quite a rectangle
+    if aspect > params["round_max_aspect"] and fill >= params["slot_min_fill"]:
+        return "slot"
     return "other"
 
 
@@ -405,7 +410,7 @@ def _section_shape(planes: np.ndarray, params: dict) -> dict:
     sections do, not as the union of them. A section that is neither round nor
     rectangular in the grid's box is judged again in its smallest-area rotated
     rectangle, so that a rectangle at an angle in its slice still reads as ``rect``
-    (small sections are too coarse for that)."""
+    (or ``slot``; small sections are too coarse for that)."""
     from firetrace.detect.directions import _min_area_rectangle
 
     area, rows, cols = _slice_boxes(planes)
@@ -422,8 +427,9 @@ def _section_shape(planes: np.ndarray, params: dict) -> dict:
         across = np.array([-side[1], side[0]])
         spans = sorted([float(np.ptp(points @ side)) + 1.0, float(np.ptp(points @ across)) + 1.0])
         rotated = float(middle.sum()) / (spans[0] * spans[1])
-        if _classify(rotated, spans[0], spans[1], params) == "rect":
-            shape, fill, narrow, wide = "rect", rotated, spans[0], spans[1]
+        turned = _classify(rotated, spans[0], spans[1], params)
+        if turned in ("rect", "slot"):
+            shape, fill, narrow, wide = turned, rotated, spans[0], spans[1]
     return {"shape": shape, "fill": fill, "narrow": narrow, "wide": wide}
 
 
@@ -604,7 +610,8 @@ def holes_along_directions(
         margin = np.maximum(float(params["region_margin_mm"]), 0.5 * span)
         low[1:] = np.maximum(low[1:], points.min(axis=0)[1:] - margin[1:])
         high[1:] = np.minimum(high[1:], points.max(axis=0)[1:] + margin[1:])
-        resolution = _grid_resolution(high - low, params, params["extra_max_voxels"])
+        budget = min(float(params["extra_max_voxels"]), float(params["max_voxels"]))
+        resolution = _grid_resolution(high - low, params, budget)
         shape = tuple(int(math.ceil(e / resolution)) + 2 * pad for e in high - low)
         grid_tris = (local - low).astype(np.float32)[faces] / np.float32(resolution) + pad
         solid = voxelize(grid_tris, shape, int(params["pair_chunk"]))
