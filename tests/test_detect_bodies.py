@@ -227,12 +227,15 @@ def test_fifty_body_plate_lists_and_judges_every_body():
     assert record["verdict"] == "clear"
 
 
-def test_a_file_with_more_parts_than_are_judged_is_review(monkeypatch):
-    from firetrace.detect import bodies
+def test_a_file_with_more_parts_than_are_judged_is_review(tmp_path):
+    from firetrace.detect.rules import load_rules
 
-    monkeypatch.setitem(bodies.DEFAULTS, "max_judged", 3)
+    (tmp_path / "plates.toml").write_text("[bodies]\nmax_judged = 3\n")
     meshes = [_box((20, 20, 20), (40 * i, 0, 0)) for i in range(5)]
-    record = _inspect(_export(trimesh.util.concatenate(meshes), "stl"), "blocks.stl")
+    data = _export(trimesh.util.concatenate(meshes), "stl")
+    record = inspect_stream(
+        io.BytesIO(data), name="blocks.stl", size=len(data), rules=load_rules(tmp_path)
+    )
     assert record["verdict"] == "review"
     assert [f["rule"] for f in record["findings"]] == ["limit.bodies"]
     skipped = [b for b in record["bodies"] if (b["set_aside"] or "").startswith("not analysed")]

@@ -105,9 +105,10 @@ def _render(record: dict[str, Any]) -> None:
                 Text(terminal_text(finding["detail"])),
             )
         console.print(findings)
+    _render_bodies(record.get("bodies") or [])
     holes = features.get("holes") or []
     if holes:
-        shown = Table(title=f"Holes ({len(holes)}, largest first)")
+        shown = Table(title=f"Holes of the judged body ({len(holes)}, largest first)")
         for column in ("along", "shape", "diameter mm", "w x h mm", "length mm", "L/D", "through"):
             shown.add_column(column)
         for hole in holes[:12]:
@@ -121,6 +122,37 @@ def _render(record: dict[str, Any]) -> None:
                 "yes" if hole["through"] else "no",
             )
         console.print(shown)
+
+
+def _render_bodies(bodies: list[dict]) -> None:
+    """A table of the file's bodies when it has more than one: every flagged one, and
+    the others up to a screenful (all of them when piped)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if len(bodies) < 2:
+        return
+    ranked = sorted(bodies, key=lambda b: -b["score"])
+    shown = ranked if console.piped else ranked[: max(12, sum(b["score"] > 0 for b in ranked))]
+    table = Table(title=f"Bodies ({len(bodies)}, most suspicious first)")
+    for column in ("#", "name", "verdict", "score", "extents mm", "findings or why set aside"):
+        table.add_column(column)
+    for body in shown:
+        style = _VERDICT_STYLE.get(body["verdict"], "")
+        why = body.get("set_aside") or ", ".join(f["rule"] for f in body["findings"])
+        table.add_row(
+            str(body["index"]),
+            Text(str(body.get("name") or "")),  # from the file: never markup
+            Text(str(body["verdict"]), style=style),
+            f"{body['score']:.2f}",
+            " x ".join(f"{v:.1f}" for v in body["extents_mm"]),
+            Text(why),
+        )
+    console.print(table)
+    if len(shown) < len(bodies):
+        console.print(
+            f"[dim]{len(bodies) - len(shown)} more bodies, all clear (--json lists them)[/]"
+        )
 
 
 @commands.command("inspect")

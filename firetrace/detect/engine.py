@@ -233,7 +233,7 @@ def _judge_bodies(design, rule_set: RuleSet, file_hits, matcher, record, notes) 
     measure_settings = _measure_settings(rule_set, settings, len(candidates))
 
     def judge(part):
-        return _judge_part(part, rule_set, measure_settings, file_hits, matcher, notes)
+        return _judge_part(part, rule_set, measure_settings, file_hits, matcher)
 
     workers = int(settings["threads"]) if len(candidates) >= 4 else 1
     if workers > 1:  # numpy gives up the interpreter lock in the heavy steps
@@ -257,6 +257,7 @@ def _judge_bodies(design, rule_set: RuleSet, file_hits, matcher, record, notes) 
             "findings": best["findings"],
             "reference_matches": best.get("reference_matches", []),
         }
+        notes += best["warnings"]  # the other bodies' warnings stay in their own records
         if len(parts) > 1:
             notes.insert(0, f"{len(parts)} bodies; the file is judged by body {best['index']}")
     for body in records:
@@ -280,7 +281,7 @@ def _measure_settings(rule_set: RuleSet, settings: dict, parts: int) -> dict:
     return measure
 
 
-def _judge_part(part, rule_set: RuleSet, measure_settings, file_hits, matcher, notes) -> dict:
+def _judge_part(part, rule_set: RuleSet, measure_settings, file_hits, matcher) -> dict:
     from firetrace.detect.features import measure
     from firetrace.detect.keywords import keyword_hits
 
@@ -295,7 +296,9 @@ def _judge_part(part, rule_set: RuleSet, measure_settings, file_hits, matcher, n
         "triangles": int(len(part.faces)),
         "shells": part.shells,
         "set_aside": part.set_aside,
+        "warnings": [],
     }
+    notes = body["warnings"]
     part_hits = keyword_hits([part.name], rule_set.terms) if part.name else {}
     body["_hits"] = part_hits
     hits = _merge_hits(file_hits, part_hits)

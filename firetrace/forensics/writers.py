@@ -33,6 +33,7 @@ CSV_COLUMNS = (
     "hashset",
     "reference_matches",
     "findings",
+    "bodies",
     "error",
 )
 
@@ -121,9 +122,24 @@ def _cell(column: str, value):
         value = "; ".join(
             f"{f.get('rule')} ({f.get('weight')}): {f.get('detail', '')}" for f in value
         )
+    elif column == "bodies" and value is not None:
+        value = bodies_summary(value)
     elif column == "reference_matches" and value is not None:
         value = "; ".join(f"{m.get('label')} {m.get('match')} {m.get('similarity')}" for m in value)
     return csv_cell(value)  # evidence names may be spreadsheet formulas
+
+
+def bodies_summary(bodies: list[dict]) -> str:
+    """One line for a file's bodies: how many, and each one flagged (index, name,
+    verdict, score), so that a spreadsheet shows which part on a plate to look at."""
+    flagged = [b for b in bodies if b.get("verdict") in ("review", "high")]
+    shown = "; ".join(
+        f"body {b.get('index')} {b.get('name') or ''} {b.get('verdict')} {b.get('score')}".replace(
+            "  ", " "
+        )
+        for b in flagged
+    )
+    return f"{len(bodies)} bodies" + (f", flagged: {shown}" if shown else "")
 
 
 @dataclass
