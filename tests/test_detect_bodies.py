@@ -240,3 +240,25 @@ def test_a_file_with_more_parts_than_are_judged_is_review(tmp_path):
     assert [f["rule"] for f in record["findings"]] == ["limit.bodies"]
     skipped = [b for b in record["bodies"] if (b["set_aside"] or "").startswith("not analysed")]
     assert len(skipped) == 2
+
+
+def test_scan_csv_and_report_name_the_flagged_body_of_a_plate(tmp_path, run_cli):
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    plate = {**PLATE, "object_3": _tube(at=(0, -80, 0))}
+    (evidence / "plate.3mf").write_bytes(_export(_scene(plate), "3mf"))
+    out = tmp_path / "out"
+    result = run_cli(
+        "scan", evidence, "--jsonl", out / "scan.jsonl", "--csv", out / "scan.csv", "--json"
+    )
+    assert result.exit_code == 1, result.stderr
+    rows = (out / "scan.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    assert "bodies" in header
+    assert "3 bodies, flagged: body 2 object_3 review" in rows[1]
+    result = run_cli("report", out / "scan.jsonl", "-o", out / "report.html")
+    assert result.exit_code in (0, 1), result.stderr
+    page = (out / "report.html").read_text()
+    assert "Bodies (3, most suspicious first)" in page and "object_3" in page
+    result = run_cli("inspect", evidence / "plate.3mf")
+    assert "Bodies (3, most suspicious first)" in result.stdout

@@ -321,8 +321,8 @@ def _stored_hashes(handle) -> dict:
 
 
 def build_record(entry: Entry, digests: dict, size: int, fmt: str | None, result: dict) -> dict:
-    """The CONTRACT scan record plus sha1, deleted, inode, modified, features, units,
-    metadata and hashset."""
+    """The CONTRACT scan record (bodies included) plus sha1, deleted, inode, modified,
+    features, units, metadata and hashset."""
     record = {
         "path": entry.path,
         "sha256": digests["sha256"],
@@ -335,6 +335,7 @@ def build_record(entry: Entry, digests: dict, size: int, fmt: str | None, result
         "score": float(result.get("score") or 0.0),
         "findings": list(result.get("findings") or []),
         "reference_matches": list(result.get("reference_matches") or []),
+        "bodies": list(result.get("bodies") or []),
         "error": result.get("error"),
         "deleted": bool(entry.deleted),
         "inode": entry.inode,

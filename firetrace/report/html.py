@@ -423,6 +423,35 @@ def _image(view: Any, file_label: str) -> str:
     )
 
 
+def _bodies_table(bodies: Any) -> str:
+    """A file's bodies (objects, groups, shells), each with its own verdict, so that the
+    examiner can find the flagged part on a build plate; nothing for one body."""
+    rows = [b for b in bodies or [] if isinstance(b, dict)]
+    if len(rows) < 2:
+        return ""
+    rows.sort(key=lambda b: -_weight(b.get("score")))
+
+    def why(b: dict) -> str:
+        rules = [str(f.get("rule")) for f in b.get("findings") or [] if isinstance(f, dict)]
+        return str(b.get("set_aside") or ", ".join(rules))
+
+    body = "".join(
+        f'<tr><td class="num">{text(b.get("index"))}</td><td>{text(b.get("name") or "")}</td>'
+        f"<td>{_badge(str(b.get('verdict')))}</td>"
+        f'<td class="num">{number(b.get("score"), 3)}</td>'
+        f"<td>{text(' x '.join(str(v) for v in b.get('extents_mm') or []))}</td>"
+        f"<td>{text(why(b))}</td></tr>"
+        for b in rows
+    )
+    return (
+        f'<div><h4>Bodies ({len(rows)}, most suspicious first)</h4><table class="data"><thead>'
+        "<tr><th scope=col>#</th><th scope=col>Name</th><th scope=col>Verdict</th>"
+        "<th scope=col>Score</th><th scope=col>Extents mm</th>"
+        "<th scope=col>Findings, or why set aside</th></tr></thead>"
+        f"<tbody>{body}</tbody></table></div>"
+    )
+
+
 def _card(card: Card) -> str:
     r = card.record
     path = str(r.get("path"))
@@ -504,6 +533,7 @@ def _card(card: Card) -> str:
             '<div><h4>Reference matches</h4><p class="quiet">No match in the reference '
             "library.</p></div>"
         )
+    parts.append(_bodies_table(r.get("bodies")))
     features = r.get("features")
     if isinstance(features, dict) and features:
         parts.append(
