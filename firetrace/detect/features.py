@@ -737,12 +737,19 @@ def measure(
         extra = holes_along_directions(aligned, faces, directions, params)
         holes = merge_holes(holes, extra, resolution)
     largest, largest_axis = 0.0, None
+    by_axis = [0.0, 0.0, 0.0]  # the largest void section seen along each axis
     for hole in holes:
         section = max(hole.pop("section_mm2"), 1e-9)
-        fraction = math.pi * (hole["diameter_mm"] / 2) ** 2 / section
+        fraction = min(math.pi * (hole["diameter_mm"] / 2) ** 2 / section, 1.0)
         if fraction > largest:
             largest, largest_axis = fraction, hole["axis"]
+        if hole["axis"] is not None:
+            by_axis[hole["axis"]] = max(by_axis[hole["axis"]], fraction)
     features["holes"] = holes[: params["max_holes"]]
-    features["largest_cavity_fraction"] = round(min(largest, 1.0), 3)
+    features["largest_cavity_fraction"] = round(largest, 3)
     features["largest_cavity_axis"] = largest_axis
+    features["cavity_fraction_by_axis"] = [round(f, 3) for f in by_axis]
+    # a void enclosed seen along the length or the width: a hollow box or tube, not a
+    # tray or duct open on its broad side
+    features["side_cavity_fraction"] = round(max(by_axis[0], by_axis[1]), 3)
     return features
