@@ -127,9 +127,6 @@ def _render(record: dict[str, Any]) -> None:
 def _render_bodies(bodies: list[dict]) -> None:
     """A table of the file's bodies when it has more than one: every flagged one, and
     the others up to a screenful (all of them when piped)."""
-    from rich.table import Table
-    from rich.text import Text
-
     if len(bodies) < 2:
         return
     ranked = sorted(bodies, key=lambda b: -b["score"])

@@ -17,6 +17,7 @@ from firetrace.errors import InputError
 from firetrace.forensics.entries import LAYER_SEPARATOR, Tally
 from firetrace.inputs import parse_json
 from firetrace.sanitize import csv_cell
+from firetrace.verdicts import FLAGGED
 
 CSV_COLUMNS = (
     "path",
@@ -132,7 +133,7 @@ def _cell(column: str, value):
 def bodies_summary(bodies: list[dict]) -> str:
     """One line for a file's bodies: how many, and each one flagged (index, name,
     verdict, score), so that a spreadsheet shows which part on a plate to look at."""
-    flagged = [b for b in bodies if b.get("verdict") in ("review", "high")]
+    flagged = [b for b in bodies if b.get("verdict") in FLAGGED]
     shown = "; ".join(
         f"body {b.get('index')} {b.get('name') or ''} {b.get('verdict')} {b.get('score')}".replace(
             "  ", " "
