@@ -17,7 +17,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "firetrace"
 # Being rewritten under issues 12 and 13: their lazy imports are reviewed when they settle.
-NOT_YET = ("detect/", "gcode/", "report/gcode.py")
+NOT_YET = ("gcode/", "report/gcode.py")
 HEAVY = ("numpy", "trimesh", "scipy", "openpyxl", "py7zr", "lxml", "manifold3d", "pandas")
 
 

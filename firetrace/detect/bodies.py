@@ -24,6 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from firetrace.detect.features import voxelize
 
 DEFAULTS: dict[str, Any] = {
     "min_longest_mm": 10.0,  # shorter parts are set aside (labels, pins, supports' tips)
@@ -70,9 +75,6 @@ class Part:
 
 def shells_of(vertices: np.ndarray, faces: np.ndarray, body: int, max_shells: int) -> list[Shell]:
     """The connected shells of one body (faces sharing vertices), largest first."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     n = len(vertices)
     edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]]])
     graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), (n, n))
@@ -132,8 +134,6 @@ def touching(a: Shell, b: Shell, settings: dict) -> bool:
     grids = [_solid_near(shell, origin, cell, shape) for shell in (a, b)]
     if not grids[0].any() or not grids[1].any():
         return False
-    from scipy import ndimage
-
     grown = ndimage.binary_dilation(grids[0], iterations=1)
     return bool((grown & grids[1]).any())
 
@@ -142,8 +142,6 @@ def _solid_near(shell: Shell, origin: np.ndarray, cell: float, shape: tuple) -> 
     """The shell's solid on a small grid. Triangles outside the grid's y and z range
     cross none of its rows and are left out; those beyond its x range still close
     the parity of the rows they cross, so they stay."""
-    from firetrace.detect.features import voxelize
-
     tris = (shell.vertices[shell.faces] - origin) / cell
     lo, hi = tris.min(axis=1), tris.max(axis=1)
     near = (hi[:, 1] >= 0) & (lo[:, 1] <= shape[1]) & (hi[:, 2] >= 0) & (lo[:, 2] <= shape[2])

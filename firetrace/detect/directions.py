@@ -25,6 +25,32 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.spatial import ConvexHull, QhullError
+
+
+class MeshEdges:
+    """The edges of a face array, sorted once and shared by the topology figures and
+    the search for directions: half-edge keys in sorted order, where each distinct
+    edge starts among them, and how many faces share it."""
+
+    def __init__(self, faces: np.ndarray, n_vertices: int):
+        starts = faces.ravel()
+        ends = faces[:, [1, 2, 0]].ravel()
+        self.low = np.minimum(starts, ends)
+        self.high = np.maximum(starts, ends)
+        keys = self.low.astype(np.int64) * np.int64(n_vertices) + self.high
+        self.order = np.argsort(keys, kind="stable")
+        ordered = keys[self.order]
+        self.first = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        self.counts = np.diff(np.append(self.first, len(keys)))
+        self.unique_keys = ordered[self.first]
+        self.n_vertices = n_vertices
+
+    def manifold_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each edge shared by exactly two faces: (face a, face b, half-edge index)."""
+        pairs = self.first[self.counts == 2]
+        return self.order[pairs] // 3, self.order[pairs + 1] // 3, self.order[pairs]
+
 
 FRAME_SAMPLE = 200_000  # faces whose normals choose the frame (every k-th of a larger mesh)
 
@@ -96,10 +122,8 @@ def face_normals(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, n
     return cross[keep] / doubled[keep, None], doubled[keep] / 2.0
 
 
-def _min_area_rectangle(points: np.ndarray) -> np.ndarray:
+def min_area_rectangle(points: np.ndarray) -> np.ndarray:
     """Unit direction of one side of the smallest-area rectangle around 2-D points."""
-    from scipy.spatial import ConvexHull, QhullError
-
     try:
         hull = points[ConvexHull(points).vertices]
     except (QhullError, ValueError):
@@ -148,7 +172,7 @@ def part_frame(
     v = np.cross(first, u)
     sample = vertices[:: max(1, len(vertices) // int(settings["hull_sample"]))]
     planar = np.column_stack([sample @ u, sample @ v])
-    side = _min_area_rectangle(planar)
+    side = min_area_rectangle(planar)
     second = side[0] * u + side[1] * v
     second /= np.linalg.norm(second)
     third = np.cross(first, second)
@@ -175,8 +199,6 @@ def search_directions(
     if most <= 0 or len(faces) < 8:
         return []
     if edges is None:
-        from firetrace.detect.features import MeshEdges
-
         edges = MeshEdges(faces, len(vertices))
     edges, starts, turning = _edge_turning(
         vertices, faces, edges, normals, math.radians(float(settings["min_dihedral_deg"]))

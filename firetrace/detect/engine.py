@@ -16,12 +16,16 @@ import io
 import time
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from firetrace.detect.keywords import keyword_hits
+from firetrace.detect.readers import read_design
 from firetrace.detect.rules import RuleSet, evaluate, load_rules, score, verdict_for
 from firetrace.detect.sniff import describe_content, extension_format, sniff_format
+from firetrace.detect.units import resolve_units
 from firetrace.errors import FiretraceError
 
 Matcher = Callable[[Any], list[dict]]
@@ -117,9 +121,6 @@ def inspect_stream(
 
 
 def _inspect(fh, record, *, name, size, fmt, claimed, rules, matcher, started) -> dict:
-    from firetrace.detect.keywords import keyword_hits
-    from firetrace.detect.readers import read_design
-
     rule_set = rules or default_rules()
     design = read_design(fh, fmt, name, size)
     notes = list(design.warnings)
@@ -203,11 +204,13 @@ def _merge_hits(*hit_sets: dict[str, list[dict]]) -> dict[str, list[dict]]:
 def _judge_bodies(design, rule_set: RuleSet, file_hits, matcher, record, notes) -> dict:
     """Split the design into parts (see :mod:`firetrace.detect.bodies`), judge each
     part on its own, and return the per-body records and the highest one."""
+    # refs and scan import this module for rules and records (refs list, sniffing);
+    # lazy: numpy and the measuring modules load only when a mesh is judged
     import numpy as np
 
+    # lazy: bodies needs numpy and scipy, loaded when a mesh is judged
     from firetrace.detect.bodies import DEFAULTS as BODY_DEFAULTS
     from firetrace.detect.bodies import parts_of
-    from firetrace.detect.units import resolve_units
 
     vertices = design.vertices
     raw_extent = float(np.ptp(vertices, axis=0).max())
@@ -237,8 +240,6 @@ def _judge_bodies(design, rule_set: RuleSet, file_hits, matcher, record, notes) 
 
     workers = int(settings["threads"]) if len(candidates) >= 4 else 1
     if workers > 1:  # numpy gives up the interpreter lock in the heavy steps
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(workers) as pool:
             judged = list(pool.map(judge, parts))
     else:
@@ -269,7 +270,7 @@ def _measure_settings(rule_set: RuleSet, settings: dict, parts: int) -> dict:
     """The measurement settings for each of *parts* parts: a crowded plate shares one
     voxel budget (``plate_voxels``), each part keeping at least ``min_part_voxels``,
     so that the work per file stays bounded."""
-    from firetrace.detect.features import DEFAULTS
+    from firetrace.detect.features import DEFAULTS  # lazy: numpy, when a mesh is judged
 
     measure = dict(DEFAULTS)
     measure.update(rule_set.section("measure"))
@@ -282,8 +283,7 @@ def _measure_settings(rule_set: RuleSet, settings: dict, parts: int) -> dict:
 
 
 def _judge_part(part, rule_set: RuleSet, measure_settings, file_hits, matcher) -> dict:
-    from firetrace.detect.features import measure
-    from firetrace.detect.keywords import keyword_hits
+    from firetrace.detect.features import measure  # lazy: numpy, when a mesh is judged
 
     extents = sorted((float(e) for e in part.extents), reverse=True)
     body: dict[str, Any] = {
@@ -324,7 +324,7 @@ def _judge_part(part, rule_set: RuleSet, measure_settings, file_hits, matcher) -
 
 
 def _reference_matches(part, matcher: Matcher, findings: list[dict], notes: list[str]) -> list:
-    import trimesh
+    import trimesh  # lazy: only the reference library's matcher needs a Trimesh
 
     mesh = trimesh.Trimesh(vertices=part.vertices, faces=part.faces, process=False)
     try:

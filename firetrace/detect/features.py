@@ -32,7 +32,11 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
+from firetrace.detect.directions import MeshEdges, min_area_rectangle, part_frame, search_directions
 from firetrace.errors import InputError
 
 DEFAULTS = {
@@ -76,30 +80,6 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-class MeshEdges:
-    """The edges of a face array, sorted once and shared by the topology figures and
-    the search for directions: half-edge keys in sorted order, where each distinct
-    edge starts among them, and how many faces share it."""
-
-    def __init__(self, faces: np.ndarray, n_vertices: int):
-        starts = faces.ravel()
-        ends = faces[:, [1, 2, 0]].ravel()
-        self.low = np.minimum(starts, ends)
-        self.high = np.maximum(starts, ends)
-        keys = self.low.astype(np.int64) * np.int64(n_vertices) + self.high
-        self.order = np.argsort(keys, kind="stable")
-        ordered = keys[self.order]
-        self.first = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-        self.counts = np.diff(np.append(self.first, len(keys)))
-        self.unique_keys = ordered[self.first]
-        self.n_vertices = n_vertices
-
-    def manifold_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For each edge shared by exactly two faces: (face a, face b, half-edge index)."""
-        pairs = self.first[self.counts == 2]
-        return self.order[pairs] // 3, self.order[pairs + 1] // 3, self.order[pairs]
-
-
 def topology(
     faces: np.ndarray, n_vertices: int, edges: MeshEdges | None = None, bodies: int | None = None
 ) -> dict[str, Any]:
@@ -111,9 +91,6 @@ def topology(
     used = np.flatnonzero(np.bincount(faces.ravel(), minlength=n_vertices))
     chi = int(len(used) - unique_edges + len(faces))
     if bodies is None:
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
         keys = edges.unique_keys
         graph = coo_matrix(
             (np.ones(len(keys), dtype=np.int8), (keys // n_vertices, keys % n_vertices)),
@@ -143,8 +120,6 @@ def principal_frame(
     axes longest first, the box's minimum corner at 0.
 
     Returns (aligned vertices, extents, axes as rows in the file's coordinates)."""
-    from firetrace.detect.directions import part_frame
-
     try:
         axes = part_frame(vertices, faces, params, normals, areas)
     except (np.linalg.LinAlgError, ValueError):  # flat or degenerate: principal axes
@@ -245,9 +220,6 @@ def _track_sections(labels, enclosed, axis, count, params):
 
     Two sections link when they overlap by most of the larger one, so a bore
     opening into a wide channel stays a separate hole from the channel."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     section = labels * enclosed  # a product, not np.where: no branch per voxel
     # counting only the enclosed voxels gives the same areas (label 0 aside, unused)
     area = np.bincount(labels[enclosed], minlength=count + 1)
@@ -411,8 +383,6 @@ def _section_shape(planes: np.ndarray, params: dict) -> dict:
     rectangular in the grid's box is judged again in its smallest-area rotated
     rectangle, so that a rectangle at an angle in its slice still reads as ``rect``
     (or ``slot``; small sections are too coarse for that)."""
-    from firetrace.detect.directions import _min_area_rectangle
-
     area, rows, cols = _slice_boxes(planes)
     kept = area > 0
     area, rows, cols = area[kept], rows[kept], cols[kept]
@@ -423,7 +393,7 @@ def _section_shape(planes: np.ndarray, params: dict) -> dict:
     if shape == "other" and narrow >= 8:
         middle = planes[kept][int(np.argsort(area)[len(area) // 2])]
         points = np.argwhere(middle).astype(np.float64)
-        side = _min_area_rectangle(points)
+        side = min_area_rectangle(points)
         across = np.array([-side[1], side[0]])
         spans = sorted([float(np.ptp(points @ side)) + 1.0, float(np.ptp(points @ across)) + 1.0])
         rotated = float(middle.sum()) / (spans[0] * spans[1])
@@ -442,8 +412,6 @@ def find_holes(
 ) -> list[dict]:
     """Straight holes along the grid axes *axes*: empty voxels enclosed in their slice.
     Centres are given in millimetres from the grid's origin less *pad* cells."""
-    from scipy import ndimage
-
     holes: list[dict] = []
     min_vox = max(1.0, params["min_hole_diameter_mm"] / resolution)
     # the candidate search runs on grids bit-packed along the last axis: 8x fewer
@@ -666,8 +634,6 @@ def measure(
 ) -> dict[str, Any]:
     """All geometric features of one mesh (coordinates in millimetres; *shells*, its
     connected shells, when the caller already counted them)."""
-    from firetrace.detect.directions import search_directions
-
     params = dict(DEFAULTS)
     params.update(settings or {})
     features: dict[str, Any] = {"triangles": int(len(faces)), "vertices": int(len(vertices))}

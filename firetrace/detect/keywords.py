@@ -98,7 +98,7 @@ class TermMatcher:
             return 0.0
         if len(candidate) < len(key) and candidate[0] != key[0]:
             return 0.0  # a dropped letter, not a different word ("lock" is not "glock")
-        from rapidfuzz import fuzz
+        from rapidfuzz import fuzz  # lazy: refs and scan load this module without matching
 
         return fuzz.ratio(candidate, key)
 

@@ -23,9 +23,11 @@ import hashlib
 import math
 import tomllib
 from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from firetrace import paths
 from firetrace.errors import InputError
 from firetrace.verdicts import Verdict
 
@@ -60,14 +62,17 @@ class RuleSet:
     sources: list[str]
 
     def section(self, name: str) -> dict[str, Any]:
+        """One settings table (``[measure]``, ``[bodies]``, ...), empty when absent."""
         return self.settings.get(name, {})
 
     @property
     def high(self) -> float:
+        """The score from which the verdict is ``high``."""
         return float(self.section("verdict").get("high", 0.7))
 
     @property
     def review(self) -> float:
+        """The score from which the verdict is ``review``."""
         return float(self.section("verdict").get("review", 0.4))
 
 
@@ -115,9 +120,8 @@ def _rule_from(table: dict, source: str) -> Rule:
 
 def load_rules(extra_dir: Path | None = None) -> RuleSet:
     """Load the bundled detection rules, then those in *extra_dir* (if given)."""
-    from firetrace.paths import rules_dir
 
-    folders = [rules_dir() / "detect"]
+    folders = [paths.rules_dir() / "detect"]
     if extra_dir is not None:
         extra_dir = Path(extra_dir)
         if not extra_dir.is_dir():
@@ -261,8 +265,6 @@ def _combination_holds(rule: Rule, items: dict[str, list[dict] | None]) -> bool:
     needed = [items[r] for r in rule.requires]
     if not rule.requires_any:
         return _distinct_choice(needed)
-    from itertools import combinations
-
     return any(
         _distinct_choice(needed + [items[r] for r in chosen])
         for chosen in combinations(present, rule.min_any)

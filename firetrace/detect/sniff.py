@@ -14,18 +14,18 @@ import struct
 import zipfile
 from typing import BinaryIO
 
+from firetrace.detect.readers import Head, reader_specs
+
 HEAD_BYTES = 8192
 
 
 def _specs():
-    from firetrace.detect.readers import reader_specs
-
     return reader_specs()
 
 
 def __getattr__(name: str):
     # derived from the readers' own registrations on first use, so that importing
-    # this module imports no reader
+    # this module imports no reader module
     if name == "FORMATS":
         return tuple(spec.format for spec in _specs())
     if name == "EXTENSION_FORMATS":
@@ -83,8 +83,6 @@ def _sniff_zip(names: list[str]) -> str | None:
 
 def make_head(head: bytes, size: int):
     """The :class:`~firetrace.detect.readers.Head` every reader's signature is tested on."""
-    from firetrace.detect.readers import Head
-
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     return Head(
         raw=head,

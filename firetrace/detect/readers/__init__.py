@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from firetrace.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
-    import trimesh
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
+    import trimesh  # lazy: trimesh loads when a file is read, not when it is sniffed
 
 
 @dataclass
@@ -79,7 +79,7 @@ class Design:
 
     def add_body(self, vertices, faces, name: str | None = None, kind: str = "mesh") -> None:
         """Append one body (arrays are converted, not copied when already right)."""
-        import numpy as np
+        import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
         if len(self.bodies) >= LIMITS.max_bodies:
             if not any(item["limit"] == "max_bodies" for item in self.limits):
@@ -103,6 +103,7 @@ class Design:
 
     @property
     def has_mesh(self) -> bool:
+        """Whether any body holds a triangle."""
         return any(len(body.faces) for body in self.bodies)
 
     @property
@@ -116,7 +117,7 @@ class Design:
         return self._joined()[1]
 
     def _joined(self):
-        import numpy as np
+        import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
         bodies = [b for b in self.bodies if len(b.faces)]
         if not bodies:
@@ -130,7 +131,7 @@ class Design:
 
     def to_trimesh(self) -> trimesh.Trimesh:
         """The geometry of every body as one Trimesh (no processing beyond the reader's)."""
-        import trimesh
+        import trimesh  # lazy: trimesh loads when a file is read, not when it is sniffed
 
         if not self.has_mesh:
             if self.limits:
@@ -151,6 +152,7 @@ class Head:
 
     @property
     def first_line(self) -> bytes:
+        """The first line of the stripped head, without surrounding white space."""
         return self.stripped.split(b"\n", 1)[0].strip()
 
 
@@ -308,7 +310,7 @@ def distinct_corners(faces: np.ndarray) -> np.ndarray:
 
 def _has_area(body: Body) -> bool:
     """Whether any triangle of the body has an area above round-off."""
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     scale = float(np.ptp(body.vertices, axis=0).max()) or 1.0
     for start in range(0, len(body.faces), 100_000):  # the first block nearly always tells
@@ -320,7 +322,7 @@ def _has_area(body: Body) -> bool:
 
 
 def _check_body(fmt: str, body: Body) -> None:
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     vertices, faces = body.vertices, body.faces
     if not len(faces):
@@ -339,7 +341,7 @@ def _check_body(fmt: str, body: Body) -> None:
 
 def load_design(fh: BinaryIO, fmt: str | None = None, name: str | None = None) -> Design:
     """Sniff (unless *fmt* is given) and read a design file from a stream."""
-    from firetrace.detect.sniff import sniff_format
+    from firetrace.detect.sniff import sniff_format  # lazy: sniff imports this package
 
     size = stream_size(fh)
     if fmt is None:

@@ -71,7 +71,7 @@ def _summary(toolpath) -> dict:
 def design_from_gcode(data: bytes, fmt: str = "gcode", design: Design | None = None) -> Design:
     """A :class:`Design` from G-code text: names, slicer metadata, toolpath figures
     and one body per printed object, rebuilt from its layers."""
-    from firetrace.detect.features import DEFAULTS
+    from firetrace.detect.features import DEFAULTS  # lazy: numpy, when a toolpath is rebuilt
     from firetrace.gcode import read_toolpath
     from firetrace.gcode.rebuild import rebuild_bodies
 
@@ -141,6 +141,7 @@ def _bgcode_metadata(decoded) -> dict:
 @register("bgcode", signature=lambda head: head.raw.startswith(b"GCDE"), order=11)
 def read_bgcode(fh: BinaryIO, size: int, name: str | None) -> Design:
     """Prusa binary G-code: its blocks decoded, then judged as G-code."""
+    # lazy: numpy and the G-code parser load when a toolpath is read
     from firetrace.gcode.bgcode import decode_bgcode
 
     if size > LIMITS.max_text_bytes:

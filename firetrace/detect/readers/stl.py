@@ -34,7 +34,7 @@ def merge_corners(corners):
     column is several times faster than sorting 12-byte records); the result is
     then checked exactly, and a hash collision falls back to the byte-wise sort.
     """
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     corners = np.array(corners, dtype=np.float32, order="C")  # always a private copy
     # +0.0 and -0.0 are the same point but differ in bits
@@ -102,7 +102,7 @@ _RECORD = None
 
 
 def _record_dtype():
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     global _RECORD
     if _RECORD is None:
@@ -111,7 +111,7 @@ def _record_dtype():
 
 
 def _binary(fh: BinaryIO, size: int, head: bytes, count: int) -> Design:
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     expected = 84 + 50 * count
     if count > LIMITS.max_triangles and expected == size:
@@ -176,7 +176,7 @@ DECIMATE_TARGET_VERTICES = 700_000
 
 
 def _chunks(fh: BinaryIO, count: int):
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     fh.seek(84)
     for start in range(0, count, DECIMATE_CHUNK):
@@ -191,7 +191,7 @@ def _decimated(fh: BinaryIO, count: int):
     """Vertex clustering in two streaming passes: the box and surface area first, then
     every corner snapped to a cell of a regular grid; triangles that collapse are
     dropped. Returns (vertices, faces, cell size in file units)."""
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     low = np.full(3, np.inf)
     high = np.full(3, -np.inf)
@@ -235,7 +235,7 @@ def _without_repeats(faces, n_vertices: int):
     """Drop every triangle whose three vertices another triangle also uses: clustering
     folds thin slivers onto themselves, leaving pairs of opposite triangles that
     enclose nothing."""
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     if not len(faces):
         return faces
@@ -255,7 +255,7 @@ _SOLID_END = re.compile(rb"^[ \t]*endsolid[^\r\n]*", re.M | re.I)
 def _ascii(fh: BinaryIO, size: int) -> Design:
     """Parse in chunks cut at line ends, so memory follows the triangle count
     rather than the (much larger) text. Each ``solid ... endsolid`` is a body."""
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     if size > LIMITS.max_text_bytes:
         raise InputError(f"ASCII STL of {size:,} bytes exceeds the {LIMITS.max_text_bytes:,} limit")

@@ -34,8 +34,8 @@ def _read_all(fh: BinaryIO, size: int, fmt: str) -> bytes:
 
 def _add_bodies(design: Design, loaded, kind: str) -> Design:
     """One body per mesh-carrying scene node (world transform applied), or the mesh."""
-    import numpy as np
-    import trimesh
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
+    import trimesh  # lazy: trimesh loads when a file is read, not when it is sniffed
 
     if isinstance(loaded, trimesh.Trimesh):
         if len(loaded.faces):
@@ -57,9 +57,9 @@ def _add_bodies(design: Design, loaded, kind: str) -> Design:
 
 
 def _load(data: bytes, fmt: str, **kwargs):
-    import logging
+    import logging  # lazy: only the trimesh-read formats quiet its logger
 
-    import trimesh
+    import trimesh  # lazy: trimesh loads when a file is read, not when it is sniffed
 
     # trimesh logs tracebacks for missing textures; a seized file's textures are not evidence
     logging.getLogger("trimesh").setLevel(logging.CRITICAL)
@@ -158,7 +158,7 @@ def _gltf_names(document: dict) -> list[str]:
 
 def _sibling(name: str | None, uri: str):
     """A buffer file beside the glTF on disk, when *uri* is a plain file name."""
-    import os
+    import os  # lazy: only a glTF beside its buffers needs it
 
     if not name or "!/" in name or "/" in uri or "\\" in uri or uri in ("", ".", ".."):
         return None

@@ -76,7 +76,7 @@ def parse_xml_safely(data: bytes, what: str):
     Document type and entity declarations are refused outright (neither format allows
     one, and that is where entity bombs live), so libxml2's size safeguards are not
     needed: ``huge_tree`` lets a long (already size-checked) text node through."""
-    from lxml import etree
+    from lxml import etree  # lazy: lxml loads when an XML format is read, not when it is sniffed
 
     if _DTD.search(data[:65536]) or _DTD.search(data):
         raise InputError(f"{what}: XML document type/entity declarations are not allowed (refused)")
@@ -117,7 +117,7 @@ def _open_zip(fh: BinaryIO, what: str) -> zipfile.ZipFile:
 
 
 def _floats(values, what: str):
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     try:
         return np.asarray(values, dtype=np.float64)
@@ -126,7 +126,7 @@ def _floats(values, what: str):
 
 
 def _transform(text: str | None):
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     matrix = np.eye(4)
     if not text:
@@ -196,7 +196,7 @@ def _model_bodies(root, design: Design) -> None:
     """The bodies of one 3MF model part: each build item, with the objects it places
     (components nested up to 8 deep). Only objects a build item uses are read, and
     only their triangles count toward the geometry limit."""
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     ns = {"m": root.nsmap.get(None) or NS_3MF}
     _model_metadata(root, ns, design)
@@ -265,7 +265,7 @@ def _claimed_triangles(objects: dict, object_id, ns: dict, depth: int = 0) -> in
 
 
 def _object_mesh(obj, ns: dict):
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     mesh = obj.find("m:mesh", namespaces=ns)
     label = f"3MF object {obj.get('id')}"
@@ -359,7 +359,7 @@ def _amf_object_name(obj, design: Design) -> str | None:
 
 
 def _amf_mesh(mesh):
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     coords = [_floats(mesh.xpath(f"vertices/vertex/coordinates/{a}/text()"), "AMF") for a in "xyz"]
     if not (len(coords[0]) == len(coords[1]) == len(coords[2])):
