@@ -534,20 +534,15 @@ def _card(card: Card) -> str:
             "library.</p></div>"
         )
     parts.append(_bodies_table(r.get("bodies")))
-    features = r.get("features")
-    if isinstance(features, dict) and features:
-        parts.append(
-            "<div><h4>Measured features</h4>"
-            + _kv_table((text(k), describe(v)) for k, v in features.items())
-            + "</div>"
-        )
-    metadata = r.get("metadata")
-    if isinstance(metadata, dict) and metadata:
-        parts.append(
-            "<div><h4>Names and metadata in the file</h4>"
-            + _kv_table((text(k), describe(v)) for k, v in metadata.items())
-            + "</div>"
-        )
+    for key, heading in (
+        ("features", "Measured features"),
+        ("metadata", "Names and metadata in the file"),
+    ):
+        values = r.get(key)
+        if isinstance(values, dict) and values:
+            # keys come from the file as much as values do: both escaped
+            table = _kv_table((text(k), describe(v)) for k, v in values.items())
+            parts.append(f"<div><h4>{heading}</h4>{table}</div>")
     parts.append("</div></article>")
     return "".join(parts)
 
