@@ -2,7 +2,10 @@
 that need a big batch, such as the SIGKILL test).
 
 ``write_batch(path, rows)`` streams a CSV with the CONTRACT columns: many makers
-written with alias spellings, sequential serials per maker, pistols, rifles,
+written with alias spellings, sequential serials per maker made in production
+runs (a run of consecutive serials is one model, and manufacture dates rise
+with the serial number over 2000-2024, so a run sits in one or two years),
+pistols, rifles,
 AR-pattern lower/upper receivers and modular pistols with serialised fire
 control units whose barrels move between frames, sales, transfers to
 (pseudonymised) owners, imports with import marks, and lost/stolen reports,
@@ -184,6 +187,12 @@ def write_batch(
     """
     rng = random.Random(seed)
     next_serial = [serial_offset] * len(MAKERS)
+    # Production runs: each maker makes one model for a run of consecutive serials,
+    # and its serials are given out in date order over the span.
+    run_left = [0] * len(MAKERS)
+    run_model = [0] * len(MAKERS)
+    per_firearm_rows = 2.6 if lifecycle else 1.3
+    per_maker = max(1.0, rows / per_firearm_rows / len(MAKERS))
     owner_counter = serial_offset
     last_modular_key: str | None = None
     epoch = date(2000, 1, 1)
@@ -195,11 +204,16 @@ def write_batch(
             firearm_number += 1
             m = rng.randrange(len(MAKERS))
             spellings, country, prefix, models = MAKERS[m]
-            ftype, model, calibre, kind = models[rng.randrange(len(models))]
+            if run_left[m] == 0:
+                run_left[m] = rng.randrange(50, 2000)
+                run_model[m] = rng.randrange(len(models))
+            run_left[m] -= 1
+            ftype, model, calibre, kind = models[run_model[m]]
             next_serial[m] += 1
             serial = f"{prefix}{next_serial[m]:07d}"
             key = f"F{seed}-{firearm_number}"
-            made = epoch + timedelta(days=rng.randrange(span - 400))
+            position = (next_serial[m] - serial_offset) / per_maker
+            made = epoch + timedelta(days=min(span - 400, int(position * (span - 400))))
             maker = spellings[rng.randrange(len(spellings))]
             base = {"manufacturer": maker, "serial": serial, "component": kind, "firearm": key}
             out.row(

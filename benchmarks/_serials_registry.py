@@ -7,10 +7,13 @@ digits, digits with a year letter stamped between them, 8 digits with leading
 zeros, a letter suffix, a dash); a national registry holds each maker's
 production as dealer shipments, i.e. runs of consecutive serials (geometric
 length, mean 6) scattered over the serial space, and four small makers whose
-whole production is registered as one dense sequential range. The serial index
-triggers are dropped during the bulk load and the index is rebuilt in sorted
-order afterwards (much faster than row-by-row maintenance). Deterministic for a
-seed.
+whole production is registered as one dense sequential range. As at a real
+maker, the year of manufacture follows the serial number (numbers are given out
+in order over 1985-2023) and the model changes by band of numbers (one to three
+models per marking format, each with its calibre); the country is the maker's.
+The serial index triggers are dropped during the bulk load and the index is
+rebuilt in sorted order afterwards (much faster than row-by-row maintenance).
+Deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ CODE_LETTERS = "ACEFHJKMNPRUWXY"
 FORMATS = ("PP#######", "P######", "###L####", "########", "PP######X", "##-#####")
 KINDS = ("frame", "receiver", "lower_receiver", "fire_control_unit")
 TYPES = ("pistol", "rifle", "revolver", "shotgun")
+CALIBRES = ("9x19mm", ".45 ACP", "5.56x45mm", ".308 Win", "12 ga", ".357 Magnum", ".22 LR")
+COUNTRIES = ("AT", "DE", "IT", "CZ", "BE", "US", "HR", "RS", "ES", "FI", "PL", "SE")
+FIRST_YEAR, YEARS = 1985, 39
+# A model is made for this share of a format's number space before the next.
+MODEL_BANDS = 40
 
 
 def _maker_specs(rng: random.Random, count: int = 40):
@@ -65,8 +73,20 @@ def makers_for(total: int) -> int:
     return max(40, total // 25_000)
 
 
+def describe(m: int, fmt: str, number: int) -> tuple[str, str, int]:
+    """(model, calibre, year) of maker ``m``'s serial ``number`` in format ``fmt``:
+    the year rises with the number, the model changes by band of numbers."""
+    digits = fmt.count("#")
+    space = 10**digits
+    models = 1 + (m + digits) % 3
+    band = (number * MODEL_BANDS // space) % models
+    model = f"M{m}{digits}{band}"
+    return model, CALIBRES[(m + band) % len(CALIBRES)], FIRST_YEAR + number * YEARS // space
+
+
 def generate_serials(total: int, seed: int = 7):
-    """Yield (maker_index, serial, kind, type, model) for ``total`` records."""
+    """Yield (maker_index, serial, kind, type, model, calibre, year, country) for
+    ``total`` records."""
     rng = random.Random(seed)
     specs = _maker_specs(rng, makers_for(total))
     weights = [s[4] for s in specs]
@@ -82,7 +102,7 @@ def generate_serials(total: int, seed: int = 7):
             digits = fmt.count("#")
             kind = KINDS[m % len(KINDS)]
             ftype = TYPES[m % len(TYPES)]
-            model = f"M{m}{fmt.count('#')}"
+            country = COUNTRIES[m % len(COUNTRIES)]
             seen: set[int] = set()
             made = 0
             while made < n:
@@ -100,7 +120,9 @@ def generate_serials(total: int, seed: int = 7):
                         continue
                     seen.add(number)
                     made += 1
-                    yield m, _render(fmt, prefix, number, code, suffix), kind, ftype, model
+                    model, calibre, year = describe(m, fmt, number)
+                    serial = _render(fmt, prefix, number, code, suffix)
+                    yield m, serial, kind, ftype, model, calibre, year, country
 
 
 def build_registry(path: Path, total: int, *, seed: int = 7, index: bool = True) -> dict:
@@ -130,14 +152,15 @@ def build_registry(path: Path, total: int, *, seed: int = 7, index: bool = True)
     drop_index_triggers(conn)
     batch = []
     sql = (
-        f"INSERT INTO components (maker_id, kind, control, {SERIAL_COLUMNS}, type, model) "
-        "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)"
+        f"INSERT INTO components (maker_id, kind, control, {SERIAL_COLUMNS}, type, model, "
+        "calibre, year_of_manufacture, country_of_manufacture) "
+        "VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
     conn.execute("BEGIN")
     # One record per (maker, normalised serial): two formats can render the same
     # serial ('12-345678' and '12345678'); a registry would hold one item.
     maker, seen = None, set()
-    for m, serial, kind, ftype, model in generate_serials(total, seed):
+    for m, serial, kind, *description in generate_serials(total, seed):
         values = serial_columns(serial)
         norm = values[1] or values[0]
         if m != maker:
@@ -145,7 +168,7 @@ def build_registry(path: Path, total: int, *, seed: int = 7, index: bool = True)
         if norm in seen:
             continue
         seen.add(norm)
-        batch.append((m + 1, kind, *values, ftype, model))
+        batch.append((m + 1, kind, *values, *description))
         if len(batch) >= 50_000:
             conn.executemany(sql, batch)
             batch.clear()

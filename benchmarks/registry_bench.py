@@ -65,7 +65,7 @@ def worker_import(
     if not hook:  # measure the import's own memory, without the serial area's hook
         import firetrace.registry.batch_warnings
 
-        firetrace.registry.batch_warnings.after_batch_import = lambda conn, batch_id: []
+        firetrace.registry.batch_warnings.after_batch_import = lambda conn, batch_id, **kw: []
     conn = connect(_fresh_db(db) if fresh else db)
 
     def children_cpu() -> float:  # the validation workers' CPU time

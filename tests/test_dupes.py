@@ -75,10 +75,15 @@ def test_all_components_includes_parts(conn):
 
 
 def test_edit_kind_and_max_distance(conn):
-    one = _by_kind(find_duplicates(conn, kinds=["edit"], max_distance=1))
+    # PX77001 / PX77002 are consecutive serials (expected numbering): counted, and
+    # listed only on request.
+    hidden = find_duplicates(conn, kinds=["edit"], max_distance=1)
+    assert ["PX77001", "PX77002"] not in _by_kind(hidden).get("edit", [])
+    assert hidden.stats["expected_numbering"]["edit"] >= 1
+    one = _by_kind(find_duplicates(conn, kinds=["edit"], max_distance=1, include_expected=True))
     assert ["PX77001", "PX77002"] in one["edit"]
     assert ["KQ12345", "KQ12354"] not in one["edit"]  # a transposition, reported as such
-    two = _by_kind(find_duplicates(conn, kinds=["edit"], max_distance=2))
+    two = _by_kind(find_duplicates(conn, kinds=["edit"], max_distance=2, include_expected=True))
     assert ["PX77001", "PX77023"] not in one["edit"]
     assert ["PX77001", "PX77023"] in two["edit"] and ["PX77002", "PX77023"] in two["edit"]
 
@@ -100,8 +105,10 @@ def test_cli_json_csv_exit_code_and_audit(conn, db_path, run_cli, tmp_path):
     doc = json.loads(result.stdout)
     assert set(doc) == {"groups", "stats"}
     first = doc["groups"][0]
-    assert set(first) == {"kind", "members", "detail"}
-    assert set(first["members"][0]) == {"id", "serial", "manufacturer", "component"}
+    assert set(first) == {"kind", "score", "reason", "members", "detail"}
+    assert {"id", "serial", "manufacturer", "component"} <= set(first["members"][0])
+    scores = [g["score"] for g in doc["groups"]]
+    assert scores == sorted(scores, reverse=True) and all(g["reason"] for g in doc["groups"])
     rows = list(csv.DictReader(out_csv.open()))
     assert {r["kind"] for r in rows} == {g["kind"] for g in doc["groups"]}
     assert len(rows) == sum(len(g["members"]) for g in doc["groups"])

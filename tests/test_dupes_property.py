@@ -176,11 +176,34 @@ def brute_force(rows: list[dict], max_distance: int) -> dict[str, set[frozenset]
     return groups
 
 
+def brute_force_in_run(rows: list[dict]) -> dict[int, bool]:
+    """The run rule by hand: a serial of the same maker and template (digits as #)
+    within 2 numbers of it (not equal), with the same model and year."""
+    from collections import defaultdict
+
+    def template_and_number(fold: str) -> tuple[str, int | None]:
+        digits = "".join(ch for ch in fold if ch.isdigit())
+        return "".join("#" if ch.isdigit() else ch for ch in fold), int(digits) if digits else None
+
+    at: dict[tuple, list] = defaultdict(list)
+    for r in rows:
+        template, number = template_and_number(r["fold"])
+        at[(r["maker"], template, number)].append((r["model"], r["year"]))
+    out = {}
+    for r in rows:
+        template, number = template_and_number(r["fold"])
+        out[r["id"]] = number is not None and any(
+            (r["model"], r["year"]) in at.get((r["maker"], template, number + step), [])
+            for step in (-2, -1, 1, 2)
+        )
+    return out
+
+
 def _rows(conn) -> list[dict]:
     rows = []
-    for cid, maker, serial, norm, fold, skel, ftype, model in conn.execute(
-        "SELECT id, maker_id, serial, serial_norm, serial_fold, serial_skel, type, model "
-        "FROM components WHERE control = 1"
+    for cid, maker, serial, norm, fold, skel, ftype, model, year in conn.execute(
+        "SELECT id, maker_id, serial, serial_norm, serial_fold, serial_skel, type, model, "
+        "year_of_manufacture FROM components WHERE control = 1"
     ):
         rows.append(
             dict(
@@ -194,6 +217,7 @@ def _rows(conn) -> list[dict]:
                 fold0=fold_leading_zeros(fold),
                 type=ftype,
                 model=model,
+                year=year,
             )  # fmt: skip
         )
     return rows
@@ -212,15 +236,28 @@ def test_dupes_equal_brute_force(tmp_path_factory, seed, size, plants, max_dista
     records = random_registry(seed, size, plants)
     rows = [(*r[:3], r[3] if len(r) > 3 else "pistol", *r[4:5]) for r in records]
     conn = make_registry(path, rows, makers=MAKERS)
-    report = find_duplicates(conn, kinds=KINDS, max_distance=max_distance)
+    report = find_duplicates(conn, kinds=KINDS, max_distance=max_distance, include_expected=True)
     found: dict[str, set[frozenset]] = {k: set() for k in KINDS}
     for g in report.groups:
         found[g.kind].add(frozenset(m.id for m in g.members))
-    expected = brute_force(_rows(conn), max_distance)
+    rows = _rows(conn)
+    expected = brute_force(rows, max_distance)
     for kind in KINDS:
         assert found[kind] == expected[kind], kind
     # Every kind was planted, so every kind is found.
     assert all(found[k] for k in KINDS)
+    # Expected numbering is exactly the groups whose serials all sit in runs.
+    in_run = brute_force_in_run(rows)
+    for g in report.groups:
+        if g.kind in ("transposition", "edit"):
+            assert g.expected == all(in_run[m.id] for m in g.members), g.detail
+        else:
+            assert not g.expected
+    # The default report lists the same groups less the expected numbering.
+    default = find_duplicates(conn, kinds=KINDS, max_distance=max_distance)
+    assert {(g.kind, frozenset(m.id for m in g.members)) for g in default.groups} == {
+        (g.kind, frozenset(m.id for m in g.members)) for g in report.groups if not g.expected
+    }
 
 
 def test_brute_force_reference_sees_a_planted_transposition(db_path):

@@ -25,15 +25,24 @@ from firetrace.sanitize import csv_row
 commands = Commands()
 
 
+def _urgent(status: str | None) -> bool:
+    """A member out of lawful hands (reported stolen or lost, seized): shown in red."""
+    return status in ("reported_stolen", "reported_lost", "seized")
+
+
 def _write_csv(path: Path, report) -> None:
 
     with atomic_output(path, newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["group", "kind", "id", "serial", "manufacturer", "component", "detail"])
+        writer.writerow(
+            ["group", "kind", "score", "id", "serial", "manufacturer", "component", "model",
+             "year_of_manufacture", "status", "reason", "detail"]
+        )  # fmt: skip
         for number, group in enumerate(report.groups, 1):
             for m in group.members:
                 writer.writerow(
-                    csv_row((number, group.kind, m.id, m.serial, m.manufacturer, m.component,
+                    csv_row((number, group.kind, group.score, m.id, m.serial, m.manufacturer,
+                             m.component, m.model, m.year, m.status, group.reason,
                              group.detail))
                 )  # fmt: skip
 
@@ -41,23 +50,42 @@ def _write_csv(path: Path, report) -> None:
 def _render(report, limit: int) -> None:
 
     stats = report.stats
+    expected = sum(stats.get("expected_numbering", {}).values())
+    hidden = "" if stats.get("expected_numbering_listed") else (
+        f" ({expected:,} pairs of expected numbering not listed: --all lists them)"
+        if expected else ""
+    )  # fmt: skip
     if not report.groups:
         console.print(
-            f"No duplicate serials among {stats['records_compared']:,} {stats['scope']}.",
+            f"No duplicate serials among {stats['records_compared']:,} {stats['scope']}{hidden}.",
             highlight=False,
         )
         return
-    table = Table(title=f"{len(report.groups):,} duplicate group(s)", show_lines=False)
+    table = Table(
+        title=f"{len(report.groups):,} duplicate group(s), most suspicious first", show_lines=True
+    )
     table.add_column("#", justify="right", style="dim")
+    table.add_column("score", justify="right")
     table.add_column("kind", style="bold")
     table.add_column("records")
     table.add_column("why")
     for number, group in enumerate(report.groups[:limit], 1):
         records = "\n".join(
-            f"{shown(m.serial)}  [dim]{shown(m.manufacturer)} {m.component} #{m.id}[/]"
+            f"{shown(m.serial)}  [dim]{shown(m.manufacturer)} {m.component} #{m.id}"
+            + (f" {m.year}" if m.year else "")
+            + (f" {shown(m.model)}" if m.model else "")
+            + "[/]"
+            + (f" [bold red]{m.status.replace('_', ' ')}[/]" if _urgent(m.status) else "")
             for m in group.members
         )
-        table.add_row(str(number), group.kind, records, shown(group.detail))
+        style = "bold red" if group.score >= 0.8 else "yellow" if group.score >= 0.5 else "dim"
+        table.add_row(
+            str(number),
+            f"[{style}]{group.score:.2f}[/]",
+            group.kind,
+            records,
+            f"{shown(group.reason)}\n[dim]{shown(group.detail)}[/]",
+        )
     console.print(table)
     if len(report.groups) > limit:
         console.print(
@@ -68,7 +96,7 @@ def _render(report, limit: int) -> None:
     counts = ", ".join(f"{k} {n:,}" for k, n in stats["groups"].items() if n)
     console.print(
         f"{stats['records_compared']:,} {stats['scope']} compared in {stats['elapsed_s']} s: "
-        f"{counts}",
+        f"{counts}{hidden}",
         highlight=False,
     )
 
@@ -111,6 +139,15 @@ def dupes(
         Path | None,
         typer.Option("--csv", help="Also write one row per group member to this CSV file."),
     ] = None,
+    include_expected: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also list pairs of expected numbering (transposition and edit pairs whose "
+            "serials both sit in the maker's production runs, same model and year), "
+            "counted but not listed by default.",
+        ),
+    ] = False,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=0, help="At most this many groups in the table.")
     ] = 200,
@@ -122,7 +159,12 @@ def dupes(
     *,
     settings: Settings,
 ) -> None:
-    """Find duplicate and near-duplicate serials across the registry (exit 1 if any)."""
+    """Find duplicate and near-duplicate serials across the registry, most suspicious
+    first (exit 1 if any).
+
+    Each group has a suspicion score (0-1) and a reason. Pairs that are a maker's
+    consecutive numbering are counted, not listed, unless --all.
+    """
     # lazy: duplicate finding needs numpy; --help does not
     from firetrace.registry.dupes import find_duplicates, parse_kinds
 
@@ -137,6 +179,7 @@ def dupes(
                 max_distance=max_distance or 1,
                 manufacturer=manufacturer,
                 all_components=all_components,
+                include_expected=include_expected,
                 progress=lambda msg: status.update(msg),
                 **settings.who,
             )

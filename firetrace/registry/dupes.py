@@ -1,24 +1,26 @@
-"""Registry-wide duplicate detection for ``firetrace dupes``.
+"""Registry-wide duplicate detection for ``firetrace dupes``, ranked for people.
 
 Finds groups of registry records whose serials collide or nearly collide, one
 kind per way of colliding (CONTRACT: exact, cross_manufacturer, normalized,
 confusable, embedded_letter, transposition, edit, model_as_serial), each group
-with a one-line explanation.
+with a one-line ``detail``, a suspicion ``score`` in [0, 1] and a ``reason`` a
+clerk can act on; groups come most suspicious first (:func:`rank`).
 
-Nothing here compares all pairs. Key-equality kinds come from two blocking
-passes that SQLite runs as covering scans of indexed keys (``GROUP BY ... HAVING
-count(*) > 1`` on the leading-zero-folded look-alike key and on the skeleton),
-so only records that share a key with another record ever reach Python.
-Transpositions are found by hashing: a polynomial hash of each (maker, folded
-serial) changes by a closed-form amount when two adjacent characters swap, so
-every possible swap of every serial is one vectorised array operation and one
-sorted-array lookup per position (numpy, streamed from SQLite in chunks, about
-24 bytes per record in memory). The optional ``edit`` kind uses deletion
-neighbourhoods per maker, verified with rapidfuzz.
+Nothing here compares all pairs. One streamed pass
+(:func:`firetrace.registry.numbering.scan`) reads the compared records into
+numpy arrays; records sharing a blocking key with another are the only ones the
+key kinds look at, transpositions come from a closed-form hash update, and
+production runs are found by sorting. Transposition and edit pairs whose two
+serials are both regular members of their maker's production runs (a
+neighbouring serial with the same model and year) are *expected numbering*:
+counted in ``stats``, listed only with ``include_expected`` (``dupes --all``).
+The optional ``edit`` kind uses deletion neighbourhoods per maker, verified
+with rapidfuzz.
 
 By default only control components (the ones carrying a firearm's identity:
 frames, receivers) are compared, since a slide or barrel legitimately carries
-its frame's serial; ``all_components=True`` compares every component.
+its frame's serial; ``all_components=True`` compares every component. Records
+that only withdrawn batches speak of are left out.
 """
 
 from __future__ import annotations
@@ -29,21 +31,24 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import combinations
 
 import numpy as np
 
 from firetrace.audit import check_policy, record_read
 from firetrace.errors import UsageError
+from firetrace.registry import numbering
 from firetrace.registry.filters import maker_name
+from firetrace.registry.identity import live_event_sql
 from firetrace.registry.lookup import _maker_ids as lookup_maker_ids
-from firetrace.registry.vocabulary import DUPLICATE_KINDS
-from firetrace.serials.normalize import (
-    load_serial_rules,
-)
+from firetrace.registry.status import DEFAULT_STATUS, component_status
+from firetrace.registry.validate import model_key
+from firetrace.registry.vocabulary import DUPLICATE_KINDS, load_vocabulary
+from firetrace.serials.normalize import load_serial_rules
 
 KINDS = DUPLICATE_KINDS
 DEFAULT_KINDS = tuple(k for k in KINDS if k != "edit")
+# Kinds whose pairs may be a maker's consecutive numbering (hidden by default).
+NUMBERING_KINDS = ("transposition", "edit")
 
 
 def parse_kinds(kinds: str | None, max_distance: int | None = None) -> list[str]:
@@ -65,9 +70,6 @@ def parse_kinds(kinds: str | None, max_distance: int | None = None) -> list[str]
     return chosen
 
 
-_CHUNK = 200_000
-
-
 @lru_cache(maxsize=1)
 def _folds_leading_zeros() -> bool:
     return load_serial_rules().fold_leading_zeros
@@ -85,8 +87,12 @@ class Member:
     norm: str = ""
     fold: str = ""
     skel: str = ""
+    year: int | None = None
+    calibre: str | None = None
+    country: str | None = None
     norm0: str = ""  # norm and fold with leading zeros folded, computed once
     fold0: str = ""
+    status: str | None = None  # set for the members of listed groups (ranking)
 
     def __post_init__(self) -> None:
         if _folds_leading_zeros():
@@ -102,6 +108,9 @@ class Member:
             "serial": self.serial,
             "manufacturer": self.manufacturer,
             "component": self.component,
+            "model": self.model,
+            "year_of_manufacture": self.year,
+            "status": self.status,
         }
 
 
@@ -110,14 +119,22 @@ class DupeGroup:
     kind: str
     members: list[Member]
     detail: str
+    score: float = 0.0
+    reason: str = ""
+    expected: bool = False  # expected numbering, listed on request only
 
     def as_dict(self) -> dict:
         """The group as shown in ``dupes --json``."""
-        return {
+        out = {
             "kind": self.kind,
+            "score": self.score,
+            "reason": self.reason,
             "members": [m.public() for m in self.members],
             "detail": self.detail,
         }
+        if self.expected:
+            out["expected_numbering"] = True
+        return out
 
 
 @dataclass
@@ -134,90 +151,92 @@ class _Scope:
     """Which components are compared: a WHERE fragment and its parameters."""
 
     def __init__(self, all_components: bool, maker_ids: list[int] | None):
-        self.sql = "1 = 1" if all_components else "control = 1"
+        self.sql = "control IN (0, 1)" if all_components else "control = 1"
         self.params: list = []
-        if all_components:
-            # Keeps the (key, control) indexes covering for the blocking scans.
-            self.sql = "control IN (0, 1)"
         if maker_ids is not None:
             self.sql += f" AND maker_id IN ({','.join('?' * len(maker_ids))})"
             self.params = list(maker_ids)
 
+    def on(self, alias: str) -> str:
+        """The fragment with its columns qualified by ``alias``."""
+        return self.sql.replace("control", f"{alias}.control").replace(
+            "maker_id", f"{alias}.maker_id"
+        )
 
-_MEMBER_SQL = (
-    "SELECT c.id, c.serial, p.name, c.kind, c.maker_id, c.type, c.model, "
-    "c.serial_norm, c.serial_fold, c.serial_skel FROM components c "
-    "JOIN parties p ON p.id = c.maker_id "
+
+_MEMBER_COLUMNS = (
+    "c.id, c.serial, p.name, c.kind, c.maker_id, c.type, c.model, "
+    "c.serial_norm, c.serial_fold, c.serial_skel, c.year_of_manufacture, c.calibre, "
+    "c.country_of_manufacture"
 )
+_MEMBER_SQL = f"SELECT {_MEMBER_COLUMNS} FROM components c JOIN parties p ON p.id = c.maker_id "
 
 
 def _members(rows: Iterable[tuple]) -> list[Member]:
-    # Maker names, kinds, types and models repeat across millions of rows: share
-    # one string object each instead of one per row (about half a member's size).
+    # Maker names, kinds, types and models repeat: share one string object each.
     shared: dict[str, str] = {}
-    out = []
-    for cid, serial, maker, kind, maker_id, ftype, model, norm, fold, skel in rows:
-        out.append(
-            Member(
-                cid,
-                serial,
-                shared.setdefault(maker, maker),
-                shared.setdefault(kind, kind),
-                maker_id,
-                ftype if ftype is None else shared.setdefault(ftype, ftype),
-                model if model is None else shared.setdefault(model, model),
-                norm,
-                fold,
-                skel,
-            )
-        )
-    return out
+
+    def one(value):
+        return value if value is None else shared.setdefault(value, value)
+
+    return [
+        Member(
+            cid,
+            serial,
+            one(maker),
+            one(kind),
+            maker_id,
+            one(ftype),
+            one(model),
+            norm,
+            fold,
+            skel,
+            year,
+            one(calibre),
+            one(country),
+        )  # fmt: skip
+        for (
+            cid,
+            serial,
+            maker,
+            kind,
+            maker_id,
+            ftype,
+            model,
+            norm,
+            fold,
+            skel,
+            year,
+            calibre,
+            country,
+        ) in rows  # fmt: skip
+    ]
 
 
-def _fold0_sql() -> str:
-    return "ltrim(serial_fold, '0')" if load_serial_rules().fold_leading_zeros else "serial_fold"
-
-
-def _blocked_members(conn: sqlite3.Connection, scope: _Scope, kinds: set[str]) -> list[Member]:
-    """Records sharing a blocking key with another record in scope: the
-    look-alike key across makers (cross-maker collisions are a kind), and the
-    skeleton within one maker (embedded letters only count within a maker)."""
-    where = scope.sql.replace("control", "c.control").replace("maker_id", "c.maker_id")
-    by_id: dict[int, Member] = {}
-    if kinds & {"exact", "cross_manufacturer", "normalized", "confusable", "model_as_serial"}:
-        fold0 = _fold0_sql()
-        conn.execute("DROP TABLE IF EXISTS temp.dupe_blocks_fold")
-        conn.execute("CREATE TEMP TABLE dupe_blocks_fold (k TEXT PRIMARY KEY)")
-        conn.execute(
-            f"INSERT INTO temp.dupe_blocks_fold(k) SELECT {fold0} AS k FROM components "
-            f"WHERE {scope.sql} GROUP BY k HAVING count(*) > 1",
-            scope.params,
-        )
-        rows = conn.execute(
-            _MEMBER_SQL
-            + f"WHERE {fold0.replace('serial_', 'c.serial_')} IN "
-            + f"(SELECT k FROM temp.dupe_blocks_fold) AND {where}",
-            scope.params,
-        )
-        by_id.update((m.id, m) for m in _members(rows))
-        conn.execute("DROP TABLE temp.dupe_blocks_fold")
-    if "embedded_letter" in kinds:
-        conn.execute("DROP TABLE IF EXISTS temp.dupe_blocks_skel")
-        conn.execute("CREATE TEMP TABLE dupe_blocks_skel (k TEXT PRIMARY KEY)")
-        # Only skeletons some maker has twice: one covering scan in index order.
-        conn.execute(
-            "INSERT INTO temp.dupe_blocks_skel(k) SELECT serial_skel FROM components "
-            f"WHERE {scope.sql} GROUP BY serial_skel HAVING count(*) > count(DISTINCT maker_id)",
-            scope.params,
-        )
-        rows = conn.execute(
-            _MEMBER_SQL
-            + f"WHERE c.serial_skel IN (SELECT k FROM temp.dupe_blocks_skel) AND {where}",
-            scope.params,
-        )
-        by_id.update((m.id, m) for m in _members(rows) if m.id not in by_id)
-        conn.execute("DROP TABLE temp.dupe_blocks_skel")
-    return list(by_id.values())
+def _dead_components(conn: sqlite3.Connection):
+    """Sorted ids of components only withdrawn batches speak of (none count)."""
+    ranges = conn.execute(
+        "SELECT b.first_event_id, b.last_event_id, b.id FROM withdrawals w "
+        "JOIN batches b ON b.id = w.batch_id"
+    ).fetchall()
+    if not ranges:
+        return np.zeros(0, dtype=np.int64)
+    touched: set[int] = set()
+    for first, last, batch in ranges:
+        where, params = "batch_id = ?", [batch]
+        if first is not None:
+            where, params = "id BETWEEN ? AND ? AND batch_id = ?", [first, last, batch]
+        touched.update(r[0] for r in conn.execute(
+            f"SELECT DISTINCT component_id FROM events WHERE {where}", params))  # fmt: skip
+    dead = [
+        cid
+        for cid in sorted(touched)
+        if not conn.execute(
+            f"SELECT 1 FROM events e WHERE e.component_id = ? AND {live_event_sql()} LIMIT 1",
+            (cid,),
+        ).fetchone()
+    ]
+    return np.array(dead, dtype=np.int64)
 
 
 def _group_by(members: Iterable[Member], key: Callable[[Member], object]) -> list[list[Member]]:
@@ -336,7 +355,172 @@ def _norm_sql(column: str) -> str:
     return f"upper({expr})" if rules.uppercase else expr
 
 
-def _model_equals_serial(conn: sqlite3.Connection, scope: _Scope) -> list[DupeGroup]:
+# --- ranking ---------------------------------------------------------------------
+
+# Statuses that make any duplicate more urgent: a firearm out of lawful hands.
+_URGENT = {"reported_stolen": "reported stolen", "reported_lost": "reported lost",
+           "seized": "seized"}  # fmt: skip
+_DESCRIBED = (("year", "made"), ("model", "model"), ("calibre", "calibre"),
+              ("country", "made in"))  # fmt: skip
+
+
+def _differences(members: list[Member]) -> list[str]:
+    """What the members' descriptions disagree on: ``made 2019 / 2020``."""
+    out = []
+    for attr, label in _DESCRIBED:
+        values = [getattr(m, attr) for m in members if getattr(m, attr) is not None]
+        keyed = {model_key(v) if attr == "model" else v for v in values}
+        if len(keyed) > 1:
+            out.append(f"{label} {' / '.join(dict.fromkeys(map(str, values)))}")
+    return out
+
+
+def _kinds_of(members: list[Member]) -> str:
+    return " and ".join(dict.fromkeys(m.component for m in members))
+
+
+def _serial_weight(serial: str) -> float:
+    """How unlikely two makers are to use ``serial`` by chance: long, mixed serials
+    are rare; short numbers are common."""
+    length = len(serial)
+    mixed = any(ch.isalpha() for ch in serial) and any(ch.isdigit() for ch in serial)
+    return min(1.0, max(0.0, (length - 4) / 6)) * (1.0 if mixed else 0.7)
+
+
+def rank(group: DupeGroup, in_run: dict[int, bool] | None = None) -> DupeGroup:
+    """Set ``group.score`` (suspicion, 0-1) and ``group.reason`` (what a person
+    should make of it). ``in_run``: for transposition and edit members, whether
+    each is a regular member of a production run."""
+    members = group.members
+    first = members[0]
+    maker = first.manufacturer
+    differs = _differences(members)
+    described = f" ({'; '.join(differs)})" if differs else ""
+    kind = group.kind
+    if group.expected:
+        score, reason = (
+            0.05,
+            (
+                f"expected numbering: each serial sits in a {maker} production run "
+                "(neighbouring serials of the same model and year)"
+            ),
+        )
+    elif kind == "exact":
+        kinds = {m.component for m in members}
+        if len(kinds) == 1:
+            score = 1.0 if differs else 0.9
+            reason = (
+                f"{len(members)} {maker} {first.component}s carry serial {first.serial.strip()}"
+                + (
+                    f"{described}: two items with one serial"
+                    if differs
+                    else ": one item recorded twice, or two items with one serial"
+                )  # fmt: skip
+            )
+        else:
+            score = 0.8
+            reason = f"one {maker} serial on a {_kinds_of(members)}{described}"
+    elif kind in ("normalized", "confusable", "embedded_letter"):
+        base = {"normalized": 0.85, "confusable": 0.8, "embedded_letter": 0.6}[kind]
+        how = {"normalized": "written two ways", "confusable": "read two ways (look-alikes)",
+               "embedded_letter": "with and without a letter between digits"}[kind]  # fmt: skip
+        score = base - (0.15 if differs else 0.0)
+        reason = f"{_listing(members)}: one {maker} serial {how}" + (
+            f"{described}: two items, or one with a wrong description"
+            if differs
+            else ": one item recorded twice?"  # fmt: skip
+        )
+    elif kind == "model_as_serial":
+        score = 0.7
+        reason = (
+            f"{first.serial.strip()} looks like a {maker} model number, not a serial: "
+            "check the marking"
+        )
+    elif kind == "cross_manufacturer":
+        from rapidfuzz import fuzz
+
+        names = list(dict.fromkeys(m.manufacturer for m in members))
+        alias = any(fuzz.token_set_ratio(a, b) >= 80 for i, a in enumerate(names)
+                    for b in names[i + 1:])  # fmt: skip
+        weight = _serial_weight(first.norm0)
+        score = 0.8 if alias else round(0.2 + 0.35 * weight, 2)
+        reason = f"serial {first.norm0} used by {' and '.join(names)}" + (
+            ": perhaps one maker under two names (add an alias to rules/makers.toml)"
+            if alias
+            else (
+                ": a long serial, unlikely by chance"
+                if weight > 0.6
+                else ": short serials recur across makers"
+            )  # fmt: skip
+        )
+    else:  # transposition, edit
+        stray = [m for m in members if in_run is not None and not in_run.get(m.id, False)]
+        what = "two characters swapped" if kind == "transposition" else "a character off"
+        if not differs:
+            score = 0.6 if kind == "transposition" else 0.4
+            reason = f"{_listing(members)}: one {maker} item keyed twice with {what}?"
+        else:
+            score = 0.45 if kind == "transposition" else 0.3
+            lone = stray[0].serial if stray else members[-1].serial
+            reason = (
+                f"{lone} has no neighbouring {maker} serial of its model and year: "
+                f"{_listing(members)} with {what}{described}, a keying error?"
+            )
+    urgent = [m for m in members if m.status in _URGENT]
+    if urgent and not group.expected:
+        score = min(1.0, score + 0.1)
+        reason += "; " + ", ".join(f"{m.serial} is {_URGENT[m.status]}" for m in urgent)
+    group.score, group.reason = round(score, 2), reason
+    return group
+
+
+def _set_statuses(conn: sqlite3.Connection, members: Iterable[Member]) -> None:
+    """Each member's status where it is out of circulation (the partial status
+    index finds the few that are; the rest are in circulation)."""
+    by_id: dict[int, list[Member]] = defaultdict(list)
+    for m in members:
+        by_id[m.id].append(m)
+    if not by_id:
+        return
+    for m in (m for ms in by_id.values() for m in ms):
+        m.status = DEFAULT_STATUS
+    conn.execute("DROP TABLE IF EXISTS temp.dupe_status_ids")
+    conn.execute("CREATE TEMP TABLE dupe_status_ids (id INTEGER PRIMARY KEY)")
+    conn.executemany("INSERT INTO temp.dupe_status_ids VALUES (?)", ((i,) for i in by_id))
+    flagged = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT e.component_id FROM temp.dupe_status_ids t CROSS JOIN events e "
+            f"ON e.component_id = t.id WHERE e.event IN ({_out_of_circulation_sql()})"
+        )
+    ]
+    conn.execute("DROP TABLE temp.dupe_status_ids")
+    for cid in flagged:
+        status = component_status(conn, cid)
+        for m in by_id[cid]:
+            m.status = status
+
+
+@lru_cache(maxsize=1)
+def _out_of_circulation_sql() -> str:
+    events = sorted(e for e, s in load_vocabulary().status_of_event.items() if s != DEFAULT_STATUS)
+    return ", ".join(f"'{e}'" for e in events)
+
+
+def order_groups(groups: list[DupeGroup]) -> list[DupeGroup]:
+    """Most suspicious first; then by kind and serial (a stable reading order)."""
+    position = {k: i for i, k in enumerate(KINDS)}
+    for g in groups:
+        g.members.sort(key=lambda m: (m.serial, m.manufacturer, m.id))
+    return sorted(
+        groups,
+        key=lambda g: (-g.score, position[g.kind], g.members[0].serial, [m.id for m in g.members]),
+    )
+
+
+def _model_equals_serial(
+    conn: sqlite3.Connection, scope: _Scope, dead: set[int] | None = None
+) -> list[DupeGroup]:
     rows = conn.execute(
         _MEMBER_SQL
         # The first-character test is cheap and rejects almost every row before the
@@ -345,12 +529,13 @@ def _model_equals_serial(conn: sqlite3.Connection, scope: _Scope) -> list[DupeGr
         + "upper(substr(ltrim(c.model), 1, 1)) AND c.serial_norm = "
         + _norm_sql("c.model")
         + " AND "
-        + scope.sql.replace("control", "c.control").replace("maker_id", "c.maker_id"),
+        + scope.on("c"),
         scope.params,
     )
     by_key: dict[tuple, list[Member]] = defaultdict(list)
     for m in _members(rows):
-        by_key[(m.maker_id, m.norm)].append(m)
+        if not dead or m.id not in dead:
+            by_key[(m.maker_id, m.norm)].append(m)
     return [
         DupeGroup(
             "model_as_serial",
@@ -362,144 +547,360 @@ def _model_equals_serial(conn: sqlite3.Connection, scope: _Scope) -> list[DupeGr
     ]
 
 
-# --- transpositions by hashing -------------------------------------------------
-
-_HASH_BASE = 0x9E3779B97F4A7C15  # odd 64-bit multiplier (golden-ratio constant)
-
-
-def _fold_chunks(conn: sqlite3.Connection, scope: _Scope, chunk: int = _CHUNK):
-    cur = conn.execute(
-        f"SELECT id, maker_id, serial_fold FROM components WHERE {scope.sql}", scope.params
-    )
-    while True:
-        rows = cur.fetchmany(chunk)
-        if not rows:
-            return
-        yield rows
-
-
-def _char_matrix(folds: list[str], width: int):
-    arr = np.array(folds, dtype=f"U{width}")
-    return arr.view(np.uint32).reshape(len(folds), width).astype(np.uint64)
-
-
-def _powers(width: int):
-    powers = np.ones(width + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the point
-        for k in range(width - 1, -1, -1):
-            powers[k] = powers[k + 1] * np.uint64(_HASH_BASE)
-    return powers  # powers[k] multiplies column k; powers[width] (=1) the maker
-
-
-def _hashes(makers, chars, powers):
-    width = chars.shape[1]
-    with np.errstate(over="ignore"):
-        h = np.asarray(makers, dtype=np.uint64) * powers[width]
-        h = h + (chars * powers[:width]).sum(axis=1, dtype=np.uint64)
-    return h
-
-
-def _transposition_groups(conn: sqlite3.Connection, scope: _Scope) -> list[DupeGroup]:
-    """Groups of records (one maker) whose folded serials are one adjacent swap apart."""
-    found = _transposition_pair_arrays(conn, scope)
-    if found is None:
-        return []
-    pairs_a, pairs_b, positions = (a.tolist() for a in found[:3])
-    members = _members_by_id(conn, sorted(set(pairs_a) | set(pairs_b)))
-    grouped: dict[tuple[int, str, str, int], set[int]] = {}
-    for cid, pid, i in zip(pairs_a, pairs_b, positions, strict=True):
+def _pair_groups(
+    members: dict[int, Member], ids_a: list, ids_b: list, positions: list, expected: list
+) -> list[DupeGroup]:
+    """Transposition groups for hashed pair hits, each verified on the strings;
+    records sharing a serial with a pair's member join its group."""
+    grouped: dict[tuple, tuple[set[int], bool]] = {}
+    for cid, pid, i, flag in zip(ids_a, ids_b, positions, expected, strict=True):
         m, other = members[cid], members[pid]
         fold = m.fold
         swapped = fold[:i] + fold[i + 1] + fold[i] + fold[i + 2 :]
-        if other.fold == swapped and other.maker_id == m.maker_id:
-            grouped.setdefault((m.maker_id, fold, swapped, i), set()).update((cid, pid))
+        if other.fold == swapped and other.maker_id == m.maker_id and m.fold0 != other.fold0:
+            key = (m.maker_id, min(fold, swapped), max(fold, swapped), i)
+            ids, was = grouped.get(key, (set(), True))
+            grouped[key] = (ids | {cid, pid}, was and flag)
     out = []
-    for key, group_ids in grouped.items():
+    for key, (group_ids, flag) in grouped.items():
         group = [members[x] for x in sorted(group_ids)]
-        out.append(DupeGroup("transposition", group, _describe_transposition(key, group)))
+        out.append(
+            DupeGroup("transposition", group, _describe_transposition(key, group), expected=flag)
+        )
     return out
 
 
-def _transposition_pair_arrays(conn: sqlite3.Connection, scope: _Scope, chunk: int = _CHUNK):
-    """(ids a, ids b, swap positions, makers) as numpy arrays, or None: every pair of
-    records (one maker) whose folded serials are one adjacent swap apart.
+def _describe_transposition(pair: tuple, members: list[Member]) -> str:
+    maker, fa, fb, i = pair
+    return f"{_listing(members)}: characters {i + 1}-{i + 2} transposed ({members[0].manufacturer})"
 
-    One streamed pass keeps each record's id, maker and characters (one byte per
-    character for ASCII serials) and hashes every (maker, folded serial) into a
-    sorted array. Then, per position, the hash every serial would have with that
-    position and the next swapped is a closed-form update, looked up in the
-    sorted array. :func:`_transposition_groups` verifies each hit on the strings,
-    so a hash collision cannot report a false group; the import hook's per-maker
-    counts of a batch's own pairs use the hits as they are (a 64-bit collision
-    among a registry's serials is vanishingly unlikely).
+
+def _maker_ids(conn: sqlite3.Connection, manufacturer: str) -> list[int]:
+    return lookup_maker_ids(conn, manufacturer)
+
+
+_KEY_KIND_NAMES = {"exact", "cross_manufacturer", "normalized", "confusable", "embedded_letter",
+                   "model_as_serial"}  # fmt: skip
+
+
+def find_duplicates(
+    conn: sqlite3.Connection,
+    *,
+    kinds: Iterable[str] = DEFAULT_KINDS,
+    max_distance: int = 1,
+    manufacturer: str | None = None,
+    all_components: bool = False,
+    include_expected: bool = False,
+    progress: Callable[[str], None] | None = None,
+    operator: str = "unknown",
+    purpose: str | None = None,
+    audit: bool = True,
+) -> DupesReport:
+    """Every duplicate group of the chosen ``kinds`` in the registry, most
+    suspicious first; expected numbering only counted unless ``include_expected``.
+
+    A read of personal data: the purpose policy is checked first, and the search
+    is recorded in the audit log with every record it returns, unless ``audit`` is
+    False (benchmarks).
     """
-    (width,) = conn.execute(
-        f"SELECT coalesce(max(length(serial_fold)), 0) FROM components WHERE {scope.sql}",
-        scope.params,
-    ).fetchone()
-    if width < 2:
-        return None
-    powers = _powers(width)
-    hashes, ids, makers, char_parts = [], [], [], []
-    for rows in _fold_chunks(conn, scope, chunk):
-        chars = _char_matrix([r[2] for r in rows], width)
-        chunk_makers = np.fromiter((r[1] for r in rows), dtype=np.uint64, count=len(rows))
-        hashes.append(_hashes(chunk_makers, chars, powers))
-        ids.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
-        makers.append(chunk_makers)
-        small = chars.max(initial=0) < 256
-        char_parts.append(chars.astype(np.uint8 if small else np.uint32))
-    if not hashes:
-        return None
-    all_hashes = np.concatenate(hashes)
-    all_ids = np.concatenate(ids)
-    order = np.argsort(all_hashes)
-    table, table_ids = all_hashes[order], all_ids[order]
-    del hashes, ids, order
-    found_a, found_b, found_pos = [], [], []
-    offset = 0
-    for chars in char_parts:
-        n = len(chars)
-        base = all_hashes[offset : offset + n]
-        chunk_ids = all_ids[offset : offset + n]
-        offset += n
-        chars = chars.astype(np.uint64)
-        for i in range(width - 1):
-            a, b = chars[:, i], chars[:, i + 1]
-            # Each unordered pair once: only swaps that put the smaller character first.
-            mask = np.nonzero((b != 0) & (a > b))[0]
-            if len(mask) == 0:
+    check_policy("dupes", purpose)
+    kinds = set(kinds)
+    unknown = kinds - set(KINDS)
+    if unknown:
+        raise UsageError(
+            f"--kinds: unknown kind {', '.join(sorted(unknown))} (choose from {', '.join(KINDS)})"
+        )
+    if "edit" in kinds and not 1 <= max_distance <= 3:
+        raise UsageError("--max-distance: must be 1, 2 or 3")
+    if manufacturer:
+        maker_name(conn, manufacturer)  # a typo is a usage error, not "no duplicates"
+    maker_ids = _maker_ids(conn, manufacturer) if manufacturer else None
+    scope = _Scope(all_components, maker_ids)
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    groups: list[DupeGroup] = []
+    expected_counts = {k: 0 for k in NUMBERING_KINDS if k in kinds}
+    dead = _dead_components(conn)
+    dead_set = set(dead.tolist())
+    say("reading serials")
+    t = time.perf_counter()
+    found = numbering.scan(
+        conn, scope.sql, scope.params, exclude=dead, fold_zeros=_folds_leading_zeros()
+    )
+    timings["scan_s"] = round(time.perf_counter() - t, 3)
+    if maker_ids == []:
+        found = numbering.scan(conn, "0", [])
+    if kinds & _KEY_KIND_NAMES:
+        t = time.perf_counter()
+        say("grouping shared keys")
+        blocked = _members_by_id(conn, numbering.blocked_ids(found).tolist())
+        groups += _key_groups(list(blocked.values()), kinds)
+        if "model_as_serial" in kinds:
+            groups += _model_equals_serial(conn, scope, dead_set)
+        timings["keys_s"] = round(time.perf_counter() - t, 3)
+    run_member = numbering.in_run(found) if kinds & set(NUMBERING_KINDS) else None
+    if "transposition" in kinds:
+        t = time.perf_counter()
+        say("hashing adjacent transpositions")
+        a, b, pos = numbering.transposition_pairs(found)
+        expected = run_member[found.index_of(a)] & run_member[found.index_of(b)]
+        expected_counts["transposition"] = int(expected.sum())
+        listed = np.ones(len(a), bool) if include_expected else ~expected
+        a, b, pos, flags = a[listed], b[listed], pos[listed], expected[listed]
+        members = _members_by_id(conn, sorted(set(a.tolist()) | set(b.tolist())))
+        groups += _pair_groups(members, a.tolist(), b.tolist(), pos.tolist(), flags.tolist())
+        timings["transposition_s"] = round(time.perf_counter() - t, 3)
+    if "edit" in kinds:
+        t = time.perf_counter()
+        say(f"deletion neighbourhoods within {max_distance} edits")
+        pairs = _edit_pairs(conn, scope, max_distance)
+        for group in _groups_for_fold_pairs(conn, scope, pairs, "edit", _describe_edit):
+            group.members = [m for m in group.members if m.id not in dead_set]
+            if len({m.fold for m in group.members}) < 2:
                 continue
-            with np.errstate(over="ignore"):
-                swapped = (
-                    base[mask]
-                    + (b[mask] - a[mask]) * powers[i]
-                    + (a[mask] - b[mask]) * powers[i + 1]
-                )
-            by_value = np.argsort(swapped)  # sorted probes walk the table in order
-            probes = swapped[by_value]
-            lo = np.searchsorted(table, probes, "left")
-            hi = np.searchsorted(table, probes, "right")
-            hit = np.nonzero(hi > lo)[0]
-            if len(hit) == 0:
-                continue
-            counts = hi[hit] - lo[hit]
-            rows_a = chunk_ids[mask[by_value[hit]]]
-            found_a.append(np.repeat(rows_a, counts))
-            starts = np.repeat(lo[hit], counts)
-            within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            found_b.append(table_ids[starts + within])
-            found_pos.append(np.full(len(starts), i, dtype=np.int16))
-    del table, table_ids, all_hashes, char_parts
-    if not found_a:
-        return None
-    pairs_a, pairs_b = np.concatenate(found_a), np.concatenate(found_b)
-    positions = np.concatenate(found_pos)
-    # Makers of the a side, for per-maker counts without fetching members.
-    by_id = np.argsort(all_ids)
-    all_makers = np.concatenate(makers)
-    makers_a = all_makers[by_id[np.searchsorted(all_ids, pairs_a, sorter=by_id)]]
-    return pairs_a, pairs_b, positions, makers_a
+            at = found.index_of([m.id for m in group.members])
+            group.expected = bool(run_member[at].all())
+            if group.expected:
+                expected_counts["edit"] += 1
+            if include_expected or not group.expected:
+                groups.append(group)
+        timings["edit_s"] = round(time.perf_counter() - t, 3)
+    groups = _ranked(conn, groups, found, run_member)
+    counts = {k: 0 for k in KINDS if k in kinds}
+    for g in groups:
+        counts[g.kind] += 1
+    report = DupesReport(
+        groups,
+        {
+            "records_compared": len(found),
+            "scope": "all components" if all_components else "control components",
+            "manufacturer": manufacturer,
+            "kinds": [k for k in KINDS if k in kinds],
+            "max_distance": max_distance if "edit" in kinds else None,
+            "groups": counts,
+            "listed": len(groups),
+            "expected_numbering": expected_counts,
+            "expected_numbering_listed": include_expected,
+            "withdrawn_left_out": len(dead_set),
+            "records_in_groups": len({m.id for g in groups for m in g.members}),
+            "elapsed_s": round(time.perf_counter() - started, 3),
+            **timings,
+        },
+    )
+    if audit:
+        args = {
+            "kinds": report.stats["kinds"],
+            "max_distance": report.stats["max_distance"],
+            "manufacturer": manufacturer,
+            "all_components": all_components,
+            "include_expected": include_expected,
+        }
+        ids = sorted({m.id for g in groups for m in g.members})
+        record_read(conn, "dupes", operator=operator, purpose=purpose, args=args, record_ids=ids)
+    return report
+
+
+def _ranked(conn, groups: list[DupeGroup], found, run_member) -> list[DupeGroup]:
+    """Statuses looked up, every group scored and explained, most suspicious first."""
+    _set_statuses(conn, (m for g in groups for m in g.members))
+    in_run: dict[int, bool] = {}
+    numbered = [m.id for g in groups if g.kind in NUMBERING_KINDS for m in g.members]
+    if numbered and run_member is not None:
+        present = found.index_of(numbered)
+        ok = present < len(found)
+        ok[ok] = found.ids[present[ok]] == [x for x, k in zip(numbered, ok, strict=True) if k]
+        for cid, at, known in zip(numbered, present.tolist(), ok.tolist(), strict=True):
+            in_run[cid] = bool(run_member[at]) if known else False
+    for g in groups:
+        rank(g, in_run)
+    return order_groups(groups)
+
+
+# --- the import hook ---------------------------------------------------------------
+
+# Above this many new control components, the import check reads the whole
+# registry once (seconds) instead of probing every key and swap of every new
+# serial (a seek each).
+BULK_CHECK = 20_000
+
+
+@dataclass
+class BatchFindings:
+    """What the import hook reports about one batch, ranked, bounded whatever its size.
+
+    ``groups``: up to ``limit`` groups a new serial joins, most suspicious first;
+    ``more``: how many such groups were left out; ``expected``: pairs of the
+    batch's serials (with each other or with existing records) that are expected
+    numbering, counted per maker, not listed.
+    """
+
+    groups: list[DupeGroup] = field(default_factory=list)
+    more: int = 0
+    expected: dict[str, int] = field(default_factory=dict)
+    new_members: set[int] = field(default_factory=set)  # ids in ``groups`` this batch stored
+    in_run: dict[int, bool] = field(default_factory=dict)  # numbering members: in a run?
+
+
+def batch_findings(
+    conn: sqlite3.Connection,
+    batch_id: int,
+    *,
+    limit: int = 1_000,
+    kinds: Iterable[str] = DEFAULT_KINDS,
+    after_id: int | None = None,
+) -> BatchFindings:
+    """Duplicate groups that the components first stored by ``batch_id`` join
+    (``after_id``: every component of the batch has a larger id, which saves a
+    scan), ranked as ``dupes`` ranks them."""
+    where, params = "batch_id = ? AND control = 1", [batch_id]
+    if after_id is not None:
+        where, params = "id > ? AND batch_id = ? AND control = 1", [after_id, batch_id]
+    conn.execute("DROP TABLE IF EXISTS temp.dupe_batch_ids")
+    conn.execute("CREATE TEMP TABLE dupe_batch_ids (id INTEGER PRIMARY KEY)")
+    conn.execute(
+        f"INSERT INTO temp.dupe_batch_ids SELECT id FROM components WHERE {where} ORDER BY id",
+        params,
+    )
+    findings = BatchFindings()
+    try:
+        new_ids = np.fromiter(
+            (r[0] for r in conn.execute("SELECT id FROM temp.dupe_batch_ids")), dtype=np.int64
+        )
+        if len(new_ids):
+            kinds = set(kinds) - {"edit"}
+            if len(new_ids) <= BULK_CHECK:
+                groups = _probed_findings(conn, new_ids, kinds, findings)
+            else:
+                groups = _scanned_findings(conn, new_ids, kinds, limit, findings)
+            groups = [g for g in groups if _touches(g, new_ids)]
+            _set_statuses(conn, (m for g in groups for m in g.members))
+            for g in groups:
+                rank(g, findings.in_run)
+            groups = order_groups(groups)
+            findings.groups, findings.more = (
+                groups[:limit],
+                findings.more + max(0, len(groups) - limit),
+            )
+            ids = np.array([m.id for g in findings.groups for m in g.members], dtype=np.int64)
+            findings.new_members = set(ids[np.isin(ids, new_ids)].tolist())
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.dupe_batch_ids")
+    return findings
+
+
+def _touches(group: DupeGroup, new_ids) -> bool:
+    return bool(np.isin([m.id for m in group.members], new_ids).any())
+
+
+def _probed_findings(conn, new_ids, kinds: set[str], findings: BatchFindings) -> list:
+    """A small batch: its keys and swaps looked up by index seeks."""
+    groups: list[DupeGroup] = []
+    if kinds & _KEY_KIND_NAMES:
+        related = _key_neighbours(conn)
+        groups += _key_groups(list(related.values()), kinds)
+    if "transposition" not in kinds:
+        return groups
+    new_keys = conn.execute(
+        "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_batch_ids n "
+        "CROSS JOIN components c ON c.id = n.id"
+    ).fetchall()
+    new_key_set = set(new_keys)
+    swaps: dict[tuple, list] = {}
+    for maker, fold in new_keys:
+        for i in range(len(fold) - 1):
+            a, b = fold[i], fold[i + 1]
+            if a != b:
+                swapped = fold[:i] + b + a + fold[i + 2 :]
+                swaps.setdefault((maker, swapped), []).append((fold, i))
+    conn.execute("DROP TABLE IF EXISTS temp.dupe_swaps")
+    conn.execute("CREATE TEMP TABLE dupe_swaps (maker_id INTEGER, fold TEXT)")
+    conn.executemany("INSERT INTO temp.dupe_swaps VALUES (?, ?)", list(swaps))
+    hits = conn.execute(
+        "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_swaps s "
+        "CROSS JOIN components c ON c.serial_fold = s.fold AND +c.maker_id = s.maker_id "
+        "WHERE c.control = 1"
+    ).fetchall()
+    conn.execute("DROP TABLE temp.dupe_swaps")
+    pairs = []
+    for maker, other in hits:
+        for fold, i in swaps[(maker, other)]:
+            if fold > other or (maker, other) not in new_key_set:  # each pair once
+                pairs.append((maker, fold, other, i))
+    found = _groups_for_fold_pairs(
+        conn, _Scope(False, None), pairs, "transposition", _describe_transposition
+    )
+    members = [m for g in found for m in g.members]
+    in_run = _in_run_by_seeks(conn, members)
+    findings.in_run = in_run
+    for group in found:
+        if all(in_run.get(m.id) for m in group.members):
+            name = group.members[0].manufacturer
+            findings.expected[name] = findings.expected.get(name, 0) + 1
+        else:
+            groups.append(group)
+    return groups
+
+
+def _in_run_by_seeks(conn: sqlite3.Connection, members: list[Member]) -> dict[int, bool]:
+    """:func:`firetrace.registry.numbering.in_run` for a few records, by seeking
+    each one's numeric neighbours in the fold index."""
+    out: dict[int, bool] = {}
+    for m in members:
+        if m.id in out:
+            continue
+        near = numbering.neighbour_folds(m.fold)
+        if not near:
+            out[m.id] = False
+            continue
+        row = conn.execute(
+            f"SELECT 1 FROM components WHERE serial_fold IN ({','.join('?' * len(near))}) "
+            "AND +maker_id = ? AND control = 1 AND model IS ? AND year_of_manufacture IS ? "
+            "LIMIT 1",
+            (*near, m.maker_id, m.model, m.year),
+        ).fetchone()
+        out[m.id] = row is not None
+    return out
+
+
+def _scanned_findings(conn, new_ids, kinds: set[str], limit: int, findings) -> list:
+    """A large batch: one pass over the registry's control components."""
+    dead = _dead_components(conn)
+    found = numbering.scan(
+        conn, "control = 1", [], exclude=dead, fold_zeros=_folds_leading_zeros(), chunk=50_000
+    )
+    is_new = np.isin(found.ids, new_ids)
+    groups: list[DupeGroup] = []
+    if kinds & _KEY_KIND_NAMES:
+        blocked = np.isin(found.ids, numbering.blocked_ids(found))
+        hot = set(found.key_hash[blocked & is_new].tolist())
+        hot_skel = set(found.skel_hash[blocked & is_new].tolist())
+        near = blocked & (
+            np.isin(found.key_hash, list(hot)) | np.isin(found.skel_hash, list(hot_skel))
+        )
+        related = _members_by_id(conn, found.ids[near].tolist())
+        groups += _key_groups(list(related.values()), kinds)
+    if "transposition" not in kinds:
+        return groups
+    run_member = numbering.in_run(found)
+    a, b, pos = numbering.transposition_pairs(found)
+    at_a, at_b = found.index_of(a), found.index_of(b)
+    touches = is_new[at_a] | is_new[at_b]
+    expected = run_member[at_a] & run_member[at_b]
+    for maker, count in zip(*np.unique(found.makers[at_a][touches & expected],
+                                       return_counts=True), strict=True):  # fmt: skip
+        name = conn.execute("SELECT name FROM parties WHERE id = ?", (int(maker),)).fetchone()[0]
+        findings.expected[name] = int(count)
+    listed = np.flatnonzero(touches & ~expected)
+    kept = listed[: limit * 2]
+    findings.more += len(listed) - len(kept)
+    members = _members_by_id(conn, sorted(set(a[kept].tolist()) | set(b[kept].tolist())))
+    groups += _pair_groups(
+        members, a[kept].tolist(), b[kept].tolist(), pos[kept].tolist(), [False] * len(kept)
+    )
+    ids = [m.id for g in groups for m in g.members]
+    findings.in_run = dict(zip(ids, run_member[found.index_of(ids)].tolist(), strict=True))
+    return groups
 
 
 def _members_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Member]:
@@ -507,8 +908,7 @@ def _members_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Member
     conn.execute("CREATE TEMP TABLE dupe_ids (id INTEGER PRIMARY KEY)")
     conn.executemany("INSERT INTO temp.dupe_ids VALUES (?)", [(x,) for x in ids])
     rows = conn.execute(
-        "SELECT c.id, c.serial, p.name, c.kind, c.maker_id, c.type, c.model, "
-        "c.serial_norm, c.serial_fold, c.serial_skel FROM temp.dupe_ids t "
+        f"SELECT {_MEMBER_COLUMNS} FROM temp.dupe_ids t "
         "CROSS JOIN components c ON c.id = t.id JOIN parties p ON p.id = c.maker_id"
     )
     out = {m.id: m for m in _members(rows)}
@@ -536,12 +936,9 @@ def _groups_for_fold_pairs(
     )
     # CROSS JOIN keeps the temp table outermost: one index seek per pair key.
     rows = conn.execute(
-        "SELECT c.id, c.serial, p.name, c.kind, c.maker_id, c.type, c.model, "
-        "c.serial_norm, c.serial_fold, c.serial_skel FROM temp.dupe_fold_pairs t "
+        f"SELECT {_MEMBER_COLUMNS} FROM temp.dupe_fold_pairs t "
         "CROSS JOIN components c ON c.serial_fold = t.fold AND +c.maker_id = t.maker_id "
-        "JOIN parties p ON p.id = c.maker_id "
-        + "WHERE "
-        + scope.sql.replace("control", "c.control").replace("maker_id", "c.maker_id"),
+        "JOIN parties p ON p.id = c.maker_id WHERE " + scope.on("c"),
         scope.params,
     )
     by_fold: dict[tuple[int, str], list[Member]] = defaultdict(list)
@@ -559,11 +956,6 @@ def _groups_for_fold_pairs(
     return out
 
 
-def _describe_transposition(pair: tuple, members: list[Member]) -> str:
-    maker, fa, fb, i = pair
-    return f"{_listing(members)}: characters {i + 1}-{i + 2} transposed ({members[0].manufacturer})"
-
-
 # --- optional edit kind -----------------------------------------------------------
 
 
@@ -572,7 +964,9 @@ def _edit_pairs(
 ) -> list[tuple[int, str, str, int]]:
     """Fold pairs (same maker) within ``max_distance`` Levenshtein edits, by deletion
     neighbourhoods built one maker at a time (memory bounded by the largest maker)."""
-    from rapidfuzz.distance import Levenshtein  # lazy: only the edit kind (opt-in) needs it
+    from itertools import combinations
+
+    from rapidfuzz.distance import Levenshtein
 
     makers = [
         r[0]
@@ -628,251 +1022,6 @@ def _describe_edit(pair: tuple, members: list[Member]) -> str:
     return f"{_listing(members)}: {d} edit{'s' * (d != 1)} apart ({members[0].manufacturer})"
 
 
-# --- entry point -----------------------------------------------------------------
-
-
-def _maker_ids(conn: sqlite3.Connection, manufacturer: str) -> list[int]:
-
-    return lookup_maker_ids(conn, manufacturer)
-
-
-def find_duplicates(
-    conn: sqlite3.Connection,
-    *,
-    kinds: Iterable[str] = DEFAULT_KINDS,
-    max_distance: int = 1,
-    manufacturer: str | None = None,
-    all_components: bool = False,
-    progress: Callable[[str], None] | None = None,
-    operator: str = "unknown",
-    purpose: str | None = None,
-    audit: bool = True,
-) -> DupesReport:
-    """Every duplicate group of the chosen ``kinds`` in the registry.
-
-    A read of personal data: the purpose policy is checked first, and the search
-    is recorded in the audit log with every record it returns, unless ``audit`` is
-    False (benchmarks).
-    """
-
-    check_policy("dupes", purpose)
-    kinds = set(kinds)
-    unknown = kinds - set(KINDS)
-    if unknown:
-        raise UsageError(
-            f"--kinds: unknown kind {', '.join(sorted(unknown))} (choose from {', '.join(KINDS)})"
-        )
-    if "edit" in kinds and not 1 <= max_distance <= 3:
-        raise UsageError("--max-distance: must be 1, 2 or 3")
-    if manufacturer:
-        maker_name(conn, manufacturer)  # a typo is a usage error, not "no duplicates"
-    maker_ids = _maker_ids(conn, manufacturer) if manufacturer else None
-    scope = _Scope(all_components, maker_ids)
-    say = progress or (lambda _msg: None)
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    (records,) = conn.execute(
-        f"SELECT count(*) FROM components WHERE {scope.sql}", scope.params
-    ).fetchone()
-    groups: list[DupeGroup] = []
-    if maker_ids == []:
-        records = 0
-    else:
-        t = time.perf_counter()
-        say("blocking on folded keys")
-        blocked = _blocked_members(conn, scope, kinds)
-        groups += _key_groups(blocked, kinds)
-        if "model_as_serial" in kinds:
-            groups += _model_equals_serial(conn, scope)
-        timings["keys_s"] = round(time.perf_counter() - t, 3)
-        if "transposition" in kinds:
-            t = time.perf_counter()
-            say("hashing adjacent transpositions")
-            groups += _transposition_groups(conn, scope)
-            timings["transposition_s"] = round(time.perf_counter() - t, 3)
-        if "edit" in kinds:
-            t = time.perf_counter()
-            say(f"deletion neighbourhoods within {max_distance} edits")
-            pairs = _edit_pairs(conn, scope, max_distance)
-            groups += _groups_for_fold_pairs(conn, scope, pairs, "edit", _describe_edit)
-            timings["edit_s"] = round(time.perf_counter() - t, 3)
-    order = {k: i for i, k in enumerate(KINDS)}
-    for g in groups:
-        g.members.sort(key=lambda m: (m.serial, m.manufacturer, m.id))
-    groups.sort(key=lambda g: (order[g.kind], g.members[0].serial, [m.id for m in g.members]))
-    counts = {k: 0 for k in KINDS if k in kinds}
-    for g in groups:
-        counts[g.kind] += 1
-    report = DupesReport(
-        groups,
-        {
-            "records_compared": records,
-            "scope": "all components" if all_components else "control components",
-            "manufacturer": manufacturer,
-            "kinds": [k for k in KINDS if k in kinds],
-            "max_distance": max_distance if "edit" in kinds else None,
-            "groups": counts,
-            "records_in_groups": len({m.id for g in groups for m in g.members}),
-            "elapsed_s": round(time.perf_counter() - started, 3),
-            **timings,
-        },
-    )
-    if audit:
-        args = {
-            "kinds": report.stats["kinds"],
-            "max_distance": report.stats["max_distance"],
-            "manufacturer": manufacturer,
-            "all_components": all_components,
-        }
-        ids = sorted({m.id for g in groups for m in g.members})
-        record_read(conn, "dupes", operator=operator, purpose=purpose, args=args, record_ids=ids)
-    return report
-
-
-# Above this many new control components, the import check hashes the whole
-# registry for transpositions (seconds) instead of probing every swap of every
-# new serial (a seek each).
-BULK_CHECK = 20_000
-# The import hook hashes in smaller chunks than `dupes`: its peak memory (a few
-# wide numpy temporaries per chunk) stays small beside the import's own.
-_IMPORT_CHUNK = 25_000
-
-
-@dataclass
-class BatchFindings:
-    """What the import hook reports about one batch, bounded whatever its size.
-
-    ``groups``: up to ``limit`` groups a new serial joins that involve an existing
-    record, or a key (normalised, look-alike, embedded-letter) group; ``more``:
-    how many such groups were left out. ``internal``: transpositions among the
-    batch's own serials (sequential numbering makes thousands of these), counted
-    per manufacturer as (pair count, one example) instead of listed.
-    """
-
-    groups: list[DupeGroup] = field(default_factory=list)
-    more: int = 0
-    internal: dict[str, tuple[int, str]] = field(default_factory=dict)
-    new_members: set[int] = field(default_factory=set)  # ids in ``groups`` this batch stored
-
-
-def batch_findings(
-    conn: sqlite3.Connection,
-    batch_id: int,
-    *,
-    limit: int = 1_000,
-    kinds: Iterable[str] = DEFAULT_KINDS,
-) -> BatchFindings:
-    """Duplicate groups that the components first stored by ``batch_id`` join: the
-    import hook's check, set-based and with memory bounded by ``limit`` (plus a
-    few bytes per new record for the registry-wide transposition pass)."""
-    conn.execute("DROP TABLE IF EXISTS temp.dupe_batch_ids")
-    conn.execute("CREATE TEMP TABLE dupe_batch_ids (id INTEGER PRIMARY KEY)")
-    conn.execute(
-        "INSERT INTO temp.dupe_batch_ids SELECT id FROM components WHERE batch_id = ? ORDER BY id",
-        (batch_id,),
-    )
-    try:
-        new_ids = np.fromiter(
-            (r[0] for r in conn.execute("SELECT id FROM temp.dupe_batch_ids")), dtype=np.int64
-        )
-        findings = BatchFindings()
-        if len(new_ids):
-            _batch_findings(conn, new_ids, set(kinds) - {"edit"}, limit, findings)
-            ids = np.array([m.id for g in findings.groups for m in g.members], dtype=np.int64)
-            at = np.minimum(np.searchsorted(new_ids, ids), len(new_ids) - 1)
-            findings.new_members = set(ids[new_ids[at] == ids].tolist())
-    finally:
-        conn.execute("DROP TABLE IF EXISTS temp.dupe_batch_ids")
-    return findings
-
-
-def _batch_findings(conn, new_ids, kinds: set[str], limit: int, findings: BatchFindings) -> None:
-    def is_new(ids) -> np.ndarray:
-        ids = np.asarray(ids, dtype=np.int64)
-        at = np.minimum(np.searchsorted(new_ids, ids), len(new_ids) - 1)
-        return new_ids[at] == ids
-
-    def report(group: DupeGroup) -> None:
-        flags = is_new([m.id for m in group.members])
-        if not flags.any():
-            return
-        if group.kind == "transposition" and flags.all():
-            name = group.members[0].manufacturer
-            count, example = findings.internal.get(name, (0, group.detail))
-            findings.internal[name] = (count + 1, example)
-        elif len(findings.groups) < limit:
-            findings.groups.append(group)
-        else:
-            findings.more += 1
-
-    related = _key_neighbours(conn)
-    if related:
-        for group in _key_groups(list(related.values()), kinds):
-            report(group)
-    related.clear()
-    if "transposition" not in kinds:
-        return
-    (new_control,) = conn.execute(
-        "SELECT count(*) FROM temp.dupe_batch_ids n CROSS JOIN components c ON c.id = n.id "
-        "WHERE c.control = 1"
-    ).fetchone()
-    if new_control <= BULK_CHECK:
-        # Few new serials: probe every swap of each (an index seek each).
-        new_keys = conn.execute(
-            "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_batch_ids n "
-            "CROSS JOIN components c ON c.id = n.id WHERE c.control = 1"
-        ).fetchall()
-        new_key_set = set(new_keys)
-        swaps = {}
-        for maker, fold in new_keys:
-            for i in range(len(fold) - 1):
-                a, b = fold[i], fold[i + 1]
-                if a != b:
-                    swapped = fold[:i] + b + a + fold[i + 2 :]
-                    swaps.setdefault((maker, swapped), []).append((fold, i))
-        conn.execute("DROP TABLE IF EXISTS temp.dupe_swaps")
-        conn.execute("CREATE TEMP TABLE dupe_swaps (maker_id INTEGER, fold TEXT)")
-        conn.executemany("INSERT INTO temp.dupe_swaps VALUES (?, ?)", list(swaps))
-        hits = conn.execute(
-            "SELECT DISTINCT c.maker_id, c.serial_fold FROM temp.dupe_swaps s "
-            "CROSS JOIN components c ON c.serial_fold = s.fold AND +c.maker_id = s.maker_id "
-            "WHERE c.control = 1"
-        ).fetchall()
-        conn.execute("DROP TABLE temp.dupe_swaps")
-        pairs = []
-        for maker, other in hits:
-            for fold, i in swaps[(maker, other)]:
-                if fold > other or (maker, other) not in new_key_set:  # each pair once
-                    pairs.append((maker, fold, other, i))
-        for group in _groups_for_fold_pairs(
-            conn, _Scope(False, None), pairs, "transposition", _describe_transposition
-        ):
-            report(group)
-        return
-    # Many new serials: one hashed pass over the registry's control components.
-    found = _transposition_pair_arrays(conn, _Scope(False, None), _IMPORT_CHUNK)
-    if found is None:
-        return
-    pairs_a, pairs_b, positions, makers_a = found
-    new_a, new_b = is_new(pairs_a), is_new(pairs_b)
-    internal = new_a & new_b
-    if internal.any():
-        makers, first, counts = np.unique(makers_a[internal], return_index=True, return_counts=True)
-        for at, count in zip(np.nonzero(internal)[0][first], counts.tolist(), strict=True):
-            example = _verified_pair_groups(
-                conn, [int(pairs_a[at])], [int(pairs_b[at])], [int(positions[at])]
-            )
-            if example:
-                findings.internal[example[0].members[0].manufacturer] = (count, example[0].detail)
-    outside = np.nonzero((new_a | new_b) & ~internal)[0]
-    kept = outside[:limit]
-    findings.groups += _verified_pair_groups(
-        conn, pairs_a[kept].tolist(), pairs_b[kept].tolist(), positions[kept].tolist()
-    )
-    findings.more += len(outside) - len(kept)
-
-
 def _key_neighbours(conn: sqlite3.Connection) -> dict[int, Member]:
     """The batch's new control components and every control component sharing a
     blocking key with one (look-alike key or skeleton, leading zeros folded), by
@@ -901,31 +1050,10 @@ def _key_neighbours(conn: sqlite3.Connection) -> dict[int, Member]:
         "c.serial_skel_stored = t.fold",
     ):
         rows = conn.execute(
-            "SELECT c.id, c.serial, p.name, c.kind, c.maker_id, c.type, c.model, "
-            "c.serial_norm, c.serial_fold, c.serial_skel FROM temp.dupe_probes t "
+            f"SELECT {_MEMBER_COLUMNS} FROM temp.dupe_probes t "
             f"CROSS JOIN components c ON {where} JOIN parties p ON p.id = c.maker_id "
             "WHERE c.control = 1"
         )
         related.update((m.id, m) for m in _members(rows))
     conn.execute("DROP TABLE temp.dupe_probes")
     return related
-
-
-def _verified_pair_groups(conn, ids_a: list, ids_b: list, positions: list) -> list[DupeGroup]:
-    """Transposition groups for hashed pair hits, each verified on the strings."""
-    members = _members_by_id(conn, sorted(set(ids_a) | set(ids_b)))
-    out = []
-    for cid, pid, i in zip(ids_a, ids_b, positions, strict=True):
-        m, other = members[cid], members[pid]
-        fold = m.fold
-        swapped = fold[:i] + fold[i + 1] + fold[i] + fold[i + 2 :]
-        if other.fold == swapped and other.maker_id == m.maker_id:
-            group = [m, other] if cid < pid else [other, m]
-            out.append(
-                DupeGroup(
-                    "transposition",
-                    group,
-                    _describe_transposition((m.maker_id, fold, swapped, i), group),
-                )
-            )
-    return out

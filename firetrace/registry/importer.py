@@ -670,6 +670,7 @@ def _store(
         "firearms": scalar("SELECT count(*) FROM firearms WHERE id > ?", before["firearms"]),
         "events": scalar("SELECT count(*) FROM events WHERE id > ?", before["events"]),
         "assemblies": assemblies,
+        "_components_before": before["components"],  # for the duplicate check; not shown
     }
 
 
@@ -979,7 +980,12 @@ def import_batch(
                     result.warnings += [d.message() for d in resolution.duplicates]
                     result.counts["duplicate_events"] = result.rows - result.counts["events"]
                     step("checking for duplicate serials")
-                    serial_warnings = list(batch_warnings.after_batch_import(conn, batch_id) or [])
+                    serial_warnings = batch_warnings.after_batch_import(
+                        conn,
+                        batch_id,
+                        after_id=result.counts.pop("_components_before"),
+                        reported={d["component_id"] for d in result.duplicates},
+                    )
                     if len(serial_warnings) > MAX_WARNINGS_KEPT:
                         extra = len(serial_warnings) - MAX_WARNINGS_KEPT
                         serial_warnings[MAX_WARNINGS_KEPT:] = [
