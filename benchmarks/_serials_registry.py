@@ -28,7 +28,16 @@ CODE_LETTERS = "ACEFHJKMNPRUWXY"
 FORMATS = ("PP#######", "P######", "###L####", "########", "PP######X", "##-#####")
 KINDS = ("frame", "receiver", "lower_receiver", "fire_control_unit")
 TYPES = ("pistol", "rifle", "revolver", "shotgun")
-CALIBRES = ("9x19mm", ".45 ACP", "5.56x45mm", ".308 Win", "12 ga", ".357 Magnum", ".22 LR")
+# As the importer stores them (canonical names from rules/calibres.toml).
+CALIBRES = (
+    "9x19mm",
+    ".45 ACP",
+    "5.56x45mm NATO",
+    "7.62x51mm NATO",
+    "12 gauge",
+    ".357 Magnum",
+    ".22 LR",
+)
 COUNTRIES = ("AT", "DE", "IT", "CZ", "BE", "US", "HR", "RS", "ES", "FI", "PL", "SE")
 FIRST_YEAR, YEARS = 1985, 39
 # A model is made for this share of a format's number space before the next.

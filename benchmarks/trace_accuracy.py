@@ -13,10 +13,12 @@ search), and give the ceiling any ranking could reach: a record that fits the
 query exactly as well as the true one cannot be ranked apart from it by the
 query, so with n such records the best possible chance of ranking the true one
 first is 1/n, in the top 5 min(1, 5/n), and among the returned min(1, limit/n)
-(columns best-1, best-5, best-rc). It ends with the latency of the whole in-process
+(columns best-1, best-5, best-rc). Then the latency of the whole in-process
 ``trace()`` (candidates found and described: firearm, components, events,
-status; no audit entry) on a sample of the same queries, wall and CPU. The
-registry is described in ``_serials_registry.py``.
+status; no audit entry) on a sample of the same queries, wall and CPU; and what
+a known model, calibre or year (the true record's, as ``trace --model --calibre
+--year`` give it) does to the top-1 of obliterated serials (``?`` and ``*``).
+The registry is described in ``_serials_registry.py``.
 
     python benchmarks/trace_accuracy.py [--size 1000000] [--queries 500] [--db PATH]
 """
@@ -240,7 +242,76 @@ def main() -> int:
     )
     for kind, serial, query, got in failures:
         print(f"  missed {kind}: record {serial} queried as {query}; top: {got}")
+    description_effect(conn, args, partners)
     return 0
+
+
+# What the officer may know besides the serial, as trace options.
+DESCRIBED = (
+    ("serial only", ()),
+    ("+ model", ("model",)),
+    ("+ calibre", ("calibre",)),
+    ("+ year", ("year",)),
+    ("+ model, calibre, year", ("model", "calibre", "year")),
+)
+
+
+def description_effect(conn, args, partners) -> None:
+    """Top-1, top-5 and how often the true record is tied, for the obliterated
+    kinds, with the serial alone and with the true record's model, calibre or
+    year given as on a trace request (``trace --model ...``)."""
+    from firetrace.registry.description import describe
+    from firetrace.registry.lookup import find_candidates, rank_key, search
+    from firetrace.serials.normalize import normalize_serial
+
+    (n,) = conn.execute("SELECT max(id) FROM components").fetchone()
+    rng = random.Random(args.seed + 1)
+    print(
+        f"\nwhat a known description does to obliterated serials ({args.queries} queries per "
+        f"kind, limit {args.limit}; the true record's own model, calibre or year given):"
+    )
+    print(f"{'kind':<15} {'given':<24} {'top-1':>7} {'top-5':>7} {'recall':>7} {'tied%':>6}")
+    for kind in ("obliterated_?", "obliterated_*"):
+        queries = []
+        while len(queries) < args.queries:
+            cid = rng.randint(1, n)
+            row = conn.execute(
+                "SELECT serial, model, calibre, year_of_manufacture FROM components WHERE id = ?",
+                (cid,),
+            ).fetchone()
+            if row is None:
+                continue
+            query = misread(kind, normalize_serial(row[0]), rng, partners)
+            if query is not None:
+                queries.append((cid, query, {"model": row[1], "calibre": row[2], "year": row[3]}))
+        for label, fields in DESCRIBED:
+            top1 = top5 = found = tied = 0
+            for cid, query, known in queries:
+                given = {f: known[f] for f in fields if known[f] is not None}
+                description = describe(
+                    model=given.get("model"),
+                    calibre=given.get("calibre"),
+                    year=str(given["year"]) if "year" in given else None,
+                )
+                ids = [
+                    c.component_id
+                    for c in find_candidates(conn, query, description=description, limit=args.limit)
+                ]
+                every = search(conn, query, description=description, limit=0).candidates
+                truth = next((c for c in every if c.component_id == cid), None)
+                if truth is not None:
+                    key = rank_key(truth)[:3]
+                    tied += sum(1 for c in every if rank_key(c)[:3] == key) > 1
+                if cid in ids:
+                    found += 1
+                    top1 += ids.index(cid) == 0
+                    top5 += ids.index(cid) < 5
+            made = len(queries)
+            print(
+                f"{kind:<15} {label:<24} {top1 / made:>7.1%} {top5 / made:>7.1%} "
+                f"{found / made:>7.1%} {tied / made:>6.1%}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

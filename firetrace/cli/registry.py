@@ -19,6 +19,7 @@ from firetrace.cli.common import Commands, ForceOpt, JsonOpt, Settings
 from firetrace.cli.output import console, err_console, print_json, shown
 from firetrace.outputs import guard_output
 from firetrace.registry.db import connect
+from firetrace.registry.description import describe
 from firetrace.registry.template import template_text
 from firetrace.registry.trace import trace
 
@@ -162,6 +163,11 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
     time, timeline), then one line per other candidate."""
 
     matches = document["matches"]
+    given = document.get("description")
+    if given:
+        fields = ", ".join(f"{k} {shown(v)}" for k, v in given.items() if k != "mode")
+        how = "ranked by" if given.get("mode") == "hint" else "narrowed by"
+        console.print(f"{how}: {fields}", highlight=False)
     if not matches:
         console.print(f"no registry record matches {shown(document['query'])!r}")
         return
@@ -179,6 +185,9 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
         )
         if match.get("duplicate_serial"):
             console.print(f"[bold red]{shown(match['duplicate_serial']['note'])}[/]")
+        if match.get("description"):
+            said = ", ".join(f"{name} {verdict}" for name, verdict in match["description"].items())
+            console.print(f"description: {said}", highlight=False)
         firearm = match.get("firearm")
         if firearm:
             control = firearm["control_component"]
@@ -267,7 +276,8 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
         console.print(
             f"{at_least}{more['matches']} more candidates not shown"
             + (f", {tied} of them fitting exactly as well as match {len(matches)}" if tied else "")
-            + ": narrow with --manufacturer or --component, or raise --limit",
+            + ": narrow with --manufacturer, --component, --model, --calibre, --year, "
+            "or raise --limit",
             style="yellow",
             highlight=False,
         )
@@ -378,6 +388,31 @@ def trace_command(
     component: Annotated[
         str | None, typer.Option("--component", "-c", help="Only this component kind.")
     ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model as marked (case and spaces ignored).")
+    ] = None,
+    calibre: Annotated[
+        str | None, typer.Option("--calibre", help="Calibre (aliases ok: 9mm Luger = 9x19mm).")
+    ] = None,
+    firearm_type: Annotated[
+        str | None, typer.Option("--type", help="Firearm type: pistol, rifle, revolver, ...")
+    ] = None,
+    country: Annotated[
+        str | None,
+        typer.Option("--country", help="Country of manufacture or import (ISO 3166 code)."),
+    ] = None,
+    year: Annotated[
+        str | None,
+        typer.Option("--year", help="Year of manufacture, or a range: 2019, 2018-2020."),
+    ] = None,
+    hint: Annotated[
+        bool,
+        typer.Option(
+            "--hint",
+            help="Let --model/--calibre/--type/--country/--year only rank candidates "
+            "(default: they also leave out records that contradict them).",
+        ),
+    ] = False,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, help="At most this many matches.")
     ] = 20,
@@ -405,8 +440,21 @@ def trace_command(
     read and * for a run of any length (also none), and quote the serial in
     the shell: firetrace trace 'AB12?4', firetrace trace 'BK00*34'.
 
+    What you know of the firearm narrows the search: --model, --calibre, --type,
+    --country and --year leave out records that contradict them (a record that
+    does not say is kept) and rank the records that confirm them first among
+    equally good matches; with --hint they only rank.
+
     Exit 0 when something matched, 1 when nothing did.
     """
+    description = describe(
+        model=model,
+        calibre=calibre,
+        firearm_type=firearm_type,
+        country=country,
+        year=year,
+        soft=hint,
+    )
     conn = connect(settings.db, create=False)
     try:
         document = trace(
@@ -414,6 +462,7 @@ def trace_command(
             serial,
             manufacturer=manufacturer,
             component=component,
+            description=description,
             limit=limit,
             exact=exact,
             **settings.who,

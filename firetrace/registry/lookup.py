@@ -22,9 +22,11 @@ import sqlite3
 import time
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 
+from firetrace.registry.description import COLUMNS as DESCRIPTION_COLUMNS
+from firetrace.registry.description import Description
 from firetrace.registry.parties import normalize_party_name
 from firetrace.serials.normalize import (
     fold_alternatives,
@@ -59,6 +61,11 @@ class Candidate:
     match: str  # exact | normalized | confusable | wildcard | fuzzy
     score: float
     why: str
+    # With a description (trace --model ...): confirmed minus contradicted fields,
+    # and per field whether the record matches, does not say, or differs.
+    agreement: int = 0
+    description: dict[str, str] | None = None
+    record: tuple = field(default=(), repr=False)  # the description columns' values
 
 
 @dataclass
@@ -69,6 +76,33 @@ class _Row:
     fold: str
     maker: str
     kind: str
+    described: tuple = ()  # description.COLUMNS values, when the search has a description
+
+
+@dataclass
+class Narrowing:
+    """What a search is restricted to besides the serial: makers (any alias of the
+    one given), a component kind, and what is known of the firearm
+    (:class:`~firetrace.registry.description.Description`)."""
+
+    maker_ids: list[int] | None = None
+    component: str | None = None
+    description: Description | None = None
+
+    def sql(self) -> tuple[str, list]:
+        parts, params = [], []
+        if self.maker_ids is not None:
+            parts.append(f"+c.maker_id IN ({','.join('?' * len(self.maker_ids))})")
+            params += self.maker_ids
+        if self.component:
+            parts.append("c.kind = ?")
+            params.append(self.component)
+        if self.description is not None:
+            fragment, values = self.description.sql("c")
+            if fragment:
+                parts.append(fragment)
+                params += values
+        return " AND ".join(parts), params
 
 
 def _score(cost: float) -> float:
@@ -80,30 +114,30 @@ def _fetch(
     conn: sqlite3.Connection,
     where: str,
     params: Iterable,
-    maker_ids: list[int] | None,
-    component: str | None,
+    narrow: Narrowing,
     cap: int | None = None,
     bounded: list[bool] | None = None,
 ) -> list[_Row]:
-    """Rows of ``where`` (at most ``cap``); appends True to ``bounded`` when the
-    cap cut the result short, so callers can say their counts are lower bounds."""
+    """Rows of ``where`` within ``narrow`` (at most ``cap``); appends True to
+    ``bounded`` when the cap cut the result short, so callers can say their
+    counts are lower bounds."""
+    described = narrow.description is not None
+    extra = (", " + ", ".join(DESCRIPTION_COLUMNS)) if described else ""
     sql = (
-        "SELECT c.id, c.serial, c.serial_norm, c.serial_fold, p.name, c.kind "
+        f"SELECT c.id, c.serial, c.serial_norm, c.serial_fold, p.name, c.kind{extra} "
         "FROM components c JOIN parties p ON p.id = c.maker_id WHERE " + where
     )
     params = list(params)
-    if maker_ids is not None:
-        sql += f" AND +c.maker_id IN ({','.join('?' * len(maker_ids))})"
-        params += maker_ids
-    if component:
-        sql += " AND c.kind = ?"
-        params.append(component)
+    fragment, values = narrow.sql()
+    if fragment:
+        sql += " AND " + fragment
+        params += values
     cap = MAX_EXAMINED if cap is None else cap
     sql += f" LIMIT {int(cap)}"
     rows: list[_Row] = []
     try:
         for row in conn.execute(sql, params):
-            rows.append(_Row(*row))
+            rows.append(_Row(*row[:6], described=row[6:]) if described else _Row(*row))
     except sqlite3.OperationalError as exc:
         if "interrupted" not in str(exc):
             raise
@@ -440,8 +474,7 @@ def _direct_and_fuzzy(
     conn: sqlite3.Connection,
     query: str,
     norm: str,
-    maker_ids: list[int] | None,
-    component: str | None,
+    narrow: Narrowing,
     want: int = 20,
     bounded: list[bool] | None = None,
 ) -> tuple[dict[int, Candidate], dict[int, str]]:
@@ -457,9 +490,7 @@ def _direct_and_fuzzy(
     unexplained: dict[int, str] = {}
 
     padded = _padded(norm)
-    direct = _fetch(
-        conn, "c.serial_norm IN " + _in_list(padded), padded, maker_ids, component, bounded=bounded
-    )
+    direct = _fetch(conn, "c.serial_norm IN " + _in_list(padded), padded, narrow, bounded=bounded)
     for row in direct:
         if row.serial.strip() == query.strip():
             found[row.id] = _candidate(
@@ -510,14 +541,13 @@ def _direct_and_fuzzy(
                     conn,
                     "c.serial_fold IN " + _in_list(chunk),
                     chunk,
-                    maker_ids,
-                    component,
+                    narrow,
                     bounded=bounded,
                 )
             )
 
     for where, params in pools:
-        examine(_fetch(conn, where, params, maker_ids, component, bounded=bounded))
+        examine(_fetch(conn, where, params, narrow, bounded=bounded))
     if max_edits > 0 and fold:
         near = _one_edit_folds(fold, _alphabet(conn, fold))
         if max_edits >= 2:  # two extra characters read
@@ -542,8 +572,7 @@ def _direct_and_fuzzy(
                 "c.serial_fold >= ? AND c.serial_fold < ? "
                 "AND length(c.serial_fold) BETWEEN ? AND ?",
                 [prefix, prefix + _TOP, *lengths],
-                maker_ids,
-                component,
+                narrow,
                 cap=ANCHOR_ROWS,
                 bounded=bounded,
             )
@@ -554,8 +583,7 @@ def _direct_and_fuzzy(
                 "c.id IN (SELECT component_id FROM serial_suffixes WHERE reversed >= ? AND "
                 f"reversed < ? LIMIT {ANCHOR_ROWS}) AND length(c.serial_fold) BETWEEN ? AND ?",
                 [suffix, suffix + _TOP, *lengths],
-                maker_ids,
-                component,
+                narrow,
                 cap=ANCHOR_ROWS,
                 bounded=bounded,
             )
@@ -578,8 +606,7 @@ def _glob_escape(literal: str) -> str:
 def _wildcard(
     conn: sqlite3.Connection,
     norm: str,
-    maker_ids: list[int] | None,
-    component: str | None,
+    narrow: Narrowing,
     bounded: list[bool] | None = None,
 ) -> dict[int, Candidate]:
     rules = load_serial_rules()
@@ -621,7 +648,7 @@ def _wildcard(
     run_cost = rules.scores.get("wildcard_run", 0.1)
     empty_run_cost = rules.scores.get("wildcard_empty_run", 0.3)
     found: dict[int, Candidate] = {}
-    for row in _fetch(conn, where, params, maker_ids, component, bounded=bounded):
+    for row in _fetch(conn, where, params, narrow, bounded=bounded):
         m = regex.fullmatch(row.fold)
         if not m:
             continue
@@ -646,12 +673,27 @@ def _wildcard(
 
 
 def _candidate(row: _Row, match: str, score: float, why: str) -> Candidate:
-    return Candidate(row.id, row.serial, row.maker, row.kind, match, score, why)
+    return Candidate(
+        row.id, row.serial, row.maker, row.kind, match, score, why, record=row.described
+    )
+
+
+# How many leading parts of rank_key two candidates must share to be tied: the
+# data cannot rank them apart.
+TIE_PARTS = 3
 
 
 def rank_key(c: Candidate) -> tuple:
-    """Exact, then normalised, then everything else by score; ties by serial."""
-    return (min(MATCH_RANK[c.match], 2), -c.score, c.serial, c.manufacturer, c.component_id)
+    """Exact, then normalised, then everything else by score; at equal score the
+    record that confirms more of the description given first; ties by serial."""
+    return (
+        min(MATCH_RANK[c.match], 2),
+        -c.score,
+        -c.agreement,
+        c.serial,
+        c.manufacturer,
+        c.component_id,
+    )
 
 
 @dataclass
@@ -677,12 +719,38 @@ def find_candidates(
     *,
     manufacturer: str | None = None,
     component: str | None = None,
+    description: Description | None = None,
     limit: int = 20,
 ) -> list[Candidate]:
     """Registry components ``query`` could be, ranked best first (see :func:`search`)."""
     return search(
-        conn, query, manufacturer=manufacturer, component=component, limit=limit
+        conn,
+        query,
+        manufacturer=manufacturer,
+        component=component,
+        description=description,
+        limit=limit,
     ).candidates
+
+
+def limited(ranked: list[Candidate], limit: int, complete: bool = True) -> Search:
+    """The first ``limit`` of ``ranked`` and what the limit left out: how many,
+    and how many of those tie with the last one shown."""
+    result = Search(ranked, complete=complete)
+    if limit and 0 < limit < len(ranked):
+        result.candidates, rest = ranked[:limit], ranked[limit:]
+        last = rank_key(ranked[limit - 1])[:TIE_PARTS]
+        result.more = len(rest)
+        result.more_tied = sum(1 for c in rest if rank_key(c)[:TIE_PARTS] == last)
+    return result
+
+
+def judge_description(candidates: Iterable[Candidate], description: Description | None) -> None:
+    """Each candidate's agreement with the description (for ranking and ``why``)."""
+    if description is None:
+        return
+    for candidate in candidates:
+        candidate.agreement, candidate.description = description.judge(candidate.record)
 
 
 def search(
@@ -691,19 +759,23 @@ def search(
     *,
     manufacturer: str | None = None,
     component: str | None = None,
+    description: Description | None = None,
     limit: int = 20,
 ) -> Search:
     """Registry components ``query`` could be, ranked best first, with counts of
     those the limit left out.
 
     ``query`` may hold ``?`` (one unreadable character) and ``*`` (any run).
-    ``manufacturer`` (any spelling or alias) and ``component`` narrow the search.
-    The search's SQLite work is bounded in time (:data:`SEARCH_SECONDS`): past it
-    the candidates found so far come back with ``complete`` False.
+    ``manufacturer`` (any spelling or alias), ``component`` and ``description``
+    (:mod:`firetrace.registry.description`: a filter that keeps records that do
+    not contradict it, and a hint that ranks those confirming it first) narrow
+    the search. The search's SQLite work is bounded in time
+    (:data:`SEARCH_SECONDS`): past it the candidates found so far come back with
+    ``complete`` False.
     """
     with _time_bound(conn):
         try:
-            return _search(conn, query, manufacturer, component, limit)
+            return _search(conn, query, manufacturer, component, description, limit)
         except sqlite3.OperationalError as exc:
             if "interrupted" not in str(exc):
                 raise
@@ -715,32 +787,28 @@ def _search(
     query: str,
     manufacturer: str | None,
     component: str | None,
+    description: Description | None,
     limit: int,
 ) -> Search:
     norm = normalize_serial(query)
     if not norm or not norm.strip(WILDCARDS):
         return Search([])
-    maker_ids = None
+    narrow = Narrowing(component=component, description=description)
     if manufacturer:
-        maker_ids = _maker_ids(conn, manufacturer)
-        if not maker_ids:
+        narrow.maker_ids = _maker_ids(conn, manufacturer)
+        if not narrow.maker_ids:
             return Search([])
+    if description is not None:
+        description.prepare(conn)
     unexplained: dict[int, str] = {}
     bounded: list[bool] = []
     if any(ch in norm for ch in WILDCARDS):
-        found = _wildcard(conn, norm, maker_ids, component, bounded)
+        found = _wildcard(conn, norm, narrow, bounded)
     else:
         want = limit if limit and limit > 0 else MAX_EXAMINED
-        found, unexplained = _direct_and_fuzzy(
-            conn, query, norm, maker_ids, component, want, bounded
-        )
-    ranked = sorted(found.values(), key=rank_key)
-    result = Search(ranked, complete=not bounded)
-    if limit and 0 < limit < len(ranked):
-        result.candidates, rest = ranked[:limit], ranked[limit:]
-        last = rank_key(ranked[limit - 1])[:2]
-        result.more = len(rest)
-        result.more_tied = sum(1 for c in rest if rank_key(c)[:2] == last)
+        found, unexplained = _direct_and_fuzzy(conn, query, norm, narrow, want, bounded)
+    judge_description(found.values(), description)
+    result = limited(sorted(found.values(), key=rank_key), limit, complete=not bounded)
     for candidate in result.candidates:
         marked = unexplained.get(candidate.component_id)
         if marked is not None:

@@ -226,7 +226,9 @@ def drop_index_triggers(conn: sqlite3.Connection) -> None:
 
 
 def restore_index_triggers(conn: sqlite3.Connection) -> None:
-    """Re-create the maintenance triggers dropped by :func:`drop_index_triggers`."""
+    """Re-create the maintenance triggers dropped by :func:`drop_index_triggers`
+    (replacing them if they are there)."""
+    drop_index_triggers(conn)
     for statement in SUFFIX_TRIGGERS.split("\nEND;"):
         if statement.strip():
             conn.execute(statement + "\nEND;")

@@ -22,8 +22,6 @@ from firetrace.audit import check_policy, record_read
 from firetrace.errors import UsageError
 from firetrace.registry import lookup
 from firetrace.registry.filters import component_kind, maker_name
-from firetrace.registry.lookup import Candidate
-from firetrace.registry.parties import normalize_party_name
 from firetrace.registry.status import component_status
 from firetrace.registry.validate import load_profile, profile_names
 from firetrace.registry.vocabulary import DESCRIPTION_FIELDS, EVENT_FIELDS
@@ -331,6 +329,7 @@ def exact_candidates(
     *,
     manufacturer: str | None = None,
     component: str | None = None,
+    description=None,
 ) -> list:
     """Only exact and normalised matches, all of them: one index seek on ``serial_norm``.
 
@@ -338,25 +337,23 @@ def exact_candidates(
     wildcard and fuzzy candidates is :func:`firetrace.registry.lookup.find_candidates`.
     """
 
-    sql = (
-        "SELECT c.id, c.serial, p.name, c.kind FROM components c "
-        "JOIN parties p ON p.id = c.maker_id WHERE c.serial_norm = ?"
-    )
-    params: list[Any] = [normalize_serial(query)]
+    narrow = lookup.Narrowing(component=component, description=description)
     if manufacturer:
-        sql += " AND p.norm_name = ?"
-        params.append(normalize_party_name(manufacturer))
-    if component:
-        sql += " AND c.kind = ?"
-        params.append(component)
+        narrow.maker_ids = lookup._maker_ids(conn, manufacturer)
+        if not narrow.maker_ids:
+            return []
+    if description is not None:
+        description.prepare(conn)
     found = []
-    for cid, serial, maker, kind in conn.execute(sql, params):
-        if serial == query.strip():
-            found.append(Candidate(cid, serial, maker, kind, "exact", 1.0, "serial as marked"))
+    rows = lookup._fetch(conn, "c.serial_norm = ?", [normalize_serial(query)], narrow, cap=10**9)
+    for row in rows:
+        if row.serial == query.strip():
+            found.append(lookup._candidate(row, "exact", 1.0, "serial as marked"))
         else:
             why = "equal after case, space and dash folding"
-            found.append(Candidate(cid, serial, maker, kind, "normalized", 0.99, why))
-    found.sort(key=lambda c: (c.match != "exact", c.manufacturer, c.component, c.serial))
+            found.append(lookup._candidate(row, "normalized", 0.99, why))
+    lookup.judge_description(found, description)
+    found.sort(key=lookup.rank_key)
     return found
 
 
@@ -413,6 +410,7 @@ def trace(
     *,
     manufacturer: str | None = None,
     component: str | None = None,
+    description=None,
     limit: int = 20,
     exact: bool = False,
     operator: str = "unknown",
@@ -421,7 +419,10 @@ def trace(
 ) -> dict[str, Any]:
     """Trace ``query``; returns ``{"query": ..., "matches": [...]}`` per CONTRACT.
 
-    ``exact`` limits the search to exact and normalised matches. ``more`` says
+    ``description`` (:func:`firetrace.registry.description.describe`: model,
+    calibre, type, country, year) leaves out records that contradict it and ranks
+    those confirming it first. ``exact`` limits the search to exact and
+    normalised matches. ``more`` says
     how many candidates the limit left out and how many of those fit exactly as
     well as the last match shown (``complete`` False: at least that many). Each trace is
     recorded in the audit log (its own small write transaction) unless ``audit``
@@ -437,16 +438,23 @@ def trace(
     check_policy("trace", purpose)
 
     if exact:
-        found = exact_candidates(conn, searched, manufacturer=manufacturer, component=component)
-        result = lookup.Search(found)
-        if limit and 0 < limit < len(found):
-            result = lookup.Search(found[:limit], more=len(found) - limit)
-            result.more_tied = sum(1 for c in found[limit:] if c.match == found[limit - 1].match)
+        found = exact_candidates(
+            conn, searched, manufacturer=manufacturer, component=component, description=description
+        )
+        result = lookup.limited(found, limit)
     else:
         result = lookup.search(
-            conn, searched, manufacturer=manufacturer, component=component, limit=limit
+            conn,
+            searched,
+            manufacturer=manufacturer,
+            component=component,
+            description=description,
+            limit=limit,
         )
     matches = describe_matches(conn, result.candidates)
+    for match, candidate in zip(matches, result.candidates, strict=True):
+        if candidate.description is not None:
+            match["description"] = candidate.description
     if audit:
         args = {
             "query": query,
@@ -455,12 +463,15 @@ def trace(
             "limit": limit,
             "exact": exact,
         }
+        if description is not None:
+            args["description"] = description.as_dict()
         ids = [m["component_id"] for m in matches]
         record_read(conn, "trace", operator=operator, purpose=purpose, args=args, record_ids=ids)
     more = {"matches": result.more, "tied_with_last": result.more_tied}
-    return {
-        "query": query,
-        "exact": exact,
+    document = {"query": query, "exact": exact}
+    if description is not None:
+        document["description"] = description.as_dict()
+    return document | {
         "matches": matches,
         "more": more | {"complete": result.complete},
     }
