@@ -29,6 +29,10 @@ import sqlite3
 from dataclasses import dataclass
 
 from firetrace.errors import UsageError
+from firetrace.registry.filters import firearm_type as known_type
+from firetrace.registry.filters import suggest_country
+from firetrace.registry.validate import country_codes, model_key, normalize_calibre
+from firetrace.suggest import did_you_mean
 
 # The component columns a description is checked against, in this order.
 COLUMNS = (
@@ -90,8 +94,6 @@ class Description:
     def prepare(self, conn: sqlite3.Connection) -> None:
         """Register the model-key function the SQL fragment uses."""
         if self.model is not None and not self.soft:
-            from firetrace.registry.validate import model_key
-
             conn.create_function(
                 "firetrace_model_key",
                 1,
@@ -102,8 +104,6 @@ class Description:
     def judge(self, values: tuple) -> tuple[int, dict[str, str]]:
         """(confirmed minus contradicted, per field 'matches'/'unknown'/'differs')
         for a record's :data:`COLUMNS` values."""
-        from firetrace.registry.validate import model_key
-
         model, calibre, ftype, made_in, imported_to, year = values
         verdicts: dict[str, str] = {}
 
@@ -172,15 +172,11 @@ def describe(
     know is a usage error with suggestions), or None when nothing was given."""
     if all(v is None for v in (model, calibre, firearm_type, country, year)):
         return None
-    from firetrace.registry.validate import model_key, normalize_calibre
-
     canonical_calibre = None
     if calibre is not None:
         canonical_calibre = normalize_calibre(calibre.strip())[0]
     kind = None
     if firearm_type is not None:
-        from firetrace.registry.filters import firearm_type as known_type
-
         kind = known_type(firearm_type)
     code = None
     if country is not None:
@@ -200,14 +196,9 @@ def describe(
 
 
 def _country(text: str) -> str:
-    from firetrace.registry.validate import country_codes
-
     code = text.strip().upper()
     if code in country_codes():
         return code
-    from firetrace.registry.filters import suggest_country
-    from firetrace.suggest import did_you_mean
-
     likely = suggest_country(text)
     hint = did_you_mean([likely] if likely else []) or "give an ISO 3166 code such as DE"
     raise UsageError(f"--country: '{text}' is not a country code; {hint}")

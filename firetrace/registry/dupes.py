@@ -31,8 +31,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import combinations
 
 import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from firetrace.audit import check_policy, record_read
 from firetrace.errors import UsageError
@@ -437,8 +440,6 @@ def rank(group: DupeGroup, in_run: dict[int, bool] | None = None) -> DupeGroup:
             "check the marking"
         )
     elif kind == "cross_manufacturer":
-        from rapidfuzz import fuzz
-
         names = list(dict.fromkeys(m.manufacturer for m in members))
         alias = any(fuzz.token_set_ratio(a, b) >= 80 for i, a in enumerate(names)
                     for b in names[i + 1:])  # fmt: skip
@@ -964,10 +965,6 @@ def _edit_pairs(
 ) -> list[tuple[int, str, str, int]]:
     """Fold pairs (same maker) within ``max_distance`` Levenshtein edits, by deletion
     neighbourhoods built one maker at a time (memory bounded by the largest maker)."""
-    from itertools import combinations
-
-    from rapidfuzz.distance import Levenshtein
-
     makers = [
         r[0]
         for r in conn.execute(

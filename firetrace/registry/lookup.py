@@ -90,6 +90,7 @@ class Narrowing:
     description: Description | None = None
 
     def sql(self) -> tuple[str, list]:
+        """A WHERE fragment (and its parameters) keeping what the narrowing allows."""
         parts, params = [], []
         if self.maker_ids is not None:
             parts.append(f"+c.maker_id IN ({','.join('?' * len(self.maker_ids))})")
