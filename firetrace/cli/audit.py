@@ -275,7 +275,9 @@ def correct_cmd(
         list[str],
         typer.Option(
             "--set",
-            help=f"FIELD=VALUE to correct ({', '.join(EVENT_FIELDS)}); repeat for several.",
+            help=f"FIELD=VALUE to correct ({', '.join(EVENT_FIELDS)}); repeat for several. "
+            "serial=NEW corrects the serial of the event's component (on its own): its history "
+            "moves to the new serial, and a trace of either serial finds it.",
         ),
     ],
     reason: Annotated[str, typer.Option("--reason", help="Why, and on what authority.")],
@@ -304,8 +306,4 @@ def correct_cmd(
     if as_json:
         print_json(result.to_json())
         return
-    changed = ", ".join(f"{k}={v!r}" for k, v in result.changes.items())
-    console.print(
-        f"event {result.event_id} corrects event {result.corrects}: {shown(changed)}",
-        highlight=False,
-    )
+    console.print(shown(result.summary()), highlight=False)

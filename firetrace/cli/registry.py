@@ -5,6 +5,8 @@ and ``demo``. Each parses options, calls one library function in
 
 from __future__ import annotations
 
+import csv
+import io
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,10 +20,13 @@ from firetrace.atomicfile import atomic_write_text
 from firetrace.cli.common import Commands, ForceOpt, JsonOpt, Settings
 from firetrace.cli.output import console, err_console, print_json, shown
 from firetrace.outputs import guard_output
+from firetrace.registry.batches import list_batches, withdraw_batch
+from firetrace.registry.browse import list_records, show
 from firetrace.registry.db import connect
 from firetrace.registry.description import describe
 from firetrace.registry.template import template_text
 from firetrace.registry.trace import trace
+from firetrace.sanitize import csv_row
 
 commands = Commands()
 
@@ -188,6 +193,12 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
         if match.get("description"):
             said = ", ".join(f"{name} {verdict}" for name, verdict in match["description"].items())
             console.print(f"description: {said}", highlight=False)
+        for change in match.get("serial_history", ()):
+            console.print(
+                f"[yellow]serial corrected:[/] recorded as {shown(change['serial'])} until "
+                f"{change['corrected_at'][:10]} ({shown(change['reason'])})",
+                highlight=False,
+            )
         firearm = match.get("firearm")
         if firearm:
             control = firearm["control_component"]
@@ -258,6 +269,7 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
         console.print(
             _table("event timeline", ("date", "event", "component", "party", "reference"), rows)
         )
+        _render_withdrawn_events(match.get("withdrawn_events", ()))
     if in_full < len(matches):
         console.rule("other candidates (--details prints each in full)", style="dim")
         for number, m in enumerate(matches[in_full:], in_full + 1):
@@ -267,6 +279,17 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
                 f"{m['component']}  [{STATUS_STYLE.get(status, '')}]"
                 f"{status.replace('_', ' ')}[/]  {m['match']} {m['score']:.2f}: "
                 f"{shown(m['why'])}",
+                highlight=False,
+            )
+    withdrawn = document.get("withdrawn") or []
+    if withdrawn:
+        console.rule("records only withdrawn batches speak of (not matches)", style="dim")
+        for m in withdrawn:
+            batches = sorted({e["batch_id"] for e in m.get("withdrawn_events", ())})
+            console.print(
+                f"  [dim]{shown(m['serial'])} {shown(m['manufacturer'])} {m['component']} "
+                f"#{m['component_id']}: withdrawn with batch "
+                f"{', '.join(map(str, batches))}[/]",
                 highlight=False,
             )
     more = document.get("more") or {}
@@ -279,6 +302,21 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
             + ": narrow with --manufacturer, --component, --model, --calibre, --year, "
             "or raise --limit",
             style="yellow",
+            highlight=False,
+        )
+
+
+def _render_withdrawn_events(events) -> None:
+    """The events of withdrawn batches, apart from the timeline (they do not count)."""
+    if not events:
+        return
+    console.print(
+        f"[dim]{len(events)} event(s) of withdrawn batches, not counted:[/]", highlight=False
+    )
+    for event in events:
+        console.print(
+            f"  [dim strike]{event['event_date']} {event['event']}[/] [dim]"
+            f"{shown(event['component'])} {shown(event['serial'])} (batch {event['batch_id']})[/]",
             highlight=False,
         )
 
@@ -475,6 +513,184 @@ def trace_command(
         render_trace(document, details=details)
     if not document["matches"]:
         raise typer.Exit(1)
+
+
+@commands.command("batches")
+def batches_command(as_json: JsonOpt = False, *, settings: Settings) -> None:
+    """List the imported batches: id, file, rows, what each added, who imported it,
+    when, its SHA-256, and whether it was withdrawn."""
+    conn = connect(settings.db, create=False)
+    try:
+        batches = list_batches(conn)
+    finally:
+        conn.close()
+    if as_json:
+        print_json({"batches": batches, "count": len(batches)})
+        return
+    if not batches:
+        console.print("no batches imported yet")
+        return
+    table = Table(title=f"{len(batches)} batch(es)", title_justify="left")
+    for column in ("id", "file", "rows", "added", "operator", "imported (UTC)", "sha256", "state"):
+        table.add_column(column, overflow="fold")
+    for b in batches:
+        counts = b["counts"]
+        added = f"{counts.get('components', 0):,} components, {counts.get('events', 0):,} events"
+        state = "imported"
+        if b["withdrawn"]:
+            w = b["withdrawn"]
+            state = f"[bold red]withdrawn[/] {w['withdrawn_at'][:10]} by {shown(w['operator'])}: "
+            state += shown(w["reason"])
+        table.add_row(
+            str(b["id"]), shown(b["source"]), f"{b['rows']:,}", added, shown(b["operator"] or ""),
+            b["imported_at"][:19].replace("T", " "), console.clip(b["sha256"], 12, "…"), state,
+        )  # fmt: skip
+    console.print(table)
+
+
+@commands.command("withdraw")
+def withdraw_command(
+    batch: Annotated[int, typer.Argument(help="Id of the batch to withdraw (see batches).")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="What was wrong with it, and on what authority.")
+    ],
+    as_json: JsonOpt = False,
+    *,
+    settings: Settings,
+) -> None:
+    """Withdraw a batch keyed from the wrong file: its events stop counting for
+    status, history and dupes. Nothing is deleted; the withdrawal is recorded and
+    audited. Withdrawing twice, or an unknown batch, is a usage error."""
+    conn = connect(settings.db, create=False)
+    try:
+        done = withdraw_batch(
+            conn, batch, reason=reason, operator=settings.operator, purpose=settings.purpose
+        )
+    finally:
+        conn.close()
+    if as_json:
+        print_json(done.to_json())
+        return
+    records = "record" if done.components == 1 else "records"
+    console.print(
+        f"batch {done.batch_id} ({shown(done.source)}) withdrawn: {done.events:,} events no "
+        f"longer count; {done.components:,} {records} only it spoke of now trace as withdrawn "
+        "(no match, no duplicate)",
+        highlight=False,
+    )
+
+
+@commands.command("show")
+def show_command(
+    record: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="A component id (12, component:12) or a firearm id (firearm:5)."
+        ),
+    ],
+    as_json: JsonOpt = False,
+    *,
+    settings: Settings,
+) -> None:
+    """Show one firearm or component in full: its firearm, components over time,
+    timeline and status (ids as trace --json, dupes and import print them)."""
+    conn = connect(settings.db, create=False)
+    try:
+        document = show(conn, record, operator=settings.operator, purpose=settings.purpose)
+    finally:
+        conn.close()
+    if as_json:
+        print_json(document)
+        return
+    render_trace({"query": document["record"], "matches": [document["match"]]}, details=True)
+
+
+_LIST_COLUMNS = (
+    "component_id", "firearm_id", "serial", "manufacturer", "component", "type", "model",
+    "calibre", "year_of_manufacture", "country_of_manufacture", "import_country", "status",
+    "status_since", "batch_id",
+)  # fmt: skip
+
+
+@commands.command("list")
+def list_command(
+    status: Annotated[
+        str | None, typer.Option("--status", help="Only firearms in this status.")
+    ] = None,
+    manufacturer: Annotated[
+        str | None, typer.Option("--manufacturer", "-m", help="Only this maker (aliases ok).")
+    ] = None,
+    component: Annotated[
+        str | None,
+        typer.Option("--component", "-c", help="List components of this kind, not firearms."),
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model as marked.")] = None,
+    calibre: Annotated[str | None, typer.Option("--calibre", help="Calibre (aliases ok).")] = None,
+    firearm_type: Annotated[str | None, typer.Option("--type", help="Firearm type.")] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="Country of manufacture or import.")
+    ] = None,
+    year: Annotated[
+        str | None, typer.Option("--year", help="Year of manufacture, or a range.")
+    ] = None,
+    batch: Annotated[
+        int | None, typer.Option("--batch", help="Only records this batch first stored.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 1000,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the records to this CSV file.")
+    ] = None,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+    *,
+    settings: Settings,
+) -> None:
+    """List firearms (or components) by status and description, e.g.
+    firetrace list --status reported_stolen -m Glock. Records only withdrawn
+    batches speak of are left out. Audited: the listing names every record shown."""
+    guard_output("--csv", csv_path, registry=settings.db, force=force)
+    description = describe(model=model, calibre=calibre, firearm_type=firearm_type,
+                           country=country, year=year)  # fmt: skip
+    conn = connect(settings.db, create=False)
+    try:
+        document = list_records(
+            conn, status=status, manufacturer=manufacturer, component=component,
+            description=description, batch=batch, limit=limit, operator=settings.operator,
+            purpose=settings.purpose,
+        )  # fmt: skip
+    finally:
+        conn.close()
+    if csv_path is not None:
+        _write_list_csv(csv_path, document["records"])
+    if as_json:
+        print_json(document)
+        return
+    records = document["records"]
+    if not records:
+        console.print("no record matches those filters")
+        return
+    table = Table(title=f"{len(records):,} record(s)", title_justify="left")
+    for column in ("id", "serial", "maker", "component", "model", "year", "status", "since"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        style = STATUS_STYLE.get(r["status"], "")
+        table.add_row(
+            str(r["component_id"]), shown(r["serial"]), shown(r["manufacturer"]), r["component"],
+            shown(r["model"] or ""), str(r["year_of_manufacture"] or ""),
+            f"[{style}]{r['status'].replace('_', ' ')}[/]", r["status_since"] or "",
+        )  # fmt: skip
+    console.print(table)
+    if document["more"]:
+        console.print(f"more records match: raise --limit (now {limit})", style="yellow")
+
+
+def _write_list_csv(path: Path, records: list[dict[str, Any]]) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_LIST_COLUMNS)
+    for r in records:
+        writer.writerow(csv_row(tuple(r[c] for c in _LIST_COLUMNS)))
+    atomic_write_text(path, out.getvalue())
 
 
 @commands.command("demo")

@@ -6,6 +6,12 @@ it corrects: its fields are the original's with the corrected ones replaced, and
 its notes say which event it corrects and why. Both stay in the history, so a
 trace shows what was recorded first and what it was corrected to. The correction
 and its audit entry are written in one transaction.
+
+A wrong serial (``correct EVENT_ID --set serial=NEW``) is corrected on the
+event's component: its history moves to the new serial with it, and an
+append-only ``serial_changes`` row keeps the old one, so a trace finds the
+component from either serial and says when and why it changed
+(:func:`correct_serial`).
 """
 
 from __future__ import annotations
@@ -14,17 +20,45 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from firetrace import audit
 from firetrace.errors import InputError, UsageError
 from firetrace.registry.parties import normalize_party_name
-from firetrace.registry.validate import country_codes, load_vocabulary
+from firetrace.registry.serial_index import SERIAL_COLUMNS, serial_columns
+from firetrace.registry.validate import check_serial, country_codes, load_profile, load_vocabulary
 from firetrace.registry.vocabulary import EVENT_FIELDS
 from firetrace.sanitize import field_problem
 
 CORRECTABLE = EVENT_FIELDS  # a correction is a new event: only event fields change
+
+
+@dataclass
+class SerialCorrection:
+    """A corrected serial: the component now carries ``new_serial``."""
+
+    component_id: int
+    old_serial: str
+    new_serial: str
+    reason: str
+    changed_at: str
+    shares_serial_with: list[int]  # components of that maker and kind with the new serial
+
+    def to_json(self) -> dict[str, Any]:
+        """The correction as the JSON document ``correct --json`` prints."""
+        return dict(self.__dict__)
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        line = (
+            f"component {self.component_id}: serial {self.old_serial} corrected to "
+            f"{self.new_serial}; its history moves with it, and a trace of either finds it"
+        )
+        if self.shares_serial_with:
+            others = ", ".join(map(str, self.shares_serial_with))
+            line += f" (now shares its serial with component {others}: dupes lists them)"
+        return line
 
 
 @dataclass
@@ -39,6 +73,11 @@ class Correction:
         """The correction as the JSON document ``correct --json`` prints."""
         return dict(self.__dict__)
 
+    def summary(self) -> str:
+        """One line for the terminal."""
+        changed = ", ".join(f"{k}={v!r}" for k, v in self.changes.items())
+        return f"event {self.event_id} corrects event {self.corrects}: {changed}"
+
 
 def _validate(changes: dict[str, str | None]) -> dict[str, str | None]:
 
@@ -47,7 +86,7 @@ def _validate(changes: dict[str, str | None]) -> dict[str, str | None]:
     for name, value in changes.items():
         if name not in CORRECTABLE:
             raise InputError(
-                f"cannot be corrected (correctable: {', '.join(CORRECTABLE)})", field=name
+                f"cannot be corrected (correctable: {', '.join(CORRECTABLE)}, serial)", field=name
             )
         value = value.strip() if value is not None else None
         value = value or None
@@ -101,8 +140,15 @@ def correct_event(
     operator: str,
     purpose: str | None,
 ) -> Correction:
-    """Record a correction of event ``event_id``; return the correcting event."""
-
+    """Record a correction of event ``event_id``; return the correcting event (or,
+    for ``serial``, the corrected serial of its component: :func:`correct_serial`)."""
+    if "serial" in changes:
+        if len(changes) > 1:
+            raise UsageError("correct the serial on its own: one --set serial=NEW per correction")
+        return correct_serial(
+            conn, event_id, changes["serial"] or "", reason=reason, operator=operator,
+            purpose=purpose,
+        )  # fmt: skip
     if not (reason and reason.strip()):
         raise UsageError("a correction needs --reason: say what was wrong and on what authority")
     if field_problem(reason):
@@ -171,3 +217,70 @@ def corrections_of(conn: sqlite3.Connection, event_id: int) -> list[int]:
         r[0]
         for r in conn.execute("SELECT id FROM events WHERE corrects = ? ORDER BY id", (event_id,))
     ]
+
+
+def correct_serial(
+    conn: sqlite3.Connection,
+    event_id: int,
+    new_serial: str,
+    *,
+    reason: str,
+    operator: str,
+    purpose: str | None,
+    profile: str = "iti",
+) -> SerialCorrection:
+    """Correct the serial of event ``event_id``'s component to ``new_serial``
+    (checked against marking ``profile``): the component keeps its id and
+    history; ``serial_changes`` keeps the old serial, so both stay traceable."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise UsageError("a correction needs --reason: say what was wrong and on what authority")
+    if field_problem(reason):
+        raise UsageError(f"--reason: {field_problem(reason)}")
+    if not 0 < event_id < 2**63:
+        raise InputError(f"no event {event_id}", field="EVENT_ID")
+    new_serial = new_serial.strip()
+    problem = field_problem(new_serial) if new_serial else "cannot be empty"
+    keys = check_serial(new_serial, load_profile(profile)) if not problem else problem
+    if isinstance(keys, str):
+        raise InputError(keys, field="serial")
+    with audit.audited_write(
+        conn, "correct", operator=operator, purpose=purpose, args={"event": event_id}
+    ) as write:
+        row = conn.execute(
+            "SELECT c.id, c.serial, c.serial_norm, c.serial_fold, c.maker_id, c.kind "
+            "FROM events e JOIN components c ON c.id = e.component_id WHERE e.id = ?",
+            (event_id,),
+        ).fetchone()
+        if row is None:
+            raise InputError(f"no event {event_id} in the registry", field="EVENT_ID")
+        component_id, old_serial, old_norm, old_fold, maker_id, kind = row
+        if keys[0] == old_norm and new_serial == old_serial:
+            raise UsageError(f"component {component_id} already has serial {new_serial}")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        conn.execute(
+            "INSERT INTO serial_changes (component_id, old_serial, old_norm, old_fold, "
+            "new_serial, reason, operator, purpose, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (component_id, old_serial, old_norm, old_fold, new_serial, reason, operator,
+             purpose, now),
+        )  # fmt: skip
+        assignments = ", ".join(f"{c.strip()} = ?" for c in SERIAL_COLUMNS.split(","))
+        conn.execute(
+            f"UPDATE components SET {assignments} WHERE id = ?",
+            (*serial_columns(new_serial), component_id),
+        )
+        unusual = {ch for ch in keys[1] if not (ch.isascii() and ch.isalnum())}
+        conn.executemany(
+            "INSERT OR IGNORE INTO serial_characters(ch) VALUES (?)", [(c,) for c in unusual]
+        )
+        sharing = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM components WHERE serial_norm = ? AND maker_id = ? AND kind = ? "
+                "AND id <> ? ORDER BY id",
+                (keys[0], maker_id, kind, component_id),
+            )
+        ]
+        write.args.update(changes={"serial": new_serial}, old_serial=old_serial, reason=reason)
+        write.record_ids += [f"event:{event_id}", f"component:{component_id}"]
+    return SerialCorrection(component_id, old_serial, new_serial, reason, now, sharing)

@@ -40,8 +40,8 @@ from rapidfuzz.distance import Levenshtein
 from firetrace.audit import check_policy, record_read
 from firetrace.errors import UsageError
 from firetrace.registry import numbering
+from firetrace.registry.batches import withdrawn_records
 from firetrace.registry.filters import maker_name
-from firetrace.registry.identity import live_event_sql
 from firetrace.registry.lookup import _maker_ids as lookup_maker_ids
 from firetrace.registry.status import DEFAULT_STATUS, component_status
 from firetrace.registry.validate import model_key
@@ -216,30 +216,9 @@ def _members(rows: Iterable[tuple]) -> list[Member]:
     ]
 
 
-def _dead_components(conn: sqlite3.Connection):
+def _dead_components(conn: sqlite3.Connection) -> np.ndarray:
     """Sorted ids of components only withdrawn batches speak of (none count)."""
-    ranges = conn.execute(
-        "SELECT b.first_event_id, b.last_event_id, b.id FROM withdrawals w "
-        "JOIN batches b ON b.id = w.batch_id"
-    ).fetchall()
-    if not ranges:
-        return np.zeros(0, dtype=np.int64)
-    touched: set[int] = set()
-    for first, last, batch in ranges:
-        where, params = "batch_id = ?", [batch]
-        if first is not None:
-            where, params = "id BETWEEN ? AND ? AND batch_id = ?", [first, last, batch]
-        touched.update(r[0] for r in conn.execute(
-            f"SELECT DISTINCT component_id FROM events WHERE {where}", params))  # fmt: skip
-    dead = [
-        cid
-        for cid in sorted(touched)
-        if not conn.execute(
-            f"SELECT 1 FROM events e WHERE e.component_id = ? AND {live_event_sql()} LIMIT 1",
-            (cid,),
-        ).fetchone()
-    ]
-    return np.array(dead, dtype=np.int64)
+    return np.array(withdrawn_records(conn), dtype=np.int64)
 
 
 def _group_by(members: Iterable[Member], key: Callable[[Member], object]) -> list[list[Member]]:

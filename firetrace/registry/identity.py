@@ -29,6 +29,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from firetrace.registry.batches import live_event_sql
 from firetrace.registry.validate import model_key
 from firetrace.registry.vocabulary import DESCRIPTION_FIELDS
 
@@ -47,16 +48,6 @@ _KEEP_COLUMN = dict(zip(_KEEP, DESCRIPTION_FIELDS, strict=True))
 
 def _in_list(values) -> str:
     return ", ".join(f"'{v}'" for v in sorted(values))
-
-
-def withdrawn_batches_sql() -> str:
-    """SQL for the ids of withdrawn batches (events of these no longer count)."""
-    return "SELECT batch_id FROM withdrawals"
-
-
-def live_event_sql(alias: str = "e") -> str:
-    """A condition true for an event that still counts (its batch not withdrawn)."""
-    return f"({alias}.batch_id IS NULL OR {alias}.batch_id NOT IN ({withdrawn_batches_sql()}))"
 
 
 def mark_known_rows(conn: sqlite3.Connection) -> int:

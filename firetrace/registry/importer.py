@@ -798,17 +798,21 @@ def _update_assemblies(conn: sqlite3.Connection, batch_id: int, events_before: i
 
     def flush_open() -> None:
         if open_row is not None and open_row[0] is None:
-            pending_inserts.append((open_row[1], current_component, open_row[2], None, batch_id))
+            pending_inserts.append(
+                (open_row[1], current_component, open_row[2], None, batch_id, None)
+            )
 
     insert = (
-        "INSERT OR IGNORE INTO assemblies (firearm_id, component_id, installed, removed, batch_id) "
-        "VALUES (?, ?, ?, ?, ?)"
+        "INSERT OR IGNORE INTO assemblies (firearm_id, component_id, installed, removed, batch_id, "
+        "removed_batch_id) VALUES (?, ?, ?, ?, ?, ?)"
     )
 
     def write_pending() -> None:
         nonlocal added
         conn.executemany(insert, pending_inserts)
-        conn.executemany("UPDATE assemblies SET removed = ? WHERE id = ?", pending_closes)
+        conn.executemany(
+            "UPDATE assemblies SET removed = ?, removed_batch_id = ? WHERE id = ?", pending_closes
+        )
         added += len(pending_inserts)
         pending_inserts.clear()
         pending_closes.clear()
@@ -850,9 +854,9 @@ def _update_assemblies(conn: sqlite3.Connection, batch_id: int, events_before: i
 
 def _close(open_row, removed, component_id, batch_id, inserts, closes) -> None:
     if open_row[0] is None:
-        inserts.append((open_row[1], component_id, open_row[2], removed, batch_id))
+        inserts.append((open_row[1], component_id, open_row[2], removed, batch_id, batch_id))
     else:
-        closes.append((removed, open_row[0]))
+        closes.append((removed, batch_id, open_row[0]))
 
 
 def import_batch(

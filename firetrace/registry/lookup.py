@@ -502,6 +502,8 @@ def _direct_and_fuzzy(
             if row.norm != norm:
                 why = "equal after case, separator and leading-zero folding"
             found[row.id] = _candidate(row, "normalized", rules.scores.get("normalized", 0.99), why)
+    for candidate in former_serial_candidates(conn, query, norm, padded, narrow):
+        found.setdefault(candidate.component_id, candidate)
     if len(found) >= want:
         # Exact and normalised hits rank first and already fill the limit: no
         # look-alike or fuzzy candidate could be returned.
@@ -590,6 +592,36 @@ def _direct_and_fuzzy(
             )
         )
     return found, unexplained
+
+
+def former_serial_candidates(
+    conn: sqlite3.Connection, query: str, norm: str, padded: list[str], narrow: Narrowing
+) -> list[Candidate]:
+    """Components whose serial was corrected from one equal to the query (table
+    ``serial_changes``): a trace of the old serial still finds them, saying so."""
+    changes = conn.execute(
+        "SELECT component_id, old_serial, new_serial, changed_at, reason FROM serial_changes "
+        f"WHERE old_norm IN {_in_list(padded)} ORDER BY id",
+        padded,
+    ).fetchall()
+    if not changes:
+        return []
+    ids = sorted({c[0] for c in changes})
+    rows = {r.id: r for r in _fetch(conn, f"c.id IN {_in_list(ids)}", ids, narrow)}
+    rules = load_serial_rules()
+    out = []
+    for cid, old, new, when, reason in changes:
+        row = rows.get(cid)
+        if row is None:
+            continue
+        exact = old.strip() == query.strip()
+        match, score = ("exact", 1.0) if exact else ("normalized", 0.99)
+        why = (
+            f"recorded as {old} until {when[:10]}, when the serial was corrected to {new}"
+            f" ({reason})"
+        )
+        out.append(_candidate(row, match, rules.scores.get(match, score), why))
+    return out
 
 
 def _explain(norm: str, marked: str, match: str) -> str:

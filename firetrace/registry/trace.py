@@ -21,6 +21,7 @@ from typing import Any
 from firetrace.audit import check_policy, record_read
 from firetrace.errors import UsageError
 from firetrace.registry import lookup
+from firetrace.registry.batches import withdrawn_batches
 from firetrace.registry.filters import component_kind, maker_name
 from firetrace.registry.status import component_status
 from firetrace.registry.validate import load_profile, profile_names
@@ -131,16 +132,34 @@ def shared_serials(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[i
     return out
 
 
+def _serial_history(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[dict]]:
+    """Corrected serials of these components, oldest first (``serial_changes``)."""
+    out: dict[int, list[dict]] = {}
+    if not ids:
+        return out
+    for cid, old, new, when, reason, operator in conn.execute(
+        "SELECT component_id, old_serial, new_serial, changed_at, reason, operator "
+        f"FROM serial_changes WHERE component_id IN ({_marks(ids)}) ORDER BY id",
+        ids,
+    ):
+        out.setdefault(cid, []).append(
+            {"serial": old, "corrected_to": new, "corrected_at": when, "reason": reason,
+             "by": operator}
+        )  # fmt: skip
+    return out
+
+
 def _installations_by(
-    conn: sqlite3.Connection, column: str, values: list[int]
+    conn: sqlite3.Connection, column: str, values: list[int], withdrawn: set[int] = frozenset()
 ) -> dict[int, list[dict[str, Any]]]:
-    """:func:`_installations` for many firearms or components, grouped by ``column``."""
+    """The assemblies of many firearms or components, grouped by ``column``;
+    those a withdrawn batch made are left out, and a removal it recorded is undone."""
     grouped: dict[int, list[dict[str, Any]]] = {v: [] for v in values}
     if not values:
         return grouped
     rows = conn.execute(
         f"SELECT {column}, a.firearm_id, a.installed, a.removed, c.kind, c.serial, p.name, "
-        "cc.serial, cc.kind, a.component_id "
+        "cc.serial, cc.kind, a.component_id, a.batch_id, a.removed_batch_id "
         "FROM assemblies a JOIN components c ON c.id = a.component_id "
         "JOIN parties p ON p.id = c.maker_id "
         "JOIN firearms f ON f.id = a.firearm_id "
@@ -159,7 +178,13 @@ def _installations_by(
         control_serial,
         control_kind,
         component_id,
+        made_by,
+        removed_by,
     ) in rows:
+        if made_by in withdrawn:
+            continue
+        if removed_by in withdrawn:
+            removed = None
         grouped[key].append(
             {
                 "component_id": component_id,
@@ -220,8 +245,12 @@ def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[st
     comps = _components(conn, sorted({c.component_id for c in candidates}))
     firearm_ids = _firearms_of(conn, list(comps.values()))
     wanted = sorted({f for f in firearm_ids.values() if f is not None})
+    withdrawn = withdrawn_batches(conn)
     by_part = _installations_by(
-        conn, "a.component_id", sorted(cid for cid, c in comps.items() if not c["control"])
+        conn,
+        "a.component_id",
+        sorted(cid for cid, c in comps.items() if not c["control"]),
+        withdrawn,
     )
     # A part's earlier firearms: their events while the part was in them are its
     # custody chain then (who held the gun the barrel was in).
@@ -240,11 +269,12 @@ def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[st
         missing = sorted({control_of[f] for f in wanted} - comps.keys())
         if missing:
             comps.update(_components(conn, missing))
-    by_firearm = _installations_by(conn, "a.firearm_id", wanted)
+    by_firearm = _installations_by(conn, "a.firearm_id", wanted, withdrawn)
     event_components = set(comps) | {control_of[f] for f in earlier}
     event_components |= {spot["component_id"] for spots in by_firearm.values() for spot in spots}
     events = _events_rows(conn, event_components)
     sharing = shared_serials(conn, sorted({c.component_id for c in candidates}))
+    renamed = _serial_history(conn, sorted(comps))
 
     matches = []
     for candidate in candidates:
@@ -260,6 +290,8 @@ def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[st
             "component_id": comp["id"],
             "control": comp["control"],
         }
+        if comp["id"] in renamed:
+            match["serial_history"] = renamed[comp["id"]]
         others = sharing.get(comp["id"])
         if others:
             match["duplicate_serial"] = {
@@ -309,7 +341,7 @@ def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[st
             for spot in match.get("installations", ())
             if spot["firearm_id"] != firearm_id
         ]
-        match["events"] = [
+        timeline = [
             dict(zip(_EVENT_KEYS, row[2:], strict=True))
             for row in events
             if row[0] in own
@@ -319,6 +351,11 @@ def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[st
                 for control, installed, removed in windows
             )
         ]
+        match["events"] = [e for e in timeline if e["batch_id"] not in withdrawn]
+        match["withdrawn_events"] = [e for e in timeline if e["batch_id"] in withdrawn]
+        own_events = [row for row in events if row[0] == comp["id"]]
+        if own_events and all(row[12] in withdrawn for row in own_events):
+            match["withdrawn_record"] = True  # only withdrawn batches speak of it
         matches.append(match)
     return matches
 
@@ -352,6 +389,11 @@ def exact_candidates(
         else:
             why = "equal after case, space and dash folding"
             found.append(lookup._candidate(row, "normalized", 0.99, why))
+    norm = normalize_serial(query)
+    seen = {c.component_id for c in found}
+    for former in lookup.former_serial_candidates(conn, query, norm, [norm], narrow):
+        if former.component_id not in seen:
+            found.append(former)
     lookup.judge_description(found, description)
     found.sort(key=lookup.rank_key)
     return found
@@ -472,6 +514,8 @@ def trace(
     if description is not None:
         document["description"] = description.as_dict()
     return document | {
-        "matches": matches,
+        "matches": [m for m in matches if not m.get("withdrawn_record")],
+        # Records only withdrawn batches speak of: shown apart, never as matches.
+        "withdrawn": [m for m in matches if m.get("withdrawn_record")],
         "more": more | {"complete": result.complete},
     }

@@ -173,6 +173,27 @@ def staging_row(
     return (*row, event_row_key(*content, identity=identity), legacy)
 
 
+def check_serial(serial: str, p: Profile) -> tuple[str, str, str] | str:
+    """The serial's three keys (norm, fold, skeleton), or why profile ``p`` refuses it."""
+    keys = serial_keys(serial)
+    norm = keys[0]
+    if not norm:
+        return "blank after removing spaces and dashes"
+    if len(norm) < p.serial_min or len(norm) > p.serial_max:
+        return (
+            f"'{serial[:40]}' has {len(norm)} characters after normalisation "
+            f"(allowed {p.serial_min}-{p.serial_max})"
+        )
+    if p.reject_all_zero and not norm.strip("0"):
+        return f"'{serial}' is all zeros"
+    if not p.serial_allowed.fullmatch(norm):
+        return f"'{serial}' has characters outside {p.serial_allowed_text}"
+    if p.reject_letters_only and norm.isalpha():
+        what = "a single letter" if len(norm) == 1 else "letters only"
+        return f"'{serial}' is {what}; a serial needs digits"
+    return keys
+
+
 _MODEL_SEPARATORS = re.compile(r"[\s.\-_/]+")
 
 
@@ -427,23 +448,9 @@ class RowValidator:
         return known[0]
 
     def _check_serial(self, serial: str) -> tuple[str, str, str] | str:
-        keys = serial_keys(serial)
-        norm = keys[0]
-        p = self.profile
-        if not norm:
-            return "blank after removing spaces and dashes"
-        if len(norm) < p.serial_min or len(norm) > p.serial_max:
-            return (
-                f"'{serial[:40]}' has {len(norm)} characters after normalisation "
-                f"(allowed {p.serial_min}-{p.serial_max})"
-            )
-        if p.reject_all_zero and not norm.strip("0"):
-            return f"'{serial}' is all zeros"
-        if not p.serial_allowed.fullmatch(norm):
-            return f"'{serial}' has characters outside {p.serial_allowed_text}"
-        if p.reject_letters_only and norm.isalpha():
-            what = "a single letter" if len(norm) == 1 else "letters only"
-            return f"'{serial}' is {what}; a serial needs digits"
+        keys = check_serial(serial, self.profile)
+        if type(keys) is str:
+            return keys
         fold = keys[1]
         if not (fold.isascii() and fold.isalnum()):
             self.characters.update(ch for ch in fold if not (ch.isascii() and ch.isalnum()))
