@@ -92,7 +92,7 @@ def test_the_same_correction_twice_is_refused(conn, run_cli):
         ("event=teleported", "event: 'teleported' is not an event"),
         ("event_date=2023-13-01", "event_date: '2023-13-01' is not an ISO date"),
         ("event_date=2999-01-01", "in the future"),
-        ("serial=XYZ", "serial: cannot be corrected"),
+        ("serial=XYZ", "serial: 'XYZ' is letters only"),
         ("party_country=QQ", "not an ISO 3166"),
         ("nonsense", "expected FIELD=VALUE"),
         ("reference=POL-42", "already has those values"),
