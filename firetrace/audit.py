@@ -264,12 +264,13 @@ def record_read(
     purpose: str | None,
     args: dict[str, Any],
     record_ids: Iterable[Any],
-) -> None:
+) -> str:
     """Audit a read of personal data (``trace``, ``dupes``): one entry naming the
     records the reader saw, in the read log beside the registry (it never waits
-    for a batch import; see :mod:`firetrace.readlog`)."""
+    for a batch import; see :mod:`firetrace.readlog`). Returns the entry's hash
+    (a trace record names it)."""
     check_policy(command, purpose)
-    readlog.append_read(
+    return readlog.append_read(
         conn, command, operator=operator, purpose=purpose, args=args, record_ids=record_ids
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,13 +20,15 @@ from rich.text import Text
 from firetrace.atomicfile import atomic_write_text
 from firetrace.cli.common import Commands, ForceOpt, JsonOpt, Settings
 from firetrace.cli.output import console, err_console, print_json, shown
-from firetrace.outputs import guard_output
+from firetrace.outputs import guard_output, guard_outputs
 from firetrace.registry.batches import list_batches, withdraw_batch
 from firetrace.registry.browse import list_records, show
 from firetrace.registry.db import connect
 from firetrace.registry.description import describe
 from firetrace.registry.template import template_text
 from firetrace.registry.trace import trace
+from firetrace.registry.tracing import load_request
+from firetrace.registry.tracing import tracing_response as tracing_response_of
 from firetrace.sanitize import csv_row
 
 commands = Commands()
@@ -458,6 +461,30 @@ def trace_command(
         bool,
         typer.Option("--exact", help="Only exact and normalised matches (no look-alike or fuzzy)."),
     ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Also write the trace record: one self-contained, printable HTML page "
+            "(who, why, when, registry state, audit entry, tool and rules versions).",
+        ),
+    ] = None,
+    tracing_response: Annotated[
+        Path | None,
+        typer.Option(
+            "--tracing-response",
+            help="Also write the tracing request and response (ITI / ISACS 05.31) as JSON.",
+        ),
+    ] = None,
+    request: Annotated[
+        Path | None,
+        typer.Option(
+            "--request",
+            help="The tracing request to answer (JSON or TOML: requesting authority, "
+            "reference, circumstances, weapon as found, ...), for --tracing-response.",
+        ),
+    ] = None,
+    force: ForceOpt = False,
     details: Annotated[
         bool,
         typer.Option(
@@ -485,6 +512,9 @@ def trace_command(
 
     Exit 0 when something matched, 1 when nothing did.
     """
+    outputs = {"--report": report, "--tracing-response": tracing_response}
+    guard_outputs(outputs, registry=settings.db, inputs=[request] if request else [], force=force)
+    asked = load_request(request) if request is not None else None
     description = describe(
         model=model,
         calibre=calibre,
@@ -507,10 +537,21 @@ def trace_command(
         )
     finally:
         conn.close()
+    if report is not None:
+        # lazy: the report package loads the picture drawing; only --report needs it
+        from firetrace.report.trace_record import write_trace_record
+
+        write_trace_record(document, report)
+    if tracing_response is not None:
+        answer = tracing_response_of(document, asked, manufacturer)
+        atomic_write_text(tracing_response, json.dumps(answer, indent=2, ensure_ascii=False) + "\n")
     if as_json:
         print_json(document)
     else:
         render_trace(document, details=details)
+        for path in (report, tracing_response):
+            if path is not None:
+                err_console.print(f"wrote {shown(str(path))}", highlight=False)
     if not document["matches"]:
         raise typer.Exit(1)
 

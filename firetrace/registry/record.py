@@ -48,9 +48,7 @@ def rules_digest() -> str:
     return digest.hexdigest()
 
 
-def trace_header(
-    conn: sqlite3.Connection, *, operator: str, purpose: str | None
-) -> dict[str, Any]:
+def trace_header(conn: sqlite3.Connection, *, operator: str, purpose: str | None) -> dict[str, Any]:
     """The record header of a trace about to be answered (the audit entry is
     added by :func:`add_audit_entry` once written)."""
     head = audit.head(conn)

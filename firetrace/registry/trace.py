@@ -23,6 +23,7 @@ from firetrace.errors import UsageError
 from firetrace.registry import lookup
 from firetrace.registry.batches import withdrawn_batches
 from firetrace.registry.filters import component_kind, maker_name
+from firetrace.registry.record import add_audit_entry, trace_header
 from firetrace.registry.status import component_status
 from firetrace.registry.validate import load_profile, profile_names
 from firetrace.registry.vocabulary import DESCRIPTION_FIELDS, EVENT_FIELDS
@@ -493,6 +494,7 @@ def trace(
             description=description,
             limit=limit,
         )
+    header = trace_header(conn, operator=operator, purpose=purpose)
     matches = describe_matches(conn, result.candidates)
     for match, candidate in zip(matches, result.candidates, strict=True):
         if candidate.description is not None:
@@ -508,9 +510,12 @@ def trace(
         if description is not None:
             args["description"] = description.as_dict()
         ids = [m["component_id"] for m in matches]
-        record_read(conn, "trace", operator=operator, purpose=purpose, args=args, record_ids=ids)
+        entry = record_read(
+            conn, "trace", operator=operator, purpose=purpose, args=args, record_ids=ids
+        )
+        add_audit_entry(conn, header, entry)
     more = {"matches": result.more, "tied_with_last": result.more_tied}
-    document = {"query": query, "exact": exact}
+    document = {"query": query, "exact": exact, "record": header}
     if description is not None:
         document["description"] = description.as_dict()
     return document | {
