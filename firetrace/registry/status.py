@@ -47,4 +47,3 @@ def statuses() -> list[str]:
 def events_setting(status: str) -> list[str]:
     """The event kinds that put a firearm in ``status``."""
     return sorted(e for e, s in load_vocabulary().status_of_event.items() if s == status)
-
