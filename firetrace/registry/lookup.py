@@ -437,24 +437,23 @@ def _two_edit_folds(fold: str) -> set[str]:
     letter: two characters keyed wrongly, and a wrong character beside an
     extra one read (a struck-twice digit and a misread one)."""
     letters = _folded_letters()
+
+    def others(text: str) -> list[list[str]]:
+        return [[c for c in _same_class(ch, letters) if c != ch] for ch in text]
+
+    alternatives = others(fold)
     out: set[str] = set()
     for p in range(len(fold)):
+        heads = [fold[:p] + a for a in alternatives[p]]
         for q in range(p + 1, len(fold)):
-            for a in _same_class(fold[p], letters):
-                if a == fold[p]:
-                    continue
-                middle = fold[:p] + a + fold[p + 1 : q]
-                out.update(
-                    middle + b + fold[q + 1 :]
-                    for b in _same_class(fold[q], letters)
-                    if b != fold[q]
-                )
+            middle, rest = fold[p + 1 : q], fold[q + 1 :]
+            tails = [middle + b + rest for b in alternatives[q]]
+            out.update(h + t for h in heads for t in tails)
     for d in range(len(fold)):
         shorter = fold[:d] + fold[d + 1 :]
-        for p, ch in enumerate(shorter):
-            out.update(
-                shorter[:p] + b + shorter[p + 1 :] for b in _same_class(ch, letters) if b != ch
-            )
+        for p, choices in enumerate(others(shorter)):
+            head, rest = shorter[:p], shorter[p + 1 :]
+            out.update(head + b + rest for b in choices)
     out.discard(fold)
     return out
 
@@ -556,8 +555,10 @@ def _direct_and_fuzzy(
         if max_edits >= 2:  # two extra characters read
             near |= {d for d in _deletions(fold, 2) if len(d) == len(fold) - 2}
         seek(near)
-    if max_edits >= 2 and len(found) < want and len(fold) >= 4:
-        # Room left after the one-edit candidates: two edits as misreadings make them.
+    read_as_marked = any(c.match in ("exact", "normalized") for c in found.values())
+    if max_edits >= 2 and len(found) < want and len(fold) >= 4 and not read_as_marked:
+        # Room left after the one-edit candidates, and no record carries the serial
+        # as read: two edits as misreadings make them (about 5,000 seeks).
         seek(_two_edit_folds(fold))
     half = len(fold) // 2
     one_edit = _score(load_serial_rules().fuzzy.get("substitution", 1.0))

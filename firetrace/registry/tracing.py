@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from firetrace.errors import InputError
+from firetrace.registry.vocabulary import load_vocabulary
 
 STANDARDS = (
     "International Tracing Instrument (UN, 2005), section V, paras 17-23",
@@ -64,9 +65,6 @@ REQUEST_FIELDS: dict[str, Any] = {
     },
     "information_requested": None,
 }
-_TRANSFERS = ("sold", "transferred")
-_CROSSINGS = ("imported", "exported")
-_REPORTS = ("reported_lost", "reported_stolen", "recovered", "seized", "deactivated", "destroyed")
 
 
 def load_request(path: str | Path) -> dict[str, Any]:
@@ -133,16 +131,18 @@ def complete_request(
     return out
 
 
-def _events(match: dict[str, Any], kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+def _events(match: dict[str, Any], group: str) -> list[dict[str, Any]]:
+    """The match's events of one history group (``[tracing]`` in rules/registry.toml)."""
+    kinds = load_vocabulary().tracing.get(group, frozenset())
     keep = ("event", "event_date", "party", "party_licence", "party_country", "reference")
     return [{k: e.get(k) for k in keep} for e in match.get("events", []) if e["event"] in kinds]
 
 
 def _candidate(match: dict[str, Any]) -> dict[str, Any]:
     firearm = match.get("firearm") or {}
-    made = next((e for e in match.get("events", []) if e["event"] in ("manufactured", "marked")),
-                None)  # fmt: skip
-    transfers = _events(match, _TRANSFERS)
+    identifies = load_vocabulary().identifies
+    made = next((e for e in match.get("events", []) if e["event"] in identifies), None)
+    transfers = _events(match, "transfers")
     holder = transfers[-1] if transfers else None
     limits = []
     if match.get("duplicate_serial"):
@@ -179,13 +179,13 @@ def _candidate(match: dict[str, Any]) -> dict[str, Any]:
         },  # fmt: skip
         "status": match["status"],
         "manufacture": made and {k: made.get(k) for k in ("event_date", "party", "reference")},
-        "import_export": _events(match, _CROSSINGS),
+        "import_export": _events(match, "import_export"),
         "transfers": transfers,
         "last_known_lawful_holder": holder
         and {
             k: holder.get(k) for k in ("party", "party_licence", "party_country", "event_date")
         },  # fmt: skip
-        "reports": _events(match, _REPORTS),
+        "reports": _events(match, "reports"),
         "components_over_time": firearm.get("components", []),
         "limitations": limits,
     }

@@ -73,6 +73,7 @@ class Vocabulary:
     installs: frozenset[str]
     removes: frozenset[str]
     identifies: frozenset[str]
+    tracing: dict[str, frozenset[str]]  # history groups of a tracing response
     status_of_event: dict[str, str]
     yes: frozenset[str]
     no: frozenset[str]
@@ -96,6 +97,7 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
         installs=frozenset(events["installs"]),
         removes=frozenset(events["removes"]),
         identifies=frozenset(events["identifies"]),
+        tracing={name: frozenset(kinds) for name, kinds in data.get("tracing", {}).items()},
         status_of_event=dict(data["status"]),
         yes=frozenset(values["yes"]),
         no=frozenset(values["no"]),
