@@ -197,3 +197,48 @@ def test_a_component_without_status_events_is_in_circulation(db_path):
 
     conn = connect(db_path)
     assert component_status(conn, 12345) == DEFAULT_STATUS == "in_circulation"
+
+
+def test_every_unreadable_hash_set_says_what_is_wrong_with_it(tmp_path):
+    """Mutations (mutmut, forensics/hashset.py): the refusal messages and the fields
+    they name, which the older tests only checked were errors."""
+    import pytest
+
+    from firetrace.errors import InputError
+    from firetrace.forensics.hashset import load_hashset
+
+    def refused(path, message):
+        with pytest.raises(InputError) as caught:
+            load_hashset(path)
+        assert str(caught.value) == f"{path}: {message}"
+
+    refused(tmp_path / "missing.txt", "hash set file not found")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    refused(folder, "is a folder, not a file")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("caf\xe9\n".encode("latin-1"))
+    refused(latin, "hash set is not UTF-8 text")
+    short = tmp_path / "short.txt"
+    short.write_text("abc123 label\n")
+    refused(short, "line 1: expected a SHA-256 (64 hex digits)")
+    not_hex = tmp_path / "nothex.txt"
+    not_hex.write_text("g" * 64 + "\n")
+    refused(not_hex, "line 1: expected a SHA-256 (64 hex digits)")
+    bad_md5 = tmp_path / "bad.csv"
+    bad_md5.write_text('"MD5","FileName"\n"1234","x.stl"\n')
+    refused(bad_md5, "line 2: md5: not a md5 digest")
+
+
+def test_a_plain_hash_list_keeps_labels_and_quotes_off_and_names_the_file_otherwise(tmp_path):
+    """Mutations (mutmut, forensics/hashset.py): labels and quotes in a plain list."""
+    from firetrace.forensics.hashset import load_hashset
+
+    digest = "AB" * 32
+    plain = tmp_path / "known.txt"
+    plain.write_text(f'"{digest}"  "widget v2"\n{"cd" * 32}\n# comment\n\n')
+    hashset = load_hashset(plain)
+    assert len(hashset) == 2
+    assert hashset.lookup({"sha256": digest.lower()}) == "widget v2"
+    assert hashset.lookup({"sha256": "CD" * 32}) == "known.txt"  # no label: the file's name
+    assert hashset.source == str(plain)
