@@ -66,17 +66,60 @@ print(json.dumps(result))
 """
 
 
-def build_stl(path: Path, triangles: int) -> int:
-    """A closed tube with a 9 mm bore, subdivided five times (x1024 triangles)."""
+def build_stl(path: Path, triangles: int, uniform: bool = False) -> int:
+    """A closed tube with a 9 mm bore, 180 mm long: a coarse tube subdivided five times
+    (x1024 triangles, long slivers: the figures of earlier runs), or with *uniform* an
+    even grid over its two cylinders (small, near-square cells, like a scan)."""
+    import numpy as np
     import trimesh
 
-    per_section = len(trimesh.creation.annulus(r_min=1, r_max=2, height=1, sections=8).faces) / 8
-    sections = max(3, round(triangles / (per_section * 4**5)))
-    mesh = trimesh.creation.annulus(r_min=4.5, r_max=12.0, height=180.0, sections=sections)
-    for _ in range(5):
-        mesh = mesh.subdivide()
-    mesh.export(path, file_type="stl")
-    return int(len(mesh.faces))
+    if not uniform:
+        per_section = len(trimesh.creation.annulus(r_min=1, r_max=2, height=1, sections=8).faces)
+        sections = max(3, round(triangles / (per_section / 8 * 4**5)))
+        mesh = trimesh.creation.annulus(r_min=4.5, r_max=12.0, height=180.0, sections=sections)
+        for _ in range(5):
+            mesh = mesh.subdivide()
+        mesh.export(path, file_type="stl")
+        return int(len(mesh.faces))
+    around = int(np.sqrt(triangles / 4 * 2 * np.pi * 12 / 180))  # cells about square
+    along = max(2, int(triangles / 4 / around))
+    theta = np.linspace(0, 2 * np.pi, around, endpoint=False)
+    height = np.linspace(0, 180.0, along + 1)
+    rings = []
+    for radius in (12.0, 4.5):
+        x, z = np.cos(theta) * radius, height
+        ring = np.stack(
+            [np.tile(x, len(z)), np.tile(np.sin(theta) * radius, len(z)), np.repeat(z, around)],
+            axis=1,
+        )
+        rings.append(ring)
+    vertices = np.concatenate(rings)
+    i = np.arange(around)
+    j = np.arange(along)[:, None]
+    a = (j * around + i).ravel()
+    b = (j * around + (i + 1) % around).ravel()
+    c, d = a + around, b + around
+    inner = len(rings[0])
+    outer_faces = np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+    inner_faces = outer_faces[:, ::-1] + inner  # facing the bore
+    top, bottom = along * around, 0
+    caps = [
+        np.stack([bottom + i, inner + bottom + i, bottom + (i + 1) % around], 1),
+        np.stack(
+            [bottom + (i + 1) % around, inner + bottom + i, inner + bottom + (i + 1) % around], 1
+        ),
+        np.stack([top + i, top + (i + 1) % around, inner + top + i], 1),
+        np.stack([top + (i + 1) % around, inner + top + (i + 1) % around, inner + top + i], 1),
+    ]
+    faces = np.concatenate([outer_faces, inner_faces, *caps])
+    corners = vertices[faces].astype(np.float32)
+    record = np.zeros(len(faces), dtype=[("n", "<f4", 3), ("v", "<f4", (3, 3)), ("a", "<u2")])
+    record["v"] = corners
+    with open(path, "wb") as out:
+        out.write(b"uniform tube".ljust(80, b" "))
+        out.write(np.uint32(len(faces)).tobytes())
+        out.write(record.tobytes())
+    return int(len(faces))
 
 
 def build_plate(path: Path, bodies: int) -> int:
@@ -144,6 +187,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--triangles", default="1000000,10000000")
     parser.add_argument("--plate", type=int, default=50, help="bodies on the plate (0: none)")
+    parser.add_argument(
+        "--uniform", action="store_true", help="even grids instead of subdivided slivers"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(n) for n in args.triangles.split(",") if n.strip()]
@@ -152,9 +198,13 @@ def main() -> None:
         print(f"baseline (imports only): peak RSS {baseline['peak_rss_mb']:.0f} MB")
         for wanted in sizes:
             path = Path(folder) / f"tube_{wanted}.stl"
-            count = build_stl(path, wanted)
+            count = build_stl(path, wanted, args.uniform)
             size_mb = path.stat().st_size / 1e6
-            print(f"binary STL (closed tube, 9 mm bore): {count:,} triangles, {size_mb:.1f} MB")
+            kind = "evenly gridded" if args.uniform else "subdivided"
+            print(
+                f"binary STL (closed tube, 9 mm bore, {kind}): {count:,} triangles, "
+                f"{size_mb:.1f} MB"
+            )
             target = (2.0, 1024) if count <= 2_000_000 else (10.0, 2048)
             measure(f"inspect {count:,} triangles", path, count, args.repeat, *target)
             path.unlink()

@@ -175,9 +175,31 @@ DECIMATE_CELLS_ALONG = 800
 DECIMATE_TARGET_VERTICES = 700_000
 
 
-def _chunks(fh: BinaryIO, count: int):
+def _records(fh: BinaryIO, count: int):
+    """The file's triangle records without copying them when the stream allows: a
+    memory map of a file on disk, or the buffer of an in-memory stream; else None."""
+    import io
+    import mmap
+
     import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
+    if isinstance(fh, io.BytesIO):
+        return np.frombuffer(fh.getbuffer(), dtype=_record_dtype(), count=count, offset=84)
+    try:
+        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None  # an archive member or another stream: read in chunks
+    return np.frombuffer(mapped, dtype=_record_dtype(), count=count, offset=84)
+
+
+def _chunks(fh: BinaryIO, count: int, records=None):
+    """The triangles' corners, DECIMATE_CHUNK triangles at a time."""
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
+
+    if records is not None:
+        for start in range(0, count, DECIMATE_CHUNK):
+            yield records["corners"][start : start + DECIMATE_CHUNK]
+        return
     fh.seek(84)
     for start in range(0, count, DECIMATE_CHUNK):
         n = min(DECIMATE_CHUNK, count - start)
@@ -188,23 +210,26 @@ def _chunks(fh: BinaryIO, count: int):
 
 
 def _decimated(fh: BinaryIO, count: int):
-    """Vertex clustering in two streaming passes: the box and surface area first, then
-    every corner snapped to a cell of a regular grid; triangles that collapse are
-    dropped. Returns (vertices, faces, cell size in file units)."""
+    """Vertex clustering in streaming passes: the box and surface area first, then
+    every corner snapped to a cell of a regular grid, then each cell's vertex placed at
+    the mean of its corners; triangles that collapse are dropped. Returns (vertices,
+    faces, cell size in file units)."""
     import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
+    records = _records(fh, count)
     low = np.full(3, np.inf)
     high = np.full(3, -np.inf)
     area = 0.0
-    for corners in _chunks(fh, count):
+    for corners in _chunks(fh, count, records):
         flat = corners.reshape(-1, 3)
-        finite = np.isfinite(flat).all(axis=1)
-        if not finite.all():
-            raise InputError(f"{int((~finite).sum())} vertices have NaN or infinite coordinates")
-        low = np.minimum(low, flat.min(axis=0))
+        low = np.minimum(low, flat.min(axis=0))  # a NaN or infinity carries through
         high = np.maximum(high, flat.max(axis=0))
-        cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
-        area += float(np.sqrt((cross.astype(np.float64) ** 2).sum(axis=1)).sum() / 2)
+        # the area only sizes the cells: every 16th triangle tells it well enough
+        sample = corners[::16].astype(np.float64)
+        cross = np.cross(sample[:, 1] - sample[:, 0], sample[:, 2] - sample[:, 0])
+        area += 16 * float(np.sqrt(np.einsum("ij,ij->i", cross, cross)).sum() / 2)
+    if not (np.isfinite(low).all() and np.isfinite(high).all()):
+        raise InputError("vertices with NaN or infinite coordinates")
     longest = float((high - low).max())
     if not longest > 0:
         raise InputError("degenerate mesh (all corners coincide)")
@@ -212,23 +237,53 @@ def _decimated(fh: BinaryIO, count: int):
     cells = np.floor((high - low) / cell).astype(np.int64) + 1
     keys = np.empty(3 * count, dtype=np.int64)
     position = 0
-    for corners in _chunks(fh, count):
-        index = np.floor((corners.reshape(-1, 3) - low) / cell).astype(np.int64)
-        np.clip(index, 0, cells - 1, out=index)
+    origin, scale = low.astype(np.float32), np.float32(1.0 / cell)
+    top = (cells - 1).astype(np.int32)
+    for corners in _chunks(fh, count, records):
+        # corners lie at or above the box's low corner: truncation is the floor
+        index = ((corners.reshape(-1, 3) - origin) * scale).astype(np.int32)
+        np.minimum(index, top, out=index)  # float32 rounding at the far side
         end = position + len(index)
-        keys[position:end] = (index[:, 0] * cells[1] + index[:, 1]) * cells[2] + index[:, 2]
+        keys[position:end] = (index[:, 0].astype(np.int64) * cells[1] + index[:, 1]) * cells[
+            2
+        ] + index[:, 2]
         position = end
-    unique, inverse = np.unique(keys, return_inverse=True)
+    unique, inverse = _cluster_keys(keys, int(np.prod(cells)))
     del keys
+    # each vertex at the mean of the corners snapped to its cell (not the cell's
+    # centre): the extents and walls stay where the file put them
+    sums = np.zeros((len(unique), 3))
+    position = 0
+    for corners in _chunks(fh, count, records):
+        flat = corners.reshape(-1, 3)
+        which = inverse[position : position + len(flat)]
+        for axis in range(3):
+            sums[:, axis] += np.bincount(which, weights=flat[:, axis], minlength=len(unique))
+        position += len(flat)
+    vertices = sums / np.bincount(inverse, minlength=len(unique))[:, None]
     faces = inverse.reshape(-1, 3)
     del inverse
     faces = _without_repeats(faces[distinct_corners(faces)], len(unique))
-    index = np.stack(
-        [unique // (cells[1] * cells[2]), (unique // cells[2]) % cells[1], unique % cells[2]],
-        axis=1,
-    )
-    vertices = low + (index + 0.5) * cell
     return vertices, faces, cell
+
+
+# a grid of at most this many cells is marked in a dense table (linear time) rather
+# than sorted (n log n); 50 million cells take 50 MB of flags and 200 MB of indices
+DENSE_CELLS = 50_000_000
+
+
+def _cluster_keys(keys, cells: int):
+    """(the distinct cell keys in order, each key's position among them)."""
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
+
+    if cells > DENSE_CELLS:
+        return np.unique(keys, return_inverse=True)
+    used = np.zeros(cells, dtype=bool)
+    used[keys] = True
+    unique = np.flatnonzero(used)
+    position = np.zeros(cells, dtype=np.int32)
+    position[unique] = np.arange(len(unique), dtype=np.int32)
+    return unique, position[keys].astype(np.int64)
 
 
 def _without_repeats(faces, n_vertices: int):
