@@ -7,6 +7,8 @@ are kept as evidence.
 
 from __future__ import annotations
 
+import io
+import mmap
 import re
 import struct
 from typing import BinaryIO
@@ -178,9 +180,6 @@ DECIMATE_TARGET_VERTICES = 700_000
 def _records(fh: BinaryIO, count: int):
     """The file's triangle records without copying them when the stream allows: a
     memory map of a file on disk, or the buffer of an in-memory stream; else None."""
-    import io
-    import mmap
-
     import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     if isinstance(fh, io.BytesIO):
