@@ -2,6 +2,7 @@
 peak memory as the batch grows, and trace latency (in-process and end to end).
 
     python benchmarks/registry_bench.py [--rows 1000000] [--small 250000] [--out DIR]
+    nice -n 10 python benchmarks/registry_bench.py --scale 10000000 --skip-extras
 
 Prints:
 * import rows/s of `import_batch` (validation, staging, set-based inserts, serial
@@ -24,7 +25,17 @@ Prints:
   figure means the import streams);
 * exact-trace latency p50/p95 in-process on the resulting registry, and the wall
   time of ``firetrace trace SERIAL`` as a subprocess;
-* the audit log's cost: import rows/s and trace p95 with and without audit.
+* the audit log's cost: import rows/s and trace p95 with and without audit;
+* the file's size per million components, and what each part costs (the
+  components table, the serial key indexes, the suffix table, events and their
+  indexes, firearms, assemblies, parties, the row seals, the audit log);
+* with ``--scale N`` (issue 14: N = 10,000,000): the same generator's batch of
+  N rows imported into a fresh registry, its rate against the ``--rows`` import
+  of the same run (target >= 0.8x: cost per row does not grow with the registry),
+  the registry topped up to ``--trace-components`` (default N) components, a
+  further 10,000-row batch (target <= 2 s), the size per million components
+  (target <= 300 MB), and the trace figures on it (exact p95 <= 2 ms, full
+  p95 <= 20 ms in-process, end to end <= 0.3 s).
 Targets (issue 2): import >= 100,000 rows/s and >= 1/3 of the baseline; exact
 trace p95 <= 2 ms; `firetrace trace` <= 0.3 s on a 1M-component registry.
 """
@@ -261,6 +272,14 @@ def main() -> None:
         action="store_true",
         help="reuse the registry a previous run left in --out; measure the traces only",
     )
+    parser.add_argument(
+        "--scale", type=int, default=0, help="also import a batch of this many rows (10M)"
+    )
+    parser.add_argument(
+        "--skip-extras",
+        action="store_true",
+        help="skip the baseline, floor and the without-hook/without-audit imports",
+    )
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -276,12 +295,18 @@ def main() -> None:
 
     out = args.out or Path(tempfile.mkdtemp(prefix="firetrace-bench-"))
     out.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    rate = None
     if not args.trace_only:
-        run_imports(args, out)
-    trace_part(args, out)
+        rate = run_imports(args, out)
+    trace_part(args, out, out / "registry.db", args.trace_components)
+    if args.scale:
+        scale_part(args, out, rate)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end (files in {out})")
 
 
-def run_imports(args: argparse.Namespace, out: Path) -> None:
+def run_imports(args: argparse.Namespace, out: Path) -> dict:
+    """The imports at ``--rows``; returns the full import's worker report."""
     from _registry_gen import write_batch
 
     big, small = out / f"batch_{args.rows}.csv", out / f"batch_{args.small}.csv"
@@ -292,6 +317,12 @@ def run_imports(args: argparse.Namespace, out: Path) -> None:
         f"generated batches of {args.rows:,} and {args.small:,} rows in "
         f"{time.perf_counter() - started:.1f} s ({big.stat().st_size / 1e6:.0f} MB)"
     )
+    if args.skip_extras:
+        small_run = _run_worker("import", str(out / "small.db"), str(small))
+        full = _run_worker("import", str(out / "registry.db"), str(big))
+        _print_import(full, args.rows)
+        _print_memory(small_run, full)
+        return full
 
     base = _run_worker("baseline", str(out / "baseline.db"), str(big))
     base_rate, base_cpu_rate = base["rows"] / base["seconds"], base["rows"] / base["cpu"]
@@ -318,12 +349,7 @@ def run_imports(args: argparse.Namespace, out: Path) -> None:
         f"{cpu_rate:,.0f} rows per CPU-second "
         f"({cpu_rate / base_cpu_rate:.2f}x baseline); targets >= 100,000 rows/s and >= 0.33x"
     )
-    print(
-        f"import peak RSS: {small_run['peak_rss_mb']:.0f} MB at {small_run['rows']:,} rows, "
-        f"{full['peak_rss_mb']:.0f} MB at {full['rows']:,} rows "
-        f"(ratio {full['peak_rss_mb'] / small_run['peak_rss_mb']:.2f} for "
-        f"{full['rows'] / small_run['rows']:.0f}x the rows)"
-    )
+    _print_memory(small_run, full)
     bare_small = _run_worker("import", str(out / "bare_small.db"), str(small), "nohook")
     bare = _run_worker("import", str(out / "bare.db"), str(big), "nohook")
     print(
@@ -341,51 +367,145 @@ def run_imports(args: argparse.Namespace, out: Path) -> None:
         f"audit cost on import: {rate:,.0f} rows/s with audit vs {rate_noaudit:,.0f} without "
         f"(wall ratio {rate / rate_noaudit:.2f}, CPU ratio {cpu_rate / cpu_rate_noaudit:.2f})"
     )
+    return full
 
 
-def trace_part(args: argparse.Namespace, out: Path) -> None:
+def _print_import(run: dict, rows: int, label: str = "firetrace import") -> None:
+    print(
+        f"{label}: {run['rows']:,} rows in {run['seconds']:.1f} s = "
+        f"{run['rows'] / run['seconds']:,.0f} rows/s wall, "
+        f"{run['rows'] / run['cpu']:,.0f} rows per CPU-second"
+    )
+
+
+def _print_memory(small_run: dict, full: dict) -> None:
+    print(
+        f"import peak RSS: {small_run['peak_rss_mb']:.0f} MB at {small_run['rows']:,} rows, "
+        f"{full['peak_rss_mb']:.0f} MB at {full['rows']:,} rows "
+        f"(ratio {full['peak_rss_mb'] / small_run['peak_rss_mb']:.2f} for "
+        f"{full['rows'] / small_run['rows']:.0f}x the rows)"
+    )
+
+
+# What each part of the file is, by the names dbstat reports.
+PARTS = (
+    ("components table", ("components",)),
+    ("serial key indexes", ("components_serial_norm", "components_serial_fold", "components_skel")),
+    ("serial suffixes", ("serial_suffixes",)),
+    ("events table", ("events",)),
+    ("event indexes", ("events_row_key", "events_component", "events_status", "events_corrects")),
+    ("firearms", ("firearms", "sqlite_autoindex_firearms_1")),
+    ("assemblies", ("assemblies", "sqlite_autoindex_assemblies_1", "assemblies_component")),
+    ("parties", ("parties", "party_names", "sqlite_autoindex_parties_1",
+                 "sqlite_autoindex_party_names_1")),
+    ("row seals", ("seals", "seals_frontier", "seals_audit")),
+)  # fmt: skip
+
+
+def size_report(db: Path) -> None:
+    """The file per million components, and what each part costs (bytes a component)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (components,) = conn.execute("SELECT count(*) FROM components").fetchone()
+    (events,) = conn.execute("SELECT count(*) FROM events").fetchone()
+    sizes = dict(conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
+    conn.close()
+    total = db.stat().st_size
+    print(
+        f"file: {total / 1e6:,.0f} MB for {components:,} components and {events:,} events = "
+        f"{total / components * 1e6 / 1e6:,.0f} MB per million components (target <= 300)"
+    )
+    counted = 0
+    parts = []
+    for label, names in PARTS:
+        size = sum(sizes.pop(n, 0) for n in names)
+        counted += size
+        parts.append(f"{label} {size / components:.1f}")
+    parts.append(f"other {(total - counted) / components:.1f}")
+    print("  bytes per component: " + ", ".join(parts))
+
+
+def scale_part(args: argparse.Namespace, out: Path, rate: dict | None) -> None:
+    """The --scale batch into a fresh registry, topped up, then a clerk's batch,
+    the size and the traces at that scale."""
+    from _registry_gen import write_batch
+
+    big = out / f"batch_{args.scale}.csv"
+    started = time.perf_counter()
+    write_batch(big, args.scale, seed=1)
+    print(
+        f"generated a batch of {args.scale:,} rows in {time.perf_counter() - started:.0f} s "
+        f"({big.stat().st_size / 1e6:,.0f} MB)"
+    )
+    db = out / "scale.db"
+    run = _run_worker("import", str(db), str(big))
+    big.unlink()
+    _print_import(run, args.scale, "firetrace import at scale")
+    if rate:
+        wall = (run["rows"] / run["seconds"]) / (rate["rows"] / rate["seconds"])
+        cpu = (run["rows"] / run["cpu"]) / (rate["rows"] / rate["cpu"])
+        print(
+            f"rate at {run['rows']:,} rows against {rate['rows']:,} rows, same run: "
+            f"{wall:.2f}x wall, {cpu:.2f}x per CPU-second (target >= 0.8x); peak RSS "
+            f"{run['peak_rss_mb']:.0f} MB"
+        )
+    target = args.trace_components if args.trace_components > 1_000_000 else args.scale
+    trace_part(args, out, db, target, top_up_seed=4)
+    clerk = out / "clerk_10000.csv"
+    write_batch(clerk, 10_000, seed=9, serial_offset=9_000_000)
+    small = _run_worker("import", str(db), str(clerk), "keep")
+    print(
+        f"a further 10,000-row batch into {target:,} components: {small['seconds']:.2f} s wall, "
+        f"{small['cpu']:.2f} s CPU (target <= 2 s)"
+    )
+
+
+def trace_part(
+    args: argparse.Namespace, out: Path, db: Path, wanted: int, top_up_seed: int = 2
+) -> None:
+    """Top ``db`` up to ``wanted`` components, then its size and the traces."""
     from _registry_gen import write_batch
 
     from firetrace.registry.db import connect
 
     def component_count() -> int:
-        conn = connect(out / "registry.db")
+        conn = connect(db)
         try:
             return conn.execute("SELECT count(*) FROM components").fetchone()[0]
         finally:
             conn.close()
 
     components = component_count()
-    if components < args.trace_components:
+    if components < wanted:
         top_up = out / "top_up.csv"
         write_batch(
-            top_up,
-            args.trace_components - components,
-            seed=2,
-            serial_offset=5_000_000,
+            top_up, wanted - components, seed=top_up_seed, serial_offset=5_000_000,
             lifecycle=False,
-        )
-        extra = _run_worker("import", str(out / "registry.db"), str(top_up), "keep")
+        )  # fmt: skip
+        extra = _run_worker("import", str(db), str(top_up), "keep")
+        top_up.unlink()
         components = component_count()
         print(
             f"topped the registry up with {extra['rows']:,} manufacture rows in "
-            f"{extra['seconds']:.1f} s: {components:,} components"
+            f"{extra['seconds']:.1f} s ({extra['rows'] / extra['cpu']:,.0f} rows per "
+            f"CPU-second into the registry): {components:,} components"
         )
-    p50, p95, cpu95, serials = trace_latency(out / "registry.db", 500, audit=True, exact=True)
-    p50_na, p95_na, cpu95_na, _ = trace_latency(out / "registry.db", 500, audit=False, exact=True)
+    size_report(db)
+    p50, p95, cpu95, serials = trace_latency(db, 500, audit=True, exact=True)
+    p50_na, p95_na, cpu95_na, _ = trace_latency(db, 500, audit=False, exact=True)
     print(
         f"exact trace (--exact) in-process on {components:,} components: p50 {p50:.2f} ms, "
         f"p95 {p95:.2f} ms wall, p95 {cpu95:.2f} ms CPU (target p95 <= 2 ms)"
     )
-    f50, f95, fcpu95, _ = trace_latency(out / "registry.db", 100, audit=True, exact=False)
+    f50, f95, fcpu95, _ = trace_latency(db, 200, audit=True, exact=False)
     print(
         "full trace (look-alike and fuzzy candidates too, up to 20 matches), same serials: "
-        f"p50 {f50:.2f} ms, p95 {f95:.2f} ms wall, p95 {fcpu95:.2f} ms CPU"
+        f"p50 {f50:.2f} ms, p95 {f95:.2f} ms wall, p95 {fcpu95:.2f} ms CPU (target p95 <= 20 ms)"
     )
     for exact, as_json in ((True, True), (False, True), (False, False)):
-        wall, worst, cpu = cli_trace_wall(
-            out / "registry.db", serials, exact=exact, as_json=as_json
-        )
+        wall, worst, cpu = cli_trace_wall(db, serials, exact=exact, as_json=as_json)
         options = (" --exact" if exact else "") + (" --json" if as_json else " (tables)")
         print(
             f"`firetrace trace{options}` end to end: median {wall:.3f} s "
@@ -396,7 +516,6 @@ def trace_part(args: argparse.Namespace, out: Path) -> None:
         f"(wall ratio {p95 / p95_na:.2f}; CPU {cpu95:.2f} vs {cpu95_na:.2f} ms, "
         f"ratio {cpu95 / cpu95_na:.2f})"
     )
-    print(f"(files in {out})")
 
 
 if __name__ == "__main__":

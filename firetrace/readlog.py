@@ -131,20 +131,55 @@ def append_read(
         return audit.head(conn).hash
     main = audit.head(conn)
     audit.check_key(conn)  # a wrong key must not start a chain the right key rejects
-    reads = open_read_log(path, create=True)
+    reads = _writer(path)
+    with audit.write_lock(reads):
+        return audit.append_in_transaction(
+            reads,
+            operator=operator,
+            purpose=purpose,
+            command=command,
+            args=args,
+            record_ids=record_ids,
+            attests={"main": {"id": main.id, "hash": main.hash}},
+        )
+
+
+# Read logs this process writes to, kept open: opening one (connection, WAL,
+# schema check) cost a trace more than the trace itself. Keyed by path, with the
+# file's identity, so a read log removed or replaced meanwhile is opened afresh.
+_WRITERS: dict[str, tuple[tuple[int, int], sqlite3.Connection]] = {}
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
     try:
-        with audit.write_lock(reads):
-            return audit.append_in_transaction(
-                reads,
-                operator=operator,
-                purpose=purpose,
-                command=command,
-                args=args,
-                record_ids=record_ids,
-                attests={"main": {"id": main.id, "hash": main.hash}},
-            )
-    finally:
-        reads.close()
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _writer(path: Path) -> sqlite3.Connection:
+    """An open connection to the read log at ``path`` (created when missing)."""
+    key = str(path)
+    cached = _WRITERS.pop(key, None)
+    if cached is not None:
+        if cached[0] == _identity(path):
+            _WRITERS[key] = cached
+            return cached[1]
+        cached[1].close()
+    reads = open_read_log(path, create=True)
+    _WRITERS[key] = (_identity(path), reads)
+    return reads
+
+
+def entry_id(conn: sqlite3.Connection, entry_hash: str) -> int | None:
+    """The id of the read entry ``entry_hash`` in the read log of the registry on
+    ``conn`` (a trace record names it), or None."""
+    path = read_log_for(conn)
+    if path is None or _identity(path) is None:
+        return None
+    row = _writer(path).execute("SELECT id FROM audit WHERE hash = ?", (entry_hash,)).fetchone()
+    return row[0] if row else None
 
 
 def anchor_for(conn: sqlite3.Connection) -> dict | None:

@@ -135,3 +135,19 @@ def test_hook_caps_listed_groups_and_counts_the_rest(db_path, tmp_path):
     capped = after_batch_import(conn, batch_id, limit=5)
     assert sum("joins a transposition" in w for w in capped) == 5
     assert capped[5] == "... and 28 more serial warnings (firetrace dupes lists them all)"
+
+
+def test_a_row_given_twice_in_a_bulk_batch_is_one_event(db_path, tmp_path, monkeypatch):
+    # A bulk load rebuilds the content-key index after the insert: a repeated row
+    # must not break it (it is one event, as in a small batch).
+    monkeypatch.setattr(importer, "BULK_INDEX_ROWS", 1)
+    path = tmp_path / "twice.csv"
+    sold = "Glock,BK00001,frame,sold,2022-01-01,AT,G17,9mm\n"
+    _batch(path, [("Glock", "BK00001"), ("Glock", "BK00002")])
+    path.write_text(path.read_text() + sold + sold)
+    conn = connect(db_path)
+    result = import_batch(conn, path)
+    assert result.status == "imported", result.errors
+    assert result.counts["events"] == 3 and result.counts["duplicate_events"] == 1
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert conn.execute("SELECT count(*) FROM events WHERE event = 'sold'").fetchone() == (1,)

@@ -623,11 +623,10 @@ def find_duplicates(
     if "transposition" in kinds:
         t = time.perf_counter()
         say("hashing adjacent transpositions")
-        a, b, pos = numbering.transposition_pairs(found)
-        expected = run_member[found.index_of(a)] & run_member[found.index_of(b)]
-        expected_counts["transposition"] = int(expected.sum())
-        listed = np.ones(len(a), bool) if include_expected else ~expected
-        a, b, pos, flags = a[listed], b[listed], pos[listed], expected[listed]
+        pairs = numbering.transposition_pairs(found, run_member, keep_expected=include_expected)
+        expected_counts["transposition"] = pairs.expected_count
+        a, b = found.ids[pairs.a], found.ids[pairs.b]
+        pos, flags = pairs.position, pairs.expected
         members = _members_by_id(conn, sorted(set(a.tolist()) | set(b.tolist())))
         groups += _pair_groups(members, a.tolist(), b.tolist(), pos.tolist(), flags.tolist())
         timings["transposition_s"] = round(time.perf_counter() - t, 3)
@@ -863,10 +862,10 @@ def _scanned_findings(conn, new_ids, kinds: set[str], limit: int, findings) -> l
     if "transposition" not in kinds:
         return groups
     run_member = numbering.in_run(found)
-    a, b, pos = numbering.transposition_pairs(found)
-    at_a, at_b = found.index_of(a), found.index_of(b)
+    pairs = numbering.transposition_pairs(found, run_member)
+    at_a, at_b, pos, expected = pairs.a, pairs.b, pairs.position, pairs.expected
+    a, b = found.ids[at_a], found.ids[at_b]
     touches = is_new[at_a] | is_new[at_b]
-    expected = run_member[at_a] & run_member[at_b]
     for maker, count in zip(*np.unique(found.makers[at_a][touches & expected],
                                        return_counts=True), strict=True):  # fmt: skip
         name = conn.execute("SELECT name FROM parties WHERE id = ?", (int(maker),)).fetchone()[0]

@@ -68,9 +68,12 @@ def maker_name(conn: sqlite3.Connection, value: str, *, option: str = "--manufac
     (any spelling or alias); else a usage error suggesting the nearest makers."""
 
     key = normalize_party_name(value)
-    registered = _registry_makers(conn)
-    if key and (key in registered or key in _rule_makers()):
+    # A name the rules or the parties table knows: one seek (listing the registry's
+    # makers scans every component, so only a name nobody knows pays for it).
+    known = conn.execute("SELECT 1 FROM parties WHERE norm_name = ?", (key,)).fetchone()
+    if key and (known or key in _rule_makers()):
         return value
+    registered = _registry_makers(conn)
     names = {**_rule_makers(), **registered}  # key -> name shown
     nearest = list(dict.fromkeys(names[k] for k in close_matches(key or value, names)))
     hint = did_you_mean(nearest) or "no maker of that name is in the registry"

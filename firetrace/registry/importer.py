@@ -635,28 +635,15 @@ def _store(
         "INSERT OR IGNORE INTO firearm_keys SELECT s.firearm_key, f.id FROM staging s "
         "JOIN maker_ids m ON m.norm = s.maker_norm "
         f"JOIN firearms f ON f.control_component_id = {component_of_row} "
-        "WHERE s.control = 1 AND s.firearm_key IS NOT NULL ORDER BY s.line"
+        # Key order: the temporary B-tree fills by appends, not a random insert per row.
+        "WHERE s.control = 1 AND s.firearm_key IS NOT NULL ORDER BY s.firearm_key, s.line"
     )
     conn.execute(
         "INSERT OR IGNORE INTO firearm_keys SELECT k.firearm_key, f.id FROM known_rows k "
         "JOIN firearms f ON f.control_component_id = k.component_id "
         "WHERE k.control = 1 AND k.firearm_key IS NOT NULL ORDER BY k.line"
     )
-    conn.execute(
-        "INSERT OR IGNORE INTO events (component_id, firearm_id, event, event_date, party_id, "
-        "party_licence, party_country, reference, notes, batch_id, line, row_key) "
-        "SELECT c.id, CASE WHEN c.control = 1 THEN f.id ELSE k.firearm_id END, s.event, "
-        "s.event_date, pp.id, s.party_licence, s.party_country, s.reference, s.notes, ?, "
-        "s.line, s.row_key "
-        "FROM staging s JOIN maker_ids m ON m.norm = s.maker_norm "
-        f"JOIN components c ON c.id = {component_of_row} "
-        "LEFT JOIN firearms f ON f.control_component_id = c.id "
-        "LEFT JOIN firearm_keys k ON k.firearm_key = s.firearm_key "
-        "LEFT JOIN parties pp ON pp.norm_name = s.party_norm "
-        "ORDER BY s.line",
-        (batch_id,),
-    )
-    _restore_indexes(conn, event_indexes)
+    _insert_events(conn, batch_id, event_indexes)
     conn.execute(
         "UPDATE batches SET first_event_id = (SELECT min(id) FROM events WHERE id > ?), "
         "last_event_id = (SELECT max(id) FROM events WHERE id > ?) WHERE id = ?",
@@ -672,6 +659,38 @@ def _store(
         "assemblies": assemblies,
         "_components_before": before["components"],  # for the duplicate check; not shown
     }
+
+
+def _insert_events(conn: sqlite3.Connection, batch_id: int, dropped: list[str]) -> None:
+    """One event per staged row, in line order. With the content-key index
+    dropped for a bulk load, a row given twice in the batch would break its
+    rebuild: then the insert is undone and redone with the index in place, which
+    ignores the repeat (rare; the bulk path stays one sort)."""
+    component_of_row = component_of_row_sql()
+    sql = (
+        "INSERT OR IGNORE INTO events (component_id, firearm_id, event, event_date, party_id, "
+        "party_licence, party_country, reference, notes, batch_id, line, row_key) "
+        "SELECT c.id, CASE WHEN c.control = 1 THEN f.id ELSE k.firearm_id END, s.event, "
+        "s.event_date, pp.id, s.party_licence, s.party_country, s.reference, s.notes, ?, "
+        "s.line, s.row_key "
+        "FROM staging s JOIN maker_ids m ON m.norm = s.maker_norm "
+        f"JOIN components c ON c.id = {component_of_row} "
+        "LEFT JOIN firearms f ON f.control_component_id = c.id "
+        "LEFT JOIN firearm_keys k ON k.firearm_key = s.firearm_key "
+        "LEFT JOIN parties pp ON pp.norm_name = s.party_norm "
+        "ORDER BY s.line"
+    )
+    if dropped:
+        conn.execute("SAVEPOINT firetrace_events")
+    conn.execute(sql, (batch_id,))
+    try:
+        _restore_indexes(conn, dropped)
+    except sqlite3.IntegrityError:  # a row twice in the batch: same content key
+        conn.execute("ROLLBACK TO firetrace_events")
+        _restore_indexes(conn, dropped)
+        conn.execute(sql, (batch_id,))
+    if dropped:
+        conn.execute("RELEASE firetrace_events")
 
 
 _COMPONENT_INSERT = (

@@ -224,23 +224,39 @@ def blocked_ids(found: Scan, *, skeletons: bool = True) -> np.ndarray:
     return found.ids[mask]
 
 
-def transposition_pairs(found: Scan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ids a, ids b, swap positions): every pair of records whose (maker, folded
-    serial) hashes are one adjacent swap apart, each pair once. The caller
-    verifies the pairs it lists on the strings (a 64-bit collision among a
-    registry's serials is vanishingly unlikely, so counts use the hits as they are).
-    """
+@dataclass
+class Pairs:
+    """Transposition pairs: scan positions of each side, swap position, and
+    whether both sides are regular members of production runs (expected)."""
+
+    a: np.ndarray  # int64 positions in the scan
+    b: np.ndarray
+    position: np.ndarray  # int16: characters position, position + 1 swapped
+    expected: np.ndarray  # bool
+    expected_count: int  # every expected pair, kept or not
+
+
+def transposition_pairs(
+    found: Scan, run_member: np.ndarray | None = None, *, keep_expected: bool = True
+) -> Pairs:
+    """Every pair of records whose (maker, folded serial) hashes are one adjacent
+    swap apart, each pair once, classified by ``run_member`` (:func:`in_run`) as
+    they are found; without ``keep_expected`` the expected ones are only counted,
+    so memory holds the pairs a person will see. The caller verifies the pairs
+    it lists on the strings (a 64-bit collision among a registry's serials is
+    vanishingly unlikely, so counts use the hits as they are)."""
+    none = Pairs(*(np.zeros(0, t) for t in (np.int64, np.int64, np.int16, bool)), 0)
     if len(found) < 2:
-        return (np.zeros(0, np.int64),) * 2 + (np.zeros(0, np.int16),)
+        return none
     width = max(chars.shape[1] for _, chars in found.char_parts)
     powers = _powers(width)
     order = np.argsort(found.swap_hash)
-    table, table_ids = found.swap_hash[order], found.ids[order]
-    found_a, found_b, found_pos = [], [], []
+    table = found.swap_hash[order]
+    kept: list[tuple] = []
+    expected_count = 0
     for start, chars in found.char_parts:
         n = len(chars)
         base = found.swap_hash[start : start + n]
-        chunk_ids = found.ids[start : start + n]
         chars = chars.astype(np.uint64)
         for i in range(chars.shape[1] - 1):
             a, b = chars[:, i], chars[:, i + 1]
@@ -262,14 +278,22 @@ def transposition_pairs(found: Scan) -> tuple[np.ndarray, np.ndarray, np.ndarray
             if len(hit) == 0:
                 continue
             counts = hi[hit] - lo[hit]
-            found_a.append(np.repeat(chunk_ids[mask[by_value[hit]]], counts))
+            side_a = np.repeat(start + mask[by_value[hit]], counts)
             starts = np.repeat(lo[hit], counts)
             within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            found_b.append(table_ids[starts + within])
-            found_pos.append(np.full(len(starts), i, dtype=np.int16))
-    if not found_a:
-        return (np.zeros(0, np.int64),) * 2 + (np.zeros(0, np.int16),)
-    return np.concatenate(found_a), np.concatenate(found_b), np.concatenate(found_pos)
+            side_b = order[starts + within]
+            expected = (
+                run_member[side_a] & run_member[side_b]
+                if run_member is not None
+                else np.zeros(len(side_a), bool)
+            )
+            expected_count += int(expected.sum())
+            if not keep_expected:
+                side_a, side_b, expected = side_a[~expected], side_b[~expected], expected[~expected]
+            kept.append((side_a, side_b, np.full(len(side_a), i, dtype=np.int16), expected))
+    if not kept:
+        return Pairs(none.a, none.b, none.position, none.expected, expected_count)
+    return Pairs(*(np.concatenate(part) for part in zip(*kept, strict=True)), expected_count)
 
 
 def in_run(found: Scan, gap: int = RUN_GAP) -> np.ndarray:

@@ -19,15 +19,14 @@ of ``trace --report`` and the tracing response (:mod:`.tracing`):
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from firetrace import __version__, audit, readlog
 from firetrace.paths import rules_dir
-from firetrace.registry.db import schema_version
 
 # The rule files a trace's answer depends on (relative to the rules folder).
 RULE_FILES = ("registry.toml", "serials.toml", "calibres.toml", "makers.toml", "marking")
@@ -51,16 +50,19 @@ def rules_digest() -> str:
 def trace_header(conn: sqlite3.Connection, *, operator: str, purpose: str | None) -> dict[str, Any]:
     """The record header of a trace about to be answered (the audit entry is
     added by :func:`add_audit_entry` once written)."""
-    head = audit.head(conn)
+    head = conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     registry = readlog.registry_file(conn)
     return {
         "operator": operator,
         "purpose": purpose,
         "traced_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "registry": {
-            "file": str(Path(registry).resolve()) if registry else None,
-            "schema_version": schema_version(conn),
-            "audit_head": {"id": head.id, "hash": head.hash},
+            "file": os.path.abspath(registry) if registry else None,
+            "schema_version": int(version[0]) if version else 0,
+            "audit_head": {"id": head[0], "hash": head[1]}
+            if head
+            else {"id": 0, "hash": audit.GENESIS},
             "audit_entry": None,
         },
         "tool": {"name": "firetrace", "version": __version__},
@@ -71,15 +73,9 @@ def trace_header(conn: sqlite3.Connection, *, operator: str, purpose: str | None
 def add_audit_entry(conn: sqlite3.Connection, header: dict[str, Any], entry_hash: str) -> None:
     """Name the audit entry that recorded the trace (``id``, ``hash``, ``log``)."""
     path = readlog.read_log_for(conn)
-    entry: dict[str, Any] = {"hash": entry_hash, "id": None, "log": None}
-    reads = readlog.open_read_log(path, create=False) if path else None
-    if reads is not None:
-        try:
-            row = reads.execute("SELECT id FROM audit WHERE hash = ?", (entry_hash,)).fetchone()
-        finally:
-            reads.close()
-        entry.update(id=row[0] if row else None, log=str(Path(path).resolve()))
-    else:  # no read log beside the registry (in memory): the entry is in its own log
+    entry: dict[str, Any] = {"hash": entry_hash, "id": readlog.entry_id(conn, entry_hash)}
+    entry["log"] = os.path.abspath(path) if entry["id"] is not None else None
+    if entry["id"] is None:  # no read log beside the registry (in memory): its own log
         row = conn.execute("SELECT id FROM audit WHERE hash = ?", (entry_hash,)).fetchone()
         entry["id"] = row[0] if row else None
     header["registry"]["audit_entry"] = entry
