@@ -329,6 +329,12 @@ def _sampled_field(part: Part, voxel: float) -> tuple[np.ndarray, np.ndarray]:
     where = np.nonzero(np.abs(fine) < band)
     points = (origin + np.column_stack(where) * voxel).astype(np.float32)
     fine[where] = _evaluate(part.sdf, points)
+    # a value of (almost) zero at a grid point puts the vertices of every edge meeting
+    # there on that point, and a reader merging them would open the mesh: keep each
+    # sample at least a thousandth of a voxel from the surface
+    nudge = 1e-3 * voxel
+    close = np.abs(fine) < nudge
+    fine[close] = np.where(fine[close] < 0, -nudge, nudge)
     return fine, origin
 
 
@@ -353,10 +359,17 @@ def _simplified(mesh: trimesh.Trimesh, reduction: float, aggressiveness: int) ->
     vertices, triangles = fast_simplification.simplify(
         mesh.vertices, mesh.faces, target_reduction=reduction, agg=aggressiveness
     )
-    simple = trimesh.Trimesh(vertices, triangles)
+    simple = _as_stored(vertices, triangles)
     simple.update_faces(simple.nondegenerate_faces())
     simple.remove_unreferenced_vertices()
     return simple
+
+
+def _as_stored(vertices: np.ndarray, triangles: np.ndarray) -> trimesh.Trimesh:
+    """A mesh whose vertices are rounded to float32 and merged, as an STL file stores
+    and a reader merges them: two vertices that only float64 tells apart would
+    otherwise pass the checks here and open the mesh once written."""
+    return trimesh.Trimesh(vertices.astype(np.float32).astype(np.float64), triangles)
 
 
 def _closed(mesh: trimesh.Trimesh) -> bool:
@@ -378,7 +391,7 @@ def _meshed(part: Part, rng: np.random.Generator) -> trimesh.Trimesh:
     vertices, triangles, _, _ = measure.marching_cubes(
         field, 0.0, spacing=(voxel,) * 3, allow_degenerate=False
     )
-    mesh = trimesh.Trimesh(vertices + origin, triangles)
+    mesh = _as_stored(vertices + origin, triangles)
     if mesh.volume < 0:
         mesh.invert()
     if not _closed(mesh):
