@@ -30,7 +30,7 @@ from typing import Annotated, Any
 import typer
 
 from firetrace import audit
-from firetrace.paths import default_db_path, default_operator
+from firetrace.paths import default_db_path, default_operator, refs_db_path
 
 DbOpt = Annotated[
     Path | None,
@@ -58,6 +58,10 @@ PurposeOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace output files that already exist.")]
+ManufacturerOpt = Annotated[
+    str | None,
+    typer.Option("--manufacturer", "-m", help="Only this maker's records (aliases ok)."),
+]
 RefsDbOpt = Annotated[
     Path | None,
     typer.Option(
@@ -80,6 +84,9 @@ MinVerdictOpt = Annotated[
 GLOBAL_OPTIONS: dict[str, Any] = {"db": DbOpt, "operator": OperatorOpt, "purpose": PurposeOpt}
 # Their flags, which take a value (to find the command word after them in argv).
 GLOBAL_FLAGS = frozenset(f"--{name}" for name in GLOBAL_OPTIONS)
+# Options some commands share and receive in their Settings too (after the name only).
+SHARED_OPTIONS: dict[str, Any] = {"refs_db": RefsDbOpt}
+OPTION_TYPES = GLOBAL_OPTIONS | SHARED_OPTIONS
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,7 @@ class Settings:
     db_option: Path | None  # --db as given, before or after the command; None if not given
     operator: str
     purpose: str | None
+    refs_db_option: Path | None = None  # --refs-db as given (refs, inspect, scan, where)
 
     @property
     def who(self) -> dict[str, str | None]:
@@ -100,6 +108,12 @@ class Settings:
         """The registry file: ``--db``, else ``$FIRETRACE_DB``, else the user data folder."""
 
         return self.db_option or default_db_path()
+
+    @property
+    def refs_db(self) -> Path:
+        """The reference library: ``--refs-db``, else ``$FIRETRACE_REFS_DB``, else the
+        config file, else the registry itself."""
+        return refs_db_path(self.db, self.refs_db_option)
 
 
 def merge_settings(ctx: typer.Context | None, given: dict[str, Any]) -> Settings:
@@ -115,6 +129,7 @@ def merge_settings(ctx: typer.Context | None, given: dict[str, Any]) -> Settings
         db_option=Path(pick("db")) if pick("db") else None,
         operator=pick("operator") or default_operator(),
         purpose=pick("purpose"),
+        refs_db_option=given.get("refs_db"),
     )
     audit.check_who(chosen.operator, chosen.purpose)  # before any work, not at the audit entry
     return chosen
@@ -141,18 +156,10 @@ def with_global_options(
     own = [p for p in signature.parameters.values() if p.name != "settings"]
     wants_settings = "settings" in signature.parameters
     context_name = _context_parameter(signature)
-    extra = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=GLOBAL_OPTIONS[name],
-                          default=None)
-        for name in names
-    ]  # fmt: skip
+    extra = [_option(name, OPTION_TYPES[name]) for name in names]
     if context_name is None:
         context_name = "_global_ctx"
-        extra.append(
-            inspect.Parameter(
-                context_name, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
-            )
-        )
+        extra.append(_option(context_name, typer.Context, default=inspect.Parameter.empty))
     keep_context = _context_parameter(signature) is not None
 
     def command(**kwargs: Any) -> Any:
@@ -162,30 +169,76 @@ def with_global_options(
             kwargs["settings"] = merge_settings(ctx, given)
         return function(**kwargs)
 
-    parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + extra
-    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    command.__annotations__ = {p.name: p.annotation for p in parameters}
+    return _presented(command, function, own + extra)
+
+
+def option_group(
+    parameter: str, options: dict[str, Any], *, after: str | None = None
+) -> Callable[..., Any]:
+    """A decorator: the command's parameter ``parameter`` is given on the command
+    line as ``options`` (parameter name -> option type, each None unless given),
+    listed after the parameter ``after`` (else where ``parameter`` stands), and
+    reaches the command as one dict of their values.
+
+    For options several commands take together and mean the same by, declared
+    once (the description of the firearm sought: trace, list)."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        group = [_option(name, kind) for name, kind in options.items()]
+        parameters: list[inspect.Parameter] = []
+        for own in inspect.signature(function, eval_str=True).parameters.values():
+            if own.name != parameter:
+                parameters.append(own)
+            if own.name == (after or parameter):
+                parameters += group
+
+        def command(**kwargs: Any) -> Any:
+            kwargs[parameter] = {name: kwargs.pop(name) for name in options}
+            return function(**kwargs)
+
+        return _presented(command, function, parameters)
+
+    return decorate
+
+
+def _option(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+    )
+
+
+def _presented(
+    wrapper: Callable[..., Any], function: Callable[..., Any], parameters: list[inspect.Parameter]
+) -> Callable[..., Any]:
+    """``wrapper`` (taking keywords only) shown to typer as ``function`` with
+    ``parameters``: its name, docstring and this signature."""
+    parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters]
+    wrapper.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
     for attribute in ("__name__", "__qualname__", "__doc__", "__module__"):
-        setattr(command, attribute, getattr(function, attribute))
-    return command
+        setattr(wrapper, attribute, getattr(function, attribute))
+    return wrapper
 
 
 class Commands:
     """The commands of one area of the CLI (or of one subcommand group), declared
     with :meth:`command` and added to the app by :meth:`add_to`."""
 
-    def __init__(self, name: str | None = None, help: str | None = None) -> None:
+    def __init__(self, name: str | None = None, help: str | None = None, refs: bool = False):
         self.name, self.help = name, help
+        self.refs = refs  # the default of command(refs=) for this group's commands
         # In declaration order, which is the order help lists them in.
         self._entries: list[tuple[str, Callable[..., Any]] | Commands] = []
 
     def command(
-        self, name: str, *, db: bool = True, who: bool = True
+        self, name: str, *, db: bool = True, who: bool = True, refs: bool | None = None
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Declare the command ``name`` with the global options: ``--db`` unless
         ``db`` is false, ``--operator`` and ``--purpose`` unless ``who`` is false
-        (for a command whose own options of those names mean something else)."""
+        (for a command whose own options of those names mean something else), and
+        ``--refs-db`` (``settings.refs_db``) if ``refs`` is true (default: as the group)."""
         names = tuple(n for n in GLOBAL_OPTIONS if (db or n != "db") and (who or n == "db"))
+        names += ("refs_db",) if (self.refs if refs is None else refs) else ()
 
         def declare(function: Callable[..., Any]) -> Callable[..., Any]:
             self._entries.append((name, with_global_options(function, names=names)))
@@ -193,9 +246,10 @@ class Commands:
 
         return declare
 
-    def group(self, name: str, help: str) -> Commands:
-        """A subcommand group ``firetrace NAME ...`` whose commands are declared on it."""
-        group = Commands(name, help)
+    def group(self, name: str, help: str, refs: bool = False) -> Commands:
+        """A subcommand group ``firetrace NAME ...`` whose commands are declared on it
+        (``refs``: they all take ``--refs-db``)."""
+        group = Commands(name, help, refs)
         self._entries.append(group)
         return group
 

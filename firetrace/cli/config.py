@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from firetrace.cli.common import Commands, JsonOpt, RefsDbOpt, Settings
+from firetrace.cli.common import Commands, JsonOpt, Settings
 from firetrace.cli.output import console, print_json
 from firetrace.config import where
 
@@ -26,12 +26,12 @@ _LABELS = {
 }
 
 
-@commands.command("where")
-def where_command(refs_db: RefsDbOpt = None, as_json: JsonOpt = False, *, settings: Settings):
+@commands.command("where", refs=True)
+def where_command(as_json: JsonOpt = False, *, settings: Settings) -> None:
     """Say where the registry, the config file, the rules and the reference library
     are, and what chose each (a flag, an environment variable, the config file or
     the default). Reads nothing and creates nothing."""
-    places = where(settings.db_option, refs_db)
+    places = where(settings.db_option, settings.refs_db_option)
     if settings.operator != places["operator"]["value"]:  # --operator was given
         places["operator"] = {"value": settings.operator, "from": "--operator"}
     if as_json:

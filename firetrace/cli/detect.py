@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from firetrace.cli.common import Commands, JsonOpt, RefsDbOpt, Settings
+from firetrace.cli.common import Commands, JsonOpt, Settings
 from firetrace.cli.output import console, print_json
 from firetrace.sanitize import terminal_text
 from firetrace.verdicts import FLAGGED, Verdict
@@ -152,7 +152,7 @@ def _render_bodies(bodies: list[dict]) -> None:
         )
 
 
-@commands.command("inspect")
+@commands.command("inspect", refs=True)
 def inspect_command(
     files: Annotated[
         list[str],
@@ -164,7 +164,6 @@ def inspect_command(
     ],
     as_json: JsonOpt = False,
     rules: RulesOpt = None,
-    refs_db: RefsDbOpt = None,
     *,
     settings: Settings,
 ) -> None:
@@ -181,11 +180,9 @@ def inspect_command(
     """
     # lazy: detection (readers, rules, the reference library) loads for inspect, not for --help
     from firetrace.forensics.inspect import inspect_paths
-    from firetrace.paths import refs_db_path
 
     records = []
-    refs = refs_db_path(settings.db, refs_db)
-    for record in inspect_paths(files, rules_dir=rules, db=refs):
+    for record in inspect_paths(files, rules_dir=rules, db=settings.refs_db):
         records.append(record)
         if not as_json:
             _render(record)

@@ -13,19 +13,18 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from firetrace.cli.common import Commands, ForceOpt, JsonOpt, MinVerdictOpt, RefsDbOpt, Settings
+from firetrace.cli.common import Commands, ForceOpt, JsonOpt, MinVerdictOpt, Settings
 from firetrace.cli.output import console, err_console, print_json
 from firetrace.errors import FiretraceError
 from firetrace.forensics.folders import measure_roots
 from firetrace.forensics.writers import manifest_path
-from firetrace.paths import refs_db_path
 from firetrace.sanitize import terminal_text
 from firetrace.verdicts import DEFAULT_MIN_VERDICT
 
 commands = Commands()
 
 
-@commands.command("scan")
+@commands.command("scan", refs=True)
 def scan(
     paths: Annotated[
         list[Path],
@@ -66,7 +65,6 @@ def scan(
         Path | None, typer.Option("--rules", help="Extra rules folder (adds to or overrides).")
     ] = None,
     force: ForceOpt = False,
-    refs_db: RefsDbOpt = None,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -88,7 +86,7 @@ def scan(
         resume=resume,
         rules_dir=rules,
         db_path=settings.db,
-        refs_db=refs_db_path(settings.db, refs_db),
+        refs_db=settings.refs_db,
         **settings.who,
         keep_records=as_json,
         force=force,

@@ -12,13 +12,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from firetrace.cli.common import Commands, ForceOpt, JsonOpt, RefsDbOpt, Settings
+from firetrace.cli.common import Commands, ForceOpt, JsonOpt, Settings
 from firetrace.cli.output import console, err_console, print_json, print_result, shown
-from firetrace.paths import refs_db_path
 
 commands = Commands()
 refs_group = commands.group(
-    "refs", help="Known-design reference library: add, list, remove, share (bundles), match."
+    "refs",
+    help="Known-design reference library: add, list, remove, share (bundles), match.",
+    refs=True,
 )
 
 
@@ -26,7 +27,6 @@ refs_group = commands.group(
 def add_command(
     files: Annotated[list[Path], typer.Argument(help="Design files (any format inspect reads).")],
     label: Annotated[str, typer.Option("--label", help="Name of the known design.")],
-    refs_db: RefsDbOpt = None,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -36,7 +36,7 @@ def add_command(
     from firetrace.refs.library import add_references
 
     added = add_references(
-        refs_db_path(settings.db, refs_db),
+        settings.refs_db,
         files,
         label,
         **settings.who,
@@ -54,18 +54,12 @@ def add_command(
 
 
 @refs_group.command("list")
-def list_command(
-    refs_db: RefsDbOpt = None,
-    as_json: JsonOpt = False,
-    *,
-    settings: Settings,
-) -> None:
+def list_command(as_json: JsonOpt = False, *, settings: Settings) -> None:
     """List the references, grouped by label."""
-
     # lazy: the reference library (geometry, numpy) loads for refs commands, not for --help
     from firetrace.refs.library import list_references
 
-    rows = list_references(refs_db_path(settings.db, refs_db))
+    rows = list_references(settings.refs_db)
     if as_json:
         print_json({"references": rows})
         return
@@ -92,7 +86,6 @@ def list_command(
 @refs_group.command("remove")
 def remove_command(
     label: Annotated[str, typer.Argument(help="Label to remove (all its references).")],
-    refs_db: RefsDbOpt = None,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -101,11 +94,7 @@ def remove_command(
     # lazy: the reference library (geometry, numpy) loads for refs commands, not for --help
     from firetrace.refs.library import remove_references
 
-    removed = remove_references(
-        refs_db_path(settings.db, refs_db),
-        label,
-        **settings.who,
-    )
+    removed = remove_references(settings.refs_db, label, **settings.who)
     summary = f"removed {removed} reference(s) labelled '{shown(label)}'"
     print_result(as_json, {"label": label, "removed": removed}, summary)
 
@@ -117,7 +106,6 @@ def export_command(
         list[str] | None, typer.Option("--label", help="Export only this label (repeatable).")
     ] = None,
     force: ForceOpt = False,
-    refs_db: RefsDbOpt = None,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -127,11 +115,7 @@ def export_command(
     from firetrace.refs.bundle import export_bundle
 
     result = export_bundle(
-        refs_db_path(settings.db, refs_db),
-        bundle,
-        labels=label or None,
-        **settings.who,
-        force=force,
+        settings.refs_db, bundle, labels=label or None, **settings.who, force=force
     )
     summary = (
         f"wrote {result['count']} reference(s), {len(result['labels'])} label(s) to "
@@ -143,7 +127,6 @@ def export_command(
 @refs_group.command("import")
 def import_command(
     bundle: Annotated[Path, typer.Argument(help="Bundle file to read.")],
-    refs_db: RefsDbOpt = None,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
@@ -152,11 +135,7 @@ def import_command(
     # lazy: the reference library (geometry, numpy) loads for refs commands, not for --help
     from firetrace.refs.bundle import import_bundle
 
-    result = import_bundle(
-        refs_db_path(settings.db, refs_db),
-        bundle,
-        **settings.who,
-    )
+    result = import_bundle(settings.refs_db, bundle, **settings.who)
     summary = (
         f"imported {result['added']} reference(s) from {shown(result['bundle'])} "
         f"({result['skipped']} already present)"
@@ -171,17 +150,15 @@ def match_command(
         float | None,
         typer.Option("--threshold", min=0.0, max=1.0, help="Similarity for a near match."),
     ] = None,
-    refs_db: RefsDbOpt = None,
     as_json: JsonOpt = False,
     *,
     settings: Settings,
 ) -> None:
     """Match one file against the library. Exit 1 when it matches a reference."""
-
     # lazy: the reference library (geometry, numpy) loads for refs commands, not for --help
     from firetrace.refs.library import match_file
 
-    result = match_file(refs_db_path(settings.db, refs_db), file, threshold)
+    result = match_file(settings.refs_db, file, threshold)
     matches = result["reference_matches"]
     if as_json:
         print_json(result)

@@ -18,7 +18,14 @@ from rich.table import Table
 from rich.text import Text
 
 from firetrace.atomicfile import atomic_write_text
-from firetrace.cli.common import Commands, ForceOpt, JsonOpt, Settings
+from firetrace.cli.common import (
+    Commands,
+    ForceOpt,
+    JsonOpt,
+    ManufacturerOpt,
+    Settings,
+    option_group,
+)
 from firetrace.cli.output import console, err_console, print_json, shown
 from firetrace.outputs import guard_output, guard_outputs
 from firetrace.registry.batches import list_batches, withdraw_batch
@@ -32,6 +39,28 @@ from firetrace.registry.tracing import tracing_response as tracing_response_of
 from firetrace.sanitize import csv_row
 
 commands = Commands()
+
+# What is known of the firearm sought (trace and list narrow by it): the parameters
+# of registry.description.describe.
+DESCRIPTION_OPTIONS = {
+    "model": Annotated[
+        str | None, typer.Option("--model", help="Model as marked (case and spaces ignored).")
+    ],
+    "calibre": Annotated[
+        str | None, typer.Option("--calibre", help="Calibre (aliases ok: 9mm Luger = 9x19mm).")
+    ],
+    "firearm_type": Annotated[
+        str | None, typer.Option("--type", help="Firearm type: pistol, rifle, revolver, ...")
+    ],
+    "country": Annotated[
+        str | None,
+        typer.Option("--country", help="Country of manufacture or import (ISO 3166 code)."),
+    ],
+    "year": Annotated[
+        str | None,
+        typer.Option("--year", help="Year of manufacture, or a range: 2019, 2018-2020."),
+    ],
+}
 
 # Show a progress bar only for batches big enough to take a noticeable time.
 PROGRESS_MIN_BYTES = 2_000_000
@@ -416,6 +445,7 @@ def import_command(
 
 
 @commands.command("trace")
+@option_group("described", DESCRIPTION_OPTIONS, after="component")
 def trace_command(
     serial: Annotated[
         str,
@@ -423,28 +453,9 @@ def trace_command(
             help="Serial as read off the item; ? = one unreadable character, * = a run."
         ),
     ],
-    manufacturer: Annotated[
-        str | None, typer.Option("--manufacturer", "-m", help="Only this maker (aliases ok).")
-    ] = None,
+    manufacturer: ManufacturerOpt = None,
     component: Annotated[
         str | None, typer.Option("--component", "-c", help="Only this component kind.")
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option("--model", help="Model as marked (case and spaces ignored).")
-    ] = None,
-    calibre: Annotated[
-        str | None, typer.Option("--calibre", help="Calibre (aliases ok: 9mm Luger = 9x19mm).")
-    ] = None,
-    firearm_type: Annotated[
-        str | None, typer.Option("--type", help="Firearm type: pistol, rifle, revolver, ...")
-    ] = None,
-    country: Annotated[
-        str | None,
-        typer.Option("--country", help="Country of manufacture or import (ISO 3166 code)."),
-    ] = None,
-    year: Annotated[
-        str | None,
-        typer.Option("--year", help="Year of manufacture, or a range: 2019, 2018-2020."),
     ] = None,
     hint: Annotated[
         bool,
@@ -495,6 +506,7 @@ def trace_command(
     ] = False,
     as_json: JsonOpt = False,
     *,
+    described: dict[str, str | None],  # --model --calibre --type --country --year
     settings: Settings,
 ) -> None:
     """Trace a serial: matching components, their firearm, history and status.
@@ -515,14 +527,7 @@ def trace_command(
     outputs = {"--report": report, "--tracing-response": tracing_response}
     guard_outputs(outputs, registry=settings.db, inputs=[request] if request else [], force=force)
     asked = load_request(request) if request is not None else None
-    description = describe(
-        model=model,
-        calibre=calibre,
-        firearm_type=firearm_type,
-        country=country,
-        year=year,
-        soft=hint,
-    )
+    description = describe(**described, soft=hint)
     conn = connect(settings.db, create=False)
     try:
         document = trace(
@@ -654,25 +659,15 @@ _LIST_COLUMNS = (
 
 
 @commands.command("list")
+@option_group("described", DESCRIPTION_OPTIONS, after="component")
 def list_command(
     status: Annotated[
         str | None, typer.Option("--status", help="Only firearms in this status.")
     ] = None,
-    manufacturer: Annotated[
-        str | None, typer.Option("--manufacturer", "-m", help="Only this maker (aliases ok).")
-    ] = None,
+    manufacturer: ManufacturerOpt = None,
     component: Annotated[
         str | None,
         typer.Option("--component", "-c", help="List components of this kind, not firearms."),
-    ] = None,
-    model: Annotated[str | None, typer.Option("--model", help="Model as marked.")] = None,
-    calibre: Annotated[str | None, typer.Option("--calibre", help="Calibre (aliases ok).")] = None,
-    firearm_type: Annotated[str | None, typer.Option("--type", help="Firearm type.")] = None,
-    country: Annotated[
-        str | None, typer.Option("--country", help="Country of manufacture or import.")
-    ] = None,
-    year: Annotated[
-        str | None, typer.Option("--year", help="Year of manufacture, or a range.")
     ] = None,
     batch: Annotated[
         int | None, typer.Option("--batch", help="Only records this batch first stored.")
@@ -684,14 +679,14 @@ def list_command(
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     *,
+    described: dict[str, str | None],  # --model --calibre --type --country --year
     settings: Settings,
 ) -> None:
     """List firearms (or components) by status and description, e.g.
     firetrace list --status reported_stolen -m Glock. Records only withdrawn
     batches speak of are left out. Audited: the listing names every record shown."""
     guard_output("--csv", csv_path, registry=settings.db, force=force)
-    description = describe(model=model, calibre=calibre, firearm_type=firearm_type,
-                           country=country, year=year)  # fmt: skip
+    description = describe(**described)
     conn = connect(settings.db, create=False)
     try:
         document = list_records(

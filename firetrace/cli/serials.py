@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from firetrace.atomicfile import atomic_output
-from firetrace.cli.common import Commands, ForceOpt, JsonOpt, Settings
+from firetrace.cli.common import Commands, ForceOpt, JsonOpt, ManufacturerOpt, Settings
 from firetrace.cli.output import console, err_console, print_json, shown
 from firetrace.outputs import guard_output
 from firetrace.registry.db import connect
@@ -123,10 +123,7 @@ def dupes(
             show_default=False,
         ),
     ] = None,
-    manufacturer: Annotated[
-        str | None,
-        typer.Option("--manufacturer", "-m", help="Only this maker's records (any alias)."),
-    ] = None,
+    manufacturer: ManufacturerOpt = None,
     all_components: Annotated[
         bool,
         typer.Option(
