@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from firetrace.cli.common import Commands, JsonOpt, Settings
-from firetrace.cli.output import console, print_json
+from firetrace.cli.output import console, print_json, table_of
 from firetrace.sanitize import terminal_text
 from firetrace.verdicts import FLAGGED, Verdict
 
@@ -108,9 +108,8 @@ def _render(record: dict[str, Any]) -> None:
     _render_bodies(record.get("bodies") or [])
     holes = features.get("holes") or []
     if holes:
-        shown = Table(title=f"Holes of the judged body ({len(holes)}, largest first)")
-        for column in ("along", "shape", "diameter mm", "w x h mm", "length mm", "L/D", "through"):
-            shown.add_column(column)
+        columns = ("along", "shape", "diameter mm", "w x h mm", "length mm", "L/D", "through")
+        shown = table_of(f"Holes of the judged body ({len(holes)}, largest first)", columns)
         for hole in holes[:12]:
             shown.add_row(
                 hole["along"],
@@ -131,9 +130,8 @@ def _render_bodies(bodies: list[dict]) -> None:
         return
     ranked = sorted(bodies, key=lambda b: -b["score"])
     shown = ranked if console.piped else ranked[: max(12, sum(b["score"] > 0 for b in ranked))]
-    table = Table(title=f"Bodies ({len(bodies)}, most suspicious first)")
-    for column in ("#", "name", "verdict", "score", "extents mm", "findings or why set aside"):
-        table.add_column(column)
+    columns = ("#", "name", "verdict", "score", "extents mm", "findings or why set aside")
+    table = table_of(f"Bodies ({len(bodies)}, most suspicious first)", columns)
     for body in shown:
         style = _VERDICT_STYLE.get(body["verdict"], "")
         why = body.get("set_aside") or ", ".join(f["rule"] for f in body["findings"])

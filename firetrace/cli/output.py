@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from rich.cells import cell_len
@@ -16,6 +17,7 @@ from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.rule import Rule
 from rich.segment import Segment
+from rich.table import Table
 from rich.text import Text
 
 from firetrace.sanitize import escape_json_text, terminal_text
@@ -116,3 +118,24 @@ def print_result(as_json: bool, document: Any, summary: str) -> None:
         print_json(document)
     else:
         console.print(summary, highlight=False)
+
+
+def printed_instead_of_rows(as_json: bool, document: Any, rows: list, empty: str) -> bool:
+    """Print ``document`` as JSON, or the sentence ``empty`` when there are no
+    ``rows``; True when either was printed (else the caller shows the rows)."""
+    if as_json:
+        print_json(document)
+    elif not rows:
+        console.print(empty)
+    return as_json or not rows
+
+
+def table_of(
+    title: str | None, columns: Iterable[str], *, fold: bool = False, **options: Any
+) -> Table:
+    """A rich table titled ``title`` with these column headers (``fold``: long
+    values fold onto more lines instead of being cut); ``options`` go to Table."""
+    table = Table(title=title, **options)
+    for column in columns:
+        table.add_column(column, overflow="fold" if fold else "ellipsis")
+    return table

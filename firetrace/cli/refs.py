@@ -10,10 +10,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from firetrace.cli.common import Commands, ForceOpt, JsonOpt, Settings
-from firetrace.cli.output import console, err_console, print_json, print_result, shown
+from firetrace.cli.output import (
+    console,
+    err_console,
+    print_json,
+    print_result,
+    printed_instead_of_rows,
+    shown,
+    table_of,
+)
 
 commands = Commands()
 refs_group = commands.group(
@@ -60,15 +67,10 @@ def list_command(as_json: JsonOpt = False, *, settings: Settings) -> None:
     from firetrace.refs.library import list_references
 
     rows = list_references(settings.refs_db)
-    if as_json:
-        print_json({"references": rows})
+    if printed_instead_of_rows(as_json, {"references": rows}, rows, "no references"):
         return
-    if not rows:
-        console.print("no references")
-        return
-    table = Table(title=f"References ({len(rows)})")
-    for column in ("id", "label", "file", "triangles", "geometry hash", "origin", "added"):
-        table.add_column(column)
+    columns = ("id", "label", "file", "triangles", "geometry hash", "origin", "added")
+    table = table_of(f"References ({len(rows)})", columns)
     for row in rows:
         origin = row["origin"]
         table.add_row(
@@ -167,9 +169,9 @@ def match_command(
             f"{shown(file)}: no match among {result['references']} reference(s)", highlight=False
         )
     else:
-        table = Table(title=f"{shown(file)}: reference matches")
-        for column in ("label", "match", "similarity", "scale"):
-            table.add_column(column)
+        table = table_of(
+            f"{shown(file)}: reference matches", ("label", "match", "similarity", "scale")
+        )
         for match in matches:
             table.add_row(
                 shown(match["label"]),

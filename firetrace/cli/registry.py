@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +27,14 @@ from firetrace.cli.common import (
     Settings,
     option_group,
 )
-from firetrace.cli.output import console, err_console, print_json, shown
+from firetrace.cli.output import (
+    console,
+    err_console,
+    print_json,
+    printed_instead_of_rows,
+    shown,
+    table_of,
+)
 from firetrace.outputs import guard_output, guard_outputs
 from firetrace.registry.batches import list_batches, withdraw_batch
 from firetrace.registry.browse import list_records, show
@@ -528,8 +536,7 @@ def trace_command(
     guard_outputs(outputs, registry=settings.db, inputs=[request] if request else [], force=force)
     asked = load_request(request) if request is not None else None
     description = describe(**described, soft=hint)
-    conn = connect(settings.db, create=False)
-    try:
+    with closing(connect(settings.db, create=False)) as conn:
         document = trace(
             conn,
             serial,
@@ -540,8 +547,6 @@ def trace_command(
             exact=exact,
             **settings.who,
         )
-    finally:
-        conn.close()
     if report is not None:
         # lazy: the report package loads the picture drawing; only --report needs it
         from firetrace.report.trace_record import write_trace_record
@@ -565,20 +570,13 @@ def trace_command(
 def batches_command(as_json: JsonOpt = False, *, settings: Settings) -> None:
     """List the imported batches: id, file, rows, what each added, who imported it,
     when, its SHA-256, and whether it was withdrawn."""
-    conn = connect(settings.db, create=False)
-    try:
+    with closing(connect(settings.db, create=False)) as conn:
         batches = list_batches(conn)
-    finally:
-        conn.close()
-    if as_json:
-        print_json({"batches": batches, "count": len(batches)})
+    document = {"batches": batches, "count": len(batches)}
+    if printed_instead_of_rows(as_json, document, batches, "no batches imported yet"):
         return
-    if not batches:
-        console.print("no batches imported yet")
-        return
-    table = Table(title=f"{len(batches)} batch(es)", title_justify="left")
-    for column in ("id", "file", "rows", "added", "operator", "imported (UTC)", "sha256", "state"):
-        table.add_column(column, overflow="fold")
+    columns = ("id", "file", "rows", "added", "operator", "imported (UTC)", "sha256", "state")
+    table = table_of(f"{len(batches)} batch(es)", columns, fold=True, title_justify="left")
     for b in batches:
         counts = b["counts"]
         added = f"{counts.get('components', 0):,} components, {counts.get('events', 0):,} events"
@@ -607,13 +605,8 @@ def withdraw_command(
     """Withdraw a batch keyed from the wrong file: its events stop counting for
     status, history and dupes. Nothing is deleted; the withdrawal is recorded and
     audited. Withdrawing twice, or an unknown batch, is a usage error."""
-    conn = connect(settings.db, create=False)
-    try:
-        done = withdraw_batch(
-            conn, batch, reason=reason, operator=settings.operator, purpose=settings.purpose
-        )
-    finally:
-        conn.close()
+    with closing(connect(settings.db, create=False)) as conn:
+        done = withdraw_batch(conn, batch, reason=reason, **settings.who)
     if as_json:
         print_json(done.to_json())
         return
@@ -640,11 +633,8 @@ def show_command(
 ) -> None:
     """Show one firearm or component in full: its firearm, components over time,
     timeline and status (ids as trace --json, dupes and import print them)."""
-    conn = connect(settings.db, create=False)
-    try:
-        document = show(conn, record, operator=settings.operator, purpose=settings.purpose)
-    finally:
-        conn.close()
+    with closing(connect(settings.db, create=False)) as conn:
+        document = show(conn, record, **settings.who)
     if as_json:
         print_json(document)
         return
@@ -687,27 +677,18 @@ def list_command(
     batches speak of are left out. Audited: the listing names every record shown."""
     guard_output("--csv", csv_path, registry=settings.db, force=force)
     description = describe(**described)
-    conn = connect(settings.db, create=False)
-    try:
+    with closing(connect(settings.db, create=False)) as conn:
         document = list_records(
             conn, status=status, manufacturer=manufacturer, component=component,
-            description=description, batch=batch, limit=limit, operator=settings.operator,
-            purpose=settings.purpose,
+            description=description, batch=batch, limit=limit, **settings.who,
         )  # fmt: skip
-    finally:
-        conn.close()
     if csv_path is not None:
         _write_list_csv(csv_path, document["records"])
-    if as_json:
-        print_json(document)
-        return
     records = document["records"]
-    if not records:
-        console.print("no record matches those filters")
+    if printed_instead_of_rows(as_json, document, records, "no record matches those filters"):
         return
-    table = Table(title=f"{len(records):,} record(s)", title_justify="left")
-    for column in ("id", "serial", "maker", "component", "model", "year", "status", "since"):
-        table.add_column(column, overflow="fold")
+    columns = ("id", "serial", "maker", "component", "model", "year", "status", "since")
+    table = table_of(f"{len(records):,} record(s)", columns, fold=True, title_justify="left")
     for r in records:
         style = STATUS_STYLE.get(r["status"], "")
         table.add_row(

@@ -8,6 +8,7 @@ and records the read in the audit log) and renders the groups (rich table,
 from __future__ import annotations
 
 import csv
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -167,8 +168,8 @@ def dupes(
 
     guard_output("--csv", csv_path, registry=settings.db, force=force)
     kind_list = parse_kinds(kinds, max_distance)
-    conn = connect(settings.db, create=False)  # a read-only command creates no registry
-    try:
+    # create=False: a read-only command creates no registry
+    with closing(connect(settings.db, create=False)) as conn:
         with err_console.status("looking for duplicate serials", spinner="dots") as status:
             report = find_duplicates(
                 conn,
@@ -180,8 +181,6 @@ def dupes(
                 progress=lambda msg: status.update(msg),
                 **settings.who,
             )
-    finally:
-        conn.close()
     if csv_path is not None:
         _write_csv(csv_path, report)
     if as_json:
