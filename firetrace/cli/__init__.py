@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    err_console.print(f"[bold red]firetrace:[/] {shown(message)}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]firetrace:[/] {shown(message)}", soft_wrap=True)
     sys.exit(code)
 
 

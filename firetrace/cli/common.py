@@ -58,7 +58,7 @@ PurposeOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace output files that already exist.")]
-ManufacturerOpt = Annotated[
+MakerOpt = Annotated[
     str | None,
     typer.Option("--manufacturer", "-m", help="Only this maker's records (aliases ok)."),
 ]
@@ -71,6 +71,15 @@ RefsDbOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def limit_option(what: str, *, minimum: int = 1) -> Any:
+    """The type of every listing's ``--limit``/``-n``: at most this many ``what``."""
+    return Annotated[
+        int | None, typer.Option("--limit", "-n", min=minimum, help=f"At most this many {what}.")
+    ]
+
+
 # scan and report: one option, one default, one parser (firetrace.verdicts).
 MinVerdictOpt = Annotated[
     str,

@@ -97,7 +97,7 @@ def scan(
         # Messages name evidence paths, which may look like rich markup ("[/]"):
         # printed here as plain text rather than by the app's markup-aware handler.
         message = Text.assemble(("firetrace:", "bold red"), f" {terminal_text(exc)}")
-        err_console.print(message, highlight=False, soft_wrap=True)
+        err_console.print(message, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     if as_json:
         print_json({"records": summary.records, "manifest": summary.manifest})
@@ -176,19 +176,16 @@ def _render(summary) -> None:
         f"{counts.get('archives', 0)} archives, {counts.get('disk_images', 0)} disk images; "
         f"{len(manifest['errors'])} errors, {len(manifest['refused'])} refused, "
         f"{len(manifest['skipped'])} skipped",
-        highlight=False,
         soft_wrap=True,
     )
     for event in manifest["errors"][:10] + manifest["refused"][:10]:
         err_console.print(
             f"  {event['kind']}: {terminal_text(event['path'])}: {terminal_text(event['reason'])}",
-            highlight=False,
             soft_wrap=True,
             markup=False,
         )
     if manifest["outputs"].get("jsonl"):
         err_console.print(
             f"manifest: {manifest_path(manifest['outputs']['jsonl'])}",
-            highlight=False,
             markup=False,
         )

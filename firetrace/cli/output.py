@@ -37,6 +37,12 @@ class SafeConsole(Console):
     bars) are control segments and pass unchanged, as do line breaks.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No guessing at what to colour: firetrace prints serials, paths and numbers
+        # from evidence and records, which rich's highlighter would colour at random.
+        kwargs.setdefault("highlight", False)
+        super().__init__(*args, **kwargs)
+
     def _render_buffer(self, buffer) -> str:
         return super()._render_buffer(
             segment
@@ -117,7 +123,7 @@ def print_result(as_json: bool, document: Any, summary: str) -> None:
     if as_json:
         print_json(document)
     else:
-        console.print(summary, highlight=False)
+        console.print(summary)
 
 
 def printed_instead_of_rows(as_json: bool, document: Any, rows: list, empty: str) -> bool:

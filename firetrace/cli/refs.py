@@ -47,7 +47,7 @@ def add_command(
         files,
         label,
         **settings.who,
-        progress=lambda p: err_console.print(f"reading {shown(p)}", highlight=False),
+        progress=lambda p: err_console.print(f"reading {shown(p)}"),
     )
     if as_json:
         print_json({"added": added})
@@ -55,8 +55,7 @@ def add_command(
     for item in added:
         console.print(
             f"{item['status']}: {shown(item['file'])} as '{shown(item['label'])}' "
-            f"({item['faces']} triangles, hash {console.clip(item['geometry_hash'], 12)})",
-            highlight=False,
+            f"({item['faces']} triangles, hash {console.clip(item['geometry_hash'], 12)})"
         )
 
 
@@ -165,9 +164,7 @@ def match_command(
     if as_json:
         print_json(result)
     elif not matches:
-        console.print(
-            f"{shown(file)}: no match among {result['references']} reference(s)", highlight=False
-        )
+        console.print(f"{shown(file)}: no match among {result['references']} reference(s)")
     else:
         table = table_of(
             f"{shown(file)}: reference matches", ("label", "match", "similarity", "scale")

@@ -23,8 +23,9 @@ from firetrace.cli.common import (
     Commands,
     ForceOpt,
     JsonOpt,
-    ManufacturerOpt,
+    MakerOpt,
     Settings,
+    limit_option,
     option_group,
 )
 from firetrace.cli.output import (
@@ -73,6 +74,12 @@ DESCRIPTION_OPTIONS = {
 # Show a progress bar only for batches big enough to take a noticeable time.
 PROGRESS_MIN_BYTES = 2_000_000
 
+# A firearm's description in a trace, as printed: label -> field.
+_FIREARM_DETAILS = {
+    "type": "type", "model": "model", "calibre": "calibre", "made in": "country_of_manufacture",
+    "year": "year_of_manufacture", "import": "import_country",
+}  # fmt: skip
+
 STATUS_STYLE = {
     "in_circulation": "green",
     "reported_lost": "bold yellow",
@@ -118,7 +125,7 @@ def render_import(result) -> None:
         return
     if result.status == "rejected":
         for error in result.errors:
-            console.print(shown(str(error)), highlight=False, soft_wrap=True)
+            console.print(shown(str(error)), soft_wrap=True)
         more = result.error_count - len(result.errors)
         if more > 0:
             console.print(f"... and {more} more bad rows (use --errors FILE for all of them)")
@@ -139,11 +146,10 @@ def render_import(result) -> None:
                 if counts.get("duplicate_events")
                 else ""
             )
-            + f" in {result.seconds:.1f} s",
-            highlight=False,
+            + f" in {result.seconds:.1f} s"
         )
     for warning in result.warnings:
-        err_console.print(f"[yellow]warning:[/] {shown(warning)}", highlight=False)
+        err_console.print(f"[yellow]warning:[/] {shown(warning)}")
 
 
 def _table(title: str, headers: tuple[str, ...], rows: list[list]):
@@ -212,7 +218,7 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
     if given:
         fields = ", ".join(f"{k} {shown(v)}" for k, v in given.items() if k != "mode")
         how = "ranked by" if given.get("mode") == "hint" else "narrowed by"
-        console.print(f"{how}: {fields}", highlight=False)
+        console.print(f"{how}: {fields}")
     if not matches:
         console.print(f"no registry record matches {shown(document['query'])!r}")
         return
@@ -224,40 +230,28 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
             f"[bold]{number}. {shown(match['serial'])}[/] {shown(match['manufacturer'])} "
             f"{match['component']}  [{style}]{status.replace('_', ' ').upper()}[/]"
         )
-        console.print(
-            f"match: {match['match']} ({match['score']:.2f}) - {shown(match['why'])}",
-            highlight=False,
-        )
+        console.print(f"match: {match['match']} ({match['score']:.2f}) - {shown(match['why'])}")
         if match.get("duplicate_serial"):
             console.print(f"[bold red]{shown(match['duplicate_serial']['note'])}[/]")
         if match.get("description"):
             said = ", ".join(f"{name} {verdict}" for name, verdict in match["description"].items())
-            console.print(f"description: {said}", highlight=False)
+            console.print(f"description: {said}")
         for change in match.get("serial_history", ()):
             console.print(
                 f"[yellow]serial corrected:[/] recorded as {shown(change['serial'])} until "
-                f"{change['corrected_at'][:10]} ({shown(change['reason'])})",
-                highlight=False,
+                f"{change['corrected_at'][:10]} ({shown(change['reason'])})"
             )
         firearm = match.get("firearm")
         if firearm:
             control = firearm["control_component"]
             details = ", ".join(
                 f"{label} {shown(str(firearm[key]))}"
-                for label, key in (
-                    ("type", "type"),
-                    ("model", "model"),
-                    ("calibre", "calibre"),
-                    ("made in", "country_of_manufacture"),
-                    ("year", "year_of_manufacture"),
-                    ("import", "import_country"),
-                )
+                for label, key in _FIREARM_DETAILS.items()
                 if firearm.get(key)
             )
             console.print(
                 f"firearm: {control['component']} {shown(control['serial'])} "
-                f"({shown(control['manufacturer'])}) - {details}",
-                highlight=False,
+                f"({shown(control['manufacturer'])}) - {details}"
             )
             if firearm["components"]:
                 rows = [
@@ -318,8 +312,7 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
                 f"{number:>3}. [bold]{shown(m['serial'])}[/] {shown(m['manufacturer'])} "
                 f"{m['component']}  [{STATUS_STYLE.get(status, '')}]"
                 f"{status.replace('_', ' ')}[/]  {m['match']} {m['score']:.2f}: "
-                f"{shown(m['why'])}",
-                highlight=False,
+                f"{shown(m['why'])}"
             )
     withdrawn = document.get("withdrawn") or []
     if withdrawn:
@@ -329,8 +322,7 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
             console.print(
                 f"  [dim]{shown(m['serial'])} {shown(m['manufacturer'])} {m['component']} "
                 f"#{m['component_id']}: withdrawn with batch "
-                f"{', '.join(map(str, batches))}[/]",
-                highlight=False,
+                f"{', '.join(map(str, batches))}[/]"
             )
     more = document.get("more") or {}
     if more.get("matches"):
@@ -342,7 +334,6 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
             + ": narrow with --manufacturer, --component, --model, --calibre, --year, "
             "or raise --limit",
             style="yellow",
-            highlight=False,
         )
 
 
@@ -350,14 +341,11 @@ def _render_withdrawn_events(events) -> None:
     """The events of withdrawn batches, apart from the timeline (they do not count)."""
     if not events:
         return
-    console.print(
-        f"[dim]{len(events)} event(s) of withdrawn batches, not counted:[/]", highlight=False
-    )
+    console.print(f"[dim]{len(events)} event(s) of withdrawn batches, not counted:[/]")
     for event in events:
         console.print(
             f"  [dim strike]{event['event_date']} {event['event']}[/] [dim]"
-            f"{shown(event['component'])} {shown(event['serial'])} (batch {event['batch_id']})[/]",
-            highlight=False,
+            f"{shown(event['component'])} {shown(event['serial'])} (batch {event['batch_id']})[/]"
         )
 
 
@@ -461,7 +449,7 @@ def trace_command(
             help="Serial as read off the item; ? = one unreadable character, * = a run."
         ),
     ],
-    manufacturer: ManufacturerOpt = None,
+    manufacturer: MakerOpt = None,
     component: Annotated[
         str | None, typer.Option("--component", "-c", help="Only this component kind.")
     ] = None,
@@ -473,9 +461,7 @@ def trace_command(
             "(default: they also leave out records that contradict them).",
         ),
     ] = False,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, help="At most this many matches.")
-    ] = 20,
+    limit: limit_option("matches") = 20,
     exact: Annotated[
         bool,
         typer.Option("--exact", help="Only exact and normalised matches (no look-alike or fuzzy)."),
@@ -561,7 +547,7 @@ def trace_command(
         render_trace(document, details=details)
         for path in (report, tracing_response):
             if path is not None:
-                err_console.print(f"wrote {shown(str(path))}", highlight=False)
+                err_console.print(f"wrote {shown(str(path))}")
     if not document["matches"]:
         raise typer.Exit(1)
 
@@ -614,8 +600,7 @@ def withdraw_command(
     console.print(
         f"batch {done.batch_id} ({shown(done.source)}) withdrawn: {done.events:,} events no "
         f"longer count; {done.components:,} {records} only it spoke of now trace as withdrawn "
-        "(no match, no duplicate)",
-        highlight=False,
+        "(no match, no duplicate)"
     )
 
 
@@ -654,7 +639,7 @@ def list_command(
     status: Annotated[
         str | None, typer.Option("--status", help="Only firearms in this status.")
     ] = None,
-    manufacturer: ManufacturerOpt = None,
+    manufacturer: MakerOpt = None,
     component: Annotated[
         str | None,
         typer.Option("--component", "-c", help="List components of this kind, not firearms."),
@@ -662,7 +647,7 @@ def list_command(
     batch: Annotated[
         int | None, typer.Option("--batch", help="Only records this batch first stored.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 1000,
+    limit: limit_option("records") = 1000,
     csv_path: Annotated[
         Path | None, typer.Option("--csv", help="Also write the records to this CSV file.")
     ] = None,
@@ -741,7 +726,7 @@ def render_next(commands_to_try: list[tuple[str, str]], kept_with: str = "") -> 
     """The commands a new user could run next, one line each with why."""
     console.print("\n[bold]Try next:[/]")
     for command, why in commands_to_try:
-        console.print(f"  {shown(command)}    [dim]# {shown(why)}[/]", highlight=False)
+        console.print(f"  {shown(command)}    [dim]# {shown(why)}[/]")
     if kept_with:
         console.print(f"[dim](run the demo with {kept_with} to keep its registry)[/]")
 
@@ -773,6 +758,5 @@ def template_command(
     rows = 0 if header_only else text.count("\n") - (fmt == "csv")
     err_console.print(
         f"wrote {file}: header and {rows} example row(s); replace them with real records, "
-        f"then: firetrace import {shown(str(file))} --dry-run",
-        highlight=False,
+        f"then: firetrace import {shown(str(file))} --dry-run"
     )

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from firetrace.cli.common import Commands, ForceOpt, JsonOpt, MinVerdictOpt, Settings
+from firetrace.cli.common import Commands, ForceOpt, JsonOpt, MinVerdictOpt, Settings, limit_option
 from firetrace.cli.output import console, err_console, print_json, shown
 from firetrace.verdicts import DEFAULT_MIN_VERDICT
 
@@ -32,10 +32,7 @@ def report(
         ),
     ] = None,
     min_verdict: MinVerdictOpt = DEFAULT_MIN_VERDICT.value,
-    limit: Annotated[
-        int | None,
-        typer.Option("--limit", "-n", min=0, help="At most this many flagged files (best first)."),
-    ] = None,
+    limit: limit_option("flagged files (best first)", minimum=0) = None,
     manifest: Annotated[
         Path | None,
         typer.Option(
@@ -55,7 +52,7 @@ def report(
 
     def progress(done: int, total: int, path: str) -> None:
         if path:
-            err_console.print(f"[dim]drawing {done + 1}/{total}[/] {shown(path)}", highlight=False)
+            err_console.print(f"[dim]drawing {done + 1}/{total}[/] {shown(path)}")
 
     summary = build_report(
         scan,
@@ -71,11 +68,10 @@ def report(
         print_json(summary.as_dict())
         return
     if summary.manifest_problem:
-        err_console.print(f"[yellow]note:[/] {shown(summary.manifest_problem)}", highlight=False)
+        err_console.print(f"[yellow]note:[/] {shown(summary.manifest_problem)}")
     console.print(
         f"Wrote [bold]{summary.output}[/]: {summary.cards} card(s) of {summary.flagged} flagged "
         f"file(s) from {summary.records} record(s)"
         + (f"; {summary.not_drawn} could not be drawn" if summary.not_drawn else ""),
-        highlight=False,
         soft_wrap=True,
     )

@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from firetrace.atomicfile import atomic_output
-from firetrace.cli.common import Commands, ForceOpt, JsonOpt, ManufacturerOpt, Settings
+from firetrace.cli.common import Commands, ForceOpt, JsonOpt, MakerOpt, Settings, limit_option
 from firetrace.cli.output import console, err_console, print_json, shown
 from firetrace.outputs import guard_output
 from firetrace.registry.db import connect
@@ -58,8 +58,7 @@ def _render(report, limit: int) -> None:
     )  # fmt: skip
     if not report.groups:
         console.print(
-            f"No duplicate serials among {stats['records_compared']:,} {stats['scope']}{hidden}.",
-            highlight=False,
+            f"No duplicate serials among {stats['records_compared']:,} {stats['scope']}{hidden}."
         )
         return
     table = Table(
@@ -91,14 +90,12 @@ def _render(report, limit: int) -> None:
     if len(report.groups) > limit:
         console.print(
             f"... {len(report.groups) - limit:,} more group(s): raise --limit, "
-            "or use --json or --csv FILE",
-            highlight=False,
+            "or use --json or --csv FILE"
         )
     counts = ", ".join(f"{k} {n:,}" for k, n in stats["groups"].items() if n)
     console.print(
         f"{stats['records_compared']:,} {stats['scope']} compared in {stats['elapsed_s']} s: "
-        f"{counts}{hidden}",
-        highlight=False,
+        f"{counts}{hidden}"
     )
 
 
@@ -124,7 +121,7 @@ def dupes(
             show_default=False,
         ),
     ] = None,
-    manufacturer: ManufacturerOpt = None,
+    manufacturer: MakerOpt = None,
     all_components: Annotated[
         bool,
         typer.Option(
@@ -146,9 +143,7 @@ def dupes(
             "counted but not listed by default.",
         ),
     ] = False,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, help="At most this many groups in the table.")
-    ] = 200,
+    limit: limit_option("groups in the table", minimum=0) = 200,
     show: Annotated[
         int | None, typer.Option("--show", min=0, hidden=True, help="Old name of --limit.")
     ] = None,
