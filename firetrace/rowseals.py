@@ -33,6 +33,8 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from firetrace.dbschema import has_table
+
 SEALS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS seals (
     id INTEGER PRIMARY KEY,
@@ -70,12 +72,7 @@ def fingerprint(table: str, values: tuple) -> bytes:
 
 def has_seals(conn: sqlite3.Connection) -> bool:
     """Whether this registry's schema has the seals table (migration 6)."""
-    return (
-        conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seals'"
-        ).fetchone()
-        is not None
-    )
+    return has_table(conn, "seals")
 
 
 def sealed_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
@@ -208,12 +205,7 @@ def _fingerprints(table: str, rows: list[tuple]) -> bytes:
 
 
 def _has_touched(conn: sqlite3.Connection) -> bool:
-    return (
-        conn.execute(
-            "SELECT 1 FROM temp.sqlite_master WHERE type = 'table' AND name = 'seal_touched'"
-        ).fetchone()
-        is not None
-    )
+    return has_table(conn, "seal_touched", schema="temp")
 
 
 def seal_changes(conn: sqlite3.Connection, audit_id: int) -> dict | None:

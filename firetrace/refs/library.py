@@ -28,6 +28,7 @@ import numpy as np
 
 from firetrace import paths
 from firetrace.audit import audited_write, check_policy
+from firetrace.dbschema import has_table
 from firetrace.detect.engine import default_rules
 from firetrace.detect.readers import read_design, stream_size
 from firetrace.detect.sniff import sniff_format
@@ -286,10 +287,7 @@ def load_matcher(db_path: str | Path) -> ReferenceMatcher | None:
     if conn is None:
         return None
     try:
-        has_table = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refs'"
-        ).fetchone()
-        if not has_table:
+        if not has_table(conn, "refs"):
             return None
         state = conn.execute(
             "SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0), "
@@ -443,10 +441,7 @@ def list_references(db_path: str | Path) -> list[dict[str, Any]]:
             "no registry here (import a batch or add references first)", path=str(db_path)
         )
     try:
-        has_table = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refs'"
-        ).fetchone()
-        if not has_table:
+        if not has_table(conn, "refs"):
             return []
         cursor = conn.execute(
             "SELECT id, label, geometry_hash, faces, size, source, origin, added_at, added_by "
