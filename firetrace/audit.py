@@ -31,7 +31,6 @@ import json
 import os
 import re
 import sqlite3
-import tomllib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -46,6 +45,7 @@ from firetrace import (  # readlog imports this module: attributes only
     sanitize,
 )
 from firetrace.errors import FiretraceError, InputError, UsageError
+from firetrace.inputs import read_toml
 
 GENESIS = "0" * 64
 HASHED_FIELDS = ("ts", "operator", "purpose", "command", "args_digest", "record_ids")
@@ -737,12 +737,9 @@ def load_policy(path: str | Path | None = None) -> dict[str, Any]:
 
     path = Path(path) if path else default_policy_path()
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        return read_toml(path, "policy file")
     except OSError as exc:
         raise InputError(f"cannot read the policy file: {exc.strerror}", path=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", path=str(path)) from None
 
 
 def check_policy(command: str, purpose: str | None, policy_path=None) -> None:

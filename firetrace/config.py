@@ -19,12 +19,12 @@ naming the file (exit 2).
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 
 import platformdirs
 
 from firetrace.errors import UsageError
+from firetrace.inputs import read_toml
 from firetrace.suggest import unknown_message
 
 CONFIG_ENV = "FIRETRACE_CONFIG"
@@ -51,12 +51,11 @@ def load_config(path: Path | None = None) -> dict[str, str]:
     """The settings in the config file (empty when there is none), checked."""
     path = path or config_path()
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+        data = read_toml(path, "config file")
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"{path}: config file cannot be read ({exc})") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: config file cannot be read ({exc.strerror or exc})") from None
     settings: dict[str, str] = {}
     for key, value in data.items():
         if key not in KEYS:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import stat
+import tomllib
 from pathlib import Path
 
 from firetrace.errors import InputError
@@ -70,3 +71,18 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_toml(path: str | Path, what: str = "TOML file") -> dict:
+    """A TOML file a user supplies (policy, config, scan limits), as a dict. A
+    missing file raises :class:`FileNotFoundError` (callers decide what that
+    means); unreadable, non-UTF-8 or malformed content is an :class:`InputError`."""
+    path = Path(path)
+    with open(path, "rb") as fh:  # FileNotFoundError passes through
+        raw = fh.read()
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not UTF-8 text", path=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{what} is not valid TOML ({exc})", path=str(path)) from None

@@ -5,11 +5,11 @@ overrides any of its keys.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from firetrace.errors import InputError
+from firetrace.inputs import read_toml
 from firetrace.paths import rules_dir
 
 
@@ -59,10 +59,9 @@ def _checked(name: str, value: object, where: str) -> int | float:
 
 def _read_toml(path: Path) -> dict:
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(str(exc), path=str(path)) from None
+        data = read_toml(path, "scan limits file")
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), path=str(path)) from None
     flat: dict = {}
     for section in data.values():
         if isinstance(section, dict):

@@ -17,6 +17,7 @@ import csv
 import io
 import itertools
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -558,7 +559,8 @@ def _sheet_rows(rows: Iterator[tuple], path: Path) -> Iterator[tuple]:
             row = next(rows)
         except StopIteration:
             return
-        except (SyntaxError, ValueError, KeyError, EOFError, OSError, zipfile.BadZipFile) as exc:
+        except (SyntaxError, ValueError, KeyError, EOFError, OSError, zipfile.BadZipFile,
+                zlib.error) as exc:  # fmt: skip
             # SyntaxError covers xml.etree's ParseError (truncated or malformed sheet XML)
             raise InputError(
                 f"the workbook's first sheet is damaged after row {number} ({exc})",
@@ -575,7 +577,7 @@ def _open_xlsx(path: Path, ignore_unknown: bool) -> Batch:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, zlib.error) as exc:
         # SyntaxError: xml.etree's ParseError (damaged XML, or an entity bomb that
         # expat's amplification limit stopped)
         raise InputError(f"not a readable XLSX workbook ({exc})", path=str(path)) from None

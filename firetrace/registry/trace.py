@@ -27,6 +27,7 @@ from firetrace.registry.record import add_audit_entry, trace_header
 from firetrace.registry.status import component_status
 from firetrace.registry.validate import load_profile, profile_names
 from firetrace.registry.vocabulary import DESCRIPTION_FIELDS, EVENT_FIELDS
+from firetrace.sanitize import field_problem
 from firetrace.serials.normalize import normalize_serial
 
 # Candidates described per round of set-based queries: each round binds up to
@@ -435,6 +436,9 @@ def check_query(query: str, component: str | None) -> str | None:
     '*' runs, or an unknown component kind. Returns the component kind as the
     registry spells it (trimmed, lower case)."""
 
+    problem = field_problem(query, multiline=False)
+    if problem:  # undecodable bytes from the command line, controls, bidi overrides
+        raise UsageError(f"SERIAL {problem}")
     _check_length(query, normalize_serial(query))
     if not normalize_serial(query).strip("?*"):
         raise UsageError(
