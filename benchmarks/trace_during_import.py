@@ -54,10 +54,23 @@ def _serials(db: Path, count: int, seed: int) -> list[str]:
 def _tracer(db: str, serials: list[str], stop, started, results) -> None:
     """One officer: trace serials in a loop until ``stop`` is set; each trace is
     timed from opening the registry to its audit entry written."""
+    import firetrace.registry.trace as tracing
     from firetrace.registry.db import connect
     from firetrace.registry.trace import trace
 
-    samples: list[tuple[float, float, bool, str]] = []  # (start, seconds, ok, problem)
+    # Time the audit entry apart from the search: which part waited, if one did.
+    audit_seconds: list[float] = []
+    record_read = tracing.record_read
+
+    def timed_record_read(*args, **kwargs):
+        begin = time.perf_counter()
+        try:
+            return record_read(*args, **kwargs)
+        finally:
+            audit_seconds.append(time.perf_counter() - begin)
+
+    tracing.record_read = timed_record_read
+    samples: list[tuple[float, float, bool, str, float]] = []  # start, seconds, ok, problem, audit
     started.wait()
     k = 0
     while not stop.is_set():
@@ -73,7 +86,8 @@ def _tracer(db: str, serials: list[str], stop, started, results) -> None:
                 conn.close()
         except Exception as exc:  # a refusal is a figure here, not a crash
             ok, problem = False, f"{type(exc).__name__}: {exc}"
-        samples.append((time.time(), time.perf_counter() - begin, ok, problem))
+        audit = audit_seconds[-1] if audit_seconds else 0.0
+        samples.append((time.time(), time.perf_counter() - begin, ok, problem, audit))
     results.put(samples)
 
 
@@ -136,14 +150,21 @@ def _run_tracers(db: Path, serials: list[str], tracers: int, seconds: float | No
 
 def _figures(samples) -> dict:
     seconds = sorted(s[1] for s in samples if s[2])
+    audits = sorted(s[4] for s in samples if s[2])
     refused = [s[3] for s in samples if not s[2]]
     if not seconds:
         return {"traces": 0, "refusals": len(refused), "examples": refused[:3]}
+    slowest = max((s for s in samples if s[2]), key=lambda s: s[1])
     return {
         "traces": len(seconds),
         "p50": statistics.median(seconds),
         "p95": seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))],
+        "p99": seconds[min(len(seconds) - 1, int(0.99 * len(seconds)))],
         "max": seconds[-1],
+        "over_1s": sum(1 for s in seconds if s > 1.0),
+        "audit_p95": audits[min(len(audits) - 1, int(0.95 * len(audits)))],
+        "audit_max": audits[-1],
+        "slowest_trace_audit_s": slowest[4],
         "refusals": len(refused),
         "examples": refused[:3],
     }

@@ -257,11 +257,14 @@ def check_cmd(
     if as_json:
         print_json(result.to_json())
     elif result.ok:
+        reads = f", {result.audit.read_entries} read entries" if result.audit.read_entries else ""
         console.print(
             f"registry ok: integrity, foreign keys, append-only triggers, audit log "
-            f"({result.audit.entries} entries)",
+            f"({result.audit.entries} entries{reads}), every sealed row matches its seal",
             highlight=False,
         )
+        for note in result.audit.notes:
+            err_console.print(f"note: {shown(note)}", highlight=False)
     else:
         _render_problems(result.problems(), "registry check failed")
     if not result.ok:

@@ -214,11 +214,6 @@ class UnitScanner:
         try:
             for file_entry in iter_image_files(media, media_size, entry.layers, out.tally):
                 self._visit(file_entry, depth + 1, out, staging, seekable=True)
-        except ImportError as exc:  # The Sleuth Kit's binding is an optional extra
-            out.tally.count("errors")
-            out.tally.event(
-                "error", entry.path, f"disk image not read: it {missing_module_hint(exc)}"
-            )
         finally:
             if handle is not None:
                 handle.close()
@@ -239,21 +234,10 @@ class UnitScanner:
         return build_record(entry, digests, size, fmt, copy.deepcopy(result))
 
 
-# Optional modules of the 'forensics' extra, by import name: the package to install.
-OPTIONAL_PACKAGES = {"pyewf": "libewf-python", "pytsk3": "pytsk3"}
-
-
-def missing_module_hint(exc: ImportError) -> str:
-    """What to install when an optional reader is missing, in one sentence."""
-    package = OPTIONAL_PACKAGES.get(exc.name or "", exc.name or "a module")
-    return f"needs {package}, which is not installed: pip install 'firetrace[forensics]'"
-
-
 def ewf_problem(exc: Exception) -> str:
     """An E01 that libewf cannot open, worded for the examiner (libewf chains every
-    layer's complaint as 'pyewf_handle_open_file_objects: unable to open handle. ...')."""
-    if isinstance(exc, ImportError):
-        return f"E01 image not read: it {missing_module_hint(exc)}"
+    layer's complaint as 'pyewf_handle_open_file_objects: unable to open handle. ...').
+    A missing libewf is not this: it stops the scan (``MissingDependency``)."""
     detail = str(exc).split(". ", 1)[0]
     detail = detail.split(": ", 1)[-1] if detail.startswith(("pyewf_", "libewf_")) else detail
     return (
