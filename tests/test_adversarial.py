@@ -946,3 +946,28 @@ def test_14_report_rereads_only_the_evidence_and_checks_its_output_first(run_cli
     result = run_cli("report", scan, "-o", html)  # exists: refused before drawing anything
     assert result.exit_code == 2 and "already exists" in result.stderr
     assert "drawing" not in result.stderr and html.read_text() == before
+
+
+def test_03_withdrawals_and_tables_added_later_are_sealed_too(registry, run_cli):
+    from firetrace.audit import audited_write
+    from firetrace.registry.db import connect
+
+    conn = connect(registry)
+    conn.execute("CREATE TABLE IF NOT EXISTS later_records (id INTEGER PRIMARY KEY, what TEXT)")
+    with audited_write(conn, "withdraw", operator="clerk", purpose="CASE-3"):
+        conn.execute(
+            "INSERT INTO withdrawals (batch_id, reason, operator, withdrawn_at) "
+            "VALUES (1, 'sent twice', 'clerk', '2026-01-01')"
+        )
+        conn.execute("INSERT INTO later_records (what) VALUES ('kept')")
+    conn.close()
+    assert run_cli("check").exit_code == 0
+    evil = _attacker(registry)
+    evil.execute("DROP TRIGGER IF EXISTS withdrawals_no_update")
+    evil.execute("UPDATE withdrawals SET reason = 'never happened'")
+    evil.execute("DELETE FROM later_records")
+    evil.close()
+    result = run_cli("check")
+    assert result.exit_code == 1
+    assert "withdrawals row 1 was altered" in result.stdout
+    assert "later_records row 1" in result.stdout and "was deleted" in result.stdout
