@@ -83,6 +83,6 @@ def read_toml(path: str | Path, what: str = "TOML file") -> dict:
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise InputError(f"{what} is not UTF-8 text", path=str(path)) from None
+        raise InputError(f"{what} cannot be read: not UTF-8 text", path=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{what} is not valid TOML ({exc})", path=str(path)) from None
+        raise InputError(f"{what} cannot be read: not valid TOML ({exc})", path=str(path)) from None
