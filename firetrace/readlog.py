@@ -28,23 +28,18 @@ from pathlib import Path
 from firetrace import audit  # audit imports this module too: attributes only, at call time
 from firetrace.errors import FiretraceError
 from firetrace.paths import read_log_path
+from firetrace.registry.schema_sql import AUDIT_COLUMNS
 from firetrace.rowseals import attests_of
 
 READ_LOG_ID = 0x46545244  # PRAGMA application_id of a read log: "FTRD"
 BUSY_TIMEOUT_MS = 10_000
 
-READ_LOG_SCHEMA = """
+READ_LOG_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY,
-    ts TEXT NOT NULL,
-    operator TEXT NOT NULL,
-    purpose TEXT,
-    command TEXT NOT NULL,
-    args_digest TEXT NOT NULL,
-    record_ids TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    keyed INTEGER NOT NULL DEFAULT 0,
+"""
+    + AUDIT_COLUMNS
+    + """    keyed INTEGER NOT NULL DEFAULT 0,
     attests TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_hash ON audit(hash);
@@ -54,6 +49,7 @@ BEGIN SELECT RAISE(ABORT, 'the read log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the read log is append-only'); END;
 """
+)
 
 
 def registry_file(conn: sqlite3.Connection) -> str | None:

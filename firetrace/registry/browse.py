@@ -32,27 +32,19 @@ from firetrace.registry.lookup import Candidate, _maker_ids
 from firetrace.registry.schema_v5 import status_index_sql
 from firetrace.registry.status import DEFAULT_STATUS, events_setting, status_since, statuses
 from firetrace.registry.trace import describe_matches
+from firetrace.registry.vocabulary import DESCRIPTION_FIELDS
 from firetrace.suggest import choose
 
 _RECORD = re.compile(r"^\s*(?:(component|firearm|c|f)\s*:?\s*)?(\d{1,18})\s*$", re.IGNORECASE)
+# A listing shows the description but the import year.
+_DESCRIBED = tuple(field for field in DESCRIPTION_FIELDS if field != "import_year")
 _LISTED = (
-    "c.id, c.serial, p.name, c.kind, c.type, c.model, c.calibre, c.country_of_manufacture, "
-    "c.year_of_manufacture, c.import_country, c.batch_id, f.id"
+    "c.id, c.serial, p.name, c.kind, "
+    + ", ".join(f"c.{field}" for field in _DESCRIBED)
+    + ", c.batch_id, f.id"
 )
-_LISTED_FIELDS = (
-    "component_id",
-    "serial",
-    "manufacturer",
-    "component",
-    "type",
-    "model",
-    "calibre",
-    "country_of_manufacture",
-    "year_of_manufacture",
-    "import_country",
-    "batch_id",
-    "firearm_id",
-)
+_LISTED_FIELDS = ("component_id", "serial", "manufacturer", "component", *_DESCRIBED,
+                  "batch_id", "firearm_id")  # fmt: skip
 
 
 def parse_record_id(text: str) -> tuple[str, int]:

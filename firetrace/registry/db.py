@@ -19,6 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from firetrace.errors import FiretraceError, InputError
+from firetrace.registry.schema_sql import (
+    AUDIT_COLUMNS,
+    COMPONENT_COLUMNS,
+    DESCRIPTION_COLUMNS,
+    EVENT_TRIGGERS,
+    events_table,
+)
 from firetrace.registry.schema_v5 import migrate_v5
 from firetrace.registry.serial_index import SERIAL_INDEX_V2
 from firetrace.rowseals import SEALS_SCHEMA
@@ -27,7 +34,8 @@ BUSY_TIMEOUT_MS = 10_000
 
 # Status-bearing event kinds, in CONTRACT vocabulary; the firearm's status is
 # derived from the latest of these (see registry.status), never stored.
-SCHEMA_V1 = """
+SCHEMA_V1 = (
+    """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 
 CREATE TABLE parties (
@@ -55,23 +63,14 @@ CREATE TABLE batches (
 );
 
 CREATE TABLE components (
-    id INTEGER PRIMARY KEY,
-    maker_id INTEGER NOT NULL REFERENCES parties(id),
-    kind TEXT NOT NULL,                   -- frame, receiver, barrel, slide, ...
-    control INTEGER NOT NULL DEFAULT 0,   -- 1: carries the firearm's identity
-    serial TEXT NOT NULL,                 -- as marked
-    serial_norm TEXT NOT NULL,            -- case/space/dash folded
+"""
+    + COMPONENT_COLUMNS
+    + """    serial_norm TEXT NOT NULL,            -- case/space/dash folded
     serial_fold TEXT NOT NULL,            -- look-alike characters folded too
     serial_skel TEXT NOT NULL,            -- embedded letters dropped from serial_fold
-    type TEXT,
-    model TEXT,
-    calibre TEXT,
-    country_of_manufacture TEXT,
-    year_of_manufacture INTEGER,
-    import_country TEXT,
-    import_year INTEGER,
-    batch_id INTEGER REFERENCES batches(id),
-    UNIQUE (maker_id, kind, serial_norm)
+"""
+    + DESCRIPTION_COLUMNS
+    + """    UNIQUE (maker_id, kind, serial_norm)
 );
 CREATE INDEX components_serial_norm ON components(serial_norm);
 CREATE INDEX components_serial_fold ON components(serial_fold);
@@ -97,49 +96,27 @@ CREATE INDEX assemblies_component ON assemblies(component_id);
 CREATE INDEX assemblies_firearm ON assemblies(firearm_id);
 
 -- Append-only: corrections are new events that reference the corrected one.
-CREATE TABLE events (
-    id INTEGER PRIMARY KEY,
-    component_id INTEGER NOT NULL REFERENCES components(id),
-    firearm_id INTEGER REFERENCES firearms(id),
-    event TEXT NOT NULL,
-    event_date TEXT NOT NULL,
-    party_id INTEGER REFERENCES parties(id),
-    party_licence TEXT,
-    party_country TEXT,
-    reference TEXT,
-    notes TEXT,
-    corrects INTEGER REFERENCES events(id),
-    batch_id INTEGER REFERENCES batches(id),
-    line INTEGER,
-    row_key BLOB NOT NULL UNIQUE          -- digest of the row's content: re-import is a no-op
-);
-CREATE INDEX events_component ON events(component_id, event_date);
+"""
+    + events_table("events", unique_key=True)
+    + """CREATE INDEX events_component ON events(component_id, event_date);
 CREATE INDEX events_firearm ON events(firearm_id, event_date);
 CREATE INDEX events_corrects ON events(corrects) WHERE corrects IS NOT NULL;
 
-CREATE TRIGGER events_no_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correcting event instead'); END;
-CREATE TRIGGER events_no_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correcting event instead'); END;
-
+"""
+    + EVENT_TRIGGERS
+    + """
 -- Hash-chained audit log (firetrace.audit).
 CREATE TABLE audit (
-    id INTEGER PRIMARY KEY,
-    ts TEXT NOT NULL,
-    operator TEXT NOT NULL,
-    purpose TEXT,
-    command TEXT NOT NULL,
-    args_digest TEXT NOT NULL,
-    record_ids TEXT NOT NULL,             -- JSON list
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    keyed INTEGER NOT NULL DEFAULT 0
+"""
+    + AUDIT_COLUMNS
+    + """    keyed INTEGER NOT NULL DEFAULT 0
 );
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
+)
 
 MIGRATIONS: list[tuple[int, str | Callable[[sqlite3.Connection], None]]] = [
     (1, SCHEMA_V1),

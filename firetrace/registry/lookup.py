@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any
 
 from firetrace.registry.description import COLUMNS as DESCRIPTION_COLUMNS
 from firetrace.registry.description import Description
@@ -747,24 +748,10 @@ class Search:
     complete: bool = True
 
 
-def find_candidates(
-    conn: sqlite3.Connection,
-    query: str,
-    *,
-    manufacturer: str | None = None,
-    component: str | None = None,
-    description: Description | None = None,
-    limit: int = 20,
-) -> list[Candidate]:
-    """Registry components ``query`` could be, ranked best first (see :func:`search`)."""
-    return search(
-        conn,
-        query,
-        manufacturer=manufacturer,
-        component=component,
-        description=description,
-        limit=limit,
-    ).candidates
+def find_candidates(conn: sqlite3.Connection, query: str, **options: Any) -> list[Candidate]:
+    """Registry components ``query`` could be, ranked best first: :func:`search`
+    with the same keyword options, without the counts of those left out."""
+    return search(conn, query, **options).candidates
 
 
 def limited(ranked: list[Candidate], limit: int, complete: bool = True) -> Search:

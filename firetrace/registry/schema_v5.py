@@ -30,6 +30,12 @@ from __future__ import annotations
 
 import sqlite3
 
+from firetrace.registry.schema_sql import (
+    COMPONENT_COLUMNS,
+    DESCRIPTION_COLUMNS,
+    EVENT_TRIGGERS,
+    events_table,
+)
 from firetrace.registry.serial_index import SERIAL_INDEXES_V5, SUFFIX_TRIGGERS, stored_keys_sql
 from firetrace.registry.status import DEFAULT_STATUS
 from firetrace.registry.vocabulary import load_vocabulary
@@ -42,59 +48,34 @@ _EVENT_COLUMNS = (
     "reference, notes, corrects, batch_id, line, row_key"
 )
 
-COMPONENTS_V5 = """
+COMPONENTS_V5 = (
+    """
 CREATE TABLE components_v5 (
-    id INTEGER PRIMARY KEY,
-    maker_id INTEGER NOT NULL REFERENCES parties(id),
-    kind TEXT NOT NULL,                   -- frame, receiver, barrel, slide, ...
-    control INTEGER NOT NULL DEFAULT 0,   -- 1: carries the firearm's identity
-    serial TEXT NOT NULL,                 -- as marked
-    serial_norm_stored TEXT,              -- NULL: the serial as marked is its own norm
+"""
+    + COMPONENT_COLUMNS
+    + """    serial_norm_stored TEXT,              -- NULL: the serial as marked is its own norm
     serial_fold_stored TEXT,              -- NULL: no look-alike to fold
     serial_skel_stored TEXT,              -- NULL: no letter between digits
-    type TEXT,
-    model TEXT,
-    calibre TEXT,
-    country_of_manufacture TEXT,
-    year_of_manufacture INTEGER,
-    import_country TEXT,
-    import_year INTEGER,
-    batch_id INTEGER REFERENCES batches(id),
-    serial_norm TEXT GENERATED ALWAYS AS (coalesce(serial_norm_stored, serial)) VIRTUAL,
+"""
+    + DESCRIPTION_COLUMNS
+    + """    serial_norm TEXT GENERATED ALWAYS AS (coalesce(serial_norm_stored, serial)) VIRTUAL,
     serial_fold TEXT GENERATED ALWAYS AS (coalesce(serial_fold_stored, serial_norm)) VIRTUAL,
     serial_skel TEXT GENERATED ALWAYS AS
         (coalesce(serial_skel_stored, ltrim(serial_fold, '0'))) VIRTUAL
 );
 """
+)
 
-EVENTS_V5 = """
-CREATE TABLE events_v5 (
-    id INTEGER PRIMARY KEY,
-    component_id INTEGER NOT NULL REFERENCES components(id),
-    firearm_id INTEGER REFERENCES firearms(id),
-    event TEXT NOT NULL,
-    event_date TEXT NOT NULL,
-    party_id INTEGER REFERENCES parties(id),
-    party_licence TEXT,
-    party_country TEXT,
-    reference TEXT,
-    notes TEXT,
-    corrects INTEGER REFERENCES events(id),
-    batch_id INTEGER REFERENCES batches(id),
-    line INTEGER,
-    row_key BLOB NOT NULL                 -- digest of the row's content: re-import is a no-op
-);
-"""
+EVENTS_V5 = "\n" + events_table("events_v5", unique_key=False)
 
-EVENT_INDEXES_V5 = """
+EVENT_INDEXES_V5 = (
+    """
 CREATE UNIQUE INDEX events_row_key ON events(row_key);
 CREATE INDEX events_component ON events(component_id);
 CREATE INDEX events_corrects ON events(corrects) WHERE corrects IS NOT NULL;
-CREATE TRIGGER events_no_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correcting event instead'); END;
-CREATE TRIGGER events_no_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correcting event instead'); END;
 """
+    + EVENT_TRIGGERS
+)
 
 NEW_TABLES_V5 = """
 CREATE TABLE withdrawals (

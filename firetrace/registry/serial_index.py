@@ -52,6 +52,16 @@ def _deletions_select(src: str, id_col: str) -> str:
     )
 
 
+# The trigger statements that keep a component's suffix row current.
+_SUFFIX_INSERT = f"""\
+    INSERT OR IGNORE INTO serial_suffixes(reversed, component_id)
+        VALUES ({reversed_sql("NEW.serial_fold")}, NEW.id);
+"""
+_SUFFIX_DELETE = f"""\
+    DELETE FROM serial_suffixes WHERE component_id = OLD.id
+        AND reversed = {reversed_sql("OLD.serial_fold")};
+"""
+
 # Migration 2 as it was applied (older registries replay it on their way to 5,
 # which drops the deletion table and the two blocking indexes it made).
 SERIAL_INDEX_V2 = f"""
@@ -85,27 +95,19 @@ CREATE TRIGGER components_serial_index_insert AFTER INSERT ON components
 BEGIN
     INSERT OR IGNORE INTO serial_deletions(variant, component_id)
         {_deletions_select("NEW.serial_fold", "NEW.id")};
-    INSERT OR IGNORE INTO serial_suffixes(reversed, component_id)
-        VALUES ({reversed_sql("NEW.serial_fold")}, NEW.id);
-END;
+{_SUFFIX_INSERT}END;
 CREATE TRIGGER components_serial_index_update AFTER UPDATE OF serial_fold ON components
 BEGIN
     DELETE FROM serial_deletions WHERE component_id = OLD.id
         AND variant IN ({_deletions_select("OLD.serial_fold", "OLD.id").replace(", OLD.id", "")});
-    DELETE FROM serial_suffixes WHERE component_id = OLD.id
-        AND reversed = {reversed_sql("OLD.serial_fold")};
-    INSERT OR IGNORE INTO serial_deletions(variant, component_id)
+{_SUFFIX_DELETE}    INSERT OR IGNORE INTO serial_deletions(variant, component_id)
         {_deletions_select("NEW.serial_fold", "NEW.id")};
-    INSERT OR IGNORE INTO serial_suffixes(reversed, component_id)
-        VALUES ({reversed_sql("NEW.serial_fold")}, NEW.id);
-END;
+{_SUFFIX_INSERT}END;
 CREATE TRIGGER components_serial_index_delete AFTER DELETE ON components
 BEGIN
     DELETE FROM serial_deletions WHERE component_id = OLD.id
         AND variant IN ({_deletions_select("OLD.serial_fold", "OLD.id").replace(", OLD.id", "")});
-    DELETE FROM serial_suffixes WHERE component_id = OLD.id
-        AND reversed = {reversed_sql("OLD.serial_fold")};
-END;
+{_SUFFIX_DELETE}END;
 """
 
 
@@ -115,21 +117,13 @@ _SERIAL_PARTS = "serial, serial_norm_stored, serial_fold_stored"
 SUFFIX_TRIGGERS = f"""
 CREATE TRIGGER components_serial_index_insert AFTER INSERT ON components
 BEGIN
-    INSERT OR IGNORE INTO serial_suffixes(reversed, component_id)
-        VALUES ({reversed_sql("NEW.serial_fold")}, NEW.id);
-END;
+{_SUFFIX_INSERT}END;
 CREATE TRIGGER components_serial_index_update AFTER UPDATE OF {_SERIAL_PARTS} ON components
 BEGIN
-    DELETE FROM serial_suffixes WHERE component_id = OLD.id
-        AND reversed = {reversed_sql("OLD.serial_fold")};
-    INSERT OR IGNORE INTO serial_suffixes(reversed, component_id)
-        VALUES ({reversed_sql("NEW.serial_fold")}, NEW.id);
-END;
+{_SUFFIX_DELETE}{_SUFFIX_INSERT}END;
 CREATE TRIGGER components_serial_index_delete AFTER DELETE ON components
 BEGIN
-    DELETE FROM serial_suffixes WHERE component_id = OLD.id
-        AND reversed = {reversed_sql("OLD.serial_fold")};
-END;
+{_SUFFIX_DELETE}END;
 """
 SERIAL_INDEXES_V5 = """
 CREATE INDEX components_serial_norm ON components(serial_norm, maker_id, kind);
