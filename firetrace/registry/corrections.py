@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -131,6 +133,45 @@ def _party_id(conn: sqlite3.Connection, name: str | None) -> int | None:
     return party_id
 
 
+def _checked_reason(reason: str | None, event_id: int) -> str:
+    """The correction's reason, stripped, once it and the event id are usable."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise UsageError("a correction needs --reason: say what was wrong and on what authority")
+    if field_problem(reason):
+        raise UsageError(f"--reason: {field_problem(reason)}")
+    if not 0 < event_id < 2**63:  # SQLite's integer range: larger ids cannot exist
+        raise InputError(f"no event {event_id}", field="EVENT_ID")
+    return reason
+
+
+# What a correction reads of the event it corrects.
+_EVENT_SQL = (
+    "SELECT e.component_id, e.firearm_id, e.event, e.event_date, p.name, "
+    "e.party_licence, e.party_country, e.reference, e.notes "
+    "FROM events e LEFT JOIN parties p ON p.id = e.party_id WHERE e.id = ?"
+)
+_COMPONENT_SQL = (
+    "SELECT c.id, c.serial, c.serial_norm, c.serial_fold, c.maker_id, c.kind "
+    "FROM events e JOIN components c ON c.id = e.component_id WHERE e.id = ?"
+)
+
+
+@contextmanager
+def _correcting(
+    conn: sqlite3.Connection, event_id: int, sql: str, operator: str, purpose: str | None
+) -> Iterator[tuple[audit.AuditedWrite, tuple]]:
+    """The audited write of a correction of event ``event_id``, and the row
+    ``sql`` selects for that event; an input error if there is no such event."""
+    with audit.audited_write(
+        conn, "correct", operator=operator, purpose=purpose, args={"event": event_id}
+    ) as write:
+        row = conn.execute(sql, (event_id,)).fetchone()
+        if row is None:
+            raise InputError(f"no event {event_id} in the registry", field="EVENT_ID")
+        yield write, row
+
+
 def correct_event(
     conn: sqlite3.Connection,
     event_id: int,
@@ -149,28 +190,12 @@ def correct_event(
             conn, event_id, changes["serial"] or "", reason=reason, operator=operator,
             purpose=purpose,
         )  # fmt: skip
-    if not (reason and reason.strip()):
-        raise UsageError("a correction needs --reason: say what was wrong and on what authority")
-    if field_problem(reason):
-        raise UsageError(f"--reason: {field_problem(reason)}")
-    if not 0 < event_id < 2**63:  # SQLite's integer range: larger ids cannot exist
-        raise InputError(f"no event {event_id}", field="EVENT_ID")
+    reason = _checked_reason(reason, event_id)
     if not changes:
         raise UsageError("nothing to correct: give at least one --set FIELD=VALUE")
     changes = _validate(changes)
-    reason = reason.strip()
 
-    with audit.audited_write(
-        conn, "correct", operator=operator, purpose=purpose, args={"event": event_id}
-    ) as write:
-        row = conn.execute(
-            "SELECT e.component_id, e.firearm_id, e.event, e.event_date, p.name, "
-            "e.party_licence, e.party_country, e.reference, e.notes "
-            "FROM events e LEFT JOIN parties p ON p.id = e.party_id WHERE e.id = ?",
-            (event_id,),
-        ).fetchone()
-        if row is None:
-            raise InputError(f"no event {event_id} in the registry", field="EVENT_ID")
+    with _correcting(conn, event_id, _EVENT_SQL, operator, purpose) as (write, row):
         component_id, firearm_id = row[0], row[1]
         original = dict(zip(CORRECTABLE, row[2:], strict=True))
         changed = {k: v for k, v in changes.items() if original[k] != v}
@@ -232,28 +257,13 @@ def correct_serial(
     """Correct the serial of event ``event_id``'s component to ``new_serial``
     (checked against marking ``profile``): the component keeps its id and
     history; ``serial_changes`` keeps the old serial, so both stay traceable."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise UsageError("a correction needs --reason: say what was wrong and on what authority")
-    if field_problem(reason):
-        raise UsageError(f"--reason: {field_problem(reason)}")
-    if not 0 < event_id < 2**63:
-        raise InputError(f"no event {event_id}", field="EVENT_ID")
+    reason = _checked_reason(reason, event_id)
     new_serial = new_serial.strip()
     problem = field_problem(new_serial) if new_serial else "cannot be empty"
     keys = check_serial(new_serial, load_profile(profile)) if not problem else problem
     if isinstance(keys, str):
         raise InputError(keys, field="serial")
-    with audit.audited_write(
-        conn, "correct", operator=operator, purpose=purpose, args={"event": event_id}
-    ) as write:
-        row = conn.execute(
-            "SELECT c.id, c.serial, c.serial_norm, c.serial_fold, c.maker_id, c.kind "
-            "FROM events e JOIN components c ON c.id = e.component_id WHERE e.id = ?",
-            (event_id,),
-        ).fetchone()
-        if row is None:
-            raise InputError(f"no event {event_id} in the registry", field="EVENT_ID")
+    with _correcting(conn, event_id, _COMPONENT_SQL, operator, purpose) as (write, row):
         component_id, old_serial, old_norm, old_fold, maker_id, kind = row
         if keys[0] == old_norm and new_serial == old_serial:
             raise UsageError(f"component {component_id} already has serial {new_serial}")
