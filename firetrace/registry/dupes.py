@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
+from operator import attrgetter
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -252,6 +253,23 @@ class _KeyKind:
     detail: Callable[[list[Member]], str]
 
 
+def _folding(
+    kind: str,
+    key: str,
+    finer: Callable[[Member], object],
+    said: Callable[[list[Member]], str],
+) -> _KeyKind:
+    """A kind of one maker's records equal on the folded serial ``key`` (a Member
+    attribute) but not all on the ``finer`` key: the folding made them one."""
+    folded = attrgetter(key)
+    return _KeyKind(
+        kind,
+        lambda m: (m.maker_id, folded(m)),
+        lambda g: _distinct(g, finer) > 1,
+        lambda g: f"{_listing(g)} equal {said(g)}",
+    )
+
+
 _KEY_KINDS = (
     _KeyKind(
         "exact",
@@ -259,31 +277,25 @@ _KEY_KINDS = (
         lambda g: True,
         lambda g: f"serial {g[0].serial.strip()} recorded {len(g)} times for {g[0].manufacturer}",
     ),
-    _KeyKind(
+    _folding(
         "normalized",
-        lambda m: (m.maker_id, m.norm0),
-        lambda g: _distinct(g, lambda m: m.serial.strip()) > 1,
-        lambda g: (
-            f"{_listing(g)} equal after case, separator and leading-zero folding "
-            f"({g[0].manufacturer})"
-        ),
+        "norm0",
+        lambda m: m.serial.strip(),
+        lambda g: f"after case, separator and leading-zero folding ({g[0].manufacturer})",
     ),
-    _KeyKind(
+    _folding(
         "confusable",
-        lambda m: (m.maker_id, m.fold0),
-        lambda g: _distinct(g, lambda m: m.norm0) > 1,
+        "fold0",
+        attrgetter("norm0"),
         lambda g: (
-            f"{_listing(g)} equal after folding look-alike characters "
-            f"({_lookalike_note(g)}; {g[0].manufacturer})"
+            f"after folding look-alike characters ({_lookalike_note(g)}; {g[0].manufacturer})"
         ),
     ),
-    _KeyKind(
+    _folding(
         "embedded_letter",
-        lambda m: (m.maker_id, m.skel),
-        lambda g: _distinct(g, lambda m: m.fold0) > 1,
-        lambda g: (
-            f"{_listing(g)} equal once letters between digits are dropped ({g[0].manufacturer})"
-        ),
+        "skel",
+        attrgetter("fold0"),
+        lambda g: f"once letters between digits are dropped ({g[0].manufacturer})",
     ),
     _KeyKind(
         "cross_manufacturer",
