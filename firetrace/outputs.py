@@ -32,6 +32,19 @@ from firetrace.paths import default_db_path, read_log_path
 SQLITE_COMPANIONS = ("-journal", "-wal", "-shm")
 
 
+# The databases the running command uses (its --db and --refs-db, given before or
+# after the command, or chosen by the environment): set by the command line for each
+# run (:func:`protect_databases`), protected by every output check of that run.
+_IN_USE: list[Path] = []
+
+
+def protect_databases(*dbs: str | Path | None) -> None:
+    """Name the registry and reference library this run uses, so that every
+    output check refuses them whether or not the command passes them itself
+    (``firetrace --db R template R`` must not replace the registry)."""
+    _IN_USE[:] = [Path(db) for db in dbs if db]
+
+
 def registry_files(db: str | Path) -> list[Path]:
     """Every file that makes up the registry at ``db``: the database, its SQLite
     companions, and the read-audit log with its own companions."""
@@ -129,6 +142,7 @@ def _registry_identities(registry) -> list[tuple[Path, _Identity]]:
         dbs = [registry]
     else:
         dbs = list(registry)
+    dbs += _IN_USE
     try:
         dbs.append(default_db_path())
     except Exception:  # no user data folder: nothing more to protect

@@ -74,6 +74,33 @@ def test_01_no_output_option_writes_over_the_registry(registry, run_cli, tmp_pat
     assert result.exit_code == 0, result.stdout
 
 
+def test_01_databases_named_only_on_the_command_line_are_protected(registry, run_cli, tmp_path):
+    """A registry given by a global --db (before the command), and a reference
+    library given by --refs-db, are protected by commands that never open them."""
+    other = tmp_path / "other.db"
+    assert run_cli("import", SAMPLE, "--db", other).exit_code == 0
+    refs = tmp_path / "refs.db"
+    assert run_cli("refs", "list", "--refs-db", refs).exit_code in (0, 2)
+    refs.write_bytes(registry.read_bytes())  # a reference library in use
+    scan = tmp_path / "scan.jsonl"
+    scan.write_text('{"path": "x.stl", "verdict": "clear"}\n')
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    before = other.read_bytes(), refs.read_bytes()
+    for args in (
+        ("--db", other, "template", other, "--force"),
+        ("--db", other, "report", scan, "-o", other, "--force"),
+        ("--db", other, "report", scan, "-o", f"{other}-wal", "--force"),
+        ("scan", evidence, "--refs-db", refs, "--jsonl", refs, "--force"),
+        ("refs", "export", refs, "--refs-db", refs, "--force"),
+    ):
+        result = run_cli(*args)
+        assert result.exit_code == 2, (args, result.stdout, result.stderr)
+        assert "part of the registry" in result.stderr, (args, result.stderr)
+    assert (other.read_bytes(), refs.read_bytes()) == before
+    assert run_cli("check", "--db", other).exit_code == 0
+
+
 def test_01_an_output_that_is_an_input_is_refused(run_cli, tmp_path):
     batch = tmp_path / "batch.csv"
     batch.write_bytes(SAMPLE.read_bytes())

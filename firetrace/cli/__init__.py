@@ -23,6 +23,7 @@ from firetrace import __version__
 from firetrace.cli.common import GLOBAL_FLAGS, DbOpt, OperatorOpt, PurposeOpt
 from firetrace.cli.output import err_console, shown
 from firetrace.errors import FiretraceError
+from firetrace.outputs import protect_databases
 
 # Top-level command -> the module that registers it (tests check this stays true).
 COMMAND_AREAS = {
@@ -126,6 +127,8 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         _fail(f"{where}{exc.strerror or exc}", 2)
+    finally:
+        protect_databases()  # this run's databases, not the next in-process run's
 
 
 def _fail(message: str, code: int) -> None:

@@ -30,6 +30,7 @@ from typing import Annotated, Any
 import typer
 
 from firetrace import audit
+from firetrace.outputs import protect_databases
 from firetrace.paths import default_db_path, default_operator, refs_db_path
 
 DbOpt = Annotated[
@@ -174,8 +175,12 @@ def with_global_options(
     def command(**kwargs: Any) -> Any:
         given = {name: kwargs.pop(name) for name in names}
         ctx = kwargs[context_name] if keep_context else kwargs.pop(context_name)
+        settings = merge_settings(ctx, given)
+        # Every output check of this run protects the databases in use, also in
+        # commands that do not open them (template, report).
+        protect_databases(settings.db, settings.refs_db)
         if wants_settings:
-            kwargs["settings"] = merge_settings(ctx, given)
+            kwargs["settings"] = settings
         return function(**kwargs)
 
     return _presented(command, function, own + extra)
