@@ -63,8 +63,21 @@ def scratch_folder(registry: str | Path | None) -> Path:
     base = scratch_dir(registry)
     base.mkdir(mode=0o700, exist_ok=True)
     os.chmod(base, 0o700)
-    for leftover in base.iterdir():
+    clear_leftovers(registry)
+    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+
+
+def clear_leftovers(registry: str | Path | None) -> None:
+    """Remove the scratch folders that runs which died (SIGKILL, power loss) left
+    beside ``registry``; every import calls it first, parallel or not."""
+    if registry is None:
+        return
+    base = scratch_dir(registry)
+    try:
+        leftovers = list(base.iterdir())
+    except OSError:  # none yet (or not ours to list)
+        return
+    for leftover in leftovers:
         owner = leftover.name.split("-", 1)[0]
         if owner.isdigit() and not parent_alive(int(owner)):
             shutil.rmtree(leftover, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))

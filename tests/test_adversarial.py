@@ -899,6 +899,70 @@ def test_09_import_scratch_files_stay_beside_the_registry_and_are_cleared(db_pat
     assert oct(mine.parent.stat().st_mode & 0o777) == "0o700"
 
 
+@pytest.mark.slow
+def test_09_a_killed_parallel_import_leaves_no_worker_and_its_scratch_is_cleared(
+    db_path, tmp_path, run_cli
+):
+    """SIGKILL a two-worker import while its workers write their scratch
+    databases: the workers end, nothing lands in the temporary folder, the parts
+    sit in the private folder beside the registry, and the next import (a small,
+    one-process one) removes them."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from firetrace.paths import scratch_dir
+    from firetrace.workers import parent_alive
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        from _registry_gen import write_batch
+    finally:
+        sys.path.pop(0)
+    big = tmp_path / "big.csv"
+    write_batch(big, 200_000, seed=9)
+    assert run_cli("import", SAMPLE).exit_code == 0
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "firetrace", "import", str(big), "--db", str(db_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ | {"FIRETRACE_IMPORT_WORKERS": "2", "TMPDIR": str(tmp)},
+    )
+    scratch = scratch_dir(db_path)
+
+    def parts() -> list[Path]:
+        return [p for p in scratch.rglob("part*.db") if p.stat().st_size > 256 * 1024]
+
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline and len(parts()) < 2:
+        time.sleep(0.01)
+    workers = _descendants(proc.pid)
+    still_running = proc.poll() is None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert still_running and len(parts()) == 2, "import ended before the kill"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(parent_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    left = [pid for pid in workers if parent_alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == [] and len(workers) >= 2
+    assert [p for p in tmp.rglob("*") if p.is_file()] == []  # no owner names in /tmp
+    assert oct(scratch.stat().st_mode & 0o777) == "0o700"
+    assert all(oct(p.parent.stat().st_mode & 0o777) == "0o700" for p in parts())
+    small = tmp_path / "small.csv"
+    small.write_text(
+        "manufacturer,serial,event,event_date,country_of_manufacture\n"
+        "Acme,SCRATCH1,manufactured,2020-01-01,AT\n"
+    )
+    assert run_cli("import", small).exit_code == 0
+    assert list(scratch.iterdir()) == []
+
+
 # --- 14. scan and report ----------------------------------------------------------
 
 

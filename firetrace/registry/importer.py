@@ -61,7 +61,7 @@ from firetrace.registry.validate import (
 )
 from firetrace.registry.vocabulary import DESCRIPTION_FIELDS
 from firetrace.sanitize import csv_row
-from firetrace.workers import exit_with_parent, scratch_folder
+from firetrace.workers import clear_leftovers, exit_with_parent, scratch_folder
 
 CHUNK_ROWS = 20_000
 IMPORT_CACHE_KIB = -32_768  # negative: KiB, so 32 MiB of page cache during an import
@@ -908,6 +908,7 @@ def import_batch(
     started = time.perf_counter()
     path = Path(path)
     guard_errors_output(_registry_path(conn), path, errors_path, force, fixes_path)
+    clear_leftovers(_registry_path(conn))  # scratch files of an import that was killed
     if profile is None:
         profile = paths.default_profile()
     marking = load_profile(profile)
