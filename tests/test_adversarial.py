@@ -750,6 +750,24 @@ def test_15_readers_name_the_right_line_encoding_and_keys(run_cli, tmp_path):
         assert "universal-newline" not in result.stderr
 
 
+def test_15_check_on_a_truncated_registry_reports_damage(registry, run_cli, tmp_path):
+    """Cut short at any page, the registry is damage found (exit 1), not an
+    unreadable input (exit 2); a file cut inside the SQLite signature, or text,
+    is not a registry at all (exit 2)."""
+    conn = sqlite3.connect(registry)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = registry.read_bytes()
+    cut = tmp_path / "cut.db"
+    for size, code in ((len(data) // 2, 1), (len(data) - 4096, 1), (4096, 1), (100, 1), (10, 2)):
+        cut.write_bytes(data[:size])
+        result = run_cli("check", "--db", cut)
+        assert result.exit_code == code, (size, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr and result.stderr.count("\n") <= 2
+    cut.write_text("manufacturer,serial\n" * 300)
+    assert run_cli("check", "--db", cut).exit_code == 2
+
+
 def test_15_fullwidth_queries_find_the_serial(registry, run_cli):
     import json
 
@@ -1037,6 +1055,42 @@ def test_14_report_rereads_only_the_evidence_and_checks_its_output_first(run_cli
     result = run_cli("report", scan, "-o", html)  # exists: refused before drawing anything
     assert result.exit_code == 2 and "already exists" in result.stderr
     assert "drawing" not in result.stderr and html.read_text() == before
+
+
+def test_14_report_refuses_special_files_inside_the_evidence(run_cli, tmp_path):
+    """A FIFO (would hang), a character device (never ends) and a block device node
+    inside a seized folder are refused by name, not read and not 'not found'."""
+    import json
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    os.mkfifo(evidence / "fifo.stl")
+    nodes = ["fifo.stl"]
+    import stat
+
+    for name, kind, device in (
+        ("zero.stl", stat.S_IFCHR, (1, 5)),
+        ("disk.stl", stat.S_IFBLK, (7, 250)),
+    ):
+        try:  # root only: a /dev/zero and an unbound loop device inside the evidence
+            os.mknod(evidence / name, 0o600 | kind, os.makedev(*device))
+        except PermissionError:
+            continue
+        nodes.append(name)
+    base = {"verdict": "high", "score": 0.9, "format": "stl", "findings": [], "size": 1}
+    records = [
+        base | {"path": str(evidence / name), "sha256": f"{k}" * 64}
+        for k, name in enumerate(nodes, 1)
+    ]
+    scan = tmp_path / "scan.jsonl"
+    scan.write_text("".join(json.dumps(r) + "\n" for r in records))
+    manifest = {"roots": [{"path": str(evidence), "absolute": str(evidence), "type": "folder"}]}
+    (tmp_path / "scan.manifest.json").write_text(json.dumps(manifest))
+    html = tmp_path / "report.html"
+    result = run_cli("report", scan, "-o", html)
+    assert result.exit_code == 0, result.stderr
+    page = html.read_text()
+    assert page.count("special file, not a regular file: not read") == len(nodes), page
 
 
 def test_03_withdrawals_and_tables_added_later_are_sealed_too(registry, run_cli):

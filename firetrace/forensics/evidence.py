@@ -32,16 +32,27 @@ def _split_os_path(path: str) -> tuple[str, list[str]]:
     for k in range(len(parts), 0, -1):
         candidate = LAYER_SEPARATOR.join(parts[:k])
         for form in (candidate, _undo_display_escapes(candidate)):
-            if os.path.isfile(form) or _is_block_device(form):
-                return form, parts[k:]
+            if os.path.exists(form) and not os.path.isdir(form):
+                return form, parts[k:]  # (a special file is refused when opened)
     raise InputError("evidence file not found", path=parts[0])
 
 
-def _is_block_device(path: str) -> bool:
-    try:
-        return stat.S_ISBLK(os.stat(path).st_mode)
-    except OSError:
-        return False
+def _refuse_special(os_path: str, roots: list[str] | None) -> None:
+    """Only regular files are read back, and a block device (a write-blocked
+    drive) only where the examiner named it as an evidence root: a FIFO would
+    hang the read, a character device never ends, and a device node inside a
+    seized folder is not the evidence the scan read."""
+    mode = os.stat(os_path).st_mode
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISBLK(mode) and (
+        roots is None or os.path.realpath(os_path) in {os.path.realpath(r) for r in roots}
+    ):
+        return
+    raise InputError(
+        "a device, FIFO, socket or other special file, not a regular file: not read",
+        path=display_name(os_path),
+    )
 
 
 def _undo_display_escapes(shown: str) -> str:
@@ -126,6 +137,7 @@ def open_evidence(
     os_path, remaining = _split_os_path(path)
     if within is not None:
         confine(os_path, within)
+    _refuse_special(os_path, within)
     with contextlib.ExitStack() as stack:
         staging = PrivateStaging()
         stack.callback(staging.cleanup)
