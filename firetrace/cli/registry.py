@@ -42,7 +42,7 @@ from firetrace.registry.browse import list_records, show
 from firetrace.registry.db import connect
 from firetrace.registry.description import describe
 from firetrace.registry.template import template_text
-from firetrace.registry.trace import trace
+from firetrace.registry.trace import match_notes, trace
 from firetrace.registry.tracing import load_request
 from firetrace.registry.tracing import tracing_response as tracing_response_of
 from firetrace.sanitize import csv_row
@@ -75,6 +75,8 @@ DESCRIPTION_OPTIONS = {
 PROGRESS_MIN_BYTES = 2_000_000
 
 # A firearm's description in a trace, as printed: label -> field.
+# How the console styles a match's notes (registry.trace.match_notes).
+_NOTE_STYLE = {"duplicate": "bold red", "serial": "yellow"}
 _FIREARM_DETAILS = {
     "type": "type", "model": "model", "calibre": "calibre", "made in": "country_of_manufacture",
     "year": "year_of_manufacture", "import": "import_country",
@@ -231,16 +233,9 @@ def render_trace(document: dict[str, Any], *, details: bool = False) -> None:
             f"{match['component']}  [{style}]{status.replace('_', ' ').upper()}[/]"
         )
         console.print(f"match: {match['match']} ({match['score']:.2f}) - {shown(match['why'])}")
-        if match.get("duplicate_serial"):
-            console.print(f"[bold red]{shown(match['duplicate_serial']['note'])}[/]")
-        if match.get("description"):
-            said = ", ".join(f"{name} {verdict}" for name, verdict in match["description"].items())
-            console.print(f"description: {said}")
-        for change in match.get("serial_history", ()):
-            console.print(
-                f"[yellow]serial corrected:[/] recorded as {shown(change['serial'])} until "
-                f"{change['corrected_at'][:10]} ({shown(change['reason'])})"
-            )
+        for kind, note in match_notes(match):
+            style = _NOTE_STYLE.get(kind)
+            console.print(f"[{style}]{shown(note)}[/]" if style else shown(note))
         firearm = match.get("firearm")
         if firearm:
             control = firearm["control_component"]

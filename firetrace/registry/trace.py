@@ -232,6 +232,26 @@ def _events_rows(conn: sqlite3.Connection, component_ids: set[int]) -> list[tupl
     return conn.execute(sql + " ORDER BY e.event_date, e.id", params).fetchall()
 
 
+def match_notes(match: dict[str, Any]) -> list[tuple[str, str]]:
+    """The notes a person reads under a match, as (kind, sentence): ``duplicate``
+    (its serial is recorded for another physical item too), ``description`` (how it
+    agrees with the description given), ``serial`` (each correction of its serial).
+    The console and the trace record both print them."""
+    notes = []
+    if match.get("duplicate_serial"):
+        notes.append(("duplicate", match["duplicate_serial"]["note"]))
+    if match.get("description"):
+        said = ", ".join(f"{name} {verdict}" for name, verdict in match["description"].items())
+        notes.append(("description", f"description: {said}"))
+    for change in match.get("serial_history", ()):
+        notes.append((
+            "serial",
+            f"serial corrected: recorded as {change['serial']} until "
+            f"{change['corrected_at'][:10]} ({change['reason']})",
+        ))  # fmt: skip
+    return notes
+
+
 def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[str, Any]]:
     """:func:`describe_match` for every candidate, with set-based queries: one
     each for the components, their firearms, the firearms' controls, the

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from firetrace.atomicfile import atomic_write_text
+from firetrace.registry.trace import match_notes
 from firetrace.report.html import STYLE, _csp_hash, _kv_table, text
 
 TRACE_STYLE = """
@@ -154,18 +155,14 @@ def _events(events: list[dict[str, Any]], css: str = "data") -> str:
     )  # fmt: skip
 
 
+_NOTE_CLASS = {"duplicate": ' class="dup"'}
+
+
 def _match(number: int, match: dict[str, Any]) -> str:
-    notes = []
-    if match.get("duplicate_serial"):
-        notes.append(f'<p class="dup">{text(match["duplicate_serial"]["note"])}</p>')
-    if match.get("description"):
-        said = ", ".join(f"{k} {v}" for k, v in match["description"].items())
-        notes.append(f"<p>Description: {text(said)}</p>")
-    for change in match.get("serial_history", ()):
-        notes.append(
-            f"<p>Serial corrected: recorded as <code>{text(change['serial'])}</code> until "
-            f"{text(change['corrected_at'])} ({text(change['reason'])}).</p>"
-        )
+    notes = [
+        f"<p{_NOTE_CLASS.get(kind, '')}>{text(note[:1].upper() + note[1:])}</p>"
+        for kind, note in match_notes(match)
+    ]
     installs = ""
     if match.get("installations"):
         installs = "<h4>Installations of this part</h4>" + _rows(
