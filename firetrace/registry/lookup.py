@@ -774,6 +774,24 @@ def judge_description(candidates: Iterable[Candidate], description: Description 
         candidate.agreement, candidate.description = description.judge(candidate.record)
 
 
+def narrowing(
+    conn: sqlite3.Connection,
+    manufacturer: str | None,
+    component: str | None,
+    description: Description | None,
+) -> Narrowing | None:
+    """The narrowing the filters ask for, ready to search with; None when no
+    record can pass it (no maker known by that name)."""
+    narrow = Narrowing(component=component, description=description)
+    if manufacturer:
+        narrow.maker_ids = _maker_ids(conn, manufacturer)
+        if not narrow.maker_ids:
+            return None
+    if description is not None:
+        description.prepare(conn)
+    return narrow
+
+
 def search(
     conn: sqlite3.Connection,
     query: str,
@@ -814,13 +832,9 @@ def _search(
     norm = normalize_serial(query)
     if not norm or not norm.strip(WILDCARDS):
         return Search([])
-    narrow = Narrowing(component=component, description=description)
-    if manufacturer:
-        narrow.maker_ids = _maker_ids(conn, manufacturer)
-        if not narrow.maker_ids:
-            return Search([])
-    if description is not None:
-        description.prepare(conn)
+    narrow = narrowing(conn, manufacturer, component, description)
+    if narrow is None:
+        return Search([])
     unexplained: dict[int, str] = {}
     bounded: list[bool] = []
     if any(ch in norm for ch in WILDCARDS):

@@ -382,27 +382,13 @@ def describe_matches(conn: sqlite3.Connection, candidates: list) -> list[dict[st
     return matches
 
 
-def exact_candidates(
-    conn: sqlite3.Connection,
-    query: str,
-    *,
-    manufacturer: str | None = None,
-    component: str | None = None,
-    description=None,
-) -> list:
-    """Only exact and normalised matches, all of them: one index seek on ``serial_norm``.
+def exact_candidates(conn: sqlite3.Connection, query: str, narrow: lookup.Narrowing) -> list:
+    """Only exact and normalised matches, all of them: one index seek on ``serial_norm``
+    (``narrow``: :func:`firetrace.registry.lookup.narrowing`).
 
     For a clean reading (``trace --exact``); the full search with look-alike,
     wildcard and fuzzy candidates is :func:`firetrace.registry.lookup.find_candidates`.
     """
-
-    narrow = lookup.Narrowing(component=component, description=description)
-    if manufacturer:
-        narrow.maker_ids = lookup._maker_ids(conn, manufacturer)
-        if not narrow.maker_ids:
-            return []
-    if description is not None:
-        description.prepare(conn)
     found = []
     rows = lookup._fetch(conn, "c.serial_norm = ?", [normalize_serial(query)], narrow, cap=10**9)
     for row in rows:
@@ -416,7 +402,7 @@ def exact_candidates(
     for former in lookup.former_serial_candidates(conn, query, norm, [norm], narrow):
         if former.component_id not in seen:
             found.append(former)
-    lookup.judge_description(found, description)
+    lookup.judge_description(found, narrow.description)
     found.sort(key=lookup.rank_key)
     return found
 
@@ -505,9 +491,8 @@ def trace(
     check_policy("trace", purpose)
 
     if exact:
-        found = exact_candidates(
-            conn, searched, manufacturer=manufacturer, component=component, description=description
-        )
+        narrow = lookup.narrowing(conn, manufacturer, component, description)
+        found = exact_candidates(conn, searched, narrow) if narrow else []
         result = lookup.limited(found, limit)
     else:
         result = lookup.search(
