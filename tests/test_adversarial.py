@@ -145,7 +145,7 @@ def test_02_backup_refuses_the_wal_and_devices_even_with_force(registry, run_cli
 # --- 11. CSV formula injection --------------------------------------------------
 
 
-def test_11_every_csv_writer_neutralises_formulas(run_cli, tmp_path):
+def test_11_every_csv_writer_neutralises_formulas(run_cli, tmp_path, monkeypatch):
     hostile = [
         {"manufacturer": '=HYPERLINK("http://x","y")', "serial": "-77123"},
         {"manufacturer": "@SUM(1)", "serial": "-77123"},
@@ -174,6 +174,21 @@ def test_11_every_csv_writer_neutralises_formulas(run_cli, tmp_path):
     assert run_cli("import", bad, "--errors", errors).exit_code == 1
     cells = [c for row in csv.reader(open(errors, newline="")) for c in row]
     assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
+
+    listed = tmp_path / "list.csv"
+    assert run_cli("list", "--component", "frame", "--csv", listed).exit_code == 0
+    rows = list(csv.DictReader(open(listed, newline="")))
+    assert {r["manufacturer"][:2] for r in rows} == {"'=", "'@"}
+    assert {r["serial"] for r in rows} == {"'-77123"}
+
+    from test_scan_fixtures import tube_stl
+
+    (tmp_path / "=1+1.stl").write_bytes(tube_stl())
+    scanned = tmp_path / "scan.csv"
+    monkeypatch.chdir(tmp_path)  # the root given relative: the record's path starts with '='
+    assert run_cli("scan", "=1+1.stl", "--csv", scanned, "--workers", "1").exit_code in (0, 1)
+    rows = list(csv.DictReader(open(scanned, newline="")))
+    assert rows and rows[0]["path"] == "'=1+1.stl"
 
 
 # --- 3. event history cannot be rewritten undetected ----------------------------
