@@ -74,6 +74,12 @@ RefsDbOpt = Annotated[
 ]
 
 
+def path_option(*flags: str, help: str) -> Any:
+    """The type of an optional file option (``--csv FILE``, ``--rules DIR``): a path,
+    None unless given."""
+    return Annotated[Path | None, typer.Option(*flags, help=help, show_default=False)]
+
+
 def limit_option(what: str, *, minimum: int = 1) -> Any:
     """The type of every listing's ``--limit``/``-n``: at most this many ``what``."""
     return Annotated[

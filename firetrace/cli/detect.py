@@ -7,7 +7,6 @@ flagged (review or high), 2 unreadable input.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,17 +15,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from firetrace.cli.common import Commands, JsonOpt, Settings
+from firetrace.cli.common import Commands, JsonOpt, Settings, path_option
 from firetrace.cli.output import console, print_json, table_of
 from firetrace.sanitize import terminal_text
 from firetrace.verdicts import FLAGGED, Verdict
 
 commands = Commands()
 
-RulesOpt = Annotated[
-    Path | None,
-    typer.Option("--rules", help="Folder of extra or overriding rules/detect/*.toml files."),
-]
+RulesOpt = path_option("--rules", help="Folder of extra or overriding rules/detect/*.toml files.")
 
 _VERDICT_STYLE = {
     Verdict.HIGH: "bold red",

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from firetrace.cli.common import Commands, ForceOpt, JsonOpt, MinVerdictOpt, Settings
+from firetrace.cli.common import Commands, ForceOpt, JsonOpt, MinVerdictOpt, Settings, path_option
 from firetrace.cli.output import console, err_console, print_json
 from firetrace.errors import FiretraceError
 from firetrace.forensics.folders import measure_roots
@@ -30,16 +30,11 @@ def scan(
         list[Path],
         typer.Argument(help="Evidence: folders, files, archives, disk images (raw, E01)."),
     ],
-    jsonl: Annotated[
-        Path | None,
-        typer.Option(
-            "--jsonl", help="Write records as JSON Lines; the run manifest goes beside it."
-        ),
-    ] = None,
-    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write records as CSV.")] = None,
-    case_out: Annotated[
-        Path | None, typer.Option("--case", help="Write a CASE/UCO JSON-LD document.")
-    ] = None,
+    jsonl: path_option(
+        "--jsonl", help="Write records as JSON Lines; the run manifest goes beside it."
+    ) = None,
+    csv_out: path_option("--csv", help="Write records as CSV.") = None,
+    case_out: path_option("--case", help="Write a CASE/UCO JSON-LD document.") = None,
     min_verdict: MinVerdictOpt = DEFAULT_MIN_VERDICT.value,
     workers: Annotated[
         int | None,
@@ -51,19 +46,13 @@ def scan(
             "--max-depth", help="Open containers nested this deep (default from rules).", min=0
         ),
     ] = None,
-    hashset: Annotated[
-        Path | None,
-        typer.Option(
-            "--hashset", help="Known files: SHA-256 per line (optional label) or NSRL CSV."
-        ),
-    ] = None,
-    resume: Annotated[
-        Path | None,
-        typer.Option("--resume", help="Continue the interrupted scan that wrote this JSONL."),
-    ] = None,
-    rules: Annotated[
-        Path | None, typer.Option("--rules", help="Extra rules folder (adds to or overrides).")
-    ] = None,
+    hashset: path_option(
+        "--hashset", help="Known files: SHA-256 per line (optional label) or NSRL CSV."
+    ) = None,
+    resume: path_option(
+        "--resume", help="Continue the interrupted scan that wrote this JSONL."
+    ) = None,
+    rules: path_option("--rules", help="Extra rules folder (adds to or overrides).") = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     *,

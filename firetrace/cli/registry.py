@@ -27,6 +27,7 @@ from firetrace.cli.common import (
     Settings,
     limit_option,
     option_group,
+    path_option,
 )
 from firetrace.cli.output import (
     console,
@@ -359,22 +360,16 @@ def import_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate only; change nothing.")
     ] = False,
-    errors: Annotated[
-        Path | None,
-        typer.Option(
-            "--errors",
-            help="Write every bad row, with its line number and what is wrong, to this "
-            "CSV (a rejects file: fix it, then import it or give it to --fixes).",
-        ),
-    ] = None,
-    fixes: Annotated[
-        Path | None,
-        typer.Option(
-            "--fixes",
-            help="A fixed rejects file: its rows replace the batch's rows at their "
-            "line_number, and the batch is imported whole.",
-        ),
-    ] = None,
+    errors: path_option(
+        "--errors",
+        help="Write every bad row, with its line number and what is wrong, to this "
+        "CSV (a rejects file: fix it, then import it or give it to --fixes).",
+    ) = None,
+    fixes: path_option(
+        "--fixes",
+        help="A fixed rejects file: its rows replace the batch's rows at their "
+        "line_number, and the batch is imported whole.",
+    ) = None,
     ignore_unknown: Annotated[
         bool, typer.Option("--ignore-unknown", help="Skip columns firetrace does not know.")
     ] = False,
@@ -461,29 +456,20 @@ def trace_command(
         bool,
         typer.Option("--exact", help="Only exact and normalised matches (no look-alike or fuzzy)."),
     ] = False,
-    report: Annotated[
-        Path | None,
-        typer.Option(
-            "--report",
-            help="Also write the trace record: one self-contained, printable HTML page "
-            "(who, why, when, registry state, audit entry, tool and rules versions).",
-        ),
-    ] = None,
-    tracing_response: Annotated[
-        Path | None,
-        typer.Option(
-            "--tracing-response",
-            help="Also write the tracing request and response (ITI / ISACS 05.31) as JSON.",
-        ),
-    ] = None,
-    request: Annotated[
-        Path | None,
-        typer.Option(
-            "--request",
-            help="The tracing request to answer (JSON or TOML: requesting authority, "
-            "reference, circumstances, weapon as found, ...), for --tracing-response.",
-        ),
-    ] = None,
+    report: path_option(
+        "--report",
+        help="Also write the trace record: one self-contained, printable HTML page "
+        "(who, why, when, registry state, audit entry, tool and rules versions).",
+    ) = None,
+    tracing_response: path_option(
+        "--tracing-response",
+        help="Also write the tracing request and response (ITI / ISACS 05.31) as JSON.",
+    ) = None,
+    request: path_option(
+        "--request",
+        help="The tracing request to answer (JSON or TOML: requesting authority, "
+        "reference, circumstances, weapon as found, ...), for --tracing-response.",
+    ) = None,
     force: ForceOpt = False,
     details: Annotated[
         bool,
@@ -643,9 +629,7 @@ def list_command(
         int | None, typer.Option("--batch", help="Only records this batch first stored.")
     ] = None,
     limit: limit_option("records") = 1000,
-    csv_path: Annotated[
-        Path | None, typer.Option("--csv", help="Also write the records to this CSV file.")
-    ] = None,
+    csv_path: path_option("--csv", help="Also write the records to this CSV file.") = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     *,

@@ -12,7 +12,15 @@ from typing import Annotated
 
 import typer
 
-from firetrace.cli.common import Commands, ForceOpt, JsonOpt, MinVerdictOpt, Settings, limit_option
+from firetrace.cli.common import (
+    Commands,
+    ForceOpt,
+    JsonOpt,
+    MinVerdictOpt,
+    Settings,
+    limit_option,
+    path_option,
+)
 from firetrace.cli.output import console, err_console, print_json, shown
 from firetrace.verdicts import DEFAULT_MIN_VERDICT
 
@@ -22,25 +30,16 @@ commands = Commands()
 @commands.command("report", db=False)  # reads a scan's JSONL, not the registry
 def report(
     scan: Annotated[Path, typer.Argument(help="Scan results (JSON Lines from `firetrace scan`).")],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="HTML file to write (default: <scan stem>.report.html beside the scan).",
-            show_default=False,
-        ),
-    ] = None,
+    output: path_option(
+        "-o",
+        "--output",
+        help="HTML file to write (default: <scan stem>.report.html beside the scan).",
+    ) = None,
     min_verdict: MinVerdictOpt = DEFAULT_MIN_VERDICT.value,
     limit: limit_option("flagged files (best first)", minimum=0) = None,
-    manifest: Annotated[
-        Path | None,
-        typer.Option(
-            "--manifest",
-            help="Scan manifest (default: <scan stem>.manifest.json beside the scan).",
-            show_default=False,
-        ),
-    ] = None,
+    manifest: path_option(
+        "--manifest", help="Scan manifest (default: <scan stem>.manifest.json beside the scan)."
+    ) = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
     *,
