@@ -660,6 +660,45 @@ def test_07_hostile_bundles_and_ids_are_one_line_errors(run_cli, tmp_path, regis
     assert result.exit_code == 2 and "no event" in result.stderr
 
 
+def test_07_hostile_tracing_requests_are_one_line_errors(registry, run_cli, tmp_path):
+    """trace --request reads JSON or TOML another agency sent: as guarded as a batch."""
+    import json
+    import subprocess
+    import sys
+
+    cases = {
+        "deep.json": (
+            '{"weapon": {"model": ' + "[" * 5000 + "]" * 5000 + "}}",
+            "nested too deeply",
+        ),
+        "deep.toml": ("information_requested = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+        "twice.json": ('{"urgency": "high", "urgency": "low"}', "'urgency' is given twice"),
+        "huge.json": ('{"urgency": 1e999}', "'urgency': inf is not a finite number"),
+        "bidi.toml": ('requesting_authority = "Police\u202egnp"', "bidi control character"),
+    }
+    out = tmp_path / "response.json"
+    for name, (text, message) in cases.items():
+        request = tmp_path / name
+        request.write_text(text)
+        result = run_cli("trace", "58B200917", "--tracing-response", out, "--request", request)
+        assert result.exit_code == 2, (name, result.stdout, result.stderr[-300:])
+        assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+        assert not out.exists()
+    dated = tmp_path / "dated.toml"
+    dated.write_text("request_date = 2024-05-01\n[circumstances]\nrecovered_on = 2024-04-30\n")
+    result = run_cli("trace", "58B200917", "--tracing-response", out, "--request", dated)
+    assert result.exit_code == 0, result.stderr
+    asked = json.loads(out.read_text())["request"]
+    assert asked["request_date"] == "2024-05-01"
+    assert asked["circumstances"]["recovered_on"] == "2024-04-30"
+    fifo = tmp_path / "request.toml"
+    os.mkfifo(fifo)
+    command = [sys.executable, "-m", "firetrace", "trace", "58B200917", "--db", str(registry),
+               "--tracing-response", str(tmp_path / "r2.json"), "--request", str(fifo)]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "not a regular file" in done.stderr, done.stderr
+
+
 def test_07_a_damaged_or_unwritable_registry_is_one_line(registry, run_cli, tmp_path):
     damaged = tmp_path / "damaged.db"
     data = bytearray(registry.read_bytes())

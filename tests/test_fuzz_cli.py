@@ -1,5 +1,6 @@
 """Fuzzing the command line: every file a command reads (batches as CSV, JSON
-Lines and XLSX, fixes files, signature bundles, scan results and manifests for
+Lines and XLSX, fixes files, signature bundles, tracing requests (``trace
+--request``, JSON or TOML), scan results and manifests for
 ``report`` and ``--resume``, hash sets, rules and policy TOML, the config file,
 design files for ``inspect``) and every typed value (serials, operators,
 purposes, ``--set`` values), mutated from valid seeds or made up whole.
@@ -214,6 +215,23 @@ def test_fuzz_correct_values(tmp_path_factory, registry, value, field):
 def test_fuzz_audit_filters_and_heads(registry, head):
     _run("audit", "verify", "--head", head or "0", "--db", registry)
     _run("audit", "log", "--since", head or "x", "--operator", head or "*", "--db", registry)
+
+
+REQUEST = (
+    b'requesting_state = "FR"\nrequest_date = 2024-05-01\n'
+    b'[circumstances]\nplace = "Lyon"\n[weapon]\ntype = "pistol"\nobliterated = true\n'
+)
+REQUEST_JSON = json.dumps(
+    {"requesting_state": "FR", "circumstances": {"place": "Lyon"}, "weapon": {"type": "pistol"}}
+).encode()
+
+
+@_settings()
+@given(data=st.one_of(mutated(REQUEST), mutated(REQUEST_JSON)))
+def test_fuzz_tracing_request(workspace, registry, data):
+    request = _fresh(workspace, "request.toml", data)
+    _run("trace", "58B200917", "--db", registry, "--request", request,
+         "--tracing-response", workspace / "response.json", "--force")  # fmt: skip
 
 
 # --- signature bundles --------------------------------------------------------------

@@ -28,13 +28,16 @@ candidates left out, duplicated serials, withdrawn records). The record header
 
 from __future__ import annotations
 
-import json
+import datetime
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from firetrace.errors import InputError
+from firetrace.inputs import parse_json, regular_file
 from firetrace.registry.vocabulary import load_vocabulary
+from firetrace.sanitize import field_problem
 
 STANDARDS = (
     "International Tracing Instrument (UN, 2005), section V, paras 17-23",
@@ -69,8 +72,11 @@ REQUEST_FIELDS: dict[str, Any] = {
 
 def load_request(path: str | Path) -> dict[str, Any]:
     """A tracing request from a JSON or TOML file; unknown keys are an error
-    naming the key (a misspelt field would otherwise be silently lost)."""
-    path = Path(path)
+    naming the key (a misspelt field would otherwise be silently lost), and so
+    are a key given twice, nesting deeper than the fields, a number JSON cannot
+    carry (``1e999``) and control or bidi characters in a value (the request
+    goes into a response another agency reads)."""
+    path = regular_file(path)  # a FIFO would block the read forever
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -79,13 +85,31 @@ def load_request(path: str | Path) -> dict[str, Any]:
         ) from None
     try:
         text = raw.decode("utf-8")
-        data = json.loads(text) if text.lstrip().startswith("{") else tomllib.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        if text.lstrip().startswith("{"):
+            data = parse_json(text, unique_keys=True)
+        else:
+            data = tomllib.loads(text)
+    except RecursionError:  # (TOML arrays nested thousands deep)
+        raise InputError(
+            "not a JSON or TOML tracing request: nested too deeply", path=str(path)
+        ) from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSON, TOML, a key given twice
         raise InputError(f"not a JSON or TOML tracing request: {exc}", path=str(path)) from None
     if not isinstance(data, dict):
         raise InputError("a tracing request is one object of fields", path=str(path))
     _check_keys(data, REQUEST_FIELDS, str(path), "")
-    return data
+    return _dates_as_text(data)
+
+
+def _dates_as_text(value: Any) -> Any:
+    """TOML dates and times as ISO 8601 text (the response is JSON)."""
+    if isinstance(value, dict):
+        return {key: _dates_as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_dates_as_text(item) for item in value]
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return value
 
 
 def _check_keys(data: dict, known: dict, path: str, prefix: str) -> None:
@@ -98,6 +122,26 @@ def _check_keys(data: dict, known: dict, path: str, prefix: str) -> None:
             if not isinstance(value, dict):
                 raise InputError(f"'{prefix}{key}' must be a table of fields", path=path)
             _check_keys(value, known[key], path, f"{prefix}{key}.")
+        else:
+            for item in value if isinstance(value, list) else [value]:
+                problem = _value_problem(item)
+                if problem:
+                    raise InputError(f"'{prefix}{key}': {problem}", path=path)
+
+
+def _value_problem(value: Any) -> str | None:
+    """Why a request field's value (or one item of a list) cannot go into the
+    response, or None: text without control or bidi characters, a finite number,
+    true or false, or a date."""
+    if isinstance(value, str):
+        return field_problem(value)
+    if isinstance(value, bool | int) or value is None:
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{value} is not a finite number"
+    if isinstance(value, datetime.date | datetime.time):
+        return None  # (TOML dates and times)
+    return "must be text, a number, true or false, or a date (not a list of lists or a table)"
 
 
 def _merged(defaults: dict, given: dict) -> dict:
