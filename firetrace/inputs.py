@@ -33,8 +33,22 @@ def regular_file(
     if stat.S_ISDIR(mode):
         raise InputError(folder, path=str(path))
     if not stat.S_ISREG(mode):
-        raise InputError("not a regular file (FIFO, socket or device)", path=str(path))
+        raise InputError(SPECIAL, path=str(path))
     return path
+
+
+def special_file(path: str | Path) -> bool:
+    """Whether ``path`` names a FIFO, socket or device (symlinks followed): a reader
+    opening it would block forever or never end. False when it is missing, a
+    regular file or a folder (each reported by the caller as it sees fit)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+SPECIAL = "not a regular file (FIFO, socket or device)"
 
 
 class DuplicateKey(ValueError):
@@ -78,6 +92,8 @@ def read_toml(path: str | Path, what: str = "TOML file") -> dict:
     missing file raises :class:`FileNotFoundError` (callers decide what that
     means); unreadable, non-UTF-8 or malformed content is an :class:`InputError`."""
     path = Path(path)
+    if special_file(path):
+        raise InputError(f"{what} cannot be read: {SPECIAL}", path=str(path))
     with open(path, "rb") as fh:  # FileNotFoundError passes through
         raw = fh.read()
     try:

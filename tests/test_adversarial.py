@@ -699,6 +699,40 @@ def test_07_hostile_tracing_requests_are_one_line_errors(registry, run_cli, tmp_
     assert done.returncode == 2 and "not a regular file" in done.stderr, done.stderr
 
 
+def test_07_a_fifo_given_for_any_file_a_command_reads_never_hangs(registry, tmp_path):
+    """A FIFO where a policy, config, scan limits file or report manifest should be
+    is refused at once (a reader opening it waits forever for a writer)."""
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    scan = tmp_path / "scan.jsonl"
+    scan.write_text('{"path": "x.stl", "verdict": "high"}\n')
+    (tmp_path / "evidence").mkdir()
+    (tmp_path / "rules" / "forensics").mkdir(parents=True)
+    (tmp_path / "rules" / "forensics" / "scan.toml").symlink_to(fifo)
+    trace = ["trace", "58B200917", "--db", str(registry)]
+    cases = [
+        (trace, {"FIRETRACE_POLICY": str(fifo)}, "policy file cannot be read: not a regular"),
+        (trace, {"FIRETRACE_CONFIG": str(fifo)}, "config file cannot be read: not a regular"),
+        (["scan", str(tmp_path / "evidence"), "--rules", str(tmp_path / "rules")], {},
+         "scan limits file cannot be read: not a regular"),
+        (["report", str(scan), "--manifest", str(fifo), "-o", str(tmp_path / "r.html")], {},
+         "manifest unreadable (not a regular file"),
+    ]  # fmt: skip
+    for args, env, message in cases:
+        done = subprocess.run(
+            [sys.executable, "-m", "firetrace", *args],
+            env=os.environ | env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, (args, env, done.stderr)
+        assert message in " ".join(done.stderr.split()), done.stderr
+
+
 def test_07_a_damaged_or_unwritable_registry_is_one_line(registry, run_cli, tmp_path):
     damaged = tmp_path / "damaged.db"
     data = bytearray(registry.read_bytes())

@@ -79,7 +79,7 @@ def load_limits(extra_dir: str | Path | None = None, **overrides: int | None) ->
     values = {k: _checked(k, v, str(bundled)) for k, v in _read_toml(bundled).items()}
     if extra_dir is not None:
         user = Path(extra_dir) / "forensics" / "scan.toml"
-        if user.is_file():
+        if user.exists():  # a FIFO or a folder there is refused, not passed over
             values.update({k: _checked(k, v, str(user)) for k, v in _read_toml(user).items()})
     values.update(
         {

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from firetrace.errors import InputError
-from firetrace.inputs import parse_json, regular_file
+from firetrace.inputs import SPECIAL, parse_json, regular_file, special_file
 from firetrace.verdicts import BY_URGENCY, at_least, parse_min_verdict, rank
 
 
@@ -139,6 +139,8 @@ def read_manifest(path: Path, *, required: bool) -> tuple[dict[str, Any] | None,
     With ``required`` (the user named the file) a problem is an error instead.
     """
     try:
+        if special_file(path):  # a FIFO would block the read forever
+            raise OSError(0, SPECIAL)
         document = parse_json(path.read_text(encoding="utf-8"))
         if not isinstance(document, dict):
             raise ValueError("not a JSON object")
