@@ -9,6 +9,7 @@ one-line usage error (exit 2) when a path is:
 - an input of the same command (``import X --errors X`` would replace the batch);
 - a folder, a device, a FIFO, a socket or any other special file;
 - the same file as another output of the same command;
+- (:func:`refuse_outputs_in_evidence`) a file inside the evidence a command reads;
 - an existing file, unless the command was given ``--force`` (or the option
   continues that file, as ``scan --resume`` does).
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from firetrace.errors import UsageError
@@ -132,6 +133,32 @@ def guard_outputs(
         if this.inode is not None and not force and name not in allowed:
             raise UsageError(f"{where}: already exists (use --force to replace it)")
     return given
+
+
+def refuse_outputs_in_evidence(
+    outputs: Iterable[str | Path | None],
+    evidence: Iterable[str | Path],
+    *,
+    shown: Callable[[str], str] = str,
+) -> None:
+    """Refuse (exit 2) an output that is one of the ``evidence`` files or lies inside
+    an evidence folder, through any symlink: results are never written into the
+    evidence (``scan`` would scan them, ``report -o`` would replace what it reads).
+    ``shown`` renders an evidence path for the message."""
+    roots = [os.path.realpath(r) for r in evidence]
+    folders = [r for r in roots if os.path.isdir(r)]
+    files = {r for r in roots if not os.path.isdir(r)}
+    for output in outputs:
+        if output is None:
+            continue
+        target = os.path.realpath(output)
+        inside = next((f for f in folders if os.path.commonpath([target, f]) == f), None) or (
+            target if target in files else None
+        )
+        if inside:
+            raise UsageError(
+                f"{output}: output inside the evidence ({shown(inside)}); write results elsewhere"
+            )
 
 
 def _registry_identities(registry) -> list[tuple[Path, _Identity]]:

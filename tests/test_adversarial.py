@@ -1145,6 +1145,34 @@ def test_14_report_rereads_only_the_evidence_and_checks_its_output_first(run_cli
     assert "drawing" not in result.stderr and html.read_text() == before
 
 
+def test_14_report_never_writes_into_the_evidence_it_reads(run_cli, tmp_path):
+    """report -o onto a file it draws (or anywhere inside the manifest's roots) is
+    refused before anything is drawn; without a manifest, the files drawn still are."""
+    import json
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    part = evidence / "part.stl"
+    part.write_text("solid x\nendsolid x\n")
+    record = {"verdict": "high", "score": 0.9, "format": "stl", "findings": [], "size": 1}
+    scan = tmp_path / "scan.jsonl"
+    scan.write_text(json.dumps(record | {"path": str(part), "sha256": "1" * 64}) + "\n")
+    manifest = tmp_path / "scan.manifest.json"
+    manifest.write_text(json.dumps({"roots": [{"path": str(evidence), "absolute": str(evidence)}]}))
+    for output in (part, evidence / "report.html", tmp_path / "link" / "part.stl"):
+        if output.parent.name == "link" and not output.parent.exists():
+            output.parent.symlink_to(evidence)
+        result = run_cli("report", scan, "-o", output, "--force")
+        assert result.exit_code == 2, (output, result.stderr)
+        assert "output inside the evidence" in result.stderr and "drawing" not in result.stderr
+    manifest.unlink()
+    result = run_cli("report", scan, "-o", part, "--force")
+    assert result.exit_code == 2 and "output inside the evidence" in result.stderr
+    assert part.read_text() == "solid x\nendsolid x\n"
+    assert sorted(p.name for p in evidence.iterdir()) == ["part.stl"]
+    assert run_cli("report", scan).exit_code == 0  # beside the scan, as by default
+
+
 def test_14_report_refuses_special_files_inside_the_evidence(run_cli, tmp_path):
     """A FIFO (would hang), a character device (never ends) and a block device node
     inside a seized folder are refused by name, not read and not 'not found'."""

@@ -35,7 +35,7 @@ from firetrace.forensics.writers import (
     write_json,
 )
 from firetrace.inputs import parse_json
-from firetrace.outputs import guard_outputs
+from firetrace.outputs import guard_outputs, refuse_outputs_in_evidence
 from firetrace.paths import default_db_path
 from firetrace.verdicts import FLAGGED, at_least, parse_min_verdict
 
@@ -132,24 +132,6 @@ def _guard_outputs(options: ScanOptions, jsonl: Path | None) -> None:
     )
 
 
-def _refuse_outputs_in_evidence(roots: list[str], outputs: list) -> None:
-    """Results are never written into the evidence (nor scanned as evidence)."""
-    folders = [os.path.realpath(r) for r in roots if os.path.isdir(r)]
-    files = {os.path.realpath(r) for r in roots if not os.path.isdir(r)}
-    for output in outputs:
-        if output is None:
-            continue
-        target = os.path.realpath(output)
-        inside = next((f for f in folders if os.path.commonpath([target, f]) == f), None) or (
-            target if target in files else None
-        )
-        if inside:
-            raise UsageError(
-                f"{output}: output inside the evidence ({display_name(inside)}); "
-                "write results elsewhere"
-            )
-
-
 def _make_output_folders(outputs: list) -> None:
     """Create the folders the results go into (``--jsonl out/scan.jsonl``), before
     any evidence is read, so a bad output path fails at once and cleanly."""
@@ -194,7 +176,7 @@ def run_scan(
         jsonl = options.resume
     outputs = [jsonl, options.csv, options.case]
     _guard_outputs(options, jsonl)
-    _refuse_outputs_in_evidence(options.roots, outputs)
+    refuse_outputs_in_evidence(outputs, options.roots, shown=display_name)
     _make_output_folders(outputs)
     limits = limits or load_limits(options.rules_dir, max_depth=options.max_depth)
     if analyser is None:

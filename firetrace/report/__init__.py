@@ -18,7 +18,8 @@ from pathlib import Path
 from firetrace import __version__
 from firetrace.atomicfile import atomic_write_text
 from firetrace.errors import UsageError
-from firetrace.outputs import guard_output
+from firetrace.forensics.entries import LAYER_SEPARATOR
+from firetrace.outputs import guard_output, refuse_outputs_in_evidence
 from firetrace.report.html import Card, PageContext, render_page
 from firetrace.report.pictures import EvidenceLocations, pictures_for
 from firetrace.report.scanfile import flagged, load_scan
@@ -76,9 +77,13 @@ def build_report(
     guard_output("--output", output, inputs=[jsonl, manifest], force=force)
     scan = load_scan(jsonl, manifest)
     chosen, total = flagged(scan.records, min_verdict, limit)
+    locations = EvidenceLocations.from_manifest(scan.manifest, jsonl.resolve().parent)
+    # Nor into the evidence it re-reads: the manifest's roots, and every file drawn.
+    evidence = list(locations.evidence or []) if scan.manifest else []
+    evidence += [locations.locate(r.path).split(LAYER_SEPARATOR)[0] for r in chosen]
+    refuse_outputs_in_evidence([output], evidence)
 
     cards = []
-    locations = EvidenceLocations.from_manifest(scan.manifest, jsonl.resolve().parent)
     for number, record in enumerate(chosen, 1):
         if progress is not None:
             progress(number - 1, len(chosen), record.path)
