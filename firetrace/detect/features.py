@@ -253,6 +253,18 @@ def _track_sections(labels, enclosed, axis, count, params):
     return np.take(tube_label, section), len(used), sizes
 
 
+def _window_of(projections: list[np.ndarray]) -> tuple[slice, ...] | None:
+    """The slices from the first to the last set entry of each projection (None when
+    one of them has none set)."""
+    window = []
+    for present in projections:
+        present = np.flatnonzero(present)
+        if not len(present):
+            return None
+        window.append(slice(int(present[0]), int(present[-1]) + 1))
+    return tuple(window)
+
+
 def _bounding_window(mask: np.ndarray) -> tuple[slice, ...] | None:
     """The smallest box holding every set voxel of *mask* (None when none is set)."""
     # two passes over the grid (an OR of whole planes, then of whole rows), the rest
@@ -263,13 +275,7 @@ def _bounding_window(mask: np.ndarray) -> tuple[slice, ...] | None:
         plane.any(axis=tuple(d for d in range(plane.ndim) if d != axis))
         for axis in range(plane.ndim)
     ]
-    window = []
-    for present in projections:
-        present = np.flatnonzero(present)
-        if not len(present):
-            return None
-        window.append(slice(int(present[0]), int(present[-1]) + 1))
-    return tuple(window)
+    return _window_of(projections)
 
 
 def _packed_window(mask: np.ndarray, n: int) -> tuple[slice, ...] | None:
@@ -281,13 +287,7 @@ def _packed_window(mask: np.ndarray, n: int) -> tuple[slice, ...] | None:
         plane.any(axis=1),
         np.unpackbits(np.bitwise_or.reduce(plane, axis=0), count=n).view(bool),
     ]
-    window = []
-    for present in projections:
-        present = np.flatnonzero(present)
-        if not len(present):
-            return None
-        window.append(slice(int(present[0]), int(present[-1]) + 1))
-    return tuple(window)
+    return _window_of(projections)
 
 
 def _between_solids(solid: np.ndarray, axis: int) -> np.ndarray:
