@@ -26,9 +26,9 @@ import sqlite3
 from pathlib import Path
 
 from firetrace import audit  # audit imports this module too: attributes only, at call time
+from firetrace.dbschema import AUDIT_COLUMNS
 from firetrace.errors import FiretraceError
 from firetrace.paths import read_log_path
-from firetrace.registry.schema_sql import AUDIT_COLUMNS
 from firetrace.rowseals import attests_of
 
 READ_LOG_ID = 0x46545244  # PRAGMA application_id of a read log: "FTRD"

@@ -18,9 +18,9 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from firetrace.dbschema import AUDIT_COLUMNS
 from firetrace.errors import FiretraceError, InputError
 from firetrace.registry.schema_sql import (
-    AUDIT_COLUMNS,
     COMPONENT_COLUMNS,
     DESCRIPTION_COLUMNS,
     EVENT_TRIGGERS,

@@ -1,6 +1,6 @@
 """Pieces of SQL that more than one schema text shares: the base schema
-(:data:`firetrace.registry.db.SCHEMA_V1`), the tables migration 5 rebuilds
-(:mod:`firetrace.registry.schema_v5`) and the read log (:mod:`firetrace.readlog`).
+(:data:`firetrace.registry.db.SCHEMA_V1`) and the tables migration 5 rebuilds
+(:mod:`firetrace.registry.schema_v5`).
 
 Each piece is the exact text the first schema wrote, so a schema built from
 them is the same to the byte as before they were shared."""
@@ -59,17 +59,4 @@ CREATE TRIGGER events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correcting event instead'); END;
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correcting event instead'); END;
-"""
-
-# The audit log's columns up to its hash (the registry's log and the read log).
-AUDIT_COLUMNS = """\
-    id INTEGER PRIMARY KEY,
-    ts TEXT NOT NULL,
-    operator TEXT NOT NULL,
-    purpose TEXT,
-    command TEXT NOT NULL,
-    args_digest TEXT NOT NULL,
-    record_ids TEXT NOT NULL,             -- JSON list
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL,
 """
