@@ -473,6 +473,9 @@ READ_ONLY = [
     ("dupes",),
     ("refs", "list"),
     ("trace", "58B200917"),
+    ("batches",),
+    ("list",),
+    ("show", "1"),
 ]
 
 
