@@ -519,6 +519,9 @@ def test_10_untrusted_operator_purpose_and_set_values_are_refused(registry, run_
         ("trace", "58B200917", "--purpose", "case\u202e1"),
         ("correct", "1", "--set", "notes=ok\u202efdp.exe", "--reason", "r"),
         ("correct", "1", "--set", "notes=x", "--reason", "bell\x07"),
+        ("withdraw", "1", "--reason", "sent\x1b[2Jtwice"),
+        ("refs", "add", SAMPLE, "--label", "A\u202egnp"),
+        ("refs", "add", SAMPLE, "--label", "A\x9bB"),  # a C1 control (CSI)
     ):
         result = run_cli(*args)
         assert result.exit_code == 2, (args, result.stdout, result.stderr)
@@ -657,6 +660,12 @@ def test_07_hostile_bundles_and_ids_are_one_line_errors(run_cli, tmp_path, regis
         )
         result = run_cli("refs", "import", huge)
         assert result.exit_code == 2 and "faces" in result.stderr, result.stderr
+    document = {"format": "firetrace-refs-bundle", "version": 1, "signature_version": 1}
+    huge.write_text(
+        json.dumps(document | {"count": 1, "references": [entry | {"label": "x\u202egnp"}]})
+    )
+    result = run_cli("refs", "import", huge)
+    assert result.exit_code == 2 and "bidi control character" in result.stderr, result.stderr
     result = run_cli("refs", "import", deep)
     assert result.exit_code == 2 and "nested too deeply" in result.stderr
     result = run_cli("correct", "1234567890123456789012345", "--set", "notes=x", "--reason", "r")

@@ -43,6 +43,7 @@ from firetrace.refs.library import (
     write_transaction,
 )
 from firetrace.refs.signature import SIGNATURE_LENGTH, SIGNATURE_VERSION, Signature
+from firetrace.sanitize import field_problem
 
 BUNDLE_FORMAT = "firetrace-refs-bundle"
 BUNDLE_VERSION = 1
@@ -192,17 +193,15 @@ def parse_bundle(
         if not isinstance(entry, dict):
             raise InputError("must be an object", path=path, field=where)
         label = entry.get("label")
-        if (
-            not isinstance(label, str)
-            or not label.strip()
-            or len(label) > max_label
-            or any(ord(c) < 32 for c in label)
-        ):
+        if not isinstance(label, str) or not label.strip() or len(label) > max_label:
             raise InputError(
                 f"must be one line of 1 to {max_label} characters",
                 path=path,
                 field=f"{where}.label",
             )
+        problem = field_problem(label, multiline=False)
+        if problem:
+            raise InputError(problem, path=path, field=f"{where}.label")
         ghash = entry.get("geometry_hash")
         if not isinstance(ghash, str) or not _HEX64.match(ghash):
             raise InputError(

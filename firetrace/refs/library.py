@@ -45,6 +45,7 @@ from firetrace.refs.signature import (
     similarity_from_distance,
 )
 from firetrace.registry.db import connect, is_registry
+from firetrace.sanitize import field_problem
 
 if TYPE_CHECKING:  # pragma: no cover
     import trimesh
@@ -318,8 +319,11 @@ def _check_label(label: str) -> str:
     limit = int(load_settings()["bundle"]["max_label_chars"])
     if not label:
         raise InputError("empty label", field="--label")
-    if len(label) > limit or any(ord(c) < 32 for c in label):
+    if len(label) > limit:
         raise InputError(f"a label is one line of at most {limit} characters", field="--label")
+    problem = field_problem(label, multiline=False)  # as a batch field, on one line
+    if problem:
+        raise InputError(problem, field="--label")
     return label
 
 

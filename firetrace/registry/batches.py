@@ -21,6 +21,7 @@ from typing import Any
 
 from firetrace.audit import audited_write
 from firetrace.errors import UsageError
+from firetrace.sanitize import field_problem
 
 
 @dataclass
@@ -129,6 +130,9 @@ def withdraw_batch(
     reason = (reason or "").strip()
     if not reason:
         raise UsageError("withdraw needs --reason: say what was wrong with the batch")
+    problem = field_problem(reason)  # validated as a batch's notes are
+    if problem:
+        raise UsageError(f"--reason: {problem}")
     with audited_write(
         conn,
         "withdraw",
