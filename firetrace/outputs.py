@@ -6,7 +6,8 @@ one-line usage error (exit 2) when a path is:
 
 - the registry, its ``-wal``, ``-shm`` or ``-journal`` file, or the read-audit
   log beside it (writing there destroys committed records);
-- an input of the same command (``import X --errors X`` would replace the batch);
+- an input of the same command (``import X --errors X`` would replace the batch),
+  the config file and the purpose policy included (every command reads them);
 - a folder, a device, a FIFO, a socket or any other special file;
 - the same file as another output of the same command;
 - (:func:`refuse_outputs_in_evidence`) a file inside the evidence a command reads;
@@ -25,8 +26,9 @@ import stat
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from firetrace.config import config_path
 from firetrace.errors import UsageError
-from firetrace.paths import default_db_path, read_log_path
+from firetrace.paths import default_db_path, policy_path, read_log_path
 
 # SQLite's companion files of a database: rollback journal, write-ahead log and
 # its shared-memory index. Writing over any of them loses committed data.
@@ -111,7 +113,7 @@ def guard_outputs(
     """
     given = {name: Path(path) for name, path in outputs.items() if path is not None}
     protected = _registry_identities(registry)
-    read = [(Path(p), _Identity(p)) for p in inputs if p is not None]
+    read = [(Path(p), _Identity(p)) for p in [*inputs, *_settings_files()] if p is not None]
     seen: list[tuple[str, _Identity]] = []
     allowed = set(may_exist)
     for name, path in given.items():
@@ -159,6 +161,17 @@ def refuse_outputs_in_evidence(
             raise UsageError(
                 f"{output}: output inside the evidence ({shown(inside)}); write results elsewhere"
             )
+
+
+def _settings_files() -> list[Path]:
+    """The files every command reads: the config file and the purpose policy."""
+    files = []
+    for source in (config_path, policy_path):
+        try:
+            files.append(source())
+        except Exception:  # an unreadable config is reported by whoever reads it
+            pass
+    return files
 
 
 def _registry_identities(registry) -> list[tuple[Path, _Identity]]:

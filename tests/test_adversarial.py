@@ -101,7 +101,7 @@ def test_01_databases_named_only_on_the_command_line_are_protected(registry, run
     assert run_cli("check", "--db", other).exit_code == 0
 
 
-def test_01_an_output_that_is_an_input_is_refused(run_cli, tmp_path):
+def test_01_an_output_that_is_an_input_is_refused(run_cli, tmp_path, monkeypatch):
     batch = tmp_path / "batch.csv"
     batch.write_bytes(SAMPLE.read_bytes())
     for args in (
@@ -111,6 +111,19 @@ def test_01_an_output_that_is_an_input_is_refused(run_cli, tmp_path):
         result = run_cli(*args)
         assert result.exit_code == 2 and "is an input of this command" in result.stderr
     assert batch.read_bytes() == SAMPLE.read_bytes()
+    # The config file and the purpose policy are inputs of every command.
+    assert run_cli("import", SAMPLE).exit_code == 0
+    config, policy = tmp_path / "config.toml", tmp_path / "policy.toml"
+    config.write_text("# mine\n")
+    policy.write_text("[purpose]\nrequired_for = []\n")
+    monkeypatch.setenv("FIRETRACE_CONFIG", str(config))
+    monkeypatch.setenv("FIRETRACE_POLICY", str(policy))
+    for target in (config, policy):
+        for args in (("dupes", "--csv", target, "--force"), ("template", target, "--force")):
+            result = run_cli(*args)
+            assert result.exit_code == 2, (args, result.stdout, result.stderr)
+            assert "is an input of this command" in result.stderr
+    assert config.read_text() == "# mine\n" and policy.read_text().startswith("[purpose]")
 
 
 def test_01_special_files_and_one_path_twice_are_refused(run_cli, tmp_path):
