@@ -910,8 +910,12 @@ def test_08_a_root_that_cannot_be_read_at_all_exits_2(run_cli, tmp_path):
     broken.symlink_to(tmp_path / "nowhere")
     damaged = tmp_path / "image.E01"
     damaged.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + b"\x00" * 64)  # an E01 signature, no image
+    fifo = tmp_path / "fifo.E01"
+    os.mkfifo(fifo)
     for root, message in (
         (broken, "cannot read evidence root"),
+        (fifo, "cannot read evidence root: a FIFO, not a file, folder"),
+        (Path("/dev/null"), "cannot read evidence root: a character device"),
         (damaged, "not a readable E01 image (truncated, damaged, or a segment"),
     ):
         result = run_cli("scan", root, "--workers", "1")

@@ -69,8 +69,14 @@ def _walk_root(root: str, tally: Tally, visited: set[tuple[int, int]]) -> Iterat
             return
         yield Unit(root, display_name(root), size, st.st_mtime_ns)
         return
-    if not stat.S_ISDIR(st.st_mode):
-        _special(root, st.st_mode, tally)
+    if not stat.S_ISDIR(st.st_mode):  # a FIFO or socket named as evidence: nothing to read
+        kind = _special_kind(st.st_mode)
+        tally.count("errors")
+        tally.event(
+            "error",
+            display_name(root),
+            f"cannot read evidence root: a {kind}, not a file, folder, disk image or drive",
+        )
         return
     stack = [root]
     while stack:
@@ -167,8 +173,12 @@ def _inside_visited(path: str, visited: set[tuple[int, int]]) -> bool:
         folder = parent
 
 
+def _special_kind(mode: int) -> str:
+    return next((label for test, label in _SPECIAL_KINDS if test(mode)), "special file")
+
+
 def _special(path: str, mode: int, tally: Tally) -> None:
-    kind = next((label for test, label in _SPECIAL_KINDS if test(mode)), "special file")
+    kind = _special_kind(mode)
     tally.count("special")
     tally.event("skipped", display_name(path), f"{kind} counted, not opened")
 
