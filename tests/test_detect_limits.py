@@ -149,3 +149,15 @@ def test_trailing_model_numbers_and_ambiguous_digits_are_read_every_way():
     assert {"glock", "giock"} <= set(readings("g1ock19", table))
     assert readings("9mm", table) == ["9mm"]  # digits alone are a number, not a word
     assert {"ar15", "ar"} <= set(readings("ar15", table))
+
+
+@pytest.mark.parametrize("name", ["p1.stl", "case 7/p1.stl", "scan.zip!/p1.STL", "pi.obj"])
+def test_the_extension_is_not_read_as_a_word_of_the_name(name):
+    # "p1" + "stl" joined read "pistl", one letter from "pistol"
+    record = _inspect(_tube().export(file_type="stl"), name)
+    assert not [f for f in record["findings"] if f["rule"].startswith("keyword.")]
+
+
+def test_a_name_without_a_design_extension_keeps_its_last_word():
+    record = _inspect(_tube().export(file_type="stl"), "parts/lower.receiver")
+    assert "keyword.firearm_term" in {f["rule"] for f in record["findings"]}

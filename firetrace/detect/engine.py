@@ -63,6 +63,9 @@ def evidence_texts(name: str | None, design, exclude: set[str] | None = None) ->
     if name:
         inner = name.rsplit("!/", 1)[-1].replace("\\", "/")
         parts = [p for p in inner.split("/") if p]
+        if parts and extension_format(parts[-1]):
+            # the extension is not a word of the name ("p1.stl" must not read "pistl")
+            parts[-1] = parts[-1].rsplit(".", 1)[0]
         texts += parts[-2:]
     texts += [n for n in design.names if isinstance(n, str) and n not in (exclude or ())]
     for key, value in design.metadata.items():
