@@ -35,7 +35,12 @@ Prints:
   the registry topped up to ``--trace-components`` (default N) components, a
   further 10,000-row batch (target <= 2 s), the size per million components
   (target <= 300 MB), and the trace figures on it (exact p95 <= 2 ms, full
-  p95 <= 20 ms in-process, end to end <= 0.3 s).
+  p95 <= 20 ms in-process, end to end <= 0.3 s);
+* ``firetrace dupes --json`` (default kinds) on each registry, as a clerk runs
+  it: wall, CPU and peak RSS of that one process (``os.wait4``), and how many
+  groups it listed (targets: <= 20 s and <= 1 GB at 1M components, <= 3 min and
+  <= 2 GB at 10M). ``dupes_bench.py --db`` plants duplicates of every kind into
+  the same registries and checks that each is found.
 Targets (issue 2): import >= 100,000 rows/s and >= 1/3 of the baseline; exact
 trace p95 <= 2 ms; `firetrace trace` <= 0.3 s on a 1M-component registry.
 """
@@ -256,6 +261,43 @@ def cli_trace_wall(
     return statistics.median(walls), max(walls), statistics.median(cpus)
 
 
+def cli_dupes(db: Path) -> dict:
+    """`firetrace dupes --json` on ``db`` as one child process: its wall, CPU and
+    peak RSS (from ``os.wait4``, so no other child's memory counts) and the
+    groups it listed."""
+    env = dict(os.environ, FIRETRACE_OPERATOR="bench")
+    command = [sys.executable, "-m", "firetrace", "dupes", "--db", str(db), "--json"]
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stderr = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+        if proc.returncode not in (0, 1):  # 1: duplicates found
+            raise SystemExit(f"dupes failed:\n{stderr}")
+        out.seek(0)
+        report = json.load(out)
+    return {
+        "seconds": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "groups": len(report["groups"]),
+        "expected": sum(report["stats"].get("expected_numbering", {}).values()),
+    }
+
+
+def dupes_part(db: Path, components: int) -> None:
+    run = cli_dupes(db)
+    print(
+        f"`firetrace dupes --json` on {components:,} components: {run['seconds']:.1f} s wall, "
+        f"{run['cpu']:.1f} s CPU, peak RSS {run['peak_rss_mb']:,.0f} MB; {run['groups']:,} "
+        f"groups listed, {run['expected']:,} pairs of expected numbering counted (targets "
+        "<= 20 s and <= 1 GB at 1M, <= 3 min and <= 2 GB at 10M)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -280,6 +322,12 @@ def main() -> None:
         action="store_true",
         help="skip the baseline, floor and the without-hook/without-audit imports",
     )
+    parser.add_argument(
+        "--dupes-only",
+        type=Path,
+        metavar="DB",
+        help="measure `firetrace dupes` on this registry only, then stop",
+    )
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -293,6 +341,15 @@ def main() -> None:
             print(json.dumps(worker_baseline(Path(db), Path(batch))))
         return
 
+    if args.dupes_only:
+        import sqlite3
+
+        with sqlite3.connect(args.dupes_only) as conn:
+            (count,) = conn.execute("SELECT count(*) FROM components").fetchone()
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+        dupes_part(args.dupes_only, count)
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
+        return
     out = args.out or Path(tempfile.mkdtemp(prefix="firetrace-bench-"))
     out.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
@@ -516,6 +573,7 @@ def trace_part(
         f"(wall ratio {p95 / p95_na:.2f}; CPU {cpu95:.2f} vs {cpu95_na:.2f} ms, "
         f"ratio {cpu95 / cpu95_na:.2f})"
     )
+    dupes_part(db, components)
 
 
 if __name__ == "__main__":
