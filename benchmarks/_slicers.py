@@ -201,8 +201,29 @@ def _rules(record: dict) -> str:
     return ",".join(f["rule"] for f in record["findings"]) or record["error"] or "-"
 
 
-def evaluate(items, slicers: list[str], verbose: bool) -> dict[str, Tally]:
-    """Slice every (label, mesh) with each slicer; compare G-code and mesh verdicts."""
+def _slice_cached(slicer: str, stl: Path, out: Path, cache: Path | None) -> bool:
+    """Slice *stl* into *out* (False when the slicer fails); with a *cache*, a file
+    sliced before (or a failure recorded before) is reused."""
+    kept = cache / out.name if cache else None
+    if kept is not None and kept.exists():
+        shutil.copyfile(kept, out)
+        return True
+    if kept is not None and kept.with_suffix(".failed").exists():
+        return False
+    try:
+        SLICE[slicer](stl, out)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        if kept is not None:
+            kept.with_suffix(".failed").touch()
+        return False
+    if kept is not None:
+        shutil.copyfile(out, kept)
+    return True
+
+
+def evaluate(items, slicers: list[str], verbose: bool, cache: Path | None = None, tag: str = ""):
+    """Slice every (label, mesh) with each slicer; compare G-code and mesh verdicts.
+    With *cache*, sliced files are kept there under *tag* and reused."""
     tallies = {s: Tally() for s in slicers}
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -212,10 +233,8 @@ def evaluate(items, slicers: list[str], verbose: bool) -> dict[str, Tally]:
             stl.write_bytes(placed.export(file_type="stl"))
             mesh_record, _ = _verdict(stl.read_bytes(), stl.name)
             for slicer in slicers:
-                out = folder / f"part_{index:04d}.gcode"
-                try:
-                    SLICE[slicer](stl, out)
-                except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                out = folder / f"{tag}{index:04d}_{slicer}.gcode"
+                if not _slice_cached(slicer, stl, out, cache):
                     tallies[slicer].failed += 1
                     continue
                 data = out.read_bytes()
@@ -223,11 +242,12 @@ def evaluate(items, slicers: list[str], verbose: bool) -> dict[str, Tally]:
                 tallies[slicer].pairs.append((mesh_record["verdict"], record["verdict"]))
                 tallies[slicer].seconds.append(seconds)
                 tallies[slicer].sizes.append(len(data))
-                if verbose and record["verdict"] != mesh_record["verdict"]:
+                if verbose:
+                    same = "  " if record["verdict"] == mesh_record["verdict"] else "!="
                     print(
-                        f"    {slicer} {label}: mesh {mesh_record['verdict']} "
+                        f"    {same} {slicer} {label}: mesh {mesh_record['verdict']} "
                         f"({_rules(mesh_record)}) gcode {record['verdict']} ({_rules(record)}) "
-                        f"{seconds:.1f} s",
+                        f"{len(data) / 1e6:.1f} MB judged in {seconds:.2f} s",
                         flush=True,
                     )
                 out.unlink()
@@ -334,7 +354,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slicers", default="prusa,cura")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--big", action="store_true", help="only the 25 MB timing benchmark")
-    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--verbose", action="store_true", help="one line per sliced file")
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="keep sliced files here and reuse them"
+    )
+    parser.add_argument("--splits", default="a,b,corpus", help="which splits to run (a, b, corpus)")
     args = parser.parse_args(argv)
     status = available_slicers()
     if args.big:
@@ -358,42 +382,37 @@ def main(argv: list[str] | None = None) -> None:
         f"{os.getloadavg()[0]:.1f}",
         flush=True,
     )
-    splits = []
-    family_a = _load(ROOT / "samples" / "generate.py", "firetrace_samples")
-    splits.append(
-        (
-            "family A stand-ins (tuned on)",
-            True,
-            list(generated(family_a, args.per_kind, seed, True)),
-        )
-    )
-    splits.append(
-        ("family A look-alikes", False, list(generated(family_a, args.per_kind, seed + 1, False)))
-    )
+    wanted = set(args.splits.split(","))
+    splits = []  # (title, positive, items, cache tag)
+    if "a" in wanted:
+        family_a = _load(ROOT / "samples" / "generate.py", "firetrace_samples")
+        positives = list(generated(family_a, args.per_kind, seed, True))
+        lookalikes = list(generated(family_a, args.per_kind, seed + 1, False))
+        splits.append(("family A stand-ins (tuned on)", True, positives, "a_pos_"))
+        splits.append(("family A look-alikes", False, lookalikes, "a_look_"))
     family_b_path = ROOT / "benchmarks" / "_standins_b.py"
-    if family_b_path.exists():
+    if "b" in wanted and family_b_path.exists():
         family_b = _load(family_b_path, "firetrace_standins_b")
         drawn = family_b.sample(max(1, args.per_kind // 2), seed + 2)
         named = [(group, f"{kind}#{i}", mesh) for i, (group, kind, mesh) in enumerate(drawn)]
         positives = [(label, mesh) for group, label, mesh in named if group == "positive"]
         lookalikes = [(label, mesh) for group, label, mesh in named if group != "positive"]
-        splits.append(("family B stand-ins (held out)", True, positives))
-        splits.append(("family B look-alikes (held out)", False, lookalikes))
-    else:
+        splits.append(("family B stand-ins (held out)", True, positives, "b_pos_"))
+        splits.append(("family B look-alikes (held out)", False, lookalikes, "b_look_"))
+    elif "b" in wanted:
         print("family B: benchmarks/_standins_b.py not present, skipped")
-    if args.corpus.is_dir():
-        splits.append(
-            (
-                f"benign corpus ({args.corpus.name})",
-                False,
-                list(corpus_parts(args.corpus, args.corpus_limit)),
-            )
-        )
-    else:
+    if "corpus" in wanted and args.corpus.is_dir():
+        parts = list(corpus_parts(args.corpus, args.corpus_limit))
+        splits.append((f"benign corpus ({args.corpus.name})", False, parts, "corpus_"))
+    elif "corpus" in wanted:
         print(f"benign corpus: {args.corpus} not found, skipped")
-    for title, positive, items in splits:
+    cache = None
+    if args.cache:
+        cache = args.cache / f"seed{seed}_per{args.per_kind}"
+        cache.mkdir(parents=True, exist_ok=True)
+    for title, positive, items, tag in splits:
         started = time.perf_counter()
-        tallies = evaluate(items, slicers, args.verbose)
+        tallies = evaluate(items, slicers, args.verbose, cache, tag)
         print(f"{title}: {len(items)} meshes, {time.perf_counter() - started:.0f} s", flush=True)
         for slicer, tally in tallies.items():
             print(f"  {slicer:6} {tally.line(positive)}", flush=True)

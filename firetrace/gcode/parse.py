@@ -65,10 +65,35 @@ def forward_fill(values: np.ndarray, start: float) -> np.ndarray:
 
 
 def _events(pairs: list[tuple[np.ndarray, float]], n: int) -> np.ndarray:
-    """NaN everywhere except on the lines where a listed flag holds (later pairs win)."""
+    """NaN everywhere except on the listed lines, which get their pair's value
+    (later pairs win)."""
     out = np.full(n, np.nan)
-    for flag, value in pairs:
-        out[flag] = value
+    for lines, value in pairs:
+        out[lines] = value
+    return out
+
+
+def _mode(pairs: list[tuple[np.ndarray, float]], n: int) -> np.ndarray | np.bool_:
+    """A modal on/off setting per line from the lines that switch it (value 1 on,
+    0 off; off before the first); a scalar False when nothing ever switches it on."""
+    if not any(len(lines) for lines, value in pairs if value):
+        return np.False_
+    return forward_fill(_events(pairs, n), 0.0) > 0
+
+
+def _motion_codes(words: Words, n: int) -> np.ndarray:
+    """Per line: the G0-G3 motion command it gives (the last one on the line), NaN
+    where it gives none."""
+    lines, values = words.of("G")
+    pick = (values >= 0) & (values <= 3) & (values == np.floor(values))
+    out = np.full(n, np.nan)
+    out[lines[pick]] = values[pick]
+    return out
+
+
+def _mask(lines: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[lines] = True
     return out
 
 
@@ -102,73 +127,83 @@ class _State:
     motion: np.ndarray  # per line: the move's G code (0-3), NaN when not a move
     physical: np.ndarray  # (lines, 3)
     logical_e: np.ndarray
-    arc_i: np.ndarray
-    arc_j: np.ndarray
-    arc_r: np.ndarray
+    arc_i: np.ndarray | None  # per line (None without arcs)
+    arc_j: np.ndarray | None
+    arc_r: np.ndarray | None
     stats: dict
+
+
+def _physical_axis(value, moved, homed, g92, reset, relative) -> np.ndarray:
+    """Physical position per line of one axis (X, Y or Z): see the module docstring."""
+    present = ~np.isnan(value)
+    g92 = g92 & (present | reset)
+    if not g92.any() and not relative.any():
+        # the common case: absolute moves and homes, no origin shifts
+        return forward_fill(np.where(homed, 0.0, np.where(moved, value, np.nan)), 0.0)
+    g92_value = np.where(present, value, 0.0)
+    is_set = (moved & ~relative) | g92 | homed
+    set_value = np.where(homed, 0.0, np.where(g92, g92_value, value))
+    logical = _logical_axis(value, is_set, set_value, moved & relative)
+    before = np.concatenate(([0.0], logical[:-1]))
+    shift = np.where(g92, before - g92_value, 0.0)
+    return logical + _segmented_cumsum(shift, homed)
 
 
 def _modal_state(words: Words) -> _State:
     n = words.line_count
-    g = {code: words.has_code("G", code) for code in (0, 1, 2, 3, 10, 11, 20, 21, 28, 90, 91, 92)}
-    m82, m83 = words.has_code("M", 82), words.has_code("M", 83)
-    has_g, has_m, has_t = words.has_letter("G"), words.has_letter("M"), words.has_letter("T")
+    g = {code: words.lines_with("G", code) for code in (2, 3, 10, 11, 20, 21, 28, 90, 91, 92)}
+    m82, m83 = words.lines_with("M", 82), words.lines_with("M", 83)
     # inches (G20) are rare: without them the scale is the number 1
-    scale = forward_fill(_events([(g[21], 1.0), (g[20], INCH)], n), 1.0) if g[20].any() else 1.0
-    relative = forward_fill(_events([(g[90], 0.0), (g[91], 1.0)], n), 0.0) > 0
-    relative_e = forward_fill(_events([(g[90], 0.0), (g[91], 1.0), (m82, 0.0), (m83, 1.0)], n), 0.0)
-    relative_e = relative_e > 0
-    columns = {axis: words.column(axis) for axis in "XYZEIJR"}
+    scale = forward_fill(_events([(g[21], 1.0), (g[20], INCH)], n), 1.0) if len(g[20]) else 1.0
+    relative = _mode([(g[90], 0.0), (g[91], 1.0)], n)
+    relative_e = _mode([(g[90], 0.0), (g[91], 1.0), (m82, 0.0), (m83, 1.0)], n)
+
+    def scaled(axis: str) -> np.ndarray:
+        return words.column(axis) if len(g[20]) == 0 else words.column(axis) * scale
+
+    columns = {axis: scaled(axis) for axis in "XYZE"}
     axis_word = np.zeros(n, dtype=bool)
     for axis in "XYZE":
         axis_word |= ~np.isnan(columns[axis])
-    explicit = _events([(g[0], 0.0), (g[1], 1.0), (g[2], 2.0), (g[3], 3.0)], n)
+    explicit = _motion_codes(words, n)
     # a line of axis words alone repeats the last motion command (modal G1)
-    bare = axis_word & ~has_g & ~has_m & ~has_t
-    modal = forward_fill(explicit, 1.0)
-    motion = np.where(~np.isnan(explicit), explicit, np.where(bare, modal, np.nan))
+    bare = axis_word & ~words.has_letter("G") & ~words.has_letter("M") & ~words.has_letter("T")
+    if bare.any():
+        modal = forward_fill(explicit, 1.0)
+        motion = np.where(~np.isnan(explicit), explicit, np.where(bare, modal, np.nan))
+    else:
+        motion = explicit
     is_motion = ~np.isnan(motion)
-    reset_all = g[92] & ~axis_word
-    homing = g[28]
-    home_all = homing & ~(
-        ~np.isnan(columns["X"]) | ~np.isnan(columns["Y"]) | ~np.isnan(columns["Z"])
-    )
+    g92 = _mask(g[92], n)
+    reset_all = g92 & ~axis_word
+    homing = _mask(g[28], n)
+    named = ~np.isnan(columns["X"]) | ~np.isnan(columns["Y"]) | ~np.isnan(columns["Z"])
+    home_all = homing & ~named
     physical = np.empty((n, 3))
     for index, axis in enumerate("XYZ"):
-        value = columns[axis] * scale
+        value = columns[axis]
         present = ~np.isnan(value)
         homed = homing & (present | home_all)
-        g92 = g[92] & (present | reset_all)
-        g92_value = np.where(present, value, 0.0)
-        is_set = (is_motion & present & ~relative) | g92 | homed
-        set_value = np.where(homed, 0.0, np.where(g92, g92_value, value))
-        logical = _logical_axis(value, is_set, set_value, is_motion & present & relative)
-        before = np.concatenate(([0.0], logical[:-1]))
-        shift = np.where(g92, before - g92_value, 0.0)
-        physical[:, index] = logical + _segmented_cumsum(shift, homed)
-    e = columns["E"] * scale
+        physical[:, index] = _physical_axis(
+            value, is_motion & present, homed, g92, reset_all, relative
+        )
+    e = columns["E"]
     e_present = ~np.isnan(e)
-    g92_e = g[92] & (e_present | reset_all)
+    g92_e = g92 & (e_present | reset_all)
     is_set = (is_motion & e_present & ~relative_e) | g92_e
     set_value = np.where(g92_e, np.where(e_present, e, 0.0), e)
     logical_e = _logical_axis(e, is_set, set_value, is_motion & e_present & relative_e)
+    arcs = len(g[2]) + len(g[3])
     stats = {
         "lines": n,
-        "arcs": int((g[2] | g[3]).sum()),
-        "inch_lines": int(np.sum(scale != 1.0)) if g[20].any() else 0,
-        "firmware_retractions": int(g[10].sum()),
-        "firmware_unretractions": int(g[11].sum()),
-        "g92_resets": int(g[92].sum()),
+        "arcs": arcs,
+        "inch_lines": int(np.sum(scale != 1.0)) if len(g[20]) else 0,
+        "firmware_retractions": len(g[10]),
+        "firmware_unretractions": len(g[11]),
+        "g92_resets": len(g[92]),
     }
-    return _State(
-        motion=motion,
-        physical=physical,
-        logical_e=logical_e,
-        arc_i=columns["I"] * scale,
-        arc_j=columns["J"] * scale,
-        arc_r=columns["R"] * scale,
-        stats=stats,
-    )
+    arc_words = [scaled(axis) if arcs else None for axis in "IJR"]
+    return _State(motion, physical, logical_e, *arc_words, stats=stats)
 
 
 def _arc_geometry(start, end, i, j, r, clockwise):

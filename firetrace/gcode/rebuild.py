@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from firetrace.gcode.markers import FEATURE_CODE
-from firetrace.gcode.toolpath import Toolpath
+from firetrace.gcode.toolpath import Toolpath, bounds_of, distinct_levels
 
 MAX_CELLS = 24_000_000  # voxels of one object's volume (bool): bounds time and memory
 MIN_PITCH_MM = 0.2
@@ -36,6 +36,7 @@ PITCH_OF_RESOLUTION = 1.0  # pixels the size of the measurement voxels
 INFILL_SPACING = 3.0  # pixels between infill samples
 MIN_HOLE_MM = 1.0  # a wall-bounded pocket narrower than this is a gap, not a hole
 MIN_BODY_FRACTION = 0.01  # shells smaller than this share of the object are debris
+BOX_SAMPLE = 20000  # points enough to find a part's oriented box
 _WALLS = np.array([FEATURE_CODE["outer_wall"], FEATURE_CODE["inner_wall"]], dtype=np.int8)
 _INFILL = FEATURE_CODE["infill"]
 _UNKNOWN = FEATURE_CODE["unknown"]
@@ -82,7 +83,7 @@ def _runs_closed(start: np.ndarray, end: np.ndarray, width: float) -> np.ndarray
 def _layer_index(z: np.ndarray, layer_mm: float) -> tuple[np.ndarray, np.ndarray]:
     """(layer of each move, top Z of each layer): distinct Z levels, or bins of the
     layer height when there are far more levels than the height allows (vase mode)."""
-    levels = np.unique(np.round(z, 3))
+    levels = distinct_levels(z)
     span = float(levels[-1] - levels[0]) if len(levels) else 0.0
     if len(levels) > 1.5 * (span / layer_mm + 1) + 5:
         bins = np.round(z / layer_mm).astype(np.int64)
@@ -94,13 +95,14 @@ def _layer_index(z: np.ndarray, layer_mm: float) -> tuple[np.ndarray, np.ndarray
 def measurement_resolution(points: np.ndarray, budget: dict | None) -> float:
     """The voxel size a mesh measurement with this *budget* (``min_resolution_mm``,
     ``max_cells_per_axis``, ``max_voxels``; the detector passes its own) will use
-    for a part spanning *points*, in the part's minimum-volume oriented box:
+    for a part spanning *points* (sampled down to :data:`BOX_SAMPLE`), in the
+    part's minimum-volume oriented box:
     finer pixels than that add faces, not information. 0 without a budget."""
     if not budget:
         return 0.0
     import trimesh
 
-    sample = points[:: max(1, len(points) // 20000)]
+    sample = points[:: max(1, len(points) // BOX_SAMPLE)]
     try:
         _, size = trimesh.bounds.oriented_bounds(sample)
     except Exception:  # flat or degenerate point sets: the axis-aligned box will do
@@ -115,17 +117,16 @@ def measurement_resolution(points: np.ndarray, budget: dict | None) -> float:
 
 
 def points_3d(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """The printed points (move ends), with each layer's slab bottom as well, so
-    the part's thickness counts the first layer."""
-    return np.concatenate((end, start[:1]))
+    """About :data:`BOX_SAMPLE` of the printed points (move ends), with the first
+    move's start as well, so the part's thickness counts the first layer."""
+    return np.concatenate((end[:: max(1, len(end) // BOX_SAMPLE)], start[:1]))
 
 
 def _plan_grid(start, end, tops, width, layer_mm, budget) -> tuple[_Grid, np.ndarray]:
     """The pixel grid of one object and the layers it keeps: pixels about the
     measurement's voxel size (never finer than half a line), and every k-th layer
     when layers are much thinner than the pixels."""
-    points = np.concatenate((start, end))
-    low, high = points.min(axis=0), points.max(axis=0)
+    low, high = bounds_of(start, end)
     size = high - low
     size[2] = high[2]
     layers = len(tops)
@@ -154,20 +155,93 @@ def _plan_grid(start, end, tops, width, layer_mm, budget) -> tuple[_Grid, np.nda
     return grid, keep
 
 
-def _draw(grid: _Grid, start, end, layer, spacing: float) -> np.ndarray:
-    """Flat indices of pixels along each segment's centre line, one sample every
-    *spacing* pixels (<= 1: an 8-connected line) and always both ends."""
+def _samples(grid: _Grid, start, end, spacing: float):
+    """Points along each segment's centre line in pixel units (x = column, y = row),
+    one every *spacing* pixels and both ends: (points, owner segment, a, b)."""
     a = (start[:, :2] - grid.origin) / grid.pitch
     b = (end[:, :2] - grid.origin) / grid.pitch
     steps = np.ceil(np.abs(b - a).max(axis=1) / spacing).astype(np.int64) + 1
     owner = np.repeat(np.arange(len(a)), steps)
     first = np.cumsum(steps) - steps
     t = (np.arange(len(owner)) - first[owner]) / np.maximum(steps[owner] - 1, 1)
-    p = a[owner] + (b[owner] - a[owner]) * t[:, None]
-    col = np.rint(p[:, 0]).astype(np.int64)
-    row = np.rint(p[:, 1]).astype(np.int64)
+    return a[owner] + (b[owner] - a[owner]) * t[:, None], owner, a, b
+
+
+def _draw(grid: _Grid, start, end, layer, spacing: float) -> np.ndarray:
+    """Flat indices of pixels along each segment's centre line, one sample every
+    *spacing* pixels (<= 1: an 8-connected line) and always both ends."""
+    p, owner, _, _ = _samples(grid, start, end, spacing)
     _, rows, cols = grid.shape
-    return (layer[owner] * rows + row) * cols + col
+    return (layer[owner] * rows + np.rint(p[:, 1]).astype(np.int64)) * cols + np.rint(
+        p[:, 0]
+    ).astype(np.int64)
+
+
+def _nearest_on_segments(pixels: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The point of segment a[i]-b[i] nearest to pixels[i] (all (n, 2))."""
+    ab = b - a
+    t = np.einsum("ij,ij->i", pixels - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12)
+    return a + ab * np.clip(t, 0.0, 1.0)[:, None]
+
+
+def boundary_field(solid: np.ndarray, grid: _Grid, start, end, layer, is_wall, width: float):
+    """A float volume whose 0.5 level is the part's surface to a fraction of a pixel:
+    1 inside, 0 outside, and on the pixels either side of the boundary a value from
+    their distance to the nearest wall's centre line (the surface lies half a line
+    width beyond it). A pixel on the solid side is inside the line's centre or
+    beyond it depending on whether a step away from the line leads out of the solid.
+    Without this, walls drawn on pixels make a staircase wherever a face is not
+    square to the grid, and a staircase turns the normals a mesh's frame is taken
+    from."""
+    from scipy import ndimage
+
+    plane = _in_plane(np.ones((3, 3), dtype=bool))
+    band = ndimage.binary_dilation(solid, plane) & ~ndimage.binary_erosion(solid, plane)
+    field = solid.astype(np.float32)
+    if not band.any() or not is_wall.any():
+        return field
+    n_layers, rows, cols = grid.shape
+    flat_band = band.ravel()
+    points, owner, a, b = _samples(grid, start[is_wall], end[is_wall], 1.0)
+    wall_layer = layer[is_wall][owner]
+    base = np.rint(points).astype(np.int64)
+    best = np.full(band.size, np.inf, dtype=np.float32)
+    pairs = []
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            col, row = base[:, 0] + dc, base[:, 1] + dr
+            inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+            flat = (wall_layer * rows + row) * cols + col
+            keep = np.flatnonzero(inside)
+            keep = keep[flat_band[flat[keep]]]
+            pixel = np.stack([col[keep], row[keep]], axis=1).astype(np.float64)
+            seg = owner[keep]
+            near = _nearest_on_segments(pixel, a[seg], b[seg])
+            distance = np.hypot(*(pixel - near).T).astype(np.float32)
+            np.minimum.at(best, flat[keep], distance)
+            pairs.append((flat[keep], distance, pixel, near))
+    flat = np.concatenate([p[0] for p in pairs])
+    distance = np.concatenate([p[1] for p in pairs])
+    pixel = np.concatenate([p[2] for p in pairs])
+    near = np.concatenate([p[3] for p in pairs])
+    winner = distance == best[flat]  # the pair that gave each pixel its distance
+    flat, distance, pixel, near = flat[winner], distance[winner], pixel[winner], near[winner]
+    flat, first = np.unique(flat, return_index=True)
+    distance, pixel, near = distance[first], pixel[first], near[first]
+    # which side of the centre line: one pixel further along (pixel - nearest point)
+    away = pixel - near
+    step = away / np.maximum(np.hypot(*away.T), 1e-9)[:, None]
+    probe = np.rint(pixel + step).astype(np.int64)
+    probe[:, 0] = np.clip(probe[:, 0], 0, cols - 1)
+    probe[:, 1] = np.clip(probe[:, 1], 0, rows - 1)
+    layer_of = flat // (rows * cols)
+    probe_solid = solid.ravel()[(layer_of * rows + probe[:, 1]) * cols + probe[:, 0]]
+    own_solid = solid.ravel()[flat]
+    material_side = own_solid & probe_solid & (distance > 1e-6)
+    signed = np.where(material_side, distance, -distance)  # + towards the material
+    value = 0.5 + (width / 2 / grid.pitch + signed)
+    field.ravel()[flat] = np.clip(value, 0.0, 1.0)
+    return field
 
 
 def _layer_masks(grid: _Grid, start, end, layer, is_wall) -> tuple[np.ndarray, np.ndarray]:
@@ -231,7 +305,8 @@ def _wide_enough(labels: np.ndarray, candidate: np.ndarray, pitch: float) -> np.
 
 
 def _surface(volume: np.ndarray, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
-    """Marching-cubes surface of a (layers, rows, cols) volume, in millimetres (x, y, z)."""
+    """Marching-cubes surface (level 0.5) of a (layers, rows, cols) volume of 0 to 1,
+    in millimetres (x, y, z)."""
     from skimage.measure import marching_cubes
 
     padded = np.pad(volume, 1).astype(np.float32)
@@ -274,20 +349,33 @@ def rebuild_object(
     feature = toolpath.feature[mask]
     width = float(toolpath.metadata.get("line_width_mm") or 0.45)
     layer_mm = float(toolpath.metadata.get("layer_height_mm") or 0.2)
-    closed = _runs_closed(start, end, width)
-    is_wall = np.isin(feature, _WALLS) | ((feature == _UNKNOWN) & closed)
     layer_of, tops = _layer_index(end[:, 2], layer_mm)
     grid, keep = _plan_grid(start, end, tops, width, layer_mm, budget)
-    kept_index = np.cumsum(keep) - 1
+    # only the kept layers are drawn: the rest is never looked at again
     on = keep[layer_of]
-    walls, infill = _layer_masks(grid, start[on], end[on], kept_index[layer_of[on]], is_wall[on])
+    start, end, feature = start[on], end[on], feature[on]
+    layer = (np.cumsum(keep) - 1)[layer_of[on]]
+    closed = _runs_closed(start, end, width)
+    is_wall = np.isin(feature, _WALLS) | ((feature == _UNKNOWN) & closed)
+    walls, infill = _layer_masks(grid, start, end, layer, is_wall)
     volume = solid_volume(walls, infill, grid.pitch)
     del walls, infill
+    field = boundary_field(volume, grid, start, end, layer, is_wall, width)
+    kept = _keep_bodies(volume, split)
     shells = []
-    for shell in _keep_bodies(volume, split):
-        vertices, faces = _surface(shell, grid)
+    for shell in kept:
+        vertices, faces = _surface(_shell_field(field, shell) if split else field, grid)
         shells.append((vertices, faces, grid, int(shell.sum())))
     return shells
+
+
+def _shell_field(field: np.ndarray, shell: np.ndarray) -> np.ndarray:
+    """The field of one shell: zero beyond a pixel's margin around it (the other
+    shells and the debris left out)."""
+    from scipy import ndimage
+
+    near = ndimage.binary_dilation(shell, _in_plane(np.ones((3, 3), dtype=bool)))
+    return np.where(near, field, np.float32(0.0))
 
 
 def rebuild_bodies(toolpath: Toolpath, budget: dict | None = None) -> list[RebuiltBody]:

@@ -52,6 +52,11 @@ class Toolpath:
             keep &= self.object >= 0
         return keep
 
+    @cached_property
+    def part_layers(self) -> np.ndarray:
+        """Distinct Z of the part's moves (:meth:`layer_heights` of :attr:`part`)."""
+        return self.layer_heights(self.part)
+
     def extruding_segments(self) -> tuple[np.ndarray, np.ndarray]:
         """(starts, ends) of every extruding move, in file order."""
         pick = self.extruding
@@ -62,16 +67,30 @@ class Toolpath:
         pick = self.extruding if mask is None else mask
         if not pick.any():
             return np.zeros(0)
-        return np.unique(np.round(self.moves.end[pick, 2], 3))
+        return distinct_levels(self.moves.end[pick, 2])
 
     def extents_mm(self, mask: np.ndarray | None = None) -> list[float] | None:
         """Size of what the selected extruding moves print (X, Y, Z up from the bed)."""
         pick = self.extruding if mask is None else mask
         if not pick.any():
             return None
-        points = np.concatenate((self.moves.start[pick], self.moves.end[pick]))
-        low, high = points.min(axis=0), points.max(axis=0)
+        low, high = bounds_of(self.moves.start[pick], self.moves.end[pick])
         return [float(high[0] - low[0]), float(high[1] - low[1]), float(high[2])]
+
+
+def distinct_levels(z: np.ndarray) -> np.ndarray:
+    """The distinct values of *z* rounded to 1 um, sorted. Z changes only between
+    layers, so only the values where it changes are sorted."""
+    rounded = np.round(z, 3)
+    change = np.flatnonzero(rounded[1:] != rounded[:-1]) + 1
+    return np.unique(rounded[np.concatenate(([0], change))]) if len(z) else rounded
+
+
+def bounds_of(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) corners of the segments from *start* to *end* ((n, 3) each)."""
+    return np.minimum(start.min(axis=0), end.min(axis=0)), np.maximum(
+        start.max(axis=0), end.max(axis=0)
+    )
 
 
 def _layer_height(meta: dict, heights: np.ndarray) -> float:
@@ -108,7 +127,7 @@ def read_toolpath(data: bytes) -> Toolpath:
     meta = header_metadata(data)
     toolpath = Toolpath(moves, feature, obj, markers.objects, markers, meta)
     part = toolpath.part
-    heights = toolpath.layer_heights(part)
+    heights = toolpath.part_layers
     layer = _layer_height(meta, heights)
     outer = part & (feature == FEATURE_CODE["outer_wall"])
     meta["layer_height_mm"] = round(layer, 4)

@@ -43,20 +43,12 @@ class Words:
     newlines: np.ndarray  # byte offset of every newline of the text (for markers)
 
     def __post_init__(self) -> None:
-        # the words grouped by letter once (a stable counting sort of one byte)
-        order = np.argsort(self.letters, kind="stable")
-        bounds = np.searchsorted(self.letters[order], np.arange(257))
-        self._groups = {
-            letter: order[bounds[letter] : bounds[letter + 1]]
-            for letter in np.flatnonzero(bounds[1:] > bounds[:-1]).tolist()
-        }
-        self._empty = np.zeros(0, dtype=np.int64)
         self._of: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def of(self, letter: str) -> tuple[np.ndarray, np.ndarray]:
         """(lines, values) of the words of *letter*, in file order."""
         if letter not in self._of:
-            index = self._groups.get(ord(letter), self._empty)
+            index = np.flatnonzero(self.letters == ord(letter))
             self._of[letter] = (self.lines[index], self.values[index])
         return self._of[letter]
 
@@ -68,11 +60,16 @@ class Words:
         out[lines] = values
         return out
 
-    def has_code(self, letter: str, code: float) -> np.ndarray:
-        """Per line: does it hold the word *letter* *code* (``G`` 1 matches G1 and G01)."""
-        out = np.zeros(self.line_count, dtype=bool)
+    def lines_with(self, letter: str, code: float) -> np.ndarray:
+        """The lines (in order) that hold the word *letter* *code* (``G`` 1 matches
+        G1 and G01)."""
         lines, values = self.of(letter)
-        out[lines[values == code]] = True
+        return lines[values == code]
+
+    def has_code(self, letter: str, code: float) -> np.ndarray:
+        """Per line: does it hold the word *letter* *code*."""
+        out = np.zeros(self.line_count, dtype=bool)
+        out[self.lines_with(letter, code)] = True
         return out
 
     def has_letter(self, letter: str) -> np.ndarray:
@@ -111,13 +108,18 @@ def comment_spans(buf: np.ndarray, newlines: np.ndarray) -> tuple[np.ndarray, np
 
 
 def _without_comments(data: bytes, buf: np.ndarray, newlines: np.ndarray) -> bytes:
+    """The text with every comment cut out: the text alternates between kept runs
+    and comments, so one ``np.repeat`` of (keep, cut, keep, ...) by the runs'
+    lengths gives the mask of the bytes kept."""
     if b";" not in data and b"(" not in data:
         return data
     starts, ends = comment_spans(buf, newlines)
-    keep_from = np.concatenate(([0], ends)).tolist()
-    keep_to = np.append(starts, len(data)).tolist()
-    view = memoryview(data)
-    return b"".join(view[a:b] for a, b in zip(keep_from, keep_to, strict=True))
+    bounds = np.empty(2 * len(starts) + 2, dtype=np.int64)
+    bounds[0], bounds[-1] = 0, len(buf)
+    bounds[1:-1:2], bounds[2:-1:2] = starts, ends
+    keep = np.zeros(len(bounds) - 1, dtype=bool)
+    keep[::2] = True
+    return buf[np.repeat(keep, np.diff(bounds))].tobytes()
 
 
 def _horner(rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:

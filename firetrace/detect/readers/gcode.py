@@ -58,7 +58,7 @@ def _summary(toolpath) -> dict:
     return {
         "extruding_moves": int(toolpath.extruding.sum()),
         "part_moves": int(part.sum()),
-        "layers": int(len(toolpath.layer_heights(part))) or toolpath.markers.layer_marks,
+        "layers": int(len(toolpath.part_layers)) or toolpath.markers.layer_marks,
         "extents_mm": [round(v, 2) for v in extents] if extents else None,
         "layer_height_mm": toolpath.metadata.get("layer_height_mm"),
         "line_width_mm": toolpath.metadata.get("line_width_mm"),
