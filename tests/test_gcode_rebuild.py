@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from _gcode_shapes import DIALECTS, plate_gcode, tube_gcode
 
@@ -130,3 +131,42 @@ def test_object_names_are_evidence_like_file_names():
     assert record["keywords"].get("strong"), record["keywords"]
     assert "glock_frame.stl" in record["names"]
     assert record["metadata"]["source_files"] == ["glock_frame.stl"]
+
+
+def test_copies_on_a_plate_are_rebuilt_once_and_moved_into_place():
+    plate = [("tube_a", "tube", (60, 60)), ("tube_b", "tube", (140.25, 60.5))]
+    plate += [("block", "block", (60, 140)), ("tube_c", "tube", (140, 140))]
+    bodies = bodies_of(plate_gcode(plate, style="prusa"))
+    assert [b.name for b in bodies] == ["tube_a", "tube_b", "block", "tube_c"]
+    a, b, block, c = bodies
+    for copy, (dx, dy) in ((b, (80.25, 0.5)), (c, (80, 80))):
+        assert np.array_equal(copy.faces, a.faces)
+        assert copy.vertices - a.vertices == pytest.approx(
+            np.tile([dx, dy, 0], (len(a.vertices), 1)), abs=1e-3
+        )
+    assert len(block.faces) != len(a.faces)
+
+
+def test_copies_are_measured_once_and_each_keeps_its_own_record(monkeypatch):
+    import firetrace.detect.features as features_module
+
+    calls = []
+    real = features_module.measure
+
+    def counted(vertices, faces, *args, **kwargs):
+        calls.append(len(faces))
+        return real(vertices, faces, *args, **kwargs)
+
+    monkeypatch.setattr(features_module, "measure", counted)
+    plate = [(f"tube_{i}", "tube", (50 + 50 * i, 60)) for i in range(3)]
+    plate.append(("block", "block", (100, 140)))
+    record = inspect_bytes(plate_gcode(plate, style="prusa"))
+    assert len(calls) == 2  # one tube and the block
+    assert body_verdicts(record) == {
+        "tube_0": "review",
+        "tube_1": "review",
+        "tube_2": "review",
+        "block": "clear",
+    }
+    tubes = [b for b in record["bodies"] if b["name"].startswith("tube")]
+    assert all(b["findings"] == tubes[0]["findings"] for b in tubes)

@@ -11,8 +11,10 @@ by the readers before allocation (see :data:`firetrace.detect.readers.LIMITS`).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -237,9 +239,10 @@ def _judge_bodies(design, rule_set: RuleSet, file_hits, matcher, record, notes) 
             f"{len(candidates)} parts in the file; only the {limit} largest were judged",
         )
     measure_settings = _measure_settings(rule_set, settings, len(candidates))
+    measured = _SameShapes()
 
     def judge(part):
-        return _judge_part(part, rule_set, measure_settings, file_hits, matcher)
+        return _judge_part(part, rule_set, measure_settings, file_hits, matcher, measured)
 
     workers = int(settings["threads"]) if len(candidates) >= 4 else 1
     if workers > 1:  # numpy gives up the interpreter lock in the heavy steps
@@ -285,7 +288,39 @@ def _measure_settings(rule_set: RuleSet, settings: dict, parts: int) -> dict:
     return measure
 
 
-def _judge_part(part, rule_set: RuleSet, measure_settings, file_hits, matcher) -> dict:
+class _SameShapes:
+    """Features of the parts measured so far, by shape: a plate of copies of one
+    object (a slicer's copies, an STL of repeated parts) is measured once. Two
+    parts have the same shape when they have the same faces and their vertices,
+    relative to their lowest corner, agree to 1 nm; the features do not depend on
+    where a part stands."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[bytes, threading.Lock] = {}
+        self._seen: dict[bytes, list[tuple[Any, dict]]] = {}
+
+    def measure(self, part, compute: Callable[[], dict]) -> dict:
+        import numpy as np  # lazy: only when a mesh is judged
+
+        digest = hashlib.blake2b(np.ascontiguousarray(part.faces).tobytes(), digest_size=16)
+        digest.update(str(part.vertices.shape).encode())
+        key = digest.digest()
+        relative = part.vertices - part.vertices.min(axis=0)
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # a copy measured in another thread waits for it
+            for other, features in self._seen.get(key, []):
+                if np.allclose(relative, other, rtol=0.0, atol=1e-6):
+                    return copy.deepcopy(features)
+            features = compute()
+            self._seen.setdefault(key, []).append((relative, copy.deepcopy(features)))
+        return features
+
+
+def _judge_part(
+    part, rule_set: RuleSet, measure_settings, file_hits, matcher, measured: _SameShapes
+) -> dict:
     from firetrace.detect.features import measure  # lazy: numpy, when a mesh is judged
 
     extents = sorted((float(e) for e in part.extents), reverse=True)
@@ -308,7 +343,9 @@ def _judge_part(part, rule_set: RuleSet, measure_settings, file_hits, matcher) -
     if part.set_aside is not None:
         body["findings"] = evaluate(rule_set, {}, hits)
     else:
-        features = measure(part.vertices, part.faces, measure_settings, part.shells)
+        features = measured.measure(
+            part, lambda: measure(part.vertices, part.faces, measure_settings, part.shells)
+        )
         body["_features"] = features
         if not features["watertight"]:
             notes.append(

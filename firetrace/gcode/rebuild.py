@@ -177,11 +177,19 @@ def _draw(grid: _Grid, start, end, layer, spacing: float) -> np.ndarray:
     ).astype(np.int64)
 
 
-def _nearest_on_segments(pixels: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The point of segment a[i]-b[i] nearest to pixels[i] (all (n, 2))."""
-    ab = b - a
-    t = np.einsum("ij,ij->i", pixels - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12)
-    return a + ab * np.clip(t, 0.0, 1.0)[:, None]
+def _boundary_band(solid: np.ndarray) -> np.ndarray:
+    """Pixels with a neighbour in their layer (8 around) on the other side of the
+    solid's boundary."""
+    band = np.zeros_like(solid)
+    _, rows, cols = solid.shape
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        # pixel (y, x) of `here` is the neighbour of pixel (y - dy, x - dx) of `there`
+        here = (slice(None), slice(dy, rows), slice(max(dx, 0), cols + min(dx, 0)))
+        there = (slice(None), slice(0, rows - dy), slice(max(-dx, 0), cols - max(dx, 0)))
+        differ = solid[here] != solid[there]
+        band[here] |= differ
+        band[there] |= differ
+    return band
 
 
 def boundary_field(solid: np.ndarray, grid: _Grid, start, end, layer, is_wall, width: float):
@@ -193,54 +201,45 @@ def boundary_field(solid: np.ndarray, grid: _Grid, start, end, layer, is_wall, w
     Without this, walls drawn on pixels make a staircase wherever a face is not
     square to the grid, and a staircase turns the normals a mesh's frame is taken
     from."""
-    from scipy import ndimage
-
-    plane = _in_plane(np.ones((3, 3), dtype=bool))
-    band = ndimage.binary_dilation(solid, plane) & ~ndimage.binary_erosion(solid, plane)
     field = solid.astype(np.float32)
-    if not band.any() or not is_wall.any():
+    if not is_wall.any():
         return field
-    n_layers, rows, cols = grid.shape
-    flat_band = band.ravel()
+    band = _boundary_band(solid).ravel()
+    solid_flat = solid.ravel()
+    _, rows, cols = grid.shape
     points, owner, a, b = _samples(grid, start[is_wall], end[is_wall], 1.0)
-    wall_layer = layer[is_wall][owner]
-    base = np.rint(points).astype(np.int64)
-    best = np.full(band.size, np.inf, dtype=np.float32)
-    pairs = []
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            col, row = base[:, 0] + dc, base[:, 1] + dr
-            inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
-            flat = (wall_layer * rows + row) * cols + col
-            keep = np.flatnonzero(inside)
-            keep = keep[flat_band[flat[keep]]]
-            pixel = np.stack([col[keep], row[keep]], axis=1).astype(np.float64)
-            seg = owner[keep]
-            near = _nearest_on_segments(pixel, a[seg], b[seg])
-            distance = np.hypot(*(pixel - near).T).astype(np.float32)
-            np.minimum.at(best, flat[keep], distance)
-            pairs.append((flat[keep], distance, pixel, near))
-    flat = np.concatenate([p[0] for p in pairs])
-    distance = np.concatenate([p[1] for p in pairs])
-    pixel = np.concatenate([p[2] for p in pairs])
-    near = np.concatenate([p[3] for p in pairs])
-    winner = distance == best[flat]  # the pair that gave each pixel its distance
-    flat, distance, pixel, near = flat[winner], distance[winner], pixel[winner], near[winner]
-    flat, first = np.unique(flat, return_index=True)
-    distance, pixel, near = distance[first], pixel[first], near[first]
-    # which side of the centre line: one pixel further along (pixel - nearest point)
-    away = pixel - near
-    step = away / np.maximum(np.hypot(*away.T), 1e-9)[:, None]
-    probe = np.rint(pixel + step).astype(np.int64)
-    probe[:, 0] = np.clip(probe[:, 0], 0, cols - 1)
-    probe[:, 1] = np.clip(probe[:, 1], 0, rows - 1)
-    layer_of = flat // (rows * cols)
-    probe_solid = solid.ravel()[(layer_of * rows + probe[:, 1]) * cols + probe[:, 0]]
-    own_solid = solid.ravel()[flat]
-    material_side = own_solid & probe_solid & (distance > 1e-6)
-    signed = np.where(material_side, distance, -distance)  # + towards the material
-    value = 0.5 + (width / 2 / grid.pitch + signed)
-    field.ravel()[flat] = np.clip(value, 0.0, 1.0)
+    plane = layer[is_wall][owner] * rows
+    base_x, base_y = np.rint(points[:, 0]).astype(np.int64), np.rint(points[:, 1]).astype(np.int64)
+    ab = b - a
+    ab_length2 = np.maximum(ab[:, 0] ** 2 + ab[:, 1] ** 2, 1e-12)
+    best = np.full(solid.size, np.inf, dtype=np.float32)
+    found = []
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            x, y = base_x + dx, base_y + dy  # in the grid: its edges are padding
+            flat = (plane + y) * cols + x
+            keep = np.flatnonzero(band[flat])
+            flat, x, y, seg = flat[keep], x[keep], y[keep], owner[keep]
+            # the nearest point of the segment, and how far
+            t = ((x - a[seg, 0]) * ab[seg, 0] + (y - a[seg, 1]) * ab[seg, 1]) / ab_length2[seg]
+            t = np.clip(t, 0.0, 1.0)
+            away_x = x - (a[seg, 0] + ab[seg, 0] * t)
+            away_y = y - (a[seg, 1] + ab[seg, 1] * t)
+            distance = np.hypot(away_x, away_y)
+            # one pixel further away from the line: still solid means the material side
+            scale = 1.0 / np.maximum(distance, 1e-9)
+            probe_x = np.clip(np.rint(x + away_x * scale), 0, cols - 1).astype(np.int64)
+            probe_y = np.clip(np.rint(y + away_y * scale), 0, rows - 1).astype(np.int64)
+            material = solid_flat[flat] & solid_flat[(plane[keep] + probe_y) * cols + probe_x]
+            signed = np.where(material & (distance > 1e-6), distance, -distance)
+            distance = distance.astype(np.float32)
+            np.minimum.at(best, flat, distance)
+            found.append((flat, distance, signed))
+    half_width = width / 2 / grid.pitch
+    out = field.ravel()
+    for flat, distance, signed in found:
+        winner = distance == best[flat]  # the pair that gave the pixel its distance
+        out[flat[winner]] = np.clip(0.5 + half_width + signed[winner], 0.0, 1.0)
     return field
 
 
@@ -378,6 +377,37 @@ def _shell_field(field: np.ndarray, shell: np.ndarray) -> np.ndarray:
     return np.where(near, field, np.float32(0.0))
 
 
+def _signature(toolpath: Toolpath, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lowest corner, moves per feature, moments) of an object's moves: sums of
+    each move's length and of its midpoint's coordinates from the corner, their
+    squares and products. Copies agree whatever order the slicer prints their
+    islands in, and to the micrometre a slicer writes; different objects do not."""
+    start, end = toolpath.moves.start[mask], toolpath.moves.end[mask]
+    low, _ = bounds_of(start, end)
+    mid = (start + end) / 2 - low
+    length = np.linalg.norm(end - start, axis=1)
+    x, y, z = mid.T
+    columns = (length, x, y, z, x * x, y * y, z * z, x * y, x * z, y * z, length * x, length * y)
+    moments = np.array([float(c.sum()) for c in columns])
+    counts = np.bincount(toolpath.feature[mask], minlength=len(FEATURE_CODE))
+    return low, counts, moments
+
+
+def _copy_of(signature, rebuilt: list) -> list | None:
+    """The shells of an object rebuilt before that this one copies (the same moves,
+    elsewhere on the bed), moved to where this one stands; None when it copies
+    none. A slicer prints every copy of an object with the same paths: rebuilding
+    (and judging, see the engine) one of them is enough."""
+    low, counts, moments = signature
+    for (other_low, other_counts, other_moments), shells in rebuilt:
+        if np.array_equal(counts, other_counts) and np.allclose(
+            moments, other_moments, rtol=1e-4, atol=1e-3
+        ):
+            shift = low - other_low
+            return [(v + shift, f, grid, cells) for v, f, grid, cells in shells]
+    return None
+
+
 def rebuild_bodies(toolpath: Toolpath, budget: dict | None = None) -> list[RebuiltBody]:
     """Every printed object as a body (named after the slicer's object); a file
     without object markers gives one body per separate shell. *budget* is the
@@ -391,8 +421,14 @@ def rebuild_bodies(toolpath: Toolpath, budget: dict | None = None) -> list[Rebui
     else:
         groups = [("object", part)]
         split = True
+    rebuilt: list[tuple[tuple, list]] = []  # (signature, shells) of each object rebuilt
     for name, mask in groups:
-        shells = rebuild_object(toolpath, mask, split=split, budget=budget)
+        signature = _signature(toolpath, mask) if len(groups) > 1 and mask.any() else None
+        shells = _copy_of(signature, rebuilt) if signature else None
+        if shells is None:
+            shells = rebuild_object(toolpath, mask, split=split, budget=budget)
+            if signature:
+                rebuilt.append((signature, shells))
         for number, (vertices, faces, grid, cells) in enumerate(shells, start=1):
             label = name if not split or len(shells) == 1 else f"{name} {number}"
             bodies.append(
