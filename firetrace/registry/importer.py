@@ -183,7 +183,7 @@ def write_rejects(out, store: sqlite3.Connection, original) -> None:
     try:
         writer = csv.writer(out.fh)
         with original() as (columns, rows):
-            writer.writerow([*REJECT_COLUMNS, *columns])
+            writer.writerow(csv_row([*REJECT_COLUMNS, *columns]))  # (a header is a cell too)
             for line, msg, values in _joined(problems, rows):
                 short = [""] * (len(columns) - len(values))  # a cell to fill in, per column
                 writer.writerow(csv_row((line, msg, *values, *short)))
