@@ -50,6 +50,20 @@ def special_file(path: str | Path) -> bool:
 
 SPECIAL = "not a regular file (FIFO, socket or device)"
 
+# SQLite's companion files of a database: rollback journal, write-ahead log and
+# its shared-memory index.
+SQLITE_COMPANIONS = ("-journal", "-wal", "-shm")
+
+
+def refuse_special_companions(db: str | Path, what: str) -> None:
+    """An :class:`InputError` when a companion file of the SQLite database ``db``
+    is a FIFO, socket or device: SQLite opening a FIFO ``-journal`` (to look for a
+    hot journal) waits for a writer for ever. ``what`` names the database."""
+    for suffix in SQLITE_COMPANIONS:
+        companion = f"{db}{suffix}"
+        if special_file(companion):
+            raise InputError(f"{SPECIAL}, so it cannot be {what}'s {suffix[1:]}", path=companion)
+
 
 class DuplicateKey(ValueError):
     """A JSON object naming the same key twice (which value was meant?)."""

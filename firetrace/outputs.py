@@ -28,12 +28,8 @@ from pathlib import Path
 
 from firetrace.config import config_path
 from firetrace.errors import UsageError
+from firetrace.inputs import SQLITE_COMPANIONS  # writing over any loses committed data
 from firetrace.paths import default_db_path, policy_path, read_log_path
-
-# SQLite's companion files of a database: rollback journal, write-ahead log and
-# its shared-memory index. Writing over any of them loses committed data.
-SQLITE_COMPANIONS = ("-journal", "-wal", "-shm")
-
 
 # The databases the running command uses (its --db and --refs-db, given before or
 # after the command, or chosen by the environment): set by the command line for each

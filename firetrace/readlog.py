@@ -27,7 +27,8 @@ from pathlib import Path
 
 from firetrace import audit  # audit imports this module too: attributes only, at call time
 from firetrace.dbschema import AUDIT_COLUMNS
-from firetrace.errors import FiretraceError
+from firetrace.errors import FiretraceError, InputError
+from firetrace.inputs import refuse_special_companions
 from firetrace.paths import read_log_path
 from firetrace.rowseals import attests_of
 
@@ -70,7 +71,12 @@ def is_read_log(conn: sqlite3.Connection) -> bool:
 
 def open_read_log(path: Path, *, create: bool) -> sqlite3.Connection | None:
     """The read log at ``path``, created (with the registry's permissions) when
-    ``create``; None when it does not exist and ``create`` is false."""
+    ``create``; None when it does not exist and ``create`` is false. A FIFO,
+    device or folder in its place is refused before SQLite opens it (a FIFO would
+    block the open for ever)."""
+    if path.exists() and not path.is_file():
+        raise InputError("is not a regular file, so it cannot be the read log", path=str(path))
+    refuse_special_companions(path, "the read log")
     if not create:
         if not path.exists():
             return None

@@ -728,8 +728,9 @@ def test_07_hostile_tracing_requests_are_one_line_errors(registry, run_cli, tmp_
 
 
 def test_07_a_fifo_given_for_any_file_a_command_reads_never_hangs(registry, tmp_path):
-    """A FIFO where a policy, config, scan limits file or report manifest should be
-    is refused at once (a reader opening it waits forever for a writer)."""
+    """A FIFO where a policy, config, scan limits file, report manifest, the
+    registry's journal or the read log should be is refused at once (a reader
+    opening it waits forever for a writer)."""
     import subprocess
     import sys
 
@@ -749,7 +750,19 @@ def test_07_a_fifo_given_for_any_file_a_command_reads_never_hangs(registry, tmp_
         (["report", str(scan), "--manifest", str(fifo), "-o", str(tmp_path / "r.html")], {},
          "manifest unreadable (not a regular file"),
     ]  # fmt: skip
-    for args, env, message in cases:
+    # A FIFO planted where SQLite looks for the registry's journal, or as the read log.
+    journal, reads = Path(f"{registry}-journal"), Path(f"{registry}-reads")
+    check = ["check", "--db", str(registry)]
+    cases += [
+        (check, {}, "so it cannot be the registry's journal", journal),
+        (trace, {}, "so it cannot be the registry's journal", journal),
+        (check, {}, "is not a regular file, so it cannot be the read log", reads),
+        (trace, {}, "is not a regular file, so it cannot be the read log", reads),
+    ]
+    for args, env, message, *planted in cases:
+        for path in planted:
+            path.unlink(missing_ok=True)
+            os.mkfifo(path)
         done = subprocess.run(
             [sys.executable, "-m", "firetrace", *args],
             env=os.environ | env,
@@ -759,6 +772,8 @@ def test_07_a_fifo_given_for_any_file_a_command_reads_never_hangs(registry, tmp_
         )
         assert done.returncode == 2, (args, env, done.stderr)
         assert message in " ".join(done.stderr.split()), done.stderr
+        for path in planted:
+            path.unlink()
 
 
 def test_07_a_damaged_or_unwritable_registry_is_one_line(registry, run_cli, tmp_path):

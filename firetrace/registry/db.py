@@ -20,6 +20,7 @@ from pathlib import Path
 
 from firetrace.dbschema import AUDIT_COLUMNS
 from firetrace.errors import FiretraceError, InputError
+from firetrace.inputs import refuse_special_companions
 from firetrace.registry.schema_sql import (
     COMPONENT_COLUMNS,
     DESCRIPTION_COLUMNS,
@@ -277,6 +278,7 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
         raise InputError("no registry here (import a batch first)", path=str(path))
     if path.exists() and not path.is_file():
         raise InputError("is not a regular file, so it cannot be a registry", path=str(path))
+    refuse_special_companions(path, "the registry")
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
