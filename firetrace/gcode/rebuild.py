@@ -201,7 +201,7 @@ def boundary_field(solid: np.ndarray, grid: _Grid, start, end, layer, is_wall, w
     Without this, walls drawn on pixels make a staircase wherever a face is not
     square to the grid, and a staircase turns the normals a mesh's frame is taken
     from."""
-    field = solid.astype(np.float32)
+    field = _layer_distances(solid)
     if not is_wall.any():
         return field
     band = _boundary_band(solid).ravel()
@@ -236,11 +236,51 @@ def boundary_field(solid: np.ndarray, grid: _Grid, start, end, layer, is_wall, w
             np.minimum.at(best, flat, distance)
             found.append((flat, distance, signed))
     half_width = width / 2 / grid.pitch
+    # an empty pixel turns solid only beside a solid one, and a solid pixel empty
+    # only beside an empty one (not across a corner): else marching cubes makes a
+    # speck or a bubble of it
+    beside_solid, beside_empty = _beside(solid).ravel(), _beside(~solid).ravel()
     out = field.ravel()
     for flat, distance, signed in found:
         winner = distance == best[flat]  # the pair that gave the pixel its distance
-        out[flat[winner]] = np.clip(0.5 + half_width + signed[winner], 0.0, 1.0)
+        flat, value = flat[winner], 0.5 + half_width + signed[winner]
+        own = solid_flat[flat]
+        value = np.where(own | beside_solid[flat], value, np.minimum(value, 0.49))
+        value = np.where(~own | beside_empty[flat], value, np.maximum(value, 0.51))
+        out[flat] = np.clip(value, 0.5 - FIELD_REACH, 0.5 + FIELD_REACH)
     return field
+
+
+FIELD_REACH = 3.0  # pixels: beyond this far from the boundary the field is flat
+
+
+def _layer_distances(solid: np.ndarray) -> np.ndarray:
+    """0.5 plus the signed distance (pixels, + inside) from each pixel to the
+    boundary of its layer's solid, as a pixel grid can tell it (to the pixels'
+    edges), within :data:`FIELD_REACH`. Between two layers the surface then runs
+    where the two layers' distances interpolate to zero: a slope, not a stair,
+    where an outline moves from one layer to the next."""
+    from scipy import ndimage
+
+    field = np.empty(solid.shape, dtype=np.float32)
+    for index, layer in enumerate(solid):
+        inside = ndimage.distance_transform_edt(layer)
+        outside = ndimage.distance_transform_edt(~layer)
+        field[index] = np.clip(inside - outside, -FIELD_REACH - 0.5, FIELD_REACH + 0.5)
+    # inside - outside is +-1 on the pixels either side of the boundary: +-0.5 there
+    field -= np.sign(field) * np.float32(0.5)
+    field += np.float32(0.5)
+    return field
+
+
+def _beside(solid: np.ndarray) -> np.ndarray:
+    """Pixels with a *solid* pixel left, right, above or below them in their layer."""
+    out = np.zeros_like(solid)
+    out[:, 1:] |= solid[:, :-1]
+    out[:, :-1] |= solid[:, 1:]
+    out[:, :, 1:] |= solid[:, :, :-1]
+    out[:, :, :-1] |= solid[:, :, 1:]
+    return out
 
 
 def _layer_masks(grid: _Grid, start, end, layer, is_wall) -> tuple[np.ndarray, np.ndarray]:
@@ -308,7 +348,11 @@ def _surface(volume: np.ndarray, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
     in millimetres (x, y, z)."""
     from skimage.measure import marching_cubes
 
-    padded = np.pad(volume, 1).astype(np.float32)
+    padded = np.pad(volume.astype(np.float32), 1)
+    # above the top and below the bottom layer: as far outside as the layer is
+    # inside, so that the surface closes halfway, as the layer's slab does
+    padded[0] = np.minimum(padded[1], 1.0 - padded[1])
+    padded[-1] = np.minimum(padded[-2], 1.0 - padded[-2])
     verts, faces, _normals, _values = marching_cubes(
         padded, level=0.5, spacing=(grid.layer_mm, grid.pitch, grid.pitch), allow_degenerate=False
     )
