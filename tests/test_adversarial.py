@@ -863,6 +863,11 @@ def test_15_readers_name_the_right_line_encoding_and_keys(run_cli, tmp_path):
     utf32.write_bytes((header + row).decode().encode("utf-32"))
     twice = tmp_path / "twice.jsonl"
     twice.write_text('{"manufacturer": "Acme", "serial": "A1", "Serial": "B2", "event": "x"}\n')
+    huge = tmp_path / "huge.jsonl"
+    huge.write_text(
+        '{"manufacturer": "Acme", "serial": "A1", "notes": 1e999, "event": "manufactured", '
+        '"event_date": "2020-01-01", "country_of_manufacture": "AT"}\n'
+    )
     bidi = tmp_path / "bidi.csv"
     bidi.write_text(
         "manufacturer,serial,event,event_date,notes\n"
@@ -873,6 +878,7 @@ def test_15_readers_name_the_right_line_encoding_and_keys(run_cli, tmp_path):
         (cr, "lone CR"),
         (utf32, "UTF-32"),
         (twice, "serial: given twice"),
+        (huge, "notes: inf is not a finite number"),  # was stored as the text 'inf'
         (bidi, "notes: contains a bidi control character (\\u202e)"),
     ):
         result = run_cli("import", batch, "--dry-run")

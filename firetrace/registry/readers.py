@@ -16,6 +16,7 @@ import codecs
 import csv
 import io
 import itertools
+import math
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -470,6 +471,8 @@ def _scalar(value: object) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
+        if not math.isfinite(value):  # JSON's 1e999 (or NaN): no value a cell can hold
+            return None
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, datetime):
         return (
@@ -537,6 +540,8 @@ def _open_jsonl(
                 text_value = _scalar(raw)
                 if text_value is None:
                     problem = f"{name}: must be a string or number, not {type(raw).__name__}"
+                    if isinstance(raw, float):
+                        problem = f"{name}: {raw} is not a finite number"
                     break
                 values[index] = text_value
             if problem:
