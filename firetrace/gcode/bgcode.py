@@ -333,24 +333,15 @@ def encode_bgcode(
 ) -> bytes:
     """A bgcode file in the specification's block order (for fixtures and tests)."""
     out = [MAGIC + struct.pack("<IH", 1, 1 if checksum else 0)]
-    meta_compression = 1 if compression else 0
+
+    def metadata(kind: str, values: dict[str, str]) -> bytes:
+        return encode_block(
+            kind, _ini_bytes(values), compression=1 if compression else 0, checksum=checksum
+        )
+
     if file_meta:
-        out.append(
-            encode_block(
-                "file_metadata",
-                _ini_bytes(file_meta),
-                compression=meta_compression,
-                checksum=checksum,
-            )
-        )
-    out.append(
-        encode_block(
-            "printer_metadata",
-            _ini_bytes(printer or {}),
-            compression=meta_compression,
-            checksum=checksum,
-        )
-    )
+        out.append(metadata("file_metadata", file_meta))
+    out.append(metadata("printer_metadata", printer or {}))
     for thumb in thumbnails:
         fmt = {v: k for k, v in THUMBNAIL_FORMATS.items()}[thumb.format]
         out.append(
@@ -361,22 +352,8 @@ def encode_bgcode(
                 checksum=checksum,
             )
         )
-    out.append(
-        encode_block(
-            "print_metadata",
-            _ini_bytes(print_meta or {}),
-            compression=meta_compression,
-            checksum=checksum,
-        )
-    )
-    out.append(
-        encode_block(
-            "slicer_metadata",
-            _ini_bytes(slicer or {}),
-            compression=meta_compression,
-            checksum=checksum,
-        )
-    )
+    out.append(metadata("print_metadata", print_meta or {}))
+    out.append(metadata("slicer_metadata", slicer or {}))
     lines = gcode.splitlines(keepends=True)
     chunk: list[bytes] = []
     size = 0

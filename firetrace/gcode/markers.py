@@ -95,6 +95,14 @@ _PRUSA_WIDTH = re.compile(rb"^;[ \t]*external perimeters extrusion width = ([\d.
 _CURA_SETTING = re.compile(
     rb"(machine_name|wall_line_width_0|material_diameter)\s*=\s*([^\\\r\n]+)"
 )
+_CURA_KEYS = {  # header lines (;Layer height: 0.2) and the settings block at the end
+    b"Layer height": "layer_height",
+    b"FLAVOR": "firmware_flavor",
+    b"TARGET_MACHINE.NAME": "printer_model",
+    b"machine_name": "printer_model",
+    b"wall_line_width_0": "outer_wall_width",
+    b"material_diameter": "filament_diameter",
+}
 _FILE_NAME = re.compile(r"[^/\\]+\.(?:stl|3mf|obj|amf|step|stp|ply|iges|igs|f3d|scad)\b", re.I)
 
 # configuration keys worth keeping, by the name they get in the record
@@ -339,20 +347,10 @@ def header_metadata(data: bytes) -> dict:
             name = _S3D_KEYS.get(key.decode())
             if name and name not in meta:
                 meta[name] = _text(value).split(",")[0][:200]
-        for key, value in _CURA_HEADER.findall(chunk[:65536]):
-            name = {
-                b"Layer height": "layer_height",
-                b"FLAVOR": "firmware_flavor",
-                b"TARGET_MACHINE.NAME": "printer_model",
-            }[key]
-            meta.setdefault(name, _text(value)[:200])
-        for key, value in _CURA_SETTING.findall(chunk if chunk is tail else b""):
-            name = {
-                b"machine_name": "printer_model",
-                b"wall_line_width_0": "outer_wall_width",
-                b"material_diameter": "filament_diameter",
-            }[key]
-            meta.setdefault(name, _text(value)[:200])
+        cura = _CURA_HEADER.findall(chunk[:65536])
+        cura += _CURA_SETTING.findall(chunk if chunk is tail else b"")
+        for key, value in cura:
+            meta.setdefault(_CURA_KEYS[key], _text(value)[:200])
         match = _PRUSA_WIDTH.search(chunk[:65536])
         if match:
             meta.setdefault("outer_wall_width", _text(match.group(1)))

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from firetrace.gcode.markers import FEATURE_CODE
-from firetrace.gcode.toolpath import Toolpath, bounds_of, distinct_levels
+from firetrace.gcode.toolpath import Toolpath, bounds_of, distinct_levels, points_along
 
 MAX_CELLS = 24_000_000  # voxels of one object's volume (bool): bounds time and memory
 MIN_PITCH_MM = 0.2
@@ -161,10 +161,8 @@ def _samples(grid: _Grid, start, end, spacing: float):
     a = (start[:, :2] - grid.origin) / grid.pitch
     b = (end[:, :2] - grid.origin) / grid.pitch
     steps = np.ceil(np.abs(b - a).max(axis=1) / spacing).astype(np.int64) + 1
-    owner = np.repeat(np.arange(len(a)), steps)
-    first = np.cumsum(steps) - steps
-    t = (np.arange(len(owner)) - first[owner]) / np.maximum(steps[owner] - 1, 1)
-    return a[owner] + (b[owner] - a[owner]) * t[:, None], owner, a, b
+    points, owner = points_along(a, b, steps)
+    return points, owner, a, b
 
 
 def _draw(grid: _Grid, start, end, layer, spacing: float) -> np.ndarray:

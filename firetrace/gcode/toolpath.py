@@ -86,6 +86,15 @@ def distinct_levels(z: np.ndarray) -> np.ndarray:
     return np.unique(rounded[np.concatenate(([0], change))]) if len(z) else rounded
 
 
+def points_along(a: np.ndarray, b: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(points, owner): *steps[i]* evenly spaced points from a[i] to b[i], both ends
+    included, for every segment at once, and the segment each point is on."""
+    owner = np.repeat(np.arange(len(a)), steps)
+    first = np.cumsum(steps) - steps
+    t = (np.arange(len(owner)) - first[owner]) / np.maximum(steps[owner] - 1, 1)
+    return a[owner] + (b[owner] - a[owner]) * t[:, None], owner
+
+
 def bounds_of(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(low, high) corners of the segments from *start* to *end* ((n, 3) each)."""
     return np.minimum(start.min(axis=0), end.min(axis=0)), np.maximum(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from firetrace.gcode.toolpath import points_along
 from firetrace.report.annotate import draw_scale_bar
 from firetrace.report.png import encode_png
 from firetrace.report.views import BACKGROUND, OUTLINE, RenderedView
@@ -75,10 +76,7 @@ def _draw_segments(image: np.ndarray, a: np.ndarray, b: np.ndarray, colour: np.n
         stride = int(np.ceil(steps.sum() / MAX_SAMPLES))
         a, b, steps = a[::stride], b[::stride], steps[::stride]
         thinned = True
-    owner = np.repeat(np.arange(len(a)), steps)
-    first = np.cumsum(steps) - steps
-    t = (np.arange(len(owner)) - first[owner]) / np.maximum(steps[owner] - 1, 1)
-    p = a[owner] + (b[owner] - a[owner]) * t[:, None]
+    p, _ = points_along(a, b, steps)
     col = np.floor(p[:, 0]).astype(np.int64)
     row = np.floor(p[:, 1]).astype(np.int64)
     inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
