@@ -111,6 +111,16 @@ def test_01_an_output_that_is_an_input_is_refused(run_cli, tmp_path, monkeypatch
         result = run_cli(*args)
         assert result.exit_code == 2 and "is an input of this command" in result.stderr
     assert batch.read_bytes() == SAMPLE.read_bytes()
+    # The rules a scan reads from --rules DIR are its inputs.
+    rules = tmp_path / "rules"
+    (rules / "forensics").mkdir(parents=True)
+    (rules / "forensics" / "scan.toml").write_text("[walk]\nmax_depth = 3\n")
+    (tmp_path / "evidence").mkdir()
+    for option in ("--jsonl", "--csv", "--case"):
+        args = ("scan", tmp_path / "evidence", "--rules", rules)
+        result = run_cli(*args, option, rules / "forensics" / "scan.toml", "--force")
+        assert result.exit_code == 2 and "is an input of this command" in result.stderr
+    assert (rules / "forensics" / "scan.toml").read_text() == "[walk]\nmax_depth = 3\n"
     # The config file and the purpose policy are inputs of every command.
     assert run_cli("import", SAMPLE).exit_code == 0
     config, policy = tmp_path / "config.toml", tmp_path / "policy.toml"

@@ -126,7 +126,12 @@ def _guard_outputs(options: ScanOptions, jsonl: Path | None) -> None:
     guard_outputs(
         outputs,
         registry=options.db_path or default_db_path(),
-        inputs=[options.hashset, *(p for p in options.roots if os.path.isfile(p))],
+        inputs=[
+            options.hashset,
+            *(p for p in options.roots if os.path.isfile(p)),
+            # the extra rules (scan limits, detection rules) are read too
+            *(sorted(Path(options.rules_dir).rglob("*.toml")) if options.rules_dir else ()),
+        ],
         force=options.force,
         may_exist=resumed,
     )
