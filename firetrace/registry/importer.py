@@ -802,8 +802,11 @@ def _update_assemblies(conn: sqlite3.Connection, batch_id: int, events_before: i
     """
     vocab = load_vocabulary()
     moves = sorted(vocab.installs | vocab.removes)
+    # NOT INDEXED: read the batch's events by their id range and sort them; the
+    # planner would otherwise walk the whole events_component index in order
+    # (2.4 s of a clerk's 10,000-row batch into 10M components, 0.02 s this way).
     cursor = conn.execute(
-        "SELECT e.component_id, e.firearm_id, e.event, e.event_date FROM events e "
+        "SELECT e.component_id, e.firearm_id, e.event, e.event_date FROM events e NOT INDEXED "
         "JOIN components c ON c.id = e.component_id "
         f"WHERE e.id > ? AND c.control = 0 AND e.event IN ({', '.join('?' * len(moves))}) "
         "ORDER BY e.component_id, e.event_date, e.id",
