@@ -145,3 +145,41 @@ def test_sections_between_an_ellipse_and_a_rectangle_are_slots():
     assert _classify(0.785, 20, 20, DEFAULTS) == "round"
     assert _classify(0.99, 20, 30, DEFAULTS) == "rect"
     assert _classify(0.7, 20, 40, DEFAULTS) == "other"  # an ellipse, elongated
+
+
+def _turned_ring_on_a_bar(turn_deg: float) -> trimesh.Trimesh:
+    """A flat bar with a round ring hanging off its end, the ring's plane turned
+    *turn_deg* about the bar's length: the loop's axis is off every axis of the part."""
+    bar = trimesh.creation.box((150, 30, 12))
+    # a torus: no straight edges run along its axis for the edge search to follow
+    ring = trimesh.creation.torus(
+        major_radius=17, minor_radius=4, major_sections=96, minor_sections=24
+    )
+    ring.apply_transform(trimesh.transformations.rotation_matrix(np.radians(turn_deg), [1, 0, 0]))
+    ring.apply_translation((92, 0, 0))
+    return trimesh.boolean.union([bar, ring], engine="manifold")
+
+
+@pytest.mark.parametrize("turn", [15, 30])
+def test_a_loop_turned_off_the_frame_is_found_along_its_own_axis(turn):
+    features = _judge(_turned_ring_on_a_bar(turn))["features"]
+    loops = [h for h in features["holes"] if 18 <= h["diameter_mm"] <= 30 and h["through"]]
+    assert loops, features["holes"]
+    loop = loops[0]
+    assert loop["angle_deg"] == pytest.approx(turn, abs=6)
+    # measured along its own axis the ring is about as thick as it was built
+    assert loop["length_mm"] >= 4
+    assert any(d["angle_deg"] == pytest.approx(turn, abs=6) for d in features["search_directions"])
+
+
+def test_pins_a_few_degrees_apart_are_one_row():
+    from firetrace.detect.features import _group_parallel
+
+    holes = [
+        {"direction": [0.0, 0.0, 1.0]},
+        {"direction": [0.0, 0.05, 0.9987]},  # 2.9 degrees off
+        {"direction": [0.0, -0.0436, 0.999]},  # 2.5 degrees the other way
+        {"direction": [0.0, 1.0, 0.0]},
+    ]
+    _group_parallel(holes, 8.0)
+    assert [h["parallel_group"] for h in holes] == [0, 0, 0, 1]

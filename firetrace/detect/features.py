@@ -66,6 +66,12 @@ DEFAULTS = {
     "region_margin_mm": 8.0,
     "line_cell_mm": 0.5,
     "min_line_mm": 6.0,
+    # openings seen through the part along a frame axis, whose own axis is found from
+    # the material around them (a loop or ring turned off the frame)
+    "opening_mm": [8.0, 45.0],
+    "opening_min_tilt_deg": 2.5,
+    "parallel_deg": 8.0,
+    "max_opening_directions": 3,
 }
 
 AXIS_NAMES = ("length", "width", "thickness")
@@ -560,6 +566,68 @@ def _angle_to_axes(direction: np.ndarray) -> tuple[int, float]:
     return axis, math.degrees(math.acos(min(1.0, float(cosines[axis]))))
 
 
+def opening_directions(
+    solid: np.ndarray,
+    resolution: float,
+    pad: int,
+    aligned: np.ndarray,
+    faces: np.ndarray,
+    params: dict,
+) -> list[dict]:
+    """Search directions for openings turned off the frame (a loop whose plane leans
+    on the member it hangs from): seen along a frame axis, the part's shadow has a
+    hole; the material around that hole is a ring whose own axis is its direction
+    of least spread. Only directions at least ``opening_min_tilt_deg`` off every
+    frame axis are returned, widest openings first."""
+    low_mm, high_mm = (float(v) for v in params["opening_mm"])
+    gap = math.cos(math.radians(float(params["opening_min_tilt_deg"])))
+    corners = aligned[faces]
+    centroids = corners.mean(axis=1)
+    weights = 0.5 * np.linalg.norm(
+        np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1
+    )
+    found: list[tuple[float, dict]] = []
+    for axis in (2, 1):  # through the thickness, then through the width
+        shadow = solid.any(axis=axis)
+        openings = ndimage.binary_fill_holes(shadow) & ~shadow
+        labels, count = ndimage.label(openings)
+        if not count:
+            continue
+        in_plane = [d for d in range(3) if d != axis]
+        for label, box in enumerate(ndimage.find_objects(labels), start=1):
+            pixels = np.argwhere(labels[box] == label)
+            diameter = 2.0 * math.sqrt(len(pixels) / math.pi) * resolution
+            if not low_mm <= diameter <= high_mm:
+                continue
+            centre = (pixels.mean(axis=0) + [b.start for b in box] + 0.5 - pad) * resolution
+            # the ring: material from just inside the opening's rim to a rim's width out
+            off = np.hypot(
+                centroids[:, in_plane[0]] - centre[0], centroids[:, in_plane[1]] - centre[1]
+            )
+            near = (off >= 0.35 * diameter) & (off <= 0.5 * diameter + max(0.3 * diameter, 5.0))
+            if near.sum() < 12:
+                continue
+            points, w = centroids[near], weights[near]
+            middle = np.average(points, axis=0, weights=w)
+            spread = np.einsum("i,ij,ik->jk", w, points - middle, points - middle)
+            direction = np.linalg.eigh(spread)[1][:, 0]
+            if (np.abs(direction) >= gap).any():
+                continue  # on a frame axis: the principal search sees it
+            found.append(
+                (
+                    diameter,
+                    {
+                        "direction": direction,
+                        "turning_mm": 0.0,
+                        "points": points,
+                        "source": "opening",
+                    },
+                )
+            )
+    found.sort(key=lambda item: -item[0])
+    return [item for _, item in found[: int(params["max_opening_directions"])]]
+
+
 def holes_along_directions(
     aligned: np.ndarray, faces: np.ndarray, directions: list[dict], params: dict
 ) -> list[dict]:
@@ -626,6 +694,24 @@ def merge_holes(principal: list[dict], extra: list[dict], resolution: float) -> 
     return holes
 
 
+def _group_parallel(holes: list[dict], within_deg: float) -> None:
+    """Number the holes' directions so that holes within *within_deg* of each other
+    share a ``parallel_group`` (a row of pins found partly along a frame axis and
+    partly along a search direction a few degrees away is still one row)."""
+    limit = math.cos(math.radians(within_deg))
+    groups: list[np.ndarray] = []
+    for hole in holes:
+        direction = np.asarray(hole["direction"], dtype=float)
+        direction /= max(float(np.linalg.norm(direction)), 1e-12)
+        for number, first in enumerate(groups):
+            if abs(float(direction @ first)) >= limit:
+                hole["parallel_group"] = number
+                break
+        else:
+            hole["parallel_group"] = len(groups)
+            groups.append(direction)
+
+
 def measure(
     vertices: np.ndarray,
     faces: np.ndarray,
@@ -685,12 +771,19 @@ def measure(
         round(mean_wall / extents[2], 3) if mean_wall is not None and extents[2] > 0 else None
     )
     holes = find_holes(solid, resolution, params, pad=pad) if solid.any() else []
+    openings = opening_directions(solid, resolution, pad, aligned, faces, params)
     del solid
     for hole in holes:
         hole.update(direction_id=hole["axis"], angle_deg=0.0)
+        hole["direction"] = [float(c) for c in np.eye(3)[hole["axis"]]]
         in_plane = [extents[d] for d in range(3) if d != hole["axis"]]
         hole["section_mm2"] = in_plane[0] * in_plane[1]
     directions = search_directions(aligned, faces, np.eye(3), params, edges, normals)
+    directions += [
+        item
+        for item in openings
+        if all(abs(float(item["direction"] @ d["direction"])) < 0.99 for d in directions)
+    ]
     features["search_directions"] = [
         {
             "direction": [round(float(c), 3) for c in item["direction"]],
@@ -702,6 +795,7 @@ def measure(
     if directions:
         extra = holes_along_directions(aligned, faces, directions, params)
         holes = merge_holes(holes, extra, resolution)
+    _group_parallel(holes, float(params["parallel_deg"]))
     largest, largest_axis = 0.0, None
     by_axis = [0.0, 0.0, 0.0]  # the largest void section seen along each axis
     for hole in holes:
