@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -263,6 +264,7 @@ def main() -> int:
     out = args.out or Path(tempfile.mkdtemp(prefix="firetrace-dupes-"))
     out.mkdir(parents=True, exist_ok=True)
     source = args.db or args.generator
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     print(f"brute force: rapidfuzz process.cdist (Levenshtein, 2 workers) on {args.sample:,} "
           f"serials; registry: {source}", flush=True)  # fmt: skip
     status = 0
@@ -296,6 +298,7 @@ def main() -> int:
         "targets: dupes <= 20 s and <= 1 GB at 1,000,000, <= 3 min and <= 2 GB at 10,000,000; "
         f"every planted group found; listed groups <= {TARGET_RATIO:.0f}x planted"
     )
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     return status
 
 

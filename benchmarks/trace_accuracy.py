@@ -26,6 +26,7 @@ The registry is described in ``_serials_registry.py``.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -131,6 +132,7 @@ def main() -> int:
     from firetrace.registry.trace import trace
     from firetrace.serials.normalize import normalize_serial
 
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     db = args.db or Path(f"/tmp/firetrace_trace_bench_{args.size}.db")
     if db.exists():
         print(f"registry: reusing {db}", flush=True)
@@ -243,6 +245,7 @@ def main() -> int:
     for kind, serial, query, got in failures:
         print(f"  missed {kind}: record {serial} queried as {query}; top: {got}")
     description_effect(conn, args, partners)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     return 0
 
 
