@@ -170,7 +170,10 @@ def plant(db: Path, per_kind: int, seed: int = 5) -> list[tuple[str, set[int]]]:
                 continue
             owner, target_kind = maker, ckind
             if kind == "cross_manufacturer":
-                owner = rng.choice([m for m in range(1, makers + 1) if m != maker])
+                # Any other party, uniformly (a list of them all cost 2.4M steps a
+                # plant on a 10M registry whose buyers are parties too).
+                owner = rng.randint(1, makers - 1)
+                owner += owner >= maker
             elif kind == "exact" and rng.random() < 0.3:
                 target_kind = OTHER_KIND.get(ckind, "frame")  # one serial on two kinds
             when = _other_year(rng, year, _neighbour_years(conn, owner, duplicate))
