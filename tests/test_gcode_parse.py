@@ -73,6 +73,19 @@ def test_arcs_by_radius_take_the_short_or_the_long_way(radius, far_side):
     assert sweep == pytest.approx((3 if far_side else 1) * math.pi * 10 / 2, rel=0.01)
 
 
+def test_g28_homes_the_axes_it_names_or_all():
+    moves = parse_moves(b"G1 X10 Y10 Z5\nG28 X\nG1 Y20\nG28\nG1 X3\n")
+    assert moves.end.tolist() == [[10, 10, 5], [0, 20, 5], [3, 0, 0]]
+    # homing also ends a G92 shift of the origin
+    shifted = parse_moves(b"G1 X10\nG92 X0\nG1 X5\nG28 X\nG1 X5\n").end[:, 0]
+    assert shifted.tolist() == [10, 15, 5]
+
+
+def test_a_parenthesis_left_open_ends_at_the_line_end():
+    moves = parse_moves(b"G1 X1 (never closed Y99\nG1 Y2 (closed) E1\n")
+    assert moves.end[:, :2].tolist() == [[1, 0], [1, 2]]
+
+
 def test_g92_moves_the_origin_and_resets_e():
     moves = parse_moves(b"G1 X100 E5\nG92 X0 E0\nG1 X10 E1\nG28\nG1 X3\n")
     assert moves.end[:, 0].tolist() == [100, 110, 3]

@@ -57,6 +57,17 @@ def test_a_sliced_stand_in_gets_its_mesh_verdict(slicer, kind, tmp_path):
 
 
 @pytest.mark.parametrize("slicer", ["prusa", "cura"])
+def test_a_posed_grip_block_keeps_its_pin_row(slicer, tmp_path):
+    # tilted, its faces and pin holes cross the layers at an angle: rebuilt as
+    # stairs, they turned the part's frame and the pins measured as "other"
+    rng = np.random.default_rng(11)
+    mesh = generator.pose(generator.STANDINS["gripblock"](rng), rng)
+    record = _slice(slicer, mesh, tmp_path)
+    assert record["verdict"] == _mesh_verdict(slicers.place_on_bed(mesh)) == "high"
+    assert "pins.parallel_row" in [f["rule"] for f in record["findings"]]
+
+
+@pytest.mark.parametrize("slicer", ["prusa", "cura"])
 def test_a_sliced_look_alike_stays_clear(slicer, tmp_path):
     mesh = generator.LOOKALIKES["bracket"](np.random.default_rng(5))
     record = _slice(slicer, mesh, tmp_path)

@@ -177,13 +177,14 @@ def _modal_state(words: Words) -> _State:
     g92 = _mask(g[92], n)
     reset_all = g92 & ~axis_word
     homing = _mask(g[28], n)
-    named = ~np.isnan(columns["X"]) | ~np.isnan(columns["Y"]) | ~np.isnan(columns["Z"])
-    home_all = homing & ~named
+    # G28 homes the axes it names (G28 X, with or without a number), or all of them
+    named = {axis: words.has_letter(axis) for axis in "XYZ"} if len(g[28]) else {}
+    home_all = homing & ~(named["X"] | named["Y"] | named["Z"]) if named else homing
     physical = np.empty((n, 3))
     for index, axis in enumerate("XYZ"):
         value = columns[axis]
         present = ~np.isnan(value)
-        homed = homing & (present | home_all)
+        homed = homing & (named[axis] | home_all) if named else homing
         physical[:, index] = _physical_axis(
             value, is_motion & present, homed, g92, reset_all, relative
         )
