@@ -116,6 +116,14 @@ def _not_for_valid_rows(line, values):
                 )
             ],
         ),
+        (
+            {"event": "imported", "import_country": "XY", "event_date": "2021-01-01"},
+            [("import_country", "'XY' is not an ISO 3166 country code")],
+        ),
+        (
+            {"event": "sold", "party_country": "XY", "event_date": "2021-01-01"},
+            [("party_country", "'XY' is not an ISO 3166 country code")],
+        ),
         ({"event_date": "2025-07-01"}, [("event_date", "2025-07-01 is in the future")]),
         ({"event_date": "1799-12-31"}, [("event_date", "1799-12-31 is before 1800")]),
         (
@@ -380,3 +388,73 @@ def test_characters_beyond_latin_and_digits_are_collected_for_fuzzy_trace():
     _staged(validator, serial="AB99")
     assert _problems(validator, serial="#12")  # a refused serial adds nothing
     assert validator.characters == {"Ж", "Ф"}
+
+
+def test_a_header_with_unknown_columns_is_refused_naming_the_first():
+    from firetrace.errors import InputError
+
+    iti = load_profile("iti")
+    known = ", ".join(COLUMNS)
+    for extra, more in ((["colour"], ""), (["colour", "weight"], " (and 1 more)"),
+                        (["colour", "weight", "finish"], " (and 2 more)")):  # fmt: skip
+        with pytest.raises(InputError) as caught:
+            RowValidator([*COLUMNS, *extra], iti, path="b.csv")
+        assert (caught.value.path, caught.value.line, caught.value.field) == ("b.csv", 1, "colour")
+        assert str(caught.value) == (
+            f"b.csv: line 1: colour: unknown column 'colour'{more}; known columns: {known} "
+            "(or use --ignore-unknown)"
+        )
+    with pytest.raises(InputError) as caught:
+        RowValidator([*COLUMNS, "colour"], iti)
+    assert str(caught.value).startswith("line 1: colour: unknown column")  # no path given
+    assert RowValidator([*COLUMNS, "colour"], iti, ignore_unknown=True).profile is iti
+    # a rejects file imported again: its line_number and msg columns are not unknown
+    assert RowValidator(["line_number", "msg", *COLUMNS], iti).profile is iti
+    with pytest.raises(InputError, match="unknown column 'msg'"):
+        RowValidator([*COLUMNS, "msg"], iti)
+
+
+def test_a_header_without_a_required_column_names_the_first_missing():
+    from firetrace.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        RowValidator(["manufacturer", "event"], load_profile("iti"), path="b.csv")
+    assert (caught.value.path, caught.value.line, caught.value.field) == ("b.csv", 1, "serial")
+    assert str(caught.value) == (
+        "b.csv: line 1: serial: required column missing "
+        "(profile 'iti' needs manufacturer, serial, event, event_date)"
+    )
+
+
+def test_a_batch_with_only_some_columns_reads_the_others_as_blank():
+    """Columns a batch lacks read as blank on both paths: a marking row still needs
+    its country, a missing encouraged field is counted, an import needs its country."""
+    columns = ["manufacturer", "serial", "event", "event_date"]
+    validator = RowValidator(columns, load_profile("iti"), today=TODAY)
+    sold = ["Glock", "AB1234", "sold", "2021-01-01"]
+    validator._full_check = _not_for_valid_rows
+    staged = validator.validate(3, sold)
+    del validator._full_check
+    assert staged == validator._full_check(3, sold)
+    row = dict(zip(STAGING_COLUMNS, staged, strict=True))
+    assert row["kind"] == "frame" and row["control"] == 1
+    blank = ("model", "calibre", "country", "year", "party_name", "notes", "component_ref")
+    assert all(row[name] is None for name in blank)
+    country = ("country_of_manufacture", "required on a manufactured row by profile 'iti'")
+    assert validator.validate(3, ["Glock", "AB1234", "manufactured", "2021-01-01"]) == [country]
+    imported = ("import_country", "required on an imported row by profile 'iti'")
+    assert validator.validate(3, ["Glock", "AB1234", "imported", "2021-01-01"]) == [imported]
+    us = RowValidator([*columns, "model", "calibre"], load_profile("us"), today=TODAY)
+    us.validate(3, ["Glock", "AB1234", "manufactured", "2021-01-01", "G17", "9mm"])
+    assert us.warnings.missing_encouraged == {"country_of_manufacture": 1, "year_of_manufacture": 1}
+
+
+@pytest.mark.parametrize("text", ["1", "7", "1" * 18])
+def test_component_ids_from_one_digit_to_eighteen_are_read(text):
+    assert _staged(_validator(), component_id=text)["component_ref"] == int(text)
+
+
+def test_a_long_component_id_that_is_not_a_number_is_shown_cut():
+    assert _problems(_validator(), component_id="x" * 45) == [
+        ("component_id", f"'{'x' * 40}' is not a component id {WHOLE}")
+    ]
