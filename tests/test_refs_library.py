@@ -257,3 +257,171 @@ def test_policy_can_require_a_purpose_for_reference_changes(
     assert refused.exit_code == 2 and "requires --purpose" in refused.stderr
     allowed = run_cli("refs", "add", design_files["tube"], "--label", "T", "--purpose", "C-1")
     assert allowed.exit_code == 0, allowed.stderr
+
+
+def _index(entries, **settings):
+    """A ReferenceIndex over made-up signatures: each entry is (label, distance from
+    the zero query, size, geometry hash); a distance d gives similarity
+    exp(-(d / distance_scale)^2)."""
+    from firetrace.refs.signature import SIGNATURE_LENGTH, TOTAL_WEIGHT
+
+    rows = []
+    for i, (label, distance, size, ghash) in enumerate(entries):
+        vector = np.zeros(SIGNATURE_LENGTH, dtype=np.float32)
+        vector[3] = distance * np.sqrt(TOTAL_WEIGHT)
+        rows.append({"id": 100 + i, "label": label, "size": size, "vector": vector,
+                     "geometry_hash": ghash})  # fmt: skip
+    base = library.match_settings()
+    chosen = library.MatchSettings(
+        settings.get("distance_scale", base.distance_scale),
+        settings.get("threshold", base.threshold),
+        settings.get("max_results", base.max_results),
+    )
+    return library.ReferenceIndex(rows, chosen)
+
+
+def _query(size=4.0, ghash="q"):
+    from firetrace.refs.signature import SIGNATURE_LENGTH, Signature
+
+    return library.Fingerprint(ghash, Signature(np.zeros(SIGNATURE_LENGTH, np.float32), size, 12))
+
+
+def _similarity(distance):
+    return round(float(np.exp(-((distance / library.match_settings().distance_scale) ** 2))), 4)
+
+
+def test_the_index_puts_exact_matches_first_then_one_best_row_per_label():
+    scale = library.match_settings().distance_scale
+    near, nearer = 0.2 * scale, 0.1 * scale
+    index = _index([
+        ("far", 3 * scale, 1.0, "h-far"),  # similarity ~0: below the threshold
+        ("kit", near, 2.0, "h-kit1"),
+        ("kit", nearer, 8.0, "h-kit2"),  # the better row of the label is the one shown
+        ("flat", near, 0.0, "h-flat"),  # no size: no scale factor
+        ("same", 3 * scale, 5.0, "q"),  # same triangles, however far the signature
+    ])  # fmt: skip
+    found = index.match(_query())
+    assert found == [
+        {"label": "same", "match": "exact", "similarity": 1.0, "scale": 1.0,
+         "reference_id": 104, "detail": "same triangles as reference 'same'"},
+        {"label": "kit", "match": "near", "similarity": _similarity(nearer), "scale": 0.5,
+         "reference_id": 102,
+         "detail": f"near copy of reference 'kit' (similarity {_similarity(nearer):.3f}, "
+                   "scale 0.5x)"},
+        {"label": "flat", "match": "near", "similarity": _similarity(near), "scale": 1.0,
+         "reference_id": 103,
+         "detail": f"near copy of reference 'flat' (similarity {_similarity(near):.3f}, "
+                   "scale 1x)"},
+    ]  # fmt: skip
+    assert [m["label"] for m in index.match(_query(), threshold=0.0)] == [
+        "same", "kit", "flat", "far"
+    ]  # fmt: skip
+    assert index.similarities(np.zeros_like(index.matrix[0]))[4] < 0.01
+    assert library.ReferenceIndex([]).match(_query()) == []
+
+
+def test_the_index_returns_at_most_max_results_labels_exact_ones_included():
+    scale = library.match_settings().distance_scale
+    entries = [(f"n{i}", (0.05 + 0.01 * i) * scale, 1.0, f"h{i}") for i in range(4)]
+    index = _index([*entries, ("exact", scale, 1.0, "q")], max_results=3)
+    assert [m["label"] for m in index.match(_query())] == ["exact", "n0", "n1"]
+    index = _index(entries, max_results=3)
+    assert [m["label"] for m in index.match(_query())] == ["n0", "n1", "n2"]
+    two_exact = _index([("a", scale, 1.0, "q"), ("b", scale, 1.0, "q"), *entries], max_results=2)
+    assert [m["label"] for m in two_exact.match(_query())] == ["a", "b"]
+
+
+def test_a_threshold_is_inclusive():
+    scale = library.match_settings().distance_scale
+    index = _index([("edge", 0.3 * scale, 1.0, "h")])
+    edge = float(index.similarities(np.zeros_like(index.matrix[0]))[0])
+    assert [m["label"] for m in index.match(_query(), threshold=edge)] == ["edge"]
+    assert index.match(_query(), threshold=np.nextafter(edge, 2.0)) == []
+
+
+def test_labels_are_one_line_of_limited_length():
+    limit = int(library.load_settings()["bundle"]["max_label_chars"])
+    assert library._check_label("  Kit A  ") == "Kit A"
+    assert library._check_label("x" * limit) == "x" * limit
+    for bad, message in (
+        ("   ", "--label: empty label"),
+        (None, "--label: empty label"),
+        ("x" * (limit + 1), f"--label: a label is one line of at most {limit} characters"),
+        ("two\nlines", f"--label: a label is one line of at most {limit} characters"),
+        ("tab\there", f"--label: a label is one line of at most {limit} characters"),
+    ):
+        with pytest.raises(InputError) as caught:
+            library._check_label(bad)
+        assert str(caught.value) == message
+
+
+def test_stored_references_of_another_version_or_damaged_are_refused():
+    from firetrace.errors import FiretraceError
+    from firetrace.refs.signature import SIGNATURE_LENGTH, SIGNATURE_VERSION
+
+    blob = np.zeros(SIGNATURE_LENGTH, "<f4").tobytes()
+    row = (7, "Kit", "h", blob, SIGNATURE_VERSION, 2.5, 12, "a.stl", "file")
+    (decoded,) = library._decode_rows([row])
+    assert {k: v for k, v in decoded.items() if k != "vector"} == {
+        "id": 7, "label": "Kit", "geometry_hash": "h", "size": 2.5, "faces": 12,
+        "source": "a.stl", "origin": "file",
+    }  # fmt: skip
+    assert decoded["vector"].shape == (SIGNATURE_LENGTH,)
+    old = (7, "Kit", "h", blob, SIGNATURE_VERSION - 1, 2.5, 12, "a.stl", "file")
+    with pytest.raises(FiretraceError) as caught:
+        library._decode_rows([old])
+    assert str(caught.value) == (
+        f"reference 7 ('Kit') has signature version {SIGNATURE_VERSION - 1}; this firetrace "
+        f"reads version {SIGNATURE_VERSION}: remove it and add the file again"
+    )
+    cut = (7, "Kit", "h", blob[:-4], SIGNATURE_VERSION, 2.5, 12, "a.stl", "file")
+    with pytest.raises(FiretraceError) as caught:
+        library._decode_rows([cut])
+    assert str(caught.value) == "reference 7 ('Kit') has a damaged signature"
+
+
+def test_adding_a_file_twice_keeps_one_reference_and_lists_it(db_path, design_files):
+    first = library.add_references(db_path, [design_files["tube"]], "Tube", operator="ann")
+    again = library.add_references(
+        db_path, [design_files["tube"], design_files["ring"]], "Tube", operator="bob"
+    )
+    (added,) = first
+    assert added["status"] == "added" and isinstance(added["id"], int)
+    assert added["file"] == str(design_files["tube"]) and added["label"] == "Tube"
+    assert len(added["geometry_hash"]) == 64 and added["faces"] > 0 and added["size"] > 0
+    assert [(a["status"], a["id"]) for a in again][0] == ("already present", None)
+    assert again[1]["status"] == "added"
+    listed = library.list_references(db_path)
+    assert [(r["label"], r["source"], r["added_by"], r["origin"]) for r in listed] == [
+        ("Tube", "tube.stl", "ann", "file"),
+        ("Tube", "ring.stl", "bob", "file"),
+    ]
+    assert listed[0]["id"] == added["id"] and listed[0]["faces"] == added["faces"]
+    assert set(listed[0]) == {"id", "label", "geometry_hash", "faces", "size", "source",
+                              "origin", "added_at", "added_by"}  # fmt: skip
+    assert library.remove_references(db_path, "Tube", operator="t") == 2
+    matched = library.match_file(db_path, design_files["tube"])
+    assert matched["references"] == 0 and matched["reference_matches"] == []
+    assert matched["file"] == str(design_files["tube"]) and matched["faces"] == added["faces"]
+
+
+def test_missing_registries_and_labels_are_named(tmp_path):
+    from firetrace.errors import FiretraceError
+
+    missing = tmp_path / "none.db"
+    with pytest.raises(InputError) as caught:
+        library.list_references(missing)
+    assert str(caught.value) == (
+        f"{missing}: no registry here (import a batch or add references first)"
+    )
+    with pytest.raises(FiretraceError) as caught:
+        library.remove_references(missing, "Kit", operator="t")
+    assert str(caught.value) == f"no reference labelled 'Kit' ({missing} does not exist)"
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (x)")
+    with pytest.raises(InputError) as caught:
+        library.load_matcher(other)
+    assert str(caught.value) == (
+        f"{other}: is an SQLite database of another program, not a firetrace registry"
+    )

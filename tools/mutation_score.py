@@ -88,6 +88,7 @@ def _results(root: Path) -> dict[str, int]:
     return counts
 
 
+_LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _SQL_WORDS = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", " FROM ", " WHERE ", "ORDER BY", " AND ")
 
 
@@ -137,6 +138,18 @@ KNOWN_EQUIVALENT: dict[str, list[tuple[str, str, str, str]]] = {
         (r"_full_check$", r"^party_norm = normalize_party_name\(party\) if party else None$",
          r"or True", "a blank party normalises to '' and is stored as None either way"),
     ],
+    "forensics/hashset.py": [
+        (r"lookup$", r'^value = \(record\.get\(algo\) or ""\)\.lower\(\)$', r'or "XXXX"\)',
+         "a set holds only hex digests: 'xxxx' is never in it, as '' is not"),
+        (r"load_hashset$", r'encoding="utf-8-sig"', r'encoding="UTF-8-SIG"',
+         "Python looks codec names up in any case"),
+        (r"load_hashset$", r"""\.strip\('"'\)\.lower\(\)""", r"""\.strip\('XX"XX'\)""",
+         "no column name the set reads begins or ends with X"),
+        (r"_load_csv$", r"^columns = \[_COLUMN_ALIASES\.get\(c, c\) for c in header\]$", r".",
+         "a column without an alias is never read, whatever its key"),
+        (r"_load_csv$", r"strict=False\)$", r"strict=None\)$|line\)\), \)$",
+         "strict=None and no strict are both False"),
+    ],
 }  # fmt: skip
 
 
@@ -160,10 +173,17 @@ def is_equivalent(
     if len(removed) != len(added) or not removed:
         return None
     for before, after in zip(removed, added, strict=True):
-        if before.lower() != after.lower() or "'" in before:
+        # only the string literals that changed count: "raise ... from None" is no SQL
+        changed = [
+            (a, b)
+            for a, b in zip(_LITERAL.findall(before), _LITERAL.findall(after), strict=False)
+            if a != b
+        ]
+        if before.lower() != after.lower() or not changed:
             return None
-        if not any(word in before.upper() for word in _SQL_WORDS):
-            return None
+        for text, _ in changed:
+            if "'" in text or not any(word in text.upper() for word in _SQL_WORDS):
+                return None
     return "SQL keywords and names are case-insensitive"
 
 
