@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -100,57 +101,23 @@ def _diff(root: Path, mutant: str) -> tuple[list[str], list[str]]:
     return removed, added
 
 
-# Survivors shown equivalent by reading them, per module: (function, removed line,
-# added line, why), each a regular expression matched against the mutant's name and
-# the stripped lines of its diff. Matched on the text, not on mutmut's numbers
-# (they shift whenever the module changes); docs/testing.md explains each reason.
-_CACHE = r"self\._(dates|years|calibres|models|serials)"
-_CACHE_WHY = "a cache of checked values missed or bounded differently: the value is checked again"
-KNOWN_EQUIVALENT: dict[str, list[tuple[str, str, str, str]]] = {
-    "registry/validate.py": [
-        (r".", rf"^(cached|known|keys) = {_CACHE}\.get\(\w+\)$", r"= None$|\.get\(None\)$",
-         _CACHE_WHY),
-        (r".", rf"^if len\({_CACHE}\) [<>]=? [\d_]+:", r".", _CACHE_WHY),
-        (r".", rf"^{_CACHE}\[\w+\] = \w+$", r"= None$", _CACHE_WHY),
-        (r"validate$", r"^day = self\._dates\.get\(row\[i_date\]\) or",
-         r"^day = self\._dates\.get\(None\) or", _CACHE_WHY),
-        (r"validate$", r"^return self\._full_check\(line, values\)$", r"\(None, values\)$",
-         "the full check only names problems here; the line number is not part of them"),
-        (r"validate$", r'strip\(\) or "\?"\)$', r'or "XX\?XXX?"\)$',
-         "a blank date becomes another text that is not a date"),
-        (r".", r'^joined = "".join\(values\)$', r'^joined = "XXXX".join\(values\)$',
-         "the joined length only gates the per-field check; control characters are not added"),
-        (r"validate$", r"^len\(joined\) > vocab\.max_length and max\(", r"^len\(joined\) >= vocab",
-         "a field over the limit makes the joined row over it too"),
-        (r"_full_check$", r"^if len\(joined\) > vocab\.max_length:$", r">= vocab\.max_length:$",
-         "at exactly the limit no field can be over it"),
-        (r"_full_check$", r"^maker_norm = normalize_party_name\(manufacturer\) if manufacturer",
-         r".", "a blank manufacturer is already refused as required"),
-        (r"_full_check$", r"^day = None$", r'^day = ""$', "'' and None are both false here"),
-        (r"_full_check$", r"^control = 0$", r"^control = None$",
-         "the row is already refused (bad control); None and 0 are both false"),
-        (r"__init__$", r"^self\._index\.get\(n, -1\)$", r".",
-         "the profile's extra required columns are in every accepted header"),
-        (r"__init__$", r'^if n not in \("manufacturer", "serial", "event", "event_date"\)$', r".",
-         "the four base columns are already checked non-blank before the extra ones"),
-        (r"_component_ref$", r"0 < len\(text\) <= 18", r"0 <= len\(text\) <= 18",
-         "a blank id returns None before this test"),
-        (r"_full_check$", r"^party_norm = normalize_party_name\(party\) if party else None$",
-         r"or True", "a blank party normalises to '' and is stored as None either way"),
-    ],
-    "forensics/hashset.py": [
-        (r"lookup$", r'^value = \(record\.get\(algo\) or ""\)\.lower\(\)$', r'or "XXXX"\)',
-         "a set holds only hex digests: 'xxxx' is never in it, as '' is not"),
-        (r"load_hashset$", r'encoding="utf-8-sig"', r'encoding="UTF-8-SIG"',
-         "Python looks codec names up in any case"),
-        (r"load_hashset$", r"""\.strip\('"'\)\.lower\(\)""", r"""\.strip\('XX"XX'\)""",
-         "no column name the set reads begins or ends with X"),
-        (r"_load_csv$", r"^columns = \[_COLUMN_ALIASES\.get\(c, c\) for c in header\]$", r".",
-         "a column without an alias is never read, whatever its key"),
-        (r"_load_csv$", r"strict=False\)$", r"strict=None\)$|line\)\), \)$",
-         "strict=None and no strict are both False"),
-    ],
-}  # fmt: skip
+# Survivors shown equivalent by reading them: tools/mutation_equivalents.toml
+EQUIVALENTS = Path(__file__).resolve().parent / "mutation_equivalents.toml"
+
+
+def known_equivalent(path: Path = EQUIVALENTS) -> dict[str, list[tuple[str, str, str, str]]]:
+    """Module -> (function, removed line, added line, why) regular expressions."""
+    with open(path, "rb") as fh:
+        entries = tomllib.load(fh)["equivalent"]
+    table: dict[str, list[tuple[str, str, str, str]]] = {}
+    for e in entries:
+        table.setdefault(e["module"], []).append(
+            (e["function"], e["removed"], e["added"], e["why"])
+        )
+    return table
+
+
+KNOWN_EQUIVALENT = known_equivalent()
 
 
 def is_equivalent(
