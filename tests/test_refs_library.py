@@ -347,8 +347,8 @@ def test_labels_are_one_line_of_limited_length():
         ("   ", "--label: empty label"),
         (None, "--label: empty label"),
         ("x" * (limit + 1), f"--label: a label is one line of at most {limit} characters"),
-        ("two\nlines", f"--label: a label is one line of at most {limit} characters"),
-        ("tab\there", f"--label: a label is one line of at most {limit} characters"),
+        ("two\nlines", "--label: contains a control character (\\n) at position 4"),
+        ("tab\there", "--label: contains a control character (\\t) at position 4"),
     ):
         with pytest.raises(InputError) as caught:
             library._check_label(bad)
