@@ -224,15 +224,11 @@ def boundary_field(solid: np.ndarray, grid: _Grid, start, end, layer, is_wall, w
             away_x = x - (a[seg, 0] + ab[seg, 0] * t)
             away_y = y - (a[seg, 1] + ab[seg, 1] * t)
             distance = np.hypot(away_x, away_y)
-            # a solid pixel is beyond the line when a pixel further away from it is
-            # empty and one back across it solid; else (a wall a pixel or two thin
-            # has empty pixels either side) it is on the material side
-            unit = 1.0 / np.maximum(distance, 1e-9)
-            step_x, step_y = away_x * unit, away_y * unit
-            where = (solid_flat, plane[keep], cols, rows)
-            ahead = _solid_at(*where, x + step_x, y + step_y)
-            behind = _solid_at(*where, x - step_x, y - step_y)
-            material = solid_flat[flat] & (ahead | ~behind)
+            # one pixel further away from the line: still solid means the material side
+            scale = 1.0 / np.maximum(distance, 1e-9)
+            probe_x = np.clip(np.rint(x + away_x * scale), 0, cols - 1).astype(np.int64)
+            probe_y = np.clip(np.rint(y + away_y * scale), 0, rows - 1).astype(np.int64)
+            material = solid_flat[flat] & solid_flat[(plane[keep] + probe_y) * cols + probe_x]
             signed = np.where(material & (distance > 1e-6), distance, -distance)
             distance = distance.astype(np.float32)
             np.minimum.at(best, flat, distance)
@@ -273,13 +269,6 @@ def _layer_distances(solid: np.ndarray) -> np.ndarray:
     field -= np.sign(field) * np.float32(0.5)
     field += np.float32(0.5)
     return field
-
-
-def _solid_at(solid_flat, plane, cols: int, rows: int, x, y) -> np.ndarray:
-    """Whether the pixels nearest (x, y) (pixel units) in the given layers are solid."""
-    col = np.clip(np.rint(x), 0, cols - 1).astype(np.int64)
-    row = np.clip(np.rint(y), 0, rows - 1).astype(np.int64)
-    return solid_flat[(plane + row) * cols + col]
 
 
 def _beside(solid: np.ndarray) -> np.ndarray:
