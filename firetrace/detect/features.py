@@ -581,11 +581,7 @@ def opening_directions(
     frame axis are returned, widest openings first."""
     low_mm, high_mm = (float(v) for v in params["opening_mm"])
     gap = math.cos(math.radians(float(params["opening_min_tilt_deg"])))
-    corners = aligned[faces]
-    centroids = corners.mean(axis=1)
-    weights = 0.5 * np.linalg.norm(
-        np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1
-    )
+    centroids = weights = None  # of the faces, once an opening needs them
     found: list[tuple[float, dict]] = []
     for axis in (2, 1):  # through the thickness, then through the width
         shadow = solid.any(axis=axis)
@@ -600,6 +596,13 @@ def opening_directions(
             if not low_mm <= diameter <= high_mm:
                 continue
             centre = (pixels.mean(axis=0) + [b.start for b in box] + 0.5 - pad) * resolution
+            if centroids is None:
+                corners = aligned[faces]
+                centroids = corners.mean(axis=1)
+                weights = 0.5 * np.linalg.norm(
+                    np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1
+                )
+                del corners
             # the ring: material from just inside the opening's rim to a rim's width out
             off = np.hypot(
                 centroids[:, in_plane[0]] - centre[0], centroids[:, in_plane[1]] - centre[1]
