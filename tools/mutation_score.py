@@ -47,7 +47,8 @@ MODULES = {
     "report/html.py": ["test_report_build.py", "test_report_escaping.py", "test_mutation_gaps.py"],
     "detect/features.py": ["test_detect_features.py", "test_detect_hole_window.py",
                            "test_mutation_gaps.py"],
-    "detect/readers/stl.py": ["test_readers.py", "test_fuzz_readers.py", "test_mutation_gaps.py"],
+    "detect/readers/stl.py": ["test_stl_reader.py", "test_readers.py", "test_fuzz_readers.py",
+                              "test_mutation_gaps.py"],
 }  # fmt: skip
 COPIED = ("firetrace", "rules", "samples", "tests", "benchmarks", "pyproject.toml")
 
@@ -129,14 +130,14 @@ def is_equivalent(
     values changed (SQLite reads keywords and names in any case), and the
     survivors of ``module`` listed in :data:`KNOWN_EQUIVALENT`."""
     function = mutant.rsplit("__mutmut_", 1)[0]
-    for where, before, after, why in KNOWN_EQUIVALENT.get(module, []):
-        if (
-            len(removed) == len(added) == 1
-            and re.search(where, function)
-            and re.search(before, removed[0].strip())
-            and re.search(after, added[0].strip())
-        ):
-            return why
+    if removed and added:
+        for where, before, after, why in KNOWN_EQUIVALENT.get(module, []):
+            if (
+                re.search(where, function)
+                and all(re.search(before, line.strip()) for line in removed)
+                and all(re.search(after, line.strip()) for line in added)
+            ):
+                return why
     if len(removed) != len(added) or not removed:
         return None
     for before, after in zip(removed, added, strict=True):
