@@ -1178,8 +1178,22 @@ def test_14_a_resumed_scan_counts_the_whole_scan_after_a_kill(tmp_path):
     assert json.loads(manifest_path(out).read_text())["counts"]["files"] == 4
 
 
-def test_14_report_rereads_only_the_evidence_and_checks_its_output_first(run_cli, tmp_path):
+def _report_of(run_cli, tmp_path, evidence, records):
+    """A report drawn from *records* as a scan of the folder *evidence* (exit 0
+    asserted): the scan's path, the report's path and its page."""
     import json
+
+    scan = tmp_path / "scan.jsonl"
+    scan.write_text("".join(json.dumps(r) + "\n" for r in records))
+    manifest = {"roots": [{"path": str(evidence), "absolute": str(evidence), "type": "folder"}]}
+    (tmp_path / "scan.manifest.json").write_text(json.dumps(manifest))
+    html = tmp_path / "report.html"
+    result = run_cli("report", scan, "-o", html)
+    assert result.exit_code == 0, result.stderr
+    return scan, html, html.read_text()
+
+
+def test_14_report_rereads_only_the_evidence_and_checks_its_output_first(run_cli, tmp_path):
 
     evidence = tmp_path / "evidence"
     evidence.mkdir()
@@ -1192,14 +1206,7 @@ def test_14_report_rereads_only_the_evidence_and_checks_its_output_first(run_cli
         base | {"path": str(secret), "sha256": "2" * 64},
         base | {"path": "/proc/self/environ", "sha256": "3" * 64},
     ]
-    scan = tmp_path / "scan.jsonl"
-    scan.write_text("".join(json.dumps(r) + "\n" for r in records))
-    manifest = {"roots": [{"path": str(evidence), "absolute": str(evidence), "type": "folder"}]}
-    (tmp_path / "scan.manifest.json").write_text(json.dumps(manifest))
-    html = tmp_path / "report.html"
-    result = run_cli("report", scan, "-o", html)
-    assert result.exit_code == 0, result.stderr
-    page = html.read_text()
+    scan, html, page = _report_of(run_cli, tmp_path, evidence, records)
     assert page.count("outside the evidence roots") == 3
     assert "root:" not in page and "secret" not in page.split("<body", 1)[1].split("outside.stl")[0]
     before = html.read_text()
@@ -1239,7 +1246,6 @@ def test_14_report_never_writes_into_the_evidence_it_reads(run_cli, tmp_path):
 def test_14_report_refuses_special_files_inside_the_evidence(run_cli, tmp_path):
     """A FIFO (would hang), a character device (never ends) and a block device node
     inside a seized folder are refused by name, not read and not 'not found'."""
-    import json
 
     evidence = tmp_path / "evidence"
     evidence.mkdir()
@@ -1261,14 +1267,7 @@ def test_14_report_refuses_special_files_inside_the_evidence(run_cli, tmp_path):
         base | {"path": str(evidence / name), "sha256": f"{k}" * 64}
         for k, name in enumerate(nodes, 1)
     ]
-    scan = tmp_path / "scan.jsonl"
-    scan.write_text("".join(json.dumps(r) + "\n" for r in records))
-    manifest = {"roots": [{"path": str(evidence), "absolute": str(evidence), "type": "folder"}]}
-    (tmp_path / "scan.manifest.json").write_text(json.dumps(manifest))
-    html = tmp_path / "report.html"
-    result = run_cli("report", scan, "-o", html)
-    assert result.exit_code == 0, result.stderr
-    page = html.read_text()
+    scan, html, page = _report_of(run_cli, tmp_path, evidence, records)
     assert page.count("special file, not a regular file: not read") == len(nodes), page
 
 
