@@ -212,3 +212,138 @@ def test_compressed_stream_bomb_refused(tmp_path):
     assert records == []
     refused = summary.manifest["refused"]
     assert [e["path"] for e in refused] == [f"{evidence}/zeros.bin.gz!/zeros.bin"]
+
+
+# --- members read directly (cheap: small archives, no scan) -----------------------
+
+
+def _members(kind: str, data: bytes, **limits):
+    """(name, size, content, head) of each member, and the tally."""
+    from firetrace.forensics.archives import iter_members
+    from firetrace.forensics.entries import Tally
+    from firetrace.forensics.limits import ScanLimits
+    from firetrace.forensics.readonly import PrivateStaging
+
+    tally, staging = Tally(), PrivateStaging()
+    found = []
+    try:
+        for entry in iter_members(
+            kind, io.BytesIO(data), len(data), ("ev/a." + kind,), ScanLimits(**limits),
+            tally, staging,
+        ):  # fmt: skip
+            head = entry.head_reader(4) if entry.head_reader else None
+            with entry.opener() as fh:
+                content = fh.read()
+            found.append((entry.layers[-1], entry.size, content, head))
+    finally:
+        staging.cleanup()
+    return found, tally
+
+
+def test_7z_members_are_read_with_their_names_sizes_and_heads():
+    data = seven_zip({"a.stl": b"solid a\n" * 10, "dir/b.bin": b"\1\2\3"})
+    found, tally = _members("7z", data)
+    assert sorted(found) == [
+        ("a.stl", 80, b"solid a\n" * 10, b"soli"),
+        ("dir/b.bin", 3, b"\1\2\3", b"\1\2\3"),
+    ]
+    assert tally.events == [] and not tally.counts
+
+
+def test_7z_members_past_the_memory_allowance_are_staged_on_disk_alike():
+    members = {f"m{i}.bin": bytes([i]) * (1000 + i) for i in range(4)}
+    in_memory, _ = _members("7z", seven_zip(members))
+    on_disk, _ = _members("7z", seven_zip(members), in_memory_bytes=1500)
+    assert sorted(on_disk) == sorted(in_memory)
+    assert sorted((n, s) for n, s, *_ in in_memory) == [(f"m{i}.bin", 1000 + i) for i in range(4)]
+
+
+def test_7z_limits_on_members_and_sizes_are_named():
+    data = seven_zip({"a.bin": b"a" * 100, "b.bin": b"b" * 5000, "c.bin": b"c" * 10})
+    found, tally = _members("7z", data, max_member_bytes=4000, max_members=2)
+    assert [n for n, *_ in found] == ["a.bin"]
+    assert tally.events == [
+        {"kind": "refused", "path": "ev/a.7z!/b.bin",
+         "reason": "member of 5000 bytes exceeds the member-size limit"},
+        {"kind": "refused", "path": "ev/a.7z!/c.bin",
+         "reason": "archive holds more than 2 members"},
+    ]  # fmt: skip
+
+
+def test_a_7z_whose_members_expand_past_the_ratio_is_refused_whole():
+    data = seven_zip({"z1.bin": b"\0" * 40_000, "z2.bin": b"\0" * 40_000})
+    found, tally = _members("7z", data, ratio_floor_bytes=50_000, max_ratio=20)
+    assert found == [] and tally.counts["refused"] == 2
+    (event,) = tally.events
+    ratio = 80_000 / len(data)
+    assert event == {"kind": "refused", "path": "ev/a.7z",
+                     "reason": f"compression ratio {ratio:.0f}:1 exceeds 20:1"}  # fmt: skip
+    # under the floor, or within the ratio, it is read
+    assert len(_members("7z", data, ratio_floor_bytes=80_001, max_ratio=20)[0]) == 2
+    assert len(_members("7z", data, ratio_floor_bytes=80_000, max_ratio=ratio)[0]) == 2
+
+
+def test_a_7z_declaring_more_than_the_total_budget_is_refused_whole():
+    data = seven_zip({"z1.bin": b"\0" * 4000, "z2.bin": b"\1" * 4000})
+    found, tally = _members("7z", data, max_total_bytes=6000)
+    assert found == [] and tally.counts["refused"] == 2
+    reason = "member of 8000 bytes exceeds the member-size limit"
+    assert tally.events == [{"kind": "refused", "path": "ev/a.7z", "reason": reason}]
+    assert len(_members("7z", data, max_total_bytes=8000)[0]) == 2
+
+
+def test_unreadable_and_encrypted_7z_are_errors_not_crashes():
+    import py7zr
+
+    found, tally = _members("7z", b"7z\xbc\xaf\x27\x1c" + b"\0" * 40)
+    assert found == [] and tally.counts["errors"] == 1
+    assert tally.events[0]["reason"].startswith("unreadable 7z: ")
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w", password="secret", header_encryption=True) as archive:
+        archive.writestr(b"hidden", "h.txt")
+    found, tally = _members("7z", buf.getvalue())
+    assert found == [] and tally.events == [
+        {"kind": "error", "path": "ev/a.7z",
+         "reason": "encrypted 7z (its file list too) not read"}
+    ]  # fmt: skip
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w", password="secret") as archive:
+        archive.writestr(b"hidden", "h.txt")
+    found, tally = _members("7z", buf.getvalue())
+    assert found == [] and tally.events == [
+        {"kind": "error", "path": "ev/a.7z", "reason": "encrypted 7z not read"}
+    ]
+
+
+def test_tar_members_special_files_and_limits_are_named():
+    data = _tar({"a.bin": b"a" * 10, "big.bin": b"b" * 3000, "c.bin": b"c", "d.bin": b"d"},
+                mode="w", links={"link": "a.bin"})  # fmt: skip
+    found, tally = _members("tar", data, max_member_bytes=2000, max_members=3)
+    assert [(n, s, c, h) for n, s, c, h in found] == [("a.bin", 10, b"a" * 10, b"aaaa"),
+                                                      ("c.bin", 1, b"c", b"c")]  # fmt: skip
+    assert tally.events == [
+        {"kind": "refused", "path": "ev/a.tar!/big.bin",
+         "reason": "member of 3000 bytes exceeds the member-size limit"},
+        {"kind": "refused", "path": "ev/a.tar!/d.bin",
+         "reason": "archive holds more than 3 members"},
+        {"kind": "skipped", "path": "ev/a.tar!/link",
+         "reason": "link or device member not followed"},
+    ]  # fmt: skip
+    assert (tally.counts["refused"], tally.counts["special"]) == (2, 1)
+
+
+def test_a_tar_expanding_past_the_ratio_stops_at_that_member():
+    data = _tar({"a.bin": b"\0" * 30_000, "b.bin": b"\0" * 30_000, "c.bin": b"x"}, mode="w:gz")
+    found, tally = _members("gzip", data, ratio_floor_bytes=70_000, max_ratio=10)
+    assert [n for n, *_ in found] == ["a.bin"]
+    (event,) = tally.events
+    assert event["path"] == "ev/a.gzip!/b.bin"
+    assert event["reason"].startswith("compression ratio beyond 10:1 (")
+    assert event["reason"].endswith(f" bytes from {len(data)})")
+
+
+def test_a_corrupt_tar_stream_stops_with_an_error():
+    data = _tar({"a.bin": b"a" * 5000, "b.bin": b"b" * 5000}, mode="w:gz")
+    found, tally = _members("gzip", data[: len(data) // 2])
+    assert tally.counts["errors"] == 1
+    assert tally.events[-1]["reason"].startswith(("tar read stopped: ", "unreadable"))
