@@ -347,3 +347,100 @@ def test_a_corrupt_tar_stream_stops_with_an_error():
     found, tally = _members("gzip", data[: len(data) // 2])
     assert tally.counts["errors"] == 1
     assert tally.events[-1]["reason"].startswith(("tar read stopped: ", "unreadable"))
+
+
+def _members_named(kind: str, data: bytes, name: str, **limits):
+    from firetrace.forensics.archives import iter_members
+    from firetrace.forensics.entries import Tally
+    from firetrace.forensics.limits import ScanLimits
+    from firetrace.forensics.readonly import PrivateStaging
+
+    tally, staging = Tally(), PrivateStaging()
+    found = []
+    try:
+        for entry in iter_members(kind, io.BytesIO(data), len(data), ("ev", f"d/{name}"),
+                                  ScanLimits(**limits), tally, staging):  # fmt: skip
+            with entry.opener() as fh:
+                found.append((entry.layers[-1], entry.size, fh.read(), entry.head_reader(5)))
+            found.append(entry.head_reader(3))  # read again: from the start
+    finally:
+        staging.cleanup()
+    return found, tally
+
+
+@pytest.mark.parametrize(
+    ("kind", "compress", "name", "member"),
+    [
+        ("gzip", gzip.compress, "part.stl.gz", "part.stl"),
+        ("gzip", gzip.compress, "PART.TGZ", "PART.tar"),
+        ("bzip2", bz2.compress, "part.stl.bz2", "part.stl"),
+        ("bzip2", bz2.compress, "x.tbz2", "x.tar"),
+        ("xz", lzma.compress, "part.xz", "part"),
+        ("xz", lzma.compress, "odd.bin", "odd.bin.out"),
+    ],
+)
+def test_a_single_compressed_stream_is_one_member_named_after_it(kind, compress, name, member):
+    payload = b"solid part\n" + b"x" * 1000
+    found, tally = _members_named(kind, compress(payload), name)
+    assert found == [(member, len(payload), payload, b"solid"), b"sol"]
+    assert tally.events == []
+
+
+def test_a_compressed_tar_is_read_as_a_tar():
+    data = _tar({"in/a.bin": b"a" * 600}, mode="w:xz")
+    found, tally = _members_named("xz", data, "b.txz")
+    assert found[0] == ("in/a.bin", 600, b"a" * 600, b"aaaaa")
+
+
+def test_a_corrupt_or_exploding_compressed_stream_is_named():
+    # (a corrupt deflate body raises zlib.error, which the scan reports one level up)
+    found, tally = _members_named("gzip", b"\x1f\x8b\x09\x00" + b"\xff" * 40, "bad.gz")
+    assert found == [] and tally.counts["errors"] == 1
+    (event,) = tally.events
+    assert event["kind"] == "error" and event["path"] == "ev!/d/bad.gz"
+    assert event["reason"].startswith("unreadable gzip stream: ")
+    whole = gzip.compress(bytes(range(256)) * 400)
+    truncated = whole[: len(whole) // 2]
+    found, tally = _members_named("gzip", truncated, "cut.gz")
+    assert found == [] and tally.counts["errors"] == 1
+    assert tally.events[0]["reason"].startswith("unreadable gzip stream: ")
+    data = gzip.compress(b"\0" * 100_000)
+    found, tally = _members_named("gzip", data, "z.gz", ratio_floor_bytes=1000, max_ratio=10)
+    assert found == [] and tally.counts["refused"] == 1
+    cap = max(min(4 << 30, int(10 * len(data))), 1000)
+    reason = f"member expands beyond its declared or allowed {cap} bytes"
+    assert tally.events == [{"kind": "refused", "path": "ev!/d/z.gz!/z", "reason": reason}]
+
+
+def test_an_unreadable_tar_is_one_error_naming_the_archive():
+    found, tally = _members("tar", b"not a tar at all" * 40)
+    assert found == [] and tally.counts == {"errors": 1}
+    (event,) = tally.events
+    assert (event["kind"], event["path"]) == ("error", "ev/a.tar")
+    assert event["reason"].startswith("unreadable tar: ")
+
+
+def test_tar_members_keep_their_time_and_a_tar_past_the_total_budget_is_refused():
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        info = tarfile.TarInfo("t.bin")
+        info.size, info.mtime = 3, 1_700_000_000
+        tf.addfile(info, io.BytesIO(b"abc"))
+    from firetrace.forensics.archives import iter_members
+    from firetrace.forensics.entries import Tally, iso_utc
+    from firetrace.forensics.limits import ScanLimits
+    from firetrace.forensics.readonly import PrivateStaging
+
+    staging = PrivateStaging()
+    try:
+        data = buf.getvalue()
+        (entry,) = iter_members("tar", io.BytesIO(data), len(data), ("t.tar",), ScanLimits(),
+                                Tally(), staging)  # fmt: skip
+        assert entry.modified == iso_utc(1_700_000_000)
+    finally:
+        staging.cleanup()
+    from firetrace.forensics.archives import BombRefused
+
+    data = _tar({"a.bin": b"a" * 3000, "b.bin": b"b" * 3000}, mode="w")
+    with pytest.raises(BombRefused, match="^archive expands beyond the total-bytes limit$"):
+        _members("tar", data, max_total_bytes=4000)  # the second member is refused
