@@ -294,7 +294,7 @@ def _hidden_body_flagged(record: dict, hidden) -> bool:
 # the other stand-in families: module, and what their figures are worth
 FAMILIES = {
     "b": ("_standins_b.py", "family B (held out until its first scoring; development since)"),
-    "c": ("_standins_c.py", "family C (held out until its one scoring with frozen rules; development since)"),
+    "c": ("_standins_c.py", "family C (held out until its one frozen scoring; development since)"),
 }
 
 

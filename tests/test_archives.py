@@ -393,12 +393,16 @@ def test_a_compressed_tar_is_read_as_a_tar():
 
 
 def test_a_corrupt_or_exploding_compressed_stream_is_named():
-    # (a corrupt deflate body raises zlib.error, which the scan reports one level up)
     found, tally = _members_named("gzip", b"\x1f\x8b\x09\x00" + b"\xff" * 40, "bad.gz")
     assert found == [] and tally.counts["errors"] == 1
     (event,) = tally.events
     assert event["kind"] == "error" and event["path"] == "ev!/d/bad.gz"
     assert event["reason"].startswith("unreadable gzip stream: ")
+    # a valid header over a corrupt deflate body (zlib.error, not an OSError)
+    header = gzip.compress(b"x")[:10]
+    found, tally = _members_named("gzip", header + b"\xff" * 40, "body.gz")
+    assert found == [] and tally.counts["errors"] == 1
+    assert tally.events[0]["reason"].startswith("unreadable gzip stream: ")
     whole = gzip.compress(bytes(range(256)) * 400)
     truncated = whole[: len(whole) // 2]
     found, tally = _members_named("gzip", truncated, "cut.gz")

@@ -359,7 +359,7 @@ def _iter_compressed(kind, fh, size, layers, limits, tally, staging) -> Iterator
     archive = "!/".join(layers)
     try:
         peek = stream.read(512)
-    except (OSError, EOFError, lzma.LZMAError) as exc:
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
         tally.count("errors")
         tally.event("error", archive, f"unreadable {kind} stream: {exc}")
         return
@@ -387,7 +387,7 @@ def _iter_compressed(kind, fh, size, layers, limits, tally, staging) -> Iterator
         tally.count("refused")
         tally.event("refused", "!/".join((*layers, name)), str(exc))
         return
-    except (OSError, EOFError, lzma.LZMAError) as exc:
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
         staged.close()
         tally.count("errors")
         tally.event("error", archive, f"unreadable {kind} stream: {exc}")
