@@ -572,16 +572,18 @@ def opening_directions(
     pad: int,
     aligned: np.ndarray,
     faces: np.ndarray,
+    weights: np.ndarray,
     params: dict,
 ) -> list[dict]:
     """Search directions for openings turned off the frame (a loop whose plane leans
     on the member it hangs from): seen along a frame axis, the part's shadow has a
     hole; the material around that hole is a ring whose own axis is its direction
-    of least spread. Only directions at least ``opening_min_tilt_deg`` off every
-    frame axis are returned, widest openings first."""
+    of least spread (its faces weighed by *weights*, in proportion to their areas).
+    Only directions at least ``opening_min_tilt_deg`` off every frame axis are
+    returned, widest openings first."""
     low_mm, high_mm = (float(v) for v in params["opening_mm"])
     gap = math.cos(math.radians(float(params["opening_min_tilt_deg"])))
-    centroids = weights = None  # of the faces, once an opening needs them
+    centroids = None  # of the faces, once an opening needs them
     found: list[tuple[float, dict]] = []
     for axis in (2, 1):  # through the thickness, then through the width
         shadow = solid.any(axis=axis)
@@ -597,12 +599,7 @@ def opening_directions(
                 continue
             centre = (pixels.mean(axis=0) + [b.start for b in box] + 0.5 - pad) * resolution
             if centroids is None:
-                corners = aligned[faces]
-                centroids = corners.mean(axis=1)
-                weights = 0.5 * np.linalg.norm(
-                    np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1
-                )
-                del corners
+                centroids = aligned[faces].mean(axis=1)
             # the ring: material from just inside the opening's rim to a rim's width out
             off = np.hypot(
                 centroids[:, in_plane[0]] - centre[0], centroids[:, in_plane[1]] - centre[1]
@@ -610,7 +607,7 @@ def opening_directions(
             near = (off >= 0.35 * diameter) & (off <= 0.5 * diameter + max(0.3 * diameter, 5.0))
             if near.sum() < 12:
                 continue
-            points, w = centroids[near], weights[near]
+            points, w = centroids[near], weights[near].astype(np.float64)
             middle = np.average(points, axis=0, weights=w)
             spread = np.einsum("i,ij,ik->jk", w, points - middle, points - middle)
             direction = np.linalg.eigh(spread)[1][:, 0]
@@ -619,12 +616,7 @@ def opening_directions(
             found.append(
                 (
                     diameter,
-                    {
-                        "direction": direction,
-                        "turning_mm": 0.0,
-                        "points": points,
-                        "source": "opening",
-                    },
+                    {"direction": direction, "turning_mm": 0.0, "points": points},
                 )
             )
     found.sort(key=lambda item: -item[0])
@@ -774,7 +766,7 @@ def measure(
         round(mean_wall / extents[2], 3) if mean_wall is not None and extents[2] > 0 else None
     )
     holes = find_holes(solid, resolution, params, pad=pad) if solid.any() else []
-    openings = opening_directions(solid, resolution, pad, aligned, faces, params)
+    openings = opening_directions(solid, resolution, pad, aligned, faces, doubled_areas, params)
     del solid
     for hole in holes:
         hole.update(direction_id=hole["axis"], angle_deg=0.0)
