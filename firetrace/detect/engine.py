@@ -239,7 +239,7 @@ def _judge_bodies(design, rule_set: RuleSet, file_hits, matcher, record, notes) 
             f"{len(candidates)} parts in the file; only the {limit} largest were judged",
         )
     measure_settings = _measure_settings(rule_set, settings, len(candidates))
-    measured = _SameShapes()
+    measured = _SameShapes(len(candidates))
 
     def judge(part):
         return _judge_part(part, rule_set, measure_settings, file_hits, matcher, measured)
@@ -293,14 +293,18 @@ class _SameShapes:
     object (a slicer's copies, an STL of repeated parts) is measured once. Two
     parts have the same shape when they have the same faces and their vertices,
     relative to their lowest corner, agree to 1 nm; the features do not depend on
-    where a part stands."""
+    where a part stands. With one part to judge there is nothing to share, and
+    nothing is hashed or kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, parts: int) -> None:
+        self._alone = parts <= 1
         self._lock = threading.Lock()
         self._locks: dict[bytes, threading.Lock] = {}
         self._seen: dict[bytes, list[tuple[Any, dict]]] = {}
 
     def measure(self, part, compute: Callable[[], dict]) -> dict:
+        if self._alone:
+            return compute()
         import numpy as np  # lazy: only when a mesh is judged
 
         digest = hashlib.blake2b(np.ascontiguousarray(part.faces).tobytes(), digest_size=16)
