@@ -359,7 +359,8 @@ def test_03_a_rebuilt_seal_and_chain_needs_the_key(db_path, run_cli, monkeypatch
     ).fetchone()
     position = list(rowseals._decode_ids(ids)).index(stolen)
     fps = bytearray(fps)
-    fps[position * 16 : position * 16 + 16] = rowseals.fingerprint("events", values)
+    width = rowseals.FINGERPRINT_BYTES
+    fps[position * width : (position + 1) * width] = rowseals.fingerprint("events", values)
     evil.execute("UPDATE seals SET fps = ? WHERE id = ?", (bytes(fps), seal_id))
     digest = hashlib.sha256()
     for row in evil.execute(

@@ -113,9 +113,9 @@ def test_damaged_pages_are_reported(db_path, run_cli):
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("PRAGMA journal_mode = DELETE")
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    # Overwrite a page of the serial_norm index (not the schema page) with junk.
+    # Overwrite a page of the serial_fold index (not the schema page) with junk.
     root = conn.execute(
-        "SELECT rootpage FROM sqlite_master WHERE name = 'components_serial_norm'"
+        "SELECT rootpage FROM sqlite_master WHERE name = 'components_serial_fold'"
     ).fetchone()[0]
     conn.close()
     with open(db_path, "r+b") as fh:

@@ -9,6 +9,7 @@ import pytest
 from test_registry_support import batch_row, count, registry_snapshot, write_csv
 
 from firetrace.paths import samples_dir
+from firetrace.registry.parties import spellings
 
 SAMPLE = samples_dir() / "batch.csv"
 
@@ -28,11 +29,9 @@ def test_sample_batch_imports(run_cli, db_path):
         "SELECT count(DISTINCT c.maker_id) FROM components c WHERE c.serial LIKE 'BKLM%'"
     ).fetchone()[0]
     assert glock == 1
-    spellings = conn.execute(
-        "SELECT count(*) FROM party_names n JOIN parties p ON p.id = n.party_id "
-        "WHERE p.norm_name = 'GLOCK'"
-    ).fetchone()[0]
-    assert spellings >= 3
+    (glock_id,) = conn.execute("SELECT id FROM parties WHERE norm_name = 'GLOCK'").fetchone()
+    names = spellings(conn, glock_id)
+    assert len(names) >= 3 and len(set(names)) == len(names)
     # Calibre aliases are folded: '9mm Luger', '9 mm Luger', '9x19' -> one designation.
     calibres = {
         r[0] for r in conn.execute("SELECT calibre FROM components WHERE serial LIKE 'BKLM%'")

@@ -24,7 +24,9 @@ def test_exact_serial_lookup_is_an_index_seek(db_path):
     plan = " ".join(
         str(r)
         for r in conn.execute(
-            "EXPLAIN QUERY PLAN SELECT id FROM components WHERE serial_norm = ?", ("X1",)
+            "EXPLAIN QUERY PLAN SELECT id FROM components WHERE serial_fold = ? "
+            "AND serial_norm = ?",
+            ("X1", "X1"),
         )
     )
     assert "USING" in plan and "INDEX" in plan and "SCAN" not in plan

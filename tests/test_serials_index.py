@@ -95,11 +95,10 @@ def test_migration_five_drops_the_deletion_table_and_keys_are_indexed(db_path):
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     assert {"serial_suffixes", "components_serial_fold", "components_skel"} <= names
     assert "serial_deletions" not in names
-    for column in ("serial_norm", "serial_fold"):
+    # Since schema 8 a lookup by the norm seeks the fold (a function of the norm).
+    for where in ("serial_fold IN ('A', 'B') AND serial_norm IN ('A', 'B')", "serial_fold = 'A'"):
         plan = " ".join(
             str(r)
-            for r in conn.execute(
-                f"EXPLAIN QUERY PLAN SELECT id FROM components WHERE {column} IN ('A', 'B')"
-            )
+            for r in conn.execute(f"EXPLAIN QUERY PLAN SELECT id FROM components WHERE {where}")
         )
         assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan

@@ -126,10 +126,13 @@ def _party_id(conn: sqlite3.Connection, name: str | None) -> int | None:
 
     norm = normalize_party_name(name)
     conn.execute("INSERT OR IGNORE INTO parties (norm_name, name) VALUES (?, ?)", (norm, name))
-    party_id = conn.execute("SELECT id FROM parties WHERE norm_name = ?", (norm,)).fetchone()[0]
-    conn.execute(
-        "INSERT OR IGNORE INTO party_names (name, party_id) VALUES (?, ?)", (name, party_id)
-    )
+    party_id, first = conn.execute(
+        "SELECT id, name FROM parties WHERE norm_name = ?", (norm,)
+    ).fetchone()
+    if name != first:  # party_names: the spellings besides the first (schema 8)
+        conn.execute(
+            "INSERT OR IGNORE INTO party_names (name, party_id) VALUES (?, ?)", (name, party_id)
+        )
     return party_id
 
 
@@ -286,9 +289,9 @@ def correct_serial(
         sharing = [
             r[0]
             for r in conn.execute(
-                "SELECT id FROM components WHERE serial_norm = ? AND maker_id = ? AND kind = ? "
-                "AND id <> ? ORDER BY id",
-                (keys[0], maker_id, kind, component_id),
+                "SELECT id FROM components WHERE serial_fold = ? AND serial_norm = ? "
+                "AND maker_id = ? AND kind = ? AND id <> ? ORDER BY id",
+                (keys[1], keys[0], maker_id, kind, component_id),
             )
         ]
         write.args.update(changes={"serial": new_serial}, old_serial=old_serial, reason=reason)

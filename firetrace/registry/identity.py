@@ -88,6 +88,7 @@ def classify(conn: sqlite3.Connection, identifies: frozenset[str]) -> int:
     kept = ", ".join(f"max({c}) AS {c}" for c in _KEEP)
     conn.execute(
         "CREATE TEMP TABLE batch_keys AS SELECT maker_norm, kind, serial_norm, "
+        "min(serial_fold) AS serial_fold, "
         "min(line) AS first_line, count(*) AS rows, "
         f"sum(event IN ({_in_list(identifies)})) AS identifying, "
         f"count(component_ref) AS refs, max(control) AS control, {spans}, {kept}, "
@@ -116,7 +117,8 @@ def _match_existing(conn: sqlite3.Connection, identifies: frozenset[str]) -> Non
     conn.execute(
         "CREATE TEMP TABLE key_matches AS SELECT k.rowid AS key_id, c.id AS component_id "
         "FROM batch_keys k JOIN parties p ON p.norm_name = k.maker_norm "
-        "CROSS JOIN components c ON c.serial_norm = k.serial_norm AND c.maker_id = p.id "
+        "CROSS JOIN components c ON c.serial_fold = k.serial_fold "
+        "AND c.serial_norm = k.serial_norm AND c.maker_id = p.id "
         "AND c.kind = k.kind"
     )
     conn.execute("CREATE INDEX temp.key_matches_key ON key_matches(key_id)")
@@ -253,10 +255,11 @@ def resolve_complex(conn: sqlite3.Connection, identifies: frozenset[str]) -> Res
     conn.execute("DROP TABLE IF EXISTS temp.hard_keys")
     conn.execute(
         "CREATE TEMP TABLE hard_keys (maker_norm TEXT, kind TEXT, serial_norm TEXT, "
-        "existing INTEGER, PRIMARY KEY (maker_norm, kind, serial_norm)) WITHOUT ROWID"
+        "existing INTEGER, serial_fold TEXT, PRIMARY KEY (maker_norm, kind, serial_norm)) "
+        "WITHOUT ROWID"
     )
     conn.execute(
-        "INSERT INTO hard_keys SELECT maker_norm, kind, serial_norm, matches "
+        "INSERT INTO hard_keys SELECT maker_norm, kind, serial_norm, matches, serial_fold "
         "FROM batch_keys WHERE simple = 0"
     )
     rows_by_key: dict[tuple, list[dict]] = {}
@@ -287,7 +290,8 @@ def _existing_items(conn: sqlite3.Connection, identifies: frozenset[str]) -> dic
         f"AND e.event IN ({_in_list(identifies)}) AND {live_event_sql()}), "
         f"EXISTS (SELECT 1 FROM events e WHERE e.component_id = c.id AND {live_event_sql()}) "
         "FROM hard_keys h JOIN parties p ON p.norm_name = h.maker_norm "
-        "CROSS JOIN components c ON c.serial_norm = h.serial_norm AND c.maker_id = p.id "
+        "CROSS JOIN components c ON c.serial_fold = h.serial_fold "
+        "AND c.serial_norm = h.serial_norm AND c.maker_id = p.id "
         "AND c.kind = h.kind WHERE h.existing > 0 ORDER BY c.id"
     ):
         key, cid, compared, identified, live = values[:3], values[3], values[4:8], *values[8:]
@@ -442,7 +446,8 @@ def component_of_row_sql(maker_id: str = "m.id") -> str:
     component holding its key."""
     return (
         "coalesce((SELECT r.component_id FROM row_component r WHERE r.line = s.line), "
-        "(SELECT c.id FROM components c WHERE c.serial_norm = s.serial_norm "
+        "(SELECT c.id FROM components c WHERE c.serial_fold = s.serial_fold "
+        "AND c.serial_norm = s.serial_norm "
         f"AND c.maker_id = {maker_id} AND c.kind = s.kind))"
     )
 

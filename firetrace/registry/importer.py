@@ -512,7 +512,8 @@ def _batch_level_checks(conn: sqlite3.Connection, profile, sink: _ErrorSink) -> 
             "  EXISTS (SELECT 1 FROM staging o WHERE o.maker_norm = s.maker_norm "
             "  AND o.serial_norm = s.serial_norm AND o.kind <> s.kind AND o.control = 1)"
             "  OR EXISTS (SELECT 1 FROM components c JOIN parties p ON p.id = c.maker_id "
-            "  WHERE p.norm_name = s.maker_norm AND c.serial_norm = s.serial_norm "
+            "  WHERE p.norm_name = s.maker_norm AND c.serial_fold = s.serial_fold "
+            "  AND c.serial_norm = s.serial_norm "
             "  AND c.kind <> s.kind AND c.control = 1)) ORDER BY s.line"
         ):
             sink.add(
@@ -587,7 +588,8 @@ def _store(
         "INSERT OR IGNORE INTO party_names (name, party_id) "
         "SELECT n.name, p.id FROM (SELECT DISTINCT maker_name AS name, maker_norm AS norm "
         "FROM staging UNION SELECT DISTINCT party_name, party_norm FROM staging "
-        "WHERE party_norm IS NOT NULL) n JOIN parties p ON p.norm_name = n.norm"
+        "WHERE party_norm IS NOT NULL) n JOIN parties p ON p.norm_name = n.norm "
+        "WHERE n.name <> p.name"
     )
     # A maker id per staged row makes the component joins below index seeks.
     conn.execute("CREATE TEMP TABLE maker_ids (norm TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID")

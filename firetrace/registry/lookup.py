@@ -166,6 +166,17 @@ def _in_list(values: list) -> str:
     return "(" + ",".join("?" * len(values)) + ")"
 
 
+def norm_seek(norms: list[str], alias: str = "c") -> tuple[str, list[str]]:
+    """SQL and parameters for the components whose ``serial_norm`` is one of
+    ``norms``: a seek on the fold index (the fold is a function of the norm;
+    schema 8 keeps no index on the norm), then the norm compared."""
+    folds = sorted({serial_keys(norm)[1] for norm in norms})
+    return (
+        f"{alias}.serial_fold IN {_in_list(folds)} AND {alias}.serial_norm IN {_in_list(norms)}",
+        [*folds, *norms],
+    )
+
+
 def _maker_ids(conn: sqlite3.Connection, manufacturer: str) -> list[int]:
     key = normalize_party_name(manufacturer)
     rows = conn.execute(
@@ -491,7 +502,7 @@ def _direct_and_fuzzy(
     unexplained: dict[int, str] = {}
 
     padded = _padded(norm)
-    direct = _fetch(conn, "c.serial_norm IN " + _in_list(padded), padded, narrow, bounded=bounded)
+    direct = _fetch(conn, *norm_seek(padded), narrow, bounded=bounded)
     for row in direct:
         if row.serial.strip() == query.strip():
             found[row.id] = _candidate(

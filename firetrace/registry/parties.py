@@ -4,8 +4,9 @@ agency the same party.
 ``normalize_party_name`` folds accents, case, punctuation and ``and``/``und``
 to ``&``, drops trailing legal-form words (``GmbH``, ``Inc.``, ``S.p.A.``) and
 applies the aliases in ``rules/makers.toml``, so ``GLOCK GmbH`` and ``Glock``
-give the same key. The registry stores the key in ``parties.norm_name`` and
-every spelling seen in ``party_names``.
+give the same key. The registry stores the key in ``parties.norm_name``, the
+first spelling seen in ``parties.name`` and every other one in ``party_names``
+(:func:`spellings`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import tomllib
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from sqlite3 import Connection
 
 from firetrace.paths import rules_dir
 
@@ -88,3 +90,15 @@ def normalize_party_name(name: str) -> str:
     suffixes, aliases = _rules()
     key = _strip_suffixes(_fold(name), suffixes)
     return aliases.get(key, key)
+
+
+def spellings(conn: Connection, party_id: int) -> list[str]:
+    """Every spelling of a party seen in the registry, the first one first."""
+    first = conn.execute("SELECT name FROM parties WHERE id = ?", (party_id,)).fetchone()
+    if first is None:
+        return []
+    others = conn.execute(
+        "SELECT name FROM party_names WHERE party_id = ? AND name <> ? ORDER BY name",
+        (party_id, first[0]),
+    )
+    return [first[0], *(name for (name,) in others)]

@@ -6,10 +6,11 @@ keys that cannot be derived from it (``serial_norm_stored``,
 themselves are VIRTUAL generated columns (``serial_norm``, ``serial_fold``,
 ``serial_skel``) that cost no space and carry the indexes:
 
-* ``components_serial_norm`` on ``(serial_norm, maker_id, kind)``: exact and
-  normalised trace, and the importer's identity lookups;
-* ``components_serial_fold`` on ``serial_fold``: look-alike trace, wildcard
-  prefixes, and every fuzzy candidate (trace expands the query into the
+* ``components_serial_fold`` on ``serial_fold``: exact and normalised trace
+  and the importer's identity lookups (the fold is a function of the norm: a
+  seek on the fold, then the norm compared, ``lookup.norm_seek``; schema 8
+  dropped the index on ``serial_norm``, 18 bytes a component), look-alike trace,
+  wildcard prefixes, and every fuzzy candidate (trace expands the query into the
   serials one edit away and seeks each, :mod:`firetrace.registry.lookup`);
 * ``components_skel`` on ``serial_skel_stored``, partial: only serials with
   letters between digits have a skeleton that differs from their fold;

@@ -123,8 +123,9 @@ def shared_serials(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[i
     if not ids:
         return {}
     rows = conn.execute(
-        "SELECT c.id, o.id FROM components c JOIN components o ON o.serial_norm = c.serial_norm "
-        f"AND o.maker_id = c.maker_id AND o.kind = c.kind AND o.id <> c.id "
+        "SELECT c.id, o.id FROM components c JOIN components o ON o.serial_fold = c.serial_fold "
+        "AND o.serial_norm = c.serial_norm AND o.maker_id = c.maker_id AND o.kind = c.kind "
+        "AND o.id <> c.id "
         f"WHERE c.id IN ({_marks(ids)})",
         ids,
     )
@@ -390,7 +391,7 @@ def exact_candidates(conn: sqlite3.Connection, query: str, narrow: lookup.Narrow
     wildcard and fuzzy candidates is :func:`firetrace.registry.lookup.find_candidates`.
     """
     found = []
-    rows = lookup._fetch(conn, "c.serial_norm = ?", [normalize_serial(query)], narrow, cap=10**9)
+    rows = lookup._fetch(conn, *lookup.norm_seek([normalize_serial(query)]), narrow, cap=10**9)
     for row in rows:
         if row.serial == query.strip():
             found.append(lookup._candidate(row, "exact", 1.0, "serial as marked"))
