@@ -3,8 +3,8 @@
 The append-only triggers stop mistakes, not an attacker with the file: drop
 them, change ``reported_stolen`` to ``sold``, recreate them. So every audited
 write also *seals* the rows it added, changed or deleted: a fingerprint of each
-row (SHA-256 of its values, first 64 bits; seals written before schema 8 kept
-128, of which verification compares the same first 64), stored in the
+row (SHA-256 of its values, first 96 bits; seals written before schema 8 kept
+128, of which verification compares the same first 96), stored in the
 ``seals`` table, and the digest of those seal rows goes into the write's audit
 entry (``attests.seal``), which the hash chain covers (HMAC under
 ``FIRETRACE_AUDIT_KEY`` when one is set). :func:`verify_seals` replays the
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS seals (
     max_id INTEGER NOT NULL,          -- highest row id in this seal (the sealed frontier)
     tombstones INTEGER NOT NULL,      -- rows sealed as deleted
     ids BLOB NOT NULL,                -- zlib of the row ids (int64, ascending)
-    fps BLOB NOT NULL                 -- 8 bytes a row (16 before schema 8), ids order; 0: deleted
+    fps BLOB NOT NULL                 -- 12 bytes a row (16 before schema 8), ids order; 0: deleted
 );
 CREATE INDEX IF NOT EXISTS seals_frontier ON seals(tbl, max_id);
 CREATE INDEX IF NOT EXISTS seals_audit ON seals(audit_id);
@@ -59,16 +59,17 @@ UNSEALED_TABLES = frozenset({"meta", "audit", "seals"})
 # Recomputed from other columns by unaudited maintenance (rebuild_serial_index).
 _SERIAL_KEYS = ("serial_norm", "serial_fold", "serial_skel")
 DERIVED_COLUMNS = {"components": frozenset({*_SERIAL_KEYS, *(f"{k}_stored" for k in _SERIAL_KEYS)})}
-# 64 bits: a second preimage of one chosen row costs ~2**64 SHA-256 evaluations
-# (docs/threat-model.md). Seals of schema < 8 hold 16 bytes a row; their first 8
-# are this fingerprint, which is what verification compares.
-FINGERPRINT_BYTES = 8
+# 96 bits: altering a row so that it keeps its fingerprint (a second preimage)
+# costs ~2**96 SHA-256 evaluations; 64 bits (2**64) is within reach of a
+# well-funded attacker (docs/threat-model.md). Seals of schema < 8 hold 16 bytes
+# a row; their first 12 are this fingerprint, which is what verification compares.
+FINGERPRINT_BYTES = 12
 DELETED = bytes(FINGERPRINT_BYTES)
-CHUNK_ROWS = 100_000  # rows per seal row: blobs of about 0.8 MB
+CHUNK_ROWS = 100_000  # rows per seal row: blobs of about 1.2 MB
 
 
 def fingerprint(table: str, values: tuple) -> bytes:
-    """The fingerprint of one row: SHA-256 (first 64 bits) of the table name and
+    """The fingerprint of one row: SHA-256 (first 96 bits) of the table name and
     ``repr`` of its values (deterministic for SQLite's int, float, text, blob, NULL)."""
     data = f"{table}\x00{values!r}".encode("utf-8", "surrogatepass")
     return hashlib.sha256(data).digest()[:FINGERPRINT_BYTES]
@@ -265,7 +266,7 @@ class SealProblem:
 @dataclass
 class _Expected:
     ids: object  # numpy int64, ascending
-    fps: object  # numpy (n, 1) uint64
+    fps: object  # numpy (n, FINGERPRINT_BYTES) uint8
     entry: object  # numpy int64: the audit entry that sealed each row last
     variant: object  # numpy int64: index into columns
     columns: list[str]
@@ -339,7 +340,7 @@ def _expected(rows: list[tuple]) -> dict[str, _Expected]:
     for table, chunks in parts.items():
         variants = list(dict.fromkeys(c for _, c, _, _ in chunks))
         ids = np.concatenate([c[2] for c in chunks])
-        fps = np.concatenate([_first_words(c[3], len(c[2])) for c in chunks]).reshape(-1, 1)
+        fps = np.concatenate([_compared_bytes(c[3], len(c[2])) for c in chunks])
         entry = np.concatenate([np.full(len(c[2]), c[0], dtype=np.int64) for c in chunks])
         variant = np.concatenate(
             [np.full(len(c[2]), variants.index(c[1]), dtype=np.int64) for c in chunks]
@@ -354,15 +355,15 @@ def _expected(rows: list[tuple]) -> dict[str, _Expected]:
     return expected
 
 
-def _first_words(fps: bytes, rows: int):
-    """The first 8 bytes of each row's fingerprint in a seal row's ``fps`` (16
-    bytes a row in seals written before schema 8, 8 since) as uint64."""
+def _compared_bytes(fps: bytes, rows: int):
+    """The first :data:`FINGERPRINT_BYTES` of each row's fingerprint in ``fps``
+    (16 bytes a row in seals written before schema 8, 12 since), as a
+    ``(rows, FINGERPRINT_BYTES)`` uint8 array."""
     import numpy as np  # lazy: only verification needs numpy, not writes or start-up
 
-    words = np.frombuffer(fps, dtype="<u8")
-    if rows and len(words) != rows:
-        words = words.reshape(rows, -1)[:, 0]
-    return words
+    if not rows:
+        return np.zeros((0, FINGERPRINT_BYTES), dtype=np.uint8)
+    return np.frombuffer(fps, dtype=np.uint8).reshape(rows, -1)[:, :FINGERPRINT_BYTES]
 
 
 def _actual(conn: sqlite3.Connection, table: str, columns: list[str], exp: _Expected | None):
@@ -379,7 +380,7 @@ def _actual(conn: sqlite3.Connection, table: str, columns: list[str], exp: _Expe
             fps += _fingerprints(table, rows)
         return (
             np.frombuffer(ids.tobytes(), dtype="<i8"),
-            np.frombuffer(bytes(fps), dtype="<u8").reshape(-1, 1),
+            _compared_bytes(bytes(fps), len(ids)),
         )
     variant_of = dict(zip(exp.ids.tolist(), exp.variant.tolist(), strict=True))
     for row in cursor:
@@ -395,7 +396,7 @@ def _actual(conn: sqlite3.Connection, table: str, columns: list[str], exp: _Expe
             fps += fingerprint(table, values)
     return (
         np.frombuffer(ids.tobytes(), dtype="<i8"),
-        np.frombuffer(bytes(fps), dtype="<u8").reshape(-1, 1),
+        _compared_bytes(bytes(fps), len(ids)),
     )
 
 
@@ -439,7 +440,11 @@ def verify_seals(
         ids, fps = _actual(conn, table, columns, exp)
         if exp is None:
             exp = _Expected(
-                np.zeros(0, np.int64), np.zeros((0, 1), np.uint64), np.zeros(0, np.int64), None, []
+                np.zeros(0, np.int64),
+                np.zeros((0, FINGERPRINT_BYTES), np.uint8),
+                np.zeros(0, np.int64),
+                None,
+                [],
             )
         problems += _compare(table, ids, fps, exp, commands)
     for table in sorted(set(expected) - set(tables)):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from firetrace import rowseals
 from firetrace.registry.db import connect, latest_version
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "registry_v7"
@@ -76,9 +77,9 @@ def test_every_spelling_of_a_party_survives(old_db):
 
 def test_seals_verify_after_the_migration_and_tampering_still_shows(old_db, run_cli):
     assert run_cli("--db", old_db, "check").exit_code == 0
-    # A write after the upgrade seals with 8-byte fingerprints; both widths verify.
+    # A write after the upgrade seals with 12-byte fingerprints; both widths verify.
     assert run_cli("--db", old_db, "withdraw", "2", "--reason", "test").exit_code == 0
-    assert _seal_widths(old_db) == {8, 16}
+    assert _seal_widths(old_db) == {rowseals.FINGERPRINT_BYTES, 16}
     assert run_cli("--db", old_db, "check").exit_code == 0
     # An event sealed by the old version (16-byte seal), altered by hand.
     evil = sqlite3.connect(old_db)

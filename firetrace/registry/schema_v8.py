@@ -9,9 +9,9 @@
   of its normalised serial, so an exact lookup seeks the fold index and compares
   the norm (:func:`firetrace.registry.lookup.norm_seek`); 18 bytes a component.
 
-Row seals written from here on hold 8 bytes of fingerprint a row instead of 16
+Row seals written from here on hold 12 bytes of fingerprint a row instead of 16
 (:mod:`firetrace.rowseals`; older seal rows keep theirs and verify by their
-first 8 bytes). No sealed value changes: ``party_names`` was never sealed (a
+first 12 bytes). No sealed value changes: ``party_names`` was never sealed (a
 text key), and an index is no row.
 """
 
