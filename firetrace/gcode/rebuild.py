@@ -257,14 +257,46 @@ def _layer_distances(solid: np.ndarray) -> np.ndarray:
     boundary of its layer's solid, as a pixel grid can tell it (to the pixels'
     edges), within :data:`FIELD_REACH`. Between two layers the surface then runs
     where the two layers' distances interpolate to zero: a slope, not a stair,
-    where an outline moves from one layer to the next."""
-    from scipy import ndimage
+    where an outline moves from one layer to the next.
 
-    field = np.empty(solid.shape, dtype=np.float32)
-    for index, layer in enumerate(solid):
-        inside = ndimage.distance_transform_edt(layer)
-        outside = ndimage.distance_transform_edt(~layer)
-        field[index] = np.clip(inside - outside, -FIELD_REACH - 0.5, FIELD_REACH + 0.5)
+    The distance is the exact Euclidean distance to the nearest pixel of the
+    other kind, as a distance transform gives it, but only near pixels count:
+    beyond :data:`FIELD_REACH` every value is clipped, so a few shifted minima
+    of small integers over the whole volume do (rows first, then columns), with
+    no Python loop per layer. A layer with no solid at all is outside everywhere."""
+    reach = _REACH_PIXELS
+    inside = _square_distance(~solid, reach)
+    outside = _square_distance(solid, reach)
+    code = np.where(solid, inside, outside + np.uint8(reach * reach + 1))
+    return _distance_table(reach)[code]
+
+
+_REACH_PIXELS = 4  # >= FIELD_REACH + 0.5: every distance at least this far is clipped
+
+
+def _square_distance(mask: np.ndarray, reach: int) -> np.ndarray:
+    """Per pixel, the squared distance (in pixels) to the nearest pixel of *mask*
+    in its layer: 0 on one, at most ``reach**2`` (uint8)."""
+    far = np.uint8(reach * reach)
+    along = np.where(mask, np.uint8(0), far)  # along its row first
+    for k in range(reach - 1, 0, -1):
+        hit = np.where(mask, np.uint8(k * k), far)
+        np.minimum(along[:, :, k:], hit[:, :, :-k], out=along[:, :, k:])
+        np.minimum(along[:, :, :-k], hit[:, :, k:], out=along[:, :, :-k])
+    best = along.copy()  # then the rows up to reach - 1 above and below
+    for dy in range(1, reach):
+        step = along + np.uint8(dy * dy)  # at most 2 * reach**2: no overflow
+        np.minimum(best[:, dy:], step[:, :-dy], out=best[:, dy:])
+        np.minimum(best[:, :-dy], step[:, dy:], out=best[:, :-dy])
+    return np.minimum(best, far, out=best)
+
+
+def _distance_table(reach: int) -> np.ndarray:
+    """The field's value for each code: squared distances inside (0..reach**2),
+    then outside."""
+    root = np.sqrt(np.arange(reach * reach + 1, dtype=np.float64))
+    field = np.clip(np.concatenate((root, -root)), -FIELD_REACH - 0.5, FIELD_REACH + 0.5)
+    field = field.astype(np.float32)
     # inside - outside is +-1 on the pixels either side of the boundary: +-0.5 there
     field -= np.sign(field) * np.float32(0.5)
     field += np.float32(0.5)
