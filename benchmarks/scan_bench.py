@@ -177,8 +177,20 @@ def tree_size(roots: list[Path]) -> tuple[int, int]:
     return files, size
 
 
-def time_sha256sum(roots: list[Path], parallel: int = 1) -> float:
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _load() -> str:
+    return "load " + "/".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def time_sha256sum(roots: list[Path], parallel: int = 1) -> tuple[float, float]:
+    """(wall, CPU) seconds of sha256sum over every file under *roots*."""
+    start, cpu_start = time.perf_counter(), _children_cpu()
     find = subprocess.Popen(
         ["find", *map(str, roots), "-type", "f", "-print0"], stdout=subprocess.PIPE
     )
@@ -190,7 +202,7 @@ def time_sha256sum(roots: list[Path], parallel: int = 1) -> float:
         check=True,
     )
     find.wait()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu_start
 
 
 def _hwm_kb(pid: int) -> int:
@@ -202,6 +214,16 @@ def _hwm_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds process *pid* has used so far (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _descendants(pid: int) -> list[int]:
@@ -226,7 +248,10 @@ def child_scan(out: Path, roots: list[str], workers: int, analysis: bool) -> Non
     """Runs in a subprocess so that its peak memory can be measured on its own.
 
     Peak RSS is each process's VmHWM: this process (walk, writers) and the largest
-    worker, sampled while the scan runs (workers are not our direct children).
+    worker, sampled while the scan runs (workers are not our direct children). The
+    workers' CPU seconds are sampled the same way (the last value seen of each; a
+    worker's last quarter second may be missed), so that the analysis' own cost
+    is told apart from the wall time a loaded machine adds.
     """
     import threading
 
@@ -235,6 +260,7 @@ def child_scan(out: Path, roots: list[str], workers: int, analysis: bool) -> Non
     from firetrace.forensics.session import ScanOptions, run_scan
 
     peak_worker = 0
+    worker_cpu: dict[int, float] = {}
     stop = threading.Event()
 
     def sample() -> None:
@@ -242,13 +268,16 @@ def child_scan(out: Path, roots: list[str], workers: int, analysis: bool) -> Non
         while not stop.wait(0.25):
             for pid in _descendants(os.getpid()):
                 peak_worker = max(peak_worker, _hwm_kb(pid))
+                used = _cpu_seconds(pid)
+                if used is not None:
+                    worker_cpu[pid] = used
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     analyser = EngineAnalyser() if analysis else SniffOnlyAnalyser()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     summary = run_scan(ScanOptions(roots, jsonl=out, workers=workers), analyser=analyser)
-    elapsed = time.perf_counter() - start
+    elapsed, main_cpu = time.perf_counter() - start, time.process_time() - cpu_start
     stop.set()
     sampler.join()
     result = {
@@ -256,6 +285,8 @@ def child_scan(out: Path, roots: list[str], workers: int, analysis: bool) -> Non
         "counts": summary.manifest["counts"],
         "rss_main_kb": _hwm_kb(os.getpid()),
         "rss_worker_kb": peak_worker,
+        "main_cpu": main_cpu,
+        "worker_cpu": sum(worker_cpu.values()),
     }
     print(json.dumps(result))
 
@@ -299,15 +330,15 @@ def main() -> None:
             f"({args.designs} placed, some inside zip archives), workers={args.workers}"
         )
 
-        baseline = time_sha256sum(roots_all)
+        baseline, baseline_cpu = time_sha256sum(roots_all)
         print(
             f"baseline sha256sum: {baseline:.2f} s, {files / baseline:.0f} files/s, "
-            f"{mb / baseline:.0f} MB/s"
+            f"{mb / baseline:.0f} MB/s, CPU {baseline_cpu:.1f} s ({_load()})"
         )
-        fan = time_sha256sum(roots_all, parallel=args.workers)
+        fan, fan_cpu = time_sha256sum(roots_all, parallel=args.workers)
         print(
             f"baseline sha256sum x{args.workers} (xargs -P): {fan:.2f} s, "
-            f"{files / fan:.0f} files/s, {mb / fan:.0f} MB/s"
+            f"{files / fan:.0f} files/s, {mb / fan:.0f} MB/s, CPU {fan_cpu:.1f} s ({_load()})"
         )
 
         small = run_child(base / "half.jsonl", roots_half, args.workers, analysis=False)
@@ -338,8 +369,14 @@ def main() -> None:
                 f"scan (full inspection of every design file): {t:.2f} s, {files / t:.0f} files/s, "
                 f"{mb / t:.0f} MB/s, ratio vs sha256sum {baseline / t:.2f} "
                 f"(vs x{args.workers}: {fan / t:.2f}), "
-                f"{t / max(full['counts'].get('candidates', 1), 1) * args.workers:.2f} "
-                f"worker-s per design file, verdicts {verdicts}"
+                f"verdicts {verdicts}"
+            )
+            candidates = max(full["counts"].get("candidates", 1), 1)
+            worker_cpu = full["worker_cpu"]
+            print(
+                f"  CPU: workers {worker_cpu:.1f} s ({worker_cpu / candidates:.3f} s "
+                f"per design file), main {full['main_cpu']:.1f} s; wall x workers "
+                f"{t * args.workers / candidates:.3f} s per design file ({_load()})"
             )
             print(
                 f"  peak RSS: main {full['rss_main_kb'] / 1024:.0f} MB, "
