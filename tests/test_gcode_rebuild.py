@@ -170,3 +170,29 @@ def test_copies_are_measured_once_and_each_keeps_its_own_record(monkeypatch):
     }
     tubes = [b for b in record["bodies"] if b["name"].startswith("tube")]
     assert all(b["findings"] == tubes[0]["findings"] for b in tubes)
+
+
+def test_the_layer_distance_field_is_the_clipped_distance_transform():
+    """The per-layer signed distance (shifted minima within the clipped reach) gives
+    what two Euclidean distance transforms per layer give, on random layers with
+    holes, islands, one-pixel lines and the padding a rebuilt grid has."""
+    from scipy import ndimage
+
+    from firetrace.gcode.rebuild import FIELD_REACH, _layer_distances
+
+    rng = np.random.default_rng(7)
+    solid = np.zeros((6, 40, 57), dtype=bool)
+    solid[:, 5:-5, 5:-5] = ndimage.binary_opening(rng.random((6, 30, 47)) < 0.6)
+    solid[2, 10:30, 20] = True  # a one-pixel wall
+    solid[3, 8:33, 8:50] = True  # a block with a hole
+    solid[3, 15:20, 15:30] = False
+    solid[4] = False  # an empty layer: outside everywhere
+    field = _layer_distances(solid)
+    for index, layer in enumerate(solid):
+        if not layer.any():
+            assert np.all(field[index] == np.float32(0.5 - FIELD_REACH))
+            continue
+        signed = ndimage.distance_transform_edt(layer) - ndimage.distance_transform_edt(~layer)
+        expected = np.clip(signed, -FIELD_REACH - 0.5, FIELD_REACH + 0.5).astype(np.float32)
+        expected = expected - np.sign(expected) * np.float32(0.5) + np.float32(0.5)
+        assert np.array_equal(field[index], expected), index
