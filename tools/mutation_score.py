@@ -41,7 +41,7 @@ MODULES = {
     "registry/lookup.py": ["test_fuzzy_trace.py", "test_wildcard_trace.py",
                            "test_trace_fast_paths.py", "test_mutation_gaps.py"],
     "registry/dupes.py": ["test_dupes.py", "test_import_bulk.py"],
-    "forensics/archives.py": ["test_archives.py"],
+    "forensics/archives.py": ["test_archives.py", "test_archive_guards.py"],
     "forensics/hashset.py": ["test_hashset.py", "test_mutation_gaps.py"],
     "refs/library.py": ["test_refs_library.py", "test_mutation_gaps.py"],
     "report/html.py": ["test_report_build.py", "test_report_escaping.py", "test_mutation_gaps.py"],
