@@ -219,25 +219,9 @@ def test_compressed_stream_bomb_refused(tmp_path):
 
 def _members(kind: str, data: bytes, **limits):
     """(name, size, content, head) of each member, and the tally."""
-    from firetrace.forensics.archives import iter_members
-    from firetrace.forensics.entries import Tally
-    from firetrace.forensics.limits import ScanLimits
-    from firetrace.forensics.readonly import PrivateStaging
+    from test_archive_guards import _entries
 
-    tally, staging = Tally(), PrivateStaging()
-    found = []
-    try:
-        for entry in iter_members(
-            kind, io.BytesIO(data), len(data), ("ev/a." + kind,), ScanLimits(**limits),
-            tally, staging,
-        ):  # fmt: skip
-            head = entry.head_reader(4) if entry.head_reader else None
-            with entry.opener() as fh:
-                content = fh.read()
-            found.append((entry.layers[-1], entry.size, content, head))
-    finally:
-        staging.cleanup()
-    return found, tally
+    return _entries(kind, data, layers=("ev/a." + kind,), **limits)
 
 
 def test_7z_members_are_read_with_their_names_sizes_and_heads():
