@@ -208,6 +208,11 @@ def boundary_field(solid: np.ndarray, grid: _Grid, start, end, layer, is_wall, w
     points, owner, a, b = _samples(grid, start[is_wall], end[is_wall], 1.0)
     plane = layer[is_wall][owner] * rows
     base_x, base_y = np.rint(points[:, 0]).astype(np.int64), np.rint(points[:, 1]).astype(np.int64)
+    # only samples with a boundary pixel among their 3 x 3 neighbours give a distance
+    near = np.flatnonzero(
+        _dilated(band.reshape(solid.shape)).ravel()[(plane + base_y) * cols + base_x]
+    )
+    plane, base_x, base_y, owner = plane[near], base_x[near], base_y[near], owner[near]
     ab = b - a
     ab_length2 = np.maximum(ab[:, 0] ** 2 + ab[:, 1] ** 2, 1e-12)
     best = np.full(solid.size, np.inf, dtype=np.float32)
@@ -250,6 +255,17 @@ def boundary_field(solid: np.ndarray, grid: _Grid, start, end, layer, is_wall, w
 
 
 FIELD_REACH = 3.0  # pixels: beyond this far from the boundary the field is flat
+
+
+def _dilated(mask: np.ndarray) -> np.ndarray:
+    """Pixels of *mask* and their 8 neighbours in their layer."""
+    out = mask.copy()
+    out[:, 1:] |= mask[:, :-1]
+    out[:, :-1] |= mask[:, 1:]
+    row = out.copy()
+    out[:, :, 1:] |= row[:, :, :-1]
+    out[:, :, :-1] |= row[:, :, 1:]
+    return out
 
 
 def _layer_distances(solid: np.ndarray) -> np.ndarray:
