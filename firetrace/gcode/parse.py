@@ -46,7 +46,8 @@ class Moves:
     @cached_property
     def extruding(self) -> np.ndarray:
         """Moves that lay down material: they travel in X/Y and push filament."""
-        moved = np.any(self.end[:, :2] != self.start[:, :2], axis=1)
+        end, start = self.end, self.start  # column by column: see toolpath.bounds_of
+        moved = (end[:, 0] != start[:, 0]) | (end[:, 1] != start[:, 1])
         return (self.extrusion > 1e-9) & moved
 
     def subset(self, mask: np.ndarray) -> Moves:

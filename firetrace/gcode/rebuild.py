@@ -64,18 +64,28 @@ class _Grid:
     layer_mm: float
 
 
+def _length(vectors: np.ndarray) -> np.ndarray:
+    """Per row, the Euclidean length of an (n, 2) or (n, 3) array: the same sums as
+    ``np.linalg.norm(axis=1)`` in the same order, column by column (numpy reduces
+    across a row of two or three values about 10x slower)."""
+    total = vectors[:, 0] * vectors[:, 0]
+    for column in range(1, vectors.shape[1]):
+        total += vectors[:, column] * vectors[:, column]
+    return np.sqrt(total)
+
+
 def _runs_closed(start: np.ndarray, end: np.ndarray, width: float) -> np.ndarray:
     """Per move: does its extrusion run (moves joined end to start) close on itself?"""
     n = len(start)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    gap = np.linalg.norm(start[1:] - end[:-1], axis=1) > 1e-3
+    gap = _length(start[1:] - end[:-1]) > 1e-3
     new_run = np.concatenate(([True], gap))
     run = np.cumsum(new_run) - 1
     first = np.flatnonzero(new_run)
     last = np.append(first[1:], n) - 1
-    length = np.bincount(run, weights=np.linalg.norm(end[:, :2] - start[:, :2], axis=1))
-    closure = np.linalg.norm(end[last, :2] - start[first, :2], axis=1)
+    length = np.bincount(run, weights=_length(end[:, :2] - start[:, :2]))
+    closure = _length(end[last, :2] - start[first, :2])
     closed = (closure <= 2.0 * width) & (length > 8.0 * width)
     return closed[run]
 
@@ -160,7 +170,8 @@ def _samples(grid: _Grid, start, end, spacing: float):
     one every *spacing* pixels and both ends: (points, owner segment, a, b)."""
     a = (start[:, :2] - grid.origin) / grid.pitch
     b = (end[:, :2] - grid.origin) / grid.pitch
-    steps = np.ceil(np.abs(b - a).max(axis=1) / spacing).astype(np.int64) + 1
+    longest = np.maximum(np.abs(b[:, 0] - a[:, 0]), np.abs(b[:, 1] - a[:, 1]))
+    steps = np.ceil(longest / spacing).astype(np.int64) + 1
     points, owner = points_along(a, b, steps)
     return points, owner, a, b
 
@@ -403,7 +414,9 @@ def _surface(volume: np.ndarray, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
         padded, level=0.5, spacing=(grid.layer_mm, grid.pitch, grid.pitch), allow_degenerate=False
     )
     bottom = float(grid.layer_z[0]) - grid.layer_mm  # the first layer's slab starts here
-    xyz = np.empty_like(verts, dtype=np.float64)
+    # column-major: the measurement's per-axis reductions (bounds, extents) over an
+    # (n, 3) array run 10-20x faster along a contiguous column than across rows
+    xyz = np.empty(verts.shape, dtype=np.float64, order="F")
     xyz[:, 0] = verts[:, 2] - grid.pitch + grid.origin[0]
     xyz[:, 1] = verts[:, 1] - grid.pitch + grid.origin[1]
     xyz[:, 2] = verts[:, 0] - grid.layer_mm / 2 + bottom
@@ -475,7 +488,7 @@ def _signature(toolpath: Toolpath, mask: np.ndarray) -> tuple[np.ndarray, np.nda
     start, end = toolpath.moves.start[mask], toolpath.moves.end[mask]
     low, _ = bounds_of(start, end)
     mid = (start + end) / 2 - low
-    length = np.linalg.norm(end - start, axis=1)
+    length = _length(end - start)
     x, y, z = mid.T
     columns = (length, x, y, z, x * x, y * y, z * z, x * y, x * z, y * z, length * x, length * y)
     moments = np.array([float(c.sum()) for c in columns])
