@@ -312,12 +312,15 @@ def _has_area(body: Body) -> bool:
     """Whether any triangle of the body has an area above round-off."""
     import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
-    scale = float(np.ptp(body.vertices, axis=0).max()) or 1.0
-    for start in range(0, len(body.faces), 100_000):  # the first block nearly always tells
-        corners = body.vertices[body.faces[start : start + 100_000]]
-        cross = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
-        if (np.abs(cross).max(axis=1) > 1e-12 * scale * scale).any():
+    vertices = body.vertices
+    scale = max(float(np.ptp(vertices[:, axis])) for axis in range(3)) or 1.0
+    start, block = 0, 4096  # the first block nearly always tells; then larger ones
+    while start < len(body.faces):
+        corners = vertices[body.faces[start : start + block]]
+        cross = np.abs(np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]))
+        if (cross > 1e-12 * scale * scale).any():
             return True
+        start, block = start + block, min(block * 4, 100_000)
     return False
 
 
