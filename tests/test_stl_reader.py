@@ -351,6 +351,29 @@ def test_minus_zero_and_zero_are_one_vertex():
     assert len(vertices) == 4 and faces.shape == (2, 3)
 
 
+@pytest.mark.parametrize("clash", ["none", "short", "full"])
+def test_corners_merge_exactly_whatever_their_hashes_clash(monkeypatch, clash):
+    """Distinct corners whose shortened hashes clash (same high bits), or whose full
+    hashes clash too, still merge by exact equality, as with unclashed hashes."""
+    rng = np.random.default_rng(3)
+    points = rng.integers(0, 50, size=(40, 3)).astype(np.float32)
+    corners = points[rng.integers(0, 40, size=300)]
+    distinct = {tuple(p) for p in corners.tolist()}
+    if clash == "short":  # distinct, but all below the index bits: the high parts clash
+
+        def numbered(c):
+            records = np.ascontiguousarray(c).view(np.dtype((np.void, 12))).ravel()
+            return np.unique(records, return_inverse=True)[1].astype(np.uint64)
+
+        monkeypatch.setattr(stl, "_corner_hash", numbered)
+    elif clash == "full":
+        monkeypatch.setattr(stl, "_corner_hash", lambda c: np.zeros(len(c), np.uint64))
+    vertices, faces = stl.merge_corners(corners)
+    assert len(vertices) == len(distinct)
+    assert {tuple(v) for v in vertices.tolist()} == distinct
+    assert np.array_equal(vertices[faces].reshape(-1, 3), corners.astype(np.float64))
+
+
 def test_the_record_layout_is_built_on_first_use(monkeypatch):
     monkeypatch.setattr(stl, "_RECORD", None)
     design = _read(_binary(_shifted(0, 2)))

@@ -147,12 +147,13 @@ def part_frame(
     (*normals* and *areas* of the faces, when the caller has them)."""
     if normals is None or areas is None:
         normals, areas = face_normals(vertices, faces)
+        kept = np.arange(len(areas))
     else:
-        keep = areas > 0
-        normals, areas = normals[keep].astype(np.float64), areas[keep].astype(np.float64)
-    if len(normals) > FRAME_SAMPLE:  # an even subsample of the faces votes alike
-        step = len(normals) // FRAME_SAMPLE + 1
-        normals, areas = normals[::step], areas[::step]
+        kept = np.flatnonzero(areas > 0)
+    if len(kept) > FRAME_SAMPLE:  # an even subsample of the faces votes alike
+        kept = kept[:: len(kept) // FRAME_SAMPLE + 1]
+    # only the subsample is converted (a million faces' normals in float64 cost 0.1 s)
+    normals, areas = normals[kept].astype(np.float64), areas[kept].astype(np.float64)
     total = float(areas.sum()) or 1.0
     found = clusters(
         normals,

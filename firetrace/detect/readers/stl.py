@@ -29,33 +29,63 @@ ASCII_CHUNK = 16 * 1024 * 1024
 _SOLID_NAME = re.compile(rb"^\s*solid[ \t]*([^\r\n]*)", re.M | re.I)
 
 
+_HASH_MULTIPLIERS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
+
+
+def _corner_hash(corners):
+    """A 64-bit hash of each float32 corner's bit pattern (in place, few temporaries)."""
+    import numpy as np
+
+    bits = corners.view(np.uint32)
+    key = bits[:, 0].astype(np.uint64)
+    key *= np.uint64(_HASH_MULTIPLIERS[0])
+    for axis in (1, 2):
+        term = bits[:, axis].astype(np.uint64)
+        term *= np.uint64(_HASH_MULTIPLIERS[axis])
+        key ^= term
+    return key
+
+
+def _groups(order, starts):
+    """Sorted corners (*order*) and where each new vertex starts -> (first, inverse)."""
+    import numpy as np
+
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    return order[starts], inverse
+
+
 def merge_corners(corners):
     """(n*3, 3) float corners -> (unique vertices, (n, 3) faces) by exact equality.
 
-    Corners are keyed by a 64-bit hash of their bit patterns (sorting one integer
-    column is several times faster than sorting 12-byte records); the result is
-    then checked exactly, and a hash collision falls back to the byte-wise sort.
+    Corners are keyed by a 64-bit hash of their bit patterns whose low bits are
+    replaced by the corner's index, so that one plain sort of one integer column
+    (no argsort, no 12-byte records) both groups equal corners and says where each
+    came from. The result is then checked exactly; a clash of the shortened hashes
+    falls back to an argsort of the full hash, and a clash of that to the byte-wise
+    sort. Vertices come out in the order of their hash either way.
     """
     import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     corners = np.array(corners, dtype=np.float32, order="C")  # always a private copy
     # +0.0 and -0.0 are the same point but differ in bits
     corners += np.float32(0.0)
-    bits = corners.view(np.uint32).astype(np.uint64)
-    key = (
-        (bits[:, 0] * np.uint64(0x9E3779B97F4A7C15))
-        ^ (bits[:, 1] * np.uint64(0xC2B2AE3D27D4EB4F))
-        ^ (bits[:, 2] * np.uint64(0x165667B19E3779F9))
-    )
-    # np.unique(return_index, return_inverse) does more work than this one argsort
-    order = np.argsort(key)
-    ordered = key[order]
-    starts = np.empty(len(key), dtype=bool)
+    count = len(corners)
+    key = _corner_hash(corners)
+    shift = max(int(count - 1).bit_length(), 1)
+    mask = np.uint64((1 << shift) - 1)
+    packed = key & ~mask
+    packed |= np.arange(count, dtype=np.uint64)
+    packed.sort()
+    starts = np.empty(count, dtype=bool)
     starts[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
-    inverse = np.empty(len(key), dtype=np.int64)
-    inverse[order] = np.cumsum(starts) - 1
-    first = order[starts]
+    np.greater(packed[1:] ^ packed[:-1], mask, out=starts[1:])
+    first, inverse = _groups((packed & mask).astype(np.int64), starts)
+    if not np.array_equal(corners[first][inverse], corners):
+        order = np.argsort(key)
+        ordered = key[order]
+        np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+        first, inverse = _groups(order, starts)
     if not np.array_equal(corners[first][inverse], corners):
         records = corners.view(np.dtype((np.void, 12))).ravel()
         _, first, inverse = np.unique(records, return_index=True, return_inverse=True)
