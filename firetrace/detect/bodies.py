@@ -80,7 +80,9 @@ def shells_of(vertices: np.ndarray, faces: np.ndarray, body: int, max_shells: in
     graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), (n, n))
     count, labels = connected_components(graph, directed=False)
     face_label = labels[faces[:, 0]]
-    used, sizes = np.unique(face_label, return_counts=True)
+    sizes = np.bincount(face_label, minlength=count)  # labels run 0 .. count - 1
+    used = np.flatnonzero(sizes)
+    sizes = sizes[used]
     # fewer than four triangles cannot close a surface: a body made mostly of such
     # scraps is a triangle soup (vertices never shared), judged whole
     scraps = int(sizes[sizes < 4].sum())
