@@ -125,6 +125,34 @@ def test_thin_walled_box_wall_thickness():
     assert "shape.thin_walled_long_box" in {f["rule"] for f in record["findings"]}
 
 
+def _shape_rules(mesh):
+    return {f["rule"] for f in _record(mesh)["findings"] if f["rule"].startswith("shape.")}
+
+
+def test_a_thin_walled_sleeve_open_at_both_ends_is_flagged_when_short_and_wide():
+    """150 x 90 x 40 mm, 2 mm walls: too short against its width for a long box, but a
+    sleeve open at both ends; the same box closed at its ends is a container."""
+    outer = trimesh.creation.box((150, 90, 40))
+    sleeve = _cut(outer, trimesh.creation.box((160, 86, 36)))
+    features = measure(sleeve.vertices, sleeve.faces, FAST)
+    assert features["length_through"] is True and features["end_fill"] > 0.95
+    assert _shape_rules(sleeve) == {"shape.thin_walled_sleeve"}
+    closed = _cut(outer, trimesh.creation.box((146, 86, 36)))
+    assert measure(closed.vertices, closed.faces, FAST)["length_through"] is False
+    assert _shape_rules(closed) == set()
+
+
+def test_a_thin_walled_round_pipe_is_not_a_box():
+    """A pipe's outline seen along its length fills pi/4 of its bounding square."""
+    pipe = _cut(_cylinder(20, 200, axis="x"), _cylinder(18, 210, axis="x"))
+    features = measure(pipe.vertices, pipe.faces, FAST)
+    assert features["end_fill"] == pytest.approx(np.pi / 4, abs=0.04)
+    assert features["wall_to_size"] < 0.15 and features["side_cavity_fraction"] > 0.4
+    assert _shape_rules(pipe) == set()
+    box = _cut(trimesh.creation.box((200, 40, 40)), trimesh.creation.box((210, 36, 36)))
+    assert _shape_rules(box) == {"shape.thin_walled_long_box"}
+
+
 def test_units_inferred_for_unitless_files_and_declared_in_3mf():
     small = TUBE.copy()
     small.apply_scale(1 / 25.4)  # the same tube drawn in inches

@@ -96,6 +96,7 @@ def test_user_folder_overrides_a_rule_and_adds_terms(tmp_path, rules):
         ('[[rule]]\nid = "x"\nfeature = "holes"\nweight = 2\n', "between 0 and 1"),
         ('[[rule]]\nid = "x"\nfeature = "holes"\ncolour = "red"\n', "unknown key"),
         ('[[rule]]\nid = "x"\nrequires = ["nope"]\n', "unknown rule"),
+        ('[[rule]]\nid = "x"\nfeature = "holes"\nunless = ["nope"]\n', "unless names unknown"),
         ("[[rule]\n", "invalid TOML"),
     ],
 )
@@ -103,6 +104,26 @@ def test_bad_rule_files_are_one_line_input_errors(tmp_path, text, message):
     (tmp_path / "bad.toml").write_text(text)
     with pytest.raises(InputError, match=message):
         load_rules(tmp_path)
+
+
+def test_a_rule_with_unless_stays_quiet_when_the_stricter_rule_fired(tmp_path):
+    (tmp_path / "local.toml").write_text(
+        '[[rule]]\nid = "t.strict"\nfeature = "shape"\nwhere = { length_mm = [100.0, 200.0] }\n'
+        "weight = 0.3\n\n"
+        '[[rule]]\nid = "t.broad"\nfeature = "shape"\nwhere = { length_mm = [50.0, 300.0] }\n'
+        'unless = ["t.strict"]\nweight = 0.3\n\n'
+        '[[rule]]\nid = "t.any"\nfeature = "shape"\nwhere = { length_mm = [0.0, 1000.0] }\n\n'
+        '[[rule]]\nid = "t.both"\nrequires = ["t.any"]\nunless = ["t.strict"]\nweight = 0.1\n'
+    )
+    local = load_rules(tmp_path)
+
+    def fired(length):
+        findings = evaluate(local, {"length_mm": length}, {})
+        return [f["rule"] for f in findings if f["rule"].startswith("t.")]
+
+    assert fired(150.0) == ["t.strict"]
+    assert fired(250.0) == ["t.broad", "t.both"]
+    assert fired(20.0) == ["t.both"]
 
 
 def test_missing_rules_folder(tmp_path):

@@ -566,6 +566,18 @@ def _angle_to_axes(direction: np.ndarray) -> tuple[int, float]:
     return axis, math.degrees(math.acos(min(1.0, float(cosines[axis]))))
 
 
+def end_fill(solid: np.ndarray) -> float | None:
+    """The share of its bounding rectangle that the part's outline seen along its
+    length fills (holes in the outline filled): about 1 for a box, pi/4 = 0.785 for a
+    round tube or rod, in between for a bent tube or a box with wide rounded edges."""
+    shadow = ndimage.binary_fill_holes(solid.any(axis=0))
+    rows, columns = np.flatnonzero(shadow.any(axis=1)), np.flatnonzero(shadow.any(axis=0))
+    if not len(rows):
+        return None
+    box = (rows[-1] - rows[0] + 1) * (columns[-1] - columns[0] + 1)
+    return round(float(shadow.sum()) / float(box), 3)
+
+
 def opening_directions(
     solid: np.ndarray,
     resolution: float,
@@ -765,6 +777,7 @@ def measure(
     features["wall_to_size"] = (
         round(mean_wall / extents[2], 3) if mean_wall is not None and extents[2] > 0 else None
     )
+    features["end_fill"] = end_fill(solid)
     holes = find_holes(solid, resolution, params, pad=pad) if solid.any() else []
     openings = opening_directions(solid, resolution, pad, aligned, faces, doubled_areas, params)
     del solid
@@ -793,13 +806,15 @@ def measure(
     _group_parallel(holes, float(params["parallel_deg"]))
     largest, largest_axis = 0.0, None
     by_axis = [0.0, 0.0, 0.0]  # the largest void section seen along each axis
+    through_by_axis = [False, False, False]  # ... and whether it runs right through
     for hole in holes:
         section = max(hole.pop("section_mm2"), 1e-9)
         fraction = min(math.pi * (hole["diameter_mm"] / 2) ** 2 / section, 1.0)
         if fraction > largest:
             largest, largest_axis = fraction, hole["axis"]
-        if hole["axis"] is not None:
-            by_axis[hole["axis"]] = max(by_axis[hole["axis"]], fraction)
+        if hole["axis"] is not None and fraction > by_axis[hole["axis"]]:
+            by_axis[hole["axis"]] = fraction
+            through_by_axis[hole["axis"]] = bool(hole["through"])
     features["holes"] = holes[: params["max_holes"]]
     features["largest_cavity_fraction"] = round(largest, 3)
     features["largest_cavity_axis"] = largest_axis
@@ -807,4 +822,6 @@ def measure(
     # a void enclosed seen along the length or the width: a hollow box or tube, not a
     # tray or duct open on its broad side
     features["side_cavity_fraction"] = round(max(by_axis[0], by_axis[1]), 3)
+    # the largest void along the length is open at both ends: a sleeve, not a box
+    features["length_through"] = through_by_axis[0]
     return features

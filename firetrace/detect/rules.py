@@ -9,7 +9,9 @@ value; ``min_count``/``group_by`` ask for several matching items sharing a value
 (a row of parallel pin holes). Keyword rules name a term tier. Combination rules
 fire when rules they list fired, and (unless ``distinct = false``) the holes that
 made those rules fire are different holes: one opening seen twice, as a finger loop
-and as a cavity, is one piece of evidence, not two. Weights combine by noisy-OR into a score; the
+and as a cavity, is one piece of evidence, not two. Any rule may list ``unless``: rules
+that, when fired before it, keep it from firing (a broader reading of evidence that a
+stricter rule already counted). Weights combine by noisy-OR into a score; the
 ``[verdict]`` thresholds turn the score into ``high``, ``review`` or ``clear``.
 
 User files are loaded after the bundled ones: a rule with an existing id replaces
@@ -49,6 +51,9 @@ class Rule:
     min_any: int = 1
     # combinations: the holes behind the rules they list must be different holes
     distinct: bool = True
+    # the rule does not fire when any of these fired before it (in rule order): a
+    # broader reading of evidence a stricter rule already counted
+    unless: list[str] = field(default_factory=list)
     enabled: bool = True
     source: str = ""
 
@@ -152,6 +157,11 @@ def load_rules(extra_dir: Path | None = None) -> RuleSet:
         for needed in rule.requires + rule.requires_any:
             if needed not in known:
                 raise InputError(f"{rule.source}: rule {rule.id}: requires unknown rule '{needed}'")
+        for other in rule.unless:
+            if other not in known:
+                raise InputError(
+                    f"{rule.source}: rule {rule.id}: unless names unknown rule '{other}'"
+                )
     return RuleSet(
         rules=active, settings=settings, terms=terms, digest=digest.hexdigest(), sources=sources
     )
@@ -278,6 +288,8 @@ def evaluate(rule_set: RuleSet, features: dict, keyword_hits: dict[str, list[dic
     fired: dict[str, list[dict] | None] = {}
     for rule in rule_set.rules:
         result = None
+        if any(other in fired for other in rule.unless):
+            continue
         if rule.kind == "feature":
             result = _evaluate_feature(rule, features)
         elif rule.kind == "keyword":
@@ -295,6 +307,8 @@ def evaluate(rule_set: RuleSet, features: dict, keyword_hits: dict[str, list[dic
     _discount_same_openings(findings, fired)
     for rule in rule_set.rules:
         if rule.kind != "combination" or not _combination_holds(rule, fired):
+            continue
+        if any(other in fired for other in rule.unless):
             continue
         fired[rule.id] = None
         if rule.weight > 0:
