@@ -172,3 +172,18 @@ def test_open_mesh_is_measured_but_hole_rules_do_not_fire():
     assert record["verdict"] == "clear"
     assert record["features"]["open_edge_fraction"] > 0.002
     assert any("not watertight" in w for w in record["warnings"])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_reductions_give_numpys_numbers(dtype):
+    from firetrace.detect.arrays import column_bounds, column_extents, row_max, row_min
+
+    values = np.random.default_rng(5).normal(size=(1000, 3)).astype(dtype) * 100
+    low, high = column_bounds(values)
+    assert low.dtype == dtype and np.array_equal(low, values.min(axis=0))
+    assert np.array_equal(high, values.max(axis=0))
+    assert np.array_equal(column_extents(values), np.ptp(values, axis=0))
+    assert np.array_equal(row_min(values), values.min(axis=1))
+    assert np.array_equal(row_max(values), values.max(axis=1))
+    values[7, 1] = np.nan  # a NaN carries through, as with numpy's reductions
+    assert np.isnan(column_bounds(values)[0][1]) and np.isnan(row_max(values)[7])

@@ -28,6 +28,7 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from firetrace.detect.arrays import column_bounds, column_extents
 from firetrace.detect.features import voxelize
 
 DEFAULTS: dict[str, Any] = {
@@ -70,7 +71,7 @@ class Part:
 
     def __post_init__(self) -> None:
         if self.extents is None:
-            self.extents = np.ptp(self.vertices, axis=0)
+            self.extents = column_extents(self.vertices)
 
 
 def shells_of(vertices: np.ndarray, faces: np.ndarray, body: int, max_shells: int) -> list[Shell]:
@@ -102,7 +103,7 @@ def shells_of(vertices: np.ndarray, faces: np.ndarray, body: int, max_shells: in
 
 
 def _shell(vertices: np.ndarray, faces: np.ndarray, body: int) -> Shell:
-    return Shell(body, vertices, faces, vertices.min(axis=0), vertices.max(axis=0))
+    return Shell(body, vertices, faces, *column_bounds(vertices))
 
 
 class _Union:

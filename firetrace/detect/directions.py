@@ -27,6 +27,8 @@ import math
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
+from firetrace.detect.arrays import column_extents
+
 
 class MeshEdges:
     """The edges of a face array, sorted once and shared by the topology figures and
@@ -179,7 +181,7 @@ def part_frame(
     third = np.cross(first, second)
     axes = np.array([first, second, third])
     projected = vertices @ axes.T
-    order = np.argsort(-np.ptp(projected, axis=0), kind="stable")
+    order = np.argsort(-column_extents(projected), kind="stable")
     axes = axes[order]
     if np.linalg.det(axes) < 0:  # keep a right-handed frame (mirror images measure alike)
         axes[2] = -axes[2]

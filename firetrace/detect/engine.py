@@ -213,12 +213,14 @@ def _judge_bodies(design, rule_set: RuleSet, file_hits, matcher, record, notes) 
     # lazy: numpy and the measuring modules load only when a mesh is judged
     import numpy as np
 
+    from firetrace.detect.arrays import column_extents
+
     # lazy: bodies needs numpy and scipy, loaded when a mesh is judged
     from firetrace.detect.bodies import DEFAULTS as BODY_DEFAULTS
     from firetrace.detect.bodies import parts_of
 
     vertices = design.vertices
-    raw_extent = float(np.ptp(vertices, axis=0).max())
+    raw_extent = float(column_extents(vertices).max())
     units = resolve_units(design.units, raw_extent, rule_set.section("units"))
     record["units"] = units
     settings = dict(BODY_DEFAULTS)

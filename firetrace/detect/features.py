@@ -36,6 +36,7 @@ from scipy import ndimage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from firetrace.detect.arrays import column_bounds, column_extents, row_max, row_min
 from firetrace.detect.directions import MeshEdges, min_area_rectangle, part_frame, search_directions
 from firetrace.errors import InputError
 
@@ -139,8 +140,8 @@ def principal_frame(
     # einsum, not matmul: a 3-column product gains nothing from BLAS threads,
     # which only contend on a busy machine
     aligned = np.einsum("ij,kj->ik", vertices, axes)
-    aligned = aligned - aligned.min(axis=0)
-    return aligned, np.ptp(aligned, axis=0), axes
+    aligned = aligned - column_bounds(aligned)[0]
+    return aligned, column_extents(aligned), axes
 
 
 def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> np.ndarray:
@@ -149,8 +150,8 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
     pair up (holes in the surface) are left empty rather than smeared."""
     n0, n1, n2 = shape
     z = triangles[:, :, 2]
-    k_lo = np.maximum(np.floor(z.min(axis=1) - 0.5).astype(np.int64) + 1, 0)
-    k_hi = np.minimum(np.floor(z.max(axis=1) - 0.5).astype(np.int64), n2 - 1)
+    k_lo = np.maximum(np.floor(row_min(z) - 0.5).astype(np.int64) + 1, 0)
+    k_hi = np.minimum(np.floor(row_max(z) - 0.5).astype(np.int64), n2 - 1)
     per_triangle = np.maximum(k_hi - k_lo + 1, 0)
     total = int(per_triangle.sum())
     # crossings are counted per cell with the scan-line (x) axis outermost, so the
@@ -542,7 +543,7 @@ def _grid_resolution(extents, params: dict, max_voxels: float) -> float:
 
 def _solid_grid(aligned: np.ndarray, faces: np.ndarray, resolution: float, params: dict, pad: int):
     """Voxelise vertices given in a frame whose box starts at 0."""
-    extents = np.ptp(aligned, axis=0)
+    extents = column_extents(aligned)
     shape = tuple(int(math.ceil(e / resolution)) + 2 * pad for e in extents)
     grid_tris = aligned.astype(np.float32)[faces] / np.float32(resolution) + np.float32(pad)
     return voxelize(grid_tris, shape, int(params["pair_chunk"]))
@@ -648,11 +649,13 @@ def holes_along_directions(
         frame = _across(item["direction"])
         local = np.einsum("ij,kj->ik", aligned, frame)
         points = np.einsum("ij,kj->ik", item["points"], frame)
-        low, high = local.min(axis=0), local.max(axis=0)
-        span = points.max(axis=0) - points.min(axis=0)
+        low, high = column_bounds(local)
+        local_extents = high - low
+        points_low, points_high = column_bounds(points)
+        span = points_high - points_low
         margin = np.maximum(float(params["region_margin_mm"]), 0.5 * span)
-        low[1:] = np.maximum(low[1:], points.min(axis=0)[1:] - margin[1:])
-        high[1:] = np.minimum(high[1:], points.max(axis=0)[1:] + margin[1:])
+        low[1:] = np.maximum(low[1:], points_low[1:] - margin[1:])
+        high[1:] = np.minimum(high[1:], points_high[1:] + margin[1:])
         budget = min(float(params["extra_max_voxels"]), float(params["max_voxels"]))
         resolution = _grid_resolution(high - low, params, budget)
         shape = tuple(int(math.ceil(e / resolution)) + 2 * pad for e in high - low)
@@ -667,7 +670,7 @@ def holes_along_directions(
                 angle_deg=round(angle, 1),
                 direction_id=3 + number,
                 voxel_mm=round(resolution, 3),
-                section_mm2=float(np.prod(np.ptp(local, axis=0)[1:])),
+                section_mm2=float(np.prod(local_extents[1:])),
             )
             hole["axis"] = axis if angle <= params["axis_tolerance_deg"] else None
             hole["along"] = AXIS_NAMES[axis] if hole["axis"] is not None else "inclined"
