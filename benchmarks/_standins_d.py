@@ -67,6 +67,7 @@ posed STL files.
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -1287,56 +1288,59 @@ KINDS: tuple[Kind, ...] = _group(
     ),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
-POSITIVES: dict[str, Builder] = {k.name: k.make for k in KINDS if k.group == "positive"}
-LOOKALIKES: dict[str, Builder] = {k.name: k.make for k in KINDS if k.group == "lookalike"}
+POSITIVES: dict[str, Builder] = {}
+LOOKALIKES: dict[str, Builder] = {}
+for _kind in KINDS:
+    (POSITIVES if _kind.group == "positive" else LOOKALIKES)[_kind.name] = _kind.make
 
 
 def build(kind: str, rng: np.random.Generator) -> trimesh.Trimesh:
-    """One mesh of *kind* in a random rigid pose (rotation and translation)."""
-    mesh = BY_NAME[kind].make(rng)
-    mesh.apply_transform(trimesh.transformations.random_rotation_matrix(rng.random(3)))
-    mesh.apply_translation(rng.uniform(-150, 150, 3))
-    return mesh
+    """One mesh of *kind* in a random rigid pose: turned at random, moved up to 150 mm."""
+    part = BY_NAME[kind].make(rng)
+    pose = trimesh.transformations.random_rotation_matrix(rng.random(3))
+    pose[:3, 3] = rng.uniform(-150, 150, 3)
+    return part.apply_transform(pose)
 
 
 def kind_rng(kind: str, index: int, seed: int) -> np.random.Generator:
-    """The random stream of mesh *index* of *kind*: independent of every other kind
-    (and of families B's and C's streams, by a family tag)."""
-    return np.random.default_rng([seed, zlib.crc32(b"D:" + kind.encode()), index])
-
-
-def sample(count_per_kind: int, seed: int = 0) -> list[tuple[str, str, trimesh.Trimesh]]:
-    """(group, kind, posed mesh) for *count_per_kind* meshes of every kind, positives
-    first; the same *seed* gives the same meshes."""
-    return list(iter_sample(count_per_kind, seed))
+    """The random stream of mesh *index* of *kind*: independent of every other kind,
+    and of the other families' streams (the tag "D:")."""
+    tag = zlib.crc32(f"D:{kind}".encode())
+    return np.random.default_rng([seed, tag, index])
 
 
 def iter_sample(count_per_kind: int, seed: int = 0) -> Iterator[tuple[str, str, trimesh.Trimesh]]:
-    """:func:`sample`, one mesh at a time."""
-    for kind in KINDS:
-        for index in range(count_per_kind):
-            yield kind.group, kind.name, build(kind.name, kind_rng(kind.name, index, seed))
+    """(group, kind, posed mesh) for *count_per_kind* meshes of every kind, one at a
+    time, positives first; each kind and index has its own stream, so the same *seed*
+    gives the same meshes."""
+    for kind, index in itertools.product(KINDS, range(count_per_kind)):
+        yield kind.group, kind.name, build(kind.name, kind_rng(kind.name, index, seed))
+
+
+def sample(count_per_kind: int, seed: int = 0) -> list[tuple[str, str, trimesh.Trimesh]]:
+    """:func:`iter_sample` as a list."""
+    return list(iter_sample(count_per_kind, seed))
 
 
 # --- command line ----------------------------------------------------------------------
 
 
-def _summary(kind: Kind, count: int, seed: int) -> dict:
-    """Measured extents (mm, sorted), triangles, shells and CPU time over *count* meshes."""
-    extents, triangles, shells, started = [], [], [], time.process_time()
-    for index in range(count):
-        mesh = kind.make(kind_rng(kind.name, index, seed))
-        extents.append(np.sort(mesh.extents)[::-1])
-        triangles.append(len(mesh.faces))
-        shells.append(len(mesh.split(only_watertight=False)))
-    extents = np.array(extents)
-    return {
-        "low": extents.min(axis=0),
-        "high": extents.max(axis=0),
-        "triangles": (min(triangles), max(triangles)),
-        "shells": (min(shells), max(shells)),
-        "ms": 1000 * (time.process_time() - started) / count,
-    }
+def _row(kind: Kind, count: int, seed: int) -> str:
+    """A table row: extents (mm, longest first), triangles and shells, each from its
+    lowest to its highest over *count* meshes, and the CPU time a mesh took."""
+    started = time.process_time()
+    meshes = [kind.make(kind_rng(kind.name, index, seed)) for index in range(count)]
+    per_mesh = 1000 * (time.process_time() - started) / count
+    spans = np.array([np.sort(m.extents)[::-1] for m in meshes])
+    faces = [len(m.faces) for m in meshes]
+    shells = [len(m.split(only_watertight=False)) for m in meshes]
+    extents = " x ".join(
+        f"{lo:.0f}-{hi:.0f}" for lo, hi in zip(spans.min(0), spans.max(0), strict=True)
+    )
+    return (
+        f"| {kind.name} | {kind.group} | {kind.features} | {extents} | {min(faces)}-{max(faces)}"
+        f" | {min(shells)}-{max(shells)} | {per_mesh:.0f} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1353,16 +1357,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for kind in KINDS:
-        row = _summary(kind, args.count, args.seed)
-        spans = " x ".join(
-            f"{lo:.0f}-{hi:.0f}" for lo, hi in zip(row["low"], row["high"], strict=True)
-        )
-        tris, shells = "{}-{}".format(*row["triangles"]), "{}-{}".format(*row["shells"])
-        print(
-            f"| {kind.name} | {kind.group} | {kind.features} | {spans} | {tris} | {shells}"
-            f" | {row['ms']:.0f} |",
-            flush=True,
-        )
+        print(_row(kind, args.count, args.seed), flush=True)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         for kind in KINDS:
