@@ -1190,15 +1190,16 @@ def pipe_elbow(rng: np.random.Generator) -> trimesh.Trimesh:
 
 
 class Kind(NamedTuple):
-    """One kind of family D: its builder and what a table of the family says about it.
-    (A NamedTuple, so the module also works when loaded from its path with importlib.)"""
+    """A kind of family D, what it shares with printable firearm parts (or does not),
+    and the ranges it is held to: longest extent (mm) and triangle count. A NamedTuple
+    rather than a dataclass: the module is loaded from its path with importlib."""
 
     name: str
-    group: str  # "positive" or "lookalike"
+    group: str  # positive | lookalike
     make: Builder
-    features: str  # the coarse features it shares with printable firearm parts, or not
-    longest: tuple[float, float]  # the range its longest extent stays in (mm)
-    triangles: tuple[int, int]  # the range its triangle count stays in
+    features: str
+    longest: tuple[float, float]
+    triangles: tuple[int, int]
 
 
 def _group(group: str, *entries) -> tuple[Kind, ...]:
@@ -1343,6 +1344,10 @@ def _row(kind: Kind, count: int, seed: int) -> str:
     )
 
 
+COLUMNS = ("kind", "group", "coarse features", "extents (mm, longest to shortest)", "triangles")
+COLUMNS += ("shells", "CPU ms per mesh")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the table of kinds (measured extents, triangles, shells, CPU time); with
     --out, also write every mesh of the sample as a posed STL file."""
@@ -1351,20 +1356,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="also write posed STL files here")
     args = parser.parse_args(argv)
-    print(
-        "| kind | group | coarse features | extents (mm, longest to shortest) | triangles"
-        " | shells | CPU ms per mesh |"
-    )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|" + " --- |" * len(COLUMNS))
     for kind in KINDS:
         print(_row(kind, args.count, args.seed), flush=True)
-    if args.out:
-        args.out.mkdir(parents=True, exist_ok=True)
-        for kind in KINDS:
-            for index in range(args.count):
-                mesh = build(kind.name, kind_rng(kind.name, index, args.seed))
-                mesh.export(args.out / f"{kind.name}_{index:03d}.stl")
-        print(f"wrote {len(KINDS) * args.count} STL files to {args.out}")
+    if not args.out:
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for _group, name, mesh in iter_sample(args.count, args.seed):
+        mesh.export(args.out / f"{name}_{written % args.count:03d}.stl")
+        written += 1
+    print(f"wrote {written} posed STL files to {args.out}")
 
 
 if __name__ == "__main__":
