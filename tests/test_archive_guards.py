@@ -275,6 +275,13 @@ def test_a_stream_named_at_the_top_level_and_its_errors_name_the_stream():
     (event,) = tally.events
     assert (event["kind"], event["path"]) == ("error", "ev!/d/body.gz")
     assert event["reason"].startswith("unreadable gzip stream: ")
+    # a stream cut short after its first block: the peek passes, the expansion fails
+    whole = gzip.compress(bytes(range(256)) * 400)
+    found, tally = _entries("gzip", whole[: len(whole) // 2], layers=("ev", "d/cut.gz"))
+    assert found == [] and tally.counts == {"errors": 1}
+    (event,) = tally.events
+    assert (event["kind"], event["path"]) == ("error", "ev!/d/cut.gz")
+    assert event["reason"].startswith("unreadable gzip stream: ")
 
 
 def test_a_stream_is_a_tar_when_its_first_block_has_the_ustar_magic():
