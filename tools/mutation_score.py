@@ -37,7 +37,7 @@ MODULES = {
                              "test_registry_support.py"],
     "registry/status.py": ["test_trace.py", "test_audit_corrections.py", "test_mutation_gaps.py"],
     "registry/trace.py": ["test_trace.py", "test_wildcard_trace.py", "test_trace_fast_paths.py",
-                          "test_mutation_gaps.py"],
+                          "test_mutation_gaps.py", "test_trace_details.py"],
     "registry/lookup.py": ["test_fuzzy_trace.py", "test_wildcard_trace.py",
                            "test_trace_fast_paths.py", "test_mutation_gaps.py"],
     "registry/dupes.py": ["test_dupes.py", "test_import_bulk.py"],

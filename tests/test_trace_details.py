@@ -1,0 +1,185 @@
+"""Fields of the trace JSON no other test looked at (issue 17.8, found by the
+mutation run of registry/trace.py): the firearm of a part never assembled, the
+control flag, installations a withdrawn batch made or ended, a duplicated
+serial's note, a corrected serial's history, and the notes printed under a match.
+Everything goes through the command line and the public library calls, so a
+change of the registry's tables does not break these tests."""
+
+from __future__ import annotations
+
+import json
+
+from test_registry_support import batch_row, write_csv
+
+from firetrace.registry.db import connect
+from firetrace.registry.trace import firearm_of, match_notes
+
+ACME = {"manufacturer": "Acme Arms"}
+
+
+def _trace(run_cli, serial: str, *args: str) -> dict:
+    result = run_cli("trace", serial, "--json", "--purpose", "CASE-17", *args)
+    assert result.exit_code in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def _import(run_cli, path, rows) -> None:
+    result = run_cli("import", write_csv(path, rows))
+    assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def _control(serial: str, key: str, **values) -> dict:
+    return batch_row(serial=serial, component="fire_control_unit", firearm=key, **ACME, **values)
+
+
+def test_a_part_never_assembled_belongs_to_the_firearm_its_latest_event_names(
+    tmp_path, run_cli, db_path
+):
+    _import(run_cli, tmp_path / "made.csv", [
+        _control("FCU1", "A"), _control("FCU2", "B"),
+        batch_row(serial="SL1", component="slide", **ACME),
+    ])  # fmt: skip
+    _import(run_cli, tmp_path / "sold.csv", [
+        _control("FCU1", "A", event="sold", event_date="2021-01-01", party="Shop"),
+        batch_row(serial="SL1", component="slide", firearm="A", event="sold",
+                  event_date="2021-01-01", party="Shop", **ACME),
+        _control("FCU2", "B", event="sold", event_date="2022-01-01", party="Shop"),
+        batch_row(serial="SL1", component="slide", firearm="B", event="sold",
+                  event_date="2022-01-01", party="Shop", **ACME),
+    ])  # fmt: skip
+    (slide,) = _trace(run_cli, "SL1", "--exact")["matches"]
+    (fcu2,) = _trace(run_cli, "FCU2", "--exact")["matches"]
+    (fcu1,) = _trace(run_cli, "FCU1", "--exact")["matches"]
+    assert slide["installations"] == [] and slide["control"] is False
+    assert fcu2["control"] is True and "installations" not in fcu2
+    assert slide["firearm"]["control_component"]["serial"] == "FCU2"  # the later sale
+    assert slide["firearm"]["id"] == fcu2["firearm"]["id"] != fcu1["firearm"]["id"]
+    assert slide["installed_now"] is False
+    conn = connect(db_path)
+    try:
+        assert firearm_of(conn, slide["component_id"], False) == fcu2["firearm"]["id"]
+        assert firearm_of(conn, fcu1["component_id"], True) == fcu1["firearm"]["id"]
+        assert firearm_of(conn, slide["component_id"], True) is None  # no firearm's control
+    finally:
+        conn.close()
+
+
+def test_a_part_assembled_belongs_to_the_firearm_it_is_in(tmp_path, run_cli, db_path):
+    _import(run_cli, tmp_path / "made.csv", [
+        _control("FCU1", "A"), batch_row(serial="BR1", component="barrel", firearm="A", **ACME),
+    ])  # fmt: skip
+    (barrel,) = _trace(run_cli, "BR1", "--exact")["matches"]
+    conn = connect(db_path)
+    try:
+        assert firearm_of(conn, barrel["component_id"], False) == barrel["firearm"]["id"]
+    finally:
+        conn.close()
+
+
+def test_withdrawn_batches_neither_install_nor_remove_parts(tmp_path, run_cli):
+    _import(run_cli, tmp_path / "made.csv", [
+        _control("FCU1", "A"), _control("FCU2", "B"),
+        batch_row(serial="BR1", component="barrel", firearm="A", **ACME),
+    ])  # fmt: skip
+    # batch 2, to be withdrawn: BR1 taken out of A, BR2 put into B
+    _import(run_cli, tmp_path / "wrong.csv", [
+        _control("FCU1", "A", event="sold", event_date="2021-01-01", party="Shop"),
+        batch_row(serial="BR1", component="barrel", firearm="A", event="disassembled",
+                  event_date="2021-01-01", **ACME),
+        _control("FCU2", "B", event="sold", event_date="2021-01-01", party="Shop"),
+        batch_row(serial="BR2", component="barrel", firearm="B", event="assembled",
+                  event_date="2021-01-01", **ACME),
+    ])  # fmt: skip
+    # batch 3: SL2 put into B later
+    _import(run_cli, tmp_path / "right.csv", [
+        _control("FCU2", "B", event="sold", event_date="2022-01-01", party="Shop 2"),
+        batch_row(serial="SL2", component="slide", firearm="B", event="assembled",
+                  event_date="2022-01-01", **ACME),
+    ])  # fmt: skip
+    (barrel,) = _trace(run_cli, "BR1", "--exact")["matches"]
+    assert barrel["installations"][0]["removed"] == "2021-01-01"
+    assert barrel["installed_now"] is False
+    batch = json.loads(run_cli("batches", "--json").stdout)["batches"]
+    wrong = next(b["id"] for b in batch if b["source"] == "wrong.csv")
+    result = run_cli("withdraw", str(wrong), "--reason", "keyed from the wrong file",
+                     "--purpose", "C")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    (barrel,) = _trace(run_cli, "BR1", "--exact")["matches"]
+    (spot,) = barrel["installations"]
+    assert spot["removed"] is None and barrel["installed_now"] is True
+    assert (spot["serial"], spot["component"]) == ("BR1", "barrel")
+    assert spot["manufacturer"] == "Acme Arms"
+    assert (spot["firearm_serial"], spot["firearm_component"]) == ("FCU1", "fire_control_unit")
+    (fcu2,) = _trace(run_cli, "FCU2", "--exact")["matches"]
+    parts = [(c["serial"], c["installed"], c["removed"]) for c in fcu2["firearm"]["components"]]
+    assert parts == [("SL2", "2022-01-01", None)]  # BR2's assembly was the withdrawn batch's
+
+
+def _beretta(**values):
+    base = {"manufacturer": "Beretta", "serial": "L12345Z", "model": "92FS",
+            "calibre": "9x19mm", "country_of_manufacture": "IT",
+            "year_of_manufacture": "2019", "event_date": "2019-05-02"}  # fmt: skip
+    return batch_row(**(base | values))
+
+
+def test_a_duplicated_serial_names_every_item_sharing_it(tmp_path, run_cli):
+    _import(run_cli, tmp_path / "b.csv", [
+        _beretta(), _beretta(year_of_manufacture="2020", event_date="2020-02-03"),
+        _beretta(year_of_manufacture="2021", event_date="2021-02-03"),
+        _beretta(serial="L777"),
+    ])  # fmt: skip
+    direct = [m for m in _trace(run_cli, "L12345Z")["matches"] if m["match"] == "exact"]
+    ids = sorted(m["component_id"] for m in direct)
+    assert len(ids) == 3
+    for match in direct:
+        others = [i for i in ids if i != match["component_id"]]
+        note = (
+            "duplicate serial: 3 Beretta frames are recorded with this serial "
+            f"(components {', '.join(map(str, ids))})"
+        )
+        assert match["duplicate_serial"] == {"note": note, "shared_with": others}
+        assert ("duplicate", note) in match_notes(match)
+    (single,) = _trace(run_cli, "L777", "--exact")["matches"]
+    assert "duplicate_serial" not in single and match_notes(single) == []
+
+
+def test_a_corrected_serial_keeps_its_history_and_the_note_says_so(tmp_path, run_cli):
+    _import(run_cli, tmp_path / "b.csv", [batch_row(serial="AB1003"), batch_row(serial="AB9")])
+    (match,) = _trace(run_cli, "AB1003", "--exact")["matches"]
+    result = run_cli("correct", str(match["events"][0]["id"]), "--set", "serial=AB1030",
+                     "--reason", "marking read again", "--operator", "examiner-7",
+                     "--purpose", "C", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    (match,) = _trace(run_cli, "AB1030", "--exact")["matches"]
+    (change,) = match["serial_history"]
+    when = change["corrected_at"]
+    rest = {k: v for k, v in change.items() if k != "corrected_at"}
+    assert rest == {"serial": "AB1003", "corrected_to": "AB1030",
+                    "reason": "marking read again", "by": "examiner-7"}  # fmt: skip
+    assert match_notes(match) == [
+        ("serial", f"serial corrected: recorded as AB1003 until {when[:10]} (marking read again)")
+    ]
+    (other,) = _trace(run_cli, "AB9", "--exact")["matches"]
+    assert "serial_history" not in other
+    # the serial it was recorded under still finds it, once, in an exact trace
+    (former,) = _trace(run_cli, "AB1003", "--exact")["matches"]
+    assert former["component_id"] == match["component_id"] and former["serial"] == "AB1030"
+    assert "recorded as AB1003 until" in former["why"]
+
+
+def test_the_description_note_lists_each_verdict(tmp_path, run_cli):
+    _import(run_cli, tmp_path / "b.csv", [_beretta()])
+    (match,) = _trace(run_cli, "L12345Z", "--exact", "--model", "92FS", "--calibre", "9mm")[
+        "matches"
+    ]
+    assert match["description"] == {"model": "matches", "calibre": "matches"}
+    assert match_notes(match) == [("description", "description: model matches, calibre matches")]
+
+
+def test_an_exact_trace_says_how_each_match_was_found_and_keeps_them_all(tmp_path, run_cli):
+    rows = [batch_row(serial="Z-100", manufacturer=f"Maker {n}") for n in range(91)]
+    _import(run_cli, tmp_path / "b.csv", [batch_row(serial="Z100"), *rows])
+    doc = _trace(run_cli, "Z100", "--exact", "--limit", "200")
+    found = [(m["match"], m["score"], m["why"]) for m in doc["matches"]]
+    assert found[0] == ("exact", 1.0, "serial as marked")
+    assert found[1:] == [("normalized", 0.99, "equal after case, space and dash folding")] * 91
