@@ -136,9 +136,11 @@ def test_a_thin_walled_sleeve_open_at_both_ends_is_flagged_when_short_and_wide()
     sleeve = _cut(outer, trimesh.creation.box((160, 86, 36)))
     features = measure(sleeve.vertices, sleeve.faces, FAST)
     assert features["length_through"] is True and features["end_fill"] > 0.95
+    assert features["enclosed_void_fraction"] == 0.0
     assert _shape_rules(sleeve) == {"shape.thin_walled_sleeve"}
     closed = _cut(outer, trimesh.creation.box((146, 86, 36)))
-    assert measure(closed.vertices, closed.faces, FAST)["length_through"] is False
+    sealed = measure(closed.vertices, closed.faces, FAST)
+    assert sealed["length_through"] is False and sealed["enclosed_void_fraction"] > 0.7
     assert _shape_rules(closed) == set()
 
 

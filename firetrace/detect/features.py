@@ -545,7 +545,9 @@ def _solid_grid(aligned: np.ndarray, faces: np.ndarray, resolution: float, param
     """Voxelise vertices given in a frame whose box starts at 0."""
     extents = column_extents(aligned)
     shape = tuple(int(math.ceil(e / resolution)) + 2 * pad for e in extents)
-    grid_tris = aligned.astype(np.float32)[faces] / np.float32(resolution) + np.float32(pad)
+    # the same arithmetic on each vertex, then gathered into corners (not on 3 per face)
+    grid = aligned.astype(np.float32) / np.float32(resolution) + np.float32(pad)
+    grid_tris = grid[faces]
     return voxelize(grid_tris, shape, int(params["pair_chunk"]))
 
 
@@ -565,6 +567,19 @@ def _angle_to_axes(direction: np.ndarray) -> tuple[int, float]:
     cosines = np.abs(direction / np.linalg.norm(direction))
     axis = int(np.argmax(cosines))
     return axis, math.degrees(math.acos(min(1.0, float(cosines[axis]))))
+
+
+def enclosed_void_fraction(solid: np.ndarray, box_cells: float) -> float:
+    """The share of the part's box taken by empty space sealed off from the outside
+    (the inside of a closed shell; 0 for a sleeve, a tray or a box open anywhere).
+    The grid's padded border is empty, so the outside is the empty region around its
+    first cell; only hollow parts are measured (solid fraction up to 0.5)."""
+    empty = ~solid
+    labels, count = ndimage.label(empty)
+    if count <= 1:
+        return 0.0
+    sealed = int(np.count_nonzero(empty & (labels != labels[0, 0, 0])))
+    return round(min(sealed / max(box_cells, 1.0), 1.0), 3)
 
 
 def end_fill(solid: np.ndarray) -> float | None:
@@ -659,7 +674,7 @@ def holes_along_directions(
         budget = min(float(params["extra_max_voxels"]), float(params["max_voxels"]))
         resolution = _grid_resolution(high - low, params, budget)
         shape = tuple(int(math.ceil(e / resolution)) + 2 * pad for e in high - low)
-        grid_tris = (local - low).astype(np.float32)[faces] / np.float32(resolution) + pad
+        grid_tris = ((local - low).astype(np.float32) / np.float32(resolution) + pad)[faces]
         solid = voxelize(grid_tris, shape, int(params["pair_chunk"]))
         axis, angle = _angle_to_axes(frame[0])
         for hole in find_holes(solid, resolution, params, axes=(0,), pad=pad):
@@ -781,6 +796,11 @@ def measure(
         round(mean_wall / extents[2], 3) if mean_wall is not None and extents[2] > 0 else None
     )
     features["end_fill"] = end_fill(solid)
+    features["enclosed_void_fraction"] = (
+        enclosed_void_fraction(solid, box_volume / resolution**3)
+        if features["solid_fraction"] <= 0.5
+        else None
+    )
     holes = find_holes(solid, resolution, params, pad=pad) if solid.any() else []
     openings = opening_directions(solid, resolution, pad, aligned, faces, doubled_areas, params)
     del solid

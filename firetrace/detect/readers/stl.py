@@ -90,7 +90,7 @@ def merge_corners(corners):
         records = corners.view(np.dtype((np.void, 12))).ravel()
         _, first, inverse = np.unique(records, return_index=True, return_inverse=True)
     vertices = corners[first].astype(np.float64)
-    faces = inverse.reshape(-1, 3).astype(np.int64)
+    faces = inverse.reshape(-1, 3).astype(np.int64, copy=False)
     return vertices, faces
 
 
