@@ -183,3 +183,33 @@ def test_an_exact_trace_says_how_each_match_was_found_and_keeps_them_all(tmp_pat
     found = [(m["match"], m["score"], m["why"]) for m in doc["matches"]]
     assert found[0] == ("exact", 1.0, "serial as marked")
     assert found[1:] == [("normalized", 0.99, "equal after case, space and dash folding")] * 91
+
+
+def test_the_trace_document_and_its_audit_entry_say_what_was_asked(tmp_path, run_cli, db_path):
+    from firetrace.audit import args_digest, query_log
+    from firetrace.registry.description import describe
+    from firetrace.registry.trace import trace
+
+    _import(run_cli, tmp_path / "b.csv", [batch_row(serial="AB1234"), batch_row(serial="AB1235")])
+    conn = connect(db_path)
+    try:
+        wanted = describe(model="G17")
+        doc = trace(conn, "ab-1234", manufacturer="Glock", component=" Frame ", limit=1,
+                    exact=True, operator="op-3", purpose="CASE-4", description=wanted)  # fmt: skip
+        (entry,) = query_log(conn, command="trace")
+        loose = trace(conn, "AB123?", limit=1, operator="op-3", purpose="CASE-4", audit=False)
+    finally:
+        conn.close()
+    assert (doc["query"], doc["exact"]) == ("ab-1234", True)
+    assert doc["description"] == {"model": "G17", "mode": "filter"}
+    assert [m["serial"] for m in doc["matches"]] == ["AB1234"] and doc["withdrawn"] == []
+    assert doc["more"] == {"matches": 0, "tied_with_last": 0, "complete": True}
+    assert (entry["operator"], entry["purpose"]) == ("op-3", "CASE-4")
+    assert entry["record_ids"] == [doc["matches"][0]["component_id"]]
+    asked = {"query": "ab-1234", "manufacturer": "Glock", "component": "frame", "limit": 1,
+             "exact": True, "description": {"model": "G17", "mode": "filter"}}  # fmt: skip
+    assert entry["args_digest"] == args_digest(asked)
+    # the full search: one of two shown, the other counted, as good a fit as the last
+    assert loose["exact"] is False and "description" not in loose
+    assert len(loose["matches"]) == 1
+    assert loose["more"] == {"matches": 1, "tied_with_last": 1, "complete": True}
