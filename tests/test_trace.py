@@ -262,3 +262,24 @@ def test_the_library_checks_its_query_as_the_command_does(db_path):
         trace(conn, "AB1", component="Stock")
     assert audit.query_log(conn) == []  # a refused query reads nothing and records nothing
     assert trace(conn, "AB1", component=" Frame ")["matches"] == []
+
+
+def test_a_maker_is_found_by_its_key_and_by_a_spelling_keyed_under_older_rules(
+    run_cli, sample_registry, db_path
+):
+    from firetrace.registry.db import connect
+    from firetrace.registry.lookup import _maker_ids
+
+    conn = connect(db_path)
+    asked: list[str] = []
+    conn.set_trace_callback(asked.append)
+    (beretta,) = _maker_ids(conn, "Beretta")
+    conn.set_trace_callback(None)
+    plans = [r[3] for sql in asked for r in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+    assert plans and not any("SCAN" in p for p in plans)  # a seek, not a read of every party
+    name = conn.execute("SELECT name FROM parties WHERE id = ?", (beretta,)).fetchone()[0]
+    # A party keyed under older rules: its stored key is not today's key of its name.
+    conn.execute("UPDATE parties SET norm_name = 'OLD RULES KEY' WHERE id = ?", (beretta,))
+    assert _maker_ids(conn, name.upper()) == [beretta]
+    assert _maker_ids(conn, "No Such Maker Anywhere") == []
+    conn.close()

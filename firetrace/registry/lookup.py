@@ -178,11 +178,16 @@ def norm_seek(norms: list[str], alias: str = "c") -> tuple[str, list[str]]:
 
 
 def _maker_ids(conn: sqlite3.Connection, manufacturer: str) -> list[int]:
+    """The parties a typed maker names: by its alias-folded key (an index seek),
+    else by a spelling as first recorded (a party keyed under older rules), which
+    reads every party (0.4 s among the 2.4M parties of a 10M registry): only
+    when the key finds none."""
     key = normalize_party_name(manufacturer)
-    rows = conn.execute(
-        "SELECT id FROM parties WHERE norm_name = ? OR name = ? COLLATE NOCASE",
-        (key, manufacturer.strip()),
-    ).fetchall()
+    rows = conn.execute("SELECT id FROM parties WHERE norm_name = ?", (key,)).fetchall()
+    if not rows:
+        rows = conn.execute(
+            "SELECT id FROM parties WHERE name = ? COLLATE NOCASE", (manufacturer.strip(),)
+        ).fetchall()
     return [r[0] for r in rows]
 
 
