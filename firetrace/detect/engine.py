@@ -393,6 +393,25 @@ def _reference_matches(part, matcher: Matcher, findings: list[dict], notes: list
     return matches
 
 
+class _Hashing(threading.Thread):
+    """(sha256, md5) of a buffer on another thread (hashlib lets go of the GIL over
+    large buffers); a fresh thread per file, so nothing is left behind across a fork."""
+
+    def __init__(self, data: bytes):
+        super().__init__(name="inspect-hash", daemon=True)
+        self.data, self.digests = data, None
+        self.start()
+
+    def run(self) -> None:
+        self.digests = (hashlib.sha256(self.data).hexdigest(), hashlib.md5(self.data).hexdigest())
+
+    def result(self) -> tuple[str, str]:
+        self.join()
+        if self.digests is None:  # the thread failed: hash here, raising what it raised
+            self.run()
+        return self.digests
+
+
 def hash_file(path: Path, chunk: int = 1 << 20) -> tuple[str, str, int]:
     """(sha256, md5, size) of a file, read once in chunks."""
     sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
@@ -412,16 +431,14 @@ def inspect_file(
     Files up to :data:`SINGLE_READ_BYTES` are read once, hashed and analysed from
     memory; larger ones are hashed in chunks and analysed from the open file."""
     path = Path(path)
+    digests = None
     try:
         size = path.stat().st_size
         if size <= SINGLE_READ_BYTES:
             with open(path, "rb") as fh:
                 data = fh.read()
-            sha256, md5, size = (
-                hashlib.sha256(data).hexdigest(),
-                hashlib.md5(data).hexdigest(),
-                len(data),
-            )
+            size = len(data)
+            digests = _Hashing(data)  # on the other core while the file is analysed
             source = io.BytesIO(data)
         else:
             sha256, md5, size = hash_file(path)
@@ -432,6 +449,8 @@ def inspect_file(
         return record
     with source:
         analysis = inspect_stream(source, name=str(path), size=size, rules=rules, matcher=matcher)
+    if digests is not None:
+        sha256, md5 = digests.result()
     record = {"path": str(path), "sha256": sha256, "md5": md5, "size": size}
     record.update(analysis)
     return record
