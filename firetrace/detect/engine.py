@@ -213,7 +213,7 @@ def _judge_bodies(design, rule_set: RuleSet, file_hits, matcher, record, notes) 
     # lazy: numpy and the measuring modules load only when a mesh is judged
     import numpy as np
 
-    from firetrace.detect.arrays import column_extents
+    from firetrace.detect.arrays import column_extents  # lazy: it imports numpy
 
     # lazy: bodies needs numpy and scipy, loaded when a mesh is judged
     from firetrace.detect.bodies import DEFAULTS as BODY_DEFAULTS

@@ -34,7 +34,7 @@ _HASH_MULTIPLIERS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
 
 def _corner_hash(corners):
     """A 64-bit hash of each float32 corner's bit pattern (in place, few temporaries)."""
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     bits = corners.view(np.uint32)
     key = bits[:, 0].astype(np.uint64)
@@ -48,7 +48,7 @@ def _corner_hash(corners):
 
 def _groups(order, starts):
     """Sorted corners (*order*) and where each new vertex starts -> (first, inverse)."""
-    import numpy as np
+    import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
     inverse = np.empty(len(order), dtype=np.int64)
     inverse[order] = np.cumsum(starts) - 1
