@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from test_registry_support import batch_row, write_csv
 
 from firetrace.registry.db import connect
@@ -213,3 +214,77 @@ def test_the_trace_document_and_its_audit_entry_say_what_was_asked(tmp_path, run
     assert loose["exact"] is False and "description" not in loose
     assert len(loose["matches"]) == 1
     assert loose["more"] == {"matches": 1, "tied_with_last": 1, "complete": True}
+
+
+def _library_trace(db_path, query, **options):
+    from firetrace.registry.trace import trace
+
+    conn = connect(db_path)
+    try:
+        return trace(conn, query, **options)
+    finally:
+        conn.close()
+
+
+def test_library_trace_defaults_and_filters(tmp_path, run_cli, db_path, monkeypatch):
+    from firetrace.audit import query_log
+    from firetrace.errors import UsageError
+    from firetrace.registry.description import describe
+
+    rows = [batch_row(serial=f"CD{n:04d}") for n in range(25)]
+    rows += [batch_row(serial="CD0001", manufacturer="Acme Arms"),
+             batch_row(serial="CD0001", component="slide", control="no"),
+             batch_row(serial="CE0002", model="G19"), batch_row(serial="CE0003")]  # fmt: skip
+    _import(run_cli, tmp_path / "b.csv", rows)
+    assert len(_library_trace(db_path, "CD00*", audit=False)["matches"]) == 20  # the default limit
+    misread = _library_trace(db_path, "CDOO01", audit=False)  # O for 0: the full search
+    assert misread["exact"] is False and misread["matches"]
+    exact = _library_trace(db_path, "CD0001", exact=True, manufacturer="Glock", component="frame")
+    assert [(m["manufacturer"], m["component"]) for m in exact["matches"]] == [("Glock", "frame")]
+    # a maker the rules know but the registry does not: nothing, not an error
+    assert _library_trace(db_path, "CD0001", exact=True, manufacturer="Beretta")["matches"] == []
+    g17 = _library_trace(db_path, "CE000?", description=describe(model="G17"), audit=False)
+    assert [m["serial"] for m in g17["matches"]] == ["CE0003"]  # CE0002's model contradicts
+    conn = connect(db_path)
+    try:
+        operators = {e["operator"] for e in query_log(conn, command="trace")}
+    finally:
+        conn.close()
+    assert operators == {"unknown"}
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[purpose]\nrequired_for = ["trace"]\n')
+    monkeypatch.setenv("FIRETRACE_POLICY", str(policy))
+    with pytest.raises(UsageError, match="requires --purpose for 'trace'"):
+        _library_trace(db_path, "CD0001")
+    assert _library_trace(db_path, "CD0001", purpose="CASE-1", exact=True)["matches"]
+
+
+def test_the_query_is_bounded_at_its_limits_exactly(tmp_path, run_cli):
+    from firetrace.registry.trace import MAX_STAR_RUNS, QUERY_SLACK, longest_serial
+
+    _import(run_cli, tmp_path / "b.csv", [batch_row(serial="X1")])
+    longest = longest_serial() + QUERY_SLACK
+
+    def refusal(query):
+        result = run_cli("trace", query, "--json", "--purpose", "C")
+        return result.stderr.strip() if result.exit_code == 2 else None
+
+    assert refusal("7" * longest) is None
+    assert refusal("7" * (longest + 1)) == (
+        f"firetrace: SERIAL is {longest + 1} characters long; no serial the marking rules "
+        f"allow is longer than {longest - QUERY_SLACK}: give the serial as read off the item"
+    )
+    spaced = "7" + " " * (4 * longest - 1)  # few readable characters, a long text
+    assert refusal(spaced) is None
+    assert refusal(spaced + " ").startswith(f"firetrace: SERIAL is {4 * longest + 1} characters")
+    assert refusal("*".join("7" * (MAX_STAR_RUNS + 1))) is None
+    assert refusal("*".join("7" * (MAX_STAR_RUNS + 2))) == (
+        f"firetrace: SERIAL has more than {MAX_STAR_RUNS} '*' runs: keep the characters you "
+        "can read and use ? for each one you cannot"
+    )
+    assert refusal("X?") is None  # X is readable
+    assert refusal("?*") == (
+        "firetrace: SERIAL '?*' has no readable character: give at least one "
+        "(? stands for one unreadable character, * for a run)"
+    )
+    assert refusal("AB\n12").startswith("firetrace: SERIAL ")
