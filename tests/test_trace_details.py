@@ -206,6 +206,8 @@ def test_the_trace_document_and_its_audit_entry_say_what_was_asked(tmp_path, run
     assert [m["serial"] for m in doc["matches"]] == ["AB1234"] and doc["withdrawn"] == []
     assert doc["more"] == {"matches": 0, "tied_with_last": 0, "complete": True}
     assert (entry["operator"], entry["purpose"]) == ("op-3", "CASE-4")
+    assert (doc["record"]["operator"], doc["record"]["purpose"]) == ("op-3", "CASE-4")
+    assert doc["record"]["registry"]["audit_entry"]["hash"] == entry["hash"]
     assert entry["record_ids"] == [doc["matches"][0]["component_id"]]
     asked = {"query": "ab-1234", "manufacturer": "Glock", "component": "frame", "limit": 1,
              "exact": True, "description": {"model": "G17", "mode": "filter"}}  # fmt: skip
