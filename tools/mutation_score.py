@@ -156,20 +156,8 @@ def is_equivalent(
     return "SQL keywords and names are case-insensitive"
 
 
-def score(module: str, keep: bool = False) -> dict[str, object]:
-    """Run mutmut over ``module`` with its tests; the counts and the survivors."""
-    root = _scratch_copy(module, MODULES[module])
-    # The mutated copy must shadow any installed firetrace; the folder exists before
-    # Python starts, or the import system caches it as missing.
-    (root / "mutants").mkdir()
-    env = {**os.environ, "PYTHONPATH": str(root / "mutants")}
-    started = time.process_time()
-    wall = time.perf_counter()
-    with open(root / "mutmut-run.log", "w") as log:
-        run = subprocess.run(
-            ["mutmut", "run", "--max-children", "1"], cwd=root, env=env,
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+def tally(root: Path, module: str) -> dict[str, object]:
+    """The score of the mutmut run kept in ``root``: counts, survivors, equivalents."""
     counts = _results(root)
     listing = subprocess.run(["mutmut", "results"], cwd=root, capture_output=True, text=True)
     survivors = [
@@ -186,8 +174,6 @@ def score(module: str, keep: bool = False) -> dict[str, object]:
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
     # "no tests": no selected test runs that function (reported apart, counted as not killed)
     total = sum(counts.values()) - counts.get("skipped", 0) - len(equivalent)
-    if not keep:
-        shutil.rmtree(root, ignore_errors=True)
     return {
         "module": module,
         "killed": killed,
@@ -195,9 +181,31 @@ def score(module: str, keep: bool = False) -> dict[str, object]:
         "counts": counts,
         "survivors": survivors,
         "equivalent": equivalent,
+    }
+
+
+def score(module: str, keep: bool = False) -> dict[str, object]:
+    """Run mutmut over ``module`` with its tests; the counts and the survivors."""
+    root = _scratch_copy(module, MODULES[module])
+    # The mutated copy must shadow any installed firetrace; the folder exists before
+    # Python starts, or the import system caches it as missing.
+    (root / "mutants").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(root / "mutants")}
+    started = time.process_time()
+    wall = time.perf_counter()
+    with open(root / "mutmut-run.log", "w") as log:
+        run = subprocess.run(
+            ["mutmut", "run", "--max-children", "1"], cwd=root, env=env,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    summary = tally(root, module)
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
+    return {
+        **summary,
         "wall_s": round(time.perf_counter() - wall, 1),
         "mutmut_exit": run.returncode,
-        "log_tail": (root / "mutmut-run.log").read_text()[-800:] if not killed else "",
+        "log_tail": (root / "mutmut-run.log").read_text()[-800:] if not summary["killed"] else "",
         "scratch": str(root) if keep else None,
         "cpu_s_parent": round(time.process_time() - started, 1),
     }
@@ -210,14 +218,23 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="every module in the list")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--rescore", metavar="SCRATCH",
+        help="score a kept scratch copy again (after its survivors were run again), no new run",
+    )  # fmt: skip
     args = parser.parse_args()
     chosen = list(MODULES) if args.all else args.modules
     unknown = [m for m in chosen if m not in MODULES]
     if not chosen or unknown:
         parser.error(f"choose modules from: {', '.join(MODULES)}")
+    if args.rescore and len(chosen) != 1:
+        parser.error("--rescore reads one module's scratch copy: name that module")
     results = []
     for module in chosen:
-        result = score(module, keep=args.keep)
+        if args.rescore:
+            result = {**tally(Path(args.rescore), module), "wall_s": 0.0, "log_tail": ""}
+        else:
+            result = score(module, keep=args.keep)
         results.append(result)
         share = result["killed"] / result["total"] if result["total"] else 0.0
         print(
