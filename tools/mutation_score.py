@@ -93,6 +93,20 @@ def _results(root: Path) -> dict[str, int]:
 
 _LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _SQL_WORDS = ("SELECT ", "INSERT ", "UPDATE ", "DELETE ", " FROM ", " WHERE ", "ORDER BY", " AND ")
+# A fragment of a statement built from several literals: an SQL keyword written in
+# capitals as a word of its own, or a list of alias.column references.
+_SQL_KEYWORD = re.compile(
+    r"\b(SELECT|FROM|WHERE|AND|OR|JOIN|ON|IN|IS|NULL|LIMIT|ORDER BY|GROUP BY|DESC|COLLATE)\b"
+)
+_SQL_COLUMNS = re.compile(r"^\s*\w+\.\w+(\s*,\s*\w+\.\w+)*\s*,?\s*$")
+
+
+def _is_sql(text: str) -> bool:
+    return (
+        any(word in text.upper() for word in _SQL_WORDS)
+        or bool(_SQL_KEYWORD.search(text))
+        or bool(_SQL_COLUMNS.match(text))
+    )
 
 
 def _diff(root: Path, mutant: str) -> tuple[list[str], list[str]]:
@@ -151,7 +165,7 @@ def is_equivalent(
         if before.lower() != after.lower() or not changed:
             return None
         for text, _ in changed:
-            if "'" in text or not any(word in text.upper() for word in _SQL_WORDS):
+            if "'" in text or not _is_sql(text):
                 return None
     return "SQL keywords and names are case-insensitive"
 
