@@ -56,6 +56,10 @@ def test_a_part_never_assembled_belongs_to_the_firearm_its_latest_event_names(
     assert slide["firearm"]["control_component"]["serial"] == "FCU2"  # the later sale
     assert slide["firearm"]["id"] == fcu2["firearm"]["id"] != fcu1["firearm"]["id"]
     assert slide["installed_now"] is False
+    shown = {k: slide["firearm"][k] for k in ("type", "model", "year_of_manufacture",
+                                              "import_year", "manufacturer")}  # fmt: skip
+    assert shown == {"type": "pistol", "model": "G17", "year_of_manufacture": 2020,
+                     "import_year": None, "manufacturer": "Acme Arms"}  # fmt: skip
     conn = connect(db_path)
     try:
         assert firearm_of(conn, slide["component_id"], False) == fcu2["firearm"]["id"]
@@ -68,7 +72,12 @@ def test_a_part_never_assembled_belongs_to_the_firearm_its_latest_event_names(
 def test_a_part_assembled_belongs_to_the_firearm_it_is_in(tmp_path, run_cli, db_path):
     _import(run_cli, tmp_path / "made.csv", [
         _control("FCU1", "A"), batch_row(serial="BR1", component="barrel", firearm="A", **ACME),
+        batch_row(serial="SL7", component="slide", **ACME),
+        batch_row(serial="SL7", component="slide", event="reported_stolen",
+                  event_date="2023-01-01", party="Police", **ACME),
     ])  # fmt: skip
+    (loose,) = _trace(run_cli, "SL7", "--exact")["matches"]
+    assert loose["firearm"] is None and loose["status"] == "reported_stolen"
     (barrel,) = _trace(run_cli, "BR1", "--exact")["matches"]
     conn = connect(db_path)
     try:
