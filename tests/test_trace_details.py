@@ -265,8 +265,9 @@ def test_library_trace_defaults_and_filters(tmp_path, run_cli, db_path, monkeypa
     policy = tmp_path / "policy.toml"
     policy.write_text('[purpose]\nrequired_for = ["trace"]\n')
     monkeypatch.setenv("FIRETRACE_POLICY", str(policy))
-    with pytest.raises(UsageError, match="requires --purpose for 'trace'"):
-        _library_trace(db_path, "CD0001")
+    for audit in (True, False):  # asked before the search, audited or not
+        with pytest.raises(UsageError, match="requires --purpose for 'trace'"):
+            _library_trace(db_path, "CD0001", audit=audit)
     assert _library_trace(db_path, "CD0001", purpose="CASE-1", exact=True)["matches"]
 
 
