@@ -300,3 +300,27 @@ def test_the_query_is_bounded_at_its_limits_exactly(tmp_path, run_cli):
         "(? stands for one unreadable character, * for a run)"
     )
     assert refusal("AB\n12").startswith("firetrace: SERIAL ")
+
+
+def test_a_record_only_a_withdrawn_batch_speaks_of_is_shown_apart(tmp_path, run_cli):
+    _import(run_cli, tmp_path / "made.csv", [batch_row(serial="WD100")])
+    _import(run_cli, tmp_path / "wrong.csv", [
+        batch_row(serial="WD100", event="reported_stolen", event_date="2023-05-01",
+                  party="Police"),
+        batch_row(serial="WD101", event_date="2021-01-01", year_of_manufacture="2018"),
+    ])  # fmt: skip
+    batch = json.loads(run_cli("batches", "--json").stdout)["batches"]
+    wrong = next(b["id"] for b in batch if b["source"] == "wrong.csv")
+    assert (
+        run_cli("withdraw", str(wrong), "--reason", "wrong file", "--purpose", "C").exit_code == 0
+    )
+    (kept,) = _trace(run_cli, "WD100", "--exact")["matches"]
+    assert [e["event"] for e in kept["events"]] == ["manufactured"]
+    assert [e["event"] for e in kept["withdrawn_events"]] == ["reported_stolen"]
+    assert "withdrawn_record" not in kept and kept["status"] == "in_circulation"
+    ghost = _trace(run_cli, "WD101", "--exact")
+    assert ghost["matches"] == []
+    (apart,) = ghost["withdrawn"]
+    assert apart["serial"] == "WD101" and apart["withdrawn_record"] is True
+    assert [e["event"] for e in apart["withdrawn_events"]] == ["manufactured"]
+    assert apart["events"] == []
