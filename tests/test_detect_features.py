@@ -189,3 +189,41 @@ def test_column_reductions_give_numpys_numbers(dtype):
     assert np.array_equal(row_max(values), values.max(axis=1))
     values[7, 1] = np.nan  # a NaN carries through, as with numpy's reductions
     assert np.isnan(column_bounds(values)[0][1]) and np.isnan(row_max(values)[7])
+
+
+def _with_flap(mesh, triangles: int):
+    """*mesh* with a flap of *triangles* hanging off one of its edges (an export's fin)."""
+    a, b = mesh.faces[0][:2]
+    va, vb = mesh.vertices[a], mesh.vertices[b]
+    outward = mesh.face_normals[0] * 3.0
+    vertices, faces, previous = list(mesh.vertices), list(mesh.faces), (a, b)
+    for step in range(triangles):
+        vertices.append((va + vb) / 2 + outward * (step + 1))
+        tip = len(vertices) - 1
+        faces.append([previous[0], previous[1], tip])
+        previous = (previous[1], tip)
+    return trimesh.Trimesh(np.array(vertices), np.array(faces), process=False)
+
+
+@pytest.mark.parametrize("triangles", [1, 2])
+def test_a_stray_flap_on_a_closed_part_is_left_out_of_the_measurement(triangles):
+    clean = measure(TUBE.vertices, TUBE.faces, FAST)
+    finned = _with_flap(TUBE, triangles)
+    assert not topology(finned.faces, len(finned.vertices))["watertight"]
+    features = measure(finned.vertices, finned.faces, FAST)
+    assert features["stray_triangles"] == triangles
+    assert features["watertight"] and features["open_edge_fraction"] == 0.0
+    assert features["volume_mm3"] == pytest.approx(clean["volume_mm3"], rel=1e-6)
+    assert features["holes"] == clean["holes"]
+    record, reference = _record(finned), _record(TUBE)
+    assert (record["verdict"], record["findings"]) == (reference["verdict"], reference["findings"])
+    assert any("1 stray triangle" in w or f"{triangles} stray" in w for w in record["warnings"])
+    assert not any("not watertight" in w for w in record["warnings"])
+
+
+def test_an_open_surface_is_not_peeled_into_a_closed_one():
+    sheet = trimesh.creation.box((40, 40, 2)).subdivide().subdivide()
+    top = sheet.face_normals[:, 2] > 0.5
+    sheet.update_faces(~top)  # a tray with its lid gone: open along a whole rim
+    features = measure(sheet.vertices, sheet.faces, FAST)
+    assert not features["watertight"] and features["boundary_edges"] > 0

@@ -353,6 +353,11 @@ def _judge_part(
             part, lambda: measure(part.vertices, part.faces, measure_settings, part.shells)
         )
         body["_features"] = features
+        if features.get("stray_triangles"):
+            notes.append(
+                f"body {part.index}: {features['stray_triangles']} stray triangle(s) (two or "
+                "more open edges, hanging off the surface) left out of the measurement"
+            )
         if not features["watertight"]:
             notes.append(
                 f"body {part.index}: mesh is not watertight ({features['boundary_edges']} open "
