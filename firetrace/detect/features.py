@@ -741,31 +741,33 @@ STRAY_PASSES = 4  # a flap of up to four triangles hanging off one edge
 STRAY_SHARE = 0.01  # more than this share of the faces is an open surface, not strays
 
 
-def _without_stray_triangles(faces: np.ndarray, edges: MeshEdges, n_vertices: int):
-    """The faces without stray triangles, their edges, and how many were dropped.
+def _without_stray_triangles(vertices: np.ndarray, faces: np.ndarray, edges: MeshEdges):
+    """The mesh without stray triangles (vertices, faces, their edges) and how many
+    were dropped.
 
     A stray triangle hangs off the surface with two or three of its edges open (an
     export's fin or flap): it encloses nothing, but it makes a closed part read as
     leaky (its open edges, the non-manifold edge it hangs from) and adds a crossing to
     every voxel row through it. Peeled a few passes deep, and only while they are
-    under 1 % of the faces: an open surface keeps its open edges and stays leaky."""
+    under 1 % of the faces: an open surface keeps its open edges and stays leaky.
+    Each pass also drops the vertices only strays used, so that a flap's tip
+    stretches neither the frame nor the box, and the last pass's edges are the ones
+    returned."""
     if not (edges.counts == 1).any():
-        return faces, edges, 0
-    keep = np.ones(len(faces), dtype=bool)
-    current, current_edges = faces, edges
+        return vertices, faces, edges, 0
+    kept_vertices, kept, kept_edges = vertices, faces, edges
     for _ in range(STRAY_PASSES):
-        open_half = np.empty(len(current_edges.order), dtype=bool)
-        open_half[current_edges.order] = np.repeat(current_edges.counts == 1, current_edges.counts)
+        open_half = np.empty(len(kept_edges.order), dtype=bool)
+        open_half[kept_edges.order] = np.repeat(kept_edges.counts == 1, kept_edges.counts)
         stray = open_half.reshape(-1, 3).sum(axis=1) >= 2
         if not stray.any():
             break
-        kept = np.flatnonzero(keep)
-        keep[kept[stray]] = False
-        if len(faces) - np.count_nonzero(keep) > STRAY_SHARE * len(faces):
-            return faces, edges, 0
-        current = faces[keep]
-        current_edges = MeshEdges(current, n_vertices)
-    return current, current_edges, int(len(faces) - len(current))
+        if len(faces) - len(kept) + np.count_nonzero(stray) > STRAY_SHARE * len(faces):
+            return vertices, faces, edges, 0
+        used, renumbered = np.unique(kept[~stray], return_inverse=True)
+        kept_vertices, kept = kept_vertices[used], renumbered.reshape(-1, 3)
+        kept_edges = MeshEdges(kept, len(kept_vertices))
+    return kept_vertices, kept, kept_edges, int(len(faces) - len(kept))
 
 
 def measure(
@@ -780,12 +782,9 @@ def measure(
     params.update(settings or {})
     features: dict[str, Any] = {"triangles": int(len(faces)), "vertices": int(len(vertices))}
     edges = MeshEdges(faces, len(vertices))
-    faces, edges, stray = _without_stray_triangles(faces, edges, len(vertices))
-    features["stray_triangles"] = stray
-    if stray:  # the flaps' tips must not stretch the frame and the box either
-        used, faces = np.unique(faces, return_inverse=True)
-        vertices, faces = vertices[used], faces.reshape(-1, 3)
-        edges = MeshEdges(faces, len(vertices))
+    vertices, faces, edges, features["stray_triangles"] = _without_stray_triangles(
+        vertices, faces, edges
+    )
     features.update(topology(faces, len(vertices), edges, shells))
     # one cross product per face serves the frame, the areas, the volume and the
     # directions (a rotation turns it with the vertices); float32 halves the memory
