@@ -312,8 +312,10 @@ def _has_area(body: Body) -> bool:
     """Whether any triangle of the body has an area above round-off."""
     import numpy as np  # lazy: sniffing imports every reader module; numpy loads when one reads
 
+    from firetrace.detect.arrays import column_extents  # lazy: it imports numpy
+
     vertices = body.vertices
-    scale = max(float(np.ptp(vertices[:, axis])) for axis in range(3)) or 1.0
+    scale = float(column_extents(vertices).max()) or 1.0
     start, block = 0, 4096  # the first block nearly always tells; then larger ones
     while start < len(body.faces):
         corners = vertices[body.faces[start : start + block]]
