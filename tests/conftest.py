@@ -52,3 +52,28 @@ def run_cli(capsys):
         return CliResult(code, out, err)
 
     return run
+
+
+@pytest.fixture
+def serial_rules(tmp_path, monkeypatch):
+    """Trace under an edited ``serials.toml``: its [normalize], [lookalikes] and
+    [embedded_letters] as bundled (the stored keys stay valid), then ``tail``."""
+    from firetrace.serials import normalize
+
+    bundled = (normalize.rules_dir() / "serials.toml").read_text(encoding="utf-8")
+    keys = bundled[: bundled.index("\n[fuzzy]")]
+    folder = tmp_path / "rules"
+    folder.mkdir()
+
+    def clear():
+        for cached in (normalize.load_serial_rules, normalize._tables, normalize._fold_choices):
+            cached.cache_clear()
+
+    def use(tail: str) -> None:
+        (folder / "serials.toml").write_text(keys + "\n" + tail, encoding="utf-8")
+        monkeypatch.setattr(normalize, "rules_dir", lambda: folder)
+        clear()
+
+    yield use
+    monkeypatch.undo()
+    clear()

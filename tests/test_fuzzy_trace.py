@@ -175,3 +175,207 @@ def test_edit_expansions_reach_every_serial_they_promise_and_nothing_far():
             chars[p] = rng.choice([c for c in pool if c != query[p]])
         assert "".join(chars) in two
         assert all(Levenshtein.distance(query, probe) <= 2 for probe in two)
+
+
+# --- found by the mutation run of registry/lookup.py (issue 17.8) -------------
+
+
+def answers(conn, query, **options):
+    """Every field a trace reads of each candidate, in rank order, and the counts."""
+    from firetrace.registry.lookup import search
+
+    result = search(conn, query, **options)
+    rows = [
+        (c.serial, c.manufacturer, c.component, c.match, c.score, c.why) for c in result.candidates
+    ]
+    return rows, (result.more, result.more_tied, result.complete)
+
+
+def test_every_field_of_each_kind_of_candidate(conn):
+    everything = {"limit": 0}
+    assert answers(conn, "AB1O34", **everything) == ([
+        ("AB1O34", "Acme", "frame", "exact", 1.0, "serial as marked"),
+        ("AB1034", "Glock", "frame", "confusable", 0.8636, "0 read as O at position 4"),
+        ("AB1234", "Acme", "frame", "fuzzy", 0.475, "2 read as O at position 4"),
+    ], (0, 0, True))  # fmt: skip
+    assert answers(conn, "ab-1o34", **everything)[0][0] == (
+        "AB1O34", "Acme", "frame", "normalized", 0.99, "equal after case, space and dash folding"
+    )  # fmt: skip
+    assert answers(conn, "0AB1O34", **everything)[0] == [
+        ("AB1O34", "Acme", "frame", "normalized", 0.99,
+         "equal after case, separator and leading-zero folding"),
+        ("AB1034", "Glock", "frame", "fuzzy", 0.4524,
+         "extra 0 read before position 1; 0 read as O at position 4"),
+    ]  # fmt: skip
+    assert answers(conn, "KX12345", **everything)[0] == [
+        ("KX12345", "Acme", "frame", "exact", 1.0, "serial as marked"),
+        ("KX12354", "Acme", "frame", "fuzzy", 0.5937,
+         "54 at positions 6-7 read as 45 (transposed)"),
+        ("KX12346", "Acme", "frame", "fuzzy", 0.475, "6 read as 5 at position 7"),
+        ("KX1235", "Beretta", "frame", "fuzzy", 0.475, "extra 4 read after position 5"),
+    ]  # fmt: skip
+    # Two records of one serial (a frame and a slide) tie: the record id breaks it.
+    folded = "equal after case, space and dash folding"
+    assert answers(conn, "bkr778", **everything)[0] == [
+        ("BKR778", "Glock", "frame", "normalized", 0.99, folded),
+        ("BKR778", "Glock", "slide", "normalized", 0.99, folded),
+    ]
+    assert answers(conn, "369257", **everything)[0] == [
+        ("369J257", "Acme", "frame", "confusable", 0.7308,
+         "embedded letter J at position 4 not read"),
+    ]  # fmt: skip
+    assert answers(conn, "2Q55I1", **everything)[0] == [
+        ("ZQ5511", "Acme", "frame", "confusable", 0.7308,
+         "Z read as 2 at position 1; 1 read as I at position 5"),
+    ]  # fmt: skip
+    assert answers(conn, "KX1235", **everything)[0] == [
+        ("KX1235", "Beretta", "frame", "exact", 1.0, "serial as marked"),
+        ("KX12345", "Acme", "frame", "fuzzy", 0.475, "4 at position 6 not read"),
+        ("KX12354", "Acme", "frame", "fuzzy", 0.475, "4 at position 7 not read"),
+    ]  # fmt: skip
+
+
+def test_two_extra_characters_read_are_found_by_their_deletions(conn):
+    assert answers(conn, "KX1923485", limit=0)[0] == [
+        ("KX12345", "Acme", "frame", "fuzzy", 0.3167,
+         "extra 9 read after position 3; extra 8 read after position 6"),
+    ]  # fmt: skip
+
+
+def test_a_limit_filled_by_exact_hits_says_the_counts_are_lower_bounds(conn):
+    # The fuzzy search is skipped, so what it would have found is not counted.
+    rows, counts = answers(conn, "BKR778", limit=1)
+    assert rows == [("BKR778", "Glock", "frame", "exact", 1.0, "serial as marked")]
+    assert counts == (1, 1, False)
+    assert answers(conn, "BKR778", limit=2)[1] == (0, 0, False)
+    assert answers(conn, "BKR778", limit=3)[1] == (0, 0, True)
+
+
+@pytest.mark.parametrize(
+    ("serial", "embedded"),
+    [
+        ("369J257", [False, False, False, True, False, False, False]),
+        ("1AB2", [False, True, True, False]),
+        ("X1AB2Y", [False, False, True, True, False, False]),
+        ("A1", [False, False]),
+        ("1A", [False, False]),
+        ("1A1", [False, True, False]),
+        ("1A2B", [False, True, False, False]),
+        ("AB", [False, False]),
+        ("12", [False, False]),
+    ],
+)
+def test_a_letter_is_embedded_only_between_digits(serial, embedded):
+    from firetrace.registry.lookup import _is_embedded
+
+    assert [_is_embedded(serial, i) for i in range(len(serial))] == embedded
+
+
+@pytest.mark.parametrize(
+    ("read", "marked", "cost"),
+    [
+        ("AB1034", "AB1O34", 0.1),  # look-alikes: the pair's own cost
+        ("B", "8", 0.15),
+        ("T", "7", 0.35),  # T in two groups: each pair its cost
+        ("T", "1", 0.4),
+        ("AB1234", "AB1O34", 1.0),  # unrelated substitution
+        ("8KR77B", "BKR778", 0.3),
+        ("1243", "1234", 0.6),  # transposition
+        ("AB", "BA", 0.6),
+        ("1123", "123", 0.6),  # one of a doubled pair read twice / read once
+        ("123", "1123", 0.6),
+        ("369257", "369J257", 0.3),  # embedded letter not read / read extra
+        ("369J257", "369257", 0.3),
+        ("1923", "123", 1.0),  # a plain extra character / one not read
+        ("13", "123", 1.0),
+        ("", "", 0.0),
+        ("", "12", 2.0),
+        ("12", "", 2.0),
+        ("11", "11", 0.0),
+        ("KX1923485", "KX12345", 2.0),
+    ],
+)
+def test_alignment_costs_are_the_rules_weights(read, marked, cost):
+    from firetrace.registry.lookup import align_cost
+
+    assert align_cost(read, marked) == pytest.approx(cost, abs=1e-9)
+    assert align(read, marked)[0] == pytest.approx(cost, abs=1e-9)
+
+
+FUZZY_QUERIES = ["AB1O34", "ab-1o34", "0AB1O34", "KX12435", "KX1245", "ZQ55511", "369257",
+                 "369J257", "8KR77B", "2Q55I1", "KX1923485", "KX42375", "BKR778"]  # fmt: skip
+
+
+def test_rules_without_weights_or_scores_use_the_documented_defaults(conn, serial_rules):
+    bundled = [answers(conn, q, limit=0) for q in FUZZY_QUERIES]
+    assert len({len(rows) for rows, _ in bundled}) > 1  # the queries differ
+    serial_rules("")  # no [fuzzy], [scores] or [wildcard]: every value falls back
+    assert [answers(conn, q, limit=0) for q in FUZZY_QUERIES] == bundled
+
+
+def test_edited_weights_and_scores_take_effect_at_once(conn, serial_rules):
+    from firetrace.registry.lookup import align_cost
+
+    assert align_cost("1923", "123") == 1.0  # remembered for this reading
+    serial_rules(
+        "[fuzzy]\nmax_edits = 2\ninsertion = 2.0\ndeletion = 3.0\nsubstitution = 4.0\n"
+        "transposition = 0.5\ndoubled_character = 0.7\nembedded_letter = 0.2\n"
+        "[scores]\nexact = 0.9\nnormalized = 0.8\nceiling = 0.5\n"
+    )
+    assert align_cost("1923", "123") == 2.0
+    assert [align_cost(*pair) for pair in [("13", "123"), ("A", "X"), ("1243", "1234"),
+            ("1123", "123"), ("369257", "369J257"), ("AB1034", "AB1O34")]] == pytest.approx(
+        [3.0, 4.0, 0.5, 0.7, 0.2, 0.1]
+    )  # fmt: skip
+    rows, _ = answers(conn, "AB1O34", limit=0)
+    # 0.5 / (1 + 0.1); AB1234: 2 read as O costs an extra 2 and a dropped embedded O 0.2
+    assert [(r[3], r[4]) for r in rows] == [
+        ("exact", 0.9),
+        ("confusable", 0.4545),
+        ("fuzzy", 0.119),
+    ]
+    assert answers(conn, "ab1o34", limit=1)[0][0][3:5] == ("normalized", 0.8)
+    serial_rules("[fuzzy]\nmax_edits = 0\n")  # look-alikes only
+    assert [r[0] for r in answers(conn, "AB1O34", limit=0)[0]] == ["AB1O34", "AB1034"]
+    assert answers(conn, "KX12435", limit=0)[0] == []
+
+
+def test_a_maker_is_found_by_its_key_and_else_by_its_first_spelling(db_path):
+    # Keys as the importer writes them for Glock and S&W; Acme's (ACME) was written
+    # under older rules, which now key "acme" as ACME ARMS.
+    makers = ("Glock", "Smith & Wesson", "Acme")
+    conn = make_registry(db_path, [(m, "KX1234") for m in makers], makers=makers)
+    found = {
+        typed: [c.manufacturer for c in find_candidates(conn, "KX1234", manufacturer=typed)]
+        for typed in ("Glock GmbH", "glock", "S&W", "smith and wesson", "ACME", "Acme Inc.")
+    }
+    assert found == {
+        "Glock GmbH": ["Glock"], "glock": ["Glock"], "S&W": ["Smith & Wesson"],
+        "smith and wesson": ["Smith & Wesson"], "ACME": ["Acme"], "Acme Inc.": [],
+    }  # fmt: skip
+
+
+def test_up_to_four_leading_zeros_are_padding(db_path):
+    serials = ["0123", "00123", "0000123", "00000123"]
+    conn = make_registry(db_path, [("Acme", s) for s in serials])
+    found = {c.serial: (c.match, c.score) for c in find_candidates(conn, "123", limit=0)}
+    assert found == {
+        "0123": ("normalized", 0.99),
+        "00123": ("normalized", 0.99),
+        "0000123": ("normalized", 0.99),
+    }  # fmt: skip (five zeros are no padding, and three edits away)
+
+
+def test_characters_beyond_latin_letters_are_tried_as_misreadings(tmp_path, run_cli, db_path):
+    from test_registry_support import batch_row, write_csv
+
+    from firetrace.registry.db import connect
+
+    batch = write_csv(tmp_path / "b.csv", [batch_row(serial="ЖB1234"), batch_row(serial="AB1235")])
+    assert run_cli("import", batch, "--profile", "eu").exit_code == 0
+    # AB1235 is one edit away, so the half-serial scan that would also reach ЖB1234 is
+    # not run: only the registry's own characters (Ж) make the probe that finds it.
+    assert answers(connect(db_path), "AB1234", limit=0)[0] == [
+        ("AB1235", "Glock", "frame", "fuzzy", 0.475, "5 read as 4 at position 6"),
+        ("ЖB1234", "Glock", "frame", "fuzzy", 0.475, "Ж read as A at position 1"),
+    ]

@@ -5,6 +5,7 @@ almost no literals scans, but within a bound."""
 from __future__ import annotations
 
 import pytest
+from test_fuzzy_trace import answers
 from test_serials_index import make_registry
 
 from firetrace.registry.lookup import find_candidates
@@ -72,11 +73,12 @@ def test_prefix_and_suffix_patterns_use_an_index(conn):
     _, full_scan = _steps(
         conn, lambda: conn.execute("SELECT count(*) FROM components WHERE serial GLOB '*8877'")
     )
-    found, prefix = _steps(conn, lambda: find_candidates(conn, "XK99*"))
-    assert [c.serial for c in found] == ["XK998877"]
-    found, suffix = _steps(conn, lambda: find_candidates(conn, "*998877"))
-    assert [c.serial for c in found] == ["XK998877"]
-    assert full_scan > 10 * max(prefix, suffix, 1)
+    # (the search counts its own steps in hundreds: _steps' handler is replaced by its bound)
+    found, prefix = _search_steps(conn, "XK99*")
+    assert found == ["XK998877"]
+    found, suffix = _search_steps(conn, "*998877")
+    assert found == ["XK998877"]
+    assert full_scan * 10 > 10 * max(prefix, suffix)
 
 
 def test_pattern_without_literals_is_bounded(conn, monkeypatch):
@@ -143,3 +145,101 @@ def test_trace_tables_detail_the_best_and_list_the_rest(db_path, conn, run_cli):
     assert "  4. QW000103 Acme frame" in text and "  5. QW000104 Acme frame" in text
     full = run_cli("trace", "QW0001??", "--limit", "5", "--details", "--db", db_path).stdout
     assert full.count("event timeline") == 5 and "other candidates" not in full
+
+
+# --- found by the mutation run of registry/lookup.py (issue 17.8) -------------
+
+WILDCARD_QUERIES = ["AB12?4", "AB1?34", "AB12*", "AB1234*", "*8877", "ZZ76?1", "A*", "?B1234",
+                    "AB**45", "AB*?45", "XK9988?7*", "Z*6?", "*5*", "QW0001??"]  # fmt: skip
+
+
+def test_every_field_of_a_wildcard_candidate(conn):
+    glock = ("Glock", "frame", "wildcard")
+    assert answers(conn, "AB12?4", limit=0) == (
+        [("AB1234", *glock, 0.9048, "pattern AB12?4 matches, 1 unreadable character")],
+        (0, 0, True),
+    )
+    # 0.95 / (1 + 0.1 per run) for a run of some characters, + 0.3 for an empty one
+    assert answers(conn, "AB1234*", limit=0)[0] == [
+        ("AB12345", *glock, 0.8636, "pattern AB1234* matches, 1 unreadable character"),
+        ("AB1234", *glock, 0.6786, "pattern AB1234* matches, 0 unreadable characters"),
+    ]
+    # Repeated stars are one run; the pattern is quoted as typed.
+    assert answers(conn, "AB**45", limit=0)[0] == [
+        ("AB12345", *glock, 0.8636, "pattern AB**45 matches, 3 unreadable characters"),
+    ]
+    assert answers(conn, "AB*?45", limit=0)[0] == [
+        ("AB12345", *glock, 0.8261, "pattern AB*?45 matches, 3 unreadable characters"),
+    ]
+    # One match each: (pattern, maker, score, unreadable characters and misreadings).
+    # In Z*6? the run takes all it can (Z7G), so the 6 is the marked one, not G.
+    for pattern, serial, maker, score, why in [
+        ("Z*6?", "ZZ7G61", "Beretta", 0.8261, "4 unreadable characters"),
+        ("Z?76?1", "ZZ7G61", "Beretta", 0.7037,
+         "2 unreadable characters; G read as 6 at position 4"),
+        ("XK9988?7*", "XK998877", "Acme", 0.6552, "1 unreadable character"),
+        ("*8877", "XK998877", "Acme", 0.8636, "4 unreadable characters"),
+    ]:  # fmt: skip
+        expected = (serial, maker, "frame", "wildcard", score, f"pattern {pattern} matches, {why}")
+        assert answers(conn, pattern, limit=0)[0] == [expected]
+
+
+def test_wildcard_rules_without_scores_or_bounds_use_the_documented_defaults(conn, serial_rules):
+    bundled = [answers(conn, q, limit=0) for q in WILDCARD_QUERIES]
+    serial_rules("")  # no [scores] or [wildcard]: every value falls back
+    assert [answers(conn, q, limit=0) for q in WILDCARD_QUERIES] == bundled
+
+
+def _search_steps(conn, query):
+    """A wildcard search's answer and its SQLite work, in hundreds of VM steps (the
+    search's own time bound looks at the clock every PROGRESS_STEPS steps)."""
+    import time
+    from types import SimpleNamespace
+
+    from firetrace.registry import lookup
+
+    looks = [0]
+
+    def monotonic():
+        looks[0] += 1
+        return time.monotonic()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lookup, "PROGRESS_STEPS", 100)
+        patch.setattr(lookup, "time", SimpleNamespace(monotonic=monotonic))
+        found = [c.serial for c in lookup.search(conn, query, limit=0).candidates]
+    return found, looks[0]
+
+
+@pytest.mark.parametrize("rules", ["bundled", "defaults"])
+def test_an_anchor_of_two_literals_is_served_by_an_index(conn, serial_rules, rules):
+    if rules == "defaults":
+        serial_rules("")
+    # A scan of the key index reads the 3,005 rows (hundreds of looks at the clock).
+    scan_found, scan = _search_steps(conn, "A*")
+    assert scan_found == ["AB1234", "AB12345", "AB1O34"] and scan > 300
+    for pattern, found in [("AB*", scan_found), ("*77", None), ("XK*7", ["XK998877"]),
+                           ("X*77", ["XK998877"]), ("XK99*", ["XK998877"])]:  # fmt: skip
+        serials, steps = _search_steps(conn, pattern)
+        assert steps < scan / 10, pattern
+        if found is not None:
+            assert serials == found
+    assert len(_search_steps(conn, "*77")[0]) == 31
+    # One literal at either end is no anchor: the capped scan.
+    for pattern in ("X*7", "?K*", "*K*"):
+        assert _search_steps(conn, pattern)[0] == ["XK998877"]
+        assert _search_steps(conn, pattern)[1] > 300
+
+
+def test_a_scan_cut_by_its_bound_says_so_and_one_that_reads_everything_does_not(conn, monkeypatch):
+    from firetrace.serials import normalize
+
+    rules = normalize.load_serial_rules()
+    total = FILLER + 5
+    monkeypatch.setitem(rules.wildcard, "max_scan_rows", total)
+    whole = answers(conn, "*5*", limit=0)
+    # AB12345 and the 813 fillers holding a 5
+    assert whole[1] == (0, 0, True) and len(whole[0]) == 814
+    monkeypatch.setitem(rules.wildcard, "max_scan_rows", total - 1)
+    cut = answers(conn, "*5*", limit=0)  # the last row in key order (ZZ7G61) not read
+    assert cut == (whole[0], (0, 0, False))
