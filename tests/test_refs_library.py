@@ -425,3 +425,129 @@ def test_missing_registries_and_labels_are_named(tmp_path):
     assert str(caught.value) == (
         f"{other}: is an SQLite database of another program, not a firetrace registry"
     )
+
+
+# --- found by the mutation run of refs/library.py (issue 17.8) ----------------
+
+
+def test_a_file_no_reader_claims_is_named_and_its_extension_is_heard(tmp_path, design_files):
+    text = tmp_path / "notes.txt"
+    text.write_text("these are notes, not a mesh\n")
+    with pytest.raises(InputError) as caught:
+        library.mesh_from_file(text)
+    assert str(caught.value) == f"{text}: not a recognised design file"
+    # The same bytes named .stl are read as the STL they claim to be (and refused as one).
+    with pytest.raises(InputError) as caught:
+        library.mesh_from_file(design_files["not_a_mesh"])
+    assert str(caught.value) == (
+        f"{design_files['not_a_mesh']}: truncated: 28 bytes is shorter than a binary STL "
+        "header (84)"
+    )
+
+
+def test_a_fingerprint_is_the_hash_and_signature_of_the_triangles_in_float64(design_files):
+    from firetrace.refs.canonical import geometry_hash
+    from firetrace.refs.signature import compute_signature
+
+    mesh = library.mesh_from_file(design_files["tube"])
+    triangles = np.asarray(mesh.triangles, dtype=np.float64)
+    expected = compute_signature(triangles)
+    for given in (mesh, triangles, triangles.reshape(-1, 9), triangles.tolist()):
+        found = library.fingerprint(given)
+        assert found.geometry_hash == geometry_hash(triangles)
+        assert np.array_equal(found.signature.vector, expected.vector)
+        assert (found.signature.size, found.signature.faces) == (expected.size, expected.faces)
+    # float32 triangles are hashed as their float64 values
+    single = triangles.astype(np.float32)
+    assert library.fingerprint(single).geometry_hash == geometry_hash(single.astype(np.float64))
+    with pytest.raises(InputError) as caught:
+        library.fingerprint(np.zeros((2, 3, 3)))
+    assert str(caught.value) == "the mesh has no surface area"
+
+
+def test_a_reference_with_the_query_signature_is_a_near_copy_of_similarity_one():
+    from firetrace.refs.signature import SIGNATURE_LENGTH, Signature
+
+    # float32 rounding makes |a|^2 + |b|^2 - 2ab a little negative for this vector
+    vector = np.random.default_rng(0).random(SIGNATURE_LENGTH).astype(np.float32)
+    rows = [{"id": 1, "label": "twin", "size": 1.0, "vector": vector, "geometry_hash": "h"}]
+    index = library.ReferenceIndex(rows)
+    assert index.similarities(vector).tolist() == [1.0]
+    found = library.Fingerprint("other", Signature(vector.copy(), 1.0, 12))
+    assert [(m["label"], m["match"], m["similarity"]) for m in index.match(found)] == [
+        ("twin", "near", 1.0)
+    ]
+
+
+def test_the_best_labels_are_kept_in_stored_order_among_equals():
+    scale = library.match_settings().distance_scale
+    far = [(f"far{i:02d}", 0.2 * scale, 1.0, f"hf{i}") for i in range(30)]
+    near = [(f"near{i:02d}", 0.1 * scale, 1.0, f"hn{i}") for i in range(30)]
+    index = _index([*far, *near], max_results=3)
+    assert [m["label"] for m in index.match(_query())] == ["near00", "near01", "near02"]
+
+
+def test_scales_are_rounded_to_four_places_and_small_references_scaled():
+    scale = library.match_settings().distance_scale
+    index = _index([("third", 0.1 * scale, 3.0, "h1"), ("half", 0.1 * scale, 0.5, "h2")])
+    assert [(m["label"], m["scale"]) for m in index.match(_query(size=1.0))] == [
+        ("third", 0.3333), ("half", 2.0)
+    ]  # fmt: skip
+    assert "scale 0.333x" in index.match(_query(size=1.0))[0]["detail"]
+
+
+def test_a_matcher_is_built_once_per_database_state(db_path, design_files):
+    library.add_references(db_path, [design_files["tube"]], "Tube", operator="t")
+    first = library.load_matcher(db_path)
+    assert library.load_matcher(db_path) is first
+    library.add_references(db_path, [design_files["ring"]], "Ring", operator="t")
+    second = library.load_matcher(db_path)
+    assert second is not first and library.load_matcher(db_path) is second
+
+
+def test_a_registry_whose_tables_cannot_be_read_is_named(db_path, design_files):
+    from firetrace.errors import FiretraceError
+
+    library.add_references(db_path, [design_files["tube"]], "Tube", operator="t")
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("ALTER TABLE meta RENAME TO meta_gone")
+    with pytest.raises(FiretraceError) as caught:
+        library.load_matcher(db_path)
+    assert str(caught.value) == f"{db_path}: cannot read references: no such table: meta"
+
+
+def test_references_are_stamped_in_utc_and_removal_is_audited(db_path, design_files):
+    from datetime import UTC, datetime, timedelta
+
+    from firetrace.audit import args_digest
+    from firetrace.errors import FiretraceError
+
+    (added,) = library.add_references(db_path, [design_files["tube"]], "Tube", operator="t")
+    (listed,) = library.list_references(db_path)
+    stamped = datetime.fromisoformat(listed["added_at"])
+    assert listed["added_at"].endswith("+00:00")
+    assert abs(datetime.now(UTC) - stamped) < timedelta(minutes=5)
+    with pytest.raises(FiretraceError) as caught:
+        library.remove_references(db_path, "Nothing", operator="t")
+    assert str(caught.value) == "no reference labelled 'Nothing'"
+    assert library.remove_references(db_path, "Tube", operator="ann", purpose="CASE-9") == 1
+    with sqlite3.connect(db_path) as conn:
+        entry = conn.execute(
+            "SELECT operator, purpose, command, args_digest, record_ids FROM audit "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    assert entry == (
+        "ann", "CASE-9", "refs remove", args_digest({"label": "Tube"}), f'["ref:{added["id"]}"]'
+    )  # fmt: skip
+
+
+def test_matching_a_file_takes_the_threshold_given(db_path, design_files):
+    from firetrace.refs.canonical import geometry_hash
+
+    library.add_references(db_path, [design_files["bracket"]], "Bracket", operator="t")
+    mesh = library.mesh_from_file(design_files["tube"])
+    found = library.match_file(db_path, design_files["tube"])
+    assert found["geometry_hash"] == geometry_hash(np.asarray(mesh.triangles, dtype=np.float64))
+    assert found["references"] == 1 and found["reference_matches"] == []
+    loose = library.match_file(db_path, design_files["tube"], threshold=0.0)
+    assert [(m["label"], m["match"]) for m in loose["reference_matches"]] == [("Bracket", "near")]
