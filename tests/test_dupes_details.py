@@ -574,3 +574,42 @@ def test_withdrawn_records_are_left_out_of_every_kind(db_path, tmp_path):
         ("model_as_serial", ["G22"])
     ]
     assert report.stats["records_compared"] == 3
+
+
+@pytest.mark.parametrize("bulk_check", [10**9, 0])
+def test_the_import_hook_leaves_withdrawn_records_out(db_path, tmp_path, monkeypatch, bulk_check):
+    """A bug found by the mutation run: the small-batch path (index seeks) warned
+    about groups with records only withdrawn batches speak of, and counted them as
+    production-run neighbours; dupes and the large-batch path leave them out."""
+    from test_registry_support import batch_row, write_csv
+
+    from firetrace.registry import dupes
+    from firetrace.registry.batches import withdraw_batch
+    from firetrace.registry.db import connect
+    from firetrace.registry.importer import import_batch
+
+    monkeypatch.setattr(dupes, "BULK_CHECK", bulk_check)
+    conn = connect(db_path)
+    live = [batch_row(serial="QX5501")]
+    assert import_batch(conn, write_csv(tmp_path / "live.csv", live)).ok
+    # QX5502 would make QX5501 a production-run member; AB12345 a duplicate.
+    wrong = [batch_row(serial="QX5502"), batch_row(serial="AB12345"), batch_row(serial="ZZ9180")]
+    withdrawn = import_batch(conn, write_csv(tmp_path / "wrong.csv", wrong)).batch_id
+    withdraw_batch(conn, withdrawn, reason="keyed twice", operator="t", purpose=None)
+    new = [
+        batch_row(serial="QX5510"),  # QX5501 transposed; QX5511 is its run neighbour
+        batch_row(serial="QX5511"),
+        batch_row(serial="AB12345", component="receiver"),
+        batch_row(serial="ZZ9810"),  # a transposition of the withdrawn ZZ9180 only
+    ]
+    batch = import_batch(conn, write_csv(tmp_path / "new.csv", new)).batch_id
+    found = dupes.batch_findings(conn, batch)
+    assert [(g.kind, sorted(m.serial for m in g.members)) for g in found.groups] == [
+        ("transposition", ["QX5501", "QX5510"])
+    ]
+    assert found.groups[0].score == 0.6 and found.expected == {}
+    assert found.in_run[1] is False  # QX5501: its only neighbour was withdrawn
+    report = dupes.find_duplicates(conn, audit=False)
+    assert [(g.kind, sorted(m.serial for m in g.members)) for g in report.groups] == [
+        ("transposition", ["QX5501", "QX5510"])
+    ]

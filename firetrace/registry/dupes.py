@@ -787,9 +787,11 @@ def _touches(group: DupeGroup, new_ids) -> bool:
 def _probed_findings(conn, new_ids, kinds: set[str], findings: BatchFindings) -> list:
     """A small batch: its keys and swaps looked up by index seeks."""
     groups: list[DupeGroup] = []
+    # Records only withdrawn batches speak of are left out, as dupes and the scan leave them.
+    dead = set(withdrawn_records(conn))
     if kinds & _KEY_KIND_NAMES:
         related = _key_neighbours(conn)
-        groups += _key_groups(list(related.values()), kinds)
+        groups += _key_groups([m for i, m in related.items() if i not in dead], kinds)
     if "transposition" not in kinds:
         return groups
     new_keys = conn.execute(
@@ -818,11 +820,15 @@ def _probed_findings(conn, new_ids, kinds: set[str], findings: BatchFindings) ->
         for fold, i in swaps[(maker, other)]:
             if fold > other or (maker, other) not in new_key_set:  # each pair once
                 pairs.append((maker, fold, other, i))
-    found = _groups_for_fold_pairs(
+    found = []
+    for group in _groups_for_fold_pairs(
         conn, _Scope(False, None), pairs, "transposition", _describe_transposition
-    )
+    ):
+        group.members = [m for m in group.members if m.id not in dead]
+        if len({m.fold for m in group.members}) > 1:
+            found.append(group)
     members = [m for g in found for m in g.members]
-    in_run = _in_run_by_seeks(conn, members)
+    in_run = _in_run_by_seeks(conn, members, dead)
     findings.in_run = in_run
     for group in found:
         if all(in_run.get(m.id) for m in group.members):
@@ -833,9 +839,12 @@ def _probed_findings(conn, new_ids, kinds: set[str], findings: BatchFindings) ->
     return groups
 
 
-def _in_run_by_seeks(conn: sqlite3.Connection, members: list[Member]) -> dict[int, bool]:
+def _in_run_by_seeks(
+    conn: sqlite3.Connection, members: list[Member], dead: set[int]
+) -> dict[int, bool]:
     """:func:`firetrace.registry.numbering.in_run` for a few records, by seeking
-    each one's numeric neighbours in the fold index."""
+    each one's numeric neighbours in the fold index (``dead``: records that do not
+    count, as only withdrawn batches speak of them)."""
     out: dict[int, bool] = {}
     for m in members:
         if m.id in out:
@@ -844,13 +853,12 @@ def _in_run_by_seeks(conn: sqlite3.Connection, members: list[Member]) -> dict[in
         if not near:
             out[m.id] = False
             continue
-        row = conn.execute(
-            f"SELECT 1 FROM components WHERE serial_fold IN ({','.join('?' * len(near))}) "
-            "AND +maker_id = ? AND control = 1 AND model IS ? AND year_of_manufacture IS ? "
-            "LIMIT 1",
+        rows = conn.execute(
+            f"SELECT id FROM components WHERE serial_fold IN ({','.join('?' * len(near))}) "
+            "AND +maker_id = ? AND control = 1 AND model IS ? AND year_of_manufacture IS ?",
             (*near, m.maker_id, m.model, m.year),
-        ).fetchone()
-        out[m.id] = row is not None
+        )
+        out[m.id] = any(r[0] not in dead for r in rows)
     return out
 
 
