@@ -430,16 +430,18 @@ def test_missing_registries_and_labels_are_named(tmp_path):
 # --- found by the mutation run of refs/library.py (issue 17.8) ----------------
 
 
+def _refused(path) -> InputError:
+    with pytest.raises(InputError) as caught:
+        library.mesh_from_file(path)
+    return caught.value
+
+
 def test_a_file_no_reader_claims_is_named_and_its_extension_is_heard(tmp_path, design_files):
     text = tmp_path / "notes.txt"
     text.write_text("these are notes, not a mesh\n")
-    with pytest.raises(InputError) as caught:
-        library.mesh_from_file(text)
-    assert str(caught.value) == f"{text}: not a recognised design file"
+    assert str(_refused(text)) == f"{text}: not a recognised design file"
     # The same bytes named .stl are read as the STL they claim to be (and refused as one).
-    with pytest.raises(InputError) as caught:
-        library.mesh_from_file(design_files["not_a_mesh"])
-    assert str(caught.value) == (
+    assert str(_refused(design_files["not_a_mesh"])) == (
         f"{design_files['not_a_mesh']}: truncated: 28 bytes is shorter than a binary STL "
         "header (84)"
     )
@@ -551,3 +553,49 @@ def test_matching_a_file_takes_the_threshold_given(db_path, design_files):
     assert found["references"] == 1 and found["reference_matches"] == []
     loose = library.match_file(db_path, design_files["tube"], threshold=0.0)
     assert [(m["label"], m["match"]) for m in loose["reference_matches"]] == [("Bracket", "near")]
+
+
+def test_a_mesh_is_read_in_millimetres_as_the_inspector_reads_it(tmp_path):
+    # 6 units long, far from the origin in y: the longest side (6) says inches
+    box = trimesh.creation.box(extents=(6.0, 6.0, 1.0))
+    box.apply_translation((3.0, 103.0, 0.5))
+    unitless, declared = tmp_path / "box.stl", tmp_path / "box.3mf"
+    box.export(unitless, file_type="stl")
+    box.export(declared, file_type="3mf")  # millimetres, as 3MF says
+    inches = library.mesh_from_file(unitless)
+    assert np.allclose(inches.bounds, [[0.0, 2540.0, 0.0], [152.4, 2692.4, 25.4]], atol=1e-3)
+    assert np.allclose(library.mesh_from_file(declared).extents, [6.0, 6.0, 1.0], atol=1e-6)
+
+
+def test_a_design_file_without_triangles_and_an_unreadable_one_are_named(tmp_path, monkeypatch):
+    from unittest.mock import Mock
+
+    gcode = tmp_path / "part.gcode"
+    gcode.write_text("G21\nG1 X0 Y0 Z0.2 E1\nG1 X10 Y0 E2\n")
+    refused = _refused(gcode)
+    assert (str(refused), refused.path) == (
+        f"{gcode}: gcode file holds no triangle mesh",
+        str(gcode),
+    )
+    for error, reason in [(PermissionError(13, "Permission denied"), "Permission denied"),
+                          (OSError("the disk went away"), "the disk went away")]:  # fmt: skip
+        monkeypatch.setattr(library, "open", Mock(side_effect=error), raising=False)
+        refused = _refused(gcode)
+        assert (str(refused), refused.path) == (f"{gcode}: {reason}", str(gcode))
+
+
+def test_a_gltf_is_read_with_the_buffer_beside_it_wherever_firetrace_runs(
+    tmp_path, monkeypatch, db_path
+):
+    box = trimesh.creation.box(extents=(20.0, 30.0, 40.0))
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    for file_name, content in box.export(file_type="gltf").items():
+        (folder / file_name).write_bytes(content)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the buffer is beside the file, not in the working folder
+    mesh = library.mesh_from_file(folder / "model.gltf")
+    assert len(mesh.faces) == 12 and np.allclose(mesh.extents, [20.0, 30.0, 40.0])
+    (added,) = library.add_references(db_path, [folder / "model.gltf"], "Box", operator="t")
+    assert added["status"] == "added" and added["faces"] == 12

@@ -95,10 +95,11 @@ def mesh_from_file(path: str | Path) -> trimesh.Trimesh:
     try:
         with open(path, "rb") as fh:
             size = stream_size(fh)
-            fmt = sniff_format(fh, size, path.name)
+            # the whole path, as inspect gives it: a glTF's buffers are found beside it
+            fmt = sniff_format(fh, size, str(path))
             if fmt is None:
                 raise InputError("not a recognised design file", path=str(path))
-            design = read_design(fh, fmt, path.name, size)
+            design = read_design(fh, fmt, str(path), size)
     except InputError as exc:
         if exc.path is None:
             raise InputError(str(exc), path=str(path)) from exc
