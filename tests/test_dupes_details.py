@@ -544,6 +544,7 @@ def test_progress_names_each_step(registry):
     report = find_duplicates(registry, kinds=["edit"], progress=said.append, audit=False)
     assert said == ["reading serials", "deletion neighbourhoods within 1 edits"]
     assert {"scan_s", "edit_s", "elapsed_s"} <= set(report.stats)
+    assert all(type(report.stats[k]) is float for k in ("scan_s", "edit_s", "elapsed_s"))
     assert not {"keys_s", "transposition_s"} & set(report.stats)
 
 
@@ -613,3 +614,123 @@ def test_the_import_hook_leaves_withdrawn_records_out(db_path, tmp_path, monkeyp
     assert [(g.kind, sorted(m.serial for m in g.members)) for g in report.groups] == [
         ("transposition", ["QX5501", "QX5510"])
     ]
+
+
+@pytest.fixture
+def odd_serials(db_path):
+    """One-character serials, look-alikes in four places, a look-alike with leading
+    zeros, a serial sharing a one-deletion neighbour with another two edits away,
+    and models written in other cases and separators; every record a year of its own."""
+    from test_serials_index import make_registry
+
+    records = [
+        ("Acme", "7"), ("Acme", "8"), ("Acme", "AB12"), ("Acme", "A12B"), ("Acme", "O0123"),
+        ("Acme", "00123"), ("Acme", "S0B2"), ("Acme", "5O8Z"),
+        ("Glock", "G19", "frame", "pistol", "g-19"), ("Glock", "G 19", "frame", "pistol", " g19"),
+        ("Glock", "G17", "frame", "pistol", "G18"),
+    ]  # fmt: skip
+    conn = make_registry(db_path, records)
+    conn.execute("UPDATE components SET year_of_manufacture = 2000 + id")
+    conn.commit()
+    return conn
+
+
+def test_look_alike_notes_models_in_other_cases(odd_serials):
+    from firetrace.registry.dupes import find_duplicates
+
+    report = find_duplicates(odd_serials, audit=False)
+    assert [(g.kind, g.score, [m.id for m in g.members], g.detail) for g in report.groups] == [
+        ("normalized", 0.7, [10, 9],
+         "G19 / G 19 equal after case, separator and leading-zero folding (Glock)"),
+        ("model_as_serial", 0.7, [10, 9], "serial G19 equals the model (Glock, 2 records)"),
+        ("confusable", 0.65, [6, 5], "O0123 / 00123 equal after folding look-alike characters "
+         "(look-alikes and leading zeros; Acme)"),
+        ("confusable", 0.65, [8, 7], "S0B2 / 5O8Z equal after folding look-alike characters "
+         "(S/5 at position 1, 0/O at position 2, B/8 at position 3; Acme)"),
+    ]  # fmt: skip
+
+
+def test_edit_pairs_of_one_character_and_two_edits(odd_serials):
+    from firetrace.registry.dupes import find_duplicates
+
+    g17 = (
+        "G17 has no neighbouring Glock serial of its model and year: G17 / G19 / G 19 with a "
+        "character off (made 2011 / 2009 / 2010; model G18 / g-19 /  g19), a keying error?"
+    )
+    seven = (
+        "7 has no neighbouring Acme serial of its model and year: 7 / 8 with a character off "
+        "(made 2001 / 2002), a keying error?"
+    )
+    one = find_duplicates(odd_serials, kinds=["edit"], audit=False)
+    assert [(g.score, [m.id for m in g.members], g.detail, g.reason) for g in one.groups] == [
+        (0.3, [1, 2], "7 / 8: 1 edit apart (Acme)", seven),
+        (0.3, [10, 11, 9], "G17 / G19 / G 19: 1 edit apart (Glock)", g17),
+    ]
+    # AB12 / A12B share the one-deletion neighbour A12 but are two edits apart: listed
+    # at distance 2 only, once.
+    two = find_duplicates(odd_serials, kinds=["edit"], max_distance=2, audit=False)
+    assert [[m.id for m in g.members] for g in two.groups] == [[1, 2], [4, 3], [10, 11, 9]]
+    assert two.groups[1].detail == "A12B / AB12: 2 edits apart (Acme)"
+
+
+def test_policy_is_checked_before_any_work_even_unaudited(registry, tmp_path, monkeypatch):
+    from firetrace import audit
+    from firetrace.registry.dupes import find_duplicates
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[purpose]\nrequired_for = ["dupes"]\n')
+    monkeypatch.setenv("FIRETRACE_POLICY", str(policy))
+    said: list[str] = []
+    with pytest.raises(UsageError) as err:
+        find_duplicates(registry, audit=False, progress=said.append)
+    assert str(err.value) == (
+        "policy (policy.toml) requires --purpose for 'dupes': give a case or request reference"
+    )
+    assert said == []
+    assert find_duplicates(registry, audit=False, purpose="CASE-1", kinds=["exact"]).groups
+    find_duplicates(registry, purpose="CASE-2", kinds=["exact"])
+    (entry,) = audit.query_log(registry)
+    assert (entry["operator"], entry["purpose"]) == ("unknown", "CASE-2")
+    asked = {
+        "kinds": ["exact"], "max_distance": None, "manufacturer": None,
+        "all_components": False, "include_expected": False,
+    }  # fmt: skip
+    assert entry["args_digest"] == audit.args_digest(asked)
+    find_duplicates(registry, purpose="CASE-3", kinds=["edit", "exact"], max_distance=2,
+                    manufacturer="acme", all_components=True, include_expected=True)  # fmt: skip
+    asked = {
+        "kinds": ["exact", "edit"], "max_distance": 2, "manufacturer": "acme",
+        "all_components": True, "include_expected": True,
+    }  # fmt: skip
+    assert audit.query_log(registry)[0]["args_digest"] == audit.args_digest(asked)
+
+
+@pytest.mark.parametrize("bulk_check", [10**9, 0])
+def test_batch_findings_fold_zeros_and_skeletons_and_cap_swaps(
+    db_path, tmp_path, monkeypatch, bulk_check
+):
+    from test_registry_support import batch_row, write_csv
+
+    from firetrace.registry import dupes
+    from firetrace.registry.db import connect
+    from firetrace.registry.importer import import_batch
+
+    monkeypatch.setattr(dupes, "BULK_CHECK", bulk_check)
+    conn = connect(db_path)
+    old = ["ZK4410", "369257", "AB1058", "AB2058", "AB3058"]
+    assert import_batch(conn, write_csv(tmp_path / "old.csv", [batch_row(serial=s) for s in old]))
+    new = ["0ZK4410", "369J257", "AB1085", "AB2085", "AB3085"]
+    batch = import_batch(conn, write_csv(tmp_path / "new.csv", [batch_row(serial=s) for s in new]))
+    found = dupes.batch_findings(conn, batch.batch_id)
+    assert [(g.kind, sorted(m.serial for m in g.members)) for g in found.groups] == [
+        ("normalized", ["0ZK4410", "ZK4410"]),
+        ("embedded_letter", ["369257", "369J257"]),
+        ("transposition", ["AB1058", "AB1085"]),
+        ("transposition", ["AB2058", "AB2085"]),
+        ("transposition", ["AB3058", "AB3085"]),
+    ]
+    assert (found.more, found.expected) == (0, {})
+    one = dupes.batch_findings(conn, batch.batch_id, limit=1)
+    assert [g.kind for g in one.groups] == ["normalized"]
+    # Every group left out is counted, on both paths.
+    assert one.more == 4
