@@ -449,8 +449,10 @@ PARTS = (
     ("components table", ("components",)),
     ("serial key indexes", ("components_serial_norm", "components_serial_fold", "components_skel")),
     ("serial suffixes", ("serial_suffixes",)),
-    ("events table", ("events",)),
-    ("event indexes", ("events_row_key", "events_component", "events_status", "events_corrects")),
+    ("events table", ("events", "event_rows", "event_kinds", "sqlite_autoindex_event_kinds_1")),
+    # The content key: an index of events before schema 9, the table event_keys since.
+    ("event indexes", ("events_row_key", "event_keys", "events_component", "events_status",
+                       "events_corrects")),
     ("firearms", ("firearms", "sqlite_autoindex_firearms_1")),
     ("assemblies", ("assemblies", "sqlite_autoindex_assemblies_1", "assemblies_component")),
     ("parties", ("parties", "party_names", "sqlite_autoindex_parties_1",

@@ -46,8 +46,11 @@ def _integrity_errors(conn: sqlite3.Connection, *, quick: bool = False) -> list[
 
 
 def _foreign_key_errors(conn: sqlite3.Connection) -> list[str]:
+    # A table stored behind a view (event_rows behind events) is named as the view.
+    shown = {stored: view for view, stored in rowseals.SEALED_VIEWS.items()}
     return [
-        f"{table} row {rowid}: no {parent} row for its foreign key #{fk}"
+        f"{shown.get(table, table)} row {rowid}: no {shown.get(parent, parent)} row "
+        f"for its foreign key #{fk}"
         for table, rowid, parent, fk in conn.execute("PRAGMA foreign_key_check")
     ]
 

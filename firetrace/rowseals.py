@@ -56,6 +56,13 @@ BEGIN SELECT RAISE(ABORT, 'seals are append-only'); END;
 """
 
 UNSEALED_TABLES = frozenset({"meta", "audit", "seals"})
+# Tables whose rows are sealed as a view shows them (schema 9): view -> table. The
+# seals name the view, fingerprint the values it shows and key rows by its ``id``
+# (the table's row id); the table itself is not sealed apart. So a row stored in
+# another form keeps the fingerprint of the row it was, and a decoding table the
+# view reads (``event_kinds``) is covered by the seals of the rows it decodes.
+SEALED_VIEWS = {"events": "event_rows"}
+_DECODING_TABLES = frozenset({"event_kinds"})
 # Recomputed from other columns by unaudited maintenance (rebuild_serial_index).
 _SERIAL_KEYS = ("serial_norm", "serial_fold", "serial_skel")
 DERIVED_COLUMNS = {"components": frozenset({*_SERIAL_KEYS, *(f"{k}_stored" for k in _SERIAL_KEYS)})}
@@ -87,8 +94,9 @@ def sealed_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
         "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "ORDER BY name"
     ).fetchall()
+    stored_as_views = {*SEALED_VIEWS.values(), *_DECODING_TABLES}
     for (name,) in names:
-        if name in UNSEALED_TABLES:
+        if name in UNSEALED_TABLES or name in stored_as_views:
             continue
         info = conn.execute(f'PRAGMA main.table_info("{name}")').fetchall()
         keys = [row for row in info if row[5]]
@@ -96,12 +104,24 @@ def sealed_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
             continue  # no stable row id (WITHOUT ROWID, text keys): not sealed
         derived = DERIVED_COLUMNS.get(name, frozenset())
         tables[name] = [row[1] for row in info if row[1] not in derived]
-    return tables
+    for view in sorted(SEALED_VIEWS):
+        found = conn.execute(
+            "SELECT 1 FROM main.sqlite_master WHERE type = 'view' AND name = ?", (view,)
+        ).fetchone()
+        if found:
+            info = conn.execute(f'PRAGMA main.table_info("{view}")').fetchall()
+            tables[view] = [row[1] for row in info]
+    return dict(sorted(tables.items()))
+
+
+def _row_id(table: str) -> str:
+    """The column that keys the rows of a sealed table (or view)."""
+    return "id" if table in SEALED_VIEWS else "rowid"
 
 
 def _select(table: str, columns: list[str]) -> str:
     quoted = ", ".join(f'"{c}"' for c in columns)
-    return f'SELECT rowid, {quoted} FROM "{table}"'
+    return f'SELECT {_row_id(table)}, {quoted} FROM "{table}"'
 
 
 # --- tracking the rows a write changes --------------------------------------------
@@ -133,17 +153,18 @@ def track_changes(conn: sqlite3.Connection) -> None:
 def _install_triggers(conn: sqlite3.Connection, table: str, *, watch_inserts: bool) -> None:
     # Trigger bodies cannot name a schema; TEMP objects are found first.
     touch = f"INSERT INTO seal_touched VALUES ('{table}', {{}}.rowid);"
+    stored = SEALED_VIEWS.get(table, table)  # a view's rows change in its table
     conn.execute(
-        f'CREATE TEMP TRIGGER IF NOT EXISTS "seal_upd_{table}" AFTER UPDATE ON main."{table}" '
+        f'CREATE TEMP TRIGGER IF NOT EXISTS "seal_upd_{table}" AFTER UPDATE ON main."{stored}" '
         f"BEGIN {touch.format('OLD')} {touch.format('NEW')} END"
     )
     conn.execute(
-        f'CREATE TEMP TRIGGER IF NOT EXISTS "seal_del_{table}" AFTER DELETE ON main."{table}" '
+        f'CREATE TEMP TRIGGER IF NOT EXISTS "seal_del_{table}" AFTER DELETE ON main."{stored}" '
         f"BEGIN {touch.format('OLD')} END"
     )
     if watch_inserts:  # a deleted row's id can be given to a new row: seal it as a change
         conn.execute(
-            f'CREATE TEMP TRIGGER IF NOT EXISTS "seal_ins_{table}" AFTER INSERT ON main."{table}" '
+            f'CREATE TEMP TRIGGER IF NOT EXISTS "seal_ins_{table}" AFTER INSERT ON main."{stored}" '
             f"WHEN NEW.rowid <= coalesce((SELECT max_id FROM seal_frontier "
             f"WHERE tbl = '{table}'), 0) BEGIN {touch.format('NEW')} END"
         )
@@ -183,16 +204,16 @@ def _changed_rows(
             (table, frontier),
         )
     ] if _has_touched(conn) else []  # fmt: skip
-    select = _select(table, columns)
+    select, key = _select(table, columns), _row_id(table)
     for start in range(0, len(touched), 500):
         part = touched[start : start + 500]
         marks = ",".join("?" * len(part))
         present = {
             row[0]: fingerprint(table, row[1:])
-            for row in conn.execute(f"{select} WHERE rowid IN ({marks})", part)
+            for row in conn.execute(f"{select} WHERE {key} IN ({marks})", part)
         }
         yield array("q", part), b"".join(present.get(rid, DELETED) for rid in part)
-    cursor = conn.execute(f"{select} WHERE rowid > ? ORDER BY rowid", (frontier,))
+    cursor = conn.execute(f"{select} WHERE {key} > ? ORDER BY {key}", (frontier,))
     while rows := cursor.fetchmany(CHUNK_ROWS):
         yield array("q", [row[0] for row in rows]), _fingerprints(table, rows)
 
@@ -373,7 +394,7 @@ def _actual(conn: sqlite3.Connection, table: str, columns: list[str], exp: _Expe
     ids = array("q")
     fps = bytearray()
     plans = _variant_plans(columns, exp)
-    cursor = conn.execute(f"{_select(table, columns)} ORDER BY rowid")
+    cursor = conn.execute(f"{_select(table, columns)} ORDER BY {_row_id(table)}")
     if not plans:  # every row sealed with today's columns: the bulk path
         while rows := cursor.fetchmany(CHUNK_ROWS):
             ids.extend(row[0] for row in rows)

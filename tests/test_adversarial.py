@@ -230,9 +230,9 @@ def _attacker(db: Path) -> sqlite3.Connection:
 
 def _restore_triggers(conn: sqlite3.Connection) -> None:
     conn.executescript(
-        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON event_rows "
         "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON event_rows "
         "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
         "CREATE TRIGGER IF NOT EXISTS seals_no_update BEFORE UPDATE ON seals "
         "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"

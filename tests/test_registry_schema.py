@@ -16,7 +16,47 @@ def test_new_registry_is_at_latest_version_in_wal_mode(db_path):
     assert schema_version(conn) == latest_version()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"parties", "components", "firearms", "assemblies", "events", "batches"} <= tables
+    assert {"parties", "components", "firearms", "assemblies", "event_rows", "batches"} <= tables
+    views = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
+    assert views == {"events"}  # event_rows as it reads (schema 9)
+
+
+def test_events_read_back_as_written_and_are_stored_compactly(db_path):
+    from firetrace.registry.schema_v9 import KEY_BYTES, insert_event
+
+    conn = connect(db_path)
+    conn.execute("INSERT INTO parties (norm_name, name) VALUES ('ACME', 'Acme')")
+    conn.execute(
+        "INSERT INTO components (maker_id, kind, control, serial, serial_norm_stored, "
+        "serial_fold_stored, serial_skel_stored) VALUES (1, 'frame', 1, 'A1', NULL, NULL, NULL)"
+    )
+    dates = ["2019-03-01", "1901-12-31", "2019-02-30", "2019-03", "20190301", "0001-01-01"]
+    for n, day in enumerate(dates):
+        insert_event(conn, component_id=1, event="sold", event_date=day, row_key=bytes([n]) * 16)
+    # The view gives back every date exactly as written; a plain date is a day number.
+    assert [r[0] for r in conn.execute("SELECT event_date FROM events ORDER BY id")] == dates
+    stored = conn.execute("SELECT typeof(day), kind FROM event_rows ORDER BY id").fetchall()
+    assert [t for t, _ in stored] == ["integer", "integer", "text", "text", "text", "integer"]
+    (code,) = conn.execute("SELECT code FROM event_kinds WHERE name = 'sold'").fetchone()
+    assert {k for _, k in stored} == {code}
+    assert conn.execute("SELECT DISTINCT event FROM events").fetchall() == [("sold",)]
+    # The content key is held once, cut to KEY_BYTES; the same key again is refused.
+    assert (
+        conn.execute("SELECT count(*) FROM event_rows WHERE row_key IS NOT NULL").fetchone()[0] == 0
+    )
+    assert {len(k) for (k,) in conn.execute("SELECT row_key FROM event_keys")} == {KEY_BYTES}
+    with pytest.raises(sqlite3.IntegrityError):
+        insert_event(
+            conn, component_id=1, event="sold", event_date="2020-01-01", row_key=b"\0" * 16
+        )
+    # A new kind gets a code; the view's own INSERT stores the same way.
+    conn.execute(
+        "INSERT INTO events (component_id, event, event_date, row_key) "
+        "VALUES (1, 'seized', '2024-02-29', x'ff')"
+    )
+    assert conn.execute(
+        "SELECT event, event_date FROM events WHERE id = (SELECT max(id) FROM events)"
+    ).fetchone() == ("seized", "2024-02-29")
 
 
 def test_exact_serial_lookup_is_an_index_seek(db_path):

@@ -1,7 +1,8 @@
-"""A registry written by firetrace before schema 8 (``tests/fixtures/registry_v7``,
-built by ``tests/fixtures/old_registry.py`` with that version) migrates with
-nothing lost: every read command answers as it did, and the audit log, the row
-seals and tamper detection keep working across the upgrade."""
+"""Registries written by firetrace before schema 8 (``tests/fixtures/registry_v7``)
+and before schema 9 (``tests/fixtures/registry_v8``), each built by
+``tests/fixtures/old_registry.py`` with that version, migrate with nothing lost:
+every read command answers as it did, and the audit log, the row seals and
+tamper detection keep working across the upgrade."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ import pytest
 from firetrace import rowseals
 from firetrace.registry.db import connect, latest_version
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "registry_v7"
-sys.path.insert(0, str(FIXTURE.parent))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+sys.path.insert(0, str(FIXTURES))
 import old_registry  # noqa: E402
+
+# Each fixture: its schema version and the bytes of fingerprint its seals hold.
+OLD = {"registry_v7": (7, 16), "registry_v8": (8, 12)}
 
 
 def _seal_widths(db: Path) -> set[int]:
@@ -30,23 +34,28 @@ def _seal_widths(db: Path) -> set[int]:
     return {len(fps) // (len(zlib.decompress(ids)) // 8) for ids, fps in rows}
 
 
+@pytest.fixture(params=sorted(OLD))
+def fixture(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def old_db(tmp_path) -> Path:
+def old_db(tmp_path, fixture) -> Path:
     db = tmp_path / "old.db"
-    shutil.copyfile(FIXTURE / "registry.db", db)
+    shutil.copyfile(FIXTURES / fixture / "registry.db", db)
     return db
 
 
-def test_the_fixture_is_an_old_registry(old_db):
+def test_the_fixture_is_an_old_registry(old_db, fixture):
     conn = sqlite3.connect(old_db)
     (version,) = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     conn.close()
-    assert int(version) == 7 < latest_version()
-    assert _seal_widths(old_db) == {16}  # sealed by the old version
+    assert int(version) == OLD[fixture][0] < latest_version()
+    assert _seal_widths(old_db) == {OLD[fixture][1]}  # sealed by the old version
 
 
-def test_every_answer_is_the_same_after_the_migration(old_db):
-    expected = json.loads((FIXTURE / "outputs.json").read_text())["answers"]
+def test_every_answer_is_the_same_after_the_migration(old_db, fixture):
+    expected = json.loads((FIXTURES / fixture / "outputs.json").read_text())["answers"]
     conn = connect(old_db)  # migrates
     assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
         str(latest_version()),
@@ -75,13 +84,13 @@ def test_every_spelling_of_a_party_survives(old_db):
     assert sum(len(v) for v in before.values()) > len(before)  # some party has two
 
 
-def test_seals_verify_after_the_migration_and_tampering_still_shows(old_db, run_cli):
+def test_seals_verify_after_the_migration_and_tampering_still_shows(old_db, fixture, run_cli):
     assert run_cli("--db", old_db, "check").exit_code == 0
     # A write after the upgrade seals with 12-byte fingerprints; both widths verify.
     assert run_cli("--db", old_db, "withdraw", "2", "--reason", "test").exit_code == 0
-    assert _seal_widths(old_db) == {rowseals.FINGERPRINT_BYTES, 16}
+    assert _seal_widths(old_db) == {rowseals.FINGERPRINT_BYTES, OLD[fixture][1]}
     assert run_cli("--db", old_db, "check").exit_code == 0
-    # An event sealed by the old version (16-byte seal), altered by hand.
+    # An event sealed by the old version, altered by hand (through the view).
     evil = sqlite3.connect(old_db)
     evil.execute("DROP TRIGGER events_no_update")
     evil.execute("UPDATE events SET event = 'sold' WHERE event = 'reported_stolen'")
@@ -90,3 +99,41 @@ def test_seals_verify_after_the_migration_and_tampering_still_shows(old_db, run_
     result = run_cli("--db", old_db, "check")
     assert result.exit_code == 1
     assert "altered" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        # A day number moved by one: the event's date as the view shows it changes.
+        "UPDATE event_rows SET day = day + 1 WHERE id = (SELECT min(id) FROM event_rows)",
+        # Two kinds' names swapped in the code table: every event of either changes.
+        "UPDATE event_kinds SET name = 'x' WHERE name = 'sold'; "
+        "UPDATE event_kinds SET name = 'sold' WHERE name = 'reported_stolen'; "
+        "UPDATE event_kinds SET name = 'reported_stolen' WHERE name = 'x'",
+    ],
+)
+def test_the_stored_form_of_events_is_covered_by_their_seals(old_db, tamper, run_cli):
+    connect(old_db).close()  # migrates: events stored as codes and day numbers
+    evil = sqlite3.connect(old_db)
+    evil.execute("DROP TRIGGER events_no_update")
+    evil.executescript(tamper)
+    evil.commit()
+    evil.close()
+    result = run_cli("--db", old_db, "check")
+    assert result.exit_code == 1
+    assert "events row" in result.stdout + result.stderr
+    assert "altered" in result.stdout + result.stderr
+
+
+def test_events_after_the_migration_are_stored_compactly(old_db):
+    conn = sqlite3.connect(old_db)
+    events = conn.execute("SELECT * FROM events ORDER BY id").fetchall()
+    conn.close()
+    conn = connect(old_db)
+    assert conn.execute("SELECT * FROM events ORDER BY id").fetchall() == events
+    assert conn.execute(
+        "SELECT count(*) FROM event_rows WHERE typeof(day) <> 'integer'"
+    ).fetchone() == (0,)
+    # Every content key is in event_keys, each naming its event.
+    keyed = dict(conn.execute("SELECT event_id, row_key FROM event_keys"))
+    assert {e[0]: e[-1][:12] for e in events} == keyed

@@ -29,7 +29,7 @@ from firetrace.registry.batches import withdrawn_records
 from firetrace.registry.description import Description
 from firetrace.registry.filters import component_kind, maker_name
 from firetrace.registry.lookup import Candidate, _maker_ids
-from firetrace.registry.schema_v5 import status_index_sql
+from firetrace.registry.schema_v9 import kind_codes, status_condition
 from firetrace.registry.status import DEFAULT_STATUS, events_setting, status_since, statuses
 from firetrace.registry.trace import describe_matches
 from firetrace.registry.vocabulary import DESCRIPTION_FIELDS
@@ -182,12 +182,12 @@ def _candidate_rows(conn: sqlite3.Connection, status: str | None, where: str, pa
         yield from conn.execute(sql + where + " ORDER BY c.id", params)
         return
     # The partial index is used when the query repeats its condition exactly.
-    condition = status_index_sql().split(" WHERE ", 1)[1].rstrip(";")
-    setting = set(events_setting(status))
+    condition = status_condition(conn)
+    codes = kind_codes(conn, events_setting(status))
     cursor = conn.execute(
-        f"SELECT DISTINCT component_id FROM events WHERE {condition} AND event IN "
-        f"({','.join('?' * len(setting))}) ORDER BY component_id",
-        sorted(setting),
+        f"SELECT DISTINCT component_id FROM event_rows WHERE {condition} AND kind IN "
+        f"({','.join('?' * len(codes))}) ORDER BY component_id",
+        codes,
     )
     while ids := [r[0] for r in cursor.fetchmany(500)]:
         yield from conn.execute(

@@ -28,6 +28,7 @@ from typing import Any
 from firetrace import audit
 from firetrace.errors import InputError, UsageError
 from firetrace.registry.parties import normalize_party_name
+from firetrace.registry.schema_v9 import insert_event
 from firetrace.registry.serial_index import SERIAL_COLUMNS, serial_columns
 from firetrace.registry.validate import check_serial, country_codes, load_profile, load_vocabulary
 from firetrace.registry.vocabulary import EVENT_FIELDS
@@ -212,24 +213,20 @@ def correct_event(
             json.dumps(["correction", event_id, changed, reason], sort_keys=True).encode()
         ).digest()
         try:
-            new_id = conn.execute(
-                "INSERT INTO events (component_id, firearm_id, event, event_date, party_id, "
-                "party_licence, party_country, reference, notes, corrects, row_key) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    component_id,
-                    firearm_id,
-                    fields["event"],
-                    fields["event_date"],
-                    _party_id(conn, fields["party"]),
-                    fields["party_licence"],
-                    fields["party_country"],
-                    fields["reference"],
-                    notes,
-                    event_id,
-                    row_key,
-                ),
-            ).lastrowid
+            new_id = insert_event(
+                conn,
+                component_id=component_id,
+                firearm_id=firearm_id,
+                event=fields["event"],
+                event_date=fields["event_date"],
+                party_id=_party_id(conn, fields["party"]),
+                party_licence=fields["party_licence"],
+                party_country=fields["party_country"],
+                reference=fields["reference"],
+                notes=notes,
+                corrects=event_id,
+                row_key=row_key,
+            )
         except sqlite3.IntegrityError:
             raise UsageError(
                 f"event {event_id} was already corrected this way with this reason"

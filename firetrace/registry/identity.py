@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from firetrace.registry.batches import live_event_sql
+from firetrace.registry.schema_v9 import key_sql
 from firetrace.registry.validate import model_key
 from firetrace.registry.vocabulary import DESCRIPTION_FIELDS
 
@@ -60,17 +61,20 @@ def mark_known_rows(conn: sqlite3.Connection) -> int:
         "CREATE TEMP TABLE known_rows (line INTEGER PRIMARY KEY, component_id INTEGER, "
         "firearm_key TEXT, control INTEGER)"
     )
-    if conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is None:
+    if conn.execute("SELECT 1 FROM event_rows LIMIT 1").fetchone() is None:
         return 0
     conn.execute(
         "INSERT OR IGNORE INTO known_rows SELECT s.line, e.component_id, s.firearm_key, "
-        "s.control FROM staging s CROSS JOIN events e ON e.row_key = s.row_key"
+        f"s.control FROM staging s CROSS JOIN event_keys k ON k.row_key = {key_sql('s.row_key')} "
+        "CROSS JOIN event_rows e ON e.id = k.event_id"
     )
     row = conn.execute("SELECT value FROM meta WHERE key = 'legacy_row_keys_through'").fetchone()
     if row and int(row[0]) > 0:
         conn.execute(
             "INSERT OR IGNORE INTO known_rows SELECT s.line, e.component_id, s.firearm_key, "
-            "s.control FROM staging s CROSS JOIN events e ON e.row_key = s.legacy_key "
+            "s.control FROM staging s CROSS JOIN event_keys k "
+            f"ON k.row_key = {key_sql('s.legacy_key')} "
+            "CROSS JOIN event_rows e ON e.id = k.event_id "
             "WHERE s.legacy_key IS NOT NULL AND e.id <= ?",
             (int(row[0]),),
         )

@@ -37,7 +37,7 @@ from firetrace.audit import audited_write, busy_error, is_busy
 from firetrace.errors import FiretraceError, InputError, UsageError
 from firetrace.inputs import file_sha256, regular_file
 from firetrace.outputs import guard_output
-from firetrace.registry import batch_warnings, identity, serial_index
+from firetrace.registry import batch_warnings, identity, schema_v9, serial_index
 from firetrace.registry.db import connect
 from firetrace.registry.identity import KEEP_COLUMNS, component_of_row_sql
 from firetrace.registry.readers import (
@@ -568,7 +568,7 @@ def _store(
         "parties": scalar("SELECT max(id) FROM parties"),
         "components": scalar("SELECT max(id) FROM components"),
         "firearms": scalar("SELECT max(id) FROM firearms"),
-        "events": scalar("SELECT max(id) FROM events"),
+        "events": scalar("SELECT max(id) FROM event_rows"),
     }
     # Bare columns beside min(line) come from that row: a party is named as it was
     # first written in the batch.
@@ -614,7 +614,7 @@ def _store(
         serial_index.index_new_components(conn, before["components"])
         serial_index.restore_index_triggers(conn)
     _restore_indexes(conn, component_indexes)
-    event_indexes = _drop_indexes(conn, "events", rows, before["events"])
+    event_indexes = _drop_indexes(conn, "event_rows", rows, before["events"])
     step("writing firearms and events")
     conn.execute(
         "INSERT OR IGNORE INTO firearms (control_component_id, batch_id) "
@@ -647,8 +647,8 @@ def _store(
     )
     _insert_events(conn, batch_id, event_indexes)
     conn.execute(
-        "UPDATE batches SET first_event_id = (SELECT min(id) FROM events WHERE id > ?), "
-        "last_event_id = (SELECT max(id) FROM events WHERE id > ?) WHERE id = ?",
+        "UPDATE batches SET first_event_id = (SELECT min(id) FROM event_rows WHERE id > ?), "
+        "last_event_id = (SELECT max(id) FROM event_rows WHERE id > ?) WHERE id = ?",
         (before["events"], before["events"], batch_id),
     )
     step("writing assemblies")
@@ -657,42 +657,60 @@ def _store(
         "parties": scalar("SELECT count(*) FROM parties WHERE id > ?", before["parties"]),
         "components": scalar("SELECT count(*) FROM components WHERE id > ?", before["components"]),
         "firearms": scalar("SELECT count(*) FROM firearms WHERE id > ?", before["firearms"]),
-        "events": scalar("SELECT count(*) FROM events WHERE id > ?", before["events"]),
+        "events": scalar("SELECT count(*) FROM event_rows WHERE id > ?", before["events"]),
         "assemblies": assemblies,
         "_components_before": before["components"],  # for the duplicate check; not shown
     }
 
 
 def _insert_events(conn: sqlite3.Connection, batch_id: int, dropped: list[str]) -> None:
-    """One event per staged row, in line order. With the content-key index
-    dropped for a bulk load, a row given twice in the batch would break its
-    rebuild: then the insert is undone and redone with the index in place, which
-    ignores the repeat (rare; the bulk path stays one sort)."""
+    """One event per staged row, in line order, and its content key
+    (:mod:`.schema_v9`). The keys go in by one sort; a row given twice in the
+    batch (the same content key) breaks that insert: then the events are undone
+    and redone from each key's first row only (rare; the common path stays one
+    sort). With a bulk load's indexes dropped, they are rebuilt afterwards."""
+    conn.execute(
+        "INSERT OR IGNORE INTO event_kinds (name) SELECT DISTINCT event FROM staging ORDER BY event"
+    )
+    (before,) = conn.execute("SELECT coalesce(max(id), 0) FROM event_rows").fetchone()
     component_of_row = component_of_row_sql()
     sql = (
-        "INSERT OR IGNORE INTO events (component_id, firearm_id, event, event_date, party_id, "
-        "party_licence, party_country, reference, notes, batch_id, line, row_key) "
-        "SELECT c.id, CASE WHEN c.control = 1 THEN f.id ELSE k.firearm_id END, s.event, "
-        "s.event_date, pp.id, s.party_licence, s.party_country, s.reference, s.notes, ?, "
-        "s.line, s.row_key "
+        "INSERT INTO event_rows (component_id, firearm_id, kind, day, party_id, "
+        "party_licence, party_country, reference, notes, batch_id, line) "
+        "SELECT c.id, CASE WHEN c.control = 1 THEN f.id ELSE k.firearm_id END, ek.code, "
+        f"{schema_v9.day_sql('s.event_date')}, pp.id, s.party_licence, s.party_country, "
+        "s.reference, s.notes, ?, s.line "
         "FROM staging s JOIN maker_ids m ON m.norm = s.maker_norm "
         f"JOIN components c ON c.id = {component_of_row} "
+        "JOIN event_kinds ek ON ek.name = s.event "
         "LEFT JOIN firearms f ON f.control_component_id = c.id "
         "LEFT JOIN firearm_keys k ON k.firearm_key = s.firearm_key "
         "LEFT JOIN parties pp ON pp.norm_name = s.party_norm "
-        "ORDER BY s.line"
+        "{first_only}ORDER BY s.line"
     )
-    if dropped:
-        conn.execute("SAVEPOINT firetrace_events")
-    conn.execute(sql, (batch_id,))
+    key = schema_v9.key_sql("s.row_key")
+    keys = (
+        f"INSERT INTO event_keys (row_key, event_id) SELECT {key}, e.id FROM event_rows e "
+        f"JOIN staging s ON s.line = e.line WHERE e.id > ? ORDER BY {key}"
+    )
+    conn.execute("SAVEPOINT firetrace_events")
     try:
-        _restore_indexes(conn, dropped)
+        conn.execute(sql.format(first_only=""), (batch_id,))
+        conn.execute(keys, (before,))
     except sqlite3.IntegrityError:  # a row twice in the batch: same content key
         conn.execute("ROLLBACK TO firetrace_events")
-        _restore_indexes(conn, dropped)
-        conn.execute(sql, (batch_id,))
-    if dropped:
-        conn.execute("RELEASE firetrace_events")
+        conn.execute(
+            "CREATE TEMP TABLE first_keys (row_key BLOB PRIMARY KEY, line INTEGER) WITHOUT ROWID"
+        )
+        conn.execute(
+            f"INSERT OR IGNORE INTO first_keys SELECT {key}, s.line FROM staging s ORDER BY s.line"
+        )
+        first_only = "WHERE s.line IN (SELECT line FROM temp.first_keys) "
+        conn.execute(sql.format(first_only=first_only), (batch_id,))
+        conn.execute(keys, (before,))
+        conn.execute("DROP TABLE temp.first_keys")
+    conn.execute("RELEASE firetrace_events")
+    _restore_indexes(conn, dropped)
 
 
 _COMPONENT_INSERT = (
@@ -808,10 +826,11 @@ def _update_assemblies(conn: sqlite3.Connection, batch_id: int, events_before: i
     # planner would otherwise walk the whole events_component index in order
     # (2.4 s of a clerk's 10,000-row batch into 10M components, 0.02 s this way).
     cursor = conn.execute(
-        "SELECT e.component_id, e.firearm_id, e.event, e.event_date FROM events e NOT INDEXED "
-        "JOIN components c ON c.id = e.component_id "
-        f"WHERE e.id > ? AND c.control = 0 AND e.event IN ({', '.join('?' * len(moves))}) "
-        "ORDER BY e.component_id, e.event_date, e.id",
+        "SELECT e.component_id, e.firearm_id, k.name, "
+        f"{schema_v9.date_sql('e.day')} AS event_date FROM event_rows e NOT INDEXED "
+        "JOIN event_kinds k ON k.code = e.kind JOIN components c ON c.id = e.component_id "
+        f"WHERE e.id > ? AND c.control = 0 AND k.name IN ({', '.join('?' * len(moves))}) "
+        "ORDER BY e.component_id, event_date, e.id",
         (events_before, *moves),
     )
     added = 0
