@@ -338,6 +338,18 @@ def test_edited_weights_and_scores_take_effect_at_once(conn, serial_rules):
     serial_rules("[fuzzy]\nmax_edits = 0\n")  # look-alikes only
     assert [r[0] for r in answers(conn, "AB1O34", limit=0)[0]] == ["AB1O34", "AB1034"]
     assert answers(conn, "KX12435", limit=0)[0] == []
+    serial_rules("[fuzzy]\nmax_edits = 1\n")  # and one edit
+    assert [r[0] for r in answers(conn, "KX12435", limit=0)[0]] == ["KX12345", "KX1235"]
+
+
+def test_a_character_in_two_look_alike_groups_is_a_look_alike_of_both(tmp_path, serial_rules):
+    # T folds to 1 but is also read for 7: 7123 is a look-alike reading of T123 even
+    # when no edit is allowed beyond look-alikes.
+    serial_rules("[fuzzy]\nmax_edits = 0\n")
+    assert _answers_among(tmp_path, ["7123", "1123"], "T123", limit=0)[0] == [
+        ("7123", "Acme", "frame", "confusable", 0.7037, "7 read as T at position 1"),
+        ("1123", "Acme", "frame", "confusable", 0.6786, "1 read as T at position 1"),
+    ]
 
 
 def test_a_maker_is_found_by_its_key_and_else_by_its_first_spelling(db_path):
@@ -379,3 +391,107 @@ def test_characters_beyond_latin_letters_are_tried_as_misreadings(tmp_path, run_
         ("AB1235", "Glock", "frame", "fuzzy", 0.475, "5 read as 4 at position 6"),
         ("ЖB1234", "Glock", "frame", "fuzzy", 0.475, "Ж read as A at position 1"),
     ]
+
+
+def _answers_among(tmp_path, serials, query, **options):
+    """``answers`` in a fresh registry of Acme frames with ``serials``."""
+    path = tmp_path / f"{len(list(tmp_path.iterdir()))}.db"
+    return answers(make_registry(path, [("Acme", s) for s in serials]), query, **options)
+
+
+def _fuzzy(serial, score, why):
+    return (serial, "Acme", "frame", "fuzzy", score, why)
+
+
+def test_each_wider_search_runs_only_when_the_closer_ones_leave_room(tmp_path):
+    # An exact hit: records two substitutions away are not looked for.
+    assert _answers_among(tmp_path, ["KX42375", "KX12345"], "KX42375", limit=0) == (
+        [("KX42375", "Acme", "frame", "exact", 1.0, "serial as marked")], (0, 0, True)
+    )  # fmt: skip
+    # Two substitutions are looked for from four characters on, not below.
+    assert _answers_among(tmp_path, ["1234"], "1564", limit=0)[0] == [
+        _fuzzy("1234", 0.3167, "2 read as 5 at position 2; 3 read as 6 at position 3")
+    ]
+    assert _answers_among(tmp_path, ["123"], "156", limit=0)[0] == []
+    # One-edit candidates filling the limit: the two-edit search is not run (none counted).
+    near = ["KX12346", "KX12347", "KX12399"]
+    one_edit = [_fuzzy("KX12346", 0.475, "6 read as 5 at position 7"),
+                _fuzzy("KX12347", 0.475, "7 read as 5 at position 7")]  # fmt: skip
+    assert _answers_among(tmp_path, near, "KX12345", limit=2) == (one_edit, (0, 0, True))
+    assert _answers_among(tmp_path, near, "KX12345", limit=3)[0] == [
+        *one_edit, _fuzzy("KX12399", 0.3167, "9 read as 4 at position 6; 9 read as 5 at position 7")
+    ]  # fmt: skip
+
+
+def test_nothing_within_one_edit_scans_each_half_of_a_serial_of_six(tmp_path):
+    # Two characters dropped in the second half: the first half (KX1) finds it, after a
+    # row of the same first half that is too far.
+    dropped = ["KX100000", "KX123456"]
+    assert _answers_among(tmp_path, dropped, "KX1236", limit=0)[0] == [
+        _fuzzy("KX123456", 0.3167, "4 at position 6 not read; 5 at position 7 not read")
+    ]
+    # ... but not when a candidate one edit away exists.
+    assert _answers_among(tmp_path, [*dropped, "KX1237"], "KX1236", limit=0)[0] == [
+        _fuzzy("KX1237", 0.475, "7 read as 6 at position 6")
+    ]
+    # Dropped in the first half: the reversed second half (1KX) finds it.
+    assert _answers_among(tmp_path, ["000001KX", "654321KX"], "6521KX", limit=0)[0] == [
+        _fuzzy("654321KX", 0.3167, "4 at position 3 not read; 3 at position 4 not read")
+    ]
+    # Digits read as letters (no look-alikes) keep the length: the scan finds them too.
+    assert _answers_among(tmp_path, ["KX1234"], "KX12AB", limit=0)[0] == [
+        _fuzzy("KX1234", 0.3167, "3 read as A at position 5; 4 read as B at position 6")
+    ]
+
+
+def test_the_smallest_probe_is_sought_too(tmp_path):
+    # 01234 is the first of the sorted one-edit probes of 51234
+    assert _answers_among(tmp_path, ["01234"], "51234", limit=0)[0] == [
+        _fuzzy("01234", 0.475, "0 read as 5 at position 1")
+    ]
+
+
+def test_look_alike_and_one_edit_rows_cut_by_the_bound_make_the_counts_lower_bounds(
+    tmp_path, monkeypatch
+):
+    from firetrace.registry import lookup
+
+    monkeypatch.setattr(lookup, "MAX_EXAMINED", 2)
+    # three records of one fold: the look-alike pool reads two
+    rows, counts = _answers_among(tmp_path, ["AB1O34", "AB1Q34", "AB1D34"], "AB1034", limit=10)
+    assert [r[0] for r in rows] == ["AB1O34", "AB1Q34"] and counts == (0, 0, False)
+    # three records one edit away: the seek of the one-edit probes reads two
+    rows, counts = _answers_among(tmp_path, ["KX12340", "KX12341", "KX12342"], "KX12349", limit=10)
+    assert [r[0] for r in rows] == ["KX12340", "KX12341"] and counts == (0, 0, False)
+
+
+def test_a_corrected_serial_is_found_by_its_former_reading_once(tmp_path, run_cli, db_path):
+    import json
+
+    from test_registry_support import batch_row, write_csv
+
+    from firetrace.registry.db import connect
+
+    batch = write_csv(tmp_path / "b.csv", [batch_row(serial="AB1003"), batch_row(serial="CD-77")])
+    assert run_cli("import", batch).exit_code == 0
+    for serial, new in (("AB1003", "AB1030"), ("CD-77", "CD77")):
+        doc = json.loads(run_cli("trace", serial, "--exact", "--json").stdout)
+        event = doc["matches"][0]["events"][0]["id"]
+        fixed = run_cli("correct", str(event), "--set", f"serial={new}", "--reason", "read again",
+                        "--purpose", "C", "--json")  # fmt: skip
+        assert fixed.exit_code == 0, fixed.stderr
+    conn = connect(db_path)
+    (when,) = {r[0][:10] for r in conn.execute("SELECT changed_at FROM serial_changes")}
+    former = (
+        f"recorded as AB1003 until {when}, when the serial was corrected to AB1030 (read again)"
+    )
+    assert answers(conn, "AB1003", limit=0)[0] == [
+        ("AB1030", "Glock", "frame", "exact", 1.0, former)
+    ]
+    assert answers(conn, "ab-1003", limit=0)[0] == [
+        ("AB1030", "Glock", "frame", "normalized", 0.99, former)
+    ]
+    assert answers(conn, "AB1003", limit=0, component="slide")[0] == []  # it is a frame
+    # Both the serial as it is now and as it was equal the query: one candidate, as marked.
+    rows, _ = answers(conn, "CD77", limit=0)
+    assert rows == [("CD77", "Glock", "frame", "exact", 1.0, "serial as marked")]
