@@ -526,3 +526,11 @@ def test_page_without_cards_operator_or_purpose():
         "was flagged.</p></section>"
     ) in page
     assert " by " not in page.split("</header>")[0].split('class="sub"')[1]
+
+
+def test_page_cards_follow_each_other_in_order():
+    cards = [Card(1, FLAGGED), Card(2, {"path": "b", "verdict": "review", "score": 0.2})]
+    page = render_page(_ctx({}, total_flagged=2), cards)
+    section = page.split('<section id="cards"><h2>Flagged files, one by one</h2>')[1]
+    assert section.startswith(_card(cards[0]) + _card(cards[1]) + "</section><footer>")
+    assert '<a href="#cards">Cards (2)</a>' in page

@@ -148,11 +148,14 @@ def is_equivalent(
     values changed (SQLite reads keywords and names in any case), and the
     survivors of ``module`` listed in :data:`KNOWN_EQUIVALENT`."""
     function = mutant.rsplit("__mutmut_", 1)[0]
-    if removed and added:
+    if removed:
         for where, before, after, why in KNOWN_EQUIVALENT.get(module, []):
             if (
                 re.search(where, function)
                 and all(re.search(before, line.strip()) for line in removed)
+                # a mutant that only deletes (an argument dropped) matches an entry whose
+                # ``added`` pattern matches the empty text
+                and (added or re.search(after, "") is not None)
                 and all(re.search(after, line.strip()) for line in added)
             ):
                 return why
