@@ -233,6 +233,36 @@ def test_parallel_workers_give_the_same_records(tmp_path):
     assert len(serial) == 7 and key(serial) == key(parallel)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("analyser, preloaded", [("ReportsPreload", True), ("NoPreload", False)])
+def test_workers_start_with_the_modules_the_analyser_preloads(tmp_path, analyser, preloaded):
+    # a fresh process: the fork server (and so its preload) starts with the first pool
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    evidence = tmp_path / "e"
+    evidence.mkdir()
+    for i in range(3):
+        (evidence / f"p{i}.stl").write_bytes(tube_stl(length=30 + i))
+    tests = Path(__file__).parent
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "import test_scan_fixtures as f\n"
+        "from pathlib import Path\n"
+        f"analyser = f.{analyser}()\n"
+        "_, records = f.scan_folder(Path(sys.argv[2]), Path(sys.argv[3]), analyser, workers=2)\n"
+        "print(sorted({r['metadata']['preloaded'] for r in records}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tests), str(evidence), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == [f"[{preloaded}]"]
+
+
 def test_hashset_marks_known_files(tmp_path):
     evidence = tmp_path / "e"
     evidence.mkdir()

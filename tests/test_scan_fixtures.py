@@ -63,6 +63,23 @@ class FixedVerdict:
         return {"format": fmt, "verdict": self.verdict, "score": self.score, "findings": []}
 
 
+class ReportsPreload(FixedVerdict):
+    """Says, in each record's metadata, whether the module it asks a parallel scan to
+    preload (``wave``, which nothing else imports) was loaded before its analysis."""
+
+    preload = ("wave",)
+
+    def analyse(self, fh, *, name, size, fmt):
+        import sys
+
+        record = super().analyse(fh, name=name, size=size, fmt=fmt)
+        return {**record, "metadata": {"preloaded": "wave" in sys.modules}}
+
+
+class NoPreload(ReportsPreload):
+    preload = ()
+
+
 @pytest.fixture
 def limits():
     return load_limits()

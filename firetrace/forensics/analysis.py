@@ -3,7 +3,9 @@ format a stream holds, by content) and ``analyse`` (the inspection record). The
 default, :class:`EngineAnalyser`, wires in the inspection engine
 (:mod:`firetrace.detect`) and the reference library (:mod:`firetrace.refs`); it is
 picklable and loads rules and references lazily, once per worker process.
-Tests and other tools may pass any object with the same two methods.
+Tests and other tools may pass any object with the same two methods (and,
+optionally, ``preload``: names of modules a parallel scan imports once, before
+its workers start).
 """
 
 from __future__ import annotations
@@ -31,6 +33,17 @@ class Analyser(Protocol):
 class EngineAnalyser:
     """The inspection engine with the detection rules and (if a registry exists)
     the reference library's matcher."""
+
+    # what the first analysis of each format would import: a parallel scan imports
+    # them in the server its workers are forked from (see scan_units)
+    preload = (
+        "firetrace.detect.features",
+        "firetrace.detect.bodies",
+        "firetrace.detect.readers",
+        "firetrace.gcode.rebuild",
+        "skimage.measure._marching_cubes_lewiner",
+        "trimesh",
+    )
 
     def __init__(self, rules_dir: str | Path | None = None, db_path: str | Path | None = None):
         self.rules_dir = str(rules_dir) if rules_dir else None

@@ -379,6 +379,11 @@ def scan_units(
     # forkserver: workers never inherit the parent's threads (rich's refresh thread).
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        # the analyser's heavy modules (SciPy, trimesh, ...) are imported once, in the
+        # fork server the workers are forked from, not once in every worker; it only
+        # takes effect when the server starts (the first pool of this process)
+        ctx.set_forkserver_preload(["__main__", *getattr(analyser, "preload", ())])
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
