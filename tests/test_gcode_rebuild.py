@@ -196,3 +196,31 @@ def test_the_layer_distance_field_is_the_clipped_distance_transform():
         expected = np.clip(signed, -FIELD_REACH - 0.5, FIELD_REACH + 0.5).astype(np.float32)
         expected = expected - np.sign(expected) * np.float32(0.5) + np.float32(0.5)
         assert np.array_equal(field[index], expected), index
+
+
+def test_marching_only_the_crossed_cubes_gives_the_whole_surface():
+    """The mask of the cubes the surface passes through changes nothing: the same
+    vertices and faces, in the same order, as marching every cube of the field (on
+    a real rebuilt field: a tube's bore, its walls, the layers' slopes)."""
+    from skimage.measure import marching_cubes
+
+    from firetrace.gcode import rebuild
+
+    fields = []
+    surface = rebuild._surface
+
+    def keep(volume, grid):
+        fields.append((volume, grid))
+        return surface(volume, grid)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rebuild, "_surface", keep)
+        bodies_of(tube_gcode(DIALECTS[0]))
+    ((volume, grid),) = fields
+    padded = np.pad(volume.astype(np.float32), 1)
+    mask = rebuild._crossed_cubes(padded, 0.5)
+    assert 0 < mask.mean() < 0.5  # most cubes are skipped
+    whole = marching_cubes(padded, level=0.5, allow_degenerate=False)
+    masked = marching_cubes(padded, level=0.5, allow_degenerate=False, mask=mask)
+    for a, b in zip(whole, masked, strict=True):
+        assert np.array_equal(a, b)

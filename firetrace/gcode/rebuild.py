@@ -411,7 +411,11 @@ def _surface(volume: np.ndarray, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
     padded[0] = np.minimum(padded[1], 1.0 - padded[1])
     padded[-1] = np.minimum(padded[-2], 1.0 - padded[-2])
     verts, faces, _normals, _values = marching_cubes(
-        padded, level=0.5, spacing=(grid.layer_mm, grid.pitch, grid.pitch), allow_degenerate=False
+        padded,
+        level=0.5,
+        spacing=(grid.layer_mm, grid.pitch, grid.pitch),
+        allow_degenerate=False,
+        mask=_crossed_cubes(padded, 0.5),
     )
     bottom = float(grid.layer_z[0]) - grid.layer_mm  # the first layer's slab starts here
     # column-major: the measurement's per-axis reductions (bounds, extents) over an
@@ -421,6 +425,23 @@ def _surface(volume: np.ndarray, grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
     xyz[:, 1] = verts[:, 1] - grid.pitch + grid.origin[1]
     xyz[:, 2] = verts[:, 0] - grid.layer_mm / 2 + bottom
     return xyz, faces.astype(np.int64)
+
+
+def _crossed_cubes(volume: np.ndarray, level: float) -> np.ndarray:
+    """The mask that lets marching cubes visit only the cubes the surface passes
+    through: those whose eight corners are not all above *level* nor all at or
+    below it (every other cube yields no vertex and no face, so the surface is
+    the same, in the same order). A cube is marked at its lowest and at its
+    highest corner, whichever of the two scikit-image looks the mask up at."""
+    above = volume > level
+    every, some = above[:-1] & above[1:], above[:-1] | above[1:]
+    every, some = every[:, :-1] & every[:, 1:], some[:, :-1] | some[:, 1:]
+    every, some = every[:, :, :-1] & every[:, :, 1:], some[:, :, :-1] | some[:, :, 1:]
+    crossed = some & ~every
+    mask = np.zeros(volume.shape, dtype=bool)
+    mask[:-1, :-1, :-1] = crossed
+    mask[1:, 1:, 1:] |= crossed
+    return mask
 
 
 def _keep_bodies(volume: np.ndarray, split: bool) -> list[np.ndarray]:
