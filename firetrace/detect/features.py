@@ -155,7 +155,8 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
     per_triangle = np.maximum(k_hi - k_lo + 1, 0)
     total = int(per_triangle.sum())
     # crossings are counted per cell with the scan-line (x) axis outermost, so the
-    # running parity below is a sum of whole planes rather than of short rows
+    # running parity below is a sum of whole planes rather than of short rows, and
+    # the planes already in the grid's own order (no transpose at the end)
     cells = n2 * n1 * (n0 + 1)
     counts = None  # the first chunk's bincount becomes the array (no zero-fill and add)
     starts = np.cumsum(per_triangle) - per_triangle
@@ -195,7 +196,7 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
         ps, qs = p[segment], q[segment]
         x = ps[:, 0] + (yc - ps[:, 1]) * (qs[:, 0] - ps[:, 0]) / (qs[:, 1] - ps[:, 1])
         column = np.clip(np.floor(x - 0.5).astype(np.int64) + 1, 0, n0)
-        flat = (column * n2 + layer[segment]) * n1 + row
+        flat = (column * n1 + row) * n2 + layer[segment]
         found = np.bincount(flat, minlength=cells)
         if counts is None:
             counts = found
@@ -203,7 +204,7 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
             counts += found
     if counts is None:
         counts = np.zeros(cells, dtype=np.int64)
-    counts = counts.reshape(n0 + 1, n2, n1)
+    counts = counts.reshape(n0 + 1, n1, n2)
     # only the parity matters, which a wrapping uint8 sum keeps
     parity = counts.astype(np.uint8)
     for x in range(1, n0 + 1):
@@ -219,7 +220,7 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
         before_last = np.logical_or.accumulate(counts[::-1] > 0, axis=0)[::-1][1:]
         hull = after_first & before_last
         solid = np.where(consistent[None, :, :], solid, hull)
-    return np.ascontiguousarray(solid.transpose(0, 2, 1))
+    return solid
 
 
 def _track_sections(labels, enclosed, axis, count, params):
