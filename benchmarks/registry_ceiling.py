@@ -7,7 +7,8 @@ has; the copy is no registry afterwards), VACUUMed, then sized by ``dbstat``.
 Prints the copy as built (VACUUMed: the baseline) and after each step, in bytes
 a component per part and as a ratio to the baseline: 1. the event kind as a
 code, the date as a day number, the content key held once (a WITHOUT ROWID table
-of key and event id); 2. the component kind as a code and the description by
+of key and event id; schema 9 does this, so the step is skipped on a registry
+of schema 9 or later); 2. the component kind as a code and the description by
 reference to a table of the distinct descriptions; 3. (arithmetic) 8-byte seal
 fingerprints instead of 12.
 """
