@@ -734,3 +734,32 @@ def test_batch_findings_fold_zeros_and_skeletons_and_cap_swaps(
     assert [g.kind for g in one.groups] == ["normalized"]
     # Every group left out is counted, on both paths.
     assert one.more == 4
+
+
+def test_the_member_outside_a_run_is_named_whatever_its_place(db_path):
+    from test_serials_index import make_registry
+
+    from firetrace.registry.dupes import find_duplicates
+
+    # QX5501 and QX5502 are a run (same model and year); QX5510, made in another
+    # year, is QX5501 transposed; a receiver carries QX5501 too, in the run.
+    records = [("Acme", "QX5501"), ("Acme", "QX5502"), ("Acme", "QX5510"),
+               ("Acme", "QX5501", "receiver")]  # fmt: skip
+    conn = make_registry(db_path, records)
+    conn.execute("UPDATE components SET year_of_manufacture = 2020, model = 'M1'")
+    conn.execute("UPDATE components SET year_of_manufacture = 2011 WHERE id = 3")
+    conn.commit()
+    report = find_duplicates(conn, kinds=["transposition"], audit=False)
+    assert [(g.score, [m.id for m in g.members], g.reason) for g in report.groups] == [
+        (0.45, [1, 4, 3],
+         "QX5510 has no neighbouring Acme serial of its model and year: QX5501 / QX5510 with two "
+         "characters swapped (made 2020 / 2011), a keying error?"),
+    ]  # fmt: skip
+
+
+def test_a_maker_the_rules_know_and_the_registry_does_not(registry):
+    from firetrace.registry.dupes import find_duplicates
+
+    report = find_duplicates(registry, manufacturer="Walther", kinds=KINDS, audit=False)
+    assert report.groups == []
+    assert (report.stats["records_compared"], report.stats["manufacturer"]) == (0, "Walther")

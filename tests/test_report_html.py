@@ -204,20 +204,20 @@ def test_small_helpers():
 
 RECORDS = [
     {"verdict": "high", "format": "stl"},
-    {"verdict": "error", "format": None, "path": "a/b.obj", "error": "bad <x>"},
+    {"verdict": "error", "format": "obj", "path": "a/b.obj", "error": "bad <x>"},
     {"verdict": "clear"},
 ]
 UNREADABLE = (
     '<details><summary>Files found but not analysable (1)</summary><table class="data">'
     "<caption>Records with verdict error</caption><thead><tr><th scope=col>path</th>"
     "<th scope=col>format</th><th scope=col>error</th></tr></thead><tbody><tr><td>a/b.obj</td>"
-    "<td></td><td>bad &lt;x&gt;</td></tr></tbody></table></details>"
+    "<td>obj</td><td>bad &lt;x&gt;</td></tr></tbody></table></details>"
 )
 FROM_RECORDS = (
     '<div class="count-tables">'
     + _counts("By verdict (scan records)", ("high", 1), ("clear", 1), ("error", 1),
               badges=("high", "clear", "error"))
-    + _counts("By format (scan records)", ("stl", 1), ("unknown", 2))
+    + _counts("By format (scan records)", ("obj", 1), ("stl", 1), ("unknown", 1))
     + "</div>"
 )  # fmt: skip
 
@@ -399,16 +399,16 @@ class _View:
 
 def test_a_card_with_every_section():
     record = {
-        "path": "ev/gun.stl", "verdict": "high", "score": 0.5, "format": "stl", "size": 2_000_000,
-        "deleted": True, "sha256": "s2", "sha1": None, "md5": "m5", "inode": 0,
+        "path": "ev/gun.stl", "verdict": "high", "score": 0.56789, "format": "stl",
+        "size": 2_000_000, "deleted": True, "sha256": "s2", "sha1": None, "md5": "m5", "inode": 0,
         "units": {"unit": "mm"}, "hashset": ["known", "set"],
-        "findings": [{"rule": "bore.hole_1", "weight": 0.25, "detail": "<d>"}, "junk"],
+        "findings": [{"rule": "bore.hole_1", "weight": 0.23456, "detail": "<d>"}, "junk"],
         "reference_matches": [{"label": "ref<1>", "match": "geometry", "similarity": 0.98765}, 3],
         "bodies": [
             {"index": 0, "name": "a", "verdict": "clear", "score": 0.1, "extents_mm": [1, 2, 3],
              "findings": [{"rule": "r1"}, {"rule": "r2"}, "x"]},
-            {"index": 1, "name": None, "verdict": "high", "score": 0.9, "set_aside": "too small",
-             "findings": []},
+            {"index": 1, "name": None, "verdict": "high", "score": 0.91234,
+             "set_aside": "too small", "findings": []},
             "x",
         ],
         "features": {"holes": 2}, "metadata": {},
@@ -424,8 +424,9 @@ def test_a_card_with_every_section():
     )
     assert _card(card) == (
         '<article class="card c-high" id="file-3"><h3><span class="n">3.</span> <span class="badge '
-        'v-high">high</span> <span class="score">score 0.5</span> <span class="name">gun.stl</span>'
-        '</h3><p class="fullpath"><span class="label">Full path</span> <code>ev/gun.stl</code></p>'
+        'v-high">high</span> <span class="score">score 0.568</span> <span class="name">gun.stl'
+        '</span></h3><p class="fullpath"><span class="label">Full path</span> '
+        "<code>ev/gun.stl</code></p>"
         '<div class="views"><figure><img src="data:image/png;base64,iVBORw==" width="10" '
         'height="20" alt="Top&lt; view of gun.stl"><figcaption>Top&lt;</figcaption></figure></div>'
         '<p class="problem">bad &lt;p&gt;</p><ul class="notes"><li class="">Content ok</li>'
@@ -439,15 +440,16 @@ def test_a_card_with_every_section():
         "</th><td>known, set</td></tr><tr><th scope=row>Fact&lt;</th><td>v&gt;</td></tr></table>"
         '</div><div><h4>Findings</h4><table class="data"><thead><tr><th scope=col>Rule</th>'
         "<th scope=col>Weight</th><th scope=col>Measured</th></tr></thead><tbody><tr><td>"
-        '<code class="rule">bore.<wbr>hole_<wbr>1</code></td><td class="num">0.25</td><td>&lt;d&gt;'
-        '</td></tr></tbody></table></div><div><h4>Reference matches</h4><table class="data"><thead>'
+        '<code class="rule">bore.<wbr>hole_<wbr>1</code></td><td class="num">0.235</td><td>'
+        "&lt;d&gt;</td></tr></tbody></table></div><div><h4>Reference matches</h4>"
+        '<table class="data"><thead>'
         "<tr><th scope=col>Reference</th><th scope=col>Match</th><th scope=col>Similarity</th></tr>"
         '</thead><tbody><tr><td>ref&lt;1&gt;</td><td>geometry</td><td class="num">0.988</td></tr>'
         '</tbody></table></div><div><h4>Bodies (2, most suspicious first)</h4><table class="data">'
         "<thead><tr><th scope=col>#</th><th scope=col>Name</th><th scope=col>Verdict</th>"
         "<th scope=col>Score</th><th scope=col>Extents mm</th><th scope=col>Findings, or why set "
         'aside</th></tr></thead><tbody><tr><td class="num">1</td><td></td><td><span class="badge '
-        'v-high">high</span></td><td class="num">0.9</td><td></td><td>too small</td></tr><tr>'
+        'v-high">high</span></td><td class="num">0.912</td><td></td><td>too small</td></tr><tr>'
         '<td class="num">0</td><td>a</td><td><span class="badge v-clear">clear</span></td><td '
         'class="num">0.1</td><td>1 x 2 x 3</td><td>r1, r2</td></tr></tbody></table></div><div>'
         '<h4>Measured features</h4><table class="kv"><tr><th scope=row>holes</th><td>2</td></tr>'
@@ -534,3 +536,32 @@ def test_page_cards_follow_each_other_in_order():
     section = page.split('<section id="cards"><h2>Flagged files, one by one</h2>')[1]
     assert section.startswith(_card(cards[0]) + _card(cards[1]) + "</section><footer>")
     assert '<a href="#cards">Cards (2)</a>' in page
+
+
+def test_a_card_lists_every_view_finding_and_match_in_order():
+    record = {
+        "path": "p.stl", "verdict": "high",
+        "findings": [{"rule": "a", "weight": 1, "detail": "x"}, {"rule": "b", "weight": 2}],
+        "reference_matches": [{"label": "r1", "similarity": 1}, {"label": "r2", "match": "m"}],
+    }  # fmt: skip
+    views = [_View(b"a", 1, 2, "Top"), _View(b"b", 3, 4, "Side")]
+    page = _card(Card(2, record, views=views))
+    assert (
+        '<div class="views"><figure><img src="data:image/png;base64,YQ==" width="1" height="2" '
+        'alt="Top view of p.stl"><figcaption>Top</figcaption></figure><figure><img '
+        'src="data:image/png;base64,Yg==" width="3" height="4" alt="Side view of p.stl">'
+        "<figcaption>Side</figcaption></figure></div>"
+    ) in page
+    assert (
+        '<tbody><tr><td><code class="rule">a</code></td><td class="num">1</td><td>x</td></tr>'
+        '<tr><td><code class="rule">b</code></td><td class="num">2</td><td></td></tr></tbody>'
+    ) in page
+    assert (
+        '<tbody><tr><td>r1</td><td></td><td class="num">1</td></tr><tr><td>r2</td><td>m</td>'
+        '<td class="num"></td></tr></tbody>'
+    ) in page
+
+
+def test_disk_images_that_are_not_a_list_are_not_tabled():
+    page = _summary(_ctx({"disk_images": "d.img"}))
+    assert "Disk images" not in page and "Other manifest fields" not in page
