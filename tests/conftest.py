@@ -57,7 +57,8 @@ def run_cli(capsys):
 @pytest.fixture
 def serial_rules(tmp_path, monkeypatch):
     """Trace under an edited ``serials.toml``: its [normalize], [lookalikes] and
-    [embedded_letters] as bundled (the stored keys stay valid), then ``tail``."""
+    [embedded_letters] as bundled (the stored keys stay valid) or ``head``, then
+    ``tail``."""
     from firetrace.serials import normalize
 
     bundled = (normalize.rules_dir() / "serials.toml").read_text(encoding="utf-8")
@@ -69,8 +70,9 @@ def serial_rules(tmp_path, monkeypatch):
         for cached in (normalize.load_serial_rules, normalize._tables, normalize._fold_choices):
             cached.cache_clear()
 
-    def use(tail: str) -> None:
-        (folder / "serials.toml").write_text(keys + "\n" + tail, encoding="utf-8")
+    def use(tail: str, head: str | None = None) -> None:
+        text = (keys if head is None else head) + "\n" + tail
+        (folder / "serials.toml").write_text(text, encoding="utf-8")
         monkeypatch.setattr(normalize, "rules_dir", lambda: folder)
         clear()
 

@@ -495,3 +495,14 @@ def test_a_corrected_serial_is_found_by_its_former_reading_once(tmp_path, run_cl
     # Both the serial as it is now and as it was equal the query: one candidate, as marked.
     rows, _ = answers(conn, "CD77", limit=0)
     assert rows == [("CD77", "Glock", "frame", "exact", 1.0, "serial as marked")]
+
+
+def test_each_half_serial_scan_reads_at_most_its_bound(tmp_path, monkeypatch):
+    from firetrace.registry import lookup
+
+    monkeypatch.setattr(lookup, "ANCHOR_ROWS", 1)
+    # The one row each scan may read is the one too far (KX100000, 000001KX): the
+    # searched-for record is not reached, and the counts say they are lower bounds.
+    for serials, query in ((["KX100000", "KX123456"], "KX1236"),
+                           (["000001KX", "654321KX"], "6521KX")):  # fmt: skip
+        assert _answers_among(tmp_path, serials, query, limit=0) == ([], (0, 0, False))

@@ -599,3 +599,21 @@ def test_a_gltf_is_read_with_the_buffer_beside_it_wherever_firetrace_runs(
     assert len(mesh.faces) == 12 and np.allclose(mesh.extents, [20.0, 30.0, 40.0])
     (added,) = library.add_references(db_path, [folder / "model.gltf"], "Box", operator="t")
     assert added["status"] == "added" and added["faces"] == 12
+
+
+def test_adding_reports_each_file_its_size_and_audits_what_was_asked(db_path, tmp_path):
+    from firetrace.audit import args_digest
+    from firetrace.refs.signature import compute_signature
+
+    box = trimesh.creation.box(extents=(20.0, 30.0, 40.0))
+    path = tmp_path / "box.stl"
+    box.export(path, file_type="stl")
+    seen = []
+    (added,) = library.add_references(db_path, [path], "Box", operator="ann", progress=seen.append)
+    assert seen == [path]
+    size = compute_signature(np.asarray(library.mesh_from_file(path).triangles)).size
+    assert added["size"] == round(size, 6) != size  # six places: 19.50884
+    assert (added["faces"], added["label"], added["status"]) == (12, "Box", "added")
+    with sqlite3.connect(db_path) as conn:
+        (digest,) = conn.execute("SELECT args_digest FROM audit ORDER BY id DESC").fetchone()
+    assert digest == args_digest({"label": "Box", "files": [str(path)]})

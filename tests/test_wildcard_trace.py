@@ -243,3 +243,29 @@ def test_a_scan_cut_by_its_bound_says_so_and_one_that_reads_everything_does_not(
     monkeypatch.setitem(rules.wildcard, "max_scan_rows", total - 1)
     cut = answers(conn, "*5*", limit=0)  # the last row in key order (ZZ7G61) not read
     assert cut == (whole[0], (0, 0, False))
+
+
+def test_edited_wildcard_scores_and_anchor_take_effect(conn, serial_rules):
+    serial_rules(
+        "[scores]\nceiling = 0.9\nwildcard_unknown = 0.5\nwildcard_run = 0.2\n"
+        "wildcard_empty_run = 0.4\n[wildcard]\nmin_anchor = 3\nmax_scan_rows = 5000\n"
+    )
+    assert [r[4] for r in answers(conn, "AB12?4", limit=0)[0]] == [0.6]  # 0.9 / (1 + 0.5)
+    assert [r[4] for r in answers(conn, "AB1234*", limit=0)[0]] == [0.75, 0.5625]
+    # two literals are no anchor now: the scan, and three are
+    found, steps = _search_steps(conn, "AB*")
+    assert found == ["AB1234", "AB12345", "AB1O34"] and steps > 300
+    anchored, steps = _search_steps(conn, "AB1*")
+    assert anchored == found and steps < 30
+
+
+def test_a_literal_folded_like_the_mark_without_a_listed_pair_costs_nothing(db_path, serial_rules):
+    # O and Q fold to 0 through two groups but are no pair of one: no cost is known
+    serial_rules(
+        "", head='[normalize]\nstrip = ["-"]\n[lookalikes]\ngroups = [["0", "O"], ["0", "Q"]]'
+    )
+    conn = make_registry(db_path, [("Acme", "AB1Q34")])  # keyed under these rules
+    assert answers(conn, "AB1O?4", limit=0)[0] == [
+        ("AB1Q34", "Acme", "frame", "wildcard", 0.9048,
+         "pattern AB1O?4 matches, 1 unreadable character; Q read as O at position 4"),
+    ]  # fmt: skip
