@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -98,6 +99,11 @@ def test_breakable_number_and_describe():
     assert describe({"a": {"b": [{"c": 1}]}}) == "a: b: {&quot;c&quot;: 1}"
     assert describe(True) == "yes" and describe(None) == "" and describe((1, 2)) == "1, 2"
     assert describe(2.0) == "2" and describe("<") == "&lt;"
+    # Deeper than three levels: JSON text, non-ASCII kept, other values as their text.
+    assert describe([[[["é", Path("a/b")]]]]) == "[&quot;é&quot;, &quot;a/b&quot;]"
+    assert describe({"a": {"b": {"c": {"d": "é", "p": Path("x")}}}}) == (
+        "a: b: c: {&quot;d&quot;: &quot;é&quot;, &quot;p&quot;: &quot;x&quot;}"
+    )
 
 
 def test_human_size():
@@ -174,13 +180,8 @@ def test_find_counts_looks_at_the_top_and_one_level_down():
 
 def test_small_helpers():
     assert _badge("<x") == '<span class="badge v-&lt;x">&lt;x</span>'
-    assert [_file_name(p) for p in ("a/b/c.stl", "a/b/", "/", "", "c")] == [
-        "c.stl",
-        "b",
-        "/",
-        "",
-        "c",
-    ]
+    names = ("a/b/c.stl", "a/b/", "/", "", "c", "d/MAX")
+    assert [_file_name(p) for p in names] == ["c.stl", "b", "/", "", "c", "MAX"]
     assert [_weight(v) for v in (1, 2.5, True, "3", None)] == [1.0, 2.5, 0.0, 0.0, 0.0]
     assert _top_finding({}) == "" and _top_finding({"findings": None}) == ""
     assert _top_finding({"findings": ["x"]}) == ""
