@@ -533,13 +533,17 @@ def test_progress_names_each_step(registry):
     from firetrace.registry.dupes import find_duplicates
 
     said: list[str] = []
-    find_duplicates(registry, kinds=KINDS, max_distance=2, progress=said.append, audit=False)
+    report_all = find_duplicates(
+        registry, kinds=KINDS, max_distance=2, progress=said.append, audit=False
+    )
     assert said == [
         "reading serials",
         "grouping shared keys",
         "hashing adjacent transpositions",
         "deletion neighbourhoods within 2 edits",
     ]
+    assert {"scan_s", "keys_s", "transposition_s", "edit_s", "elapsed_s"} <= set(report_all.stats)
+    assert all(type(v) is float for k, v in report_all.stats.items() if k.endswith("_s"))
     said.clear()
     report = find_duplicates(registry, kinds=["edit"], progress=said.append, audit=False)
     assert said == ["reading serials", "deletion neighbourhoods within 1 edits"]
@@ -557,13 +561,22 @@ def test_withdrawn_records_are_left_out_of_every_kind(db_path, tmp_path):
     from firetrace.registry.importer import import_batch
 
     conn = connect(db_path)
-    kept = [batch_row(serial="AB12345"), batch_row(serial="QX5501", model="G19"),
-            batch_row(serial="G22", model="G22")]  # fmt: skip
+    beretta = {"manufacturer": "Beretta", "model": "G19"}
+    kept = [
+        batch_row(serial="AB12345"),
+        batch_row(serial="QX5501", **beretta),
+        batch_row(serial="G22", model="G22"),
+        # a Glock edit pair, looked at after the (withdrawn) Beretta one
+        batch_row(serial="ZZ1000"),
+        batch_row(serial="ZZ1090"),
+    ]
     assert import_batch(conn, write_csv(tmp_path / "kept.csv", kept)).ok
-    batch = [batch_row(serial="AB12345", component="receiver"),  # exact
-             batch_row(serial="QX5510", model="G19"),  # transposition
-             batch_row(serial="QX5591", model="G19", year_of_manufacture=2011),  # edit
-             batch_row(serial="G19", model="G19")]  # model_as_serial  # fmt: skip
+    batch = [
+        batch_row(serial="AB12345", component="receiver"),  # exact
+        batch_row(serial="QX5510", **beretta),  # transposition
+        batch_row(serial="QX5591", **beretta, year_of_manufacture=2011),  # edit
+        batch_row(serial="G19", model="G19"),  # model_as_serial
+    ]
     batch_id = import_batch(conn, write_csv(tmp_path / "withdrawn.csv", batch)).batch_id
     report = find_duplicates(conn, kinds=KINDS, audit=False)
     assert report.stats["withdrawn_left_out"] == 0
@@ -572,9 +585,10 @@ def test_withdrawn_records_are_left_out_of_every_kind(db_path, tmp_path):
     report = find_duplicates(conn, kinds=KINDS, audit=False)
     assert report.stats["withdrawn_left_out"] == 4
     assert [(g.kind, [m.serial for m in g.members]) for g in report.groups] == [
-        ("model_as_serial", ["G22"])
+        ("model_as_serial", ["G22"]),
+        ("edit", ["ZZ1000", "ZZ1090"]),
     ]
-    assert report.stats["records_compared"] == 3
+    assert report.stats["records_compared"] == 5
 
 
 @pytest.mark.parametrize("bulk_check", [10**9, 0])
@@ -763,3 +777,14 @@ def test_a_maker_the_rules_know_and_the_registry_does_not(registry):
     report = find_duplicates(registry, manufacturer="Walther", kinds=KINDS, audit=False)
     assert report.groups == []
     assert (report.stats["records_compared"], report.stats["manufacturer"]) == (0, "Walther")
+
+
+def test_expected_edit_pairs_are_each_counted(db_path):
+    from test_serials_index import make_registry
+
+    from firetrace.registry.dupes import find_duplicates
+
+    conn = make_registry(db_path, [("Acme", "AB101"), ("Acme", "AB102"), ("Acme", "CD201"),
+                                   ("Acme", "CD202")])  # fmt: skip
+    report = find_duplicates(conn, kinds=["edit"], audit=False)
+    assert report.groups == [] and report.stats["expected_numbering"] == {"edit": 2}
