@@ -186,6 +186,15 @@ def test_numbering_kinds(kind, what, plain, described):
             described,
             f"KQ12354 has no neighbouring Acme serial of its model and year: {text}",
         )
+    # Three members all in runs: the last is named.
+    d = _m(3, "KQ12354", component="receiver", year=2017)
+    assert _ranked(kind, _m(1, "KQ12345", year=2020), c, d, in_run={1: True, 2: True, 3: True})[
+        1
+    ].startswith("KQ12354 has no neighbouring")
+    last = _m(3, "KQ12345", component="receiver", year=2017)
+    assert _ranked(kind, _m(1, "KQ12345", year=2020), c, last, in_run={1: True, 2: True, 3: True})[
+        1
+    ].startswith("KQ12345 has no neighbouring")
     # With no run information every member is stray: the first is named.
     assert _ranked(kind, _m(1, "KQ12345", year=2020), c, in_run={})[1].startswith("KQ12345 ")
 
