@@ -306,14 +306,17 @@ FUZZY_QUERIES = ["AB1O34", "ab-1o34", "0AB1O34", "KX12435", "KX1245", "ZQ55511",
                  "369J257", "8KR77B", "2Q55I1", "KX1923485", "KX42375", "BKR778"]  # fmt: skip
 
 
-def test_rules_without_weights_or_scores_use_the_documented_defaults(conn, serial_rules):
+def test_rules_without_weights_or_scores_use_the_documented_defaults(conn, serial_rules, tmp_path):
+    far = ["KX100000", "KX123456", "KX1234567"]  # half-serial scans, three edits
     bundled = [answers(conn, q, limit=0) for q in FUZZY_QUERIES]
+    bundled.append(_answers_among(tmp_path, far, "KX1236", limit=0))
     assert len({len(rows) for rows, _ in bundled}) > 1  # the queries differ
     serial_rules("")  # no [fuzzy], [scores] or [wildcard]: every value falls back
-    assert [answers(conn, q, limit=0) for q in FUZZY_QUERIES] == bundled
+    again = [answers(conn, q, limit=0) for q in FUZZY_QUERIES]
+    assert [*again, _answers_among(tmp_path, far, "KX1236", limit=0)] == bundled
 
 
-def test_edited_weights_and_scores_take_effect_at_once(conn, serial_rules):
+def test_edited_weights_and_scores_take_effect_at_once(conn, serial_rules, tmp_path):
     from firetrace.registry.lookup import align_cost
 
     assert align_cost("1923", "123") == 1.0  # remembered for this reading
@@ -335,6 +338,10 @@ def test_edited_weights_and_scores_take_effect_at_once(conn, serial_rules):
         ("fuzzy", 0.119),
     ]
     assert answers(conn, "ab1o34", limit=1)[0][0][3:5] == ("normalized", 0.8)
+    # One substitution (cost 4) is the one-edit mark: it stops the half-serial scans.
+    assert [r[0] for r in _answers_among(tmp_path, ["KX1237", "KX123456"], "KX1236")[0]] == [
+        "KX1237"
+    ]
     serial_rules("[fuzzy]\nmax_edits = 0\n")  # look-alikes only
     assert [r[0] for r in answers(conn, "AB1O34", limit=0)[0]] == ["AB1O34", "AB1034"]
     assert answers(conn, "KX12435", limit=0)[0] == []
@@ -433,6 +440,13 @@ def test_nothing_within_one_edit_scans_each_half_of_a_serial_of_six(tmp_path):
     # ... but not when a candidate one edit away exists.
     assert _answers_among(tmp_path, [*dropped, "KX1237"], "KX1236", limit=0)[0] == [
         _fuzzy("KX1237", 0.475, "7 read as 6 at position 6")
+    ]
+    # ... nor when two-edit candidates fill the limit already
+    rows, counts = _answers_among(tmp_path, ["KX1299", "KX123456"], "KX1236", limit=1)
+    assert [r[0] for r in rows] == ["KX1299"] and counts == (0, 0, True)
+    # Three edits away (KX1234567: three characters not read) is never a candidate.
+    assert [r[0] for r in _answers_among(tmp_path, [*dropped, "KX1234567"], "KX1236")[0]] == [
+        "KX123456"
     ]
     # Dropped in the first half: the reversed second half (1KX) finds it.
     assert _answers_among(tmp_path, ["000001KX", "654321KX"], "6521KX", limit=0)[0] == [

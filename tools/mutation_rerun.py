@@ -1,0 +1,78 @@
+"""Run surviving mutants of a kept mutation_score.py scratch copy again, one by one.
+
+``mutmut run NAME...`` with many names (90 to 200 here) left standing most of the
+survivors that the same command kills when given a few names (issue 17.8, seen on
+``refs/library.py``); the cause is not known. This script does what mutmut's
+workers do for each name: set ``MUTANT_UNDER_TEST`` and run ``pytest -x`` in the
+copy's ``mutants/`` folder over the tests mutmut's stats associate with the
+mutated function, the tests the stats do not know yet (added after the run)
+first. The verdicts go into the copy's meta file, so
+``python tools/mutation_score.py --rescore SCRATCH MODULE`` counts them::
+
+    nice -n 10 python tools/mutation_rerun.py SCRATCH registry/lookup.py NAMES_FILE \\
+        --jobs 2 tests/test_fuzzy_trace.py tests/test_wildcard_trace.py
+
+Copy the changed test files into ``SCRATCH/mutants/tests/`` first. Only run it
+while no ``mutmut run`` works in the same copy (both write the meta file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+
+def _unseen(root: Path, test_files: list[str], known: set[str]) -> list[str]:
+    """Test functions of ``test_files`` the stats do not name (added since the run)."""
+    found = []
+    for name in test_files:
+        for line in (root / "mutants" / name).read_text(encoding="utf-8").splitlines():
+            m = re.match(r"def (test_\w+)\(", line)
+            if m and not any(k.split("[")[0] == f"{name}::{m.group(1)}" for k in known):
+                found.append(f"{name}::{m.group(1)}")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scratch", type=Path)
+    parser.add_argument("module", help="under firetrace/, as in mutation_score.py")
+    parser.add_argument("names", type=Path, help="a file of mutant names, one a line")
+    parser.add_argument("tests", nargs="*", help="test files whose new tests to add")
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args()
+    root = args.scratch.resolve()
+    stats = json.loads((root / "mutants" / "mutmut-stats.json").read_text())
+    by_function = stats["tests_by_mangled_function_name"]
+    unseen = _unseen(root, args.tests, set(stats["duration_by_test"]))
+    names = [n.strip() for n in args.names.read_text().splitlines() if n.strip()]
+
+    def run(name: str) -> tuple[str, int]:
+        tests = unseen + sorted(by_function.get(name.rsplit("__mutmut_", 1)[0], []))
+        env = {**os.environ, "MUTANT_UNDER_TEST": name, "PYTHONPATH": str(root / "mutants")}
+        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                   "-p", "no:randomly", "-m", "not slow", *tests]  # fmt: skip
+        done = subprocess.run(command, cwd=root / "mutants", env=env, capture_output=True)
+        return name, done.returncode
+
+    meta_path = root / "mutants" / "firetrace" / f"{args.module}.meta"
+    meta = json.loads(meta_path.read_text())
+    with ThreadPoolExecutor(args.jobs) as pool:
+        verdicts = dict(pool.map(run, names))
+    for name, code in verdicts.items():
+        survived = code in (0, 5)  # passed, or (5) no test collected
+        print(name, "survived" if survived else "killed", flush=True)
+        meta["exit_code_by_key"][name] = 0 if survived else 1
+    meta_path.write_text(json.dumps(meta))
+    killed = sum(1 for code in verdicts.values() if code not in (0, 5))
+    print(f"{killed} of {len(verdicts)} killed")
+
+
+if __name__ == "__main__":
+    main()
