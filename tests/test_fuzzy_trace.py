@@ -4,6 +4,8 @@ with a one-line why; --manufacturer and --component narrow."""
 
 from __future__ import annotations
 
+from itertools import count
+
 import pytest
 from test_serials_index import make_registry
 
@@ -400,9 +402,12 @@ def test_characters_beyond_latin_letters_are_tried_as_misreadings(tmp_path, run_
     ]
 
 
+_REGISTRIES = count()
+
+
 def _answers_among(tmp_path, serials, query, **options):
     """``answers`` in a fresh registry of Acme frames with ``serials``."""
-    path = tmp_path / f"{len(list(tmp_path.iterdir()))}.db"
+    path = tmp_path / f"{next(_REGISTRIES)}.db"  # (counting files missed -wal files closed)
     return answers(make_registry(path, [("Acme", s) for s in serials]), query, **options)
 
 
