@@ -797,3 +797,26 @@ def test_expected_edit_pairs_are_each_counted(db_path):
                                    ("Acme", "CD202")])  # fmt: skip
     report = find_duplicates(conn, kinds=["edit"], audit=False)
     assert report.groups == [] and report.stats["expected_numbering"] == {"edit": 2}
+
+
+@pytest.mark.parametrize("bulk_check", [10**9, 0])
+def test_a_new_serial_finds_an_old_one_written_with_leading_zeros(
+    db_path, tmp_path, monkeypatch, bulk_check
+):
+    from test_registry_support import batch_row, write_csv
+
+    from firetrace.registry import dupes
+    from firetrace.registry.db import connect
+    from firetrace.registry.importer import import_batch
+
+    monkeypatch.setattr(dupes, "BULK_CHECK", bulk_check)
+    conn = connect(db_path)
+    old = [batch_row(serial="00KR515"), batch_row(serial="0000KR626")]
+    assert import_batch(conn, write_csv(tmp_path / "old.csv", old)).ok
+    new = [batch_row(serial="KR515"), batch_row(serial="KR626")]
+    batch = import_batch(conn, write_csv(tmp_path / "new.csv", new)).batch_id
+    found = dupes.batch_findings(conn, batch)
+    assert [(g.kind, sorted(m.serial for m in g.members)) for g in found.groups] == [
+        ("normalized", ["0000KR626", "KR626"]),
+        ("normalized", ["00KR515", "KR515"]),
+    ]
