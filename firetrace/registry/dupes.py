@@ -646,10 +646,7 @@ def find_duplicates(
         t = time.perf_counter()
         say(f"deletion neighbourhoods within {max_distance} edits")
         pairs = _edit_pairs(conn, scope, max_distance)
-        for group in _groups_for_fold_pairs(conn, scope, pairs, "edit", _describe_edit):
-            group.members = [m for m in group.members if m.id not in dead_set]
-            if len({m.fold for m in group.members}) < 2:
-                continue
+        for group in _groups_for_fold_pairs(conn, scope, pairs, "edit", _describe_edit, dead_set):
             at = found.index_of([m.id for m in group.members])
             group.expected = bool(run_member[at].all())
             if group.expected:
@@ -820,13 +817,9 @@ def _probed_findings(conn, new_ids, kinds: set[str], findings: BatchFindings) ->
         for fold, i in swaps[(maker, other)]:
             if fold > other or (maker, other) not in new_key_set:  # each pair once
                 pairs.append((maker, fold, other, i))
-    found = []
-    for group in _groups_for_fold_pairs(
-        conn, _Scope(False, None), pairs, "transposition", _describe_transposition
-    ):
-        group.members = [m for m in group.members if m.id not in dead]
-        if len({m.fold for m in group.members}) > 1:
-            found.append(group)
+    found = _groups_for_fold_pairs(
+        conn, _Scope(False, None), pairs, "transposition", _describe_transposition, dead
+    )
     members = [m for g in found for m in g.members]
     in_run = _in_run_by_seeks(conn, members, dead)
     findings.in_run = in_run
@@ -921,7 +914,11 @@ def _groups_for_fold_pairs(
     pairs: list[tuple[int, str, str, int]],
     kind: str,
     describe: Callable[[tuple, list[Member]], str],
+    dead: set[int],
 ) -> list[DupeGroup]:
+    """The groups of ``pairs`` (maker, fold, other fold, position) whose two folds
+    both hold records in ``scope``; records in ``dead`` (only withdrawn batches
+    speak of them) are left out before grouping."""
     if not pairs:
         return []
     conn.execute("DROP TABLE IF EXISTS temp.dupe_fold_pairs")
@@ -942,7 +939,8 @@ def _groups_for_fold_pairs(
     )
     by_fold: dict[tuple[int, str], list[Member]] = defaultdict(list)
     for m in _members(rows):
-        by_fold[(m.maker_id, m.fold)].append(m)
+        if m.id not in dead:
+            by_fold[(m.maker_id, m.fold)].append(m)
     conn.execute("DROP TABLE temp.dupe_fold_pairs")
     out = []
     for pair in pairs:
