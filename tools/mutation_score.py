@@ -49,7 +49,7 @@ MODULES = {
     "refs/library.py": ["test_refs_library.py", "test_mutation_gaps.py"],
     "report/html.py": ["test_report_html.py", "test_report_build.py", "test_report_escaping.py",
                        "test_mutation_gaps.py"],
-    "detect/features.py": ["test_detect_features.py", "test_detect_hole_window.py",
+    "detect/features.py": ["test_features_units.py", "test_detect_hole_window.py",
                            "test_mutation_gaps.py"],
     "detect/readers/stl.py": ["test_stl_reader.py", "test_readers.py", "test_fuzz_readers.py",
                               "test_mutation_gaps.py"],
