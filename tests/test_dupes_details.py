@@ -820,3 +820,96 @@ def test_a_new_serial_finds_an_old_one_written_with_leading_zeros(
         ("normalized", ["0000KR626", "KR626"]),
         ("normalized", ["00KR515", "KR515"]),
     ]
+
+
+def _two_batches(db_path, tmp_path, old, new):
+    """A registry of ``old`` rows, then a batch of ``new`` rows; the registry and
+    the second batch's id."""
+    from test_registry_support import batch_row, write_csv
+
+    from firetrace.registry.db import connect
+    from firetrace.registry.importer import import_batch
+
+    conn = connect(db_path)
+    rows = [batch_row(**r) if isinstance(r, dict) else batch_row(serial=r) for r in old]
+    assert import_batch(conn, write_csv(tmp_path / "old.csv", rows)).ok
+    rows = [batch_row(**r) if isinstance(r, dict) else batch_row(serial=r) for r in new]
+    result = import_batch(conn, write_csv(tmp_path / "new.csv", rows))
+    assert result.ok
+    return conn, result.batch_id
+
+
+@pytest.mark.parametrize("bulk_check", [10**9, 0])
+def test_a_new_serial_swapped_two_ways_inside_runs_is_expected_twice(
+    db_path, tmp_path, monkeypatch, bulk_check
+):
+    """AB2105 is both AB1205 and AB2015 with two characters swapped, and all three
+    have a numeric neighbour of their model and year: two expected pairs, nothing
+    listed. (Mutation: the seeks stopping at the first member seen twice, so the
+    second pair's other member counted as outside a run.)"""
+    from firetrace.registry import dupes
+
+    monkeypatch.setattr(dupes, "BULK_CHECK", bulk_check)
+    old = ["AB1205", "AB1204", "AB2015", "AB2014", "AB2103"]
+    conn, batch = _two_batches(db_path, tmp_path, old, ["AB2105"])
+    found = dupes.batch_findings(conn, batch)
+    assert (found.groups, found.more, found.expected) == ([], 0, {"Glock": 2})
+
+
+def test_serials_without_a_digit_are_in_no_run(db_path):
+    """A serial with no digit, even after look-alike folding (a profile with
+    ``reject_letters_only = false`` lets one in), has no numeric neighbour: the
+    import hook's seeks list its transposition instead of counting it as expected
+    numbering. (Mutation: such a serial taken as a run member.)"""
+    from test_serials_index import make_registry
+
+    from firetrace.registry import dupes
+
+    conn = make_registry(db_path, [("Acme", "KXWMNP"), ("Acme", "XKWMNP")])
+    conn.execute(
+        "INSERT INTO batches (id, source, sha256, imported_at, rows) "
+        "VALUES (7, 'new.csv', 'x', '2026-01-01', 1)"
+    )
+    conn.execute("UPDATE components SET batch_id = 7 WHERE id = 2")
+    conn.commit()
+    found = dupes.batch_findings(conn, 7)
+    assert [(g.kind, [m.serial for m in g.members], g.score) for g in found.groups] == [
+        ("transposition", ["KXWMNP", "XKWMNP"], 0.6)
+    ]
+    assert (found.expected, found.in_run) == ({}, {1: False, 2: False})
+
+
+@pytest.mark.parametrize("bulk_check", [10**9, 0])
+def test_a_part_carrying_a_frames_serial_joins_no_swap_group(
+    db_path, tmp_path, monkeypatch, bulk_check
+):
+    """Transpositions compare control components only: a slide stamped with the old
+    frame's serial is not a member. (Mutation: the small-batch path's swap groups
+    read over all components.)"""
+    from firetrace.registry import dupes
+
+    monkeypatch.setattr(dupes, "BULK_CHECK", bulk_check)
+    old = ["AB1058", {"serial": "AB1058", "component": "slide"}]
+    conn, batch = _two_batches(db_path, tmp_path, old, ["AB1085"])
+    found = dupes.batch_findings(conn, batch)
+    assert [(g.kind, sorted((m.serial, m.component) for m in g.members)) for g in found.groups] == [
+        ("transposition", [("AB1058", "frame"), ("AB1085", "frame")])
+    ]
+
+
+@pytest.mark.parametrize("bulk_check", [10**9, 0])
+def test_serials_beginning_and_ending_with_x_are_looked_up_whole(
+    db_path, tmp_path, monkeypatch, bulk_check
+):
+    """Only leading zeros are stripped from a key before it is probed. (Mutation: the
+    small-batch path stripping X as well, so XK1234 and AB123X found nothing.)"""
+    from firetrace.registry import dupes
+
+    monkeypatch.setattr(dupes, "BULK_CHECK", bulk_check)
+    new = [{"serial": s, "component": "receiver"} for s in ("XK1234", "AB123X")]
+    conn, batch = _two_batches(db_path, tmp_path, ["XK1234", "AB123X"], new)
+    found = dupes.batch_findings(conn, batch)
+    assert [(g.kind, [m.id for m in g.members]) for g in found.groups] == [
+        ("exact", [1, 3]),
+        ("exact", [2, 4]),
+    ]

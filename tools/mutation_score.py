@@ -112,26 +112,34 @@ def _is_sql(text: str) -> bool:
     )
 
 
-def _diff(root: Path, mutant: str) -> tuple[list[str], list[str]]:
+def _diff(root: Path, mutant: str) -> tuple[list[str], list[str], str]:
+    """The removed and added lines of mutmut's diff, and the unchanged line above them."""
     shown = subprocess.run(["mutmut", "show", mutant], cwd=root, capture_output=True, text=True)
     lines = shown.stdout.splitlines()
     removed = [x[1:] for x in lines if x.startswith("-") and not x.startswith("---")]
     added = [x[1:] for x in lines if x.startswith("+") and not x.startswith("+++")]
-    return removed, added
+    first = next((i for i, x in enumerate(lines) if x.startswith(("-", "+"))
+                  and not x.startswith(("---", "+++"))), 0)  # fmt: skip
+    above = lines[first - 1][1:] if first and lines[first - 1].startswith(" ") else ""
+    return removed, added, above
 
 
 # Survivors shown equivalent by reading them: tools/mutation_equivalents.toml
 EQUIVALENTS = Path(__file__).resolve().parent / "mutation_equivalents.toml"
 
 
-def known_equivalent(path: Path = EQUIVALENTS) -> dict[str, list[tuple[str, str, str, str]]]:
-    """Module -> (function, removed line, added line, why) regular expressions."""
+def known_equivalent(
+    path: Path = EQUIVALENTS,
+) -> dict[str, list[tuple[str, str, str, str, str]]]:
+    """Module -> (function, removed line, added line, why, line above) regular
+    expressions; the line above (optional, ``above`` in the file) tells apart
+    mutants of identical lines, such as two ``continue`` of one function."""
     with open(path, "rb") as fh:
         entries = tomllib.load(fh)["equivalent"]
     table: dict[str, list[tuple[str, str, str, str]]] = {}
     for e in entries:
         table.setdefault(e["module"], []).append(
-            (e["function"], e["removed"], e["added"], e["why"])
+            (e["function"], e["removed"], e["added"], e["why"], e.get("above", ""))
         )
     return table
 
@@ -140,7 +148,7 @@ KNOWN_EQUIVALENT = known_equivalent()
 
 
 def is_equivalent(
-    removed: list[str], added: list[str], module: str = "", mutant: str = ""
+    removed: list[str], added: list[str], above: str = "", module: str = "", mutant: str = ""
 ) -> str | None:
     """Why a surviving mutant cannot change behaviour, or None.
 
@@ -149,9 +157,10 @@ def is_equivalent(
     survivors of ``module`` listed in :data:`KNOWN_EQUIVALENT`."""
     function = mutant.rsplit("__mutmut_", 1)[0]
     if removed:
-        for where, before, after, why in KNOWN_EQUIVALENT.get(module, []):
+        for where, before, after, why, context in KNOWN_EQUIVALENT.get(module, []):
             if (
                 re.search(where, function)
+                and re.search(context, above.strip())
                 and all(re.search(before, line.strip()) for line in removed)
                 # a mutant that only deletes (an argument dropped) matches an entry whose
                 # ``added`` pattern matches the empty text
