@@ -913,3 +913,21 @@ def test_serials_beginning_and_ending_with_x_are_looked_up_whole(
         ("exact", [1, 3]),
         ("exact", [2, 4]),
     ]
+
+
+@pytest.mark.parametrize("flush", [50_000, 3])
+def test_probe_keys_written_out_in_pieces_are_all_probed(db_path, tmp_path, monkeypatch, flush):
+    """The small-batch path writes its probe keys out whenever more than
+    ``PROBE_FLUSH`` are held (10 a serial with an embedded letter: the look-alike
+    key and the skeleton, each with up to four leading zeros); every group is found
+    either way. (Mutations: the flush's insert mutated.)"""
+    from firetrace.registry import dupes
+
+    monkeypatch.setattr(dupes, "PROBE_FLUSH", flush)
+    new = ["50042J9", "60042J9", "70042J9"]
+    conn, batch = _two_batches(db_path, tmp_path, ["500429", "700429"], new)
+    found = dupes.batch_findings(conn, batch, kinds=["embedded_letter"])
+    assert [(g.kind, sorted(m.serial for m in g.members)) for g in found.groups] == [
+        ("embedded_letter", ["500429", "50042J9"]),
+        ("embedded_letter", ["700429", "70042J9"]),
+    ]

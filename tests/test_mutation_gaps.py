@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from test_registry_support import batch_row, write_csv
 
 
@@ -242,3 +243,31 @@ def test_a_plain_hash_list_keeps_labels_and_quotes_off_and_names_the_file_otherw
     assert hashset.lookup({"sha256": digest.lower()}) == "widget v2"
     assert hashset.lookup({"sha256": "CD" * 32}) == "known.txt"  # no label: the file's name
     assert hashset.source == str(plain)
+
+
+def test_align_cost_sees_no_character_before_the_first():
+    """Mutation: ``read[i - 2]`` taken at the first read character too (``read[-1]``,
+    the last one), so align_cost saw a transposition between the last and the
+    first character: ``AB`` against ``ABXB`` cost 1.6 where align says 2.0."""
+    from firetrace.registry.lookup import align, align_cost
+
+    for read, marked, cost in (("AB", "ABXB", 2.0), ("A1", "A1X1", 1.3), ("AB", "ABCB", 2.0)):
+        assert align_cost(read, marked) == pytest.approx(align(read, marked)[0])
+        assert align_cost(read, marked) == pytest.approx(cost)
+
+
+def test_align_phrases_of_transpositions_and_embedded_letters():
+    """Mutations: the transposition's third character tested against the one before
+    it (``AAB`` as ``ABA`` not seen as a swap), the embedded-letter phrase never
+    chosen, the transposed pair quoted with a third character."""
+    from firetrace.registry.lookup import align, align_cost
+
+    for read, marked, phrases in (
+        ("AAB", "ABA", ["BA at positions 2-3 read as AB (transposed)"]),
+        ("BA1", "AB1", ["AB at positions 1-2 read as BA (transposed)"]),
+        ("XBA12", "XAB12", ["AB at positions 2-3 read as BA (transposed)"]),
+        ("A11", "A1X1", ["embedded letter X at position 3 not read"]),
+    ):
+        cost, said = align(read, marked)
+        assert said == phrases
+        assert cost == pytest.approx(align_cost(read, marked))

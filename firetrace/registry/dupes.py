@@ -711,6 +711,8 @@ def _ranked(conn, groups: list[DupeGroup], found, run_member) -> list[DupeGroup]
 # registry once (seconds) instead of probing every key and swap of every new
 # serial (a seek each).
 BULK_CHECK = 20_000
+# The probe keys of a small batch held in memory before they are written out.
+PROBE_FLUSH = 50_000
 
 
 @dataclass
@@ -1031,7 +1033,7 @@ def _key_neighbours(conn: sqlite3.Connection) -> dict[int, Member]:
             for key in {fold, skel}:
                 stripped = key.lstrip("0") if _folds_leading_zeros() else key
                 probes.update("0" * k + stripped for k in range(5))
-        if len(probes) > 50_000:
+        if len(probes) > PROBE_FLUSH:
             conn.executemany(
                 "INSERT OR IGNORE INTO temp.dupe_probes VALUES (?)", ((p,) for p in probes)
             )
