@@ -36,6 +36,8 @@ APPEND_ONLY_TRIGGERS = (
     "serial_changes_no_delete",
     "seals_no_update",
     "seals_no_delete",
+    "descriptions_no_update",
+    "descriptions_no_delete",
 )
 
 

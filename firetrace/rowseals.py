@@ -61,11 +61,17 @@ UNSEALED_TABLES = frozenset({"meta", "audit", "seals"})
 # (the table's row id); the table itself is not sealed apart. So a row stored in
 # another form keeps the fingerprint of the row it was, and a decoding table the
 # view reads (``event_kinds``) is covered by the seals of the rows it decodes.
-SEALED_VIEWS = {"events": "event_rows"}
-_DECODING_TABLES = frozenset({"event_kinds"})
+SEALED_VIEWS = {"events": "event_rows", "components": "component_rows"}
+_DECODING_TABLES = frozenset({"event_kinds", "descriptions"})
 # Recomputed from other columns by unaudited maintenance (rebuild_serial_index).
 _SERIAL_KEYS = ("serial_norm", "serial_fold", "serial_skel")
-DERIVED_COLUMNS = {"components": frozenset({*_SERIAL_KEYS, *(f"{k}_stored" for k in _SERIAL_KEYS)})}
+# The components view (schema 10) also shows the row's description_id, which
+# its decoded description columns are sealed in place of.
+DERIVED_COLUMNS = {
+    "components": frozenset(
+        {*_SERIAL_KEYS, *(f"{k}_stored" for k in _SERIAL_KEYS), "description_id"}
+    )
+}
 # 96 bits: altering a row so that it keeps its fingerprint (a second preimage)
 # costs ~2**96 SHA-256 evaluations; 64 bits (2**64) is within reach of a
 # well-funded attacker (docs/threat-model.md). Seals of schema < 8 hold 16 bytes
@@ -110,7 +116,8 @@ def sealed_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
         ).fetchone()
         if found:
             info = conn.execute(f'PRAGMA main.table_info("{view}")').fetchall()
-            tables[view] = [row[1] for row in info]
+            derived = DERIVED_COLUMNS.get(view, frozenset())
+            tables[view] = [row[1] for row in info if row[1] not in derived]
     return dict(sorted(tables.items()))
 
 

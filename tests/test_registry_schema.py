@@ -16,9 +16,11 @@ def test_new_registry_is_at_latest_version_in_wal_mode(db_path):
     assert schema_version(conn) == latest_version()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"parties", "components", "firearms", "assemblies", "event_rows", "batches"} <= tables
+    stored = {"parties", "component_rows", "descriptions", "firearms", "assemblies", "event_rows"}
+    assert stored | {"batches"} <= tables
     views = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
-    assert views == {"events"}  # event_rows as it reads (schema 9)
+    # event_rows as it reads (schema 9), component_rows with its description (schema 10)
+    assert views == {"events", "components"}
 
 
 def test_events_read_back_as_written_and_are_stored_compactly(db_path):
@@ -120,3 +122,41 @@ def test_serial_identity_is_per_maker_and_kind(tmp_path, run_cli, db_path):
     assert count(db_path, "components") == 3  # Glock frame, Walther frame, Glock barrel
     assert count(db_path, "parties") == 2
     assert count(db_path, "firearms") == 2  # barrels are not control components
+
+
+def test_components_are_stored_with_their_description_by_reference(db_path):
+    conn = connect(db_path)
+    conn.execute("INSERT INTO parties (norm_name, name) VALUES ('ACME', 'Acme')")
+    insert = (
+        "INSERT INTO components (maker_id, kind, control, serial, model, year_of_manufacture) "
+        "VALUES (1, 'frame', 1, ?, ?, ?)"
+    )
+    # A year given as text is stored as the INTEGER column stored it: one description.
+    conn.executemany(insert, [("A1", "M1", 2019), ("A2", "M1", "2019"), ("A3", None, None)])
+    rows = conn.execute(
+        "SELECT serial, model, year_of_manufacture, control, type FROM components ORDER BY id"
+    ).fetchall()
+    assert rows == [
+        ("A1", "M1", 2019, 1, None),
+        ("A2", "M1", 2019, 1, None),
+        ("A3", None, None, 1, None),
+    ]
+    assert conn.execute("SELECT count(*) FROM descriptions").fetchone() == (2,)
+    # An update through the view points the component to a description (new or found).
+    conn.execute("UPDATE components SET model = 'M2', serial = 'A9' WHERE serial = 'A3'")
+    conn.execute("UPDATE components SET year_of_manufacture = 2019 WHERE serial = 'A9'")
+    assert conn.execute(
+        "SELECT serial, model, year_of_manufacture FROM components WHERE id = 3"
+    ).fetchone() == ("A9", "M2", 2019)
+    assert conn.execute("SELECT count(*) FROM descriptions").fetchone() == (4,)
+    # The serial index follows the stored row.
+    assert conn.execute(
+        "SELECT component_id FROM serial_suffixes WHERE reversed = '9A'"
+    ).fetchall() == [(3,)]
+    conn.execute("DELETE FROM components WHERE id = 3")
+    assert conn.execute("SELECT count(*) FROM component_rows").fetchone() == (2,)
+    # A description row is never changed under the components pointing to it.
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE descriptions SET model = 'M3'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM descriptions")

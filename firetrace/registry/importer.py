@@ -37,7 +37,7 @@ from firetrace.audit import audited_write, busy_error, is_busy
 from firetrace.errors import FiretraceError, InputError, UsageError
 from firetrace.inputs import file_sha256, regular_file
 from firetrace.outputs import guard_output
-from firetrace.registry import batch_warnings, identity, schema_v9, serial_index
+from firetrace.registry import batch_warnings, identity, schema_v9, schema_v10, serial_index
 from firetrace.registry.db import connect
 from firetrace.registry.identity import KEEP_COLUMNS, component_of_row_sql
 from firetrace.registry.readers import (
@@ -605,7 +605,7 @@ def _store(
         serial_index.drop_index_triggers(conn)
     # A batch as large as the table it lands in: secondary indexes are rebuilt by
     # one sort each afterwards instead of taking a random B-tree insert per row.
-    component_indexes = _drop_indexes(conn, "components", rows, before["components"])
+    component_indexes = _drop_indexes(conn, "component_rows", rows, before["components"])
     step("writing components")
     _insert_new_components(conn, batch_id, resolution)
     _fill_known_components(conn, resolution)
@@ -714,20 +714,25 @@ def _insert_events(conn: sqlite3.Connection, batch_id: int, dropped: list[str]) 
 
 
 _COMPONENT_INSERT = (
-    "INSERT INTO components (maker_id, kind, control, serial, serial_norm_stored, "
-    f"serial_fold_stored, serial_skel_stored, {', '.join(_ATTRIBUTES)}, batch_id) "
+    "INSERT INTO component_rows (maker_id, kind, control, serial, serial_norm_stored, "
+    "serial_fold_stored, serial_skel_stored, description_id, batch_id) "
 )
 
 
 def _insert_new_components(conn: sqlite3.Connection, batch_id: int, resolution) -> None:
     """One component per new simple key (set-based, in key order), then one per
-    new item of the hard keys, whose rows are then pointed at their component."""
+    new item of the hard keys, whose rows are then pointed at their component.
+    Each description a new component has is added to ``descriptions`` first
+    when it is not there (schema 10: a component points to its description)."""
 
-    staged = ", ".join(f"k.{_STAGED_ATTRIBUTE[a]}" for a in _ATTRIBUTES)
+    staged = [f"k.{_STAGED_ATTRIBUTE[a]}" for a in _ATTRIBUTES]
     stored = stored_keys_sql("f.serial", "f.serial_norm", "f.serial_fold", "f.serial_skel")
+    new_keys = "batch_keys k WHERE k.simple = 1 AND k.existing IS NULL"
+    conn.execute(schema_v10.add_descriptions_sql(staged, new_keys))
     # The serial as marked comes from the key's first row.
     conn.execute(
-        _COMPONENT_INSERT + f"SELECT m.id, k.kind, k.control, f.serial, {stored}, {staged}, ? "
+        _COMPONENT_INSERT + f"SELECT m.id, k.kind, k.control, f.serial, {stored}, "
+        f"{schema_v10.description_id_sql(staged)}, ? "
         "FROM batch_keys k JOIN maker_ids m ON m.norm = k.maker_norm "
         "JOIN staging f ON f.line = k.first_line "
         "WHERE k.simple = 1 AND k.existing IS NULL ORDER BY k.rowid",
@@ -738,11 +743,13 @@ def _insert_new_components(conn: sqlite3.Connection, batch_id: int, resolution) 
     if not resolution.assignments:
         return
     makers = dict(conn.execute("SELECT norm, id FROM maker_ids"))
-    marks = ", ".join("?" * (8 + len(_ATTRIBUTES)))
     for item in resolution.new_items:
         first = item.rows[0]
+        described = schema_v10.description_id(
+            conn, [item.values.get(_STAGED_ATTRIBUTE[a]) for a in _ATTRIBUTES]
+        )
         item.component_id = conn.execute(
-            _COMPONENT_INSERT + f"VALUES ({marks})",
+            _COMPONENT_INSERT + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 makers[first["maker_norm"]],
                 first["kind"],
@@ -752,7 +759,7 @@ def _insert_new_components(conn: sqlite3.Connection, batch_id: int, resolution) 
                     first["serial"],
                     (first["serial_norm"], first["serial_fold"], first["serial_skel"]),
                 ),
-                *(item.values.get(_STAGED_ATTRIBUTE[a]) for a in _ATTRIBUTES),
+                described,
                 batch_id,
             ),
         ).lastrowid

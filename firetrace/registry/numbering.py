@@ -119,8 +119,14 @@ def scan(
 ) -> Scan:
     """Stream the components matching ``where`` into a :class:`Scan` (``exclude``:
     sorted ids to leave out, e.g. records only withdrawn batches speak of)."""
+    # Each component's model and year by its description (schema 10): a few
+    # thousand rows read once, not two look-ups a component.
+    described = {
+        row[0]: row[1:]
+        for row in conn.execute("SELECT id, model, year_of_manufacture FROM descriptions")
+    }
     cursor = conn.execute(
-        "SELECT id, maker_id, serial_fold, serial_skel_stored, model, year_of_manufacture "
+        "SELECT id, maker_id, serial_fold, serial_skel_stored, description_id "
         f"FROM components WHERE {where} ORDER BY id",
         list(params),
     )
@@ -156,14 +162,15 @@ def scan(
             )
         )
         parts["embedded"].append(np.fromiter((r[3] is not None for r in rows), bool, n))
+        model_year = [described[r[4]] for r in rows]
         parts["model"].append(
             np.fromiter(
-                (0 if r[4] is None else models.setdefault(r[4], len(models) + 1) for r in rows),
+                (0 if m is None else models.setdefault(m, len(models) + 1) for m, _ in model_year),
                 np.int32,
                 n,
             )
         )
-        parts["year"].append(np.fromiter((r[5] or 0 for r in rows), np.int32, n))
+        parts["year"].append(np.fromiter((y or 0 for _, y in model_year), np.int32, n))
         chars = _char_matrix(folds)
         if chars.shape[1] > len(powers):
             powers = _powers(chars.shape[1])

@@ -34,6 +34,7 @@ from __future__ import annotations
 import sqlite3
 
 from firetrace.audit import write_lock
+from firetrace.dbschema import has_table
 from firetrace.serials.normalize import serial_keys
 
 MAX_SERIAL_LENGTH = 64
@@ -224,6 +225,9 @@ def restore_index_triggers(conn: sqlite3.Connection) -> None:
     """Re-create the maintenance triggers dropped by :func:`drop_index_triggers`
     (replacing them if they are there)."""
     drop_index_triggers(conn)
-    for statement in SUFFIX_TRIGGERS.split("\nEND;"):
+    triggers = SUFFIX_TRIGGERS
+    if has_table(conn, "component_rows"):  # schema 10: components is a view of it
+        triggers = SUFFIX_TRIGGERS.replace(" ON components\n", " ON component_rows\n")
+    for statement in triggers.split("\nEND;"):
         if statement.strip():
             conn.execute(statement + "\nEND;")
