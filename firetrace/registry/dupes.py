@@ -515,11 +515,13 @@ def _model_equals_serial(
 ) -> list[DupeGroup]:
     rows = conn.execute(
         _MEMBER_SQL
-        # The first-character test is cheap and rejects almost every row before the
+        # The model read once a component from its description (schema 10). The
+        # first-character test is cheap and rejects almost every row before the
         # full normalisation of the model is computed.
-        + "WHERE c.model IS NOT NULL AND substr(c.serial_norm, 1, 1) = "
-        + "upper(substr(ltrim(c.model), 1, 1)) AND c.serial_norm = "
-        + _norm_sql("c.model")
+        + "JOIN descriptions d ON d.id = c.description_id "
+        + "WHERE d.model IS NOT NULL AND substr(c.serial_norm, 1, 1) = "
+        + "upper(substr(ltrim(d.model), 1, 1)) AND c.serial_norm = "
+        + _norm_sql("d.model")
         + " AND "
         + scope.on("c"),
         scope.params,

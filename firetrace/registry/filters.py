@@ -94,7 +94,13 @@ def calibre_name(conn: sqlite3.Connection, value: str, *, option: str = "--calib
     canonical, known = normalize_calibre(value)
     if known:
         return canonical
-    stored = [row[0] for row in conn.execute("SELECT DISTINCT calibre FROM components")]
+    stored = [
+        row[0]
+        for row in conn.execute(  # the descriptions components point to (schema 10)
+            "SELECT DISTINCT calibre FROM descriptions "
+            "WHERE id IN (SELECT description_id FROM component_rows)"
+        )
+    ]
     exact = {s.casefold(): s for s in stored if s}
     if value.strip().casefold() in exact:
         return exact[value.strip().casefold()]
