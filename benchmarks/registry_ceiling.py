@@ -9,7 +9,8 @@ a component per part and as a ratio to the baseline: 1. the event kind as a
 code, the date as a day number, the content key held once (a WITHOUT ROWID table
 of key and event id; schema 9 does this, so the step is skipped on a registry
 of schema 9 or later); 2. the component kind as a code and the description by
-reference to a table of the distinct descriptions; 3. (arithmetic) 8-byte seal
+reference to a table of the distinct descriptions (schema 10 does the latter:
+on a registry of schema 10 or later only the kind is coded); 3. (arithmetic) 8-byte seal
 fingerprints instead of 12.
 """
 
@@ -43,7 +44,15 @@ def report(label):
             "events_corrects",
             "event_keys",
         ],
-        "components": ["components", "descriptions", "sqlite_autoindex_descriptions_1"],
+        "components": [
+            "components",
+            "component_rows",
+            "descriptions",
+            "descriptions_fields",
+            "kinds",
+            "sqlite_autoindex_descriptions_1",
+            "sqlite_autoindex_kinds_1",
+        ],
         "serial idx": ["components_serial_fold", "components_skel", "serial_suffixes"],
         "seals": ["seals", "seals_frontier", "seals_audit"],
         "parties": ["parties", "party_names", "sqlite_autoindex_parties_1"],
@@ -97,7 +106,32 @@ else:
     c.execute("COMMIT")
     report("1. events: kind code, day number, content key once")
 
-# 2. components: kind as a code and the description by reference
+# 2. components: kind as a code and the description by reference (schema 10
+# has the description by reference: then only the kind is coded)
+by_reference = c.execute("SELECT 1 FROM sqlite_master WHERE name = 'descriptions'").fetchone()
+if by_reference:
+    c.execute("BEGIN")
+    c.execute("CREATE TABLE kinds (code INTEGER PRIMARY KEY, name TEXT UNIQUE)")
+    c.execute("INSERT INTO kinds (name) SELECT DISTINCT kind FROM component_rows ORDER BY kind")
+    columns = [r[1] for r in c.execute("PRAGMA table_info(component_rows)")]
+    c.execute("DROP VIEW components")
+    c.execute(
+        "CREATE TABLE component_rows2 AS SELECT "
+        + ", ".join("k.code AS kind" if x == "kind" else f"c.{x} AS {x}" for x in columns)
+        + " FROM component_rows c JOIN kinds k ON k.name = c.kind ORDER BY c.id"
+    )
+    c.execute("DROP TABLE component_rows")
+    c.execute("ALTER TABLE component_rows2 RENAME TO component_rows")
+    # The serial indexes as they were (the generated columns, as expressions).
+    fold = "coalesce(serial_fold_stored, coalesce(serial_norm_stored, serial))"
+    c.execute(f"CREATE INDEX components_serial_fold ON component_rows({fold})")
+    c.execute(
+        "CREATE INDEX components_skel ON component_rows(serial_skel_stored, maker_id) "
+        "WHERE serial_skel_stored IS NOT NULL"
+    )
+    c.execute("COMMIT")
+    report("2. components: description by reference (schema 10 has it), + kind code")
+    sys.exit(0)
 DESCRIPTION = (
     "type, model, calibre, country_of_manufacture, year_of_manufacture, import_country, import_year"
 )

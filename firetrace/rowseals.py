@@ -56,11 +56,13 @@ BEGIN SELECT RAISE(ABORT, 'seals are append-only'); END;
 """
 
 UNSEALED_TABLES = frozenset({"meta", "audit", "seals"})
-# Tables whose rows are sealed as a view shows them (schema 9): view -> table. The
+# Tables whose rows are sealed as a view shows them (schema 9: events; schema 10:
+# components, their description decoded): view -> table. The
 # seals name the view, fingerprint the values it shows and key rows by its ``id``
 # (the table's row id); the table itself is not sealed apart. So a row stored in
 # another form keeps the fingerprint of the row it was, and a decoding table the
-# view reads (``event_kinds``) is covered by the seals of the rows it decodes.
+# view reads (``event_kinds``, ``descriptions``) is covered by the seals of the rows
+# it decodes.
 SEALED_VIEWS = {"events": "event_rows", "components": "component_rows"}
 _DECODING_TABLES = frozenset({"event_kinds", "descriptions"})
 # Recomputed from other columns by unaudited maintenance (rebuild_serial_index).
