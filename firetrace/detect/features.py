@@ -144,6 +144,19 @@ def principal_frame(
     return aligned, column_extents(aligned), axes
 
 
+def _edge_crossing(triangles, tri_index, edge, plane) -> np.ndarray:
+    """Where edge *edge* (from vertex *edge* to the next) of each triangle
+    ``triangles[tri_index]`` crosses its *plane* (z), as (x, y)."""
+    a = triangles[tri_index, edge]
+    b = triangles[tri_index, _NEXT_VERTEX[edge]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (plane - a[:, 2]) / (b[:, 2] - a[:, 2])
+    return a[:, :2] + t[:, None] * (b[:, :2] - a[:, :2])
+
+
+_NEXT_VERTEX = np.array([1, 2, 0])
+
+
 def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> np.ndarray:
     """Solid occupancy of a closed surface on a grid whose voxel centres sit at
     integer + 0.5 (triangles already in grid units). Rows whose crossings do not
@@ -165,23 +178,17 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
         pair = np.arange(begin, min(begin + chunk, total))
         tri_index = np.searchsorted(starts, pair, side="right") - 1
         plane_index = k_lo[tri_index] + (pair - starts[tri_index])
-        tris = triangles[tri_index]
         plane = plane_index + 0.5
-        above = tris[:, :, 2] >= plane[:, None]
+        above = triangles[tri_index, :, 2] >= plane[:, None]
         crossing = above[:, edge_a] != above[:, edge_b]
-        a, b = tris[:, edge_a], tris[:, edge_b]
-        dz = b[:, :, 2] - a[:, :, 2]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(crossing, (plane[:, None] - a[:, :, 2]) / dz, 0.0)
-        points = a[:, :, :2] + t[:, :, None] * (b[:, :, :2] - a[:, :, :2])
-        # with exactly two crossed edges: the first and the last crossed one
+        # with exactly two crossed edges: the first and the last crossed one; only
+        # those two edges of the triangles kept are cut (edge e runs from vertex e)
+        keep = np.flatnonzero(crossing.sum(axis=1) == 2)
+        crossing = crossing[keep]
         first_edge = np.argmax(crossing, axis=1)
         last_edge = 2 - np.argmax(crossing[:, ::-1], axis=1)
-        rows = np.arange(len(pair))
-        keep = crossing.sum(axis=1) == 2
-        p = points[rows, first_edge][keep]
-        q = points[rows, last_edge][keep]
-        layer = plane_index[keep]
+        tri_index, plane, layer = tri_index[keep], plane[keep], plane_index[keep]
+        p, q = (_edge_crossing(triangles, tri_index, e, plane) for e in (first_edge, last_edge))
         y_lo = np.minimum(p[:, 1], q[:, 1])
         y_hi = np.maximum(p[:, 1], q[:, 1])
         j_lo = np.maximum(np.floor(y_lo - 0.5).astype(np.int64) + 1, 0)
