@@ -53,6 +53,16 @@ MODULES = {
                            "test_mutation_gaps.py"],
     "detect/readers/stl.py": ["test_stl_reader.py", "test_readers.py", "test_fuzz_readers.py",
                               "test_mutation_gaps.py"],
+    "detect/readers/header.py": ["test_reader_formats.py", "test_readers.py",
+                                 "test_detect_sniff.py", "test_fuzz_readers.py"],
+    "detect/readers/gcode.py": ["test_reader_formats.py", "test_readers.py",
+                                "test_gcode_bgcode.py", "test_fuzz_readers.py"],
+    "detect/readers/trimesh_formats.py": ["test_reader_formats.py", "test_readers.py",
+                                          "test_detect_sniff.py", "test_fuzz_readers.py"],
+    "detect/readers/xml_formats.py": ["test_reader_formats.py", "test_readers.py",
+                                      "test_detect_sniff.py", "test_fuzz_readers.py"],
+    "detect/readers/__init__.py": ["test_reader_formats.py", "test_readers.py",
+                                   "test_stl_reader.py", "test_detect_sniff.py"],
 }  # fmt: skip
 COPIED = ("firetrace", "rules", "samples", "tests", "benchmarks", "pyproject.toml")
 

@@ -1,0 +1,911 @@
+"""Readers of each format, field by field: the exact names, metadata, units and
+refusals of small made-up files (complete, truncated, empty and hostile), read
+through :func:`read_design` so that each reader is judged on its own (issue 17.8:
+the mutation score of the readers)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from firetrace.detect.readers import read_design
+from firetrace.detect.readers.header import SCAN_BYTES
+from firetrace.detect.sniff import sniff_bytes
+from firetrace.errors import InputError
+
+
+def _read(data: bytes, fmt: str, name: str | None = None):
+    return read_design(io.BytesIO(data), fmt, name)
+
+
+# --- STEP ------------------------------------------------------------------------
+
+
+def _step(data: str = "", header: str = "HEADER;") -> bytes:
+    return f"ISO-10303-21;\n{header}\n{data}\nENDSEC;\nEND-ISO-10303-21;\n".encode("latin-1")
+
+
+def test_step_names_and_metadata_in_order_with_quotes_unescaped():
+    design = _read(
+        _step(
+            "FILE_DESCRIPTION ( ( ' Shelf ''A'' ' ),'2;1');\n"
+            "file_name ( 'shelf.step','2024',(''),(''),'','','');\n"
+            "#1=PRODUCT ( 'Left' , 'Left part' , '' ,(#2));\n"
+            "#2=product('Right','Left','Left part',(#2));\n"
+            "#3=XPRODUCT('Hidden','Hidden','Hidden');\n"
+        ),
+        "step",
+    )
+    assert design.format == "step"
+    assert design.metadata == {
+        "file_name": "shelf.step",
+        "file_description": "Shelf 'A'",
+        "products": ["Left", "Left part", "Right"],
+    }
+    assert design.names == ["shelf.step", "Shelf 'A'", "Left", "Left part", "Right"]
+    assert design.units is None
+    assert design.bodies == [] and design.warnings == [] and design.limits == []
+
+
+def test_step_without_file_name_or_description_and_blank_ones_left_out():
+    design = _read(_step("FILE_NAME('  ','');\n"), "step")
+    assert design.metadata == {"file_name": "", "products": []}
+    assert design.names == []
+    assert _read(_step(), "step").metadata == {"products": []}
+
+
+def test_step_keeps_the_first_hundred_products():
+    rows = "".join(f"#{i}=PRODUCT('p{i}','','');\n" for i in range(150))
+    design = _read(_step(rows), "step")
+    assert design.metadata["products"] == [f"p{i}" for i in range(100)]
+    assert design.names == [f"p{i}" for i in range(100)]
+
+
+@pytest.mark.parametrize(
+    "unit, expected",
+    [
+        ("SI_UNIT(.MILLI.,.METRE.)", "mm"),
+        ("si_unit( .milli. , .metre. )", "mm"),
+        ("SI_UNIT(.CENTI.,.METRE.)", "cm"),
+        ("SI_UNIT($,.METRE.)", "m"),
+        ("SI_UNIT(.KILO.,.METRE.)", None),
+        ("SI_UNIT(.MILLI.,.SECOND.)", None),
+        ("CONVERSION_BASED_UNIT('INCH',#9)", "inch"),
+        ("conversion_based_unit ( 'INCH',#9)", "inch"),
+        ("CONVERSION_BASED_UNIT('FOOT',#9)", None),
+        ("SI_UNIT(.MILLI.,.METRE.); CONVERSION_BASED_UNIT('INCH',#9)", "inch"),
+        ("CONVERSION_BASED_UNIT('INCH',#9); SI_UNIT(.MILLI.,.METRE.)", "inch"),
+        ("SI_UNIT(.CENTI.,.METRE.); SI_UNIT(.MILLI.,.METRE.)", "cm"),
+    ],
+)
+def test_step_length_unit(unit, expected):
+    assert _read(_step(f"#5={unit};"), "step").units == expected
+
+
+def test_step_header_keyword_found_in_any_case_within_the_first_64_kib():
+    assert _read(_step(header="header;"), "step").format == "step"
+    late = _step(header=" " * 65_515 + "HEADER;")
+    assert late.index(b"HEADER;") + 7 == 65_536
+    assert _read(late, "step").format == "step"
+    too_late = _step(header=" " * 65_516 + "HEADER;")
+    with pytest.raises(InputError, match=r"^STEP without a HEADER section \(truncated\?\)$"):
+        _read(too_late, "step")
+
+
+def test_step_signature_within_the_first_kib_only():
+    with pytest.raises(InputError, match="^STEP without the ISO-10303-21 signature$"):
+        _read(b"HEADER;\nFILE_NAME('x');\n", "step")
+    near = b" " * 1012 + _step()
+    assert near.index(b"ISO-10303-21") + 12 == 1024
+    assert _read(near, "step").format == "step"
+    with pytest.raises(InputError, match="signature"):
+        _read(b" " * 1013 + _step(), "step")
+
+
+def test_step_truncated_after_the_signature_is_refused():
+    with pytest.raises(InputError, match="HEADER section"):
+        _read(b"ISO-10303-21;\nHEA", "step")
+    with pytest.raises(InputError, match="^empty file$"):
+        _read(b"", "step")
+
+
+def test_step_is_read_up_to_its_scan_limit_only(monkeypatch):
+    from firetrace.detect.readers import header
+
+    monkeypatch.setattr(header, "SCAN_BYTES", 70_000)
+    _step_scan_limit(70_000)
+
+
+@pytest.mark.slow
+def test_step_is_read_up_to_sixteen_million_bytes():
+    assert SCAN_BYTES == 16_000_000
+    _step_scan_limit(SCAN_BYTES)
+
+
+def _step_scan_limit(limit: int):
+    product = b"#1=PRODUCT('Tail','',''"  # the last byte the pattern needs
+    head = _step()
+    fill = limit - len(head) - len(product)
+    inside = head + b" " * fill + product + b");\n"
+    assert _read(inside, "step").metadata["products"] == ["Tail"]
+    outside = head + b" " * (fill + 1) + product + b");\n"
+    assert _read(outside, "step").metadata["products"] == []
+
+
+def test_step_text_is_read_as_latin_1():
+    design = _read(_step("FILE_NAME('caf\xe9\xff.stp');"), "step")
+    assert design.names == ["caf\xe9\xff.stp"]
+
+
+def test_step_signature_sniffed_after_white_space_only():
+    assert sniff_bytes(b"  \nISO-10303-21;\nHEADER;\n", 30) == "step"
+    assert sniff_bytes(b"x ISO-10303-21;\nHEADER;\n", 30) != "step"
+
+
+# --- IGES ------------------------------------------------------------------------
+
+
+def _iges(start: list[str], glob: str, extra: str = "") -> bytes:
+    lines = [text.ljust(72) + f"S{i + 1:7d}" for i, text in enumerate(start)]
+    lines += [glob[i : i + 72].ljust(72) + f"G{i // 72 + 1:7d}" for i in range(0, len(glob), 72)]
+    return ("\n".join(lines) + "\n" + extra).encode("latin-1")
+
+
+GLOBAL = "1H,,1H;,7HBRACKET,11Hbracket.igs,6HTest01,3H1.0,32,38,6,308,15,7HBRACKET,1.,{unit},2HMM;"
+
+
+def test_iges_start_text_global_strings_and_names_in_order():
+    design = _read(_iges(["  Bracket from", "TestCAD  "], GLOBAL.format(unit=2)), "iges")
+    assert design.format == "iges"
+    assert design.metadata == {
+        "start": "Bracket from TestCAD",
+        "global_strings": ["BRACKET", "bracket.igs", "Test01", "1.0", "BRACKET", "MM"],
+    }
+    assert design.names == [
+        "Bracket from TestCAD", "BRACKET", "bracket.igs", "Test01", "1.0", "BRACKET", "MM",
+    ]  # fmt: skip
+    assert design.units == "mm"
+
+
+@pytest.mark.parametrize(
+    "flag, expected",
+    [("1", "inch"), ("2", "mm"), ("6", "m"), ("10", "cm"), ("4", "foot"), ("3", None),
+     (" 2 ", "mm"), ("2.", None), ("", None)],
+)  # fmt: skip
+def test_iges_unit_flag_is_the_fourteenth_global_field(flag, expected):
+    assert _read(_iges(["x"], GLOBAL.format(unit=flag)), "iges").units == expected
+
+
+def test_iges_with_fewer_than_fourteen_global_fields_has_no_unit():
+    fields = "1H,,1H;,7HBRACKET,11Hbracket.igs,6HTest01,3H1.0,32,38,6,308,15,7HBRACKET,1.;"
+    design = _read(_iges(["x"], fields), "iges")
+    assert design.units is None
+    # fourteen fields, the last one the flag
+    assert _read(_iges(["x"], fields[:-1] + ",2;"), "iges").units is None
+    assert _read(_iges(["x"], fields[:-1] + ",2,;"), "iges").units == "mm"
+
+
+def test_iges_hollerith_strings_may_hold_commas_and_semicolons():
+    glob = "1H,,1H;,9HA,B;C D E,2H;;,3H1,2,20,2;"
+    design = _read(_iges(["x"], glob), "iges")
+    assert design.metadata["global_strings"] == ["A,B;C D E", ";;", "1,2"]
+    # the number before H counts only at the start of a field
+    glob = "1H,,1H;,4HAB2H,3HXYZ;"
+    assert _read(_iges(["x"], glob), "iges").metadata["global_strings"] == ["AB2H", "XYZ"]
+    glob = "1H,,1H;, 4HABCD,x5HEFGHI,7HJKLMNOP;"
+    assert _read(_iges(["x"], glob), "iges").metadata["global_strings"] == ["ABCD", "JKLMNOP"]
+
+
+def test_iges_global_strings_and_names_are_capped():
+    glob = "1H,,1H;," + ",".join(f"2HS{i % 10}" for i in range(30)) + ";"
+    design = _read(_iges([], glob), "iges")
+    assert design.metadata["global_strings"] == [f"S{i % 10}" for i in range(20)]
+    assert design.names == [f"S{i}" for i in range(6)]
+    assert "start" not in design.metadata
+
+
+def test_iges_start_text_is_cut_for_metadata_and_names():
+    start = ["A" * 72] * 10
+    design = _read(_iges(start, ""), "iges")
+    joined = " ".join(["A" * 72] * 10)
+    assert design.metadata["start"] == joined[:500]
+    assert design.names == [joined[:200]]
+    assert design.metadata["global_strings"] == []
+    assert design.units is None
+
+
+def test_iges_lines_shorter_than_73_columns_or_of_other_sections_are_ignored():
+    data = _iges(["Part"], "", extra="short S\n" + "D".ljust(72) + "D      1\n")
+    data += ("B" * 71 + "S").encode()
+    design = _read(data, "iges")
+    assert design.metadata["start"] == "Part"
+    with pytest.raises(InputError, match="^IGES without start or global section$"):
+        _read(b"hello\n" + ("x" * 72 + "D      1\n").encode(), "iges")
+
+
+def test_iges_is_read_up_to_four_million_bytes():
+    head = _iges(["Part"], "")
+    tail = ("Late".ljust(72) + "S").encode()  # the section letter is the last byte read
+    inside = head + b"\n" * (4_000_000 - len(head) - len(tail)) + tail
+    assert _read(inside, "iges").metadata["start"] == "Part Late"
+    outside = head + b"\n" * (4_000_001 - len(head) - len(tail)) + tail
+    assert _read(outside, "iges").metadata["start"] == "Part"
+
+
+def _iges_head(data: bytes) -> bool:
+    from firetrace.detect.readers.header import _looks_like_iges
+    from firetrace.detect.sniff import make_head
+
+    return _looks_like_iges(make_head(data, len(data)))
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (("Part".ljust(72) + "S1      \n").encode(), True),
+        (("Part".ljust(72) + "S0000001x\n").encode(), True),
+        (("Part".ljust(72) + "S000001X\n").encode(), False),
+        (("Part".ljust(72) + "S      1\r\n").encode(), True),
+        (("\rPart".ljust(73) + "S      1\n").encode(), False),
+        # the first line only: here a second line has an S where a joined text would
+        (b"x" * 10 + b"\n" + b" " * 61 + b"S0000001\nend\n", False),
+    ],
+)
+def test_iges_signature_reads_the_first_line_only(data, expected):
+    assert _iges_head(data) is expected
+
+
+def test_iges_global_strings_across_lines_and_a_global_line_without_sequence_number():
+    glob = "1H,,1H;," + "A" * 60 + ",20H" + "0123456789" * 2 + ",2;"
+    lines = [glob[:72] + "G      1", glob[72:].ljust(72) + "G"]
+    design = _read(("Part".ljust(72) + "S      1\n" + "\n".join(lines) + "\n").encode(), "iges")
+    assert design.metadata["global_strings"] == ["0123456789" * 2]
+
+
+def test_iges_unit_flag_as_the_last_of_exactly_fourteen_fields():
+    fields = "1H,,1H;,7HBRACKET,11Hbracket.igs,6HTest01,3H1.0,32,38,6,308,15,7HBRACKET,1.,2"
+    assert _read(_iges(["x"], fields), "iges").units == "mm"
+
+
+def test_iges_sniffed_by_the_section_letter_in_column_73():
+    line = "Part".ljust(72) + "S      1"
+    assert sniff_bytes(f"{line}\n".encode(), 81) == "iges"
+    assert sniff_bytes(f"{line}\r\nmore\n".encode(), 87) == "iges"
+    assert sniff_bytes(("Part".ljust(72) + "S0000001\n").encode(), 81) == "iges"
+    assert sniff_bytes(("Part".ljust(72) + "G      1\n").encode(), 81) != "iges"
+    assert sniff_bytes(("Part".ljust(72) + "S      x\n").encode(), 81) != "iges"
+    assert sniff_bytes(("Part".ljust(71) + "S      1\n").encode(), 80) != "iges"
+    assert sniff_bytes(("Part".ljust(72) + "S\n").encode(), 74) != "iges"
+
+
+# --- G-code and binary G-code ----------------------------------------------------
+
+SQUARE = b"""; generated by PrusaSlicer 2.6.0
+; printing object shelf.stl id:0 copy 0
+G21
+G90
+;LAYER_CHANGE
+G1 Z0.2 F600
+G1 X10 Y10 E0.1
+G1 X50 Y10 E0.2
+G1 X50 Y40 E0.3
+G1 X10 Y40 E0.4
+G1 X10 Y10 E0.5
+;LAYER_CHANGE
+G1 Z0.4
+G1 X10 Y10 E0.6
+G1 X50 Y10 E0.7
+G1 X50 Y40 E0.8
+G1 X10 Y40 E0.9
+G1 X10 Y10 E1.0
+; stop printing object shelf.stl id:0 copy 0
+; layer_height = 0.2
+; filament_type = PLA
+; printer_model = MK4
+"""
+
+
+def _gcode_head(data: bytes):
+    from firetrace.detect.readers.gcode import looks_like_gcode
+    from firetrace.detect.sniff import make_head
+
+    return looks_like_gcode(make_head(data, len(data)))
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (b"G28\nG1 X1\nM104 S200\n", True),
+        (b"G28\nG1 X1\n", False),
+        (b"g28\ng1 x1\nm104 s200\n", True),
+        (b"  G1 X1\n  G1;\nG1\n", True),
+        (b"G1234 X1\nG1 X1\nG1 X2\n", False),
+        (b"G28\n; generated by TestSlicer\n", True),
+        (b"G28\n; Generated With Cura\n", True),
+        (b"G28\n;FLAVOR:Marlin\n", True),
+        (b"G28\nplain text\n", False),
+        (b"; generated by TestSlicer\n", True),
+        (b";LAYER:0\n", True),
+        (b"; just a comment\n", False),
+        (b"generated by TestSlicer\n", False),
+        (b"<svg>G1 X1\nG1 X2\nG1 X3\n; generated by TestSlicer</svg>", False),
+        (b"  \n<path d='G1'/>\nG1 X2\nG1 X3\nG1 X4\n", False),
+    ],
+)
+def test_gcode_signature(text, expected):
+    assert _gcode_head(text) is expected
+
+
+def test_gcode_names_metadata_figures_and_one_body_per_object():
+    design = _read(SQUARE, "gcode")
+    assert design.format == "gcode" and design.units == "mm"
+    assert design.metadata == {
+        "slicer": "PrusaSlicer",
+        "slicer_version": "2.6.0",
+        "printer_model": "MK4",
+        "filament_type": "PLA",
+        "objects": ["shelf.stl"],
+        "source_files": ["shelf.stl"],
+    }
+    assert design.names == ["shelf.stl"]
+    [body] = design.bodies
+    assert (body.name, body.kind) == ("shelf.stl", "object")
+    bodies = design.toolpath.pop("bodies")
+    assert bodies == [
+        {"name": "shelf.stl", "triangles": len(body.faces), "pitch_mm": 0.3, "layer_mm": 0.2}
+    ]
+    assert len(body.faces) > 100
+    assert design.toolpath == {
+        "extruding_moves": 9,
+        "part_moves": 9,
+        "layers": 2,
+        "extents_mm": [50.0, 40.0, 0.4],
+        "layer_height_mm": 0.2,
+        "line_width_mm": 0.45,
+        "objects": 1,
+        "markers": ["printing_object"],
+        "lines": 22,
+    }
+    assert design.warnings == [] and design.limits == []
+
+
+def test_gcode_extents_are_the_part_s_when_it_has_moves():
+    skirt = b";TYPE:Skirt\nG1 X-30 Y-30 E5\nG1 X-31 Y-30 E5.1\n;TYPE:External perimeter\n"
+    design = _read(SQUARE.replace(b";LAYER_CHANGE\nG1 Z0.2", skirt + b";LAYER_CHANGE\nG1 Z0.2"),
+                   "gcode")  # fmt: skip
+    assert design.toolpath["part_moves"] == 8
+    assert design.toolpath["extruding_moves"] == 10
+    assert design.toolpath["extents_mm"] == [40.0, 30.0, 0.4]  # the skirt's -31 left out
+
+
+def test_gcode_with_objects_but_no_extrusion_keeps_its_names_without_a_warning():
+    design = _read(b'M486 S0 A"knob"\nG0 X1 Y1\nG0 X5 Y5\n', "gcode")
+    assert design.names == ["knob"] and design.metadata == {"objects": ["knob"]}
+    assert design.bodies == [] and design.warnings == []
+    assert design.toolpath == {
+        "extruding_moves": 0, "part_moves": 0, "layers": 0, "extents_mm": None,
+        "layer_height_mm": 0.2, "line_width_mm": 0.45, "objects": 1, "markers": ["m486"],
+        "lines": 3, "bodies": [],
+    }  # fmt: skip
+
+
+def test_gcode_of_skirt_moves_only_warns_that_nothing_was_rebuilt():
+    design = _read(b";TYPE:Skirt\nG1 Z0.2\nG1 X0 Y0\nG1 X10 Y0 E1\nG1 X10 Y10 E2\n", "gcode")
+    assert design.bodies == [] and design.names == [] and design.metadata == {}
+    assert design.warnings == ["no part geometry to rebuild (only skirt, support or purge moves)"]
+    assert design.toolpath["extruding_moves"] == 2 and design.toolpath["part_moves"] == 0
+    assert design.toolpath["extents_mm"] == [10.0, 10.0, 0.2]
+    assert design.toolpath["layers"] == 0 and design.toolpath["bodies"] == []
+
+
+def test_gcode_layers_counted_from_markers_when_no_part_layer_is_known():
+    text = b";TYPE:Skirt\n;LAYER_CHANGE\nG1 Z0.2\nG1 X10 Y0 E1\n;LAYER_CHANGE\nG1 X0 Y5 E2\n"
+    design = _read(text, "gcode")
+    assert design.toolpath["part_moves"] == 0
+    assert design.toolpath["layers"] == 2
+
+
+def test_gcode_without_extrusion_or_object_is_refused():
+    with pytest.raises(InputError, match="^gcode without any extruding move or object name$"):
+        _read(b"G21\nG0 X1 Y1\nG0 X5 Y5\n", "gcode")
+    with pytest.raises(InputError, match="^empty file$"):
+        _read(b"", "gcode")
+
+
+def test_gcode_over_the_text_limit_is_refused_before_it_is_read():
+    from firetrace.detect.readers import LIMITS
+
+    limit = LIMITS.max_text_bytes
+    with pytest.raises(
+        InputError, match=f"^G-code of {limit + 1:,} bytes exceeds the {limit:,} limit$"
+    ):
+        read_design(io.BytesIO(SQUARE), "gcode", None, limit + 1)
+    assert read_design(io.BytesIO(SQUARE), "gcode", None, limit).names == ["shelf.stl"]
+    with pytest.raises(InputError, match=f"^bgcode of {limit + 1:,} bytes exceeds the {limit:,}"):
+        read_design(io.BytesIO(b"GCDE"), "bgcode", None, limit + 1)
+
+
+def test_gcode_with_a_nul_byte_in_its_first_64_kib_is_binary():
+    with pytest.raises(InputError, match=r"^G-code with binary content \(not text\)$"):
+        _read(SQUARE + b"\x00", "gcode")
+    padded = SQUARE + b";" * (65_536 - len(SQUARE) - 1) + b"\x00"
+    with pytest.raises(InputError, match="binary content"):
+        _read(padded, "gcode")
+    late = SQUARE + b";" * (65_536 - len(SQUARE)) + b"\x00\n"
+    assert _read(late, "gcode").names == ["shelf.stl"]
+
+
+def test_gcode_over_the_geometry_limit_keeps_its_format_without_parsing():
+    from firetrace.detect.readers.gcode import MAX_GEOMETRY_BYTES, design_from_gcode
+
+    data = SQUARE + b";" * (MAX_GEOMETRY_BYTES + 1 - len(SQUARE))
+    design = design_from_gcode(data, "bgcode")
+    assert design.format == "bgcode" and design.names == [] and design.toolpath is None
+    detail = (
+        f"bgcode: {MAX_GEOMETRY_BYTES + 1:,} bytes of G-code exceeds the "
+        f"{MAX_GEOMETRY_BYTES:,} byte limit for rebuilding its geometry; not analysed"
+    )
+    assert design.limits == [{"limit": "gcode_bytes", "detail": detail}]
+    assert design.warnings == [detail]
+    assert design_from_gcode(SQUARE).format == "gcode"
+
+
+def test_gcode_geometry_limit_boundary(monkeypatch):
+    from firetrace.detect.readers import gcode
+
+    monkeypatch.setattr(gcode, "MAX_GEOMETRY_BYTES", len(SQUARE))
+    assert gcode.design_from_gcode(SQUARE).limits == []
+    monkeypatch.setattr(gcode, "MAX_GEOMETRY_BYTES", len(SQUARE) - 1)
+    assert [x["limit"] for x in gcode.design_from_gcode(SQUARE).limits] == ["gcode_bytes"]
+
+
+BGCODE_MOVES = b"G1 Z0.2\nG1 X0 Y0\nG1 X10 Y0 E1 ; wall\nG1 X10 Y10 E2\n"
+
+
+def _bgcode(gcode: bytes = BGCODE_MOVES, **tables) -> bytes:
+    from firetrace.gcode.bgcode import encode_bgcode
+
+    return encode_bgcode(gcode, **tables)
+
+
+def test_bgcode_metadata_tables_thumbnails_and_names():
+    from firetrace.gcode.bgcode import Thumbnail
+
+    data = _bgcode(
+        file_meta={"Producer": "PrusaSlicer 2.7.0"},
+        printer={"printer_model": "MK4", "empty": ""},
+        print_meta={"objects_info": "hinge"},
+        thumbnails=[Thumbnail("png", 16, 8, b"x"), Thumbnail("qoi", 4, 2, b"y")],
+    )
+    design = _read(data, "bgcode")
+    assert design.format == "bgcode" and design.units == "mm"
+    assert design.metadata == {
+        "bgcode_version": 1,
+        "file_metadata.Producer": "PrusaSlicer 2.7.0",
+        "printer_metadata.printer_model": "MK4",
+        "print_metadata.objects_info": "hinge",
+        "thumbnails": ["png 16x8", "qoi 4x2"],
+        "bgcode_compression": ["deflate", "none"],
+        "bgcode_encoding": ["plain"],
+        "slicer": "PrusaSlicer 2.7.0",
+        "printer_model": "MK4",
+    }
+    assert design.names == ["hinge"]
+    assert design.toolpath["extruding_moves"] == 2
+
+
+def test_bgcode_slicer_and_printer_from_the_g_code_header_win():
+    gcode = b"; generated by SuperSlicer 2.5\n; printer_model = XL\n" + BGCODE_MOVES
+    design = _read(
+        _bgcode(gcode, file_meta={"Producer": "P" * 100},
+                slicer={"printer_settings_id": "Original MK3"}),
+        "bgcode",
+    )  # fmt: skip
+    assert design.metadata["slicer"] == "SuperSlicer"
+    assert design.metadata["printer_model"] == "XL"
+    assert design.metadata["slicer_metadata.printer_settings_id"] == "Original MK3"
+    design = _read(
+        _bgcode(file_meta={"Producer": "P" * 100}, slicer={"printer_settings_id": "MK3"}),
+        "bgcode",
+    )
+    assert design.metadata["slicer"] == "P" * 80
+    assert design.metadata["printer_model"] == "MK3"
+    design = _read(
+        _bgcode(printer={"printer_model": "MK4"}, slicer={"printer_settings_id": "MK3"}),
+        "bgcode",
+    )
+    assert design.metadata["printer_model"] == "MK4"
+    assert "slicer" not in design.metadata
+
+
+def test_bgcode_object_names_not_repeated():
+    gcode = b'M486 S0 A"hinge"\n' + BGCODE_MOVES
+    design = _read(_bgcode(gcode, print_meta={"objects_info": "hinge"}), "bgcode")
+    assert design.names == ["hinge"]
+
+
+def test_bgcode_metadata_values_and_keys_are_capped():
+    printer = {f"k{i:03d}": "v" * 250 for i in range(310)}
+    design = _read(_bgcode(printer=printer), "bgcode")
+    keys = [k for k in design.metadata if k.startswith("printer_metadata.")]
+    assert keys == [f"printer_metadata.k{i:03d}" for i in range(300)]
+    assert {design.metadata[k] for k in keys} == {"v" * 200}
+
+
+def test_bgcode_without_g_code_is_refused():
+    with pytest.raises(InputError, match="^bgcode without any G-code block$"):
+        _read(_bgcode(b"", file_meta={"Producer": "x"}), "bgcode")
+    with pytest.raises(InputError, match="^bgcode without any extruding move or object name$"):
+        _read(_bgcode(b"G0 X1\n"), "bgcode")
+
+
+def test_bgcode_signature_is_its_magic():
+    assert sniff_bytes(_bgcode(), 200) == "bgcode"
+    assert sniff_bytes(b"GCDX" + _bgcode()[4:], 200) != "bgcode"
+
+
+# --- OBJ, PLY, OFF, GLB and glTF -------------------------------------------------
+
+
+def _mesh_head(data: bytes, function: str) -> bool:
+    from firetrace.detect.readers import trimesh_formats
+    from firetrace.detect.sniff import make_head
+
+    return getattr(trimesh_formats, function)(make_head(data, len(data)))
+
+
+TWO_OBJECTS = b"""# made by hand
+o Left
+v 0 0 0
+v 1 0 0
+v 0 1 0
+v 0 0 1
+f 1 2 3
+f 1 2 4
+g  Grp \t
+v 5 5 5
+v 6 5 5
+v 5 6 5
+f 5 6 7
+"""
+
+
+@pytest.mark.parametrize("fmt", ["obj", "ply", "off", "glb", "gltf"])
+def test_mesh_formats_over_the_read_limit_are_refused_before_reading(fmt):
+    from firetrace.detect.readers import LIMITS
+
+    limit = LIMITS.max_text_bytes
+    with pytest.raises(
+        InputError, match=f"^{fmt} file of {limit + 1:,} bytes exceeds the read limit$"
+    ):
+        read_design(io.BytesIO(b"x"), fmt, None, limit + 1)
+    with pytest.raises(InputError) as refused:
+        read_design(io.BytesIO(b"x"), fmt, None, limit)
+    assert "read limit" not in str(refused.value)
+
+
+def test_obj_bodies_per_object_and_group_and_names_sorted():
+    design = _read(TWO_OBJECTS, "obj")
+    assert design.format == "obj" and design.names == ["Grp", "Left"]
+    bodies = sorted(
+        (b.name, b.kind, len(b.faces), b.vertices.min(0).tolist()) for b in design.bodies
+    )
+    assert bodies == [
+        ("Left", "group", 2, [0.0, 0.0, 0.0]),
+        ("Left_Grp", "group", 1, [5.0, 5.0, 5.0]),
+    ]
+    assert design.limits == [] and design.metadata == {}
+
+
+def test_obj_names_deduplicated_blank_dropped_undecodable_replaced_and_capped():
+    names = b"".join(f"o n{i:03d}\n".encode() for i in range(250))
+    data = names + b"o n001\ng   \n  o \xff\xfeX\n" + TWO_OBJECTS
+    design = _read(data, "obj")
+    assert design.names[:3] == ["Grp", "Left", "n000"]
+    assert len(design.names) == 200 and design.names[-1] == "n197"
+    data = b"o \xffX\no  \t\n" + TWO_OBJECTS
+    assert _read(data, "obj").names == ["Grp", "Left", "\ufffdX"]
+
+
+def test_obj_without_faces_is_refused():
+    with pytest.raises(InputError, match="^OBJ file holds no faces$"):
+        _read(b"o A\nv 0 0 0\nv 1 0 0\nv 0 1 0\n# f 1 2 3\nfx 1 2 3\n", "obj")
+
+
+def test_obj_over_the_geometry_limit_keeps_its_names(monkeypatch):
+    from firetrace.detect.readers import LIMITS
+
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 2)
+    design = _read(TWO_OBJECTS, "obj")
+    assert design.names == ["Grp", "Left"] and design.bodies == []
+    assert design.metadata == {"triangles": 3}
+    assert [x["limit"] for x in design.limits] == ["triangles"]
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 3)
+    assert len(_read(TWO_OBJECTS, "obj").faces) == 3
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (b"v 0 0 0\nv 1 0 0\nf 1 2 1\n", True),
+        (b"v -1 0 0\nvn 0 0 1\nusemtl a\n", True),
+        (b"v .5 0 0\ns 1\nmtllib a\n", True),
+        (b"v +1 0 0\ng a\no b\n", True),
+        (b"v 0 0 0\nv 1 0 0\n", False),
+        (b"vt 0 0\nvt 1 0\nf 1 2 3\n", False),
+        (b"v x 0 0\nvn 1 0 0\nf 1 2 3\n", False),
+        (b"<obj>\nv 0 0 0\nv 1 0 0\nf 1 2 1\n", False),
+    ],
+)
+def test_obj_signature(text, expected):
+    assert _mesh_head(text, "_looks_like_obj") is expected
+
+
+def _ply(comments: bytes = b"", faces: bool = True) -> bytes:
+    import trimesh
+
+    data = trimesh.creation.box((1, 2, 3)).export(file_type="ply", encoding="ascii")
+    data = data.replace(b"comment https://github.com/mikedh/trimesh\n", b"")
+    if not faces:
+        data = data.replace(b"element face 12", b"element face 0")
+    return data.replace(b"end_header", comments + b"end_header")
+
+
+def test_ply_comments_are_names_and_the_body_is_a_solid():
+    design = _read(_ply(b"comment made by  Tester \nobj_info  hello\ncomment \n"), "ply")
+    assert design.format == "ply" and design.names == ["made by  Tester", "hello"]
+    [body] = design.bodies
+    assert (body.name, body.kind, len(body.faces)) == (None, "solid", 12)
+    assert body.vertices.min(0).tolist() == [-0.5, -1.0, -1.5]
+
+
+def test_ply_refusals():
+    with pytest.raises(InputError, match=r"^PLY without 'end_header' \(truncated header\)$"):
+        _read(_ply().replace(b"end_header", b"end_headr"), "ply")
+    with pytest.raises(InputError, match="^PLY file holds no faces$"):
+        _read(_ply(faces=False), "ply")
+    with pytest.raises(InputError, match="^PLY file holds no faces$"):
+        _read(_ply().replace(b"element face", b"element edge"), "ply")
+    with pytest.raises(InputError, match="^PLY file holds no faces$"):
+        _read(_ply().split(b"element face")[0] + b"end_header\nelement face 12\n", "ply")
+    huge = _ply().replace(b"element face 12", b"element face 20000001")
+    with pytest.raises(InputError, match="^PLY header claims 20,000,001 faces; refusing$"):
+        _read(huge, "ply")
+
+
+def test_ply_at_the_face_limits(monkeypatch):
+    from firetrace.detect.readers import LIMITS
+
+    monkeypatch.setattr(LIMITS, "max_triangles", 12)
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 11)
+    design = _read(_ply(b"comment kept\n"), "ply")
+    assert design.bodies == [] and design.names == ["kept"]
+    assert design.metadata == {"triangles": 12}
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 12)
+    assert len(_read(_ply(), "ply").faces) == 12
+    monkeypatch.setattr(LIMITS, "max_triangles", 11)
+    with pytest.raises(InputError, match="claims 12 faces"):
+        _read(_ply(), "ply")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [(b"ply\nformat ascii 1.0\n", True), (b"ply\r\nformat", True), (b"  ply\n", True),
+     (b"ply format\n", False), (b"plyx\n", False), (b"ply", False)],
+)  # fmt: skip
+def test_ply_signature(text, expected):
+    assert _mesh_head(text, "_looks_like_ply") is expected
+
+
+def _off(header: bytes = b"OFF") -> bytes:
+    import trimesh
+
+    data = trimesh.creation.box((1, 2, 3)).export(file_type="off").encode()
+    return header + data[3:]
+
+
+def test_off_body_and_face_claims(monkeypatch):
+    from firetrace.detect.readers import LIMITS
+
+    design = _read(_off(), "off")
+    assert design.format == "off" and design.names == []
+    [body] = design.bodies
+    assert (body.name, body.kind, len(body.faces)) == (None, "solid", 12)
+    monkeypatch.setattr(LIMITS, "max_triangles", 11)
+    with pytest.raises(InputError, match="^OFF header claims 12 faces; refusing$"):
+        _read(_off(), "off")
+    with pytest.raises(InputError, match="^OFF header claims 12 faces"):
+        _read(_off(b"OFF # a comment 99 99 99\n# another\n"), "off")
+    monkeypatch.setattr(LIMITS, "max_triangles", 12)
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 11)
+    skipped = _read(_off(), "off")
+    assert (
+        skipped.format == "off" and skipped.bodies == [] and skipped.metadata == {"triangles": 12}
+    )
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 12)
+    assert len(_read(_off(), "off").faces) == 12
+
+
+@pytest.mark.parametrize(
+    "first, expected",
+    [(b"OFF", True), (b"COFF", True), (b"NOFF", True), (b"CNOFF", True), (b"  OFF  ", True),
+     (b"OFF 8 12 0", True), (b"OFF8", False), (b"OFFX", False), (b"off", False), (b"OFF x", False)],
+)  # fmt: skip
+def test_off_signature(first, expected):
+    assert _mesh_head(first + b"\n8 12 0\n", "_looks_like_off") is expected
+
+
+def _scene():
+    import trimesh
+
+    box = trimesh.creation.box((1, 2, 3))
+    scene = trimesh.Scene()
+    move = trimesh.transformations.translation_matrix([10, 0, 0])
+    scene.add_geometry(box, node_name="Lid", geom_name="lid_mesh", transform=move)
+    scene.add_geometry(box.copy(), node_name="base", geom_name="base")
+    return scene
+
+
+def _gltf_inline() -> dict:
+    import base64
+    import json
+
+    files = _scene().export(file_type="gltf")
+    document = json.loads(files["model.gltf"])
+    for buffer in document["buffers"]:
+        payload = base64.b64encode(files[buffer["uri"]]).decode()
+        buffer["uri"] = "data:application/octet-stream;base64," + payload
+    return document
+
+
+def _bodies(design):
+    return sorted((b.name, b.kind, len(b.faces), b.vertices.min(0).tolist()) for b in design.bodies)
+
+
+GLTF_BODIES = [("Lid", "node", 12, [9.5, -1.0, -1.5]), ("base", "node", 12, [-0.5, -1.0, -1.5])]
+
+
+def test_glb_one_body_per_node_moved_and_named():
+    design = _read(_scene().export(file_type="glb"), "glb")
+    assert design.format == "glb"
+    assert design.names == ["Lid", "base", "https://github.com/mikedh/trimesh", "lid_mesh"]
+    assert _bodies(design) == GLTF_BODIES
+
+
+def test_gltf_one_body_per_node_moved_and_named():
+    import json
+
+    design = _read(json.dumps(_gltf_inline()).encode(), "gltf")
+    assert design.format == "gltf"
+    assert design.names == ["Lid", "base", "https://github.com/mikedh/trimesh", "lid_mesh"]
+    assert _bodies(design) == GLTF_BODIES
+
+
+def test_gltf_names_from_nodes_meshes_scenes_and_asset_only():
+    from firetrace.detect.readers.trimesh_formats import _gltf_names
+
+    document = {
+        "nodes": [{"name": "b"}, {"name": 3}, "x", {"name": " "}],
+        "meshes": [{"name": "a"}, {"name": "b"}],
+        "scenes": [{"name": "s"}],
+        "materials": [{"name": "m"}],
+        "asset": {"generator": "g", "copyright": "c", "version": "2.0"},
+    }
+    assert _gltf_names(document) == ["a", "b", "c", "g", "s"]
+    assert _gltf_names({"nodes": None, "asset": "text"}) == []
+    many = {"nodes": [{"name": f"n{i:03d}"} for i in range(250)]}
+    assert _gltf_names(many) == [f"n{i:03d}" for i in range(200)]
+
+
+def test_gltf_external_buffers_refused_and_images_dropped():
+    import json
+
+    document = _gltf_inline()
+    document["buffers"][1]["uri"] = "../" + "x" * 100
+    with pytest.raises(
+        InputError, match=r"^gltf refers to an external buffer '\.\./x{77}' \(not read\)$"
+    ):
+        _read(json.dumps(document).encode(), "gltf")
+    document = _gltf_inline()
+    document["images"] = [{"uri": "texture.png"}, {"uri": "data:image/png;base64,"}, "x"]
+    from firetrace.detect.readers.trimesh_formats import _check_buffers
+
+    _check_buffers(document, "gltf")
+    assert document["images"] == [{}, {"uri": "data:image/png;base64,"}, "x"]
+    document["images"] = [{"uri": "texture.png"}]
+    assert _bodies(_read(json.dumps(document).encode(), "gltf")) == GLTF_BODIES
+
+
+@pytest.mark.parametrize(
+    "name, uri",
+    [(None, "b.bin"), ("", "b.bin"), ("a.zip!/m.gltf", "b.bin"), ("m.gltf", "d/b.bin"),
+     ("m.gltf", "d\\b.bin"), ("m.gltf", ""), ("m.gltf", "."), ("m.gltf", ".."),
+     ("m.gltf", "missing.bin")],
+)  # fmt: skip
+def test_gltf_buffer_beside_the_file_only_by_a_plain_name(tmp_path, name, uri):
+    from firetrace.detect.readers.trimesh_formats import _sibling
+
+    (tmp_path / "b.bin").write_bytes(b"x")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "b.bin").write_bytes(b"x")
+    assert _sibling(str(tmp_path / "m.gltf"), "b.bin") == tmp_path / "b.bin"
+    assert _sibling(name and str(tmp_path / name), uri) is None
+
+
+def test_gltf_buffer_beside_the_file_not_a_link_or_too_large(tmp_path, monkeypatch):
+    from firetrace.detect.readers import LIMITS
+    from firetrace.detect.readers.trimesh_formats import _sibling
+
+    (tmp_path / "b.bin").write_bytes(b"xyz")
+    (tmp_path / "link.bin").symlink_to(tmp_path / "b.bin")
+    name = str(tmp_path / "m.gltf")
+    assert _sibling(name, "link.bin") is None
+    monkeypatch.setattr(LIMITS, "max_text_bytes", 3)
+    assert _sibling(name, "b.bin") == tmp_path / "b.bin"
+    monkeypatch.setattr(LIMITS, "max_text_bytes", 2)
+    assert _sibling(name, "b.bin") is None
+
+
+def test_glb_refusals():
+    import struct
+
+    glb = _scene().export(file_type="glb")
+    with pytest.raises(InputError, match="^truncated GLB header$"):
+        _read(glb[:19], "glb")
+    with pytest.raises(
+        InputError, match=f"^truncated: GLB header claims {len(glb):,} bytes, file has 100$"
+    ):
+        _read(glb[:100], "glb")
+    wrong_type = glb[:16] + b"BIN\x00" + glb[20:]
+    with pytest.raises(InputError, match="^GLB without a valid JSON chunk$"):
+        _read(wrong_type, "glb")
+    (length,) = struct.unpack_from("<I", glb, 12)
+    over = glb[:12] + struct.pack("<I", len(glb) - 19) + glb[16:]
+    with pytest.raises(InputError, match="^GLB without a valid JSON chunk$"):
+        _read(over, "glb")
+    assert length < len(glb) - 20
+    short = glb[:8] + struct.pack("<I", len(glb) - 1) + glb[12:]
+    assert _read(short, "glb").format == "glb"
+
+
+def test_glb_external_buffer_after_the_first_is_refused():
+    import json
+    import struct
+
+    glb = _scene().export(file_type="glb")
+    (length,) = struct.unpack_from("<I", glb, 12)
+    document = json.loads(glb[20 : 20 + length])
+    document["buffers"].append({"uri": "other.bin", "byteLength": 4})
+    chunk = json.dumps(document).encode().ljust(length + 64)
+    data = glb[:8] + struct.pack("<I", len(glb) + 64) + struct.pack("<I", len(chunk))
+    data += glb[16:20] + chunk + glb[20 + length :]
+    with pytest.raises(
+        InputError, match="^glb refers to an external buffer 'other.bin' \\(not read\\)$"
+    ):
+        _read(data, "glb")
+
+
+def test_gltf_refusals():
+    with pytest.raises(InputError, match=r"^glTF is not valid JSON \("):
+        _read(b'{"asset": ', "gltf")
+    with pytest.raises(InputError, match=r"^glTF is not valid JSON \("):
+        _read(b'{"asset": "\xff"}', "gltf")
+    with pytest.raises(InputError, match="^glTF document is not a JSON object$"):
+        _read(b'["asset"]', "gltf")
+    with pytest.raises(InputError, match="^gltf file holds no triangles$"):
+        _read(b'{"asset": {"version": "2.0"}}', "gltf")
+
+
+@pytest.mark.parametrize(
+    "text, function, expected",
+    [(b'{"asset": {}}', "_looks_like_gltf", True), (b'  {"ASSET": 1}', "_looks_like_gltf", True),
+     (b'["asset"]', "_looks_like_gltf", False), (b'{"assets": 1}', "_looks_like_gltf", False)],
+)  # fmt: skip
+def test_gltf_signature(text, function, expected):
+    assert _mesh_head(text, function) is expected
+
+
+def test_glb_signature_needs_twelve_bytes():
+    assert sniff_bytes(b"glTF" + b"\x00" * 8, 12) == "glb"
+    assert sniff_bytes(b"glTF" + b"\x00" * 7, 11) != "glb"
