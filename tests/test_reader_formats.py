@@ -909,3 +909,453 @@ def test_gltf_signature(text, function, expected):
 def test_glb_signature_needs_twelve_bytes():
     assert sniff_bytes(b"glTF" + b"\x00" * 8, 12) == "glb"
     assert sniff_bytes(b"glTF" + b"\x00" * 7, 11) != "glb"
+
+
+# --- 3MF and AMF -----------------------------------------------------------------
+
+NS_3MF = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
+TET_VERTICES = (
+    '<vertices><vertex x="0" y="0" z="0"/><vertex x="1" y="0" z="0"/>'
+    '<vertex x="0" y="1" z="0"/><vertex x="0" y="0" z="1"/></vertices>'
+)
+TET_TRIANGLES = (
+    '<triangles><triangle v1="0" v2="2" v3="1"/><triangle v1="0" v2="1" v3="3"/>'
+    '<triangle v1="0" v2="3" v3="2"/><triangle v1="1" v2="2" v3="3"/></triangles>'
+)
+
+
+def _object(number: int, name: str | None = None, body: str | None = None) -> str:
+    named = f' name="{name}"' if name else ""
+    mesh = f"<mesh>{TET_VERTICES}{TET_TRIANGLES}</mesh>" if body is None else body
+    return f'<object id="{number}"{named} type="model">{mesh}</object>'
+
+
+def _model(resources: str, build: str, unit: str = 'unit="millimeter"', meta: str = "") -> str:
+    return (
+        f'<?xml version="1.0"?><model {unit} xmlns="{NS_3MF}">{meta}'
+        f"<resources>{resources}</resources><build>{build}</build></model>"
+    )
+
+
+def _zip(files: dict[str, str | bytes]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, text in files.items():
+            archive.writestr(member, text)
+    return buffer.getvalue()
+
+
+def _3mf(model: str, **extra) -> bytes:
+    return _zip({"3D/3dmodel.model": model, **extra})
+
+
+def _items(design):
+    return [(b.name, b.kind, len(b.faces), b.vertices.min(0).tolist()) for b in design.bodies]
+
+
+def test_3mf_items_moved_named_and_metadata_kept():
+    meta = (
+        '<metadata name="Title"> Box </metadata><metadata name="Other">x</metadata>'
+        '<metadata name="Empty"> </metadata><metadata>anonymous</metadata>'
+        '<metadata name="Designer">' + "d" * 600 + "</metadata>"
+    )
+    build = '<item objectid="1" transform="1 0 0 0 1 0 0 0 1 10 0 0"/><item objectid="2"/>'
+    config = (
+        '<config><object><metadata key="name" value="plate part"/><x key="id" value="7"/>'
+        "</object></config>"
+    )
+    design = _read(
+        _3mf(_model(_object(1, "Lid") + _object(2), build, meta=meta),
+             **{"Metadata/model_settings.config": config}),
+        "3mf",
+    )  # fmt: skip
+    assert design.format == "3mf" and design.units == "mm"
+    assert design.metadata == {"Title": "Box", "Other": "x", "": "anonymous", "Designer": "d" * 500}
+    assert design.names == ["Box", "Lid", "d" * 200, "plate part"]
+    assert _items(design) == [
+        ("Lid", "item", 4, [10.0, 0.0, 0.0]),
+        ("object 2", "item", 4, [0.0, 0.0, 0.0]),
+    ]
+
+
+@pytest.mark.parametrize(
+    "unit, expected",
+    [('unit="inch"', "inch"), ('unit="micron"', "micron"), ('unit="centimeter"', "cm"),
+     ('unit="meter"', "m"), ('unit="foot"', "foot"), ("", "mm"), ('unit="parsec"', "parsec")],
+)  # fmt: skip
+def test_3mf_units(unit, expected):
+    design = _read(_3mf(_model(_object(1), '<item objectid="1"/>', unit=unit)), "3mf")
+    assert design.units == expected
+
+
+def test_3mf_without_a_build_places_every_object_and_components_are_followed():
+    design = _read(_3mf(_model(_object(1, "A") + _object(2, "B"), "")), "3mf")
+    assert sorted(_items(design)) == [("A", "item", 4, [0.0] * 3), ("B", "item", 4, [0.0] * 3)]
+    parent = (
+        '<object id="3" name="Pair"><components><component objectid="1"/>'
+        '<component objectid="2" transform="1 0 0 0 1 0 0 0 1 0 0 5"/>'
+        '<component objectid="9"/></components></object>'
+    )
+    design = _read(_3mf(_model(_object(1) + _object(2) + parent, '<item objectid="3"/>')), "3mf")
+    [body] = design.bodies
+    assert (body.name, len(body.faces), len(body.vertices)) == ("Pair", 8, 8)
+    assert body.vertices.max(0).tolist() == [1.0, 1.0, 6.0]
+    assert body.faces.max() == 7
+
+
+def test_3mf_components_nested_more_than_eight_deep_are_refused():
+    chain = "".join(
+        f'<object id="{i}"><components><component objectid="{i - 1}"/></components></object>'
+        for i in range(2, 12)
+    )
+    model = _model(_object(1) + chain, '<item objectid="9"/>')
+    assert len(_read(_3mf(model), "3mf").faces) == 4
+    with pytest.raises(InputError, match="^3MF components nested more than 8 deep$"):
+        _read(_3mf(_model(_object(1) + chain, '<item objectid="10"/>')), "3mf")
+
+
+def test_3mf_triangle_budget_is_shared_by_the_build_items(monkeypatch):
+    from firetrace.detect.readers import LIMITS
+
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 6)
+    build = '<item objectid="1"/><item objectid="2"/><item objectid="1"/>'
+    design = _read(_3mf(_model(_object(1, "A") + _object(2, "B"), build)), "3mf")
+    assert [b.name for b in design.bodies] == ["A"]
+    assert design.limits == [
+        {"limit": "triangles", "detail": "3MF build item 2 places 4 triangles, over the 6 left "
+         "for this file; not analysed"},
+        {"limit": "triangles", "detail": "3MF build item 3 places 4 triangles, over the 6 left "
+         "for this file; not analysed"},
+    ]  # fmt: skip
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 8)
+    design = _read(_3mf(_model(_object(1, "A") + _object(2, "B"), build)), "3mf")
+    assert [b.name for b in design.bodies] == ["A", "B"] and len(design.limits) == 1
+
+
+def test_3mf_refusals():
+    with pytest.raises(InputError, match="^3MF without a 3D model part$"):
+        _read(_zip({"[Content_Types].xml": "<Types/>"}), "3mf")
+    with pytest.raises(InputError, match=r"^3MF: corrupt zip container \("):
+        _read(b"PK\x03\x04 not a zip", "3mf")
+    with pytest.raises(InputError, match="^3MF holds no triangles$"):
+        _read(_3mf(_model(_object(1, body="<mesh>" + TET_VERTICES + "</mesh>"), "")), "3mf")
+    with pytest.raises(InputError, match="^3MF: transform with 11 numbers \\(expected 12\\)$"):
+        _read(
+            _3mf(_model(_object(1), '<item objectid="1" transform="1 0 0 0 1 0 0 0 1 0 0"/>')),
+            "3mf",
+        )
+    missing = TET_TRIANGLES.replace('v3="3"/></triangles>', "/></triangles>")
+    with pytest.raises(InputError, match="^3MF object 1: vertex or triangle missing an attribute$"):
+        _read(_3mf(_model(_object(1, body=f"<mesh>{TET_VERTICES}{missing}</mesh>"), "")), "3mf")
+    beyond = TET_TRIANGLES.replace('v3="3"/></triangles>', 'v3="4"/></triangles>')
+    with pytest.raises(InputError, match="^3MF object 1: triangle refers to a missing vertex$"):
+        _read(_3mf(_model(_object(1, body=f"<mesh>{TET_VERTICES}{beyond}</mesh>"), "")), "3mf")
+    bad = TET_VERTICES.replace('x="1"', 'x="one"')
+    with pytest.raises(InputError, match="^3MF: non-numeric coordinate \\("):
+        _read(_3mf(_model(_object(1, body=f"<mesh>{bad}{TET_TRIANGLES}</mesh>"), "")), "3mf")
+    doctype = '<?xml version="1.0"?><!DOCTYPE model>' + _model(_object(1), "")[21:]
+    with pytest.raises(
+        InputError, match="^3MF 3D/3dmodel.model: XML document type/entity declarations"
+    ):
+        _read(_3mf(doctype), "3mf")
+    with pytest.raises(InputError, match="^3MF 3D/3dmodel.model: malformed XML \\("):
+        _read(_3mf(_model(_object(1), "")[:-9]), "3mf")
+
+
+def test_3mf_signature_by_member_names():
+    from firetrace.detect.readers.xml_formats import _is_3mf
+
+    assert _is_3mf(["3d/3dmodel.model"]) and _is_3mf(["[content_types].xml", "x/a.model"])
+    assert not _is_3mf(["x/a.model"]) and not _is_3mf(["[content_types].xml", "3d/a.xml"])
+    assert not _is_3mf(["3d/a.models"])
+
+
+def _amf(objects: str, unit: str = 'unit="millimeter"', meta: str = "") -> bytes:
+    return f'<?xml version="1.0"?><amf {unit}>{meta}{objects}</amf>'.encode()
+
+
+def _amf_object(number: int, meta: str = "", corners: str = "") -> str:
+    vertices = "".join(
+        f"<vertex><coordinates><x>{x}</x><y>{y}</y><z>{z}</z></coordinates></vertex>"
+        for x, y, z in ((0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1))
+    )
+    triangles = corners or "".join(
+        f"<triangle><v1>{a}</v1><v2>{b}</v2><v3>{c}</v3></triangle>"
+        for a, b, c in ((0, 2, 1), (0, 1, 3), (0, 3, 2), (1, 2, 3))
+    )
+    return (
+        f'<object id="{number}">{meta}<mesh><vertices>{vertices}</vertices>'
+        f"<volume>{triangles}</volume></mesh></object>"
+    )
+
+
+def test_amf_objects_names_metadata_and_units():
+    meta = (
+        '<metadata type="Title"> Knobs </metadata><metadata type="cad">X</metadata>'
+        "<metadata> plain </metadata><metadata type='empty'> </metadata>"
+    )
+    objects = _amf_object(
+        1, '<metadata type="name">Knob</metadata><metadata type="author">me</metadata>'
+    ) + _amf_object(2)
+    design = _read(_amf(objects, unit='unit="Inch"', meta=meta), "amf")
+    assert design.format == "amf" and design.units == "inch"
+    assert design.metadata == {"Title": "Knobs", "cad": "X", "metadata": "plain"}
+    assert design.names == ["Knob", "Knobs", "me"]
+    assert [(b.name, b.kind, len(b.faces)) for b in design.bodies] == [
+        ("Knob", "object", 4), ("object 2", "object", 4)
+    ]  # fmt: skip
+    assert _read(_amf(_amf_object(1), unit=""), "amf").units == "mm"
+    assert _read(_amf(_amf_object(1), unit='unit="furlong"'), "amf").units == "furlong"
+
+
+def test_amf_zipped_reads_its_first_member():
+    data = _zip({"a.amf": _amf(_amf_object(1)), "b.amf": b"not read"})
+    assert len(_read(data, "amf").faces) == 4
+    with pytest.raises(InputError, match="^AMF zip is empty$"):
+        _read(_zip({}), "amf")
+
+
+def test_amf_refusals():
+    from firetrace.detect.readers import LIMITS
+
+    with pytest.raises(InputError, match="^AMF holds no triangles$"):
+        _read(_amf(_amf_object(1, corners=" ")), "amf")
+    with pytest.raises(InputError, match="^AMF: triangle missing a corner$"):
+        _read(_amf(_amf_object(1, corners="<triangle><v1>0</v1><v2>1</v2></triangle>")), "amf")
+    with pytest.raises(InputError, match="^AMF: triangle refers to a missing vertex$"):
+        _read(
+            _amf(_amf_object(1, corners="<triangle><v1>0</v1><v2>1</v2><v3>4</v3></triangle>")),
+            "amf",
+        )
+    with pytest.raises(InputError, match="^AMF: vertex missing a coordinate$"):
+        _read(_amf(_amf_object(1).replace("<z>1</z>", "")), "amf")
+    limit = LIMITS.max_text_bytes
+    with pytest.raises(InputError, match=f"^AMF of {limit + 1:,} bytes exceeds the limit$"):
+        read_design(io.BytesIO(_amf(_amf_object(1))), "amf", None, limit + 1)
+
+
+# --- the readers' package: read_design, Design and the geometry checks -----------
+
+
+def _boom(monkeypatch, error: BaseException | None = None, design=None):
+    """A reader registered for the test only, raising *error* or giving *design*."""
+    from firetrace.detect import readers
+
+    seen = []
+
+    def read(fh, size, name):
+        seen.append((fh.tell(), size, name))
+        if error is not None:
+            raise error
+        return design
+
+    readers._load_all()
+    monkeypatch.setitem(readers._READERS, "boom", readers.ReaderSpec(
+        "boom", read, ("boom",), None, None, 100, False, "test"))  # fmt: skip
+    return seen
+
+
+@pytest.mark.parametrize(
+    "error, message",
+    [
+        (MemoryError(), "boom: too large to load in memory"),
+        (RecursionError(), "boom: structure nested too deeply"),
+        (ValueError("first line\nsecond"), "boom: cannot parse (first line)"),
+        (ValueError("x" * 300), f"boom: cannot parse ({'x' * 200})"),
+        (KeyError(), "boom: cannot parse (KeyError)"),
+        (InputError("its own reason"), "its own reason"),
+    ],
+)
+def test_read_design_turns_reader_failures_into_one_line(monkeypatch, error, message):
+    _boom(monkeypatch, error)
+    with pytest.raises(InputError) as refused:
+        read_design(io.BytesIO(b"data"), "boom")
+    assert str(refused.value) == message
+    assert isinstance(refused.value.__cause__, type(error)) or type(error) is InputError
+
+
+def test_read_design_gives_the_reader_the_stream_at_its_start_with_size_and_name(monkeypatch):
+    from firetrace.detect.readers import Design
+
+    seen = _boom(monkeypatch, design=Design(format="boom"))
+    stream = io.BytesIO(b"12345")
+    stream.seek(3)
+    assert read_design(stream, "boom", "a.boom").format == "boom"
+    assert read_design(io.BytesIO(b"12345"), "boom", None, 99).format == "boom"
+    assert seen == [(0, 5, "a.boom"), (0, 99, None)]
+    with pytest.raises(InputError, match="^empty file$"):
+        read_design(io.BytesIO(b"12345"), "boom", None, 0)
+    with pytest.raises(InputError, match="^unsupported format 'nope'$"):
+        read_design(io.BytesIO(b"1"), "nope")
+
+
+def test_stream_size_keeps_the_position():
+    from firetrace.detect.readers import stream_size
+
+    stream = io.BytesIO(b"123456")
+    stream.seek(2)
+    assert stream_size(stream) == 6 and stream.tell() == 2
+
+
+def _body_design(vertices, faces, fmt="boom"):
+    import numpy as np
+
+    from firetrace.detect.readers import Design
+
+    design = Design(format=fmt)
+    design.add_body(np.asarray(vertices, dtype=float), np.asarray(faces), name="b", kind="k")
+    return design
+
+
+TRIANGLE = [[0, 0, 0], [1, 0, 0], [0, 1, 0]]
+
+
+@pytest.mark.parametrize(
+    "vertices, faces, message",
+    [
+        ([], [[0, 1, 2]], "boom: faces but no vertices"),
+        (TRIANGLE, [[0, 1, 3]], "boom: face refers to a vertex that does not exist"),
+        (TRIANGLE, [[-1, 1, 2]], "boom: face refers to a vertex that does not exist"),
+        ([[0, 0, 0], [1, 0, float("nan")], [0, float("inf"), 0]], [[0, 1, 2]],
+         "boom: 2 vertices have NaN or infinite coordinates"),
+        ([[0, 0, 0], [1, 0, 0], [0, -1.1e9, 0]], [[0, 1, 2]], "boom: coordinates beyond 1e9 units"),
+        ([[0, 0, 0], [1, 0, 0], [2, 0, 0]], [[0, 1, 2]],
+         "boom: degenerate mesh (all 1 triangles have zero area)"),
+        (TRIANGLE, [[0, 0, 1], [1, 2, 2], [2, 1, 2]],
+         "boom: degenerate mesh (all 3 triangles have zero area)"),
+    ],
+)  # fmt: skip
+def test_geometry_refused_with_its_reason(monkeypatch, vertices, faces, message):
+    _boom(monkeypatch, design=_body_design(vertices, faces))
+    with pytest.raises(InputError) as refused:
+        read_design(io.BytesIO(b"x"), "boom")
+    assert str(refused.value) == message
+
+
+def test_geometry_at_its_bounds_is_kept():
+    from firetrace.detect.readers import check_geometry
+
+    design = _body_design([[0, 0, 0], [1e9, 0, 0], [0, -1e9, 0]], [[0, 1, 2]])
+    check_geometry(design)
+    assert len(design.faces) == 1 and design.warnings == []
+
+
+def test_repeated_corner_triangles_are_dropped_with_a_warning():
+    from firetrace.detect.readers import check_geometry
+
+    design = _body_design(TRIANGLE, [[0, 1, 2], [0, 0, 1], [1, 2, 1], [2, 1, 2], [0, 1, 2]])
+    check_geometry(design)
+    assert design.faces.tolist() == [[0, 1, 2], [0, 1, 2]]
+    assert design.warnings == ["3 of 5 triangles are degenerate (repeated corner); ignored"]
+
+
+def test_bodies_left_without_triangles_are_dropped_and_the_rest_joined():
+    import numpy as np
+
+    from firetrace.detect.readers import check_geometry
+
+    design = _body_design(TRIANGLE, [[0, 0, 1]])
+    design.add_body(np.asarray(TRIANGLE, dtype=float) + 5, [[0, 1, 2]], name="second")
+    design.add_body(np.zeros((0, 3)), np.zeros((0, 3)), name="empty")
+    check_geometry(design)
+    assert [b.name for b in design.bodies] == ["second"]
+    assert design.warnings == ["1 of 2 triangles are degenerate (repeated corner); ignored"]
+
+
+def test_a_tiny_area_counts_against_the_mesh_scale():
+    from firetrace.detect.readers import check_geometry
+
+    flat = _body_design([[0, 0, 0], [1000, 0, 0], [2000, 1e-10, 0]], [[0, 1, 2]])
+    with pytest.raises(InputError, match="degenerate mesh"):
+        check_geometry(flat)
+    check_geometry(_body_design([[0, 0, 0], [1, 0, 0], [2, 1e-5, 0]], [[0, 1, 2]]))
+    check_geometry(_body_design([[0, 0, 0], [0, 0, 0], [0, 0, 0], [1, 0, 0], [0, 1, 0]],
+                                [[0, 1, 2], [0, 3, 4]]))  # fmt: skip
+
+
+def test_area_found_in_a_later_block():
+    import numpy as np
+
+    from firetrace.detect.readers import Body, _has_area
+
+    count = 4096 + 16384 + 10
+    vertices = np.asarray([[0, 0, 0], [1, 0, 0], [2, 0, 0], [0, 1, 0]], dtype=float)
+    faces = np.tile([0, 1, 2], (count, 1))
+    assert not _has_area(Body(vertices, faces))
+    for at in (4095, 4096, 4096 + 16383, 4096 + 16384, count - 1):
+        faces[at] = [0, 1, 3]
+        assert _has_area(Body(vertices, faces)), at
+        faces[at] = [0, 1, 2]
+
+
+def test_design_joins_bodies_with_offsets_and_caps_their_number(monkeypatch):
+    import numpy as np
+
+    from firetrace.detect.readers import LIMITS, Design
+
+    design = Design(format="x")
+    assert design.vertices is None and design.faces is None and not design.has_mesh
+    with pytest.raises(InputError, match="^x file holds no triangle mesh$"):
+        design.to_trimesh()
+    design.add_body(np.zeros((2, 3)), np.zeros((0, 3)))
+    assert not design.has_mesh and design.vertices is None
+    design.add_body(TRIANGLE, [[0, 1, 2]], name="a")
+    assert design.bodies[-1].vertices.dtype == np.float64
+    assert design.bodies[-1].faces.dtype == np.int64
+    assert (design.bodies[-1].name, design.bodies[-1].kind) == ("a", "mesh")
+    design.add_body(np.asarray(TRIANGLE) + 1, [[2, 1, 0]])
+    # a body without triangles is left out of the joined mesh
+    assert design.faces.tolist() == [[0, 1, 2], [5, 4, 3]]
+    assert design.vertices.tolist() == [*TRIANGLE, *(np.asarray(TRIANGLE) + 1).tolist()]
+    mesh = design.to_trimesh()
+    assert len(mesh.vertices) == 6 and len(mesh.faces) == 2
+    monkeypatch.setattr(LIMITS, "max_bodies", 4)
+    for _ in range(4):
+        design.add_body(TRIANGLE, [[0, 1, 2]])
+    assert len(design.bodies) == 4
+    detail = "more than 4 bodies; the rest skipped"
+    assert design.limits == [{"limit": "max_bodies", "detail": detail}]
+    assert design.warnings == [detail]
+
+
+def test_a_design_without_mesh_names_its_first_limit():
+    from firetrace.detect.readers import Design, geometry_skipped
+
+    design = geometry_skipped(Design(format="x"), 3_000_000)
+    geometry_skipped(design, 5, limit=4)
+    assert design.metadata == {"triangles": 5}
+    first = (
+        "geometry not analysed: 3,000,000 triangles exceeds the 2,000,000 limit "
+        "of this format's reader (names and metadata only)"
+    )
+    assert design.limits[0] == {"limit": "triangles", "detail": first}
+    assert design.limits[1]["detail"].startswith(
+        "geometry not analysed: 5 triangles exceeds the 4 limit"
+    )
+    with pytest.raises(InputError) as refused:
+        design.to_trimesh()
+    assert str(refused.value) == f"x: {first}"
+
+
+def test_head_first_line_and_reader_registry():
+    from firetrace.detect.readers import Head, reader_specs, supported_formats
+
+    assert Head(b"", 0, b"  solid x \r\nfacet", True, b"").first_line == b"solid x"
+    specs = reader_specs()
+    assert [s.order for s in specs] == sorted(s.order for s in specs)
+    assert supported_formats() == sorted(
+        ["3mf", "amf", "bgcode", "gcode", "glb", "gltf", "iges", "obj", "off", "ply", "step", "stl"]
+    )
+    step = next(s for s in specs if s.format == "step")
+    assert (step.extensions, step.order, step.text) == (("step", "stp"), 40, True)
+    assert step.summary == "STEP header: file name, description, product names and the length unit."
+    three = next(s for s in specs if s.format == "3mf")
+    assert (three.extensions, three.order, three.text, three.signature) == (
+        ("3mf",),
+        100,
+        False,
+        None,
+    )
+    assert three.summary.startswith("3MF: one body per build item")

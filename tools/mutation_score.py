@@ -60,7 +60,8 @@ MODULES = {
     "detect/readers/trimesh_formats.py": ["test_reader_formats.py", "test_readers.py",
                                           "test_detect_sniff.py", "test_fuzz_readers.py"],
     "detect/readers/xml_formats.py": ["test_reader_formats.py", "test_readers.py",
-                                      "test_detect_sniff.py", "test_fuzz_readers.py"],
+                                      "test_detect_limits.py", "test_detect_bad_input.py",
+                                      "test_fuzz_readers.py"],
     "detect/readers/__init__.py": ["test_reader_formats.py", "test_readers.py",
                                    "test_stl_reader.py", "test_detect_sniff.py"],
 }  # fmt: skip
