@@ -1359,3 +1359,22 @@ def test_head_first_line_and_reader_registry():
         None,
     )
     assert three.summary.startswith("3MF: one body per build item")
+
+
+def test_gcode_source_files_from_the_header_are_names_after_the_objects():
+    text = SQUARE.replace(
+        b"; layer_height = 0.2", b"; layer_height = 0.2\n; input_filename = handle.3mf"
+    )
+    design = _read(text.replace(b"X50 Y40", b"X50.123 Y40"), "gcode")
+    assert design.names == ["shelf.stl", "handle.3mf"]
+    assert design.metadata["source_files"] == ["shelf.stl", "handle.3mf"]
+    assert design.metadata["source_file"] == "handle.3mf"
+    assert design.toolpath["extents_mm"] == [50.12, 40.0, 0.4]
+
+
+def test_bgcode_at_the_text_limit_is_read():
+    from firetrace.detect.readers import LIMITS
+
+    data = _bgcode()
+    design = read_design(io.BytesIO(data), "bgcode", None, LIMITS.max_text_bytes)
+    assert design.format == "bgcode" and design.toolpath["extruding_moves"] == 2
