@@ -1378,3 +1378,112 @@ def test_bgcode_at_the_text_limit_is_read():
     data = _bgcode()
     design = read_design(io.BytesIO(data), "bgcode", None, LIMITS.max_text_bytes)
     assert design.format == "bgcode" and design.toolpath["extruding_moves"] == 2
+
+
+def test_scene_nodes_without_triangles_are_skipped_and_the_rest_kept():
+    import numpy as np
+    import trimesh
+
+    from firetrace.detect.readers import Design
+    from firetrace.detect.readers.trimesh_formats import _add_bodies
+
+    scene = trimesh.Scene()
+    scene.add_geometry(trimesh.PointCloud(np.eye(3)), node_name="points", geom_name="points")
+    empty = trimesh.Trimesh(vertices=np.eye(3), faces=np.zeros((0, 3), dtype=int))
+    scene.add_geometry(empty, node_name="empty", geom_name="empty")
+    scene.add_geometry(trimesh.creation.box((1, 2, 3)), node_name="N" * 250, geom_name="box")
+    design = _add_bodies(Design(format="glb"), scene, "node")
+    assert [(b.name, b.kind, len(b.faces)) for b in design.bodies] == [("N" * 200, "node", 12)]
+
+
+def test_trimesh_logging_is_quieted_for_trimesh_only():
+    import logging
+
+    root = logging.getLogger().level
+    _read(_ply(), "ply")
+    assert logging.getLogger("trimesh").level == logging.CRITICAL
+    assert logging.getLogger().level == root
+
+
+def test_trimesh_merges_repeated_vertices():
+    off = b"OFF\n5 4 0\n0 0 0\n1 0 0\n0 1 0\n0 0 1\n0 0 1\n3 0 2 1\n3 0 1 3\n3 0 4 2\n3 1 2 4\n"
+    assert len(_read(off, "off").bodies[0].vertices) == 4
+
+
+def test_ply_header_ends_at_the_first_end_header(monkeypatch):
+    from firetrace.detect.readers import LIMITS
+
+    # trimesh refuses such a file: its geometry is skipped, its names still read
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 11)
+    data = _ply(b"comment see end_header\n")
+    assert _read(data, "ply").names == ["see"]
+    with pytest.raises(InputError, match="^PLY file holds no faces$"):
+        _read(b"end_header\n", "ply")
+
+
+def test_ply_comments_that_are_not_utf_8_are_replaced(monkeypatch):
+    from firetrace.detect.readers import LIMITS
+
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 11)  # trimesh refuses the file
+    assert _read(_ply(b"comment caf\xe9\n"), "ply").names == ["caf\ufffd"]
+
+
+@pytest.mark.parametrize(
+    "data, claims",
+    [(b"OFF 8 12 0", True), (b"OFF 8 12", False), (b"OFF x 12 0", False), (b"OFF 8 12 x", True)],
+)
+def test_off_claim_read_from_the_second_and_third_of_four_tokens(monkeypatch, data, claims):
+    from firetrace.detect.readers import LIMITS
+
+    monkeypatch.setattr(LIMITS, "max_triangles", 11)
+    with pytest.raises(InputError) as refused:
+        _read(data, "off")
+    assert ("OFF header claims 12 faces" in str(refused.value)) is claims
+
+
+def test_off_claim_read_from_the_first_4096_bytes(monkeypatch):
+    from firetrace.detect.readers import LIMITS
+
+    monkeypatch.setattr(LIMITS, "max_triangles", 11)
+    head = b"OFF" + b" " * (4096 - 3 - 6) + b"\n8 12 "
+    assert len(head) == 4096
+    with pytest.raises(InputError) as refused:
+        _read(head + b"0", "off")
+    assert "claims" not in str(refused.value)
+    with pytest.raises(InputError, match="claims 12 faces"):
+        _read(head[1:] + b"0 ", "off")
+
+
+def test_gltf_buffer_not_beside_the_file_even_when_such_a_path_exists(tmp_path):
+    from firetrace.detect.readers.trimesh_formats import _check_buffers, _sibling
+
+    (tmp_path / "d\\b.bin").write_bytes(b"x")
+    (tmp_path / "a.zip!").mkdir()
+    (tmp_path / "a.zip!" / "b.bin").write_bytes(b"x")
+    assert _sibling(str(tmp_path / "m.gltf"), "d\\b.bin") is None
+    assert _sibling(str(tmp_path / "a.zip!" / "m.gltf"), "b.bin") is None
+    document = {"buffers": ["x", 3, {"uri": ""}], "images": [{"name": "no uri"}]}
+    _check_buffers(document, "gltf")
+    assert document == {"buffers": ["x", 3, {"uri": ""}], "images": [{"name": "no uri"}]}
+
+
+def test_glb_header_fields_read_unsigned_and_the_json_chunk_to_the_end():
+    import struct
+
+    glb = _scene().export(file_type="glb")
+    twenty = glb[:8] + struct.pack("<I", 20) + glb[12:20]
+    with pytest.raises(InputError, match="^GLB without a valid JSON chunk$"):
+        _read(twenty, "glb")
+    huge = glb[:8] + struct.pack("<I", 0xFFFFFFF0) + glb[12:]
+    with pytest.raises(
+        InputError,
+        match=f"^truncated: GLB header claims 4,294,967,280 bytes, file has {len(glb):,}$",
+    ):
+        _read(huge, "glb")
+    for chunk in (0xFFFFFFF0, len(glb) - 19):
+        wrong = glb[:12] + struct.pack("<I", chunk) + glb[16:]
+        with pytest.raises(InputError, match="^GLB without a valid JSON chunk$"):
+            _read(wrong, "glb")
+    to_the_end = glb[:12] + struct.pack("<I", len(glb) - 20) + glb[16:]
+    with pytest.raises(InputError, match="^glb: cannot parse"):
+        _read(to_the_end, "glb")
