@@ -34,10 +34,12 @@ from firetrace.serials.normalize import normalize_serial
 # about four ids per candidate, and SQLite allows 32,766 parameters a statement.
 DESCRIBE_CHUNK = 500
 
+# The description from its row (schema 10): one look-up, not one a column.
 _COMPONENT_SQL = (
     "SELECT c.id, c.kind, c.control, c.serial, p.name, "
-    + ", ".join(f"c.{name}" for name in DESCRIPTION_FIELDS)
-    + " FROM components c JOIN parties p ON p.id = c.maker_id WHERE c.id = ?"
+    + ", ".join(f"d.{name}" for name in DESCRIPTION_FIELDS)
+    + " FROM component_rows c JOIN parties p ON p.id = c.maker_id "
+    "JOIN descriptions d ON d.id = c.description_id WHERE c.id = ?"
 )
 _COMPONENT_FIELDS = ("id", "component", "control", "serial", "manufacturer", *DESCRIPTION_FIELDS)
 
