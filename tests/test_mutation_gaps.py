@@ -258,8 +258,8 @@ def test_align_cost_sees_no_character_before_the_first():
 
 def test_align_phrases_of_transpositions_and_embedded_letters():
     """Mutations: the transposition's third character tested against the one before
-    it (``AAB`` as ``ABA`` not seen as a swap), the embedded-letter phrase never
-    chosen, the transposed pair quoted with a third character."""
+    it (``AAB`` as ``ABA`` not seen as a swap), either embedded-letter phrase
+    never chosen, the transposed pair quoted with a third character."""
     from firetrace.registry.lookup import align, align_cost
 
     for read, marked, phrases in (
@@ -267,6 +267,7 @@ def test_align_phrases_of_transpositions_and_embedded_letters():
         ("BA1", "AB1", ["AB at positions 1-2 read as BA (transposed)"]),
         ("XBA12", "XAB12", ["AB at positions 2-3 read as BA (transposed)"]),
         ("A11", "A1X1", ["embedded letter X at position 3 not read"]),
+        ("A1X1", "A11", ["extra letter X read after position 2"]),
     ):
         cost, said = align(read, marked)
         assert said == phrases
