@@ -163,6 +163,10 @@ def test_voxelize_fills_cubes_on_their_voxel_centres():
     # cut off by the grid's sides
     vertices, faces = _grid_cube(-2.0, 9.0)
     assert F.voxelize(vertices[faces], (4, 5, 6), 100).all()
+    # wholly above the grid, or wholly below it: nothing
+    vertices, faces = _grid_cube(7.0, 9.0)
+    assert not F.voxelize(vertices[faces], (10, 10, 6), 100).any()
+    assert not F.voxelize(vertices[faces] - 10.0, (10, 10, 6), 100).any()
     # between two voxel planes (or rows): nothing
     vertices, faces = _grid_cube(1.6, 1.9)
     assert not F.voxelize(vertices[faces], (4, 4, 4), 100).any()
@@ -182,8 +186,9 @@ def test_voxelize_rows_whose_crossings_do_not_pair_up():
     assert solid.sum() == 40 and set(per_row[1:5, 1:5].ravel()) == {0, 4}
     # a fin inside the cube crossing some rows once more: those are filled wall to wall
     fin = np.array([[[3.2, 0.0, 0.0], [3.2, 9.0, 0.0], [3.2, 0.0, 9.0]]])
-    solid = F.voxelize(np.concatenate([vertices[faces], fin]), (6, 6, 6), 100)
-    assert solid.sum() == 64 and solid[1:5, 1:5, 1:5].all()
+    for chunk in (1, 100):  # the counts summed over chunks
+        solid = F.voxelize(np.concatenate([vertices[faces], fin]), (6, 6, 6), chunk)
+        assert solid.sum() == 64 and solid[1:5, 1:5, 1:5].all()
 
 
 # ---------------------------------------------------------------- windows and spans
@@ -466,6 +471,11 @@ def test_enclosed_void_fraction():
     shell[3:7, 3:7, 3:7] = False
     assert F.enclosed_void_fraction(shell, 216) == round(64 / 216, 3)
     assert F.enclosed_void_fraction(shell, 0.5) == 1.0
+    speck = np.zeros((7, 7, 7), dtype=bool)
+    speck[2:5, 2:5, 2:5] = True
+    speck[3, 3, 3] = False  # one sealed voxel
+    assert F.enclosed_void_fraction(speck, 1.5) == round(1 / 1.5, 3)
+    assert F.enclosed_void_fraction(speck, 0.5) == 1.0
     assert F.enclosed_void_fraction(shell, 32) == 1.0
     second = shell.copy()
     second[4, 4, 4] = True  # two sealed voids now: 63 voxels
@@ -566,8 +576,55 @@ def test_holes_along_a_direction_of_their_own():
     assert hole["section_mm2"] == pytest.approx(926.494, abs=1e-3)
     (hole,) = F.holes_along_directions(aligned, RING.faces, [ring], {**P, "axis_tolerance_deg": 19})
     assert (hole["axis"], hole["along"]) == (None, "inclined")
+    # at exactly the tolerance the hole still runs along the axis
+    angle = F._angle_to_axes(F._across(ring["direction"])[0])[1]
+    (hole,) = F.holes_along_directions(
+        aligned, RING.faces, [ring], {**P, "axis_tolerance_deg": angle}
+    )
+    assert (hole["axis"], hole["along"]) == (2, "thickness")
     (hole,) = F.holes_along_directions(aligned, RING.faces, [ring, ring], P)[1:]
     assert hole["direction_id"] == 4
+
+
+def test_holes_along_a_direction_searched_in_the_region_its_edges_span():
+    """The region across the direction: the edges' box grown by the larger of
+    ``region_margin_mm`` and half its span on each axis, within the part; its size sets
+    the cell when the voxel budget (the smaller of the two) does."""
+    aligned, _, _ = F.principal_frame(TUBE.vertices, TUBE.faces, P)
+    aligned = aligned + [0.0, -5.0, 3.0]  # the part from (0, -5, 3) to (14, 4, 10)
+    # edges 3 mm across on axis 1 (grown by 1.5 mm), 4 mm on axis 2 (by 2 mm, cut by
+    # the part): the region is 14 x 6 x 7 mm
+    item = {
+        "direction": np.array([1.0, 0.0, 0.0]),
+        "points": np.array([[0, -2, 4.5], [14, 1, 8.5]]),
+    }
+    fine = {**P, "min_resolution_mm": 0.01, "max_cells_per_axis": 1e9, "region_margin_mm": 1.2}
+    (hole,) = F.holes_along_directions(
+        aligned, TUBE.faces, [item], {**fine, "extra_max_voxels": 7000}
+    )
+    assert hole["voxel_mm"] == round((588 / 7000) ** (1 / 3), 3)
+    assert (hole["section_mm2"], hole["centre_mm"], hole["through"]) == (
+        63.0,
+        [7.0, -0.7, 6.5],
+        True,
+    )
+    (hole,) = F.holes_along_directions(
+        aligned, TUBE.faces, [item], {**fine, "extra_max_voxels": 7000, "max_voxels": 3500}
+    )
+    assert hole["voxel_mm"] == round((588 / 3500) ** (1 / 3), 3)
+    (hole,) = F.holes_along_directions(
+        aligned, TUBE.faces, [item], {**fine, "extra_max_voxels": 3500, "max_voxels": 7000}
+    )
+    assert hole["voxel_mm"] == round((588 / 3500) ** (1 / 3), 3)
+
+
+def test_holes_along_a_direction_are_only_those_running_along_it():
+    aligned, _, _ = F.principal_frame(TUBE.vertices, TUBE.faces, P)
+    across = {"direction": np.array([0.0, 0.0, 1.0]), "points": aligned}
+    assert F.holes_along_directions(aligned, TUBE.faces, [across], P) == []
+    along = {"direction": np.array([1.0, 0.0, 0.0]), "points": aligned}
+    (bore,) = F.holes_along_directions(aligned, TUBE.faces, [along], P)
+    assert (bore["axis"], bore["diameter_mm"], bore["direction"]) == (0, 4.93, [1.0, 0.0, 0.0])
 
 
 def _h(centre, diameter, coherence=1.0, volume=1.0, direction=(0.0, 0.0, 1.0)):
@@ -596,6 +653,9 @@ def test_merge_holes_keeps_the_reading_along_a_holes_own_direction():
     close = _h((1, 0, 0), 10.0, 0.65, volume=3.0)
     assert F.merge_holes([first, other], [better], 0.5) == [other, better]
     assert F.merge_holes([first, other], [close], 0.5) == [other, first]
+    # a reading left out does not end the merge
+    far = _h((30, 0, 0), 3.0, 0.1, 7.0)
+    assert F.merge_holes([first], [close, far], 0.5) == [far, first]
     assert F.merge_holes([first], [_h((30, 0, 0), 3.0, 0.1, 7.0)], 0.5)[0]["volume_mm3"] == 7.0
     # two readings of one hole: the more coherent one decides
     twin = _h((0.5, 0, 0), 10.0, 0.7, volume=4.0)
@@ -720,6 +780,64 @@ def test_measure_a_box():
     assert coarse["bodies"] == 3 and coarse["genus"] == 2
 
 
+def test_measure_rounds_sizes_to_two_places_and_the_cell_to_three():
+    box = trimesh.creation.box((10.123, 6.456, 4.789))
+    features = F.measure(box.vertices, box.faces, {"max_voxels": 5000})
+    assert features["extents_mm"] == [10.12, 6.46, 4.79]
+    assert (features["length_mm"], features["width_mm"], features["thickness_mm"]) == (
+        10.12,
+        6.46,
+        4.79,
+    )
+    assert features["aspect"] == round(10.123 / 6.456, 2)
+    assert features["voxel_mm"] == round((10.123 * 6.456 * 4.789 / 5000) ** (1 / 3), 3)
+
+
+@pytest.mark.parametrize(("sides", "aspect"), [((7, 0.5, 0.4), 14.0), ((0.9, 0.5, 0.4), 1.8)])
+def test_measure_a_part_thinner_than_a_millimetre_fills_its_box(sides, aspect):
+    box = trimesh.creation.box(sides)
+    features = F.measure(box.vertices, box.faces)
+    assert (features["solid_fraction"], features["aspect"]) == (1.0, aspect)
+
+
+@pytest.mark.parametrize(("across", "aspect"), [(3.0, 2.33), (0.5, 14.0)])
+def test_measure_a_flat_sheet(across, aspect):
+    sheet = np.array([[0, 0, 0], [7, 0, 0], [7, across, 0], [0, across, 0.0]])
+    features = F.measure(sheet, np.array([[0, 1, 2], [0, 2, 3]]))
+    assert features["extents_mm"] == [7.0, across, 0.0] and features["aspect"] == aspect
+    assert (features["volume_mm3"], features["solid_fraction"]) == (0.0, 0.0)
+    assert (features["mean_wall_mm"], features["wall_to_size"]) == (0.0, None)
+
+
+def test_measure_tiny_parts():
+    # 0.52 mm2 of surface: walls 2 x 0.024 / 0.52 thick, 0.2 mm across
+    box = trimesh.creation.box((0.4, 0.3, 0.2))
+    features = F.measure(box.vertices, box.faces)
+    assert (features["mean_wall_mm"], features["wall_to_size"]) == (
+        round(0.048 / 0.52, 2),
+        round(0.048 / 0.52 / 0.2, 3),
+    )
+    # an open cube of 0.46 mm has 8 cells of 0.3 mm (0.216 mm3) in a 0.097 mm3 box
+    cube = trimesh.creation.box((0.46, 0.46, 0.46))
+    features = F.measure(cube.vertices, cube.faces[1:])
+    assert (features["voxel_volume_mm3"], features["solid_fraction"]) == (0.2, 1.0)
+
+
+def test_zero_area_is_judged_against_the_parts_size():
+    # a sliver of doubled area 1e-9 mm2: zero beside a 100 mm part (1e-12 x 100^2) ...
+    big = trimesh.creation.box((100, 60, 40))
+    sliver = [[0, 0, 0], [1, 0, 0], [0.5, 1e-9, 0]]
+    features = F.measure(np.vstack([big.vertices, sliver]), np.vstack([big.faces, [[8, 9, 10]]]))
+    assert features["degenerate_triangles"] == 1
+    # ... and one of 9e-13 mm2 is not zero beside a 0.9 mm part (1e-12 x 0.9^2)
+    small = trimesh.creation.box((0.9, 0.5, 0.4))
+    sliver = [[0, 0, 0], [1e-3, 0, 0], [0, 0.9e-9, 0]]
+    features = F.measure(
+        np.vstack([small.vertices, sliver]), np.vstack([small.faces, [[8, 9, 10]]])
+    )
+    assert features["degenerate_triangles"] == 0
+
+
 def test_measure_a_bored_block():
     features = F.measure(TUBE.vertices, TUBE.faces)
     volume = 14 * 9 * 7 - 14 * BORE_AREA
@@ -804,6 +922,21 @@ def test_measure_a_turned_ring_on_a_bar():
     assert features["cavity_fraction_by_axis"][2] == features["largest_cavity_fraction"] > 0
     assert features["length_through"] is False
     assert features["enclosed_void_fraction"] == 0.0 and features["end_fill"] == 0.511
+
+
+def test_measure_adds_openings_to_the_edge_directions():
+    ring = trimesh.creation.torus(
+        major_radius=7, minor_radius=1.5, major_sections=32, minor_sections=8
+    )
+    ring.apply_transform(trimesh.transformations.rotation_matrix(np.radians(-20), [1, 0, 0]))
+    ring.apply_translation((21, 0, 0))
+    part = trimesh.boolean.union([INCLINED, ring], engine="manifold")
+    features = F.measure(part.vertices, part.faces)
+    # the bore's edges give the first direction, the ring's opening the second
+    assert features["search_directions"] == [
+        {"direction": [-0.0, -0.499, 0.866], "angle_deg": 30.0, "turning_mm": 87.1},
+        {"direction": [-0.0, 0.756, 0.654], "angle_deg": 40.8, "turning_mm": 0.0},
+    ]
 
 
 def test_measure_a_sealed_hollow_box():
