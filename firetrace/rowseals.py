@@ -110,17 +110,22 @@ def sealed_tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
         keys = [row for row in info if row[5]]
         if len(keys) != 1 or keys[0][2].upper() != "INTEGER":
             continue  # no stable row id (WITHOUT ROWID, text keys): not sealed
-        derived = DERIVED_COLUMNS.get(name, frozenset())
-        tables[name] = [row[1] for row in info if row[1] not in derived]
+        tables[name] = _sealed_columns(name, info)
     for view in sorted(SEALED_VIEWS):
         found = conn.execute(
             "SELECT 1 FROM main.sqlite_master WHERE type = 'view' AND name = ?", (view,)
         ).fetchone()
         if found:
             info = conn.execute(f'PRAGMA main.table_info("{view}")').fetchall()
-            derived = DERIVED_COLUMNS.get(view, frozenset())
-            tables[view] = [row[1] for row in info if row[1] not in derived]
+            tables[view] = _sealed_columns(view, info)
     return dict(sorted(tables.items()))
+
+
+def _sealed_columns(name: str, info: list) -> list[str]:
+    """The columns of table or view *name* (its ``table_info`` rows) that its
+    fingerprints cover: all but those derived from others."""
+    derived = DERIVED_COLUMNS.get(name, frozenset())
+    return [row[1] for row in info if row[1] not in derived]
 
 
 def _row_id(table: str) -> str:

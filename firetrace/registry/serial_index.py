@@ -116,17 +116,25 @@ BEGIN
 # Migration 5: the trigger set once serial_deletions is gone. The serial keys
 # are generated columns, so a change of any stored part of them is a change.
 _SERIAL_PARTS = "serial, serial_norm_stored, serial_fold_stored"
-SUFFIX_TRIGGERS = f"""
-CREATE TRIGGER components_serial_index_insert AFTER INSERT ON components
+
+
+def suffix_triggers(table: str = "components") -> str:
+    """The trigger set on *table*: ``components`` until schema 10, then the
+    ``component_rows`` it stores (``components`` is a view of it)."""
+    return f"""
+CREATE TRIGGER components_serial_index_insert AFTER INSERT ON {table}
 BEGIN
 {_SUFFIX_INSERT}END;
-CREATE TRIGGER components_serial_index_update AFTER UPDATE OF {_SERIAL_PARTS} ON components
+CREATE TRIGGER components_serial_index_update AFTER UPDATE OF {_SERIAL_PARTS} ON {table}
 BEGIN
 {_SUFFIX_DELETE}{_SUFFIX_INSERT}END;
-CREATE TRIGGER components_serial_index_delete AFTER DELETE ON components
+CREATE TRIGGER components_serial_index_delete AFTER DELETE ON {table}
 BEGIN
 {_SUFFIX_DELETE}END;
 """
+
+
+SUFFIX_TRIGGERS = suffix_triggers()
 SERIAL_INDEXES_V5 = """
 CREATE INDEX components_serial_norm ON components(serial_norm, maker_id, kind);
 CREATE INDEX components_serial_fold ON components(serial_fold);
@@ -225,9 +233,7 @@ def restore_index_triggers(conn: sqlite3.Connection) -> None:
     """Re-create the maintenance triggers dropped by :func:`drop_index_triggers`
     (replacing them if they are there)."""
     drop_index_triggers(conn)
-    triggers = SUFFIX_TRIGGERS
-    if has_table(conn, "component_rows"):  # schema 10: components is a view of it
-        triggers = SUFFIX_TRIGGERS.replace(" ON components\n", " ON component_rows\n")
-    for statement in triggers.split("\nEND;"):
+    table = "component_rows" if has_table(conn, "component_rows") else "components"
+    for statement in suffix_triggers(table).split("\nEND;"):
         if statement.strip():
             conn.execute(statement + "\nEND;")
