@@ -1,6 +1,7 @@
 """Registries written by firetrace before schema 8 (``tests/fixtures/registry_v7``),
-before schema 9 (``tests/fixtures/registry_v8``) and before schema 10
-(``tests/fixtures/registry_v9``), each built by
+before schema 9 (``tests/fixtures/registry_v8``), before schema 10
+(``tests/fixtures/registry_v9``) and before schema 11
+(``tests/fixtures/registry_v10``), each built by
 ``tests/fixtures/old_registry.py`` with that version, migrate with nothing lost:
 every read command answers as it did, and the audit log, the row seals and
 tamper detection keep working across the upgrade."""
@@ -24,7 +25,12 @@ sys.path.insert(0, str(FIXTURES))
 import old_registry  # noqa: E402
 
 # Each fixture: its schema version and the bytes of fingerprint its seals hold.
-OLD = {"registry_v7": (7, 16), "registry_v8": (8, 12), "registry_v9": (9, 12)}
+OLD = {
+    "registry_v7": (7, 16),
+    "registry_v8": (8, 12),
+    "registry_v9": (9, 12),
+    "registry_v10": (10, 12),
+}
 
 
 def _seal_widths(db: Path) -> set[int]:
@@ -193,3 +199,28 @@ def test_the_stored_form_of_components_is_covered_by_their_seals(old_db, tamper,
     # Descriptions stored by reference, sealed as the components view shows them.
     said = _check_after(old_db, tamper, run_cli)
     assert "components row" in said and "altered" in said
+
+
+def test_rows_recorded_before_the_migration_are_still_known(old_db, tmp_path, run_cli):
+    # Their keys stay in event_keys: the sample batch again, in another file,
+    # adds nothing; a new batch's events keep a check in their rows instead.
+    connect(old_db).close()
+    lines = (old_registry.ROOT / "samples" / "batch.csv").read_text().splitlines()
+    again = tmp_path / "again.csv"
+    again.write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")
+    result = run_cli("--db", old_db, "import", again, "--json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    counts = json.loads(result.stdout)["counts"]
+    assert counts["events"] == 0 and counts["duplicate_events"] == len(lines) - 1
+    # The withdrawn batch again with a new serial: its recovery row is known.
+    new = tmp_path / "new.csv"
+    new.write_text(old_registry.THIRD.replace("WK77001", "WK77002"))
+    result = run_cli("--db", old_db, "import", new, "--json")
+    assert json.loads(result.stdout)["counts"]["events"] == 1
+    conn = sqlite3.connect(old_db)
+    (checked,) = conn.execute(
+        "SELECT count(*) FROM event_rows WHERE length(row_key) = 4"
+    ).fetchone()
+    conn.close()
+    assert checked == 1
+    assert run_cli("--db", old_db, "check").exit_code == 0

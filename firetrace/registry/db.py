@@ -31,6 +31,7 @@ from firetrace.registry.schema_v5 import migrate_v5
 from firetrace.registry.schema_v8 import SCHEMA_V8
 from firetrace.registry.schema_v9 import migrate_v9
 from firetrace.registry.schema_v10 import migrate_v10
+from firetrace.registry.schema_v11 import SCHEMA_V11
 from firetrace.registry.serial_index import SERIAL_INDEX_V2
 from firetrace.rowseals import SEALS_SCHEMA
 
@@ -164,6 +165,7 @@ MIGRATIONS: list[tuple[int, str | Callable[[sqlite3.Connection], None]]] = [
     (8, SCHEMA_V8),  # a smaller file: 300 MB per million components is the aim (issue 14)
     (9, migrate_v9),  # events stored compactly (codes, day numbers, the key once), read as before
     (10, migrate_v10),  # a component's description by reference to a table of them
+    (11, SCHEMA_V11),  # imported events checked in their own row; the view by one join
 ]
 
 

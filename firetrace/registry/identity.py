@@ -31,6 +31,7 @@ from typing import Any
 
 from firetrace.registry.batches import live_event_sql
 from firetrace.registry.schema_v9 import key_sql
+from firetrace.registry.schema_v11 import known_events_sql
 from firetrace.registry.validate import model_key
 from firetrace.registry.vocabulary import DESCRIPTION_FIELDS
 
@@ -63,11 +64,16 @@ def mark_known_rows(conn: sqlite3.Connection) -> int:
     )
     if conn.execute("SELECT 1 FROM event_rows LIMIT 1").fetchone() is None:
         return 0
-    conn.execute(
-        "INSERT OR IGNORE INTO known_rows SELECT s.line, e.component_id, s.firearm_key, "
-        f"s.control FROM staging s CROSS JOIN event_keys k ON k.row_key = {key_sql('s.row_key')} "
-        "CROSS JOIN event_rows e ON e.id = k.event_id"
-    )
+    # Imported since schema 11: by the check in the event's row.
+    known = known_events_sql("s.line, c.id, s.firearm_key, s.control")
+    conn.execute(f"INSERT OR IGNORE INTO known_rows {known}")
+    # Before it, or written through the events view: by the key in event_keys.
+    if conn.execute("SELECT 1 FROM event_keys LIMIT 1").fetchone() is not None:
+        conn.execute(
+            "INSERT OR IGNORE INTO known_rows SELECT s.line, e.component_id, s.firearm_key, "
+            f"s.control FROM staging s CROSS JOIN event_keys k "
+            f"ON k.row_key = {key_sql('s.row_key')} CROSS JOIN event_rows e ON e.id = k.event_id"
+        )
     row = conn.execute("SELECT value FROM meta WHERE key = 'legacy_row_keys_through'").fetchone()
     if row and int(row[0]) > 0:
         conn.execute(

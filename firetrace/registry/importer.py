@@ -37,7 +37,14 @@ from firetrace.audit import audited_write, busy_error, is_busy
 from firetrace.errors import FiretraceError, InputError, UsageError
 from firetrace.inputs import file_sha256, regular_file
 from firetrace.outputs import guard_output
-from firetrace.registry import batch_warnings, identity, schema_v9, schema_v10, serial_index
+from firetrace.registry import (
+    batch_warnings,
+    identity,
+    schema_v9,
+    schema_v10,
+    schema_v11,
+    serial_index,
+)
 from firetrace.registry.db import connect
 from firetrace.registry.identity import KEEP_COLUMNS, component_of_row_sql
 from firetrace.registry.readers import (
@@ -664,22 +671,21 @@ def _store(
 
 
 def _insert_events(conn: sqlite3.Connection, batch_id: int, dropped: list[str]) -> None:
-    """One event per staged row, in line order, and its content key
-    (:mod:`.schema_v9`). The keys go in by one sort; a row given twice in the
-    batch (the same content key) breaks that insert: then the events are undone
-    and redone from each key's first row only (rare; the common path stays one
-    sort). With a bulk load's indexes dropped, they are rebuilt afterwards."""
+    """One event per staged row, in line order, with its content check in its
+    row (:mod:`.schema_v11`). A row given twice in the batch (the same content
+    key) is found by one sort of the keys: then only each key's first row is
+    inserted (rare; the common path stays one sort). With a bulk load's indexes
+    dropped, they are rebuilt afterwards."""
     conn.execute(
         "INSERT OR IGNORE INTO event_kinds (name) SELECT DISTINCT event FROM staging ORDER BY event"
     )
-    (before,) = conn.execute("SELECT coalesce(max(id), 0) FROM event_rows").fetchone()
     component_of_row = component_of_row_sql()
     sql = (
         "INSERT INTO event_rows (component_id, firearm_id, kind, day, party_id, "
-        "party_licence, party_country, reference, notes, batch_id, line) "
+        "party_licence, party_country, reference, notes, batch_id, line, row_key) "
         "SELECT c.id, CASE WHEN c.control = 1 THEN f.id ELSE k.firearm_id END, ek.code, "
         f"{schema_v9.day_sql('s.event_date')}, pp.id, s.party_licence, s.party_country, "
-        "s.reference, s.notes, ?, s.line "
+        f"s.reference, s.notes, ?, s.line, {schema_v11.check_sql('s.row_key')} "
         "FROM staging s JOIN maker_ids m ON m.norm = s.maker_norm "
         f"JOIN components c ON c.id = {component_of_row} "
         "JOIN event_kinds ek ON ek.name = s.event "
@@ -688,28 +694,21 @@ def _insert_events(conn: sqlite3.Connection, batch_id: int, dropped: list[str]) 
         "LEFT JOIN parties pp ON pp.norm_name = s.party_norm "
         "{first_only}ORDER BY s.line"
     )
-    key = schema_v9.key_sql("s.row_key")
-    keys = (
-        f"INSERT INTO event_keys (row_key, event_id) SELECT {key}, e.id FROM event_rows e "
-        f"JOIN staging s ON s.line = e.line WHERE e.id > ? ORDER BY {key}"
+    conn.execute("DROP TABLE IF EXISTS temp.first_keys")
+    conn.execute(
+        "CREATE TEMP TABLE first_keys (row_key BLOB PRIMARY KEY, line INTEGER) WITHOUT ROWID"
     )
-    conn.execute("SAVEPOINT firetrace_events")
+    first_only = ""
     try:
-        conn.execute(sql.format(first_only=""), (batch_id,))
-        conn.execute(keys, (before,))
+        conn.execute("INSERT INTO first_keys SELECT row_key, line FROM staging ORDER BY row_key")
     except sqlite3.IntegrityError:  # a row twice in the batch: same content key
-        conn.execute("ROLLBACK TO firetrace_events")
+        conn.execute("DELETE FROM first_keys")
         conn.execute(
-            "CREATE TEMP TABLE first_keys (row_key BLOB PRIMARY KEY, line INTEGER) WITHOUT ROWID"
-        )
-        conn.execute(
-            f"INSERT OR IGNORE INTO first_keys SELECT {key}, s.line FROM staging s ORDER BY s.line"
+            "INSERT OR IGNORE INTO first_keys SELECT row_key, line FROM staging ORDER BY line"
         )
         first_only = "WHERE s.line IN (SELECT line FROM temp.first_keys) "
-        conn.execute(sql.format(first_only=first_only), (batch_id,))
-        conn.execute(keys, (before,))
-        conn.execute("DROP TABLE temp.first_keys")
-    conn.execute("RELEASE firetrace_events")
+    conn.execute(sql.format(first_only=first_only), (batch_id,))
+    conn.execute("DROP TABLE temp.first_keys")
     _restore_indexes(conn, dropped)
 
 

@@ -99,11 +99,16 @@ def _same(values: list[str], alias: str = "d") -> str:
     return " AND ".join(f"{alias}.{f} IS {v}" for f, v in zip(_FIELDS, values, strict=True))
 
 
+def description_select_sql(values: list[str]) -> str:
+    """SQL: the SELECT of the id of the description row holding ``values`` (one
+    SQL expression per field of :data:`DESCRIPTION_FIELDS`), as a statement."""
+    return f"SELECT d.id FROM descriptions d WHERE {_same(values)} ORDER BY d.id LIMIT 1"
+
+
 def description_id_sql(values: list[str]) -> str:
-    """SQL: the id of the description row holding ``values`` (one SQL
-    expression per field of :data:`DESCRIPTION_FIELDS`), which
-    :func:`add_descriptions_sql` has made sure of."""
-    return f"(SELECT d.id FROM descriptions d WHERE {_same(values)} ORDER BY d.id LIMIT 1)"
+    """SQL: the id of the description row holding ``values``, which
+    :func:`add_descriptions_sql` has made sure of, as an expression."""
+    return f"({description_select_sql(values)})"
 
 
 def add_descriptions_sql(values: list[str], source: str) -> str:
@@ -122,7 +127,7 @@ def description_id(conn: sqlite3.Connection, values) -> int:
     """The id of the description row holding ``values`` (one per field of
     :data:`DESCRIPTION_FIELDS`), added when there is none."""
     marks = ["?"] * len(_FIELDS)
-    found = conn.execute(description_id_sql(marks)[1:-1], tuple(values)).fetchone()
+    found = conn.execute(description_select_sql(marks), tuple(values)).fetchone()
     if found:
         return found[0]
     names = ", ".join(_FIELDS)
