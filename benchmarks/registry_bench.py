@@ -446,7 +446,8 @@ def _print_memory(small_run: dict, full: dict) -> None:
 
 # What each part of the file is, by the names dbstat reports.
 PARTS = (
-    ("components table", ("components", "component_rows", "descriptions", "descriptions_fields")),
+    ("components table", ("components", "component_rows", "descriptions", "descriptions_fields",
+                          "component_kinds", "sqlite_autoindex_component_kinds_1")),
     ("serial key indexes", ("components_serial_norm", "components_serial_fold", "components_skel")),
     ("serial suffixes", ("serial_suffixes",)),
     ("events table", ("events", "event_rows", "event_kinds", "sqlite_autoindex_event_kinds_1")),

@@ -61,10 +61,10 @@ UNSEALED_TABLES = frozenset({"meta", "audit", "seals"})
 # seals name the view, fingerprint the values it shows and key rows by its ``id``
 # (the table's row id); the table itself is not sealed apart. So a row stored in
 # another form keeps the fingerprint of the row it was, and a decoding table the
-# view reads (``event_kinds``, ``descriptions``) is covered by the seals of the rows
-# it decodes.
+# view reads (``event_kinds``, ``descriptions``, ``component_kinds`` of schema 12)
+# is covered by the seals of the rows it decodes.
 SEALED_VIEWS = {"events": "event_rows", "components": "component_rows"}
-_DECODING_TABLES = frozenset({"event_kinds", "descriptions"})
+_DECODING_TABLES = frozenset({"event_kinds", "descriptions", "component_kinds"})
 # Recomputed from other columns by unaudited maintenance (rebuild_serial_index).
 _SERIAL_KEYS = ("serial_norm", "serial_fold", "serial_skel")
 # The components view (schema 10) also shows the row's description_id, which

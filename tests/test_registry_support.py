@@ -60,6 +60,19 @@ def registry_snapshot(db_path: Path) -> str:
         conn.close()
 
 
+def check_after_tampering(run_cli, db_path: Path, script: str) -> str:
+    """``check`` passes, the file is edited by hand with ``script``, then
+    ``check`` fails: its output."""
+    assert run_cli("--db", db_path, "check").exit_code == 0
+    evil = sqlite3.connect(db_path)
+    evil.executescript(script)
+    evil.commit()
+    evil.close()
+    result = run_cli("--db", db_path, "check")
+    assert result.exit_code == 1
+    return result.stdout + result.stderr
+
+
 def count(db_path: Path, table: str) -> int:
     conn = sqlite3.connect(db_path)
     try:

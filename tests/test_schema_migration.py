@@ -23,6 +23,7 @@ from firetrace.registry.db import connect, latest_version
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 import old_registry  # noqa: E402
+from test_registry_support import check_after_tampering  # noqa: E402
 
 # Each fixture: its schema version and the bytes of fingerprint its seals hold.
 OLD = {
@@ -112,14 +113,7 @@ def _check_after(old_db, script: str, run_cli) -> str:
     """Migrate, edit the file by hand with ``script``, run ``check``: it fails;
     its output."""
     connect(old_db).close()  # migrates
-    assert run_cli("--db", old_db, "check").exit_code == 0
-    evil = sqlite3.connect(old_db)
-    evil.executescript(script)
-    evil.commit()
-    evil.close()
-    result = run_cli("--db", old_db, "check")
-    assert result.exit_code == 1
-    return result.stdout + result.stderr
+    return check_after_tampering(run_cli, old_db, script)
 
 
 @pytest.mark.parametrize(
@@ -173,6 +167,14 @@ def test_components_after_the_migration_point_to_their_description(old_db):
     assert [[type(v) for v in row] for row in after] == [[type(v) for v in r] for r in before]
     columns = {r[1] for r in conn.execute("PRAGMA table_info(component_rows)")}
     assert "model" not in columns and "description_id" in columns
+    # The kind as a code (schema 12), no fold the SQL table gives stored.
+    assert conn.execute("SELECT DISTINCT typeof(kind) FROM component_rows").fetchall() == [
+        ("integer",)
+    ]
+    folded = [r for r in before if r[6] is not None]  # serial_fold_stored, as before
+    assert folded and conn.execute(
+        "SELECT count(*) FROM component_rows WHERE serial_fold_stored IS NOT NULL"
+    ).fetchone() == (0,)
     # One row per distinct description, each of them used.
     (descriptions,) = conn.execute("SELECT count(*) FROM descriptions").fetchone()
     distinct = {row[8:15] for row in before}

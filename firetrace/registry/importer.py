@@ -43,6 +43,7 @@ from firetrace.registry import (
     schema_v9,
     schema_v10,
     schema_v11,
+    schema_v12,
     serial_index,
 )
 from firetrace.registry.db import connect
@@ -58,7 +59,6 @@ from firetrace.registry.readers import (
     split_points,
     text_encoding,
 )
-from firetrace.registry.serial_index import stored_keys_sql, stored_serial_keys
 from firetrace.registry.validate import (
     COLUMNS,
     STAGING_COLUMNS,
@@ -725,12 +725,21 @@ def _insert_new_components(conn: sqlite3.Connection, batch_id: int, resolution) 
     when it is not there (schema 10: a component points to its description)."""
 
     staged = [f"k.{_STAGED_ATTRIBUTE[a]}" for a in _ATTRIBUTES]
-    stored = stored_keys_sql("f.serial", "f.serial_norm", "f.serial_fold", "f.serial_skel")
+    stored = schema_v12.stored_keys_sql(
+        "f.serial", "f.serial_norm", "f.serial_fold", "f.serial_skel"
+    )
     new_keys = "batch_keys k WHERE k.simple = 1 AND k.existing IS NULL"
     conn.execute(schema_v10.add_descriptions_sql(staged, new_keys))
+    # A new kind gets the next code, the batch's most common first (code 1: no bytes).
+    conn.execute(
+        schema_v12.add_kinds_sql(
+            "SELECT kind FROM staging GROUP BY kind ORDER BY count(*) DESC, kind"
+        )
+    )
     # The serial as marked comes from the key's first row.
     conn.execute(
-        _COMPONENT_INSERT + f"SELECT m.id, k.kind, k.control, f.serial, {stored}, "
+        _COMPONENT_INSERT + f"SELECT m.id, {schema_v12.kind_code_sql('k.kind')}, k.control, "
+        f"f.serial, {stored}, "
         f"{schema_v10.description_id_sql(staged)}, ? "
         "FROM batch_keys k JOIN maker_ids m ON m.norm = k.maker_norm "
         "JOIN staging f ON f.line = k.first_line "
@@ -748,13 +757,13 @@ def _insert_new_components(conn: sqlite3.Connection, batch_id: int, resolution) 
             conn, [item.values.get(_STAGED_ATTRIBUTE[a]) for a in _ATTRIBUTES]
         )
         item.component_id = conn.execute(
-            _COMPONENT_INSERT + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _COMPONENT_INSERT + f"VALUES (?, {schema_v12.kind_code_sql('?')}, ?, ?, ?, ?, ?, ?, ?)",
             (
                 makers[first["maker_norm"]],
                 first["kind"],
                 max(r["control"] for r in item.rows),
                 first["serial"],
-                *stored_serial_keys(
+                *schema_v12.stored_keys(
                     first["serial"],
                     (first["serial_norm"], first["serial_fold"], first["serial_skel"]),
                 ),

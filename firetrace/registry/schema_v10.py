@@ -27,6 +27,7 @@ index triggers name the stored table; its indexes keep their names.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from firetrace.registry.schema_v9 import _statements
 from firetrace.registry.serial_index import SERIAL_COLUMNS, restore_index_triggers
@@ -80,17 +81,21 @@ def _decoded(field: str, row: str = "c") -> str:
 
 _HEAD = ("id", "maker_id", "kind", "control", "serial", *_STORED)
 _TAIL = ("batch_id", "serial_norm", "serial_fold", "serial_skel", "description_id")
-COMPONENTS_VIEW = (
-    "CREATE VIEW components AS SELECT "
-    + ", ".join(
-        [
-            *(f"c.{x} AS {x}" for x in _HEAD),
-            *(f"{_decoded(f)} AS {f}" for f in _FIELDS),
-            *(f"c.{x} AS {x}" for x in _TAIL),
-        ]
-    )
-    + " FROM component_rows c;\n"
-)
+
+
+def components_view(shown: Callable[[str], str], decoded: Callable[[str], str], source: str) -> str:
+    """SQL: the ``components`` view over ``source`` (``component_rows c`` and what
+    it joins), each of its columns as ``shown`` gives it and each description
+    field as ``decoded`` does; the columns in the order the table had."""
+    columns = [
+        *(f"{shown(x)} AS {x}" for x in _HEAD),
+        *(f"{decoded(f)} AS {f}" for f in _FIELDS),
+        *(f"{shown(x)} AS {x}" for x in _TAIL),
+    ]
+    return f"CREATE VIEW components AS SELECT {', '.join(columns)} FROM {source};\n"
+
+
+COMPONENTS_VIEW = components_view(lambda x: f"c.{x}", _decoded, "component_rows c")
 
 
 def _same(values: list[str], alias: str = "d") -> str:
@@ -137,24 +142,34 @@ def description_id(conn: sqlite3.Connection, values) -> int:
 
 
 _NEW = [f"NEW.{f}" for f in _FIELDS]
-_ADD_NEW = f"    {add_descriptions_sql(_NEW, '(SELECT 1)')};\n"
 _ROW_COLUMNS = ("maker_id", "kind", "control", "serial", *_STORED)
-VIEW_TRIGGERS = (
-    "CREATE TRIGGER components_view_insert INSTEAD OF INSERT ON components\nBEGIN\n"
-    + _ADD_NEW
-    + f"    INSERT INTO component_rows (id, {', '.join(_ROW_COLUMNS)}, description_id, batch_id) "
-    + "VALUES (NEW.id, NEW.maker_id, NEW.kind, coalesce(NEW.control, 0), NEW.serial, "
-    + ", ".join(f"NEW.{x}" for x in _STORED)
-    + f", {description_id_sql(_NEW)}, NEW.batch_id);\nEND;\n"
-    "CREATE TRIGGER components_view_update INSTEAD OF UPDATE ON components\nBEGIN\n"
-    + _ADD_NEW
-    + "    UPDATE component_rows SET id = NEW.id, "
-    + ", ".join(f"{x} = NEW.{x}" for x in _ROW_COLUMNS)
-    + f", description_id = {description_id_sql(_NEW)}, batch_id = NEW.batch_id "
-    "WHERE id = OLD.id;\nEND;\n"
-    "CREATE TRIGGER components_view_delete INSTEAD OF DELETE ON components\n"
-    "BEGIN DELETE FROM component_rows WHERE id = OLD.id; END;\n"
-)
+
+
+def view_triggers(values: dict[str, str] | None = None, before: str = "") -> str:
+    """SQL: the ``INSTEAD OF`` triggers of the ``components`` view: a write passes
+    on to ``component_rows`` with each column as ``values`` gives it (else as
+    written), after ``before`` and after adding the written description."""
+    written = {x: (values or {}).get(x, f"NEW.{x}") for x in _ROW_COLUMNS}
+    inserted = {**written, "control": "coalesce(NEW.control, 0)"}
+    prelude = f"    {add_descriptions_sql(_NEW, '(SELECT 1)')};\n" + before
+    return (
+        "CREATE TRIGGER components_view_insert INSTEAD OF INSERT ON components\nBEGIN\n"
+        + prelude
+        + f"    INSERT INTO component_rows (id, {', '.join(_ROW_COLUMNS)}, description_id, "
+        + f"batch_id) VALUES (NEW.id, {', '.join(inserted[x] for x in _ROW_COLUMNS)}, "
+        + f"{description_id_sql(_NEW)}, NEW.batch_id);\nEND;\n"
+        "CREATE TRIGGER components_view_update INSTEAD OF UPDATE ON components\nBEGIN\n"
+        + prelude
+        + "    UPDATE component_rows SET id = NEW.id, "
+        + ", ".join(f"{x} = {written[x]}" for x in _ROW_COLUMNS)
+        + f", description_id = {description_id_sql(_NEW)}, batch_id = NEW.batch_id "
+        "WHERE id = OLD.id;\nEND;\n"
+        "CREATE TRIGGER components_view_delete INSTEAD OF DELETE ON components\n"
+        "BEGIN DELETE FROM component_rows WHERE id = OLD.id; END;\n"
+    )
+
+
+VIEW_TRIGGERS = view_triggers()
 
 
 def migrate_v10(conn: sqlite3.Connection) -> None:

@@ -29,21 +29,16 @@ unchanged); no stored row changes.
 from __future__ import annotations
 
 from firetrace.registry import schema_v9
-from firetrace.registry.schema_v10 import _FIELDS, _HEAD, _TAIL, VIEW_TRIGGERS
+from firetrace.registry.schema_v10 import VIEW_TRIGGERS, components_view
+from firetrace.registry.schema_v12 import kind_code_sql
 
 # Bytes of the content key an imported event keeps in its row.
 CHECK_BYTES = 4
 
-COMPONENTS_VIEW = (
-    "CREATE VIEW components AS SELECT "
-    + ", ".join(
-        [
-            *(f"c.{x} AS {x}" for x in _HEAD),
-            *(f"d.{f} AS {f}" for f in _FIELDS),
-            *(f"c.{x} AS {x}" for x in _TAIL),
-        ]
-    )
-    + " FROM component_rows c LEFT JOIN descriptions d ON d.id = c.description_id;\n"
+COMPONENTS_VIEW = components_view(
+    lambda x: f"c.{x}",
+    lambda f: f"d.{f}",
+    "component_rows c LEFT JOIN descriptions d ON d.id = c.description_id",
 )
 
 SCHEMA_V11 = "DROP VIEW components;\n" + COMPONENTS_VIEW + VIEW_TRIGGERS
@@ -65,14 +60,15 @@ def known_events_sql(columns: str) -> str:
         f"AND e.row_key = {check_sql('s.row_key')}"
     )
     maker = "(SELECT p.id FROM parties p WHERE p.norm_name = s.maker_norm)"
+    kind = kind_code_sql("s.kind")  # schema 12: the kind as a code
     by_serial = (
         f"SELECT {columns} FROM staging s CROSS JOIN component_rows c "
         "ON c.serial_fold = s.serial_fold AND c.serial_norm = s.serial_norm "
-        f"AND c.kind = s.kind AND c.maker_id = {maker} {same_row}"
+        f"AND c.kind = {kind} AND c.maker_id = {maker} {same_row}"
     )
     by_former = (
         f"SELECT {columns} FROM staging s CROSS JOIN serial_changes x ON x.old_norm = "
         "s.serial_norm CROSS JOIN component_rows c ON c.id = x.component_id "
-        f"AND c.kind = s.kind AND c.maker_id = {maker} {same_row}"
+        f"AND c.kind = {kind} AND c.maker_id = {maker} {same_row}"
     )
     return f"{by_serial} UNION {by_former}"

@@ -34,11 +34,13 @@ from firetrace.serials.normalize import normalize_serial
 # about four ids per candidate, and SQLite allows 32,766 parameters a statement.
 DESCRIBE_CHUNK = 500
 
-# The description from its row (schema 10): one look-up, not one a column.
+# The description from its row (schema 10): one look-up, not one a column;
+# the kind's name from its code (schema 12).
 _COMPONENT_SQL = (
-    "SELECT c.id, c.kind, c.control, c.serial, p.name, "
+    "SELECT c.id, k.name, c.control, c.serial, p.name, "
     + ", ".join(f"d.{name}" for name in DESCRIPTION_FIELDS)
     + " FROM component_rows c JOIN parties p ON p.id = c.maker_id "
+    "JOIN component_kinds k ON k.code = c.kind "
     "JOIN descriptions d ON d.id = c.description_id WHERE c.id = ?"
 )
 _COMPONENT_FIELDS = ("id", "component", "control", "serial", "manufacturer", *DESCRIPTION_FIELDS)
