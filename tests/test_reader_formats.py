@@ -548,11 +548,13 @@ def test_bgcode_signature_is_its_magic():
 # --- OBJ, PLY, OFF, GLB and glTF -------------------------------------------------
 
 
-def _mesh_head(data: bytes, function: str) -> bool:
-    from firetrace.detect.readers import trimesh_formats
+def _mesh_head(data: bytes, function: str, module: str = "trimesh_formats") -> bool:
+    import importlib
+
     from firetrace.detect.sniff import make_head
 
-    return getattr(trimesh_formats, function)(make_head(data, len(data)))
+    readers = importlib.import_module(f"firetrace.detect.readers.{module}")
+    return getattr(readers, function)(make_head(data, len(data)))
 
 
 TWO_OBJECTS = b"""# made by hand
@@ -596,6 +598,39 @@ def test_obj_bodies_per_object_and_group_and_names_sorted():
         ("Left_Grp", "group", 1, [5.0, 5.0, 5.0]),
     ]
     assert design.limits == [] and design.metadata == {}
+
+
+OBJ_WITH_MATERIALS = b"""mtllib parts.mtl
+o Left
+v 0 0 0
+v 1 0 0
+v 0 1 0
+v 0 0 1
+usemtl red
+f 1 2 3
+usemtl blue
+f 1 2 4
+o Right
+v 5 5 5
+v 6 5 5
+v 5 6 5
+usemtl red
+f 5 6 7
+"""
+
+
+def test_obj_materials_neither_read_nor_splitting_an_object(tmp_path):
+    # the material library sits beside the file; the reader is given the stream only, and
+    # faces of one object in two materials stay one body
+    (tmp_path / "parts.mtl").write_text("newmtl red\nKd 1 0 0\nnewmtl blue\nKd 0 0 1\n")
+    path = tmp_path / "parts.obj"
+    path.write_bytes(OBJ_WITH_MATERIALS)
+    with open(path, "rb") as fh:
+        design = read_design(fh, "obj", str(path))
+    assert design.names == ["Left", "Right"]
+    assert sorted((b.name, b.kind, len(b.faces), len(b.vertices)) for b in design.bodies) == [
+        ("Left", "group", 2, 4), ("Right", "group", 1, 3)
+    ]  # fmt: skip
 
 
 def test_obj_names_deduplicated_blank_dropped_undecodable_replaced_and_capped():
@@ -1136,6 +1171,330 @@ def test_amf_refusals():
         read_design(io.BytesIO(_amf(_amf_object(1))), "amf", None, limit + 1)
 
 
+# --- 3MF and AMF: the XML stripper, the parser and the zip members ---------------
+
+_X61 = b"x" * 61
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        # nothing to cut: the same bytes; padding between tags of spaces, tabs or line ends
+        (b"<a><b/></a>", b"<a><b/></a>"),
+        (b"<a>" + b" " * 256 + b"<b/></a>", b"<a><b/></a>"),
+        (b"<a>" + b" " * 255 + b"<b/></a>", b"<a>" + b" " * 255 + b"<b/></a>"),
+        (b"<a>" + b"\n\t" * 150 + b"<b/></a>", b"<a><b/></a>"),
+        # processing instructions are looked for after the first 64 bytes only...
+        (b"<?pi x?><a/>", b"<?pi x?><a/>"),
+        (b"<a>" + b"x" * 60 + b"<?p?></a>", b"<a>" + b"x" * 60 + b"<?p?></a>"),
+        (b"<a>" + _X61 + b"<?p?></a>", b"<a>" + _X61 + b"</a>"),
+        # ... and once something is cut, every one but the XML declaration goes
+        (b"<?pi?><a><!--c--></a>", b"<a></a>"),
+        (b'<?xml version="1.0"?><a><?p x?><!--c--></a>', b'<?xml version="1.0"?><a></a>'),
+        (b"<!--" + b"c" * 56 + b'--><?xml version="1.0"?><a/>', b'<?xml version="1.0"?><a/>'),
+        (b"<!--" + b"c" * 57 + b'--><?xml version="1.0"?><a/>', b"<a/>"),
+        (b"<a><!--c--><??><?>x?><b/></a>", b"<a><b/></a>"),
+        (b"<a><!--c--></a><?p", b"<a></a>"),
+        # comments: at the start, several, empty, opened by "<!-->", unclosed
+        (b"<!--c--><a/>", b"<a/>"),
+        (b"<a><!--1--><b/><!--2--><c/><!--3--></a>", b"<a><b/><c/></a>"),
+        (b"<a><!--1--><!--2--></a>", b"<a></a>"),
+        (b"<a><!----><b/></a>", b"<a><b/></a>"),
+        (b"<a><!-->x--><b/></a>", b"<a><b/></a>"),
+        (b"<a>--><!--c--><b/></a>", b"<a>--><b/></a>"),
+        (b"<a>?><?p?><!--c--></a>", b"<a>?></a>"),
+        (b"<a/><!-- open", b"<a/>"),
+        # a token inside another: "<?" in a comment, "<!--" in a processing instruction
+        (b"<a><!-- <?p?> --><b/></a>", b"<a><b/></a>"),
+        (b"<a><?p <!-- ?><b/><!--c--></a>", b"<a><b/></a>"),
+        # CDATA is text: kept whole with what looks like a comment or an instruction
+        (b"<a><![CDATA[<!-- no -->]]><!--c--></a>", b"<a><![CDATA[<!-- no -->]]></a>"),
+        (b"<a><!--c--><![CDATA[<?p?>]]></a>", b"<a><![CDATA[<?p?>]]></a>"),
+        (b"<a><![CDATA[x]]><!--c--><![CDATA[y]]></a>", b"<a><![CDATA[x]]><![CDATA[y]]></a>"),
+        (b"<a><!--c--><![CDATA[x <!-- y", b"<a><![CDATA[x <!-- y"),
+        # padding that meets once a comment is cut is cut too
+        (b"<a>" + b" " * 128 + b"<!--c-->" + b" " * 128 + b"<b/></a>", b"<a><b/></a>"),
+        (b"<a>" + b" " * 127 + b"<!--c-->" + b" " * 128 + b"<b/></a>",
+         b"<a>" + b" " * 255 + b"<b/></a>"),
+    ],
+    ids=lambda value: repr(value[:20])[2:-1],
+)  # fmt: skip
+def test_xml_comments_instructions_and_padding_are_stripped_cdata_kept(data, expected):
+    from firetrace.detect.readers.xml_formats import without_comments
+
+    assert without_comments(data) == expected
+
+
+def test_xml_declarations_anywhere_are_refused_and_the_parse_error_is_cut():
+    from firetrace.detect.readers.xml_formats import parse_xml_safely
+
+    late = b"<a>" + b"x" * 70_000 + b'<!ENTITY x "y"></a>'
+    with pytest.raises(
+        InputError, match=r"^M: XML document type/entity declarations are not allowed \(refused\)$"
+    ):
+        parse_xml_safely(late, "M")
+    with pytest.raises(InputError) as refused:
+        parse_xml_safely(b"<" + b"a" * 200 + b"></b>", "M")
+    reason = str(refused.value)
+    assert reason == "M: malformed XML (Opening and ending tag mismatch: " + "a" * 127 + ")"
+
+
+def test_3mf_text_node_over_ten_million_characters_is_read():
+    # libxml2 refuses text nodes over 10,000,000 characters unless huge_tree is on (made of
+    # random bytes, the part is not refused for its compression ratio)
+    import base64
+    import random
+
+    description = base64.b64encode(random.Random(0).randbytes(7_500_001)).decode()
+    assert len(description) > 10_000_000
+    meta = f'<metadata name="Description">{description}</metadata>'
+    design = _read(_3mf(_model(_object(1), '<item objectid="1"/>', meta=meta)), "3mf")
+    assert design.metadata == {"Description": description[:500]}
+    assert design.names == [description[:200]]
+
+
+def test_3mf_metadata_names_keys_and_empty_values():
+    keys = ["Title", "designer", "DESCRIPTION", "Application", "copyright", "Rating"]
+    meta = "".join(f'<metadata name="{k}">{k} text</metadata>' for k in keys)
+    meta += '<metadata name="Blank"/><metadata name="Spaces">  </metadata>'
+    design = _read(_3mf(_model(_object(1), '<item objectid="1"/>', meta=meta)), "3mf")
+    assert design.metadata == {k: f"{k} text" for k in keys}
+    assert design.names == sorted(f"{k} text" for k in keys[:5])
+
+
+def test_3mf_names_are_cut_at_200_characters_and_200_names():
+    long = "N" * 250
+    config = (
+        "<config>"
+        + "".join(f'<o key="name" value="part {i:03d}"/>' for i in range(205))
+        + f'<o key="name" value="{long}"/></config>'
+    )
+    design = _read(
+        _3mf(_model(_object(1, long), '<item objectid="1"/>'),
+             **{"Metadata/model_settings.config": config}),
+        "3mf",
+    )  # fmt: skip
+    assert [b.name for b in design.bodies] == ["N" * 200]
+    assert design.names == ["N" * 200] + [f"part {i:03d}" for i in range(199)]
+
+
+def test_3mf_slicer_names_from_metadata_config_and_xml_members_only():
+    def config(value: str) -> str:
+        return f'<config><plate><metadata key="name" value="{value}"/></plate></config>'
+
+    members = {
+        "Metadata/Slic3r_PE_model.config": config("from config"),
+        "metadata/parts.XML": config("from xml"),
+        "Metadata/notes.txt": config("from txt"),
+        "Other/settings.config": config("from other"),
+        "Metadata/broken.config": "<config><unclosed></config>",
+        "Metadata/doctype.xml": '<!DOCTYPE x><config><o key="name" value="from doctype"/></config>',
+    }
+    design = _read(_3mf(_model(_object(1), '<item objectid="1"/>'), **members), "3mf")
+    assert design.names == ["from config", "from xml"]
+
+
+def test_3mf_in_another_or_no_namespace_is_read_in_its_own():
+    other = _model(_object(1, "Other"), '<item objectid="1"/>').replace(NS_3MF, "urn:other")
+    design = _read(_3mf(other), "3mf")
+    assert [b.name for b in design.bodies] == ["Other"] and design.units == "mm"
+    bare = _model(_object(1, "Bare"), "").replace(f' xmlns="{NS_3MF}"', "")
+    with pytest.raises(InputError, match="^3MF holds no triangles$"):
+        _read(_3mf(bare), "3mf")
+
+
+def test_3mf_build_items_after_one_without_a_mesh_are_read():
+    build = '<item objectid="9"/><item objectid="2"/><item objectid="1"/>'
+    empty = '<object id="2"><mesh><vertices/><triangles/></mesh></object>'
+    design = _read(_3mf(_model(_object(1, "A") + empty, build)), "3mf")
+    assert [(b.name, len(b.faces)) for b in design.bodies] == [("A", 4)]
+
+
+def test_3mf_without_a_build_follows_components_with_transforms():
+    parent = (
+        '<object id="3" name="Pair"><components><component objectid="1"/>'
+        '<component objectid="2" transform="1 0 0 0 1 0 0 0 1 0 0 5"/></components></object>'
+    )
+    design = _read(_3mf(_model(_object(1) + _object(2) + parent, "")), "3mf")
+    assert sorted((b.name, len(b.faces), b.vertices.max(0).tolist()) for b in design.bodies) == [
+        ("Pair", 8, [1.0, 1.0, 6.0]), ("object 1", 4, [1.0] * 3), ("object 2", 4, [1.0] * 3)
+    ]  # fmt: skip
+
+
+def _chain(top: int) -> str:
+    """Objects 2..top, each holding the one below as its only component."""
+    return "".join(
+        f'<object id="{i}"><components><component objectid="{i - 1}"/></components></object>'
+        for i in range(2, top + 1)
+    )
+
+
+def test_3mf_claimed_triangles_follow_components_eight_deep(monkeypatch):
+    from firetrace.detect.readers import LIMITS
+
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 3)
+    design = _read(_3mf(_model(_object(1) + _chain(9), '<item objectid="9"/>')), "3mf")
+    assert design.bodies == [] and design.limits == [
+        {"limit": "triangles", "detail": "3MF build item 1 places 4 triangles, over the 3 left "
+         "for this file; not analysed"}
+    ]  # fmt: skip
+    # nine deep: the triangles below the eighth level are not claimed, and the nesting refused
+    with pytest.raises(InputError, match="^3MF components nested more than 8 deep$"):
+        _read(_3mf(_model(_object(1) + _chain(10), '<item objectid="10"/>')), "3mf")
+
+
+def test_3mf_claimed_triangles_add_up_the_components(monkeypatch):
+    from firetrace.detect.readers import LIMITS
+
+    parent = (
+        '<object id="3" name="Pair"><components><component objectid="1"/>'
+        '<component objectid="2"/><component objectid="9"/></components></object>'
+    )
+    model = _model(_object(1) + _object(2) + parent, '<item objectid="3"/>')
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 7)
+    design = _read(_3mf(model), "3mf")
+    assert [d["detail"][:36] for d in design.limits] == ["3MF build item 1 places 8 triangles,"]
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 8)
+    assert [len(b.faces) for b in _read(_3mf(model), "3mf").bodies] == [8]
+
+
+def test_3mf_model_part_at_and_over_the_xml_limit(monkeypatch):
+    from firetrace.detect.readers import xml_formats
+
+    small = _model(_object(1, "Small"), '<item objectid="1"/>')
+    large = _model(_object(1, "Large" + "e" * 100), '<item objectid="1"/>')
+    monkeypatch.setattr(xml_formats, "MAX_MODEL_XML_BYTES", len(small))
+    data = _zip({"3D/a.model": large, "3D/b.model": small})
+    design = _read(data, "3mf")
+    assert [b.name for b in design.bodies] == ["Small"]
+    assert design.limits == [{"limit": "xml_bytes", "detail": (
+        f"3MF part 3D/a.model holds {len(large):,} bytes of XML without comments, over the "
+        f"{len(small):,} limit; its geometry was not analysed")}]  # fmt: skip
+
+
+def test_3mf_coordinates_must_be_numbers_on_every_axis():
+    for axis in "xyz":
+        bad = TET_VERTICES.replace(f'{axis}="1"', f'{axis}="{"o" * 100}"')
+        with pytest.raises(InputError) as refused:
+            _read(_3mf(_model(_object(1, body=f"<mesh>{bad}{TET_TRIANGLES}</mesh>"), "")), "3mf")
+        reason = "could not convert string to float: '" + "o" * 100 + "'"
+        assert str(refused.value) == f"3MF: non-numeric coordinate ({reason[:80]})"
+    bad = TET_VERTICES.replace('y="1"', 'y="one"')
+    with pytest.raises(InputError) as refused:
+        _read(_3mf(_model(_object(1, body=f"<mesh>{bad}{TET_TRIANGLES}</mesh>"), "")), "3mf")
+    assert str(refused.value) == "3MF: non-numeric coordinate (could not convert string to " \
+        "float: 'one')"  # fmt: skip
+
+
+def test_3mf_member_with_a_bad_checksum_is_a_corrupt_container():
+    data = bytearray(_3mf(_model(_object(1), '<item objectid="1"/>')))
+    crc = data[14:18]  # the local header's CRC-32; the central directory holds it again
+    at = data.rindex(bytes(crc))
+    data[at] ^= 0xFF
+    with pytest.raises(InputError) as refused:
+        _read(bytes(data), "3mf")
+    assert str(refused.value) == (
+        "3MF: corrupt zip container (Bad CRC-32 for file '3D/3dmodel.model')"
+    )
+
+
+def test_zip_member_at_and_over_its_size_limit(monkeypatch):
+    from firetrace.detect.readers import LIMITS
+
+    model = _model(_object(1, "At"), '<item objectid="1"/>')
+    monkeypatch.setattr(LIMITS, "max_zip_member_bytes", len(model))
+    assert [b.name for b in _read(_3mf(model), "3mf").bodies] == ["At"]
+    monkeypatch.setattr(LIMITS, "max_zip_member_bytes", len(model) - 1)
+    with pytest.raises(InputError) as refused:
+        _read(_3mf(model), "3mf")
+    assert str(refused.value) == f"zip member '3D/3dmodel.model' inflates to {len(model):,} bytes"
+
+
+def _with_member(name: str, data: bytes, stored: bool = False) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("3D/3dmodel.model", _model(_object(1, "M"), '<item objectid="1"/>'))
+        archive.writestr(name, data, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def test_zip_member_ratio_refused_only_over_ten_million_bytes(monkeypatch):
+    import zipfile
+
+    from firetrace.detect.readers import LIMITS
+
+    # stored, ratio 1: read (and, being no XML, dropped) whatever its size
+    stored = _with_member("Metadata/big.xml", b"\0" * 10_000_001, stored=True)
+    assert [b.name for b in _read(stored, "3mf").bodies] == ["M"]
+    at = _with_member("Metadata/big.xml", b"\0" * 10_000_000)
+    assert [b.name for b in _read(at, "3mf").bodies] == ["M"]
+    over = _with_member("Metadata/big.xml", b"\0" * 10_000_001)
+    with pytest.raises(InputError) as refused:
+        _read(over, "3mf")
+    assert str(refused.value) == "zip member 'Metadata/big.xml' has a bomb-like compression ratio"
+    info = zipfile.ZipFile(io.BytesIO(over)).getinfo("Metadata/big.xml")
+    monkeypatch.setattr(LIMITS, "max_zip_ratio", info.file_size / info.compress_size)
+    assert [b.name for b in _read(over, "3mf").bodies] == ["M"]
+
+
+def test_amf_names_from_every_metadata_type_and_objects_without_id():
+    meta = (
+        '<metadata type="Name">File name</metadata><metadata type="description">Desc</metadata>'
+        '<metadata type="AUTHOR">Me</metadata><metadata>' + "m" * 600 + "</metadata>"
+        '<metadata type="Title">' + "T" * 250 + "</metadata>"
+    )
+    objects = (
+        '<object><metadata type="title">Titled</metadata><metadata type="name"> </metadata>'
+        '<metadata type="name"/>' + _amf_object(9)[13:]
+        + '<object id="7"><metadata type="Description">'
+        + "D" * 250 + "</metadata>" + _amf_object(7)[13:]
+        + "<object>" + _amf_object(0)[13:]
+    )  # fmt: skip
+    design = _read(_amf(objects, meta=meta), "amf")
+    assert design.metadata == {"Name": "File name", "description": "Desc", "AUTHOR": "Me",
+                               "metadata": "m" * 500, "Title": "T" * 250}  # fmt: skip
+    assert design.names == ["D" * 200, "Desc", "File name", "Me", "T" * 200, "Titled"]
+    assert [b.name for b in design.bodies] == ["Titled", "D" * 200, "object 2"]
+
+
+def test_amf_geometry_outside_a_mesh_element_is_not_read():
+    moved = _amf_object(1).replace("<mesh>", "<part>").replace("</mesh>", "</part>")
+    with pytest.raises(InputError, match="^AMF holds no triangles$"):
+        _read(_amf(moved), "amf")
+
+
+def test_amf_refusals_name_the_format():
+    with pytest.raises(InputError, match=r"^AMF: corrupt zip container \("):
+        _read(b"PK\x03\x04 not a zip", "amf")
+    with pytest.raises(InputError, match=r"^AMF: malformed XML \(.*line 1"):
+        _read(_amf(_amf_object(1))[:-3], "amf")
+    with pytest.raises(InputError) as refused:
+        _read(_amf(_amf_object(1).replace("<y>1</y>", "<y>a</y>")), "amf")
+    assert str(refused.value) == "AMF: non-numeric coordinate (could not convert string to " \
+        "float: 'a')"  # fmt: skip
+
+
+def test_amf_at_the_text_and_triangle_limits(monkeypatch):
+    from firetrace.detect.readers import LIMITS
+
+    data = _amf(_amf_object(1))
+    monkeypatch.setattr(LIMITS, "max_text_bytes", len(data))
+    assert len(read_design(io.BytesIO(data), "amf", None, len(data)).faces) == 4
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 4)
+    assert len(_read(data, "amf").faces) == 4
+    monkeypatch.setattr(LIMITS, "max_geometry_triangles", 3)
+    with pytest.raises(InputError, match="^AMF mesh of 4 triangles; refusing$"):
+        _read(data, "amf")
+
+
+def test_amf_signature_is_an_amf_tag_in_a_text_opening_with_a_tag():
+    heads = {b"<amf unit='mm'>": True, b"  <?xml?><amf>": True, b"<AMF\n>": True,
+             b"<model unit='mm'>": False, b"<amfx>": False, b"x <amf>": False}  # fmt: skip
+    assert {h: _mesh_head(h, "_looks_like_amf", "xml_formats") for h in heads} == heads
+
+
 # --- the readers' package: read_design, Design and the geometry checks -----------
 
 
@@ -1318,6 +1677,71 @@ def test_design_joins_bodies_with_offsets_and_caps_their_number(monkeypatch):
     detail = "more than 4 bodies; the rest skipped"
     assert design.limits == [{"limit": "max_bodies", "detail": detail}]
     assert design.warnings == [detail]
+
+
+def test_faces_are_kept_as_int64_whatever_integers_they_come_in():
+    import numpy as np
+
+    from firetrace.detect.readers import Design
+
+    design = Design(format="x")
+    design.add_body(np.asarray(TRIANGLE, dtype=np.float32), np.asarray([[0, 1, 2]], np.int32))
+    assert design.bodies[0].faces.dtype == np.int64
+    assert design.bodies[0].vertices.dtype == np.float64
+
+
+def test_three_bodies_joined_with_their_offsets_and_repeated_vertices_kept():
+    import numpy as np
+
+    from firetrace.detect.readers import Design
+
+    design = Design(format="x")
+    for shift in (0, 0, 2):  # the first two bodies share every vertex position
+        design.add_body(np.asarray(TRIANGLE) + shift, [[0, 1, 2]])
+    assert design.faces.tolist() == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+    mesh = design.to_trimesh()  # not processed: trimesh would merge the repeated vertices
+    assert (len(mesh.vertices), mesh.faces.tolist()) == (9, [[0, 1, 2], [3, 4, 5], [6, 7, 8]])
+
+
+@pytest.mark.parametrize(
+    "vertices, message",
+    [
+        # zero area away from the origin: the edges are taken from the first corner
+        ([[1, 0, 0], [2, 1, 0], [3, 2, 0]],
+         "boom: degenerate mesh (all 1 triangles have zero area)"),
+        # a cross product exactly at the round-off bound is no area
+        ([[0, 0, 0], [1, 0, 0], [0, 1e-12, 0]],
+         "boom: degenerate mesh (all 1 triangles have zero area)"),
+        ([[0, 0, 0], [1, 0, 0], [0, 1_000_000_000.5, 0]], "boom: coordinates beyond 1e9 units"),
+    ],
+)  # fmt: skip
+def test_geometry_refused_at_the_area_and_coordinate_bounds(monkeypatch, vertices, message):
+    _boom(monkeypatch, design=_body_design(vertices, [[0, 1, 2]]))
+    with pytest.raises(InputError) as refused:
+        read_design(io.BytesIO(b"x"), "boom")
+    assert str(refused.value) == message
+
+
+def test_load_design_and_load_mesh_pass_the_format_and_name_on(monkeypatch):
+    from firetrace.detect.readers import load_design, load_mesh
+
+    seen = _boom(monkeypatch, design=_body_design(TRIANGLE, [[0, 1, 2]]))
+    mesh = load_mesh(io.BytesIO(b"xyz"), "boom", "a.boom")
+    assert len(mesh.faces) == 1
+    assert load_design(io.BytesIO(b"wxyz"), "boom", "b.boom").format == "boom"
+    assert seen == [(0, 3, "a.boom"), (0, 4, "b.boom")]
+
+
+def test_load_design_sniffs_with_the_name_and_refuses_what_nothing_claims():
+    from firetrace.detect.readers import load_design
+
+    junk = b"no design here at all"
+    with pytest.raises(InputError) as refused:
+        load_design(io.BytesIO(junk), None, "part.stl")  # the extension claims it: STL's reason
+    assert str(refused.value) == "truncated: 21 bytes is shorter than a binary STL header (84)"
+    with pytest.raises(InputError) as refused:
+        load_design(io.BytesIO(junk))
+    assert str(refused.value) == "not a recognised design file"
 
 
 def test_a_design_without_mesh_names_its_first_limit():

@@ -40,7 +40,7 @@ def without_comments(data: bytes) -> bytes:
     white space between tags cut short: padding must not count toward size limits.
     CDATA sections are kept whole (a ``<!--`` inside one is text, not a comment)."""
     if b"<!--" not in data and b"<?" not in data[64:]:
-        return _PADDING.sub(b"><", data) if b"   " in data else data
+        return _PADDING.sub(b"><", data)
     kept, position = [], 0
     tokens = (b"<!--", b"<?", b"<![CDATA[")
     upcoming = {token: data.find(token) for token in tokens}  # next of each, -1 for none
