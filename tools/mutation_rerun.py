@@ -46,6 +46,11 @@ def main() -> None:
     parser.add_argument("names", type=Path, help="a file of mutant names, one a line")
     parser.add_argument("tests", nargs="*", help="test files whose new tests to add")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument(
+        "--timeout", type=float, default=600.0,
+        help="seconds per mutant; a mutant that makes the tests hang counts as killed, as "
+        "mutmut counts its timeouts",
+    )  # fmt: skip
     args = parser.parse_args()
     root = args.scratch.resolve()
     stats = json.loads((root / "mutants" / "mutmut-stats.json").read_text())
@@ -58,7 +63,12 @@ def main() -> None:
         env = {**os.environ, "MUTANT_UNDER_TEST": name, "PYTHONPATH": str(root / "mutants")}
         command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                    "-p", "no:randomly", "-m", "not slow", *tests]  # fmt: skip
-        done = subprocess.run(command, cwd=root / "mutants", env=env, capture_output=True)
+        try:
+            done = subprocess.run(
+                command, cwd=root / "mutants", env=env, capture_output=True, timeout=args.timeout
+            )
+        except subprocess.TimeoutExpired:
+            return name, -1  # killed (timeout)
         return name, done.returncode
 
     meta_path = root / "mutants" / "firetrace" / f"{args.module}.meta"
