@@ -1785,6 +1785,39 @@ def test_head_first_line_and_reader_registry():
     assert three.summary.startswith("3MF: one body per build item")
 
 
+def test_register_keeps_the_defaults_and_the_first_line_of_the_docstring(monkeypatch):
+    from firetrace.detect import readers
+
+    readers._load_all()
+    monkeypatch.setattr(readers, "_READERS", dict(readers._READERS))
+
+    def read(fh, size, name):
+        """First line of the summary.
+
+        More text, and
+        a last line."""
+
+    def bare(fh, size, name):
+        return None
+
+    def signature(head):
+        return False
+
+    def zipped(names):
+        return False
+
+    assert readers.register("t1")(read) is read
+    assert readers.register(
+        "t2", extensions=("a", "b"), signature=signature, zip_signature=zipped, order=7, text=True
+    )(bare) is bare  # fmt: skip
+    assert readers._READERS["t1"] == readers.ReaderSpec(
+        "t1", read, ("t1",), None, None, 100, False, "First line of the summary."
+    )
+    assert readers._READERS["t2"] == readers.ReaderSpec(
+        "t2", bare, ("a", "b"), signature, zipped, 7, True, ""
+    )
+
+
 def test_gcode_source_files_from_the_header_are_names_after_the_objects():
     text = SQUARE.replace(
         b"; layer_height = 0.2", b"; layer_height = 0.2\n; input_filename = handle.3mf"
