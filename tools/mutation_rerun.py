@@ -6,11 +6,13 @@ survivors that the same command kills when given a few names (issue 17.8, seen o
 workers do for each name: set ``MUTANT_UNDER_TEST`` and run ``pytest -x`` in the
 copy's ``mutants/`` folder over the tests mutmut's stats associate with the
 mutated function, the tests the stats do not know yet (added after the run)
-first. The verdicts go into the copy's meta file, so
+first, then those of the test files named, then the others. A mutant whose tests run
+past ``--timeout`` counts as killed, as mutmut counts its timeouts. The verdicts go
+into the copy's meta file as they come, so
 ``python tools/mutation_score.py --rescore SCRATCH MODULE`` counts them::
 
     nice -n 10 python tools/mutation_rerun.py SCRATCH registry/lookup.py NAMES_FILE \\
-        --jobs 2 tests/test_fuzzy_trace.py tests/test_wildcard_trace.py
+        tests/test_fuzzy_trace.py tests/test_wildcard_trace.py --jobs 2 --timeout 180
 
 Copy the changed test files into ``SCRATCH/mutants/tests/`` first. Only run it
 while no ``mutmut run`` works in the same copy (both write the meta file).
@@ -51,6 +53,11 @@ def main() -> None:
         help="seconds per mutant; a mutant that makes the tests hang counts as killed, as "
         "mutmut counts its timeouts",
     )  # fmt: skip
+    parser.add_argument(
+        "--only-named", action="store_true",
+        help="run only the tests of the test files named: a quick first pass (with a short "
+        "--timeout for mutants that hang); run its survivors again without it",
+    )  # fmt: skip
     args = parser.parse_args()
     root = args.scratch.resolve()
     stats = json.loads((root / "mutants" / "mutmut-stats.json").read_text())
@@ -59,7 +66,11 @@ def main() -> None:
     names = [n.strip() for n in args.names.read_text().splitlines() if n.strip()]
 
     def run(name: str) -> tuple[str, int]:
-        tests = unseen + sorted(by_function.get(name.rsplit("__mutmut_", 1)[0], []))
+        # the tests of the files named run first: those are the quick, exact ones
+        known = by_function.get(name.rsplit("__mutmut_", 1)[0], [])
+        tests = unseen + sorted(known, key=lambda t: (t.split("::")[0] not in args.tests, t))
+        if args.only_named:
+            tests = [t for t in tests if t.split("::")[0] in args.tests]
         env = {**os.environ, "MUTANT_UNDER_TEST": name, "PYTHONPATH": str(root / "mutants")}
         command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                    "-p", "no:randomly", "-m", "not slow", *tests]  # fmt: skip
@@ -68,18 +79,21 @@ def main() -> None:
                 command, cwd=root / "mutants", env=env, capture_output=True, timeout=args.timeout
             )
         except subprocess.TimeoutExpired:
-            return name, -1  # killed (timeout)
+            return name, 36  # mutmut's code for a timeout, which it counts as killed
         return name, done.returncode
 
     meta_path = root / "mutants" / "firetrace" / f"{args.module}.meta"
     meta = json.loads(meta_path.read_text())
+    verdicts = {}
     with ThreadPoolExecutor(args.jobs) as pool:
-        verdicts = dict(pool.map(run, names))
-    for name, code in verdicts.items():
-        survived = code in (0, 5)  # passed, or (5) no test collected
-        print(name, "survived" if survived else "killed", flush=True)
-        meta["exit_code_by_key"][name] = 0 if survived else 1
-    meta_path.write_text(json.dumps(meta))
+        # each verdict is written as it comes, so a run stopped part-way keeps its results
+        for name, code in pool.map(run, names):
+            verdicts[name] = code
+            survived = code in (0, 5)  # passed, or (5) no test collected
+            verdict = "survived" if survived else "timeout" if code == 36 else "killed"
+            print(name, verdict, flush=True)
+            meta["exit_code_by_key"][name] = 0 if survived else 36 if code == 36 else 1
+            meta_path.write_text(json.dumps(meta))
     killed = sum(1 for code in verdicts.values() if code not in (0, 5))
     print(f"{killed} of {len(verdicts)} killed")
 
