@@ -194,6 +194,10 @@ def test_a_python_caller_is_audited_like_the_command(conn, tmp_path, monkeypatch
     (entry,) = audit.query_log(conn)
     assert (entry["command"], entry["operator"], entry["purpose"]) == ("dupes", "ann", "CASE-9")
     assert entry["record_ids"] == sorted({m.id for g in report.groups for m in g.members})
+    # the options are recorded as asked, the kinds by their names
+    asked = {"kinds": ["exact"], "max_distance": None, "manufacturer": None,
+             "all_components": False, "include_expected": False}  # fmt: skip
+    assert entry["args_digest"] == audit.args_digest(asked)
     find_duplicates(conn, audit=False)
     assert len(audit.query_log(conn)) == 1
     policy = tmp_path / "policy.toml"

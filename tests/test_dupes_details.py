@@ -474,12 +474,17 @@ def _imported(db_path, tmp_path):
     return conn, result.batch_id
 
 
-@pytest.mark.parametrize("bulk_check", [10**9, 0])  # index seeks per key; one registry scan
+# index seeks per key; seeks still for a batch of exactly BULK_CHECK; one registry scan
+@pytest.mark.parametrize("bulk_check", [10**9, "batch", 0])
 def test_batch_findings_on_both_paths(db_path, tmp_path, monkeypatch, bulk_check):
     from firetrace.registry import dupes
 
-    monkeypatch.setattr(dupes, "BULK_CHECK", bulk_check)
+    monkeypatch.setattr(dupes, "BULK_CHECK", 0 if bulk_check == "batch" else bulk_check)
     conn, batch = _imported(db_path, tmp_path)
+    if bulk_check == "batch":  # up to BULK_CHECK new control components go by seeks
+        sql = "SELECT count(*) FROM components WHERE batch_id = ? AND control = 1"
+        bulk_check = conn.execute(sql, (batch,)).fetchone()[0]
+        monkeypatch.setattr(dupes, "BULK_CHECK", bulk_check)
     found = dupes.batch_findings(conn, batch)
     stolen = "; AB12345 is reported stolen"
     # The transposition's members come in the order each path found them, before
@@ -931,3 +936,83 @@ def test_probe_keys_written_out_in_pieces_are_all_probed(db_path, tmp_path, monk
         ("embedded_letter", ["500429", "50042J9"]),
         ("embedded_letter", ["700429", "70042J9"]),
     ]
+
+
+def test_a_maker_keyed_under_older_rules_scopes_every_party_of_its_name(db_path):
+    from test_serials_index import make_registry
+
+    from firetrace.registry.dupes import find_duplicates
+
+    records = [("Glock", "AB123"), ("Glock2", "AB123"), ("Acme", "AB123"),
+               ("Glock", "QX55012"), ("Glock2", "QX55021")]  # fmt: skip
+    conn = make_registry(db_path, records, makers=("Glock", "Glock2", "Acme"))
+    # Two parties spelt Glock, both keyed under older rules: --manufacturer Glock
+    # finds neither key and takes every party of that spelling (two maker ids).
+    conn.execute("UPDATE parties SET norm_name = 'OLD KEY ' || id WHERE name LIKE 'Glock%'")
+    conn.execute("UPDATE parties SET name = 'GLOCK' WHERE name = 'Glock2'")
+    report = find_duplicates(conn, manufacturer="Glock", audit=False)
+    assert [(g.kind, [(m.manufacturer, m.serial) for m in g.members]) for g in report.groups] == [
+        ("cross_manufacturer", [("GLOCK", "AB123"), ("Glock", "AB123")]),
+    ]
+    assert report.stats["records_compared"] == 4  # Acme's record is out of scope
+
+
+def test_batch_findings_list_a_thousand_groups_by_default(db_path, tmp_path):
+    from test_registry_support import batch_row, write_csv
+
+    from firetrace.registry import dupes
+    from firetrace.registry.db import connect
+    from firetrace.registry.importer import import_batch
+
+    conn = connect(db_path)
+    serials = [f"QZ{n:05d}" for n in range(0, 1001 * 7, 7)]  # 1,001 serials
+    frames = [batch_row(serial=s) for s in serials]
+    assert import_batch(conn, write_csv(tmp_path / "old.csv", frames))
+    receivers = [batch_row(serial=s, component="receiver") for s in serials]
+    batch = import_batch(conn, write_csv(tmp_path / "new.csv", receivers))
+    found = dupes.batch_findings(conn, batch.batch_id, kinds=["exact"])
+    assert (len(found.groups), found.more) == (1_000, 1)  # 1,001 exact groups
+
+
+def test_calibre_and_country_read_from_the_registry_are_compared(db_path, tmp_path):
+    from test_registry_support import batch_row, write_csv
+
+    from firetrace.registry.db import connect
+    from firetrace.registry.dupes import find_duplicates
+    from firetrace.registry.importer import import_batch
+
+    conn = connect(db_path)
+    rows = [batch_row(serial="CC1234"),  # 9mm Luger (stored as 9x19mm), made in AT
+            batch_row(serial="CC1234", component="receiver", calibre=".40 S&W",
+                      country_of_manufacture="US")]  # fmt: skip
+    assert import_batch(conn, write_csv(tmp_path / "two.csv", rows)).ok
+    (group,) = find_duplicates(conn, kinds=["exact"], audit=False).groups
+    assert group.reason == (
+        "one Glock serial on a frame and receiver (calibre 9x19mm / .40 S&W; made in AT / US)"
+    )
+
+
+def test_serials_of_zeros_keep_one_zero_and_a_leading_x_is_no_zero(db_path):
+    from test_serials_index import make_registry
+
+    from firetrace.registry.dupes import find_duplicates
+
+    # 0 and 000 fold to 0; O reads as 0; X0123 / 0X123 are a swap, not one serial
+    # with a leading zero (only zeros are padding, not the X before one).
+    serials = ("0", "000", "O", "X0123", "0X123")
+    conn = make_registry(db_path, [("Acme", s) for s in serials])
+    kinds = ["normalized", "confusable", "transposition"]
+    report = find_duplicates(conn, kinds=kinds, include_expected=True, audit=False)
+    assert [(g.kind, [m.serial for m in g.members]) for g in report.groups] == [
+        ("normalized", ["0", "000"]),
+        ("confusable", ["0", "000", "O"]),
+        ("transposition", ["0X123", "X0123"]),
+    ]
+
+
+def test_leading_zeros_kept_when_the_rules_do_not_fold_them(monkeypatch):
+    from firetrace.registry import dupes
+
+    monkeypatch.setattr(dupes, "_folds_leading_zeros", lambda: False)
+    member = _m(1, "00AB1")
+    assert (member.norm0, member.fold0) == ("00AB1", "00AB1")
