@@ -87,6 +87,8 @@ def test_topology_of_closed_meshes():
     assert F.topology(TUBE.faces, len(TUBE.vertices), edges) == _closed(0, 1)
     assert F.topology(BOX.faces, len(BOX.vertices), bodies=2) == _closed(2, 1, bodies=2)
     assert F.topology(BOX.faces, len(BOX.vertices), bodies=3) == _closed(2, 2, bodies=3)
+    # the genus is a whole number, written as one in the records
+    assert type(F.topology(TUBE.faces, len(TUBE.vertices))["genus"]) is int
 
 
 def _leaky(edges, boundary, nonmanifold, chi):
@@ -108,6 +110,8 @@ def test_topology_of_open_and_non_manifold_meshes():
     a, b = BOX.faces[0][:2]
     faces = np.vstack([BOX.faces, [[a, b, 8]]])
     assert F.topology(faces, 9) == _leaky(20, 2, 1, 9 - 20 + 13)
+    # a triangle collapsed to one vertex: its one edge, three times over, is all there is
+    assert F.topology(np.array([[0, 0, 0]]), 1) == {**_leaky(1, 0, 1, 1), "open_edge_fraction": 1.0}
 
 
 # ---------------------------------------------------------------- frame and grid
@@ -189,6 +193,29 @@ def test_voxelize_rows_whose_crossings_do_not_pair_up():
     for chunk in (1, 100):  # the counts summed over chunks
         solid = F.voxelize(np.concatenate([vertices[faces], fin]), (6, 6, 6), chunk)
         assert solid.sum() == 64 and solid[1:5, 1:5, 1:5].all()
+
+
+def test_voxelize_two_parts_past_either_end_of_the_scan_line():
+    # one box from before the first voxel centre along x, one past the last: each
+    # row crosses a surface in the grid's first and last count cells, with a gap
+    # between the boxes, so the parity must run from the first cell to the last
+    def box(low, high):
+        mesh = trimesh.creation.box(np.subtract(high, low))
+        return mesh.vertices[mesh.faces] + np.add(high, low) / 2
+
+    triangles = np.concatenate([box((-2.0, 1, 1), (1.0, 5, 5)), box((4.0, 1, 1), (9.0, 5, 5))])
+    for chunk in (1, 100):
+        solid = F.voxelize(triangles, (6, 6, 6), chunk)
+        assert solid.sum() == 48 and solid[:, 1:5, 1:5].all(axis=(1, 2)).tolist() == [
+            True, False, False, False, True, True,
+        ]  # fmt: skip
+    # a fin between the boxes crossing the rows with y + z < 6.5 once more: only those
+    # are filled from their first crossing to their last, the others keep the gap
+    fin = np.array([[[3.2, 0.0, 0.0], [3.2, 6.5, 0.0], [3.2, 0.0, 6.5]]])
+    solid = F.voxelize(np.concatenate([triangles, fin]), (6, 6, 6), 100)
+    row, layer = np.mgrid[1:5, 1:5] + 0.5
+    per_row = solid[:, 1:5, 1:5].sum(axis=0)
+    assert (per_row == np.where(row + layer < 6.5, 6, 3)).all()
 
 
 # ---------------------------------------------------------------- windows and spans
@@ -677,6 +704,10 @@ def test_group_parallel_directions():
     ]
     F._group_parallel(holes, 8.0)
     assert [h["parallel_group"] for h in holes] == [0, 0, 0, 1, 2, 1, 3]
+    # with no tolerance at all, holes of exactly one direction still share a group
+    holes = [_h((0, 0, 0), 1, direction=(1.0, 0.0, 0.0)) for _ in range(2)]
+    F._group_parallel(holes, 0.0)
+    assert [h["parallel_group"] for h in holes] == [0, 0]
 
 
 # ---------------------------------------------------------------- stray triangles
@@ -729,6 +760,27 @@ def test_stray_triangles_of_a_closed_or_open_mesh_are_left():
         vertices, faces = _with_flap(trimesh.Trimesh(vertices, faces, process=False), 1)
     result = F._without_stray_triangles(vertices, faces, MeshEdges(faces, len(vertices)))
     assert result[1] is faces and result[3] == 0
+
+
+def test_stray_triangles_at_one_percent_and_on_a_doubled_surface():
+    # exactly 1 % of the faces (2 flaps on a torus of 198 faces) is still peeled
+    torus = trimesh.creation.torus(
+        major_radius=5, minor_radius=1, major_sections=11, minor_sections=9
+    )
+    vertices, faces = _with_flap(torus, 1)
+    vertices, faces = _with_flap(trimesh.Trimesh(vertices, faces, process=False), 1)
+    assert len(faces) == 200
+    _, kept, _, dropped = F._without_stray_triangles(
+        vertices, faces, MeshEdges(faces, len(vertices))
+    )
+    assert dropped == 2 and len(kept) == 198
+    # every face written twice (each edge has four faces, none two) and a flap
+    doubled = trimesh.Trimesh(TUBE.vertices, np.vstack([TUBE.faces, TUBE.faces]), process=False)
+    vertices, faces = _with_flap(doubled, 1)
+    _, kept, _, dropped = F._without_stray_triangles(
+        vertices, faces, MeshEdges(faces, len(vertices))
+    )
+    assert dropped == 1 and len(kept) == 2 * len(TUBE.faces)
 
 
 # ---------------------------------------------------------------- measure
@@ -880,6 +932,54 @@ def test_measure_a_bored_block():
     assert cut["holes"] == [] and cut["largest_cavity_fraction"] == 0.0
 
 
+def test_measure_a_bored_block_under_a_square_millimetre_across():
+    small = TUBE.copy()
+    small.apply_scale(0.1)
+    features = F.measure(
+        small.vertices, small.faces, {"min_resolution_mm": 0.03, "min_hole_diameter_mm": 0.12}
+    )
+    ((axis, diameter),) = [(h["axis"], h["diameter_mm"]) for h in features["holes"]]
+    # its section is 0.63 mm2: the cavity is measured against that, not against 1
+    cavity = round(math.pi * (diameter / 2) ** 2 / (0.9 * 0.7), 3)
+    assert (axis, diameter, cavity) == (0, 0.49, 0.299)
+    assert features["largest_cavity_fraction"] == features["side_cavity_fraction"] == cavity
+
+
+def test_measure_a_bore_across_the_width():
+    part = _cut(
+        trimesh.creation.box((20, 12, 8)),
+        trimesh.creation.cylinder(
+            radius=2.5,
+            height=30,
+            sections=16,
+            transform=trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]),
+        ),
+    )
+    features = F.measure(part.vertices, part.faces)
+    ((axis, diameter),) = [(h["axis"], h["diameter_mm"]) for h in features["holes"]]
+    cavity = math.pi * (diameter / 2) ** 2 / (20 * 8)
+    assert (axis, diameter, round(cavity, 4)) == (1, 4.95, 0.1203)
+    assert features["cavity_fraction_by_axis"] == [0.0, round(cavity, 3), 0.0]
+    # a void seen along the width counts as a side cavity, to three places
+    assert features["side_cavity_fraction"] == round(cavity, 3) == 0.12
+
+
+def test_measure_two_equal_bores_along_the_length_one_blind():
+    # the same bore twice (the same reading to two places): the larger, listed first,
+    # tells whether the length's cavity runs through
+    through = _cylinder(2.0, 40, "x")
+    through.apply_translation((0, -4.5, 0))
+    blind = _cylinder(2.0, 21, "x")
+    blind.apply_translation((4.5, 4.5, 0))
+    part = _cut(trimesh.creation.box((30, 15, 7.2)), through, blind)
+    features = F.measure(part.vertices, part.faces)
+    assert [(h["axis"], h["diameter_mm"], h["through"]) for h in features["holes"]] == [
+        (0, 4.01, True),
+        (0, 4.01, False),
+    ]
+    assert features["length_through"] is True
+
+
 def test_measure_an_inclined_bore():
     features = F.measure(INCLINED.vertices, INCLINED.faces)
     assert features["search_directions"] == [
@@ -924,18 +1024,33 @@ def test_measure_a_turned_ring_on_a_bar():
     assert features["enclosed_void_fraction"] == 0.0 and features["end_fill"] == 0.511
 
 
-def test_measure_adds_openings_to_the_edge_directions():
+def _inclined_with_ring(degrees):
+    """INCLINED with a ring hanging off its end, the ring's plane turned *degrees*."""
     ring = trimesh.creation.torus(
         major_radius=7, minor_radius=1.5, major_sections=32, minor_sections=8
     )
-    ring.apply_transform(trimesh.transformations.rotation_matrix(np.radians(-20), [1, 0, 0]))
+    ring.apply_transform(trimesh.transformations.rotation_matrix(np.radians(degrees), [1, 0, 0]))
     ring.apply_translation((21, 0, 0))
-    part = trimesh.boolean.union([INCLINED, ring], engine="manifold")
+    return trimesh.boolean.union([INCLINED, ring], engine="manifold")
+
+
+def test_measure_adds_openings_to_the_edge_directions():
+    part = _inclined_with_ring(-20)
     features = F.measure(part.vertices, part.faces)
     # the bore's edges give the first direction, the ring's opening the second
     assert features["search_directions"] == [
         {"direction": [-0.0, -0.499, 0.866], "angle_deg": 30.0, "turning_mm": 87.1},
         {"direction": [-0.0, 0.756, 0.654], "angle_deg": 40.8, "turning_mm": 0.0},
+    ]
+
+
+def test_measure_adds_no_opening_along_an_edge_direction():
+    # the ring turned as the bore is: its opening's axis is within a degree of the
+    # bore's edge direction, which is searched already, so it is not added again
+    part = _inclined_with_ring(30)
+    features = F.measure(part.vertices, part.faces)
+    assert features["search_directions"] == [
+        {"direction": [0.0, -0.499, -0.867], "angle_deg": 29.9, "turning_mm": 87.1}
     ]
 
 
