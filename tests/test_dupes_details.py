@@ -1016,3 +1016,38 @@ def test_leading_zeros_kept_when_the_rules_do_not_fold_them(monkeypatch):
     monkeypatch.setattr(dupes, "_folds_leading_zeros", lambda: False)
     member = _m(1, "00AB1")
     assert (member.norm0, member.fold0) == ("00AB1", "00AB1")
+
+
+@pytest.mark.parametrize("bulk_check", [10**9, 0])
+def test_a_batch_cut_at_its_limit_keeps_each_swap_group_whole(
+    db_path, tmp_path, monkeypatch, bulk_check
+):
+    """A bug found by the mutation run: the large-batch path cut the swap pairs at
+    twice the limit before grouping them, so a group of more pairs than that lost
+    members, and ``more`` counted pairs. Both paths now list whole groups and count
+    the groups left out."""
+    from test_registry_support import batch_row, write_csv
+
+    from firetrace.registry import dupes
+    from firetrace.registry.db import connect
+    from firetrace.registry.importer import import_batch
+
+    monkeypatch.setattr(dupes, "BULK_CHECK", bulk_check)
+    conn = connect(db_path)
+    # Three frames sharing serial AB1058 (each made in another year: three items).
+    old = [batch_row(serial="AB1058", year_of_manufacture=y) for y in (2017, 2018, 2019)]
+    old.append(batch_row(serial="ZZ7310", year_of_manufacture=2016))
+    assert import_batch(conn, write_csv(tmp_path / "old.csv", old)).ok
+    new = [batch_row(serial="AB1085", year_of_manufacture=2020),
+           batch_row(serial="ZZ7301", year_of_manufacture=2015)]  # fmt: skip
+    batch = import_batch(conn, write_csv(tmp_path / "new.csv", new)).batch_id
+    whole = {"AB1058 AB1058 AB1058 AB1085", "ZZ7301 ZZ7310"}
+
+    def listed(limit):
+        found = dupes.batch_findings(conn, batch, limit=limit)
+        assert {g.kind for g in found.groups} == {"transposition"}
+        return {" ".join(sorted(m.serial for m in g.members)) for g in found.groups}, found.more
+
+    assert listed(2) == (whole, 0)
+    one, more = listed(1)
+    assert len(one) == 1 and one <= whole and more == 1

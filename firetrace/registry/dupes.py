@@ -888,8 +888,9 @@ def _scanned_findings(conn, new_ids, kinds: set[str], limit: int, findings) -> l
         name = conn.execute("SELECT name FROM parties WHERE id = ?", (int(maker),)).fetchone()[0]
         findings.expected[name] = int(count)
     listed = np.flatnonzero(touches & ~expected)
-    kept = listed[: limit * 2]
-    findings.more += len(listed) - len(kept)
+    kept, left_out = _first_groups(found, at_a[listed], at_b[listed], pos[listed], limit * 2)
+    kept = listed[kept]
+    findings.more += left_out
     members = _members_by_id(conn, sorted(set(a[kept].tolist()) | set(b[kept].tolist())))
     groups += _pair_groups(
         members, a[kept].tolist(), b[kept].tolist(), pos[kept].tolist(), [False] * len(kept)
@@ -897,6 +898,23 @@ def _scanned_findings(conn, new_ids, kinds: set[str], limit: int, findings) -> l
     ids = [m.id for g in groups for m in g.members]
     findings.in_run = dict(zip(ids, run_member[found.index_of(ids)].tolist(), strict=True))
     return groups
+
+
+def _first_groups(found, at_a, at_b, positions, keep: int) -> tuple[np.ndarray, int]:
+    """The pairs (scan positions of each side, swap position) of the first ``keep``
+    groups they form, in the order each group's first pair came, and how many groups
+    are left out. A group is one maker, swap position and pair of folded serials, as
+    :func:`_pair_groups` forms them, so a cut never splits one: every record sharing
+    a serial with a pair's member stays in its group, and ``more`` counts groups."""
+    ha, hb = found.swap_hash[at_a], found.swap_hash[at_b]
+    key = np.stack(
+        [found.makers[at_a].astype(np.uint64), positions.astype(np.uint64),
+         np.minimum(ha, hb), np.maximum(ha, hb)], axis=1,
+    )  # fmt: skip
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    order = np.empty(len(first), dtype=np.int64)
+    order[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return np.flatnonzero(order[inverse.reshape(-1)] < keep), max(0, len(first) - keep)
 
 
 def _members_by_id(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Member]:
