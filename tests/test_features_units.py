@@ -424,6 +424,16 @@ def test_find_holes_in_a_block():
     ] == round(2 * math.sqrt(36 / math.pi) * 2.0, 2)
 
 
+def test_find_holes_sizes_to_two_places():
+    # 0.123 mm voxels: 6, 8 and 4 voxels across, 40, 12 and 24 slices long
+    holes = F.find_holes(_block_with_holes(), 0.123, {**P, "min_hole_diameter_mm": 0.1})
+    assert [(h["width_mm"], h["height_mm"], h["length_mm"]) for h in holes] == [
+        (0.74, 0.74, 4.92),
+        (0.98, 0.98, 1.48),
+        (0.49, 0.49, 2.95),
+    ]
+
+
 def test_find_holes_on_empty_solid_and_open_grids():
     assert F.find_holes(np.zeros((6, 6, 6), dtype=bool), 1.0, P) == []
     assert F.find_holes(np.ones((6, 6, 6), dtype=bool), 1.0, P) == []
