@@ -1036,18 +1036,20 @@ def test_a_batch_cut_at_its_limit_keeps_each_swap_group_whole(
     conn = connect(db_path)
     # Three frames sharing serial AB1058 (each made in another year: three items).
     old = [batch_row(serial="AB1058", year_of_manufacture=y) for y in (2017, 2018, 2019)]
-    old.append(batch_row(serial="ZZ7310", year_of_manufacture=2016))
+    old += [batch_row(serial=s, year_of_manufacture=2016) for s in ("ZZ7310", "MN8820")]
     assert import_batch(conn, write_csv(tmp_path / "old.csv", old)).ok
     new = [batch_row(serial="AB1085", year_of_manufacture=2020),
-           batch_row(serial="ZZ7301", year_of_manufacture=2015)]  # fmt: skip
+           batch_row(serial="ZZ7301", year_of_manufacture=2015),
+           batch_row(serial="MN8802", year_of_manufacture=2015)]  # fmt: skip
     batch = import_batch(conn, write_csv(tmp_path / "new.csv", new)).batch_id
-    whole = {"AB1058 AB1058 AB1058 AB1085", "ZZ7301 ZZ7310"}
+    whole = {"AB1058 AB1058 AB1058 AB1085", "ZZ7301 ZZ7310", "MN8802 MN8820"}
 
     def listed(limit):
         found = dupes.batch_findings(conn, batch, limit=limit)
         assert {g.kind for g in found.groups} == {"transposition"}
         return {" ".join(sorted(m.serial for m in g.members)) for g in found.groups}, found.more
 
-    assert listed(2) == (whole, 0)
-    one, more = listed(1)
-    assert len(one) == 1 and one <= whole and more == 1
+    assert listed(3) == (whole, 0)
+    for limit in (1, 2):  # the large batch keeps twice the limit before ranking
+        some, more = listed(limit)
+        assert len(some) == limit and some <= whole and more == 3 - limit

@@ -888,7 +888,7 @@ def _scanned_findings(conn, new_ids, kinds: set[str], limit: int, findings) -> l
         name = conn.execute("SELECT name FROM parties WHERE id = ?", (int(maker),)).fetchone()[0]
         findings.expected[name] = int(count)
     listed = np.flatnonzero(touches & ~expected)
-    kept, left_out = _first_groups(found, at_a[listed], at_b[listed], pos[listed], limit * 2)
+    kept, left_out = _first_groups(found, at_a[listed], at_b[listed], limit * 2)
     kept = listed[kept]
     findings.more += left_out
     members = _members_by_id(conn, sorted(set(a[kept].tolist()) | set(b[kept].tolist())))
@@ -900,20 +900,18 @@ def _scanned_findings(conn, new_ids, kinds: set[str], limit: int, findings) -> l
     return groups
 
 
-def _first_groups(found, at_a, at_b, positions, keep: int) -> tuple[np.ndarray, int]:
-    """The pairs (scan positions of each side, swap position) of the first ``keep``
-    groups they form, in the order each group's first pair came, and how many groups
-    are left out. A group is one maker, swap position and pair of folded serials, as
-    :func:`_pair_groups` forms them, so a cut never splits one: every record sharing
-    a serial with a pair's member stays in its group, and ``more`` counts groups."""
+def _first_groups(found, at_a, at_b, keep: int) -> tuple[np.ndarray, int]:
+    """The pairs (scan positions of each side) of the first ``keep`` groups they
+    form, in the order each group's first pair came, and how many groups are left
+    out. A group is one pair of (maker, folded serial) hashes: the maker and the two
+    serials :func:`_pair_groups` groups by (one adjacent swap apart, so the swap
+    position follows from them). A cut never splits a group, so every record sharing
+    a serial with a pair's member stays in it, and ``more`` counts groups."""
     ha, hb = found.swap_hash[at_a], found.swap_hash[at_b]
-    key = np.stack(
-        [found.makers[at_a].astype(np.uint64), positions.astype(np.uint64),
-         np.minimum(ha, hb), np.maximum(ha, hb)], axis=1,
-    )  # fmt: skip
+    key = np.stack([np.minimum(ha, hb), np.maximum(ha, hb)], axis=1)
     _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    order = np.empty(len(first), dtype=np.int64)
-    order[np.argsort(first, kind="stable")] = np.arange(len(first))
+    order = np.empty_like(first)
+    order[np.argsort(first)] = np.arange(len(first))  # first positions are distinct
     return np.flatnonzero(order[inverse.reshape(-1)] < keep), max(0, len(first) - keep)
 
 
