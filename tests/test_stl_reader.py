@@ -412,3 +412,29 @@ def test_each_decimated_vertex_is_the_mean_of_the_corners_in_its_cell(monkeypatc
     assert sorted(tuple(f) for f in design.faces.tolist()) == expected
     assert (design.vertices.min(axis=0) >= low - 1e-3).all()
     assert (design.vertices.max(axis=0) <= high + 1e-3).all()
+
+
+def test_solid_must_end_within_the_84_byte_head_white_space_included():
+    data = _ascii(("part", _shifted(0)))
+    for blanks in (0, 3, 79):
+        design = _read(b" " * blanks + data)
+        assert [(b.name, len(b.faces)) for b in design.bodies] == [("part", 1)], blanks
+    # 80 blanks leave "soli" in the head: a binary file, whose count is those four bytes
+    padded = b" " * 80 + data
+    count = struct.unpack("<I", b"soli")[0]
+    with pytest.raises(InputError) as caught:
+        _read(padded)
+    assert str(caught.value) == (
+        f"binary STL header claims {count:,} triangles ({84 + 50 * count:,} bytes) but the file "
+        f"has {len(padded):,} bytes; refusing (limit {readers.LIMITS.max_triangles:,})"
+    )
+
+
+def test_the_triangle_count_is_read_unsigned_and_short_files_are_refused():
+    data = b"\0" * 80 + b"\xff\xff\xff\xff" + b"\0" * 50
+    with pytest.raises(InputError) as caught:
+        _read(data)
+    assert str(caught.value).startswith("binary STL header claims 4,294,967,295 triangles (")
+    with pytest.raises(InputError) as caught:
+        _read(b"\0" * 83)
+    assert str(caught.value) == "truncated: 83 bytes is shorter than a binary STL header (84)"
