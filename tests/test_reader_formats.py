@@ -1210,6 +1210,7 @@ _X61 = b"x" * 61
         # CDATA is text: kept whole with what looks like a comment or an instruction
         (b"<a><![CDATA[<!-- no -->]]><!--c--></a>", b"<a><![CDATA[<!-- no -->]]></a>"),
         (b"<a><!--c--><![CDATA[<?p?>]]></a>", b"<a><![CDATA[<?p?>]]></a>"),
+        (b"<a><!--c--><![CDATA[x<?]]></a>", b"<a><![CDATA[x<?]]></a>"),
         (b"<a><![CDATA[x]]><!--c--><![CDATA[y]]></a>", b"<a><![CDATA[x]]><![CDATA[y]]></a>"),
         (b"<a><!--c--><![CDATA[x <!-- y", b"<a><![CDATA[x <!-- y"),
         # padding that meets once a comment is cut is cut too
