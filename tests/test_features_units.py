@@ -218,6 +218,22 @@ def test_voxelize_two_parts_past_either_end_of_the_scan_line():
     assert (per_row == np.where(row + layer < 6.5, 6, 3)).all()
 
 
+def test_voxelize_counts_a_shared_edge_crossing_once():
+    # the edge from (5.5, 1.2, 0.8) to (3.1, 3.8, 4.2) crosses the plane z = 2.5 at
+    # y = 2.5 (a row centre) when computed from its lower end, and one ulp below when
+    # computed from its upper end: its two triangles run it in opposite directions
+    vertices = np.array([[5.5, 1.2, 0.8], [3.1, 3.8, 4.2], [0.0, 0.0, 0.0], [0.0, 0.0, 3.0]])
+    faces = np.array([[2, 1, 0], [1, 3, 0], [3, 2, 0], [2, 3, 1]])
+    tetrahedron = vertices[faces]
+    cube_vertices, cube_faces = _grid_cube(1.5, 3.5)
+    cube = cube_vertices[cube_faces] + [8.0, 0.0, 0.0]
+    solid = F.voxelize(np.concatenate([tetrahedron, cube]), (12, 6, 6), 100)
+    # the row through the crossing has an even count: nothing is filled between the bodies
+    assert not solid[5:9, 2, 2].any()
+    apart = F.voxelize(tetrahedron, (12, 6, 6), 100) | F.voxelize(cube, (12, 6, 6), 100)
+    assert (solid == apart).all() and solid.sum() == 10 + 8
+
+
 # ---------------------------------------------------------------- windows and spans
 
 

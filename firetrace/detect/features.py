@@ -144,11 +144,18 @@ def principal_frame(
     return aligned, column_extents(aligned), axes
 
 
-def _edge_crossing(triangles, tri_index, edge, plane) -> np.ndarray:
+def _edge_crossing(triangles, tri_index, edge, above, plane) -> np.ndarray:
     """Where edge *edge* (from vertex *edge* to the next) of each triangle
-    ``triangles[tri_index]`` crosses its *plane* (z), as (x, y)."""
-    a = triangles[tri_index, edge]
-    b = triangles[tri_index, _NEXT_VERTEX[edge]]
+    ``triangles[tri_index]`` crosses its *plane* (z), as (x, y); *above* says which
+    of each triangle's vertices lie on or above the plane.
+
+    The point is computed from the edge's lower end: the triangle across the edge
+    runs it the other way, and must get the same point to the last bit, or a row
+    centre lying on it is counted by both triangles or by neither."""
+    start, end = edge, _NEXT_VERTEX[edge]
+    start_above = above[np.arange(len(edge)), edge]
+    a = triangles[tri_index, np.where(start_above, end, start)]
+    b = triangles[tri_index, np.where(start_above, start, end)]
     with np.errstate(divide="ignore", invalid="ignore"):
         t = (plane - a[:, 2]) / (b[:, 2] - a[:, 2])
     return a[:, :2] + t[:, None] * (b[:, :2] - a[:, :2])
@@ -188,7 +195,10 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
         first_edge = np.argmax(crossing, axis=1)
         last_edge = 2 - np.argmax(crossing[:, ::-1], axis=1)
         tri_index, plane, layer = tri_index[keep], plane[keep], plane_index[keep]
-        p, q = (_edge_crossing(triangles, tri_index, e, plane) for e in (first_edge, last_edge))
+        above = above[keep]
+        p, q = (
+            _edge_crossing(triangles, tri_index, e, above, plane) for e in (first_edge, last_edge)
+        )
         y_lo = np.minimum(p[:, 1], q[:, 1])
         y_hi = np.maximum(p[:, 1], q[:, 1])
         j_lo = np.maximum(np.floor(y_lo - 0.5).astype(np.int64) + 1, 0)
