@@ -178,7 +178,9 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
     # running parity below is a sum of whole planes rather than of short rows, and
     # the planes already in the grid's own order (no transpose at the end)
     cells = n2 * n1 * (n0 + 1)
-    counts = None  # the first chunk's bincount becomes the array (no zero-fill and add)
+    # uint16 counts added in place: a quarter of the bytes of bincount's int64
+    # array, and no copy to narrow them (a cell is never crossed 65,536 times)
+    counts = np.zeros(cells, dtype=np.uint16)
     starts = np.cumsum(per_triangle) - per_triangle
     edge_a, edge_b = np.array([0, 1, 2]), np.array([1, 2, 0])
     for begin in range(0, total, chunk):
@@ -214,13 +216,7 @@ def voxelize(triangles: np.ndarray, shape: tuple[int, int, int], chunk: int) -> 
         x = ps[:, 0] + (yc - ps[:, 1]) * (qs[:, 0] - ps[:, 0]) / (qs[:, 1] - ps[:, 1])
         column = np.clip(np.floor(x - 0.5).astype(np.int64) + 1, 0, n0)
         flat = (column * n1 + row) * n2 + layer[segment]
-        found = np.bincount(flat, minlength=cells)
-        if counts is None:
-            counts = found
-        else:
-            counts += found
-    if counts is None:
-        counts = np.zeros(cells, dtype=np.int64)
+        np.add.at(counts, flat, 1)
     counts = counts.reshape(n0 + 1, n1, n2)
     # only the parity matters, which a wrapping uint8 sum keeps
     parity = counts.astype(np.uint8)
