@@ -133,9 +133,12 @@ def worker_baseline(db: Path, batch: Path) -> dict:
     ev, day, ref = col["event"], col["event_date"], col["reference"]
     for fields in rows():
         if fields[m] not in makers:
-            makers[fields[m]] = conn.execute(
+            conn.execute(
                 "INSERT INTO parties (norm_name, name) VALUES (?, ?)", (fields[m], fields[m])
-            ).lastrowid
+            )  # a view (schema 13): no lastrowid
+            makers[fields[m]] = conn.execute(
+                "SELECT id FROM parties WHERE norm_name = ?", (fields[m],)
+            ).fetchone()[0]
     # Components: identity = (maker, kind, serial as written), deduplicated in a
     # dict; one executemany of the distinct ones, serials stored as written.
     serial_index.drop_index_triggers(conn)
@@ -457,7 +460,7 @@ PARTS = (
     ("firearms", ("firearms", "sqlite_autoindex_firearms_1")),
     ("assemblies", ("assemblies", "sqlite_autoindex_assemblies_1", "assemblies_component")),
     ("parties", ("parties", "party_names", "sqlite_autoindex_parties_1",
-                 "sqlite_autoindex_party_names_1")),
+                 "sqlite_autoindex_party_names_1", "party_rows", "party_rows_norm_name")),
     ("row seals", ("seals", "seals_frontier", "seals_audit")),
 )  # fmt: skip
 

@@ -57,13 +57,13 @@ BEGIN SELECT RAISE(ABORT, 'seals are append-only'); END;
 
 UNSEALED_TABLES = frozenset({"meta", "audit", "seals"})
 # Tables whose rows are sealed as a view shows them (schema 9: events; schema 10:
-# components, their description decoded): view -> table. The
-# seals name the view, fingerprint the values it shows and key rows by its ``id``
+# components, their description decoded; schema 13: parties, their key derived):
+# view -> table. The seals name the view, fingerprint the values it shows and key rows by its ``id``
 # (the table's row id); the table itself is not sealed apart. So a row stored in
 # another form keeps the fingerprint of the row it was, and a decoding table the
 # view reads (``event_kinds``, ``descriptions``, ``component_kinds`` of schema 12)
 # is covered by the seals of the rows it decodes.
-SEALED_VIEWS = {"events": "event_rows", "components": "component_rows"}
+SEALED_VIEWS = {"events": "event_rows", "components": "component_rows", "parties": "party_rows"}
 _DECODING_TABLES = frozenset({"event_kinds", "descriptions", "component_kinds"})
 # Recomputed from other columns by unaudited maintenance (rebuild_serial_index).
 _SERIAL_KEYS = ("serial_norm", "serial_fold", "serial_skel")

@@ -22,12 +22,15 @@ def add_event(conn, serial: str = "AB1234", event: str = "manufactured") -> int:
 
     row = conn.execute("SELECT id FROM components WHERE serial_norm = ?", (serial,)).fetchone()
     component = row[0] if row else None
-    if component is None:
-        component = conn.execute(
+    if component is None:  # a view: no lastrowid (it was the party's, by chance 1)
+        conn.execute(
             f"INSERT INTO components (maker_id, kind, control, {SERIAL_COLUMNS}) "
             "VALUES (?, 'frame', 1, ?, ?, ?, ?)",
             (maker, *serial_columns(serial)),
-        ).lastrowid
+        )
+        (component,) = conn.execute(
+            "SELECT id FROM components WHERE serial_norm = ?", (serial,)
+        ).fetchone()
     cur = conn.execute(
         "INSERT INTO events (component_id, event, event_date, row_key) VALUES (?, ?, ?, ?)",
         (component, event, "2020-01-02", f"{serial}:{event}".encode()),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from test_registry_support import batch_row, check_after_tampering, write_csv
+from test_registry_support import assert_named_altered, batch_row, write_csv
 
 from firetrace.registry.db import connect
 from firetrace.registry.schema_v12 import fold_sql, stored_keys, stored_keys_sql
@@ -79,8 +79,7 @@ def test_both_writing_paths_store_the_same_keys():
     ],
 )
 def test_an_edited_kind_shows_as_an_altered_component(imported, run_cli, tamper):
-    said = check_after_tampering(run_cli, imported, tamper)
-    assert "components row" in said and "altered" in said
+    assert_named_altered(run_cli, imported, tamper, "components")
 
 
 def test_writes_through_the_view_encode_the_kind_and_fold(imported):

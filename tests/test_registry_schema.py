@@ -16,11 +16,19 @@ def test_new_registry_is_at_latest_version_in_wal_mode(db_path):
     assert schema_version(conn) == latest_version()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    stored = {"parties", "component_rows", "descriptions", "firearms", "assemblies", "event_rows"}
+    stored = {
+        "party_rows",
+        "component_rows",
+        "descriptions",
+        "firearms",
+        "assemblies",
+        "event_rows",
+    }
     assert stored | {"batches"} <= tables
     views = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
-    # event_rows as it reads (schema 9), component_rows with its description (schema 10)
-    assert views == {"events", "components"}
+    # event_rows as it reads (schema 9), component_rows with its description (schema 10),
+    # party_rows with its key (schema 13)
+    assert views == {"events", "components", "parties"}
 
 
 def test_events_read_back_as_written_and_are_stored_compactly(db_path):

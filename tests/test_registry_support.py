@@ -73,6 +73,12 @@ def check_after_tampering(run_cli, db_path: Path, script: str) -> str:
     return result.stdout + result.stderr
 
 
+def assert_named_altered(run_cli, db_path: Path, script: str, table: str) -> None:
+    """``check`` after ``script`` names a row of ``table`` (a sealed name) as altered."""
+    said = check_after_tampering(run_cli, db_path, script)
+    assert f"{table} row" in said and "altered" in said, said
+
+
 def count(db_path: Path, table: str) -> int:
     conn = sqlite3.connect(db_path)
     try:

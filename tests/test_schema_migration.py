@@ -92,6 +92,21 @@ def test_every_spelling_of_a_party_survives(old_db):
     assert sum(len(v) for v in before.values()) > len(before)  # some party has two
 
 
+def test_every_party_key_survives_and_only_the_underived_are_stored(old_db):
+    from firetrace.registry.schema_v13 import key_sql
+
+    conn = sqlite3.connect(old_db)
+    before = conn.execute("SELECT id, norm_name, name, licence, country FROM parties").fetchall()
+    (underived,) = conn.execute(
+        f"SELECT count(*) FROM parties WHERE norm_name IS NOT {key_sql('name')}"
+    ).fetchone()
+    conn.close()
+    conn = connect(old_db)
+    assert conn.execute("SELECT * FROM parties ORDER BY id").fetchall() == sorted(before)
+    (stored,) = conn.execute("SELECT count(norm_name_stored) FROM party_rows").fetchone()
+    assert 0 < stored == underived < len(before)
+
+
 def test_seals_verify_after_the_migration_and_tampering_still_shows(old_db, fixture, run_cli):
     assert run_cli("--db", old_db, "check").exit_code == 0
     # A write after the upgrade seals with 12-byte fingerprints; both widths verify.

@@ -17,9 +17,11 @@ def make_registry(path: Path, records, makers=("Acme", "Glock", "Beretta")):
     conn.execute("BEGIN")
     ids = {}
     for name in makers:
-        ids[name] = conn.execute(
-            "INSERT INTO parties (norm_name, name) VALUES (?, ?)", (name.upper(), name)
-        ).lastrowid
+        # parties is a view (schema 13): no lastrowid; the id by its key
+        conn.execute("INSERT INTO parties (norm_name, name) VALUES (?, ?)", (name.upper(), name))
+        (ids[name],) = conn.execute(
+            "SELECT id FROM parties WHERE norm_name = ?", (name.upper(),)
+        ).fetchone()
     rows = []
     for rec in records:
         defaults = ("frame", "pistol", None, 1)

@@ -33,6 +33,7 @@ from firetrace.registry.schema_v9 import migrate_v9
 from firetrace.registry.schema_v10 import migrate_v10
 from firetrace.registry.schema_v11 import SCHEMA_V11
 from firetrace.registry.schema_v12 import migrate_v12
+from firetrace.registry.schema_v13 import migrate_v13
 from firetrace.registry.serial_index import SERIAL_INDEX_V2
 from firetrace.rowseals import SEALS_SCHEMA
 
@@ -168,6 +169,7 @@ MIGRATIONS: list[tuple[int, str | Callable[[sqlite3.Connection], None]]] = [
     (10, migrate_v10),  # a component's description by reference to a table of them
     (11, SCHEMA_V11),  # imported events checked in their own row; the view by one join
     (12, migrate_v12),  # a component's kind as a code, its fold derived in SQL
+    (13, migrate_v13),  # a party's key derived in SQL from its name where it can be
 ]
 
 
