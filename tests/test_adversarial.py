@@ -598,6 +598,7 @@ def test_10_the_audit_log_shows_stored_values_escaped(registry, run_cli):
 # --- 7. tracebacks become one-line errors with the right exit code ---------------
 
 
+@pytest.mark.slow  # waits on timeouts, locks or many subprocesses
 def test_07_the_same_batch_imported_twice_at_once_is_already_imported(db_path, tmp_path):
     import threading
     import time
@@ -738,6 +739,7 @@ def test_07_hostile_tracing_requests_are_one_line_errors(registry, run_cli, tmp_
     assert done.returncode == 2 and "not a regular file" in done.stderr, done.stderr
 
 
+@pytest.mark.slow  # waits on timeouts, locks or many subprocesses
 def test_07_a_fifo_given_for_any_file_a_command_reads_never_hangs(registry, tmp_path):
     """A FIFO where a policy, config, scan limits file, report manifest, the
     registry's journal or the read log should be is refused at once (a reader
@@ -962,6 +964,7 @@ def test_08_a_root_that_cannot_be_read_at_all_exits_2(run_cli, tmp_path):
 # --- 12. scanning keeps access times ------------------------------------------------
 
 
+@pytest.mark.slow  # waits on timeouts, locks or many subprocesses
 @pytest.mark.parametrize("workers", [1, 2])
 def test_12_scanning_keeps_the_access_times_of_files_folders_and_links(run_cli, tmp_path, workers):
     from test_scan_fixtures import tube_stl

@@ -104,3 +104,22 @@ def test_an_open_quote_is_named_by_the_line_its_record_starts_on(tmp_path):
     path.write_text('a,b,c\n1,"two\nlines",3\n4,5,6\n7,"never\nclosed\n')
     with pytest.raises(InputError, match="line 5: malformed CSV .*quote left open"):
         _read(path)
+
+
+def test_reading_never_lowers_the_process_wide_csv_field_limit(tmp_path, monkeypatch):
+    """The csv module's field limit is global: a reader with a small line limit
+    once left it at 64 for every later csv user of the process (a dupes CSV test
+    failed after it). It is only ever raised now."""
+    path = tmp_path / "b.csv"
+    path.write_text("a,b,c\n1,2,3\n")
+    before = csv.field_size_limit()
+    monkeypatch.setattr(readers, "MAX_LINE_BYTES", 64)
+    assert _read(path) == [(2, ["1", "2", "3"])]
+    assert csv.field_size_limit() == before
+    csv.field_size_limit(100)
+    try:
+        monkeypatch.setattr(readers, "MAX_LINE_BYTES", 1 << 20)
+        _read(path)
+        assert csv.field_size_limit() == 1 << 20  # raised to what a line may hold
+    finally:
+        csv.field_size_limit(before)

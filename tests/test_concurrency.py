@@ -106,6 +106,7 @@ def test_a_reader_is_not_blocked_by_an_open_write_transaction(db_path, run_cli):
     assert '"count": 2' in run_cli("audit", "log", "--json").stdout
 
 
+@pytest.mark.slow  # waits on timeouts, locks or many subprocesses
 def test_a_writer_that_waits_too_long_fails_with_a_clear_message(
     tmp_path, db_path, run_cli, monkeypatch
 ):

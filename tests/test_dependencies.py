@@ -46,6 +46,7 @@ def test_scanning_an_image_without_pytsk3_says_how_to_install_it(tmp_path, run_c
     assert "Traceback" not in result.stderr and "ModuleNotFoundError" not in result.stderr
 
 
+@pytest.mark.slow  # waits on timeouts, locks or many subprocesses
 def test_worker_processes_stop_the_scan_the_same_way(tmp_path):
     """With a pool, the worker that meets the image raises; the scan stops, exit 2."""
     image = fat_image(tmp_path / "card.img", tube_stl(), block_stl())

@@ -554,6 +554,7 @@ def test_output_folders_are_created_and_a_bad_one_is_a_clean_error(tmp_path, run
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # waits on timeouts, locks or many subprocesses
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_file_whose_analysis_never_ends_is_stopped_and_reported(tmp_path, workers):
     from test_scan_fixtures import SlowOn

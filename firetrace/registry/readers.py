@@ -273,6 +273,14 @@ def _clean_header(names: Sequence[object], path: Path, line: int) -> list[str]:
     return columns
 
 
+def _allow_fields_of_a_line() -> None:
+    """Let the csv module take a field as long as a line may be (the lines are
+    bounded before csv reads them). The limit is process-wide, so it is only ever
+    raised: a caller's own larger limit stays."""
+    if csv.field_size_limit() < MAX_LINE_BYTES:
+        csv.field_size_limit(MAX_LINE_BYTES)
+
+
 def _open_csv(path: Path, ignore_unknown: bool, encoding: str = UTF8) -> Batch:
     fh = open(path, "rb")
     head = fh.read(4096)
@@ -287,7 +295,7 @@ def _open_csv(path: Path, ignore_unknown: bool, encoding: str = UTF8) -> Batch:
         fh.close()
         raise InputError("empty file: no header row", path=str(path), line=1)
     delimiter = sniff_delimiter(first)
-    csv.field_size_limit(MAX_LINE_BYTES)
+    _allow_fields_of_a_line()
 
     def chained() -> Iterator[str]:
         yield first
@@ -396,7 +404,7 @@ def csv_range_rows(
     ``first_line`` (the file's line at ``start``), exactly as the whole-file reader
     gives them. ``start`` and ``end`` must fall at record boundaries
     (:func:`split_points`)."""
-    csv.field_size_limit(MAX_LINE_BYTES)
+    _allow_fields_of_a_line()
     with open(path, "rb") as fh:
         lines = _decoded_lines(_Range(fh, start, end), path, counter or [0], first_line, encoding)
         reader = csv.reader(lines, delimiter=delimiter, strict=True)
