@@ -52,11 +52,15 @@ PLANTED_KINDS = ("exact", "cross_manufacturer", "normalized", "confusable", "emb
 def _insert(conn, maker_id, kind, serial, ftype, model, year) -> int:
     from firetrace.registry.serial_index import SERIAL_COLUMNS, serial_columns
 
-    return conn.execute(
+    conn.execute(
         f"INSERT INTO components (maker_id, kind, control, {SERIAL_COLUMNS}, type, model, "
         "year_of_manufacture) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
         (maker_id, kind, *serial_columns(serial), ftype, model, year),
-    ).lastrowid
+    )
+    # components is a view (schema 10 on): an insert through it leaves lastrowid
+    # unset, so the new row's id is read back (the largest: ids only grow).
+    (new_id,) = conn.execute("SELECT max(id) FROM component_rows").fetchone()
+    return new_id
 
 
 def _other_year(rng: random.Random, year: int | None, avoid: set = frozenset()) -> int:
