@@ -54,11 +54,17 @@ FOLD_PAIRS = (
 )
 
 
+def replaced_sql(expr: str, pairs) -> str:
+    """SQL: ``expr`` with each character of ``pairs`` (character, replacement)
+    replaced, in order (one ``replace`` each)."""
+    for read, written in pairs:
+        expr = f"replace({expr}, '{read}', '{written}')"
+    return expr
+
+
 def fold_sql(expr: str) -> str:
     """SQL: ``expr`` folded by :data:`FOLD_PAIRS`."""
-    for read, folded in FOLD_PAIRS:
-        expr = f"replace({expr}, '{read}', '{folded}')"
-    return expr
+    return replaced_sql(expr, FOLD_PAIRS)
 
 
 def stored_fold_sql(fold: str, norm: str) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import sqlite3
 
 from firetrace.registry.schema_v9 import _statements
+from firetrace.registry.schema_v12 import replaced_sql
 
 # The characters the SQL key makes spaces (as _fold's punctuation does), as of
 # this migration. A key this does not give is stored.
@@ -35,10 +36,8 @@ _SPACED = "().,-"
 def key_sql(name: str) -> str:
     """SQL: the party key derived from name ``name`` (upper-cased ASCII, the
     characters of :data:`_SPACED` made spaces, a double space made one, trimmed)."""
-    expr = f"upper({name})"
-    for ch in _SPACED:
-        expr = f"replace({expr}, '{ch}', ' ')"
-    return f"trim(replace(replace({expr}, '  ', ' '), '  ', ' '))"
+    spaced = replaced_sql(f"upper({name})", ((ch, " ") for ch in _SPACED))
+    return f"trim({replaced_sql(spaced, (('  ', ' '), ('  ', ' ')))})"
 
 
 def stored_key_sql(key: str, name: str) -> str:
