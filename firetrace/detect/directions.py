@@ -57,12 +57,19 @@ class MeshEdges:
 FRAME_SAMPLE = 200_000  # faces whose normals choose the frame (every k-th of a larger mesh)
 
 
+def signed(direction: np.ndarray) -> np.ndarray:
+    """*direction* turned so that its largest component is positive: an eigenvector's
+    sign is the solver's choice and differs between numpy builds, and a reported
+    direction should not."""
+    return -direction if direction[int(np.argmax(np.abs(direction)))] < 0 else direction
+
+
 def _principal(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The sign-free weighted mean direction of unit vectors (top eigenvector of their
-    weighted scatter)."""
+    weighted scatter), signed by `signed`."""
     scatter = np.einsum("i,ij,ik->jk", weights, vectors, vectors)
     _, vecs = np.linalg.eigh(scatter)
-    return vecs[:, -1]
+    return signed(vecs[:, -1])
 
 
 def _seed(vectors: np.ndarray, weights: np.ndarray, bins: int = 24) -> np.ndarray:

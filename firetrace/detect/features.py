@@ -37,7 +37,13 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from firetrace.detect.arrays import column_bounds, column_extents, row_max, row_min
-from firetrace.detect.directions import MeshEdges, min_area_rectangle, part_frame, search_directions
+from firetrace.detect.directions import (
+    MeshEdges,
+    min_area_rectangle,
+    part_frame,
+    search_directions,
+    signed,
+)
 from firetrace.errors import InputError
 
 DEFAULTS = {
@@ -652,7 +658,7 @@ def opening_directions(
             points, w = centroids[near], weights[near].astype(np.float64)
             middle = np.average(points, axis=0, weights=w)
             spread = np.einsum("i,ij,ik->jk", w, points - middle, points - middle)
-            direction = np.linalg.eigh(spread)[1][:, 0]
+            direction = signed(np.linalg.eigh(spread)[1][:, 0])
             if (np.abs(direction) >= gap).any():
                 continue  # on a frame axis: the principal search sees it
             found.append(
