@@ -175,7 +175,7 @@ def part_frame(
         first = found[0][0]
     else:  # no flat side: the direction the normals lie across (a tube's axis)
         scatter = np.einsum("i,ij,ik->jk", areas, normals, normals)
-        first = np.linalg.eigh(scatter)[1][:, 0]
+        first = signed(np.linalg.eigh(scatter)[1][:, 0])
     helper = np.eye(3)[int(np.argmin(np.abs(first)))]
     u = np.cross(first, helper)
     u /= np.linalg.norm(u)
