@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# Bytecode caches (__pycache__, gitignored) are written even where the environment
+# sets PYTHONDONTWRITEBYTECODE, as this machine does: without them each xdist worker
+# compiles and assertion-rewrites every test module on every run, and every firetrace
+# subprocess a test starts compiles the package again, about 10 s of the fast suite's
+# minute (docs/testing.md). FIRETRACE_TEST_NO_BYTECODE=1 keeps the environment's choice.
+if not os.environ.get("FIRETRACE_TEST_NO_BYTECODE"):
+    sys.dont_write_bytecode = False
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 @pytest.fixture(autouse=True)
