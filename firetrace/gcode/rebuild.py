@@ -224,21 +224,32 @@ def boundary_field(solid: np.ndarray, grid: _Grid, start, end, layer, is_wall, w
         _dilated(band.reshape(solid.shape)).ravel()[(plane + base_y) * cols + base_x]
     )
     plane, base_x, base_y, owner = plane[near], base_x[near], base_y[near], owner[near]
-    ab = b - a
-    ab_length2 = np.maximum(ab[:, 0] ** 2 + ab[:, 1] ** 2, 1e-12)
+    base = (plane + base_y) * cols + base_x
+    # the previous sample of the same segment: a pixel in its 3 x 3 as well was paired
+    # with this segment already (samples step at most a pixel along a straight line, so
+    # the samples whose 3 x 3 hold a pixel follow each other), and is not paired again
+    after = np.zeros(len(owner), dtype=bool)
+    after[1:] = owner[1:] == owner[:-1]
+    step_x, step_y = base_x - np.roll(base_x, 1), base_y - np.roll(base_y, 1)
+    seen_x = {d: after & (np.abs(step_x + d) <= 1) for d in (-1, 0, 1)}
+    seen_y = {d: np.abs(step_y + d) <= 1 for d in (-1, 0, 1)}
+    a_x, a_y = a[:, 0].copy(), a[:, 1].copy()
+    ab_x, ab_y = b[:, 0] - a_x, b[:, 1] - a_y
+    ab_length2 = np.maximum(ab_x**2 + ab_y**2, 1e-12)
     best = np.full(solid.size, np.inf, dtype=np.float32)
     found = []
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
-            x, y = base_x + dx, base_y + dy  # in the grid: its edges are padding
-            flat = (plane + y) * cols + x
-            keep = np.flatnonzero(band[flat])
-            flat, x, y, seg = flat[keep], x[keep], y[keep], owner[keep]
+            flat = base + (dy * cols + dx)  # in the grid: its edges are padding
+            keep = np.flatnonzero(band[flat] & ~(seen_x[dx] & seen_y[dy]))
+            flat, seg = flat[keep], owner[keep]
+            x, y = base_x[keep] + dx, base_y[keep] + dy
             # the nearest point of the segment, and how far
-            t = ((x - a[seg, 0]) * ab[seg, 0] + (y - a[seg, 1]) * ab[seg, 1]) / ab_length2[seg]
+            sx, sy, sab_x, sab_y = a_x[seg], a_y[seg], ab_x[seg], ab_y[seg]
+            t = ((x - sx) * sab_x + (y - sy) * sab_y) / ab_length2[seg]
             t = np.clip(t, 0.0, 1.0)
-            away_x = x - (a[seg, 0] + ab[seg, 0] * t)
-            away_y = y - (a[seg, 1] + ab[seg, 1] * t)
+            away_x = x - (sx + sab_x * t)
+            away_y = y - (sy + sab_y * t)
             distance = np.hypot(away_x, away_y)
             # one pixel further away from the line: still solid means the material side
             scale = 1.0 / np.maximum(distance, 1e-9)

@@ -92,7 +92,13 @@ def points_along(a: np.ndarray, b: np.ndarray, steps: np.ndarray) -> tuple[np.nd
     owner = np.repeat(np.arange(len(a)), steps)
     first = np.cumsum(steps) - steps
     t = (np.arange(len(owner)) - first[owner]) / np.maximum(steps[owner] - 1, 1)
-    return a[owner] + (b[owner] - a[owner]) * t[:, None], owner
+    # column by column: gathering a column is several times faster than gathering
+    # rows of two or three, and (b - a)[owner] is the same number as b[owner] - a[owner]
+    span = b - a
+    points = np.empty((len(owner), a.shape[1]), dtype=np.result_type(a, b, t))
+    for column in range(a.shape[1]):
+        points[:, column] = a[:, column][owner] + span[:, column][owner] * t
+    return points, owner
 
 
 def bounds_of(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
