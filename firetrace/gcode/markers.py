@@ -88,10 +88,13 @@ _SLICER_LINES = (
         rb"^;[ \t]*(KISSlicer|ideaMaker|Slic3r|IceSL|MatterControl)\b[ \t]*v?([\w.]*)", re.I
     ),
 )
-_KEY_VALUE = re.compile(rb"^;[ \t]*([a-z_][a-z0-9_]*)[ \t]*=[ \t]*([^\r\n]*)", re.M)
-_S3D_SETTING = re.compile(rb"^;[ \t]+([a-zA-Z]+),([^\r\n]*)", re.M)
-_CURA_HEADER = re.compile(rb"^;(Layer height|FLAVOR|TARGET_MACHINE\.NAME):[ \t]*([^\r\n]*)", re.M)
-_PRUSA_WIDTH = re.compile(rb"^;[ \t]*external perimeters extrusion width = ([\d.]+)mm", re.M)
+# header lines are matched from the newline before them (the text searched starts
+# with one): a pattern that opens with a literal is searched for by that literal,
+# many times faster than trying "^" at every byte of a megabyte
+_KEY_VALUE = re.compile(rb"\n;[ \t]*([a-z_][a-z0-9_]*)[ \t]*=[ \t]*([^\r\n]*)")
+_S3D_SETTING = re.compile(rb"\n;[ \t]+([a-zA-Z]+),([^\r\n]*)")
+_CURA_HEADER = re.compile(rb"\n;(Layer height|FLAVOR|TARGET_MACHINE\.NAME):[ \t]*([^\r\n]*)")
+_PRUSA_WIDTH = re.compile(rb"\n;[ \t]*external perimeters extrusion width = ([\d.]+)mm")
 _CURA_SETTING = re.compile(
     rb"(machine_name|wall_line_width_0|material_diameter)\s*=\s*([^\\\r\n]+)"
 )
@@ -339,19 +342,20 @@ def header_metadata(data: bytes) -> dict:
                 meta["slicer"] = _text(match.group(1))[:80]
                 if match.group(2):
                     meta["slicer_version"] = _text(match.group(2))[:40]
-        for key, value in _KEY_VALUE.findall(chunk):
+        lined = b"\n" + chunk  # (see _KEY_VALUE)
+        for key, value in _KEY_VALUE.findall(lined):
             name = _CONFIG_KEYS.get(key.decode())
             if name and name not in meta:
                 meta[name] = _text(value).strip('"')[:200]
-        for key, value in _S3D_SETTING.findall(chunk[:200_000]):
+        for key, value in _S3D_SETTING.findall(lined[:200_001]):
             name = _S3D_KEYS.get(key.decode())
             if name and name not in meta:
                 meta[name] = _text(value).split(",")[0][:200]
-        cura = _CURA_HEADER.findall(chunk[:65536])
+        cura = _CURA_HEADER.findall(lined[:65537])
         cura += _CURA_SETTING.findall(chunk if chunk is tail else b"")
         for key, value in cura:
             meta.setdefault(_CURA_KEYS[key], _text(value)[:200])
-        match = _PRUSA_WIDTH.search(chunk[:65536])
+        match = _PRUSA_WIDTH.search(lined[:65537])
         if match:
             meta.setdefault("outer_wall_width", _text(match.group(1)))
     return {k: v for k, v in meta.items() if v not in ("", None)}
