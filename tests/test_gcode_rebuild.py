@@ -224,3 +224,23 @@ def test_marching_only_the_crossed_cubes_gives_the_whole_surface():
     masked = marching_cubes(padded, level=0.5, allow_degenerate=False, mask=mask)
     for a, b in zip(whole, masked, strict=True):
         assert np.array_equal(a, b)
+
+
+def test_the_measurement_resolution_of_small_and_large_parts():
+    import trimesh
+
+    from firetrace.gcode.rebuild import measurement_resolution
+
+    budget = {"min_resolution_mm": 0.3, "max_cells_per_axis": 400, "max_voxels": 3_000_000}
+    assert measurement_resolution(np.zeros((4, 3)), None) == 0.0
+    # a 40 x 30 x 20 mm block: every bound gives the finest voxel, no box is needed
+    block = np.array([[x, y, z] for x in (0, 40) for y in (0, 30) for z in (0, 20)], float)
+    assert measurement_resolution(block, budget) == 0.3
+    # a 200 mm bar along the bed's diagonal, 10 x 10 mm across: its oriented box is
+    # 200 mm long (0.5 mm per cell of 400), more than the axis-aligned box's 141 mm
+    bar = trimesh.creation.box((200, 10, 10))
+    bar.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 4, [0, 0, 1]))
+    assert measurement_resolution(bar.vertices, budget) == pytest.approx(0.5, abs=1e-6)
+    # a 150 mm cube: the voxel budget sets it, (150^3 / 3M)^(1/3)
+    cube = block * [150 / 40, 150 / 30, 150 / 20]
+    assert measurement_resolution(cube, budget) == pytest.approx(150 / 3_000_000 ** (1 / 3))

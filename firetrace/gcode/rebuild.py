@@ -110,9 +110,22 @@ def measurement_resolution(points: np.ndarray, budget: dict | None) -> float:
     finer pixels than that add faces, not information. 0 without a budget."""
     if not budget:
         return 0.0
-    import trimesh
-
     sample = points[:: max(1, len(points) // BOX_SAMPLE)]
+    # no side of the oriented box is longer than the axis-aligned box's diagonal (a
+    # side spans points, and no two points are further apart), and the oriented box
+    # holds no more than the axis-aligned one: when even these give no coarser voxel
+    # than the finest, the finest it is, without the hull the oriented box needs
+    span = np.ptp(sample, axis=0).astype(np.float64)
+    finest = float(budget["min_resolution_mm"])
+    longest = float(np.sqrt((span**2).sum()))
+    volume = float(np.prod(np.maximum(span, 1e-3)))
+    if (
+        longest / float(budget["max_cells_per_axis"]) <= finest
+        and (volume / float(budget["max_voxels"])) ** (1.0 / 3.0) <= finest
+    ):
+        return finest
+    import trimesh  # lazy: trimesh loads when an oriented box is needed
+
     try:
         _, size = trimesh.bounds.oriented_bounds(sample)
     except Exception:  # flat or degenerate point sets: the axis-aligned box will do
