@@ -1070,14 +1070,42 @@ def test_measure_adds_openings_to_the_edge_directions():
     ]
 
 
-def test_measure_adds_no_opening_along_an_edge_direction():
+def test_measure_adds_an_opening_along_an_edge_direction_found_elsewhere():
     # the ring turned as the bore is: its opening's axis is within a degree of the
-    # bore's edge direction, which is searched already, so it is not added again
+    # bore's edge direction, but the bore's search covers only the region its edges
+    # span, so the ring is searched on its own and its hole is found (it was lost
+    # while an opening near an edge direction was never added)
     part = _inclined_with_ring(30)
     features = F.measure(part.vertices, part.faces)
     assert features["search_directions"] == [
-        {"direction": [0.0, 0.499, 0.867], "angle_deg": 29.9, "turning_mm": 87.1}
+        {"direction": [-0.0, 0.499, 0.867], "angle_deg": 29.9, "turning_mm": 87.1},
+        {"direction": [0.0, 0.492, 0.871], "angle_deg": 29.5, "turning_mm": 0.0},
     ]
+    found = [(h["diameter_mm"], h["direction_id"], h["along"]) for h in features["holes"]]
+    assert found == [(11.65, 4, "inclined"), (4.88, 3, "inclined")]
+
+
+def test_an_opening_is_searched_already_only_near_parallel_and_inside_the_region():
+    # a square of edge points around the z axis, 6 mm wide, at both ends of a bore
+    ring = np.array([[x, y, z] for x in (-3.0, 3.0) for y in (-3.0, 3.0) for z in (0.0, 9.0)])
+    bore = {"direction": np.array([0.0, 0.0, 1.0]), "points": ring}
+    # its region across z: x and y from -3 to 3, grown by region_margin_mm or half the span
+    margin = max(P["region_margin_mm"], 3.0)
+
+    def opening(direction, shift):
+        direction = np.asarray(direction, float)
+        return {"direction": direction / np.linalg.norm(direction), "points": ring + shift}
+
+    assert F._searched(opening([0, 0.1, 1], [0, 0, 0]), [bore], P)  # 5.7 degrees, inside
+    assert not F._searched(opening([0, 0.15, 1], [0, 0, 0]), [bore], P)  # 8.5 degrees
+    assert not F._searched(opening([0, 0, 1], [0, 0, 0]), [], P)
+    inside, outside = [margin - 0.01, 0, 0], [0, margin + 0.01, 0]
+    assert F._searched(opening([0, 0, 1], inside), [bore], P)
+    assert not F._searched(opening([0, 0, 1], outside), [bore], P)
+    assert not F._searched(opening([0, 0, -1], [0, -margin - 0.01, 0]), [bore], P)
+    # any near-parallel direction that covers it will do, not only the first
+    elsewhere = {**bore, "points": bore["points"] + [0, 50, 0]}
+    assert F._searched(opening([0, 0, 1], inside), [elsewhere, bore], P)
 
 
 def test_measure_a_sealed_hollow_box():

@@ -671,6 +671,32 @@ def opening_directions(
     return [item for _, item in found[: int(params["max_opening_directions"])]]
 
 
+def _region_across(points: np.ndarray, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The box a direction's hole search covers across the direction (its axes 1 and
+    2; *points* in the direction's frame): the points' box grown by
+    ``region_margin_mm`` or half its span, whichever is more."""
+    low, high = column_bounds(points)
+    margin = np.maximum(float(params["region_margin_mm"]), 0.5 * (high - low))
+    return low - margin, high + margin
+
+
+def _searched(opening: dict, directions: list[dict], params: dict) -> bool:
+    """Whether a direction searched already covers *opening*: one within about 8
+    degrees of it (cosine 0.99) whose region across holds every point of the
+    opening's ring. A near-parallel direction elsewhere on the part does not: its
+    search sees only the region its own edges span."""
+    for item in directions:
+        if abs(float(opening["direction"] @ item["direction"])) < 0.99:
+            continue
+        frame = _across(item["direction"])
+        low, high = _region_across(np.einsum("ij,kj->ik", item["points"], frame), params)
+        ring = np.einsum("ij,kj->ik", opening["points"], frame)
+        ring_low, ring_high = column_bounds(ring)
+        if (ring_low[1:] >= low[1:]).all() and (ring_high[1:] <= high[1:]).all():
+            return True
+    return False
+
+
 def holes_along_directions(
     aligned: np.ndarray, faces: np.ndarray, directions: list[dict], params: dict
 ) -> list[dict]:
@@ -686,11 +712,9 @@ def holes_along_directions(
         points = np.einsum("ij,kj->ik", item["points"], frame)
         low, high = column_bounds(local)
         local_extents = high - low
-        points_low, points_high = column_bounds(points)
-        span = points_high - points_low
-        margin = np.maximum(float(params["region_margin_mm"]), 0.5 * span)
-        low[1:] = np.maximum(low[1:], points_low[1:] - margin[1:])
-        high[1:] = np.minimum(high[1:], points_high[1:] + margin[1:])
+        points_low, points_high = _region_across(points, params)
+        low[1:] = np.maximum(low[1:], points_low[1:])
+        high[1:] = np.minimum(high[1:], points_high[1:])
         budget = min(float(params["extra_max_voxels"]), float(params["max_voxels"]))
         resolution = _grid_resolution(high - low, params, budget)
         shape = tuple(int(math.ceil(e / resolution)) + 2 * pad for e in high - low)
@@ -866,11 +890,7 @@ def measure(
         in_plane = [extents[d] for d in range(3) if d != hole["axis"]]
         hole["section_mm2"] = in_plane[0] * in_plane[1]
     directions = search_directions(aligned, faces, np.eye(3), params, edges, normals)
-    directions += [
-        item
-        for item in openings
-        if all(abs(float(item["direction"] @ d["direction"])) < 0.99 for d in directions)
-    ]
+    directions += [item for item in openings if not _searched(item, directions, params)]
     features["search_directions"] = [
         {
             "direction": [round(float(c), 3) for c in item["direction"]],
