@@ -329,9 +329,12 @@ def _square_distance(mask: np.ndarray, reach: int) -> np.ndarray:
     """Per pixel, the squared distance (in pixels) to the nearest pixel of *mask*
     in its layer: 0 on one, at most ``reach**2`` (uint8)."""
     far = np.uint8(reach * reach)
-    along = np.where(mask, np.uint8(0), far)  # along its row first
+    # 0 on the mask, far elsewhere; arithmetic on the bytes, several times faster
+    # than np.where with a boolean mask and two scalars
+    base = (np.uint8(1) - mask.view(np.uint8)) * far
+    along = base.copy()  # along its row first
     for k in range(reach - 1, 0, -1):
-        hit = np.where(mask, np.uint8(k * k), far)
+        hit = np.maximum(base, np.uint8(k * k))  # k * k on the mask, far elsewhere
         np.minimum(along[:, :, k:], hit[:, :, :-k], out=along[:, :, k:])
         np.minimum(along[:, :, :-k], hit[:, :, k:], out=along[:, :, :-k])
     best = along.copy()  # then the rows up to reach - 1 above and below
