@@ -29,10 +29,16 @@ Groups, and what each one is worth as evidence:
   scoring with the rules frozen (digest 1cf10b8e6dae, in docs/performance.md); its
   misses have been read since, so it is spent. Run only when named
   (``--groups d,plates-d``), like ``gcode``.
+- ``e``: family E (``benchmarks/_standins_e.py``), a fifth construction
+  (subdivision-surface and sculpt-tool exports: closed control cages of the right
+  genus smoothed by Loop subdivision). Written the same blind way and scored once
+  with the rules frozen (digest 1cf10b8e6dae, 2026-12-08: recall(review) 58.9 %, in
+  docs/performance.md); its misses have been read since, so it is spent. Run only
+  when named (``--groups e,plates-e``).
 - ``gcode``: stand-ins of both families and corpus parts sliced by the real
   PrusaSlicer and CuraEngine (``benchmarks/_slicers.py``, which prints its own
   groups: agreement with the mesh verdict, recall and FPR per slicer).
-- ``plates-a`` ... ``plates-d``: build plates holding one stand-in (family A-D) among
+- ``plates-a`` ... ``plates-e``: build plates holding one stand-in (family A-E) among
   3-6 real printer parts from the corpus, as a 3MF of separate objects or one STL
   of separate shells (alternately). ``plates-benign``: the same plates without a
   stand-in.
@@ -313,7 +319,7 @@ FAMILIES = {
     "d": ("_standins_d.py", "family D (held out until its one frozen scoring; development since)"),
     "e": (
         "_standins_e.py",
-        "family E (held out: never scored; score it once with the rules frozen)",
+        "family E (held out until its one frozen scoring; development since)",
     ),
 }
 
