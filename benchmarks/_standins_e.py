@@ -439,19 +439,13 @@ def tunnel_receiver(rng) -> trimesh.Trimesh:
             at=0.3,
         ),
     ]
-    for k in range(2):
-        x = px + k * gap + pin / 2
-        openings.append(
-            _bore(
-                mesh,
-                "pin",
-                (x, -5, pz + pin / 2),
-                (x, width + 5, pz + pin / 2),
-                (1, 0, 0),
-                (0, 0, 1),
-            )
-        )
+    openings += _pin_bores(mesh, [px + k * gap + pin / 2 for k in range(2)], pz + pin / 2, width)
     return _done(mesh, openings)
+
+
+def _pin_bores(mesh, xs, z, width) -> list:
+    """The openings of pin tunnels across the width (along y) at *xs*, height *z*."""
+    return [_bore(mesh, "pin", (x, -5, z), (x, width + 5, z), (1, 0, 0), (0, 0, 1)) for x in xs]
 
 
 def raked_loop_frame(rng) -> trimesh.Trimesh:
@@ -486,18 +480,7 @@ def raked_loop_frame(rng) -> trimesh.Trimesh:
     cz = -oh / 2
     cx = lx + bar + ow / 2 + (0 - cz) * tan
     openings = [_slot(mesh, "loop", (cx, -5, cz), (cx, width + 5, cz), (1, 0, 0), (0, 0, 1))]
-    for k in range(pins):
-        x = px + k * gap + pin / 2
-        openings.append(
-            _bore(
-                mesh,
-                "pin",
-                (x, -5, pz + pin / 2),
-                (x, width + 5, pz + pin / 2),
-                (1, 0, 0),
-                (0, 0, 1),
-            )
-        )
+    openings += _pin_bores(mesh, [px + k * gap + pin / 2 for k in range(pins)], pz + pin / 2, width)
     return _done(mesh, openings)
 
 

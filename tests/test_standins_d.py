@@ -10,26 +10,21 @@ one part; the building blocks (plates with holes, lathe profiles, sweeps) are ex
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 import trimesh
+from _family_contract import (
+    check_command,
+    check_imports,
+    check_own_streams,
+    load_family,
+    segments_cross,
+)
 
-MODULE_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "_standins_d.py"
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-FAMILY = _load("standins_d", MODULE_PATH)
+FAMILY, MODULE_PATH = load_family("d")
 KIND_NAMES = [kind.name for kind in FAMILY.KINDS]
 SEEDS = (0, 1, 2)
 
@@ -63,28 +58,8 @@ def _winding(points: np.ndarray, mesh: trimesh.Trimesh) -> np.ndarray:
     return out
 
 
-def _crosses(segments: np.ndarray, mesh: trimesh.Trimesh, chunk: int = 1000) -> bool:
-    """Whether any segment ((m, 2, 3) end points) passes through a triangle of *mesh*
-    strictly inside both (Moller-Trumbore)."""
-    tri = mesh.vertices[mesh.faces]
-    v0, e1, e2 = tri[:, 0], tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
-    for start in range(0, len(segments), chunk):
-        part = segments[start : start + chunk]
-        origin, direction = part[:, 0][:, None, :], (part[:, 1] - part[:, 0])[:, None, :]
-        p = np.cross(direction, e2[None])
-        det = np.einsum("mnk,nk->mn", p, e1)
-        usable = np.abs(det) > 1e-12
-        inverse = np.where(usable, 1.0 / np.where(usable, det, 1.0), 0.0)
-        t = origin - v0[None]
-        u = np.einsum("mnk,mnk->mn", t, p) * inverse
-        q = np.cross(t, e1[None])
-        v = np.einsum("mnk,mnk->mn", direction, q) * inverse
-        s = np.einsum("nk,mnk->mn", e2, q) * inverse
-        eps = 1e-9
-        hit = usable & (u > eps) & (v > eps) & (u + v < 1 - eps) & (s > eps) & (s < 1 - eps)
-        if hit.any():
-            return True
-    return False
+def _crosses(segments: np.ndarray, mesh: trimesh.Trimesh) -> bool:
+    return segments_cross(segments, mesh, strict=True, chunk=1000)
 
 
 def _inside_box(points: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -283,7 +258,7 @@ def test_the_family_has_more_lookalike_kinds_than_positive_kinds():
 
 def test_no_kind_name_is_shared_with_families_b_and_c():
     for other in ("_standins_b.py", "_standins_c.py"):
-        module = _load(f"family_{other}", MODULE_PATH.with_name(other))
+        module, _ = load_family(other[len("_standins_") : -len(".py")])
         assert not set(KIND_NAMES) & {kind.name for kind in module.KINDS}, other
 
 
@@ -298,56 +273,13 @@ def test_build_poses_a_part_without_changing_it():
 
 def test_sample_gives_each_kind_its_own_stream_positives_first(monkeypatch):
     """Adding or removing a kind never changes the other kinds' meshes."""
-    chosen = ("knob_with_bore", "collared_barrel", "napkin_ring")
-    monkeypatch.setattr(FAMILY, "KINDS", tuple(FAMILY.BY_NAME[n] for n in chosen))
-    drawn = FAMILY.sample(2, seed=3)
-    order = [(group, kind) for group, kind, _ in drawn]
-    assert (
-        order
-        == [("lookalike", "knob_with_bore")] * 2
-        + [("positive", "collared_barrel")] * 2
-        + [("lookalike", "napkin_ring")] * 2
-    )  # in the order of KINDS (the family's own lists its positives first)
-    alone = FAMILY.build("napkin_ring", FAMILY.kind_rng("napkin_ring", 1, 3))
-    assert np.array_equal(drawn[-1][2].vertices, alone.vertices)
-    groups = [kind.group for kind in FAMILY.BY_NAME.values()]
-    assert groups == sorted(groups, key=lambda g: g != "positive")
+    check_own_streams(FAMILY, ("knob_with_bore", "collared_barrel", "napkin_ring"), monkeypatch)
 
 
 def test_the_command_prints_every_kind_and_writes_posed_files(tmp_path, capsys):
-    FAMILY.main(["--count", "1", "--seed", "2", "--out", str(tmp_path)])
-    table = capsys.readouterr().out
-    for name in KIND_NAMES:
-        assert f"| {name} |" in table
-    files = sorted(tmp_path.glob("*.stl"))
-    assert len(files) == len(KIND_NAMES)
-    mesh = trimesh.load(files[0], file_type="stl")
-    assert len(mesh.faces) > 0
-
-
-def _imported_roots(path: Path) -> set[str]:
-    """The top-level packages a source file imports."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return {name.split(".")[0] for name in names}
+    check_command(FAMILY, KIND_NAMES, tmp_path, capsys)
 
 
 def test_the_family_imports_no_detector_nor_anything_of_firetrace():
-    """Held out means never shaped by the detector: the module imports only the
-    standard library, numpy and trimesh, and these tests nothing of firetrace."""
-    stdlib = {
-        "__future__",
-        "argparse",
-        "itertools",
-        "time",
-        "zlib",
-        "collections",
-        "pathlib",
-        "typing",
-    }
-    assert _imported_roots(MODULE_PATH) <= stdlib | {"numpy", "trimesh"}
-    assert "firetrace" not in _imported_roots(Path(__file__))
+    stdlib = {"__future__", "argparse", "itertools", "time", "zlib", "collections", "pathlib"}
+    check_imports(MODULE_PATH, Path(__file__), stdlib | {"typing"})

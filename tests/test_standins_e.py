@@ -10,27 +10,22 @@ cage is smoothed, at the sizes the docstring states.
 
 from __future__ import annotations
 
-import ast
 import functools
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 import trimesh
+from _family_contract import (
+    check_command,
+    check_imports,
+    check_own_streams,
+    load_family,
+    segments_cross,
+)
 from scipy.spatial import cKDTree
 
-MODULE_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "_standins_e.py"
-
-
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-FAMILY = _load("standins_e", MODULE_PATH)
+FAMILY, MODULE_PATH = load_family("e")
 KIND_NAMES = [kind.name for kind in FAMILY.KINDS]
 SEEDS = (0,)  # more seeds in the slow test
 
@@ -40,27 +35,8 @@ def _made(name: str, index: int) -> trimesh.Trimesh:
     return FAMILY.BY_NAME[name].make(FAMILY.kind_rng(name, index, 0))
 
 
-def _crosses(segments: np.ndarray, mesh: trimesh.Trimesh, chunk: int = 64) -> bool:
-    """Whether any segment ((m, 2, 3) end points) passes through a triangle of *mesh*
-    (Moller-Trumbore, end points included)."""
-    tri = mesh.vertices[mesh.faces]
-    v0, e1, e2 = tri[:, 0], tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
-    for start in range(0, len(segments), chunk):
-        part = segments[start : start + chunk]
-        origin, direction = part[:, 0][:, None, :], (part[:, 1] - part[:, 0])[:, None, :]
-        p = np.cross(direction, e2[None])
-        det = np.einsum("mnk,nk->mn", p, e1)
-        usable = np.abs(det) > 1e-12
-        inverse = np.where(usable, 1.0 / np.where(usable, det, 1.0), 0.0)
-        t = origin - v0[None]
-        u = np.einsum("mnk,mnk->mn", t, p) * inverse
-        q = np.cross(t, e1[None])
-        v = np.einsum("mnk,mnk->mn", direction, q) * inverse
-        s = np.einsum("nk,mnk->mn", e2, q) * inverse
-        hit = usable & (u >= 0) & (v >= 0) & (u + v <= 1) & (s >= 0) & (s <= 1)
-        if hit.any():
-            return True
-    return False
+def _crosses(segments: np.ndarray, mesh: trimesh.Trimesh) -> bool:
+    return segments_cross(segments, mesh, strict=False, chunk=64)
 
 
 def _lines_through(opening: dict, fraction: float) -> np.ndarray:
@@ -253,7 +229,7 @@ def test_the_family_has_more_lookalike_kinds_than_positive_kinds():
 
 def test_no_kind_name_is_shared_with_families_b_c_and_d():
     for other in ("_standins_b.py", "_standins_c.py", "_standins_d.py"):
-        module = _load(f"family_{other}", MODULE_PATH.with_name(other))
+        module, _ = load_family(other[len("_standins_") : -len(".py")])
         assert not set(KIND_NAMES) & {kind.name for kind in module.KINDS}, other
 
 
@@ -275,49 +251,15 @@ def test_build_poses_a_part_without_changing_it():
 
 def test_sample_gives_each_kind_its_own_stream_positives_first(monkeypatch):
     """Adding or removing a kind never changes the other kinds' meshes."""
-    chosen = ("mushroom_knob", "sculpted_barrel", "shaft_spacer")
-    monkeypatch.setattr(FAMILY, "KINDS", tuple(FAMILY.BY_NAME[n] for n in chosen))
-    drawn = FAMILY.sample(2, seed=3)
-    order = [(group, kind) for group, kind, _ in drawn]
-    assert (
-        order
-        == [("lookalike", "mushroom_knob")] * 2
-        + [("positive", "sculpted_barrel")] * 2
-        + [("lookalike", "shaft_spacer")] * 2
-    )  # in the order of KINDS (the family's own lists its positives first)
-    alone = FAMILY.build("shaft_spacer", FAMILY.kind_rng("shaft_spacer", 1, 3))
-    assert np.array_equal(drawn[-1][2].vertices, alone.vertices)
-    groups = [kind.group for kind in FAMILY.BY_NAME.values()]
-    assert groups == sorted(groups, key=lambda g: g != "positive")
+    check_own_streams(FAMILY, ("mushroom_knob", "sculpted_barrel", "shaft_spacer"), monkeypatch)
 
 
 def test_the_command_prints_every_kind_and_writes_posed_files(tmp_path, capsys, monkeypatch):
     chosen = ("mushroom_knob", "bridge_handle")
     monkeypatch.setattr(FAMILY, "KINDS", tuple(FAMILY.BY_NAME[n] for n in chosen))
-    FAMILY.main(["--count", "1", "--seed", "2", "--out", str(tmp_path)])
-    table = capsys.readouterr().out
-    for name in chosen:
-        assert f"| {name} |" in table
-    files = sorted(tmp_path.glob("*.stl"))
-    assert len(files) == len(chosen)
-    mesh = trimesh.load(files[0], file_type="stl")
-    assert len(mesh.faces) > 0
-
-
-def _imported_roots(path: Path) -> set[str]:
-    """The top-level packages a source file imports."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return {name.split(".")[0] for name in names}
+    check_command(FAMILY, chosen, tmp_path, capsys)
 
 
 def test_the_family_imports_no_detector_nor_anything_of_firetrace():
-    """Held out means never shaped by the detector: the module imports only the
-    standard library, numpy and trimesh, and these tests nothing of firetrace."""
     stdlib = {"__future__", "argparse", "collections", "pathlib", "time", "typing", "zlib"}
-    assert _imported_roots(MODULE_PATH) <= stdlib | {"numpy", "trimesh"}
-    assert "firetrace" not in _imported_roots(Path(__file__))
+    check_imports(MODULE_PATH, Path(__file__), stdlib)
