@@ -111,32 +111,31 @@ def measurement_resolution(points: np.ndarray, budget: dict | None) -> float:
     if not budget:
         return 0.0
     sample = points[:: max(1, len(points) // BOX_SAMPLE)]
+    finest = float(budget["min_resolution_mm"])
+
+    def voxel_for(longest: float, sides: np.ndarray) -> float:
+        volume = float(np.prod(np.maximum(sides, 1e-3)))
+        return max(
+            finest,
+            longest / float(budget["max_cells_per_axis"]),
+            (volume / float(budget["max_voxels"])) ** (1.0 / 3.0),
+        )
+
     # no side of the oriented box is longer than the axis-aligned box's diagonal (a
     # side spans points, and no two points are further apart), and the oriented box
     # holds no more than the axis-aligned one: when even these give no coarser voxel
     # than the finest, the finest it is, without the hull the oriented box needs
     span = np.ptp(sample, axis=0).astype(np.float64)
-    finest = float(budget["min_resolution_mm"])
-    longest = float(np.sqrt((span**2).sum()))
-    volume = float(np.prod(np.maximum(span, 1e-3)))
-    if (
-        longest / float(budget["max_cells_per_axis"]) <= finest
-        and (volume / float(budget["max_voxels"])) ** (1.0 / 3.0) <= finest
-    ):
+    if voxel_for(float(np.sqrt((span**2).sum())), span) <= finest:
         return finest
     import trimesh  # lazy: trimesh loads when an oriented box is needed
 
     try:
         _, size = trimesh.bounds.oriented_bounds(sample)
     except Exception:  # flat or degenerate point sets: the axis-aligned box will do
-        size = np.ptp(sample, axis=0)
+        size = span
     size = np.asarray(size, dtype=np.float64)
-    box = float(np.prod(np.maximum(size, 1e-3)))
-    return max(
-        float(budget["min_resolution_mm"]),
-        float(size.max()) / float(budget["max_cells_per_axis"]),
-        (box / float(budget["max_voxels"])) ** (1.0 / 3.0),
-    )
+    return voxel_for(float(size.max()), size)
 
 
 def points_3d(start: np.ndarray, end: np.ndarray) -> np.ndarray:
